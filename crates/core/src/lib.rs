@@ -1,0 +1,13 @@
+//! vaxloop's domain core: the types every other crate speaks, and the rules that do not need a
+//! database or a network — resident ID validation (GB 11643), the closed vocabularies of the
+//! domain (work-group kinds, unit kinds, sites, zones, roles, journey states) and password hashing.
+//!
+//! Nothing here performs IO or knows about async, HTTP or SQL: values are parsed at the edge into
+//! these types, and inside the system the types carry the proof that they are valid.
+
+pub mod kinds;
+pub mod password;
+pub mod resident_id;
+
+pub use kinds::{JourneyState, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+pub use resident_id::{ResidentId, ResidentIdError, Sex};

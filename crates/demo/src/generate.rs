@@ -1,0 +1,578 @@
+//! Pure generation of the demo town from a seed.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Days, NaiveDate};
+use rand::distr::{Distribution, weighted::WeightedIndex};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use vaxloop_core::{ResidentId, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+
+use crate::names::*;
+
+/// Minhang District's administrative code, the region part of every demo ID number.
+const MINHANG: u32 = 310112;
+/// The centre of Hongqiao town; units and sites scatter within a few kilometres.
+const CENTRE: (f64, f64) = (31.1885, 121.3950);
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TownSpec {
+    pub people: usize,
+    pub seed: u64,
+    /// The campaign's "today": deliveries run from here for 7 days.
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoGroup {
+    pub code: String,
+    pub name: String,
+    pub kind: WorkGroupKind,
+    pub leader: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoUnit {
+    pub code: String,
+    /// Index into [`Town::groups`].
+    pub group: usize,
+    pub name: String,
+    pub kind: UnitKind,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub target: i64,
+    pub contact: String,
+    pub contact_phone: String,
+    pub reg_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoPerson {
+    /// Index into [`Town::units`].
+    pub unit: usize,
+    pub name: String,
+    pub id: ResidentId,
+    pub phone: String,
+    pub disabled: bool,
+    /// Has scanned the unit's code and given consent (the rest are roster entries so far).
+    pub registered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoSite {
+    pub code: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub open_from: Option<NaiveDate>,
+    pub open_until: Option<NaiveDate>,
+    /// `(weekday, opens, closes)` in minutes after midnight.
+    pub hours: Vec<(i64, i64, i64)>,
+    /// `(zone, space, desks am, desks pm, mean service seconds)`.
+    pub zones: Vec<(ZoneKind, i64, i64, i64, i64)>,
+    /// Doses a normal day brings.
+    pub daily_doses: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoDelivery {
+    /// Index into [`Town::sites`].
+    pub site: usize,
+    /// Index into the lots of [`Town`]: `(vaccine code, lot number)`.
+    pub lot: usize,
+    pub day: NaiveDate,
+    pub doses: i64,
+    pub received: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoVehicle {
+    pub code: String,
+    pub plate: String,
+    pub seats: i64,
+    pub driver: String,
+    pub phone: String,
+    pub depot: String,
+}
+
+/// One demo login. Residents log in with their ID number and PIN instead of a username.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoLogin {
+    pub username: Option<String>,
+    pub display_name: String,
+    pub role: Role,
+    pub group: Option<usize>,
+    pub unit: Option<usize>,
+    pub site: Option<usize>,
+    pub post: Option<SitePost>,
+    /// Index into [`Town::people`], for the resident.
+    pub person: Option<usize>,
+}
+
+/// A whole demo town, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Town {
+    pub spec: TownSpec,
+    pub groups: Vec<DemoGroup>,
+    pub units: Vec<DemoUnit>,
+    pub people: Vec<DemoPerson>,
+    pub sites: Vec<DemoSite>,
+    /// `(vaccine code, lot number, expiry)`.
+    pub lots: Vec<(String, String, NaiveDate)>,
+    pub deliveries: Vec<DemoDelivery>,
+    pub vehicles: Vec<DemoVehicle>,
+    pub logins: Vec<DemoLogin>,
+}
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn person_name(rng: &mut ChaCha8Rng, surnames: &WeightedIndex<u32>, male: bool) -> String {
+    let mut name = SURNAMES[surnames.sample(rng)].0.to_string();
+    let pool = if male { GIVEN_MALE } else { GIVEN_FEMALE };
+    name.push_str(pick(rng, pool));
+    if rng.random_bool(0.7) {
+        name.push_str(pick(rng, pool));
+    }
+    name
+}
+
+fn phone(rng: &mut ChaCha8Rng) -> String {
+    const PREFIXES: [&str; 12] = ["135", "136", "137", "138", "139", "150", "158", "186", "187", "177", "189", "199"];
+    format!("{}{:08}", pick(rng, &PREFIXES), rng.random_range(0..100_000_000u32))
+}
+
+fn near_centre(rng: &mut ChaCha8Rng, km: f64) -> (f64, f64) {
+    // One degree of latitude is ~111 km; of longitude at 31°N, ~95 km.
+    let dlat = rng.random_range(-km..km) / 111.0;
+    let dlon = rng.random_range(-km..km) / 95.0;
+    (CENTRE.0 + dlat, CENTRE.1 + dlon)
+}
+
+fn address(rng: &mut ChaCha8Rng) -> String {
+    format!("闵行区{}{}号", pick(rng, ROADS), rng.random_range(1..2000))
+}
+
+/// How one kind of unit is sized: relative weight of its people, and the age band it draws from.
+struct UnitProfile {
+    group: usize,
+    kind: UnitKind,
+    share: f64,
+    working_age_only: bool,
+}
+
+/// Ages as a resident population of Minhang: `(lowest, highest, share)`.
+const AGE_BANDS: [(u32, u32, f64); 8] = [
+    (3, 14, 0.10),
+    (15, 24, 0.09),
+    (25, 34, 0.20),
+    (35, 44, 0.18),
+    (45, 54, 0.14),
+    (55, 64, 0.13),
+    (65, 74, 0.10),
+    (75, 95, 0.06),
+];
+
+fn birth_date(rng: &mut ChaCha8Rng, today: NaiveDate, working_age_only: bool, bands: &WeightedIndex<f64>) -> NaiveDate {
+    let age = if working_age_only {
+        rng.random_range(18..=60)
+    } else {
+        let (lo, hi, _) = AGE_BANDS[bands.sample(rng)];
+        rng.random_range(lo..=hi)
+    };
+    let base = today.with_year(today.year() - age as i32).unwrap_or(today);
+    base - Days::new(rng.random_range(0..365))
+}
+
+/// Generates a town. Deterministic: the same spec gives the same town, value for value.
+pub fn generate(spec: &TownSpec) -> Town {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let surnames = WeightedIndex::new(SURNAMES.iter().map(|s| s.1)).expect("positive weights");
+    let bands = WeightedIndex::new(AGE_BANDS.iter().map(|b| b.2)).expect("positive weights");
+
+    let group_defs = [
+        ("VC", "村公司组", WorkGroupKind::VillageCompany),
+        ("CM", "社区组", WorkGroupKind::Community),
+        ("ST", "街面组", WorkGroupKind::Street),
+        ("EN", "企业组", WorkGroupKind::Enterprise),
+        ("CS", "工地组", WorkGroupKind::Construction),
+    ];
+    let groups: Vec<DemoGroup> = group_defs
+        .iter()
+        .map(|&(code, name, kind)| DemoGroup {
+            code: format!("G{code}"),
+            name: name.to_string(),
+            kind,
+            leader: person_name(&mut rng, &surnames, rng.random_bool(0.5)),
+        })
+        .collect();
+
+    // Share of units and of people per kind: residents live in villages and communities; firms,
+    // offices, sites and shops add their staff.
+    let profiles = [
+        (UnitProfile { group: 0, kind: UnitKind::Village, share: 0.22, working_age_only: false }, 0.05),
+        (UnitProfile { group: 1, kind: UnitKind::Community, share: 0.50, working_age_only: false }, 0.30),
+        (UnitProfile { group: 2, kind: UnitKind::Shop, share: 0.02, working_age_only: true }, 0.17),
+        (UnitProfile { group: 3, kind: UnitKind::Enterprise, share: 0.16, working_age_only: true }, 0.23),
+        (UnitProfile { group: 3, kind: UnitKind::OfficeBuilding, share: 0.06, working_age_only: true }, 0.10),
+        (UnitProfile { group: 4, kind: UnitKind::ConstructionSite, share: 0.04, working_age_only: true }, 0.15),
+    ];
+    let unit_count = (spec.people / 800).clamp(25, 300);
+
+    let mut units = Vec::new();
+    let mut unit_weights = Vec::new();
+    let mut used_names = HashSet::new();
+    let mut big_firms = BIG_ENTERPRISES.iter();
+    for (profile, unit_share) in &profiles {
+        let n = ((unit_count as f64 * unit_share).round() as usize).max(1);
+        for i in 0..n {
+            let (name, weight) = unit_name(&mut rng, profile, i, &mut big_firms, &mut used_names);
+            let (lat, lon) = near_centre(&mut rng, 3.0);
+            let contact_male = rng.random_bool(0.5);
+            units.push(DemoUnit {
+                code: format!("{}{:03}", unit_prefix(profile.kind), i + 1),
+                group: profile.group,
+                name,
+                kind: profile.kind,
+                address: address(&mut rng),
+                lat,
+                lon,
+                target: 0,
+                contact: person_name(&mut rng, &surnames, contact_male),
+                contact_phone: phone(&mut rng),
+                reg_token: token(&mut rng),
+            });
+            unit_weights.push((profile.share / n as f64) * weight * rng.random_range(0.6..1.4));
+        }
+    }
+    let total_weight: f64 = unit_weights.iter().sum();
+
+    // Sizes that add up exactly to the requested population, every unit at least one person.
+    let mut sizes: Vec<usize> = unit_weights
+        .iter()
+        .map(|w| ((w / total_weight) * spec.people as f64).floor().max(1.0) as usize)
+        .collect();
+    let mut assigned: usize = sizes.iter().sum();
+    let mut i = 0;
+    while assigned < spec.people {
+        sizes[i % sizes.len()] += 1;
+        assigned += 1;
+        i += 1;
+    }
+    while assigned > spec.people {
+        let j = i % sizes.len();
+        if sizes[j] > 1 {
+            sizes[j] -= 1;
+            assigned -= 1;
+        }
+        i += 1;
+    }
+
+    let mut people = Vec::with_capacity(spec.people);
+    let mut ids = HashSet::with_capacity(spec.people);
+    for (u, &size) in sizes.iter().enumerate() {
+        let working = profiles
+            .iter()
+            .find(|(p, _)| p.kind == units[u].kind)
+            .map(|(p, _)| p.working_age_only)
+            .unwrap_or(false);
+        // Mobilisation differs by unit: some have nearly everyone registered, some few.
+        let registered_share = rng.random_range(0.35..0.95);
+        for _ in 0..size {
+            let male = rng.random_bool(0.51);
+            let id = loop {
+                let birth = birth_date(&mut rng, spec.today, working, &bands);
+                let seq = rng.random_range(0..500u16) * 2 + u16::from(male);
+                let id = ResidentId::compose(MINHANG, birth, seq);
+                if ids.insert(id.clone()) {
+                    break id;
+                }
+            };
+            people.push(DemoPerson {
+                unit: u,
+                name: person_name(&mut rng, &surnames, male),
+                id,
+                phone: phone(&mut rng),
+                disabled: rng.random_bool(0.015),
+                registered: rng.random_bool(registered_share),
+            });
+        }
+        // Targets are set by the work groups a little above the roster, as rosters lag.
+        units[u].target = (size as f64 * rng.random_range(1.0..1.15)).round() as i64;
+    }
+
+    let sites = crate::generate::sites(&mut rng, spec.today, spec.people);
+    let lots = vec![
+        ("BIBP".to_string(), format!("{}{:02}A", spec.today.year(), spec.today.month()), spec.today + Days::new(240)),
+        ("BIBP".to_string(), format!("{}{:02}B", spec.today.year(), spec.today.month()), spec.today + Days::new(300)),
+        ("ZFSW".to_string(), format!("Z{}{:02}01", spec.today.year(), spec.today.month()), spec.today + Days::new(200)),
+    ];
+    let mut deliveries = Vec::new();
+    for (s, site) in sites.iter().enumerate() {
+        for d in 0..7u64 {
+            let day = spec.today + Days::new(d);
+            if !site_open(site, day) {
+                continue;
+            }
+            // Most doses are the two-dose inactivated vaccine; a quarter the three-dose one.
+            let doses = (site.daily_doses as f64 * rng.random_range(0.8..1.1)).round() as i64;
+            let main = (doses as f64 * 0.75).round() as i64;
+            let lot = if d < 4 { 0 } else { 1 };
+            deliveries.push(DemoDelivery { site: s, lot, day, doses: main, received: d == 0 });
+            deliveries.push(DemoDelivery { site: s, lot: 2, day, doses: doses - main, received: d == 0 });
+        }
+    }
+    let vehicles = (1..=12)
+        .map(|i| DemoVehicle {
+            code: format!("BUS{i:02}"),
+            plate: format!("沪{}{:05}", pick(&mut rng, &['A', 'B', 'D', 'E', 'F']), rng.random_range(10_000..99_999)),
+            seats: if i <= 8 { 45 } else { 33 },
+            driver: person_name(&mut rng, &surnames, true),
+            phone: phone(&mut rng),
+            depot: "虹桥镇公交停车场".to_string(),
+        })
+        .collect();
+    let logins = logins(&groups, &units, &people);
+    Town { spec: spec.clone(), groups, units, people, sites, lots, deliveries, vehicles, logins }
+}
+
+fn unit_prefix(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Village => "V",
+        UnitKind::Community => "C",
+        UnitKind::Shop => "S",
+        UnitKind::Enterprise => "E",
+        UnitKind::OfficeBuilding => "O",
+        UnitKind::ConstructionSite => "K",
+        UnitKind::School => "X",
+    }
+}
+
+/// A unit's name and a size multiplier (large employers get many times a small firm's staff).
+fn unit_name(
+    rng: &mut ChaCha8Rng,
+    profile: &UnitProfile,
+    i: usize,
+    big_firms: &mut std::slice::Iter<'_, &str>,
+    used: &mut HashSet<String>,
+) -> (String, f64) {
+    let mut attempt = 0;
+    loop {
+        let (name, weight) = match profile.kind {
+            UnitKind::Village => (VILLAGES.get(i).map(|v| v.to_string()).unwrap_or_else(|| format!("{}村", pick(rng, COMMUNITY_HEADS))), 1.0),
+            UnitKind::Community => (format!("{}{}", pick(rng, COMMUNITY_HEADS), pick(rng, COMMUNITY_TAILS)), 1.0),
+            UnitKind::Shop => (format!("{}{}", pick(rng, ROADS), pick(rng, SHOP_KINDS)), 1.0),
+            UnitKind::Enterprise => match (i % 9 == 0).then(|| big_firms.next()).flatten() {
+                Some(big) => (big.to_string(), 8.0),
+                None => (format!("上海{}{}", pick(rng, FIRM_STEMS), pick(rng, FIRM_SUFFIXES)), 1.0),
+            },
+            UnitKind::OfficeBuilding => (OFFICE_BUILDINGS.get(i).map(|o| o.to_string()).unwrap_or_else(|| format!("{}大厦", pick(rng, FIRM_STEMS))), 1.0),
+            UnitKind::ConstructionSite => (CONSTRUCTION.get(i).map(|c| c.to_string()).unwrap_or_else(|| format!("{}{}项目", pick(rng, ROADS), pick(rng, &["住宅", "商业", "道路", "管网"]))), 1.0),
+            UnitKind::School => (format!("{}学校", pick(rng, COMMUNITY_HEADS)), 1.0),
+        };
+        attempt += 1;
+        let name = if attempt > 3 { format!("{name}{attempt}") } else { name };
+        if used.insert(name.clone()) {
+            return (name, weight);
+        }
+    }
+}
+
+fn token(rng: &mut ChaCha8Rng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    (0..20).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+}
+
+fn site_open(site: &DemoSite, day: NaiveDate) -> bool {
+    let weekday = i64::from(day.weekday().num_days_from_monday());
+    site.hours.iter().any(|h| h.0 == weekday)
+        && site.open_from.is_none_or(|f| f <= day)
+        && site.open_until.is_none_or(|u| day <= u)
+}
+
+/// The sites of the seed: the Hechuan Road site, the temporary points, two malls, two vans and a
+/// workplace visit. Daily doses scale with the town's size.
+fn sites(rng: &mut ChaCha8Rng, today: NaiveDate, people: usize) -> Vec<DemoSite> {
+    let scale = (people as f64 / 250_000.0).clamp(0.05, 4.0);
+    let every_day = |o: i64, c: i64| (0..7).map(|d| (d, o, c)).collect::<Vec<_>>();
+    let weekdays = |o: i64, c: i64| (0..5).map(|d| (d, o, c)).collect::<Vec<_>>();
+    let zones = |big: i64| {
+        vec![
+            (ZoneKind::Waiting, 60 * big, 2 * big, 2 * big, 60),
+            (ZoneKind::Screening, 16 * big, 3 * big, 3 * big, 150),
+            (ZoneKind::Vaccination, 12 * big, 3 * big, 2 * big, 120),
+            (ZoneKind::Observation, 50 * big, big, big, 1800),
+        ]
+    };
+    let temporary = (Some(today - Days::new(14)), Some(today + Days::new(45)));
+    let defs: Vec<(&str, &str, SiteKind, (Option<NaiveDate>, Option<NaiveDate>), Vec<(i64, i64, i64)>, i64)> = vec![
+        ("HCL", "合川路接种点", SiteKind::Fixed, (None, None), every_day(480, 1080), 4),
+        ("HQC", "虹桥社区卫生服务中心", SiteKind::Fixed, (None, None), every_day(480, 1020), 2),
+        ("LBS", "龙柏卫生分中心临时接种点", SiteKind::Temporary, temporary, every_day(510, 990), 1),
+        ("ZHN", "振宏邻里中心临时接种点", SiteKind::Temporary, temporary, every_day(510, 990), 1),
+        ("CKF", "漕开发临时接种点", SiteKind::Temporary, temporary, weekdays(540, 1020), 1),
+        ("AQH", "爱琴海购物公园临时接种点", SiteKind::Temporary, temporary, every_day(600, 1200), 2),
+        ("P1699", "1699广场临时接种点", SiteKind::Temporary, temporary, every_day(600, 1200), 1),
+        ("VAN1", "流动接种车一号（华住集团）", SiteKind::Mobile, (None, None), weekdays(540, 960), 1),
+        ("VAN2", "流动接种车二号（光明乳业）", SiteKind::Mobile, (None, None), weekdays(540, 960), 1),
+        ("WPK", "虹桥商务区上门接种点", SiteKind::Workplace, (None, None), weekdays(570, 930), 1),
+    ];
+    defs.into_iter()
+        .map(|(code, name, kind, (open_from, open_until), hours, big)| {
+            let (lat, lon) = near_centre(rng, 2.5);
+            let mut zones = zones(big);
+            if kind == SiteKind::Mobile {
+                // A van: a few seats outside, one screening desk, one vaccinator.
+                zones = vec![
+                    (ZoneKind::Waiting, 20, 1, 1, 60),
+                    (ZoneKind::Screening, 4, 1, 1, 150),
+                    (ZoneKind::Vaccination, 2, 1, 1, 120),
+                    (ZoneKind::Observation, 15, 1, 1, 1800),
+                ];
+            }
+            DemoSite {
+                code: code.to_string(),
+                name: name.to_string(),
+                kind,
+                address: address(rng),
+                lat,
+                lon,
+                open_from,
+                open_until,
+                hours,
+                zones,
+                daily_doses: ((big as f64) * 700.0 * scale).round().max(40.0) as i64,
+            }
+        })
+        .collect()
+}
+
+/// One login per role, and a few per scope so the demo can show scoping.
+fn logins(groups: &[DemoGroup], units: &[DemoUnit], people: &[DemoPerson]) -> Vec<DemoLogin> {
+    let base = DemoLogin { username: None, display_name: String::new(), role: Role::Admin, group: None, unit: None, site: None, post: None, person: None };
+    let mut out = vec![
+        DemoLogin { username: Some("admin".into()), display_name: "镇指挥部管理员".into(), ..base.clone() },
+        DemoLogin { username: Some("desk".into()), display_name: "预约管理组".into(), role: Role::Desk, ..base.clone() },
+        DemoLogin { username: Some("volunteer".into()), display_name: "志愿者".into(), role: Role::Staff, ..base.clone() },
+    ];
+    for (g, group) in groups.iter().enumerate() {
+        out.push(DemoLogin {
+            username: Some(format!("leader.{}", group.code.to_lowercase())),
+            display_name: format!("{}组长 {}", group.name, group.leader),
+            role: Role::GroupLeader,
+            group: Some(g),
+            ..base.clone()
+        });
+    }
+    // A contact for the first unit of each group.
+    for g in 0..groups.len() {
+        if let Some((u, unit)) = units.iter().enumerate().find(|(_, u)| u.group == g) {
+            out.push(DemoLogin {
+                username: Some(format!("contact.{}", unit.code.to_lowercase())),
+                display_name: format!("{}联络员 {}", unit.name, unit.contact),
+                role: Role::UnitContact,
+                unit: Some(u),
+                ..base.clone()
+            });
+        }
+    }
+    for (post, user, label) in [
+        (SitePost::Manager, "hcl.manager", "合川路接种点负责人"),
+        (SitePost::CheckIn, "hcl.checkin", "合川路登记台"),
+        (SitePost::Screening, "hcl.screening", "合川路预检医生"),
+        (SitePost::Vaccinator, "hcl.vaccinator", "合川路接种护士"),
+        (SitePost::Observation, "hcl.observation", "合川路留观护士"),
+    ] {
+        out.push(DemoLogin {
+            username: Some(user.into()),
+            display_name: label.into(),
+            role: Role::SiteStaff,
+            site: Some(0),
+            post: Some(post),
+            ..base.clone()
+        });
+    }
+    if let Some((p, person)) = people.iter().enumerate().find(|(_, p)| p.registered) {
+        out.push(DemoLogin {
+            username: None,
+            display_name: person.name.clone(),
+            role: Role::Resident,
+            person: Some(p),
+            ..base
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(people: usize, seed: u64) -> TownSpec {
+        TownSpec { people, seed, today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date") }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_town_and_another_seed_another() {
+        let a = generate(&spec(5000, 7));
+        let b = generate(&spec(5000, 7));
+        assert_eq!(a, b);
+        let c = generate(&spec(5000, 8));
+        assert_ne!(a.people, c.people);
+    }
+
+    #[test]
+    fn a_small_town_is_coherent() {
+        let town = generate(&spec(5000, 1));
+        assert_eq!(town.people.len(), 5000);
+        assert_eq!(town.groups.len(), 5);
+        assert!(town.units.len() >= 25, "{} units", town.units.len());
+        for (g, _) in town.groups.iter().enumerate() {
+            assert!(town.units.iter().any(|u| u.group == g), "group {g} has units");
+        }
+        for (u, unit) in town.units.iter().enumerate() {
+            assert!(town.people.iter().any(|p| p.unit == u), "{} has people", unit.name);
+            assert!(unit.target >= 1);
+        }
+        let ids: HashSet<_> = town.people.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids.len(), 5000, "ID numbers are unique");
+        let today = town.spec.today;
+        for p in &town.people {
+            let parsed = ResidentId::parse_on(p.id.as_str(), today).expect("valid GB 11643");
+            assert_eq!(parsed.region(), "310112");
+            assert!(p.phone.len() == 11 && p.phone.starts_with('1'));
+        }
+        assert_eq!(town.sites.len(), 10);
+        assert!(town.sites.iter().all(|s| s.zones.len() == 4));
+        assert!(!town.deliveries.is_empty());
+        for role in Role::ALL {
+            assert!(town.logins.iter().any(|l| l.role == *role), "a login for {role}");
+        }
+    }
+
+    #[test]
+    fn the_full_town_has_about_300_units_and_a_few_large_employers() {
+        let town = generate(&spec(250_000, 42));
+        assert_eq!(town.people.len(), 250_000);
+        assert!((280..=320).contains(&town.units.len()), "{} units", town.units.len());
+        let mut per_unit = vec![0usize; town.units.len()];
+        for p in &town.people {
+            per_unit[p.unit] += 1;
+        }
+        let big = town
+            .units
+            .iter()
+            .zip(&per_unit)
+            .filter(|(u, n)| u.kind == UnitKind::Enterprise && **n >= 1000)
+            .count();
+        assert!(big >= 2, "{big} enterprises with 1000+ staff");
+        let old = town.people.iter().filter(|p| p.id.age_on(town.spec.today) >= 60).count();
+        let share = old as f64 / town.people.len() as f64;
+        assert!((0.12..0.30).contains(&share), "60+ share {share}");
+    }
+}

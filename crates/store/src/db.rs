@@ -1,0 +1,214 @@
+//! Choosing and opening the backend. This module and [`crate::migrate`] are the only places that
+//! know SQLite and PostgreSQL apart.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
+
+use crate::error::StoreResult;
+
+/// Which engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database URL whose scheme has been checked: `sqlite://PATH` or `postgres://…`
+/// (`postgresql://` accepted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    backend: Backend,
+}
+
+/// Printing a URL must not print its password.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+/// A URL that names neither engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unsupported database URL '{0}': expected sqlite://PATH (for example sqlite://vaxloop.db) or postgres://USER@HOST:PORT/DATABASE"
+)]
+pub struct UnsupportedUrl(String);
+
+impl FromStr for DatabaseUrl {
+    type Err = UnsupportedUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let backend = if s.starts_with("sqlite:") && s.len() > "sqlite:".len() {
+            Backend::Sqlite
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            // Echo only the scheme: the rest may hold a password.
+            let shown: String = match s.split_once(':') {
+                Some((scheme, _)) => format!("{scheme}:…"),
+                None => s.chars().take(40).collect(),
+            };
+            return Err(UnsupportedUrl(shown));
+        };
+        Ok(Self { url: s.to_string(), backend })
+    }
+}
+
+impl DatabaseUrl {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL with any password replaced by `***`, fit for logs and messages.
+    pub fn redacted(&self) -> String {
+        match (self.url.find("://"), self.url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let userinfo = &self.url[scheme + 3..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &self.url[..scheme + 3], &self.url[at..]),
+                    None => self.url.clone(),
+                }
+            }
+            _ => self.url.clone(),
+        }
+    }
+
+    /// For SQLite, the file path the URL names (without query parameters).
+    pub fn sqlite_path(&self) -> Option<&str> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let rest = self.url.trim_start_matches("sqlite:").trim_start_matches("//");
+        Some(rest.split('?').next().unwrap_or(rest))
+    }
+
+    /// The URL handed to the driver: SQLite files are created when missing.
+    fn driver_url(&self) -> String {
+        match self.backend {
+            Backend::Sqlite if !self.url.contains("mode=") => {
+                let sep = if self.url.contains('?') { '&' } else { '?' };
+                format!("{}{sep}mode=rwc", self.url)
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
+/// A connection pool on one backend.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens a pool. SQLite connections run in WAL mode with `synchronous=FULL` (a commit that
+    /// was acknowledged survives a power cut), foreign keys on and a busy timeout.
+    pub async fn connect(url: &DatabaseUrl) -> StoreResult<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// As [`Db::connect`], with an explicit pool size.
+    pub async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(&url.driver_url())?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+        let backend = url.backend();
+        let max = max_connections.unwrap_or(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(15))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 15000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for the store's own modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begins a transaction that will write. On SQLite it starts IMMEDIATE, taking the write lock
+    /// up front, so a transaction that reads and then writes can never fail half-way with a busy
+    /// snapshot; on PostgreSQL it is a plain READ COMMITTED transaction whose writes use
+    /// conditional updates and row locks.
+    pub async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes_choose_the_backend() {
+        let sqlite: DatabaseUrl = "sqlite://vaxloop.db".parse().expect("sqlite url");
+        assert_eq!(sqlite.backend(), Backend::Sqlite);
+        assert_eq!(sqlite.sqlite_path(), Some("vaxloop.db"));
+        assert_eq!(sqlite.driver_url(), "sqlite://vaxloop.db?mode=rwc");
+        let pg: DatabaseUrl = "postgres://u:secret@localhost:5432/x".parse().expect("pg url");
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert_eq!(pg.redacted(), "postgres://u:***@localhost:5432/x");
+        assert!(!format!("{pg:?}").contains("secret"));
+        let err = "mysql://root:pw@localhost/db".parse::<DatabaseUrl>().expect_err("refused");
+        assert!(err.to_string().contains("expected sqlite://PATH"));
+        assert!(!err.to_string().contains("pw"));
+        assert!("vaxloop.db".parse::<DatabaseUrl>().is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The schema's migrations, embedded in the binary: one ordered list per backend, the same
+//! versions and descriptions in both, run by sqlx's migrator (which records what ran and refuses
+//! a database whose applied migrations were edited).
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::db::{Backend, Db};
+use crate::error::StoreResult;
+
+/// `(version, description, sqlite, postgres)`. Append only: a shipped migration is never edited.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn migrator(backend: Backend) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sqlite, postgres)| {
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+impl Db {
+    /// Brings the schema up to date; safe to run on every start.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrator(self.backend()).run(self.pool()).await?;
+        Ok(())
+    }
+
+    /// The newest migration version this build knows.
+    pub fn schema_version() -> i64 {
+        MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+    }
+}

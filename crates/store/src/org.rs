@@ -1,0 +1,196 @@
+//! Work groups (工作组) and the units (单位) they mobilise.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use vaxloop_core::{UnitKind, WorkGroupKind};
+
+use crate::db::Db;
+use crate::error::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkGroup {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: WorkGroupKind,
+    pub leader_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWorkGroup {
+    pub code: String,
+    pub name: String,
+    pub kind: WorkGroupKind,
+    pub leader_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    pub work_group_id: i64,
+    pub name: String,
+    pub kind: UnitKind,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub target_headcount: i64,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub reg_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUnit {
+    pub code: String,
+    pub work_group_id: i64,
+    pub name: String,
+    pub kind: UnitKind,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub target_headcount: i64,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    /// The secret in the unit's registration link and QR code.
+    pub reg_token: String,
+}
+
+pub(crate) fn decode_err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(Box::new(e)))
+}
+
+fn group_from_row(row: &AnyRow) -> StoreResult<WorkGroup> {
+    Ok(WorkGroup {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        leader_name: row.try_get("leader_name")?,
+    })
+}
+
+fn unit_from_row(row: &AnyRow) -> StoreResult<Unit> {
+    Ok(Unit {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        work_group_id: row.try_get("work_group_id")?,
+        name: row.try_get("name")?,
+        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        address: row.try_get("address")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        target_headcount: row.try_get("target_headcount")?,
+        contact_name: row.try_get("contact_name")?,
+        contact_phone: row.try_get("contact_phone")?,
+        reg_token: row.try_get("reg_token")?,
+    })
+}
+
+pub async fn insert_work_group(conn: &mut AnyConnection, g: &NewWorkGroup, now: i64) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO work_groups (code, name, kind, leader_name, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&g.code)
+    .bind(&g.name)
+    .bind(g.kind.as_str())
+    .bind(g.leader_name.as_deref())
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_unit(conn: &mut AnyConnection, u: &NewUnit, now: i64) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO units (code, work_group_id, name, kind, address, lat, lon, target_headcount, \
+         contact_name, contact_phone, reg_token, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(&u.code)
+    .bind(u.work_group_id)
+    .bind(&u.name)
+    .bind(u.kind.as_str())
+    .bind(&u.address)
+    .bind(u.lat)
+    .bind(u.lon)
+    .bind(u.target_headcount)
+    .bind(u.contact_name.as_deref())
+    .bind(u.contact_phone.as_deref())
+    .bind(&u.reg_token)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn work_groups(db: &Db) -> StoreResult<Vec<WorkGroup>> {
+    let rows = sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups ORDER BY code")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(group_from_row).collect()
+}
+
+pub async fn work_group(db: &Db, id: i64) -> StoreResult<Option<WorkGroup>> {
+    let row = sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(group_from_row).transpose()
+}
+
+const UNIT_COLUMNS: &str = "id, code, work_group_id, name, kind, address, lat, lon, \
+                            target_headcount, contact_name, contact_phone, reg_token";
+
+pub async fn unit(db: &Db, id: i64) -> StoreResult<Option<Unit>> {
+    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(unit_from_row).transpose()
+}
+
+/// Units of one work group, or all units when `group` is `None`, ordered by code.
+pub async fn units(db: &Db, group: Option<i64>) -> StoreResult<Vec<Unit>> {
+    let sql = format!(
+        "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 IS NULL OR work_group_id = $1) ORDER BY code"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(group).fetch_all(db.pool()).await?;
+    rows.iter().map(unit_from_row).collect()
+}
+
+/// Per unit: its target headcount and how many people are on its roster, for one group or all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitProgress {
+    pub unit_id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub target: i64,
+    pub people: i64,
+}
+
+pub async fn unit_progress(db: &Db, group: Option<i64>, unit: Option<i64>) -> StoreResult<Vec<UnitProgress>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.code, u.name, u.kind, u.target_headcount, \
+                (SELECT COUNT(*) FROM people p WHERE p.unit_id = u.id) AS people \
+         FROM units u \
+         WHERE ($1 IS NULL OR u.work_group_id = $1) AND ($2 IS NULL OR u.id = $2) \
+         ORDER BY u.code",
+    )
+    .bind(group)
+    .bind(unit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UnitProgress {
+                unit_id: r.try_get(0)?,
+                code: r.try_get(1)?,
+                name: r.try_get(2)?,
+                kind: r.try_get::<String, _>(3)?.parse().map_err(decode_err)?,
+                target: r.try_get(4)?,
+                people: r.try_get(5)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! People (人员): the residents and employees a unit mobilises. ID numbers and phones are sealed
+//! with the [`PiiCipher`]; the blind index of the ID number is unique, so one person is on one
+//! unit's roster only, and a second unit's attempt is refused rather than merged.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use vaxloop_core::ResidentId;
+
+use crate::bulk;
+use crate::crypto::PiiCipher;
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// A person to add to a unit's roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPerson {
+    pub unit_id: i64,
+    pub name: String,
+    pub resident_id: ResidentId,
+    /// A mainland mobile number, already validated.
+    pub phone: Option<String>,
+    pub disabled: bool,
+}
+
+/// A person as every view shows them: masked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub id: i64,
+    pub unit_id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub phone_masked: Option<String>,
+    pub disabled: bool,
+}
+
+/// `138****1234`: the form a phone number takes in every view.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+const COLUMNS: [&str; 11] = [
+    "unit_id",
+    "name",
+    "id_cipher",
+    "id_blind",
+    "id_masked",
+    "birth_date",
+    "sex",
+    "phone_cipher",
+    "phone_masked",
+    "disabled",
+    "created_at",
+];
+
+/// Rows per INSERT statement: 11 × 500 parameters stays under both engines' limits.
+const CHUNK: usize = 500;
+
+/// Inserts people in multi-row statements on the caller's connection (normally inside one write
+/// transaction, so a failure leaves nothing half-written). Returns how many were inserted.
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    people: &[NewPerson],
+    now: i64,
+) -> StoreResult<u64> {
+    let mut inserted = 0;
+    for chunk in people.chunks(CHUNK) {
+        let sql = bulk::insert_sql("people", &COLUMNS, chunk.len());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            let id = p.resident_id.as_str();
+            query = query
+                .bind(p.unit_id)
+                .bind(p.name.as_str())
+                .bind(cipher.seal(id))
+                .bind(cipher.blind(id))
+                .bind(p.resident_id.masked())
+                .bind(p.resident_id.birth_date().format("%Y-%m-%d").to_string())
+                .bind(p.resident_id.sex().as_str())
+                .bind(p.phone.as_deref().map(|ph| cipher.seal(ph)))
+                .bind(p.phone.as_deref().map(mask_phone))
+                .bind(i64::from(p.disabled))
+                .bind(now);
+        }
+        inserted += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Person> {
+    Ok(Person {
+        id: row.try_get("id")?,
+        unit_id: row.try_get("unit_id")?,
+        name: row.try_get("name")?,
+        id_masked: row.try_get("id_masked")?,
+        birth_date: row.try_get("birth_date")?,
+        sex: row.try_get("sex")?,
+        phone_masked: row.try_get("phone_masked")?,
+        disabled: row.try_get::<i64, _>("disabled")? == 1,
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled FROM people";
+
+/// Finds a person by ID number through the blind index.
+pub async fn by_resident_id(db: &Db, cipher: &PiiCipher, id: &ResidentId) -> StoreResult<Option<Person>> {
+    let sql = format!("{SELECT} WHERE id_blind = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(cipher.blind(id.as_str()))
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Person>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A page of one unit's roster, ordered by id.
+pub async fn of_unit(db: &Db, unit_id: i64, limit: i64, offset: i64) -> StoreResult<Vec<Person>> {
+    let sql = format!("{SELECT} WHERE unit_id = $1 ORDER BY id LIMIT $2 OFFSET $3");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The plaintext ID number and phone of one person. Callers check the role and record the
+/// unmasking, with its reason, in the audit log.
+pub async fn reveal(db: &Db, cipher: &PiiCipher, person_id: i64) -> StoreResult<(String, Option<String>)> {
+    let row = sqlx::query("SELECT id_cipher, phone_cipher FROM people WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(crate::error::StoreError::NotFound("person"))?;
+    let id: Vec<u8> = row.try_get(0)?;
+    let phone: Option<Vec<u8>> = row.try_get(1)?;
+    Ok((cipher.open(&id)?, phone.map(|p| cipher.open(&p)).transpose()?))
+}
+
+pub async fn count(db: &Db) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people").fetch_one(db.pool()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(super::mask_phone("13800138000"), "138****8000");
+        assert_eq!(super::mask_phone("123"), "***");
+    }
+}

@@ -1,0 +1,163 @@
+//! Vaccination sites (接种点): opening hours, the four zones with their space, and the desks each
+//! zone runs per shift.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use vaxloop_core::{SiteKind, ZoneKind};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+use crate::org::decode_err;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub open_from: Option<String>,
+    pub open_until: Option<String>,
+}
+
+/// One zone of a new site, with desks for the morning and afternoon shifts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewZone {
+    pub kind: ZoneKind,
+    pub space: i64,
+    pub desks_am: i64,
+    pub desks_pm: i64,
+    pub mean_service_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSite {
+    pub code: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub open_from: Option<String>,
+    pub open_until: Option<String>,
+    /// `(weekday 0 = Monday, opens, closes)` in minutes after midnight.
+    pub hours: Vec<(i64, i64, i64)>,
+    pub zones: Vec<NewZone>,
+}
+
+/// A zone as configured, for the site pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    pub kind: ZoneKind,
+    pub space: i64,
+    pub desks_am: i64,
+    pub desks_pm: i64,
+    pub mean_service_seconds: i64,
+}
+
+/// Creates a site with its hours and zones on the caller's connection.
+pub async fn insert(conn: &mut AnyConnection, s: &NewSite, now: i64) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sites (code, name, kind, address, lat, lon, open_from, open_until, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(&s.code)
+    .bind(&s.name)
+    .bind(s.kind.as_str())
+    .bind(&s.address)
+    .bind(s.lat)
+    .bind(s.lon)
+    .bind(s.open_from.as_deref())
+    .bind(s.open_until.as_deref())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    for &(weekday, opens, closes) in &s.hours {
+        sqlx::query("INSERT INTO site_hours (site_id, weekday, opens_min, closes_min) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(weekday)
+            .bind(opens)
+            .bind(closes)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for z in &s.zones {
+        let zone_id: i64 =
+            sqlx::query_scalar("INSERT INTO zones (site_id, kind, space) VALUES ($1, $2, $3) RETURNING id")
+                .bind(id)
+                .bind(z.kind.as_str())
+                .bind(z.space)
+                .fetch_one(&mut *conn)
+                .await?;
+        for (shift, desks) in [("am", z.desks_am), ("pm", z.desks_pm)] {
+            sqlx::query(
+                "INSERT INTO zone_desks (zone_id, shift, desks, mean_service_seconds) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(zone_id)
+            .bind(shift)
+            .bind(desks)
+            .bind(z.mean_service_seconds)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(id)
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Site> {
+    Ok(Site {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        address: row.try_get("address")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        open_from: row.try_get("open_from")?,
+        open_until: row.try_get("open_until")?,
+    })
+}
+
+const SELECT: &str = "SELECT id, code, name, kind, address, lat, lon, open_from, open_until FROM sites";
+
+pub async fn all(db: &Db) -> StoreResult<Vec<Site>> {
+    let sql = format!("{SELECT} ORDER BY code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Site>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The zones of a site in the order people pass through them.
+pub async fn zones(db: &Db, site_id: i64) -> StoreResult<Vec<Zone>> {
+    let rows = sqlx::query(
+        "SELECT z.kind, z.space, \
+                COALESCE((SELECT d.desks FROM zone_desks d WHERE d.zone_id = z.id AND d.shift = 'am'), 0), \
+                COALESCE((SELECT d.desks FROM zone_desks d WHERE d.zone_id = z.id AND d.shift = 'pm'), 0), \
+                COALESCE((SELECT MAX(d.mean_service_seconds) FROM zone_desks d WHERE d.zone_id = z.id), 60) \
+         FROM zones z WHERE z.site_id = $1",
+    )
+    .bind(site_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut zones = rows
+        .iter()
+        .map(|r| {
+            Ok(Zone {
+                kind: r.try_get::<String, _>(0)?.parse().map_err(decode_err)?,
+                space: r.try_get(1)?,
+                desks_am: r.try_get(2)?,
+                desks_pm: r.try_get(3)?,
+                mean_service_seconds: r.try_get(4)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    zones.sort_by_key(|z| ZoneKind::ALL.iter().position(|k| *k == z.kind));
+    Ok(zones)
+}

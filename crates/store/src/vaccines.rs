@@ -1,0 +1,192 @@
+//! Vaccine products, lots, deliveries and the stock ledger.
+//!
+//! Stock moves only through [`receive_delivery`] and its siblings to come: each writes one
+//! append-only ledger row and changes the lot-and-site balance by a conditional update in the
+//! same transaction, so "delivered = administered + wasted + remaining ± transfers" holds at every
+//! commit and `remaining` can never go below zero.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVaccine {
+    pub code: String,
+    pub name: String,
+    pub manufacturer: String,
+    pub doses_in_series: i64,
+    pub min_interval_days: i64,
+    pub min_age: i64,
+    pub max_age: Option<i64>,
+    pub doses_per_vial: i64,
+    pub open_vial_minutes: i64,
+    pub observation_minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vaccine {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub manufacturer: String,
+    pub doses_in_series: i64,
+    pub min_interval_days: i64,
+    pub doses_per_vial: i64,
+}
+
+pub async fn insert_vaccine(conn: &mut AnyConnection, v: &NewVaccine) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO vaccines (code, name, manufacturer, doses_in_series, min_interval_days, min_age, \
+         max_age, doses_per_vial, open_vial_minutes, observation_minutes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&v.code)
+    .bind(&v.name)
+    .bind(&v.manufacturer)
+    .bind(v.doses_in_series)
+    .bind(v.min_interval_days)
+    .bind(v.min_age)
+    .bind(v.max_age)
+    .bind(v.doses_per_vial)
+    .bind(v.open_vial_minutes)
+    .bind(v.observation_minutes)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_lot(conn: &mut AnyConnection, vaccine_id: i64, lot_number: &str, expires_on: &str) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO lots (vaccine_id, lot_number, expires_on) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(vaccine_id)
+    .bind(lot_number)
+    .bind(expires_on)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Plans a delivery of `doses` from a lot to a site on a day.
+pub async fn plan_delivery(conn: &mut AnyConnection, lot_id: i64, site_id: i64, day: &str, doses: i64) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO deliveries (lot_id, site_id, delivery_date, doses, status) \
+         VALUES ($1, $2, $3, $4, 'planned') RETURNING id",
+    )
+    .bind(lot_id)
+    .bind(site_id)
+    .bind(day)
+    .bind(doses)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Marks a planned delivery received: one ledger row and the balance raised, in the caller's
+/// transaction. A delivery already received is refused, so a retried request cannot count the
+/// doses twice.
+pub async fn receive_delivery(conn: &mut AnyConnection, delivery_id: i64, actor: Option<i64>, now: i64) -> StoreResult<()> {
+    let row = sqlx::query(
+        "UPDATE deliveries SET status = 'received', received_at = $2 \
+         WHERE id = $1 AND status = 'planned' RETURNING lot_id, site_id, doses",
+    )
+    .bind(delivery_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("planned delivery"))?;
+    let (lot_id, site_id, doses): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    sqlx::query(
+        "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, delivery_id, actor_user_id) \
+         VALUES ($1, $2, $3, 'delivered', $4, $5, $6)",
+    )
+    .bind(lot_id)
+    .bind(site_id)
+    .bind(now)
+    .bind(doses)
+    .bind(delivery_id)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO stock_balances (lot_id, site_id, remaining) VALUES ($1, $2, $3) \
+         ON CONFLICT (lot_id, site_id) DO UPDATE SET remaining = stock_balances.remaining + excluded.remaining",
+    )
+    .bind(lot_id)
+    .bind(site_id)
+    .bind(doses)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Allocates doses to a site-day (the ceiling bookings for that day may promise).
+pub async fn allocate(conn: &mut AnyConnection, site_id: i64, day: &str, doses: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO site_days (site_id, day, doses_allocated) VALUES ($1, $2, $3) \
+         ON CONFLICT (site_id, day) DO UPDATE SET doses_allocated = site_days.doses_allocated + excluded.doses_allocated",
+    )
+    .bind(site_id)
+    .bind(day)
+    .bind(doses)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn all(db: &Db) -> StoreResult<Vec<Vaccine>> {
+    let rows = sqlx::query(
+        "SELECT id, code, name, manufacturer, doses_in_series, min_interval_days, doses_per_vial \
+         FROM vaccines ORDER BY code",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Vaccine {
+                id: r.try_get(0)?,
+                code: r.try_get(1)?,
+                name: r.try_get(2)?,
+                manufacturer: r.try_get(3)?,
+                doses_in_series: r.try_get(4)?,
+                min_interval_days: r.try_get(5)?,
+                doses_per_vial: r.try_get(6)?,
+            })
+        })
+        .collect()
+}
+
+/// Per lot and site: doses delivered by the ledger, the sum of every ledger movement, and the
+/// stored balance. The two must agree; the store's tests and the reconciliation check it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerBalance {
+    pub lot_id: i64,
+    pub site_id: i64,
+    pub delivered: i64,
+    pub ledger_sum: i64,
+    pub remaining: i64,
+}
+
+pub async fn ledger_balances(db: &Db) -> StoreResult<Vec<LedgerBalance>> {
+    let rows = sqlx::query(
+        "SELECT b.lot_id, b.site_id, \
+                CAST(COALESCE((SELECT SUM(l.delta) FROM stock_ledger l WHERE l.lot_id = b.lot_id AND l.site_id = b.site_id AND l.kind = 'delivered'), 0) AS BIGINT), \
+                CAST(COALESCE((SELECT SUM(l.delta) FROM stock_ledger l WHERE l.lot_id = b.lot_id AND l.site_id = b.site_id), 0) AS BIGINT), \
+                b.remaining \
+         FROM stock_balances b ORDER BY b.lot_id, b.site_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LedgerBalance {
+                lot_id: r.try_get(0)?,
+                site_id: r.try_get(1)?,
+                delivered: r.try_get(2)?,
+                ledger_sum: r.try_get(3)?,
+                remaining: r.try_get(4)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,231 @@
+//! The store's contract, one suite run on both backends: schema invariants, PII at rest, logins,
+//! sessions, the stock ledger. Each test gets a fresh database.
+
+use chrono::NaiveDate;
+use vaxloop_core::{ResidentId, Role, SiteKind, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_store::org::{NewUnit, NewWorkGroup};
+use vaxloop_store::people::NewPerson;
+use vaxloop_store::sites::{NewSite, NewZone};
+use vaxloop_store::testing::TestDb;
+use vaxloop_store::users::NewUser;
+use vaxloop_store::vaccines::NewVaccine;
+use vaxloop_store::{StoreError, audit, now_ms, org, people, sessions, sites, stats, users, vaccines};
+
+fn rid(seq: u16) -> ResidentId {
+    ResidentId::compose(310112, NaiveDate::from_ymd_opt(1980, 5, 17).expect("date"), seq)
+}
+
+/// A work group with one unit; returns the unit id.
+async fn one_unit(t: &TestDb, code: &str) -> i64 {
+    let mut tx = t.begin_write().await.expect("begin");
+    let g = org::insert_work_group(
+        &mut tx,
+        &NewWorkGroup { code: format!("G{code}"), name: "社区组".into(), kind: WorkGroupKind::Community, leader_name: None },
+        now_ms(),
+    )
+    .await
+    .expect("group");
+    let u = org::insert_unit(
+        &mut tx,
+        &NewUnit {
+            code: code.into(),
+            work_group_id: g,
+            name: "虹桥新村".into(),
+            kind: UnitKind::Community,
+            address: "虹桥镇".into(),
+            lat: Some(31.18),
+            lon: Some(121.39),
+            target_headcount: 100,
+            contact_name: None,
+            contact_phone: None,
+            reg_token: format!("tok-{code}"),
+        },
+        now_ms(),
+    )
+    .await
+    .expect("unit");
+    tx.commit().await.expect("commit");
+    u
+}
+
+async fn one_site(t: &TestDb) -> i64 {
+    let mut tx = t.begin_write().await.expect("begin");
+    let id = sites::insert(
+        &mut tx,
+        &NewSite {
+            code: "HCL".into(),
+            name: "合川路接种点".into(),
+            kind: SiteKind::Fixed,
+            address: "合川路".into(),
+            lat: None,
+            lon: None,
+            open_from: None,
+            open_until: None,
+            hours: vec![(0, 480, 1020)],
+            zones: ZoneKind::ALL
+                .iter()
+                .map(|&kind| NewZone { kind, space: 50, desks_am: 4, desks_pm: 3, mean_service_seconds: 90 })
+                .collect(),
+        },
+        now_ms(),
+    )
+    .await
+    .expect("site");
+    tx.commit().await.expect("commit");
+    id
+}
+
+vaxloop_store::backend_tests! {
+    async fn people_are_stored_sealed_and_found_by_blind_index(t) {
+        let unit = one_unit(&t, "U1").await;
+        let mut tx = t.begin_write().await.expect("begin");
+        let n = people::insert_many(&mut tx, &t.cipher, &[
+            NewPerson { unit_id: unit, name: "张伟".into(), resident_id: rid(11), phone: Some("13800138000".into()), disabled: false },
+            NewPerson { unit_id: unit, name: "王芳".into(), resident_id: rid(12), phone: None, disabled: true },
+        ], now_ms()).await.expect("insert");
+        tx.commit().await.expect("commit");
+        assert_eq!(n, 2);
+        let found = people::by_resident_id(&t, &t.cipher, &rid(11)).await.expect("query").expect("found");
+        assert_eq!(found.name, "张伟");
+        assert_eq!(found.id_masked, rid(11).masked());
+        assert_eq!(found.phone_masked.as_deref(), Some("138****8000"));
+        assert_eq!(found.sex, "M");
+        assert_eq!(found.birth_date, "1980-05-17");
+        let (id, phone) = people::reveal(&t, &t.cipher, found.id).await.expect("reveal");
+        assert_eq!(id, rid(11).as_str());
+        assert_eq!(phone.as_deref(), Some("13800138000"));
+        assert!(people::by_resident_id(&t, &t.cipher, &rid(13)).await.expect("query").is_none());
+    }
+
+    async fn the_same_person_cannot_join_a_second_unit_and_nothing_is_half_written(t) {
+        let a = one_unit(&t, "UA").await;
+        let b = one_unit(&t, "UB").await;
+        let mut tx = t.begin_write().await.expect("begin");
+        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: a, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false }], now_ms()).await.expect("first");
+        tx.commit().await.expect("commit");
+        let mut tx = t.begin_write().await.expect("begin");
+        let err = people::insert_many(&mut tx, &t.cipher, &[
+            NewPerson { unit_id: b, name: "刘洋".into(), resident_id: rid(22), phone: None, disabled: false },
+            NewPerson { unit_id: b, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false },
+        ], now_ms()).await.expect_err("duplicate refused");
+        assert!(matches!(err, StoreError::Constraint { .. }), "{err:?}");
+        drop(tx);
+        assert_eq!(people::count(&t).await.expect("count"), 1, "the rolled-back batch left nothing");
+    }
+
+    async fn plaintext_id_numbers_never_reach_the_database(t) {
+        let unit = one_unit(&t, "U2").await;
+        let mut tx = t.begin_write().await.expect("begin");
+        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: unit, name: "陈静".into(), resident_id: rid(31), phone: Some("13912345678".into()), disabled: false }], now_ms()).await.expect("insert");
+        tx.commit().await.expect("commit");
+        let rows = people::of_unit(&t, unit, 10, 0).await.expect("roster");
+        let shown = format!("{rows:?}");
+        assert!(!shown.contains(rid(31).as_str()));
+        assert!(!shown.contains("13912345678"));
+    }
+
+    async fn scoped_roles_need_their_scope(t) {
+        let mut tx = t.begin_write().await.expect("begin");
+        let err = users::insert(&mut tx, &NewUser {
+            username: Some("contact".into()),
+            display_name: "联络员".into(),
+            password_hash: "x".into(),
+            role: Some(Role::UnitContact),
+            ..NewUser::default()
+        }, now_ms()).await.expect_err("unit contact without a unit");
+        assert!(matches!(err, StoreError::Constraint { .. }), "{err:?}");
+    }
+
+    async fn failed_logins_lock_after_five(t) {
+        let mut tx = t.begin_write().await.expect("begin");
+        let id = users::insert(&mut tx, &NewUser {
+            username: Some("admin".into()),
+            display_name: "管理员".into(),
+            password_hash: "x".into(),
+            role: Some(Role::Admin),
+            ..NewUser::default()
+        }, now_ms()).await.expect("insert");
+        tx.commit().await.expect("commit");
+        let now = now_ms();
+        for _ in 0..4 {
+            users::record_failed_login(&t, id, now).await.expect("fail");
+        }
+        assert_eq!(users::by_id(&t, id).await.expect("q").expect("user").locked_until, None);
+        users::record_failed_login(&t, id, now).await.expect("fail");
+        let user = users::by_username(&t, "admin").await.expect("q").expect("user");
+        assert_eq!(user.failed_logins, 5);
+        assert!(user.locked_until.expect("locked") > now);
+        users::record_login(&t, id).await.expect("reset");
+        assert_eq!(users::by_id(&t, id).await.expect("q").expect("user").failed_logins, 0);
+    }
+
+    async fn sessions_expire_and_ids_are_unique(t) {
+        let now = now_ms();
+        assert!(sessions::create(&t, "s1", "{}", now + 1000).await.expect("create"));
+        assert!(!sessions::create(&t, "s1", "{}", now + 1000).await.expect("create twice"));
+        sessions::save(&t, "s1", "{\"a\":1}", now + 1000).await.expect("save");
+        assert_eq!(sessions::load(&t, "s1", now).await.expect("load").as_deref(), Some("{\"a\":1}"));
+        assert_eq!(sessions::load(&t, "s1", now + 2000).await.expect("load"), None);
+        assert_eq!(sessions::delete_expired(&t, now + 2000).await.expect("gc"), 1);
+        sessions::delete(&t, "s1").await.expect("delete");
+    }
+
+    async fn deliveries_feed_an_append_only_balanced_ledger(t) {
+        let site = one_site(&t).await;
+        let mut tx = t.begin_write().await.expect("begin");
+        let v = vaccines::insert_vaccine(&mut tx, &NewVaccine {
+            code: "SINO".into(), name: "新冠灭活疫苗".into(), manufacturer: "北京生物".into(),
+            doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None,
+            doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30,
+        }).await.expect("vaccine");
+        let lot = vaccines::insert_lot(&mut tx, v, "202611A", "2027-06-30").await.expect("lot");
+        let d = vaccines::plan_delivery(&mut tx, lot, site, "2026-11-28", 600).await.expect("plan");
+        vaccines::receive_delivery(&mut tx, d, None, now_ms()).await.expect("receive");
+        tx.commit().await.expect("commit");
+        let mut tx = t.begin_write().await.expect("begin");
+        let again = vaccines::receive_delivery(&mut tx, d, None, now_ms()).await;
+        assert!(matches!(again, Err(StoreError::NotFound(_))), "received twice: {again:?}");
+        drop(tx);
+        let balances = vaccines::ledger_balances(&t).await.expect("balances");
+        assert_eq!(balances.len(), 1);
+        assert_eq!((balances[0].delivered, balances[0].ledger_sum, balances[0].remaining), (600, 600, 600));
+        let mut tx = t.begin_write().await.expect("begin");
+        let tamper = sqlx::query("UPDATE stock_ledger SET delta = 1").execute(&mut *tx).await;
+        assert!(tamper.is_err(), "ledger rows are never updated");
+        drop(tx);
+        let mut tx = t.begin_write().await.expect("begin");
+        let negative = sqlx::query("UPDATE stock_balances SET remaining = remaining - 601").execute(&mut *tx).await;
+        assert!(negative.is_err(), "remaining is never negative");
+        drop(tx);
+        assert_eq!(stats::overview(&t).await.expect("overview").doses_in_stock, 600);
+    }
+
+    async fn slots_cannot_hold_more_than_capacity(t) {
+        let site = one_site(&t).await;
+        let mut tx = t.begin_write().await.expect("begin");
+        sqlx::query("INSERT INTO slots (site_id, day, starts_min, ends_min, capacity) VALUES ($1, '2026-11-28', 480, 510, 2)")
+            .bind(site).execute(&mut *tx).await.expect("slot");
+        tx.commit().await.expect("commit");
+        let mut tx = t.begin_write().await.expect("begin");
+        let over = sqlx::query("UPDATE slots SET booked = 3").execute(&mut *tx).await;
+        assert!(over.is_err(), "CHECK (booked <= capacity)");
+        drop(tx);
+        let zones = sites::zones(&t, site).await.expect("zones");
+        assert_eq!(zones.iter().map(|z| z.kind).collect::<Vec<_>>(), ZoneKind::ALL.to_vec());
+        assert_eq!((zones[0].desks_am, zones[0].desks_pm), (4, 3));
+    }
+
+    async fn audit_entries_are_append_only(t) {
+        audit::record(&t, &audit::Entry { actor_user_id: None, action: "login", target: "user:1", reason: None, outcome: audit::Outcome::Denied }, now_ms()).await.expect("record");
+        let recent = audit::recent(&t, 10).await.expect("recent");
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].outcome, "denied");
+        let mut tx = t.begin_write().await.expect("begin");
+        assert!(sqlx::query("DELETE FROM audit_log").execute(&mut *tx).await.is_err());
+    }
+
+    async fn migrations_are_idempotent(t) {
+        t.migrate().await.expect("second run changes nothing");
+        t.ping().await.expect("ping");
+    }
+}
