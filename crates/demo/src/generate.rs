@@ -128,8 +128,8 @@ pub struct Town {
     pub logins: Vec<DemoLogin>,
 }
 
-fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
+fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
+    items[rng.random_range(0..items.len())]
 }
 
 fn person_name(rng: &mut ChaCha8Rng, surnames: &WeightedIndex<u32>, male: bool) -> String {
@@ -204,11 +204,14 @@ pub fn generate(spec: &TownSpec) -> Town {
     ];
     let groups: Vec<DemoGroup> = group_defs
         .iter()
-        .map(|&(code, name, kind)| DemoGroup {
-            code: format!("G{code}"),
-            name: name.to_string(),
-            kind,
-            leader: person_name(&mut rng, &surnames, rng.random_bool(0.5)),
+        .map(|&(code, name, kind)| {
+            let male = rng.random_bool(0.5);
+            DemoGroup {
+                code: format!("G{code}"),
+                name: name.to_string(),
+                kind,
+                leader: person_name(&mut rng, &surnames, male),
+            }
         })
         .collect();
 
@@ -260,7 +263,8 @@ pub fn generate(spec: &TownSpec) -> Town {
     let mut assigned: usize = sizes.iter().sum();
     let mut i = 0;
     while assigned < spec.people {
-        sizes[i % sizes.len()] += 1;
+        let j = i % sizes.len();
+        sizes[j] += 1;
         assigned += 1;
         i += 1;
     }

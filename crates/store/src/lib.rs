@@ -17,6 +17,7 @@ mod bulk;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod journeys;
 pub mod migrate;
 pub mod org;
 pub mod people;
@@ -25,6 +26,7 @@ pub mod sites;
 pub mod stats;
 pub mod users;
 pub mod vaccines;
+pub mod vehicles;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -20,6 +20,9 @@ pub struct NewPerson {
     /// A mainland mobile number, already validated.
     pub phone: Option<String>,
     pub disabled: bool,
+    /// When the person gave consent for their sensitive data (PIPL art. 29), and to which
+    /// version of the notice; `None` for a roster entry not yet registered.
+    pub consent: Option<(i64, String)>,
 }
 
 /// A person as every view shows them: masked.
@@ -46,7 +49,7 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}****{tail}")
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 13] = [
     "unit_id",
     "name",
     "id_cipher",
@@ -57,10 +60,12 @@ const COLUMNS: [&str; 11] = [
     "phone_cipher",
     "phone_masked",
     "disabled",
+    "consent_at",
+    "consent_version",
     "created_at",
 ];
 
-/// Rows per INSERT statement: 11 × 500 parameters stays under both engines' limits.
+/// Rows per INSERT statement: 13 × 500 parameters stays under both engines' limits.
 const CHUNK: usize = 500;
 
 /// Inserts people in multi-row statements on the caller's connection (normally inside one write
@@ -88,6 +93,8 @@ pub async fn insert_many(
                 .bind(p.phone.as_deref().map(|ph| cipher.seal(ph)))
                 .bind(p.phone.as_deref().map(mask_phone))
                 .bind(i64::from(p.disabled))
+                .bind(p.consent.as_ref().map(|c| c.0))
+                .bind(p.consent.as_ref().map(|c| c.1.as_str()))
                 .bind(now);
         }
         inserted += query.execute(&mut *conn).await?.rows_affected();
@@ -119,6 +126,15 @@ pub async fn by_resident_id(db: &Db, cipher: &PiiCipher, id: &ResidentId) -> Sto
         .fetch_optional(db.pool())
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The id of a person by ID number, on the caller's connection (inside a transaction).
+pub async fn id_by_resident_id(conn: &mut AnyConnection, cipher: &PiiCipher, id: &ResidentId) -> StoreResult<Option<i64>> {
+    let found = sqlx::query_scalar("SELECT id FROM people WHERE id_blind = $1")
+        .bind(cipher.blind(id.as_str()))
+        .fetch_optional(conn)
+        .await?;
+    Ok(found)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Person>> {

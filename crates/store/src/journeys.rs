@@ -1,0 +1,50 @@
+//! Journeys: each person's progress per dose, as an append-only event history and a materialised
+//! current state (DESIGN.md, "The loop, and the one table behind it").
+
+use sqlx::{AnyConnection, Row};
+use vaxloop_core::JourneyState;
+
+use crate::db::Db;
+use crate::error::StoreResult;
+use crate::org::decode_err;
+
+/// Opens a dose-1 journey in state `registered`, with its event, for every consented person who
+/// has none yet. Set-based, so a whole import or demo town costs two statements; running it again
+/// changes nothing.
+pub async fn open_for_consented(conn: &mut AnyConnection, now: i64) -> StoreResult<u64> {
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at) \
+         SELECT p.id, 1, 'registered', p.consent_at FROM people p \
+         WHERE p.consent_at IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.person_id = p.id AND j.dose_number = 1)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query(
+        "INSERT INTO journeys (person_id, dose_number, state, updated_at) \
+         SELECT p.id, 1, 'registered', $1 FROM people p \
+         WHERE p.consent_at IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.person_id = p.id AND j.dose_number = 1)",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many journeys stand in each state, optionally for one work group or one unit.
+pub async fn state_counts(db: &Db, group: Option<i64>, unit: Option<i64>) -> StoreResult<Vec<(JourneyState, i64)>> {
+    let rows = sqlx::query(
+        "SELECT j.state, COUNT(*) FROM journeys j \
+         JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
+         WHERE ($1 IS NULL OR u.work_group_id = $1) AND ($2 IS NULL OR u.id = $2) \
+         GROUP BY j.state",
+    )
+    .bind(group)
+    .bind(unit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?.parse().map_err(decode_err)?, r.try_get(1)?)))
+        .collect()
+}
