@@ -1,1 +1,77 @@
-fn main() {}
+//! `vaxloop`: one binary for the whole system. Each subcommand lives in its own file under
+//! `commands/`; settings come from defaults, an optional TOML file and `VAXLOOP_*` environment
+//! variables ([`settings`]), and command-line flags override them.
+
+mod commands;
+mod settings;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vaxloop",
+    version,
+    about = "Closed-loop management of a mass-vaccination campaign"
+)]
+struct Cli {
+    /// A TOML settings file (default: ./vaxloop.toml when it exists; env VAXLOOP_CONFIG).
+    #[arg(long, global = true, env = "VAXLOOP_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application and API.
+    Serve(commands::serve::Args),
+    /// Bring the database schema up to date.
+    Migrate(commands::migrate::Args),
+    /// Build (or reuse) the demo town and serve it.
+    Demo(commands::demo::Args),
+    /// Print a new random key for encrypting personal data (VAXLOOP_PII_KEY).
+    Keygen,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match settings::Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    settings::init_logging(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(args, settings).await,
+            Command::Migrate(args) => commands::migrate::run(args, settings).await,
+            Command::Demo(args) => commands::demo::run(args, settings).await,
+            Command::Keygen => {
+                println!("{}", vaxloop_store::PiiKey::generate().to_hex());
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

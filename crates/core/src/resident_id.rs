@@ -100,7 +100,11 @@ impl ResidentId {
     /// Builds a valid number from region, birth date and sequence (used by the demo generator and
     /// tests); the check character is computed.
     pub fn compose(region: u32, birth: NaiveDate, sequence: u16) -> Self {
-        let body = format!("{region:06}{}{:03}", birth.format("%Y%m%d"), sequence % 1000);
+        let body = format!(
+            "{region:06}{}{:03}",
+            birth.format("%Y%m%d"),
+            sequence % 1000
+        );
         let check = check_char(body.as_bytes());
         let mut s = body;
         s.push(char::from(check));
@@ -171,7 +175,10 @@ mod tests {
         let id = ResidentId::parse_on("11010519491231002x", today()).expect("valid");
         assert_eq!(id.as_str(), "11010519491231002X");
         assert_eq!(id.sex(), Sex::Female);
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).expect("date"));
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).expect("date")
+        );
         assert_eq!(id.masked(), "1101**********002X");
         assert_eq!(format!("{id:?}"), "ResidentId(1101**********002X)");
     }
@@ -179,7 +186,10 @@ mod tests {
     #[test]
     fn names_what_is_wrong() {
         let t = today();
-        assert_eq!(ResidentId::parse_on("1234", t), Err(ResidentIdError::Length(4)));
+        assert_eq!(
+            ResidentId::parse_on("1234", t),
+            Err(ResidentIdError::Length(4))
+        );
         assert_eq!(
             ResidentId::parse_on("11010519491231002Y", t),
             Err(ResidentIdError::Characters)
@@ -198,7 +208,10 @@ mod tests {
         ));
         assert_eq!(
             ResidentId::parse_on("110105194912310021", t),
-            Err(ResidentIdError::Checksum { expected: 'X', found: '1' })
+            Err(ResidentIdError::Checksum {
+                expected: 'X',
+                found: '1'
+            })
         );
     }
 

@@ -143,18 +143,24 @@ fn person_name(rng: &mut ChaCha8Rng, surnames: &WeightedIndex<u32>, male: bool) 
 }
 
 fn phone(rng: &mut ChaCha8Rng) -> String {
-    const PREFIXES: [&str; 12] = ["135", "136", "137", "138", "139", "150", "158", "186", "187", "177", "189", "199"];
-    format!("{}{:08}", pick(rng, &PREFIXES), rng.random_range(0..100_000_000u32))
+    const PREFIXES: [&str; 12] = [
+        "135", "136", "137", "138", "139", "150", "158", "186", "187", "177", "189", "199",
+    ];
+    format!(
+        "{}{:08}",
+        pick(rng, &PREFIXES),
+        rng.random_range(0..100_000_000u32)
+    )
 }
 
-fn near_centre(rng: &mut ChaCha8Rng, km: f64) -> (f64, f64) {
+pub(crate) fn near_centre(rng: &mut ChaCha8Rng, km: f64) -> (f64, f64) {
     // One degree of latitude is ~111 km; of longitude at 31°N, ~95 km.
     let dlat = rng.random_range(-km..km) / 111.0;
     let dlon = rng.random_range(-km..km) / 95.0;
     (CENTRE.0 + dlat, CENTRE.1 + dlon)
 }
 
-fn address(rng: &mut ChaCha8Rng) -> String {
+pub(crate) fn address(rng: &mut ChaCha8Rng) -> String {
     format!("闵行区{}{}号", pick(rng, ROADS), rng.random_range(1..2000))
 }
 
@@ -178,7 +184,12 @@ const AGE_BANDS: [(u32, u32, f64); 8] = [
     (75, 95, 0.06),
 ];
 
-fn birth_date(rng: &mut ChaCha8Rng, today: NaiveDate, working_age_only: bool, bands: &WeightedIndex<f64>) -> NaiveDate {
+fn birth_date(
+    rng: &mut ChaCha8Rng,
+    today: NaiveDate,
+    working_age_only: bool,
+    bands: &WeightedIndex<f64>,
+) -> NaiveDate {
     let age = if working_age_only {
         rng.random_range(18..=60)
     } else {
@@ -218,12 +229,60 @@ pub fn generate(spec: &TownSpec) -> Town {
     // Share of units and of people per kind: residents live in villages and communities; firms,
     // offices, sites and shops add their staff.
     let profiles = [
-        (UnitProfile { group: 0, kind: UnitKind::Village, share: 0.22, working_age_only: false }, 0.05),
-        (UnitProfile { group: 1, kind: UnitKind::Community, share: 0.50, working_age_only: false }, 0.30),
-        (UnitProfile { group: 2, kind: UnitKind::Shop, share: 0.02, working_age_only: true }, 0.17),
-        (UnitProfile { group: 3, kind: UnitKind::Enterprise, share: 0.16, working_age_only: true }, 0.23),
-        (UnitProfile { group: 3, kind: UnitKind::OfficeBuilding, share: 0.06, working_age_only: true }, 0.10),
-        (UnitProfile { group: 4, kind: UnitKind::ConstructionSite, share: 0.04, working_age_only: true }, 0.15),
+        (
+            UnitProfile {
+                group: 0,
+                kind: UnitKind::Village,
+                share: 0.22,
+                working_age_only: false,
+            },
+            0.05,
+        ),
+        (
+            UnitProfile {
+                group: 1,
+                kind: UnitKind::Community,
+                share: 0.50,
+                working_age_only: false,
+            },
+            0.30,
+        ),
+        (
+            UnitProfile {
+                group: 2,
+                kind: UnitKind::Shop,
+                share: 0.02,
+                working_age_only: true,
+            },
+            0.17,
+        ),
+        (
+            UnitProfile {
+                group: 3,
+                kind: UnitKind::Enterprise,
+                share: 0.16,
+                working_age_only: true,
+            },
+            0.23,
+        ),
+        (
+            UnitProfile {
+                group: 3,
+                kind: UnitKind::OfficeBuilding,
+                share: 0.06,
+                working_age_only: true,
+            },
+            0.10,
+        ),
+        (
+            UnitProfile {
+                group: 4,
+                kind: UnitKind::ConstructionSite,
+                share: 0.04,
+                working_age_only: true,
+            },
+            0.15,
+        ),
     ];
     let unit_count = (spec.people / 800).clamp(25, 300);
 
@@ -310,11 +369,23 @@ pub fn generate(spec: &TownSpec) -> Town {
         units[u].target = (size as f64 * rng.random_range(1.0..1.15)).round() as i64;
     }
 
-    let sites = crate::generate::sites(&mut rng, spec.today, spec.people);
+    let sites = crate::sites::sites(&mut rng, spec.today, spec.people);
     let lots = vec![
-        ("BIBP".to_string(), format!("{}{:02}A", spec.today.year(), spec.today.month()), spec.today + Days::new(240)),
-        ("BIBP".to_string(), format!("{}{:02}B", spec.today.year(), spec.today.month()), spec.today + Days::new(300)),
-        ("ZFSW".to_string(), format!("Z{}{:02}01", spec.today.year(), spec.today.month()), spec.today + Days::new(200)),
+        (
+            "BIBP".to_string(),
+            format!("{}{:02}A", spec.today.year(), spec.today.month()),
+            spec.today + Days::new(240),
+        ),
+        (
+            "BIBP".to_string(),
+            format!("{}{:02}B", spec.today.year(), spec.today.month()),
+            spec.today + Days::new(300),
+        ),
+        (
+            "ZFSW".to_string(),
+            format!("Z{}{:02}01", spec.today.year(), spec.today.month()),
+            spec.today + Days::new(200),
+        ),
     ];
     let mut deliveries = Vec::new();
     for (s, site) in sites.iter().enumerate() {
@@ -327,22 +398,48 @@ pub fn generate(spec: &TownSpec) -> Town {
             let doses = (site.daily_doses as f64 * rng.random_range(0.8..1.1)).round() as i64;
             let main = (doses as f64 * 0.75).round() as i64;
             let lot = if d < 4 { 0 } else { 1 };
-            deliveries.push(DemoDelivery { site: s, lot, day, doses: main, received: d == 0 });
-            deliveries.push(DemoDelivery { site: s, lot: 2, day, doses: doses - main, received: d == 0 });
+            deliveries.push(DemoDelivery {
+                site: s,
+                lot,
+                day,
+                doses: main,
+                received: d == 0,
+            });
+            deliveries.push(DemoDelivery {
+                site: s,
+                lot: 2,
+                day,
+                doses: doses - main,
+                received: d == 0,
+            });
         }
     }
     let vehicles = (1..=12)
         .map(|i| DemoVehicle {
             code: format!("BUS{i:02}"),
-            plate: format!("沪{}{:05}", pick(&mut rng, &['A', 'B', 'D', 'E', 'F']), rng.random_range(10_000..99_999)),
+            plate: format!(
+                "沪{}{:05}",
+                pick(&mut rng, &['A', 'B', 'D', 'E', 'F']),
+                rng.random_range(10_000..99_999)
+            ),
             seats: if i <= 8 { 45 } else { 33 },
             driver: person_name(&mut rng, &surnames, true),
             phone: phone(&mut rng),
             depot: "虹桥镇公交停车场".to_string(),
         })
         .collect();
-    let logins = logins(&groups, &units, &people);
-    Town { spec: spec.clone(), groups, units, people, sites, lots, deliveries, vehicles, logins }
+    let logins = crate::logins::logins(&groups, &units, &people);
+    Town {
+        spec: spec.clone(),
+        groups,
+        units,
+        people,
+        sites,
+        lots,
+        deliveries,
+        vehicles,
+        logins,
+    }
 }
 
 fn unit_prefix(kind: UnitKind) -> &'static str {
@@ -368,19 +465,60 @@ fn unit_name(
     let mut attempt = 0;
     loop {
         let (name, weight) = match profile.kind {
-            UnitKind::Village => (VILLAGES.get(i).map(|v| v.to_string()).unwrap_or_else(|| format!("{}村", pick(rng, COMMUNITY_HEADS))), 1.0),
-            UnitKind::Community => (format!("{}{}", pick(rng, COMMUNITY_HEADS), pick(rng, COMMUNITY_TAILS)), 1.0),
-            UnitKind::Shop => (format!("{}{}", pick(rng, ROADS), pick(rng, SHOP_KINDS)), 1.0),
-            UnitKind::Enterprise => match (i % 9 == 0).then(|| big_firms.next()).flatten() {
+            UnitKind::Village => (
+                VILLAGES
+                    .get(i)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| format!("{}村", pick(rng, COMMUNITY_HEADS))),
+                1.0,
+            ),
+            UnitKind::Community => (
+                format!(
+                    "{}{}",
+                    pick(rng, COMMUNITY_HEADS),
+                    pick(rng, COMMUNITY_TAILS)
+                ),
+                1.0,
+            ),
+            UnitKind::Shop => (
+                format!("{}{}", pick(rng, ROADS), pick(rng, SHOP_KINDS)),
+                1.0,
+            ),
+            UnitKind::Enterprise => match i.is_multiple_of(9).then(|| big_firms.next()).flatten() {
                 Some(big) => (big.to_string(), 8.0),
-                None => (format!("上海{}{}", pick(rng, FIRM_STEMS), pick(rng, FIRM_SUFFIXES)), 1.0),
+                None => (
+                    format!("上海{}{}", pick(rng, FIRM_STEMS), pick(rng, FIRM_SUFFIXES)),
+                    1.0,
+                ),
             },
-            UnitKind::OfficeBuilding => (OFFICE_BUILDINGS.get(i).map(|o| o.to_string()).unwrap_or_else(|| format!("{}大厦", pick(rng, FIRM_STEMS))), 1.0),
-            UnitKind::ConstructionSite => (CONSTRUCTION.get(i).map(|c| c.to_string()).unwrap_or_else(|| format!("{}{}项目", pick(rng, ROADS), pick(rng, &["住宅", "商业", "道路", "管网"]))), 1.0),
+            UnitKind::OfficeBuilding => (
+                OFFICE_BUILDINGS
+                    .get(i)
+                    .map(|o| o.to_string())
+                    .unwrap_or_else(|| format!("{}大厦", pick(rng, FIRM_STEMS))),
+                1.0,
+            ),
+            UnitKind::ConstructionSite => (
+                CONSTRUCTION
+                    .get(i)
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}{}项目",
+                            pick(rng, ROADS),
+                            pick(rng, &["住宅", "商业", "道路", "管网"])
+                        )
+                    }),
+                1.0,
+            ),
             UnitKind::School => (format!("{}学校", pick(rng, COMMUNITY_HEADS)), 1.0),
         };
         attempt += 1;
-        let name = if attempt > 3 { format!("{name}{attempt}") } else { name };
+        let name = if attempt > 3 {
+            format!("{name}{attempt}")
+        } else {
+            name
+        };
         if used.insert(name.clone()) {
             return (name, weight);
         }
@@ -389,7 +527,9 @@ fn unit_name(
 
 fn token(rng: &mut ChaCha8Rng) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    (0..20).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 fn site_open(site: &DemoSite, day: NaiveDate) -> bool {
@@ -399,126 +539,16 @@ fn site_open(site: &DemoSite, day: NaiveDate) -> bool {
         && site.open_until.is_none_or(|u| day <= u)
 }
 
-/// The sites of the seed: the Hechuan Road site, the temporary points, two malls, two vans and a
-/// workplace visit. Daily doses scale with the town's size.
-fn sites(rng: &mut ChaCha8Rng, today: NaiveDate, people: usize) -> Vec<DemoSite> {
-    let scale = (people as f64 / 250_000.0).clamp(0.05, 4.0);
-    let every_day = |o: i64, c: i64| (0..7).map(|d| (d, o, c)).collect::<Vec<_>>();
-    let weekdays = |o: i64, c: i64| (0..5).map(|d| (d, o, c)).collect::<Vec<_>>();
-    let zones = |big: i64| {
-        vec![
-            (ZoneKind::Waiting, 60 * big, 2 * big, 2 * big, 60),
-            (ZoneKind::Screening, 16 * big, 3 * big, 3 * big, 150),
-            (ZoneKind::Vaccination, 12 * big, 3 * big, 2 * big, 120),
-            (ZoneKind::Observation, 50 * big, big, big, 1800),
-        ]
-    };
-    let temporary = (Some(today - Days::new(14)), Some(today + Days::new(45)));
-    let defs: Vec<(&str, &str, SiteKind, (Option<NaiveDate>, Option<NaiveDate>), Vec<(i64, i64, i64)>, i64)> = vec![
-        ("HCL", "合川路接种点", SiteKind::Fixed, (None, None), every_day(480, 1080), 4),
-        ("HQC", "虹桥社区卫生服务中心", SiteKind::Fixed, (None, None), every_day(480, 1020), 2),
-        ("LBS", "龙柏卫生分中心临时接种点", SiteKind::Temporary, temporary, every_day(510, 990), 1),
-        ("ZHN", "振宏邻里中心临时接种点", SiteKind::Temporary, temporary, every_day(510, 990), 1),
-        ("CKF", "漕开发临时接种点", SiteKind::Temporary, temporary, weekdays(540, 1020), 1),
-        ("AQH", "爱琴海购物公园临时接种点", SiteKind::Temporary, temporary, every_day(600, 1200), 2),
-        ("P1699", "1699广场临时接种点", SiteKind::Temporary, temporary, every_day(600, 1200), 1),
-        ("VAN1", "流动接种车一号（华住集团）", SiteKind::Mobile, (None, None), weekdays(540, 960), 1),
-        ("VAN2", "流动接种车二号（光明乳业）", SiteKind::Mobile, (None, None), weekdays(540, 960), 1),
-        ("WPK", "虹桥商务区上门接种点", SiteKind::Workplace, (None, None), weekdays(570, 930), 1),
-    ];
-    defs.into_iter()
-        .map(|(code, name, kind, (open_from, open_until), hours, big)| {
-            let (lat, lon) = near_centre(rng, 2.5);
-            let mut zones = zones(big);
-            if kind == SiteKind::Mobile {
-                // A van: a few seats outside, one screening desk, one vaccinator.
-                zones = vec![
-                    (ZoneKind::Waiting, 20, 1, 1, 60),
-                    (ZoneKind::Screening, 4, 1, 1, 150),
-                    (ZoneKind::Vaccination, 2, 1, 1, 120),
-                    (ZoneKind::Observation, 15, 1, 1, 1800),
-                ];
-            }
-            DemoSite {
-                code: code.to_string(),
-                name: name.to_string(),
-                kind,
-                address: address(rng),
-                lat,
-                lon,
-                open_from,
-                open_until,
-                hours,
-                zones,
-                daily_doses: ((big as f64) * 700.0 * scale).round().max(40.0) as i64,
-            }
-        })
-        .collect()
-}
-
-/// One login per role, and a few per scope so the demo can show scoping.
-fn logins(groups: &[DemoGroup], units: &[DemoUnit], people: &[DemoPerson]) -> Vec<DemoLogin> {
-    let base = DemoLogin { username: None, display_name: String::new(), role: Role::Admin, group: None, unit: None, site: None, post: None, person: None };
-    let mut out = vec![
-        DemoLogin { username: Some("admin".into()), display_name: "镇指挥部管理员".into(), ..base.clone() },
-        DemoLogin { username: Some("desk".into()), display_name: "预约管理组".into(), role: Role::Desk, ..base.clone() },
-        DemoLogin { username: Some("volunteer".into()), display_name: "志愿者".into(), role: Role::Staff, ..base.clone() },
-    ];
-    for (g, group) in groups.iter().enumerate() {
-        out.push(DemoLogin {
-            username: Some(format!("leader.{}", group.code.to_lowercase())),
-            display_name: format!("{}组长 {}", group.name, group.leader),
-            role: Role::GroupLeader,
-            group: Some(g),
-            ..base.clone()
-        });
-    }
-    // A contact for the first unit of each group.
-    for g in 0..groups.len() {
-        if let Some((u, unit)) = units.iter().enumerate().find(|(_, u)| u.group == g) {
-            out.push(DemoLogin {
-                username: Some(format!("contact.{}", unit.code.to_lowercase())),
-                display_name: format!("{}联络员 {}", unit.name, unit.contact),
-                role: Role::UnitContact,
-                unit: Some(u),
-                ..base.clone()
-            });
-        }
-    }
-    for (post, user, label) in [
-        (SitePost::Manager, "hcl.manager", "合川路接种点负责人"),
-        (SitePost::CheckIn, "hcl.checkin", "合川路登记台"),
-        (SitePost::Screening, "hcl.screening", "合川路预检医生"),
-        (SitePost::Vaccinator, "hcl.vaccinator", "合川路接种护士"),
-        (SitePost::Observation, "hcl.observation", "合川路留观护士"),
-    ] {
-        out.push(DemoLogin {
-            username: Some(user.into()),
-            display_name: label.into(),
-            role: Role::SiteStaff,
-            site: Some(0),
-            post: Some(post),
-            ..base.clone()
-        });
-    }
-    if let Some((p, person)) = people.iter().enumerate().find(|(_, p)| p.registered) {
-        out.push(DemoLogin {
-            username: None,
-            display_name: person.name.clone(),
-            role: Role::Resident,
-            person: Some(p),
-            ..base
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spec(people: usize, seed: u64) -> TownSpec {
-        TownSpec { people, seed, today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date") }
+        TownSpec {
+            people,
+            seed,
+            today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        }
     }
 
     #[test]
@@ -537,10 +567,17 @@ mod tests {
         assert_eq!(town.groups.len(), 5);
         assert!(town.units.len() >= 25, "{} units", town.units.len());
         for (g, _) in town.groups.iter().enumerate() {
-            assert!(town.units.iter().any(|u| u.group == g), "group {g} has units");
+            assert!(
+                town.units.iter().any(|u| u.group == g),
+                "group {g} has units"
+            );
         }
         for (u, unit) in town.units.iter().enumerate() {
-            assert!(town.people.iter().any(|p| p.unit == u), "{} has people", unit.name);
+            assert!(
+                town.people.iter().any(|p| p.unit == u),
+                "{} has people",
+                unit.name
+            );
             assert!(unit.target >= 1);
         }
         let ids: HashSet<_> = town.people.iter().map(|p| p.id.as_str()).collect();
@@ -555,7 +592,10 @@ mod tests {
         assert!(town.sites.iter().all(|s| s.zones.len() == 4));
         assert!(!town.deliveries.is_empty());
         for role in Role::ALL {
-            assert!(town.logins.iter().any(|l| l.role == *role), "a login for {role}");
+            assert!(
+                town.logins.iter().any(|l| l.role == *role),
+                "a login for {role}"
+            );
         }
     }
 
@@ -563,7 +603,11 @@ mod tests {
     fn the_full_town_has_about_300_units_and_a_few_large_employers() {
         let town = generate(&spec(250_000, 42));
         assert_eq!(town.people.len(), 250_000);
-        assert!((280..=320).contains(&town.units.len()), "{} units", town.units.len());
+        assert!(
+            (280..=320).contains(&town.units.len()),
+            "{} units",
+            town.units.len()
+        );
         let mut per_unit = vec![0usize; town.units.len()];
         for p in &town.people {
             per_unit[p.unit] += 1;
@@ -575,7 +619,11 @@ mod tests {
             .filter(|(u, n)| u.kind == UnitKind::Enterprise && **n >= 1000)
             .count();
         assert!(big >= 2, "{big} enterprises with 1000+ staff");
-        let old = town.people.iter().filter(|p| p.id.age_on(town.spec.today) >= 60).count();
+        let old = town
+            .people
+            .iter()
+            .filter(|p| p.id.age_on(town.spec.today) >= 60)
+            .count();
         let share = old as f64 / town.people.len() as f64;
         assert!((0.12..0.30).contains(&share), "60+ share {share}");
     }

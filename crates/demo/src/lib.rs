@@ -9,10 +9,12 @@
 
 mod generate;
 mod load;
+mod logins;
 mod names;
+mod sites;
 
 pub use generate::{
-    DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town, TownSpec,
-    generate,
+    DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town,
+    TownSpec, generate,
 };
 pub use load::{DEMO_PASSWORD, DEMO_PIN, StoreError, Stored, store};

@@ -41,7 +41,13 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     let hashes: Vec<String> = town
         .logins
         .iter()
-        .map(|l| password::hash(if l.person.is_some() { DEMO_PIN } else { DEMO_PASSWORD }))
+        .map(|l| {
+            password::hash(if l.person.is_some() {
+                DEMO_PIN
+            } else {
+                DEMO_PASSWORD
+            })
+        })
         .collect();
     // Registrations happened over the last ten days, in the morning.
     let registered_at = town
@@ -57,7 +63,12 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     let mut tx = db.begin_write().await?;
     let mut group_ids = Vec::with_capacity(town.groups.len());
     for g in &town.groups {
-        let new = NewWorkGroup { code: g.code.clone(), name: g.name.clone(), kind: g.kind, leader_name: Some(g.leader.clone()) };
+        let new = NewWorkGroup {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            kind: g.kind,
+            leader_name: Some(g.leader.clone()),
+        };
         group_ids.push(org::insert_work_group(&mut tx, &new, now).await?);
     }
     let mut unit_ids = Vec::with_capacity(town.units.len());
@@ -88,7 +99,9 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
                 resident_id: p.id.clone(),
                 phone: Some(p.phone.clone()),
                 disabled: p.disabled,
-                consent: p.registered.then(|| (registered_at, CONSENT_VERSION.to_string())),
+                consent: p
+                    .registered
+                    .then(|| (registered_at, CONSENT_VERSION.to_string())),
             })
             .collect();
         stored_people += people::insert_many(&mut tx, cipher, &batch, now).await?;
@@ -110,7 +123,15 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             zones: s
                 .zones
                 .iter()
-                .map(|&(kind, space, desks_am, desks_pm, mean_service_seconds)| NewZone { kind, space, desks_am, desks_pm, mean_service_seconds })
+                .map(
+                    |&(kind, space, desks_am, desks_pm, mean_service_seconds)| NewZone {
+                        kind,
+                        space,
+                        desks_am,
+                        desks_pm,
+                        mean_service_seconds,
+                    },
+                )
                 .collect(),
         };
         site_ids.push(sites::insert(&mut tx, &new, now).await?);
@@ -148,12 +169,17 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     }
     let mut lot_ids = Vec::with_capacity(town.lots.len());
     for (code, number, expiry) in &town.lots {
-        let vaccine = vaccine_ids.iter().find(|(c, _)| c == code).map(|v| v.1).ok_or(StoreError::NotFound("vaccine"))?;
+        let vaccine = vaccine_ids
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|v| v.1)
+            .ok_or(StoreError::NotFound("vaccine"))?;
         lot_ids.push(vaccines::insert_lot(&mut tx, vaccine, number, &expiry.to_string()).await?);
     }
     for d in &town.deliveries {
         let day = d.day.to_string();
-        let id = vaccines::plan_delivery(&mut tx, lot_ids[d.lot], site_ids[d.site], &day, d.doses).await?;
+        let id = vaccines::plan_delivery(&mut tx, lot_ids[d.lot], site_ids[d.site], &day, d.doses)
+            .await?;
         vaccines::allocate(&mut tx, site_ids[d.site], &day, d.doses).await?;
         if d.received {
             vaccines::receive_delivery(&mut tx, id, None, now).await?;

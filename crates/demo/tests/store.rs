@@ -8,7 +8,11 @@ use vaxloop_store::testing::TestDb;
 use vaxloop_store::{people, stats, users, vaccines};
 
 fn spec(seed: u64) -> TownSpec {
-    TownSpec { people: 3000, seed, today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date") }
+    TownSpec {
+        people: 3000,
+        seed,
+        today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+    }
 }
 
 /// Everything a person can see of the stored town, in a stable order (ciphertexts differ between

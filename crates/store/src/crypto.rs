@@ -84,7 +84,8 @@ impl PiiCipher {
     pub fn new(key: &PiiKey) -> Self {
         let aead = Aes256Gcm::new((&key.enc).into());
         // HMAC accepts keys of any length, so this cannot fail for 32 bytes.
-        let mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.mac).expect("HMAC takes any key length");
+        let mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key.mac).expect("HMAC takes any key length");
         Self { aead, mac }
     }
 

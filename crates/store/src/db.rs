@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,10 @@ impl FromStr for DatabaseUrl {
             };
             return Err(UnsupportedUrl(shown));
         };
-        Ok(Self { url: s.to_string(), backend })
+        Ok(Self {
+            url: s.to_string(),
+            backend,
+        })
     }
 }
 
@@ -82,7 +85,9 @@ impl DatabaseUrl {
             (Some(scheme), Some(at)) if at > scheme => {
                 let userinfo = &self.url[scheme + 3..at];
                 match userinfo.split_once(':') {
-                    Some((user, _)) => format!("{}{user}:***{}", &self.url[..scheme + 3], &self.url[at..]),
+                    Some((user, _)) => {
+                        format!("{}{user}:***{}", &self.url[..scheme + 3], &self.url[at..])
+                    }
                     None => self.url.clone(),
                 }
             }
@@ -95,7 +100,10 @@ impl DatabaseUrl {
         if self.backend != Backend::Sqlite {
             return None;
         }
-        let rest = self.url.trim_start_matches("sqlite:").trim_start_matches("//");
+        let rest = self
+            .url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//");
         Some(rest.split('?').next().unwrap_or(rest))
     }
 
@@ -126,7 +134,10 @@ impl Db {
     }
 
     /// As [`Db::connect`], with an explicit pool size.
-    pub async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> StoreResult<Self> {
+    pub async fn connect_with(
+        url: &DatabaseUrl,
+        max_connections: Option<u32>,
+    ) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(&url.driver_url())?
             .log_statements(tracing::log::LevelFilter::Trace)
@@ -190,6 +201,37 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Removes every table of the database at `url`, for `vaxloop demo --reset`: the SQLite file
+    /// (with its WAL and shared-memory files) is deleted; on PostgreSQL the `public` schema is
+    /// dropped and created empty.
+    pub async fn destroy(url: &DatabaseUrl) -> StoreResult<()> {
+        match url.backend() {
+            Backend::Sqlite => {
+                if let Some(path) = url.sqlite_path() {
+                    for suffix in ["", "-wal", "-shm"] {
+                        match std::fs::remove_file(format!("{path}{suffix}")) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                return Err(StoreError::Database(sqlx::Error::Io(e)));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let db = Self::connect_with(url, Some(1)).await?;
+                sqlx::query("DROP SCHEMA public CASCADE")
+                    .execute(db.pool())
+                    .await?;
+                sqlx::query("CREATE SCHEMA public")
+                    .execute(db.pool())
+                    .await?;
+                db.close().await;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -202,11 +244,15 @@ mod tests {
         assert_eq!(sqlite.backend(), Backend::Sqlite);
         assert_eq!(sqlite.sqlite_path(), Some("vaxloop.db"));
         assert_eq!(sqlite.driver_url(), "sqlite://vaxloop.db?mode=rwc");
-        let pg: DatabaseUrl = "postgres://u:secret@localhost:5432/x".parse().expect("pg url");
+        let pg: DatabaseUrl = "postgres://u:secret@localhost:5432/x"
+            .parse()
+            .expect("pg url");
         assert_eq!(pg.backend(), Backend::Postgres);
         assert_eq!(pg.redacted(), "postgres://u:***@localhost:5432/x");
         assert!(!format!("{pg:?}").contains("secret"));
-        let err = "mysql://root:pw@localhost/db".parse::<DatabaseUrl>().expect_err("refused");
+        let err = "mysql://root:pw@localhost/db"
+            .parse::<DatabaseUrl>()
+            .expect_err("refused");
         assert!(err.to_string().contains("expected sqlite://PATH"));
         assert!(!err.to_string().contains("pw"));
         assert!("vaxloop.db".parse::<DatabaseUrl>().is_err());

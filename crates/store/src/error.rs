@@ -28,7 +28,9 @@ impl From<sqlx::Error> for StoreError {
         match &err {
             sqlx::Error::RowNotFound => StoreError::NotFound("row"),
             sqlx::Error::Database(db)
-                if db.is_unique_violation() || db.is_check_violation() || db.is_foreign_key_violation() =>
+                if db.is_unique_violation()
+                    || db.is_check_violation()
+                    || db.is_foreign_key_violation() =>
             {
                 // SQLite does not report constraint names; its message names the columns instead.
                 let constraint = db

@@ -33,7 +33,11 @@ pub async fn open_for_consented(conn: &mut AnyConnection, now: i64) -> StoreResu
 }
 
 /// How many journeys stand in each state, optionally for one work group or one unit.
-pub async fn state_counts(db: &Db, group: Option<i64>, unit: Option<i64>) -> StoreResult<Vec<(JourneyState, i64)>> {
+pub async fn state_counts(
+    db: &Db,
+    group: Option<i64>,
+    unit: Option<i64>,
+) -> StoreResult<Vec<(JourneyState, i64)>> {
     let rows = sqlx::query(
         "SELECT j.state, COUNT(*) FROM journeys j \
          JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
@@ -45,6 +49,46 @@ pub async fn state_counts(db: &Db, group: Option<i64>, unit: Option<i64>) -> Sto
     .fetch_all(db.pool())
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?.parse().map_err(decode_err)?, r.try_get(1)?)))
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>(0)?.parse().map_err(decode_err)?,
+                r.try_get(1)?,
+            ))
+        })
+        .collect()
+}
+
+/// A person's journeys: `(dose number, state, last change)`, by dose.
+pub async fn of_person(db: &Db, person_id: i64) -> StoreResult<Vec<(i64, JourneyState, i64)>> {
+    let rows = sqlx::query(
+        "SELECT dose_number, state, updated_at FROM journeys WHERE person_id = $1 ORDER BY dose_number",
+    )
+    .bind(person_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get::<String, _>(1)?.parse().map_err(decode_err)?,
+                r.try_get(2)?,
+            ))
+        })
+        .collect()
+}
+
+/// The units with the most people registered but not yet booked: `(code, name, people)`.
+pub async fn waiting_by_unit(db: &Db, limit: i64) -> StoreResult<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT u.code, u.name, COUNT(*) AS waiting FROM journeys j \
+         JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
+         WHERE j.state = 'registered' GROUP BY u.id, u.code, u.name \
+         ORDER BY waiting DESC, u.code LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }

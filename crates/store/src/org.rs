@@ -65,7 +65,10 @@ fn group_from_row(row: &AnyRow) -> StoreResult<WorkGroup> {
         id: row.try_get("id")?,
         code: row.try_get("code")?,
         name: row.try_get("name")?,
-        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(decode_err)?,
         leader_name: row.try_get("leader_name")?,
     })
 }
@@ -76,7 +79,10 @@ fn unit_from_row(row: &AnyRow) -> StoreResult<Unit> {
         code: row.try_get("code")?,
         work_group_id: row.try_get("work_group_id")?,
         name: row.try_get("name")?,
-        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(decode_err)?,
         address: row.try_get("address")?,
         lat: row.try_get("lat")?,
         lon: row.try_get("lon")?,
@@ -87,7 +93,11 @@ fn unit_from_row(row: &AnyRow) -> StoreResult<Unit> {
     })
 }
 
-pub async fn insert_work_group(conn: &mut AnyConnection, g: &NewWorkGroup, now: i64) -> StoreResult<i64> {
+pub async fn insert_work_group(
+    conn: &mut AnyConnection,
+    g: &NewWorkGroup,
+    now: i64,
+) -> StoreResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO work_groups (code, name, kind, leader_name, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -126,17 +136,28 @@ pub async fn insert_unit(conn: &mut AnyConnection, u: &NewUnit, now: i64) -> Sto
 }
 
 pub async fn work_groups(db: &Db) -> StoreResult<Vec<WorkGroup>> {
-    let rows = sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups ORDER BY code")
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups ORDER BY code")
+            .fetch_all(db.pool())
+            .await?;
     rows.iter().map(group_from_row).collect()
 }
 
+pub async fn work_group_by_code(db: &Db, code: &str) -> StoreResult<Option<WorkGroup>> {
+    let row =
+        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?;
+    row.as_ref().map(group_from_row).transpose()
+}
+
 pub async fn work_group(db: &Db, id: i64) -> StoreResult<Option<WorkGroup>> {
-    let row = sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
     row.as_ref().map(group_from_row).transpose()
 }
 
@@ -145,7 +166,19 @@ const UNIT_COLUMNS: &str = "id, code, work_group_id, name, kind, address, lat, l
 
 pub async fn unit(db: &Db, id: i64) -> StoreResult<Option<Unit>> {
     let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(unit_from_row).transpose()
+}
+
+pub async fn unit_by_code(db: &Db, code: &str) -> StoreResult<Option<Unit>> {
+    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE code = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(unit_from_row).transpose()
 }
 
@@ -154,7 +187,10 @@ pub async fn units(db: &Db, group: Option<i64>) -> StoreResult<Vec<Unit>> {
     let sql = format!(
         "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 IS NULL OR work_group_id = $1) ORDER BY code"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(group).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(group)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(unit_from_row).collect()
 }
 
@@ -166,13 +202,22 @@ pub struct UnitProgress {
     pub name: String,
     pub kind: UnitKind,
     pub target: i64,
+    /// On the unit's roster (imported or registered).
     pub people: i64,
+    /// Registered with consent: a dose-1 journey exists.
+    pub registered: i64,
 }
 
-pub async fn unit_progress(db: &Db, group: Option<i64>, unit: Option<i64>) -> StoreResult<Vec<UnitProgress>> {
+pub async fn unit_progress(
+    db: &Db,
+    group: Option<i64>,
+    unit: Option<i64>,
+) -> StoreResult<Vec<UnitProgress>> {
     let rows = sqlx::query(
         "SELECT u.id, u.code, u.name, u.kind, u.target_headcount, \
-                (SELECT COUNT(*) FROM people p WHERE p.unit_id = u.id) AS people \
+                (SELECT COUNT(*) FROM people p WHERE p.unit_id = u.id) AS people, \
+                (SELECT COUNT(*) FROM people p JOIN journeys j ON j.person_id = p.id AND j.dose_number = 1 \
+                  WHERE p.unit_id = u.id) AS registered \
          FROM units u \
          WHERE ($1 IS NULL OR u.work_group_id = $1) AND ($2 IS NULL OR u.id = $2) \
          ORDER BY u.code",
@@ -190,6 +235,42 @@ pub async fn unit_progress(db: &Db, group: Option<i64>, unit: Option<i64>) -> St
                 kind: r.try_get::<String, _>(3)?.parse().map_err(decode_err)?,
                 target: r.try_get(4)?,
                 people: r.try_get(5)?,
+                registered: r.try_get(6)?,
+            })
+        })
+        .collect()
+}
+
+/// Per work group: units, target, roster and registered totals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupProgress {
+    pub group: WorkGroup,
+    pub units: i64,
+    pub target: i64,
+    pub people: i64,
+    pub registered: i64,
+}
+
+pub async fn group_progress(db: &Db) -> StoreResult<Vec<GroupProgress>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.code, g.name, g.kind, g.leader_name, \
+                (SELECT COUNT(*) FROM units u WHERE u.work_group_id = g.id), \
+                CAST(COALESCE((SELECT SUM(u.target_headcount) FROM units u WHERE u.work_group_id = g.id), 0) AS BIGINT), \
+                (SELECT COUNT(*) FROM people p JOIN units u ON u.id = p.unit_id WHERE u.work_group_id = g.id), \
+                (SELECT COUNT(*) FROM journeys j JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
+                  WHERE u.work_group_id = g.id AND j.dose_number = 1) \
+         FROM work_groups g ORDER BY g.code",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GroupProgress {
+                group: group_from_row(r)?,
+                units: r.try_get(5)?,
+                target: r.try_get(6)?,
+                people: r.try_get(7)?,
+                registered: r.try_get(8)?,
             })
         })
         .collect()

@@ -36,6 +36,7 @@ pub struct Person {
     pub sex: String,
     pub phone_masked: Option<String>,
     pub disabled: bool,
+    pub consent_at: Option<i64>,
 }
 
 /// `138****1234`: the form a phone number takes in every view.
@@ -112,14 +113,18 @@ fn from_row(row: &AnyRow) -> StoreResult<Person> {
         sex: row.try_get("sex")?,
         phone_masked: row.try_get("phone_masked")?,
         disabled: row.try_get::<i64, _>("disabled")? == 1,
+        consent_at: row.try_get("consent_at")?,
     })
 }
 
-const SELECT: &str =
-    "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled FROM people";
+const SELECT: &str = "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled, consent_at FROM people";
 
 /// Finds a person by ID number through the blind index.
-pub async fn by_resident_id(db: &Db, cipher: &PiiCipher, id: &ResidentId) -> StoreResult<Option<Person>> {
+pub async fn by_resident_id(
+    db: &Db,
+    cipher: &PiiCipher,
+    id: &ResidentId,
+) -> StoreResult<Option<Person>> {
     let sql = format!("{SELECT} WHERE id_blind = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(cipher.blind(id.as_str()))
@@ -129,7 +134,11 @@ pub async fn by_resident_id(db: &Db, cipher: &PiiCipher, id: &ResidentId) -> Sto
 }
 
 /// The id of a person by ID number, on the caller's connection (inside a transaction).
-pub async fn id_by_resident_id(conn: &mut AnyConnection, cipher: &PiiCipher, id: &ResidentId) -> StoreResult<Option<i64>> {
+pub async fn id_by_resident_id(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    id: &ResidentId,
+) -> StoreResult<Option<i64>> {
     let found = sqlx::query_scalar("SELECT id FROM people WHERE id_blind = $1")
         .bind(cipher.blind(id.as_str()))
         .fetch_optional(conn)
@@ -139,7 +148,10 @@ pub async fn id_by_resident_id(conn: &mut AnyConnection, cipher: &PiiCipher, id:
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Person>> {
     let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -157,7 +169,11 @@ pub async fn of_unit(db: &Db, unit_id: i64, limit: i64, offset: i64) -> StoreRes
 
 /// The plaintext ID number and phone of one person. Callers check the role and record the
 /// unmasking, with its reason, in the audit log.
-pub async fn reveal(db: &Db, cipher: &PiiCipher, person_id: i64) -> StoreResult<(String, Option<String>)> {
+pub async fn reveal(
+    db: &Db,
+    cipher: &PiiCipher,
+    person_id: i64,
+) -> StoreResult<(String, Option<String>)> {
     let row = sqlx::query("SELECT id_cipher, phone_cipher FROM people WHERE id = $1")
         .bind(person_id)
         .fetch_optional(db.pool())
@@ -165,11 +181,26 @@ pub async fn reveal(db: &Db, cipher: &PiiCipher, person_id: i64) -> StoreResult<
         .ok_or(crate::error::StoreError::NotFound("person"))?;
     let id: Vec<u8> = row.try_get(0)?;
     let phone: Option<Vec<u8>> = row.try_get(1)?;
-    Ok((cipher.open(&id)?, phone.map(|p| cipher.open(&p)).transpose()?))
+    Ok((
+        cipher.open(&id)?,
+        phone.map(|p| cipher.open(&p)).transpose()?,
+    ))
+}
+
+/// True when the cipher opens the stored personal data (or there is none yet): a wrong key file
+/// is caught at start-up, not on the first page that unmasks.
+pub async fn key_matches(db: &Db, cipher: &PiiCipher) -> StoreResult<bool> {
+    let sample: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT id_cipher FROM people ORDER BY id LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(sample.is_none_or(|s| cipher.open(&s).is_ok()))
 }
 
 pub async fn count(db: &Db) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people").fetch_one(db.pool()).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people")
+        .fetch_one(db.pool())
+        .await?)
 }
 
 #[cfg(test)]

@@ -43,7 +43,10 @@ pub async fn load(db: &Db, id: &str, now: i64) -> StoreResult<Option<String>> {
 }
 
 pub async fn delete(db: &Db, id: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 

@@ -84,13 +84,14 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSite, now: i64) -> StoreRes
             .await?;
     }
     for z in &s.zones {
-        let zone_id: i64 =
-            sqlx::query_scalar("INSERT INTO zones (site_id, kind, space) VALUES ($1, $2, $3) RETURNING id")
-                .bind(id)
-                .bind(z.kind.as_str())
-                .bind(z.space)
-                .fetch_one(&mut *conn)
-                .await?;
+        let zone_id: i64 = sqlx::query_scalar(
+            "INSERT INTO zones (site_id, kind, space) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(id)
+        .bind(z.kind.as_str())
+        .bind(z.space)
+        .fetch_one(&mut *conn)
+        .await?;
         for (shift, desks) in [("am", z.desks_am), ("pm", z.desks_pm)] {
             sqlx::query(
                 "INSERT INTO zone_desks (zone_id, shift, desks, mean_service_seconds) VALUES ($1, $2, $3, $4)",
@@ -111,7 +112,10 @@ fn from_row(row: &AnyRow) -> StoreResult<Site> {
         id: row.try_get("id")?,
         code: row.try_get("code")?,
         name: row.try_get("name")?,
-        kind: row.try_get::<String, _>("kind")?.parse().map_err(decode_err)?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(decode_err)?,
         address: row.try_get("address")?,
         lat: row.try_get("lat")?,
         lon: row.try_get("lon")?,
@@ -120,18 +124,46 @@ fn from_row(row: &AnyRow) -> StoreResult<Site> {
     })
 }
 
-const SELECT: &str = "SELECT id, code, name, kind, address, lat, lon, open_from, open_until FROM sites";
+const SELECT: &str =
+    "SELECT id, code, name, kind, address, lat, lon, open_from, open_until FROM sites";
 
 pub async fn all(db: &Db) -> StoreResult<Vec<Site>> {
     let sql = format!("{SELECT} ORDER BY code");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Site>> {
     let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<Site>> {
+    let sql = format!("{SELECT} WHERE code = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Opening hours: `(weekday 0 = Monday, opens, closes)` in minutes after midnight.
+pub async fn hours(db: &Db, site_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT weekday, opens_min, closes_min FROM site_hours WHERE site_id = $1 ORDER BY weekday",
+    )
+    .bind(site_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
 }
 
 /// The zones of a site in the order people pass through them.

@@ -42,10 +42,18 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("test.db");
-        let url: DatabaseUrl = format!("sqlite://{}", path.display()).parse().expect("sqlite url");
+        let url: DatabaseUrl = format!("sqlite://{}", path.display())
+            .parse()
+            .expect("sqlite url");
         let db = Db::connect(&url).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
-        TestDb { db, cipher: PiiCipher::new(&PiiKey::generate()), url, _dir: Some(dir), pg: None }
+        TestDb {
+            db,
+            cipher: PiiCipher::new(&PiiKey::generate()),
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
     }
 
     /// `None` (after printing why) when no PostgreSQL server is configured outside CI.
@@ -54,9 +62,13 @@ impl TestDb {
             Ok(url) if !url.is_empty() => url,
             _ => {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!("CI=true but VAXLOOP_TEST_PG_URL is not set: PostgreSQL tests may not be skipped");
+                    panic!(
+                        "CI=true but VAXLOOP_TEST_PG_URL is not set: PostgreSQL tests may not be skipped"
+                    );
                 }
-                eprintln!("note: VAXLOOP_TEST_PG_URL not set; skipping the PostgreSQL run of this test");
+                eprintln!(
+                    "note: VAXLOOP_TEST_PG_URL not set; skipping the PostgreSQL run of this test"
+                );
                 return None;
             }
         };
@@ -71,7 +83,9 @@ impl TestDb {
         conn.close().await.ok();
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
         let url: DatabaseUrl = format!("{base}/{name}").parse().expect("postgres url");
-        let db = Db::connect_with(&url, Some(8)).await.expect("open postgres");
+        let db = Db::connect_with(&url, Some(8))
+            .await
+            .expect("open postgres");
         db.migrate().await.expect("migrate postgres");
         Some(TestDb {
             db,
@@ -85,16 +99,22 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin, name)) = self.pg.take() else { return };
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime, which cannot be blocked on; a short-lived thread
         // with its own runtime removes the database (FORCE ends the pool's open connections).
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
                         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut conn)
+                            .await;
                         let _ = conn.close().await;
                     }
                 });

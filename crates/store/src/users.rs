@@ -96,19 +96,28 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser, now: i64) -> Store
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_username(db: &Db, username: &str) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(username)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_person(db: &Db, person_id: i64) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE person_id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -139,7 +148,10 @@ pub async fn record_login(db: &Db, id: i64) -> StoreResult<()> {
 
 /// Every staff login, ordered by role then username (for the admin's user list).
 pub async fn list_staff(db: &Db) -> StoreResult<Vec<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE role <> 'resident' ORDER BY role, username");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM users WHERE role <> 'resident' ORDER BY role, username");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(from_row).collect()
 }

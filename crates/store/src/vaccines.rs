@@ -56,7 +56,12 @@ pub async fn insert_vaccine(conn: &mut AnyConnection, v: &NewVaccine) -> StoreRe
     Ok(id)
 }
 
-pub async fn insert_lot(conn: &mut AnyConnection, vaccine_id: i64, lot_number: &str, expires_on: &str) -> StoreResult<i64> {
+pub async fn insert_lot(
+    conn: &mut AnyConnection,
+    vaccine_id: i64,
+    lot_number: &str,
+    expires_on: &str,
+) -> StoreResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO lots (vaccine_id, lot_number, expires_on) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -69,7 +74,13 @@ pub async fn insert_lot(conn: &mut AnyConnection, vaccine_id: i64, lot_number: &
 }
 
 /// Plans a delivery of `doses` from a lot to a site on a day.
-pub async fn plan_delivery(conn: &mut AnyConnection, lot_id: i64, site_id: i64, day: &str, doses: i64) -> StoreResult<i64> {
+pub async fn plan_delivery(
+    conn: &mut AnyConnection,
+    lot_id: i64,
+    site_id: i64,
+    day: &str,
+    doses: i64,
+) -> StoreResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO deliveries (lot_id, site_id, delivery_date, doses, status) \
          VALUES ($1, $2, $3, $4, 'planned') RETURNING id",
@@ -86,7 +97,12 @@ pub async fn plan_delivery(conn: &mut AnyConnection, lot_id: i64, site_id: i64, 
 /// Marks a planned delivery received: one ledger row and the balance raised, in the caller's
 /// transaction. A delivery already received is refused, so a retried request cannot count the
 /// doses twice.
-pub async fn receive_delivery(conn: &mut AnyConnection, delivery_id: i64, actor: Option<i64>, now: i64) -> StoreResult<()> {
+pub async fn receive_delivery(
+    conn: &mut AnyConnection,
+    delivery_id: i64,
+    actor: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
     let row = sqlx::query(
         "UPDATE deliveries SET status = 'received', received_at = $2 \
          WHERE id = $1 AND status = 'planned' RETURNING lot_id, site_id, doses",
@@ -96,7 +112,8 @@ pub async fn receive_delivery(conn: &mut AnyConnection, delivery_id: i64, actor:
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound("planned delivery"))?;
-    let (lot_id, site_id, doses): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let (lot_id, site_id, doses): (i64, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     sqlx::query(
         "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, delivery_id, actor_user_id) \
          VALUES ($1, $2, $3, 'delivered', $4, $5, $6)",
@@ -122,7 +139,12 @@ pub async fn receive_delivery(conn: &mut AnyConnection, delivery_id: i64, actor:
 }
 
 /// Allocates doses to a site-day (the ceiling bookings for that day may promise).
-pub async fn allocate(conn: &mut AnyConnection, site_id: i64, day: &str, doses: i64) -> StoreResult<()> {
+pub async fn allocate(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    day: &str,
+    doses: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO site_days (site_id, day, doses_allocated) VALUES ($1, $2, $3) \
          ON CONFLICT (site_id, day) DO UPDATE SET doses_allocated = site_days.doses_allocated + excluded.doses_allocated",
@@ -186,6 +208,82 @@ pub async fn ledger_balances(db: &Db) -> StoreResult<Vec<LedgerBalance>> {
                 delivered: r.try_get(2)?,
                 ledger_sum: r.try_get(3)?,
                 remaining: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Doses on hand at a site, per lot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotStock {
+    pub vaccine_code: String,
+    pub vaccine_name: String,
+    pub lot_number: String,
+    pub expires_on: String,
+    pub remaining: i64,
+}
+
+pub async fn stock_at(db: &Db, site_id: i64) -> StoreResult<Vec<LotStock>> {
+    let rows = sqlx::query(
+        "SELECT v.code, v.name, l.lot_number, l.expires_on, b.remaining \
+         FROM stock_balances b JOIN lots l ON l.id = b.lot_id JOIN vaccines v ON v.id = l.vaccine_id \
+         WHERE b.site_id = $1 ORDER BY v.code, l.expires_on",
+    )
+    .bind(site_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LotStock {
+                vaccine_code: r.try_get(0)?,
+                vaccine_name: r.try_get(1)?,
+                lot_number: r.try_get(2)?,
+                expires_on: r.try_get(3)?,
+                remaining: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// One site-day of supply: doses allocated and promised, and deliveries planned or received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteDay {
+    pub site_id: i64,
+    pub day: String,
+    pub allocated: i64,
+    pub booked: i64,
+    pub delivered: i64,
+    pub planned: i64,
+}
+
+/// Site-days from `from` to `to` inclusive (`YYYY-MM-DD`), for all sites or one.
+pub async fn site_days(
+    db: &Db,
+    from: &str,
+    to: &str,
+    site: Option<i64>,
+) -> StoreResult<Vec<SiteDay>> {
+    let rows = sqlx::query(
+        "SELECT d.site_id, d.day, d.doses_allocated, d.doses_booked, \
+                CAST(COALESCE((SELECT SUM(x.doses) FROM deliveries x WHERE x.site_id = d.site_id AND x.delivery_date = d.day AND x.status = 'received'), 0) AS BIGINT), \
+                CAST(COALESCE((SELECT SUM(x.doses) FROM deliveries x WHERE x.site_id = d.site_id AND x.delivery_date = d.day AND x.status = 'planned'), 0) AS BIGINT) \
+         FROM site_days d WHERE d.day >= $1 AND d.day <= $2 AND ($3 IS NULL OR d.site_id = $3) \
+         ORDER BY d.site_id, d.day",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(site)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SiteDay {
+                site_id: r.try_get(0)?,
+                day: r.try_get(1)?,
+                allocated: r.try_get(2)?,
+                booked: r.try_get(3)?,
+                delivered: r.try_get(4)?,
+                planned: r.try_get(5)?,
             })
         })
         .collect()

@@ -35,5 +35,7 @@ pub async fn insert(conn: &mut AnyConnection, v: &NewVehicle) -> StoreResult<i64
 }
 
 pub async fn count(db: &crate::Db) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM vehicles").fetch_one(db.pool()).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM vehicles")
+        .fetch_one(db.pool())
+        .await?)
 }

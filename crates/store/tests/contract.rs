@@ -9,10 +9,16 @@ use vaxloop_store::sites::{NewSite, NewZone};
 use vaxloop_store::testing::TestDb;
 use vaxloop_store::users::NewUser;
 use vaxloop_store::vaccines::NewVaccine;
-use vaxloop_store::{StoreError, audit, now_ms, org, people, sessions, sites, stats, users, vaccines};
+use vaxloop_store::{
+    StoreError, audit, now_ms, org, people, sessions, sites, stats, users, vaccines,
+};
 
 fn rid(seq: u16) -> ResidentId {
-    ResidentId::compose(310112, NaiveDate::from_ymd_opt(1980, 5, 17).expect("date"), seq)
+    ResidentId::compose(
+        310112,
+        NaiveDate::from_ymd_opt(1980, 5, 17).expect("date"),
+        seq,
+    )
 }
 
 /// A work group with one unit; returns the unit id.
@@ -20,7 +26,12 @@ async fn one_unit(t: &TestDb, code: &str) -> i64 {
     let mut tx = t.begin_write().await.expect("begin");
     let g = org::insert_work_group(
         &mut tx,
-        &NewWorkGroup { code: format!("G{code}"), name: "社区组".into(), kind: WorkGroupKind::Community, leader_name: None },
+        &NewWorkGroup {
+            code: format!("G{code}"),
+            name: "社区组".into(),
+            kind: WorkGroupKind::Community,
+            leader_name: None,
+        },
         now_ms(),
     )
     .await
@@ -64,7 +75,13 @@ async fn one_site(t: &TestDb) -> i64 {
             hours: vec![(0, 480, 1020)],
             zones: ZoneKind::ALL
                 .iter()
-                .map(|&kind| NewZone { kind, space: 50, desks_am: 4, desks_pm: 3, mean_service_seconds: 90 })
+                .map(|&kind| NewZone {
+                    kind,
+                    space: 50,
+                    desks_am: 4,
+                    desks_pm: 3,
+                    mean_service_seconds: 90,
+                })
                 .collect(),
         },
         now_ms(),

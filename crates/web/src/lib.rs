@@ -1,1 +1,133 @@
-//! placeholder
+//! vaxloop's web layer: server-rendered staff and resident pages (askama + htmx), the JSON API
+//! under `/api/v1` with its OpenAPI document, logins and sessions, CSRF protection, security
+//! headers, zh-CN/en translations, `/healthz` and `/metrics`.
+//!
+//! Nothing below this crate knows about HTTP. Every page and API call decides what the caller may
+//! see in [`access`], in one place; personal data leaves the store masked and stays masked here.
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+pub mod access;
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod config;
+mod csrf;
+pub mod error;
+pub mod i18n;
+mod ops;
+pub mod pages;
+mod session_store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum_login::AuthManagerLayerBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use vaxloop_store::{Db, PiiCipher};
+
+pub use config::WebConfig;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cipher: PiiCipher,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
+        Self {
+            db,
+            cipher,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The content security policy: everything from this origin, nothing inline, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+                   object-src 'none'";
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.db.clone()))
+        .with_name("vaxloop_session")
+        .with_secure(state.config.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            state.config.session_minutes,
+        )));
+    let auth = AuthManagerLayerBuilder::new(auth::Backend::new(state.clone()), sessions).build();
+
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn(csrf::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render,
+        ))
+        .layer(auth)
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(self), microphone=(), geolocation=()",
+        ))
+        .layer(set(header::CACHE_CONTROL, "no-store"))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            state.config.body_limit_bytes,
+        ))
+        .with_state(state)
+}
+
+/// Serves the application on a bound listener until ctrl-c or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    ops::install_metrics();
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

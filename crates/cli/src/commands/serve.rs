@@ -1,0 +1,37 @@
+//! `vaxloop serve`: the web application on a configured database and key.
+
+use anyhow::Context;
+use vaxloop_store::PiiCipher;
+use vaxloop_web::AppState;
+
+use crate::settings::Settings;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` [default: sqlite://vaxloop.db; env VAXLOOP_DATABASE_URL]
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080; env VAXLOOP_ADDR]
+    #[arg(long)]
+    addr: Option<String>,
+}
+
+pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url(args.database_url.as_deref(), "sqlite://vaxloop.db")?;
+    let key = settings.pii_key()?.context(
+        "no key for personal data is configured: set VAXLOOP_PII_KEY (128 hex characters; `vaxloop keygen` makes one) \
+         or VAXLOOP_PII_KEY_FILE, or use `vaxloop demo`, which makes its own",
+    )?;
+    let addr = args
+        .addr
+        .or(settings.addr.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = super::bind(&addr).await?;
+    let db = super::open(&url).await?;
+    tracing::info!(database = %url.redacted(), backend = db.backend().as_str(), %addr, "serving");
+    println!("vaxloop is serving on http://{addr}");
+    let state = AppState::new(db, PiiCipher::new(&key), settings.web.0.clone());
+    vaxloop_web::serve(listener, state)
+        .await
+        .context("server failed")
+}

@@ -1,0 +1,164 @@
+//! Who may see what: the authorisation rules of every page and API call, in one place.
+//!
+//! | role | sees |
+//! |---|---|
+//! | admin | everything |
+//! | appointment desk | all units and sites (no screening answers) |
+//! | work-group leader | own group and its units |
+//! | unit contact | own unit only |
+//! | site staff | own site |
+//! | staff / volunteer | own shifts |
+//! | resident | own record |
+//!
+//! A denial is audited with the path that was asked for.
+
+use vaxloop_core::Role;
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::now_ms;
+use vaxloop_store::org::Unit;
+use vaxloop_store::users::User;
+
+use crate::AppState;
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+
+/// The page each role lands on after logging in.
+pub fn home(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        Role::GroupLeader => "/group",
+        Role::UnitContact => "/unit",
+        Role::Desk => "/desk",
+        Role::SiteStaff => "/site",
+        Role::Staff => "/staff",
+        Role::Resident => "/me",
+    }
+}
+
+/// Navigation entries for a role: `(path, translation key)`.
+pub fn nav(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Admin => &[
+            ("/admin", "nav.overview"),
+            ("/desk", "nav.desk"),
+            ("/sites", "nav.sites"),
+            ("/admin/users", "nav.users"),
+            ("/admin/audit", "nav.audit"),
+        ],
+        Role::GroupLeader => &[("/group", "nav.my_group")],
+        Role::UnitContact => &[("/unit", "nav.my_unit")],
+        Role::Desk => &[("/desk", "nav.desk"), ("/sites", "nav.sites")],
+        Role::SiteStaff => &[("/site", "nav.my_site")],
+        Role::Staff => &[("/staff", "nav.my_shifts")],
+        Role::Resident => &[("/me", "nav.my_record")],
+    }
+}
+
+/// Audits a refused access and returns the error to answer with.
+pub async fn deny(state: &AppState, user: Option<&User>, what: &str) -> AppError {
+    let entry = Entry {
+        actor_user_id: user.map(|u| u.id),
+        action: "access",
+        target: what,
+        reason: None,
+        outcome: Outcome::Denied,
+    };
+    if let Err(e) = audit::record(&state.db, &entry, now_ms()).await {
+        tracing::error!(error = %e, "could not audit a denied access");
+    }
+    AppError::Forbidden
+}
+
+/// The logged-in user, or `Unauthenticated`.
+pub fn user(auth: &AuthSession) -> AppResult<&User> {
+    auth.user
+        .as_ref()
+        .map(|u| &u.0)
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The logged-in user if their role is one of `roles`; otherwise a denial, audited.
+pub async fn require<'a>(
+    state: &AppState,
+    auth: &'a AuthSession,
+    roles: &[Role],
+    what: &str,
+) -> AppResult<&'a User> {
+    let user = user(auth)?;
+    if roles.contains(&user.role) {
+        Ok(user)
+    } else {
+        Err(deny(state, Some(user), what).await)
+    }
+}
+
+/// May this user see this work group and its units?
+pub fn can_see_group(user: &User, group_id: i64) -> bool {
+    match user.role {
+        Role::Admin | Role::Desk => true,
+        Role::GroupLeader => user.work_group_id == Some(group_id),
+        _ => false,
+    }
+}
+
+/// May this user see this unit and its roster?
+pub fn can_see_unit(user: &User, unit: &Unit) -> bool {
+    match user.role {
+        Role::Admin | Role::Desk => true,
+        Role::GroupLeader => user.work_group_id == Some(unit.work_group_id),
+        Role::UnitContact => user.unit_id == Some(unit.id),
+        _ => false,
+    }
+}
+
+/// May this user see this site?
+pub fn can_see_site(user: &User, site_id: i64) -> bool {
+    match user.role {
+        Role::Admin | Role::Desk => true,
+        Role::SiteStaff => user.site_id == Some(site_id),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: 1,
+            username: Some("u".into()),
+            display_name: "u".into(),
+            password_hash: String::new(),
+            role,
+            work_group_id: Some(1),
+            unit_id: Some(10),
+            site_id: Some(100),
+            site_post: None,
+            person_id: None,
+            active: true,
+            failed_logins: 0,
+            locked_until: None,
+        }
+    }
+
+    #[test]
+    fn every_role_has_a_home_in_its_own_navigation() {
+        for role in Role::ALL {
+            assert!(
+                nav(*role).iter().any(|(path, _)| *path == home(*role)),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn scopes_do_not_cross() {
+        assert!(can_see_group(&user(Role::GroupLeader), 1));
+        assert!(!can_see_group(&user(Role::GroupLeader), 2));
+        assert!(!can_see_group(&user(Role::UnitContact), 1));
+        assert!(can_see_site(&user(Role::SiteStaff), 100));
+        assert!(!can_see_site(&user(Role::SiteStaff), 101));
+        assert!(!can_see_site(&user(Role::Resident), 100));
+    }
+}

@@ -1,0 +1,211 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`. It uses
+//! the same session login and the same scope rules ([`crate::access`]) as the pages; unsafe
+//! methods need the session's CSRF token in `X-CSRF-Token`. Errors are
+//! `{"error": code, "field": name|null, "message": text}` in the caller's language.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use vaxloop_core::Role;
+use vaxloop_store::{org, sites};
+
+use crate::AppState;
+use crate::access::{self, can_see_group, can_see_site, deny};
+use crate::auth::AuthSession;
+use crate::error::AppResult;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/work-groups", get(work_groups))
+        .route("/api/v1/work-groups/{code}/units", get(group_units))
+        .route("/api/v1/sites", get(site_list))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "vaxloop API", description = "Mass-vaccination campaign management: mobilisation, supply, booking, site operations."),
+    paths(me, work_groups, group_units, site_list),
+    components(schemas(Me, WorkGroupOut, UnitOut, SiteOut, ApiError)),
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The error body of every failed API call.
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    /// A stable code: `unauthenticated`, `forbidden`, `not_found`, `bad_request`, `csrf`, `internal`.
+    pub error: String,
+    /// The input field the error is about, when there is one.
+    pub field: Option<String>,
+    /// A human-readable message in the caller's language.
+    pub message: String,
+}
+
+/// The logged-in user and their scope.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub display_name: String,
+    /// One of `admin`, `group_leader`, `unit_contact`, `desk`, `site_staff`, `staff`, `resident`.
+    pub role: String,
+    pub site_post: Option<String>,
+    pub work_group_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub site_id: Option<i64>,
+    /// Where this role's home page is.
+    pub home: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, body = Me), (status = 401, body = ApiError)))]
+async fn me(auth: AuthSession) -> AppResult<Json<Me>> {
+    let u = access::user(&auth)?;
+    Ok(Json(Me {
+        id: u.id,
+        display_name: u.display_name.clone(),
+        role: u.role.to_string(),
+        site_post: u.site_post.map(|p| p.to_string()),
+        work_group_id: u.work_group_id,
+        unit_id: u.unit_id,
+        site_id: u.site_id,
+        home: access::home(u.role).to_string(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkGroupOut {
+    pub code: String,
+    pub name: String,
+    /// `village_company`, `community`, `street`, `enterprise` or `construction`.
+    pub kind: String,
+    pub units: i64,
+    pub target: i64,
+    pub on_roster: i64,
+    pub registered: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/work-groups", tag = "organisation",
+    responses((status = 200, body = [WorkGroupOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+async fn work_groups(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<Vec<WorkGroupOut>>> {
+    let user = access::require(
+        &state,
+        &auth,
+        &[Role::Admin, Role::Desk, Role::GroupLeader],
+        "/api/v1/work-groups",
+    )
+    .await?;
+    let out = org::group_progress(&state.db)
+        .await?
+        .into_iter()
+        .filter(|g| can_see_group(user, g.group.id))
+        .map(|g| WorkGroupOut {
+            code: g.group.code,
+            name: g.group.name,
+            kind: g.group.kind.to_string(),
+            units: g.units,
+            target: g.target,
+            on_roster: g.people,
+            registered: g.registered,
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitOut {
+    pub code: String,
+    pub name: String,
+    /// `village`, `community`, `enterprise`, `office_building`, `construction_site`, `school` or `shop`.
+    pub kind: String,
+    pub target: i64,
+    pub on_roster: i64,
+    pub registered: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/work-groups/{code}/units", tag = "organisation",
+    params(("code" = String, Path, description = "The work group's code")),
+    responses((status = 200, body = [UnitOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+async fn group_units(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+) -> AppResult<Json<Vec<UnitOut>>> {
+    let user = access::user(&auth)?;
+    let group = org::work_group_by_code(&state.db, &code).await?;
+    let Some(group) = group.filter(|g| can_see_group(user, g.id)) else {
+        return Err(deny(
+            &state,
+            Some(user),
+            &format!("/api/v1/work-groups/{code}/units"),
+        )
+        .await);
+    };
+    let out = org::unit_progress(&state.db, Some(group.id), None)
+        .await?
+        .into_iter()
+        .map(|u| UnitOut {
+            code: u.code,
+            name: u.name,
+            kind: u.kind.to_string(),
+            target: u.target,
+            on_roster: u.people,
+            registered: u.registered,
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteOut {
+    pub code: String,
+    pub name: String,
+    /// `fixed`, `temporary`, `mobile` or `workplace`.
+    pub kind: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub open_from: Option<String>,
+    pub open_until: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sites", tag = "sites",
+    responses((status = 200, body = [SiteOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+async fn site_list(
+    State(state): State<AppState>,
+    auth: AuthSession,
+) -> AppResult<Json<Vec<SiteOut>>> {
+    let user = access::require(
+        &state,
+        &auth,
+        &[Role::Admin, Role::Desk, Role::SiteStaff],
+        "/api/v1/sites",
+    )
+    .await?;
+    let out = sites::all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| can_see_site(user, s.id))
+        .map(|s| SiteOut {
+            code: s.code,
+            name: s.name,
+            kind: s.kind.to_string(),
+            address: s.address,
+            lat: s.lat,
+            lon: s.lon,
+            open_from: s.open_from,
+            open_until: s.open_until,
+        })
+        .collect();
+    Ok(Json(out))
+}

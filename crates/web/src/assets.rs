@@ -1,0 +1,41 @@
+//! Static files compiled into the binary (htmx, the stylesheet): no CDN, so site tablets work on
+//! a closed network.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use crate::error::AppError;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "static/"]
+struct Assets;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/static/{*path}", get(asset))
+}
+
+async fn asset(Path(path): Path<String>) -> Response {
+    let Some(file) = Assets::get(&path) else {
+        return AppError::NotFound.into_response();
+    };
+    let mime = match path.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        file.data,
+    )
+        .into_response()
+}

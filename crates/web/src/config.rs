@@ -1,0 +1,48 @@
+//! The web layer's settings, filled by the binary from defaults, a TOML file and `VAXLOOP_*`
+//! environment variables, and passed in explicitly.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (behind TLS). Off for the demo on plain http://127.0.0.1.
+    pub secure_cookies: bool,
+    /// Idle minutes before a session ends.
+    pub session_minutes: i64,
+    /// The campaign's time zone, for "today" and displayed times.
+    pub timezone: chrono_tz::Tz,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_minutes: 8 * 60,
+            timezone: chrono_tz::Asia::Shanghai,
+            body_limit_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+impl WebConfig {
+    /// Today in the campaign's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.timezone)
+            .date_naive()
+    }
+
+    /// A stored instant (milliseconds since the epoch) as local `YYYY-MM-DD HH:MM`.
+    pub fn local_time(&self, ms: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| {
+                t.with_timezone(&self.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,152 @@
+//! The one web error type. Handlers return `Result<T, AppError>`; the error travels out of the
+//! handler as a bare status with an [`ErrorInfo`] extension, and [`render`] — which knows the
+//! request's language and whether it came to the API — turns it into a translated HTML page or a
+//! JSON body. Internal causes are logged, never shown.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::pages::ErrorPage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// Bad input; `message` is a translation key, `field` names the input it is about.
+    #[error("bad request: {message}")]
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<vaxloop_store::StoreError> for AppError {
+    fn from(e: vaxloop_store::StoreError) -> Self {
+        match e {
+            vaxloop_store::StoreError::NotFound(_) => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// What [`render`] needs to describe an error to the caller.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub message_key: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, field, key) = match self {
+            AppError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                None,
+                "error.unauthenticated".to_string(),
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                None,
+                "error.forbidden".to_string(),
+            ),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                None,
+                "error.not_found".to_string(),
+            ),
+            AppError::BadRequest { field, message } => {
+                (StatusCode::BAD_REQUEST, "bad_request", field, message)
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    None,
+                    "error.internal".to_string(),
+                )
+            }
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo {
+            code,
+            field,
+            message_key: key,
+        });
+        response
+    }
+}
+
+/// Renders errors for the caller: JSON under `/api/`, otherwise a page in the request's language
+/// (or, for a page that needs a login, a redirect to the login form that comes back afterwards).
+pub async fn render(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let path = request.uri().path().to_string();
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| path.clone());
+    let is_api = path.starts_with("/api/");
+    let response = next.run(request).await;
+    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    let message = lang.t(&info.message_key);
+    if is_api {
+        let body =
+            serde_json::json!({ "error": info.code, "field": info.field, "message": message });
+        return (status, Json(body)).into_response();
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next = crate::pages::safe_next(&path_and_query).unwrap_or("/");
+        let target = format!("/login?next={}", urlencode(next));
+        return Redirect::to(&target).into_response();
+    }
+    let page = ErrorPage::new(lang, status, message);
+    match askama::Template::render(&page) {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            status.into_response()
+        }
+    }
+}
+
+/// Percent-encodes a path for a query value (only what a local path can contain).
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

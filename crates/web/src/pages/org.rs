@@ -1,0 +1,146 @@
+//! Work groups and units: a leader's view of their group, a contact's view of their unit, and the
+//! unit roster (masked).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vaxloop_core::Role;
+use vaxloop_store::org::{self, Unit, UnitProgress, WorkGroup};
+use vaxloop_store::people::{self, Person};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::{self, can_see_group, can_see_unit, deny, require};
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/group", get(my_group))
+        .route("/groups/{code}", get(group))
+        .route("/unit", get(my_unit))
+        .route("/units/{code}", get(unit))
+}
+
+async fn my_group(State(state): State<AppState>, page: Page) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::GroupLeader], "/group").await?;
+    let id = user.work_group_id.ok_or(AppError::NotFound)?;
+    let g = org::work_group(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/groups/{}", g.code)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    ctx: PageCtx,
+    group: WorkGroup,
+    units: Vec<UnitProgress>,
+    target: i64,
+    people: i64,
+    registered: i64,
+}
+
+async fn group(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let user = access::user(&page.auth)?;
+    let group = org::work_group_by_code(&state.db, &code).await?;
+    // Not-found and not-yours answer alike, so codes cannot be probed.
+    let Some(group) = group.filter(|g| can_see_group(user, g.id)) else {
+        return Err(deny(&state, Some(user), &format!("/groups/{code}")).await);
+    };
+    let units = org::unit_progress(&state.db, Some(group.id), None).await?;
+    let target = units.iter().map(|u| u.target).sum();
+    let people = units.iter().map(|u| u.people).sum();
+    let registered = units.iter().map(|u| u.registered).sum();
+    let active = if user.role == Role::GroupLeader {
+        "/group"
+    } else {
+        "/admin"
+    };
+    html(&GroupPage {
+        ctx: page.ctx(active).await?,
+        group,
+        units,
+        target,
+        people,
+        registered,
+    })
+}
+
+async fn my_unit(State(state): State<AppState>, page: Page) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::UnitContact], "/unit").await?;
+    let id = user.unit_id.ok_or(AppError::NotFound)?;
+    let u = org::unit(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/units/{}", u.code)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    ctx: PageCtx,
+    unit: Unit,
+    group: Option<WorkGroup>,
+    progress: Option<UnitProgress>,
+    contact_phone: String,
+    roster: Vec<Person>,
+    page: i64,
+    pages: i64,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+const ROSTER_PAGE: i64 = 50;
+
+async fn unit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Html<String>> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_see_unit(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/units/{code}")).await);
+    };
+    let progress = org::unit_progress(&state.db, None, Some(unit.id))
+        .await?
+        .into_iter()
+        .next();
+    let total = progress.as_ref().map(|p| p.people).unwrap_or(0);
+    let pages = ((total + ROSTER_PAGE - 1) / ROSTER_PAGE).max(1);
+    let current = q.page.unwrap_or(1).clamp(1, pages);
+    let roster =
+        people::of_unit(&state.db, unit.id, ROSTER_PAGE, (current - 1) * ROSTER_PAGE).await?;
+    let group = org::work_group(&state.db, unit.work_group_id).await?;
+    let contact_phone = unit
+        .contact_phone
+        .as_deref()
+        .map(people::mask_phone)
+        .unwrap_or_default();
+    let active = match user.role {
+        Role::UnitContact => "/unit",
+        Role::GroupLeader => "/group",
+        Role::Desk => "/desk",
+        _ => "/admin",
+    };
+    html(&UnitPage {
+        ctx: page.ctx(active).await?,
+        unit,
+        group,
+        progress,
+        contact_phone,
+        roster,
+        page: current,
+        pages,
+    })
+}

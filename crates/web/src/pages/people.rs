@@ -1,0 +1,76 @@
+//! Personal home pages: a resident's own record, a staff member's shifts.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use vaxloop_core::Role;
+use vaxloop_store::people::Person;
+use vaxloop_store::{journeys, org, people};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::require;
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/staff", get(staff))
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    ctx: PageCtx,
+    person: Person,
+    unit_name: String,
+    consent_at: String,
+    /// `(dose, state key, since)`.
+    journeys: Vec<(i64, String, String)>,
+}
+
+async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let user = require(&state, &page.auth, &[Role::Resident], "/me").await?;
+    let person_id = user.person_id.ok_or(AppError::NotFound)?;
+    let person = people::by_id(&state.db, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unit_name = org::unit(&state.db, person.unit_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let consent_at = person
+        .consent_at
+        .map(|t| state.config.local_time(t))
+        .unwrap_or_default();
+    let journeys = journeys::of_person(&state.db, person_id)
+        .await?
+        .into_iter()
+        .map(|(dose, s, at)| (dose, format!("journey.{s}"), state.config.local_time(at)))
+        .collect();
+    html(&MePage {
+        ctx: page.ctx("/me").await?,
+        person,
+        unit_name,
+        consent_at,
+        journeys,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    ctx: PageCtx,
+    name: String,
+}
+
+async fn staff(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let user = require(&state, &page.auth, &[Role::Staff], "/staff").await?;
+    let name = user.display_name.clone();
+    html(&StaffPage {
+        ctx: page.ctx("/staff").await?,
+        name,
+    })
+}
