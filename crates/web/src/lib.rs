@@ -57,6 +57,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
+    ops::install_metrics();
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.db.clone()))
         .with_name("vaxloop_session")
         .with_secure(state.config.secure_cookies)
@@ -100,7 +101,6 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves the application on a bound listener until ctrl-c or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    ops::install_metrics();
     let app = router(state);
     axum::serve(
         listener,

@@ -1,0 +1,180 @@
+//! A minimal browser for in-process tests: keeps cookies, finds the CSRF token in pages.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::NaiveDate;
+use tower::ServiceExt;
+use vaxloop_demo::{Town, TownSpec};
+use vaxloop_store::testing::TestDb;
+use vaxloop_web::{AppState, WebConfig, router};
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The page's CSRF token (from the first form that carries one).
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .expect("page has a CSRF token");
+        self.body[start..start + 64].to_string()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    app: Router,
+    cookies: HashMap<String, String>,
+    accept_language: Option<&'static str>,
+}
+
+impl Client {
+    pub fn new(app: Router) -> Self {
+        Self {
+            app,
+            cookies: HashMap::new(),
+            accept_language: None,
+        }
+    }
+
+    pub fn with_accept_language(mut self, value: &'static str) -> Self {
+        self.accept_language = Some(value);
+        self
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.contains_key(name)
+    }
+
+    async fn send(&mut self, mut builder: axum::http::request::Builder, body: Body) -> Response {
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if let Some(al) = self.accept_language {
+            builder = builder.header(header::ACCEPT_LANGUAGE, al);
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(builder.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().expect("ascii cookie");
+            let pair = text.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() || text.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(Request::get(path), Body::empty()).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let builder =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.send(builder, Body::from(body)).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, json: &str, csrf: Option<&str>) -> Response {
+        let mut builder = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = csrf {
+            builder = builder.header("x-csrf-token", t);
+        }
+        self.send(builder, Body::from(json.to_string())).await
+    }
+
+    /// Logs in through the form; returns the redirect response.
+    pub async fn login(&mut self, login: &str, password: &str) -> Response {
+        let token = self.get("/login").await.csrf();
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("login", login),
+                ("password", password),
+                ("next", ""),
+            ],
+        )
+        .await
+    }
+}
+
+pub struct Fixture {
+    pub db: TestDb,
+    pub town: Town,
+    pub app: Router,
+}
+
+impl Fixture {
+    pub fn client(&self) -> Client {
+        Client::new(self.app.clone())
+    }
+
+    /// The username of the first demo login with this role (and post).
+    pub fn username(&self, role: vaxloop_core::Role) -> String {
+        self.town
+            .logins
+            .iter()
+            .find(|l| l.role == role)
+            .and_then(|l| l.username.clone())
+            .expect("a demo login for the role")
+    }
+}
+
+/// A small demo town on `db`, served by the real router.
+pub async fn fixture(db: TestDb) -> Fixture {
+    let spec = TownSpec {
+        people: 600,
+        seed: 5,
+        today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+    };
+    let town = vaxloop_demo::generate(&spec);
+    vaxloop_demo::store(&db, &db.cipher, &town)
+        .await
+        .expect("demo town");
+    let state = AppState::new(db.db.clone(), db.cipher.clone(), WebConfig::default());
+    let app = router(state);
+    Fixture { db, town, app }
+}

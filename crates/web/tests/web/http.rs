@@ -1,0 +1,213 @@
+//! Login and logout, CSRF, role scoping, health, metrics and the OpenAPI document.
+
+use axum::http::StatusCode;
+use vaxloop_core::Role;
+use vaxloop_demo::{DEMO_PASSWORD, DEMO_PIN};
+use vaxloop_store::audit;
+use vaxloop_web::access;
+
+use crate::fixture;
+
+vaxloop_store::backend_tests! {
+    async fn login_lands_each_role_on_its_home_and_logout_ends_the_session(t) {
+        let f = fixture(t).await;
+        for login in f.town.logins.clone() {
+            let mut c = f.client();
+            let (name, secret) = match (&login.username, login.person) {
+                (Some(u), _) => (u.clone(), DEMO_PASSWORD),
+                (None, Some(p)) => (f.town.people[p].id.as_str().to_string(), DEMO_PIN),
+                (None, None) => unreachable!("every demo login has a username or a person"),
+            };
+            let r = c.login(&name, secret).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+            assert_eq!(r.location(), access::home(login.role), "{name} lands home");
+            let mut home = c.get(r.location()).await;
+            if home.status == StatusCode::SEE_OTHER {
+                // /group, /unit and /site forward to the caller's own group, unit or site.
+                home = c.get(home.location()).await;
+            }
+            assert_eq!(home.status, StatusCode::OK, "{name} opens their home");
+            assert!(home.body.contains(&login.display_name), "{name}'s name is shown");
+            let token = home.csrf();
+            let out = c.post_form("/logout", &[("csrf_token", &token)]).await;
+            assert_eq!(out.location(), "/login");
+            let after = c.get(access::home(login.role)).await;
+            assert_eq!(after.status, StatusCode::SEE_OTHER);
+            assert!(after.location().starts_with("/login?next="), "{name} logged out: {}", after.location());
+        }
+    }
+
+    async fn a_wrong_password_is_refused_without_saying_which_part_was_wrong(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let wrong = c.login("admin", "not-the-password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("登录名或密码错误"));
+        let nobody = c.login("nobody", "whatever").await;
+        assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+        assert!(nobody.body.contains("登录名或密码错误"));
+        assert!(nobody.body.contains("value=\"nobody\""), "the username is kept in the form");
+        let denied = audit::recent(&f.db, 10).await.expect("audit");
+        assert!(denied.iter().filter(|e| e.action == "login" && e.outcome == "denied").count() >= 2);
+        assert!(denied.iter().all(|e| !e.target.contains("nobody")), "typed logins are not logged");
+    }
+
+    async fn five_wrong_passwords_lock_the_login(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        for _ in 0..5 {
+            assert_eq!(c.login("desk", "guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(c.login("desk", DEMO_PASSWORD).await.status, StatusCode::UNAUTHORIZED, "locked even with the right password");
+        assert_eq!(c.login("admin", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER, "other logins are unaffected");
+    }
+
+    async fn forms_without_the_right_csrf_token_are_refused(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let page = c.get("/login").await;
+        let token = page.csrf();
+        let none = c.post_form("/login", &[("login", "admin"), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(none.status, StatusCode::FORBIDDEN);
+        assert!(none.body.contains("表单已过期"));
+        let forged = c.post_form("/login", &[("csrf_token", &"0".repeat(64)), ("login", "admin"), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        // A fresh client (another browser, or a cross-site form) has no session token at all.
+        let mut stranger = f.client();
+        let cross = stranger.post_form("/login", &[("csrf_token", &token), ("login", "admin"), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(cross.status, StatusCode::FORBIDDEN);
+        assert_eq!(c.login("admin", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+        let json = c.post_json("/logout", "{}", None).await;
+        assert_eq!(json.status, StatusCode::FORBIDDEN, "no header token, no form token");
+        let with_header = c.post_json("/logout", "{}", Some(&token)).await;
+        assert_eq!(with_header.status, StatusCode::SEE_OTHER, "the htmx header token is accepted");
+    }
+
+    async fn roles_cannot_open_each_others_pages(t) {
+        let f = fixture(t).await;
+        let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+        let own_unit = &f.town.units[contact.unit.expect("unit")];
+        let other_unit = f.town.units.iter().find(|u| u.code != own_unit.code).expect("another unit");
+        let other_group_unit = f.town.units.iter().find(|u| u.group != own_unit.group).expect("unit of another group");
+        let mut c = f.client();
+        c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        assert_eq!(c.get(&format!("/units/{}", own_unit.code)).await.status, StatusCode::OK);
+        for path in ["/admin", "/admin/users", "/admin/audit", "/desk", "/sites", "/sites/HCL", "/group", "/site", "/me", "/staff"] {
+            assert_eq!(c.get(path).await.status, StatusCode::FORBIDDEN, "unit contact opened {path}");
+        }
+        assert_eq!(c.get(&format!("/units/{}", other_unit.code)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(c.get(&format!("/groups/{}", f.town.groups[own_unit.group].code)).await.status, StatusCode::FORBIDDEN);
+        let api = c.get("/api/v1/work-groups").await;
+        assert_eq!(api.status, StatusCode::FORBIDDEN);
+        assert!(api.body.contains("\"error\":\"forbidden\""), "{}", api.body);
+
+        let leader = f.town.logins.iter().find(|l| l.role == Role::GroupLeader && l.group == Some(own_unit.group)).expect("leader").clone();
+        let mut l = f.client();
+        l.login(leader.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        assert_eq!(l.get(&format!("/units/{}", own_unit.code)).await.status, StatusCode::OK, "a leader sees the group's units");
+        assert_eq!(l.get(&format!("/units/{}", other_group_unit.code)).await.status, StatusCode::FORBIDDEN);
+        let groups = l.get("/api/v1/work-groups").await;
+        assert_eq!(groups.status, StatusCode::OK);
+        assert_eq!(groups.body.matches("\"code\"").count(), 1, "a leader's API lists only their group");
+        let other_group = &f.town.groups[other_group_unit.group].code;
+        assert_eq!(l.get(&format!("/api/v1/work-groups/{other_group}/units")).await.status, StatusCode::FORBIDDEN);
+
+        let mut s = f.client();
+        s.login("hcl.checkin", DEMO_PASSWORD).await;
+        assert_eq!(s.get("/sites/HCL").await.status, StatusCode::OK);
+        assert_eq!(s.get("/sites/AQH").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(s.get("/units/C001").await.status, StatusCode::FORBIDDEN);
+
+        let denied = audit::recent(&f.db, 100).await.expect("audit");
+        assert!(denied.iter().any(|e| e.action == "access" && e.outcome == "denied" && e.target == "/admin"));
+        assert!(denied.iter().any(|e| e.action == "access" && e.target == "/sites/AQH"));
+    }
+
+    async fn pages_show_personal_data_masked_only(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        c.login("admin", DEMO_PASSWORD).await;
+        let unit = &f.town.units[0];
+        let page = c.get(&format!("/units/{}", unit.code)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let members: Vec<_> = f.town.people.iter().filter(|p| std::ptr::eq(&f.town.units[p.unit], unit)).take(50).collect();
+        assert!(!members.is_empty());
+        for p in members {
+            assert!(!page.body.contains(p.id.as_str()), "full ID number on the roster page");
+            assert!(!page.body.contains(&p.phone), "full phone number on the roster page");
+            assert!(page.body.contains(&p.id.masked()));
+        }
+        assert_eq!(page.headers.get("cache-control").map(|v| v.to_str().unwrap_or("")), Some("no-store"));
+
+        let resident = f.town.logins.iter().find_map(|l| l.person).expect("resident");
+        let id = f.town.people[resident].id.clone();
+        let mut r = f.client();
+        assert_eq!(r.login(&id.as_str().to_lowercase(), DEMO_PIN).await.location(), "/me");
+        let me = r.get("/me").await;
+        assert!(me.body.contains(&id.masked()) && !me.body.contains(id.as_str()));
+        let wrong = f.client().login(id.as_str(), "000000").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(!wrong.body.contains(id.as_str()), "a typed ID number is not echoed back");
+    }
+
+    async fn security_headers_are_on_every_response(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        for path in ["/login", "/healthz", "/static/app.css", "/nope"] {
+            let r = c.get(path).await;
+            let csp = r.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert_eq!(r.headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+            assert_eq!(r.headers.get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{path}");
+        }
+        let js = c.get("/static/htmx.min.js").await;
+        assert_eq!(js.status, StatusCode::OK);
+        assert!(js.body.contains("htmx"));
+        let missing = c.get("/nope").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("页面不存在"));
+        let api_missing = c.get("/api/v1/nope").await;
+        assert_eq!(api_missing.status, StatusCode::NOT_FOUND);
+        assert!(api_missing.body.contains("\"error\":\"not_found\""));
+        let unauth = c.get("/api/v1/me").await;
+        assert_eq!(unauth.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn healthz_follows_the_database_and_metrics_count_requests(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let ok = c.get("/healthz").await;
+        assert_eq!(ok.status, StatusCode::OK);
+        assert!(ok.body.contains("\"status\":\"ok\""));
+        assert!(!c.has_cookie("vaxloop_session"), "probes create no sessions");
+        c.get("/login").await;
+        let metrics = c.get("/metrics").await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        assert!(metrics.body.contains("http_requests_total"), "{}", metrics.body);
+        assert!(metrics.body.contains("route=\"/login\""));
+        f.db.db.close().await;
+        let down = c.get("/healthz").await;
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(down.body.contains("unreachable"));
+    }
+
+    async fn the_openapi_document_describes_the_api(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let doc = c.get("/api/openapi.json").await;
+        assert_eq!(doc.status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_str(&doc.body).expect("JSON");
+        assert!(json["openapi"].as_str().expect("version").starts_with("3."));
+        assert_eq!(json["info"]["title"], "vaxloop API");
+        let paths = json["paths"].as_object().expect("paths");
+        for p in ["/api/v1/me", "/api/v1/work-groups", "/api/v1/work-groups/{code}/units", "/api/v1/sites"] {
+            let op = &paths[p]["get"];
+            assert!(op["responses"]["200"].is_object(), "{p} documents its 200");
+        }
+        assert!(json["components"]["schemas"]["ApiError"].is_object());
+        c.login("admin", DEMO_PASSWORD).await;
+        let me: serde_json::Value = serde_json::from_str(&c.get("/api/v1/me").await.body).expect("JSON");
+        assert_eq!(me["role"], "admin");
+        assert_eq!(me["home"], "/admin");
+    }
+}

@@ -1,0 +1,137 @@
+//! Every visible string exists in both languages, and the language switch works.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use vaxloop_core::{JourneyState, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_demo::DEMO_PASSWORD;
+use vaxloop_web::access;
+
+use crate::fixture;
+
+fn keys(file: &str) -> BTreeSet<String> {
+    fn walk(prefix: &str, value: &serde_yaml::Value, out: &mut BTreeSet<String>) {
+        match value {
+            serde_yaml::Value::Mapping(map) => {
+                for (k, v) in map {
+                    let k = match k {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        other => serde_yaml::to_string(other)
+                            .expect("key")
+                            .trim()
+                            .to_string(),
+                    };
+                    let path = if prefix.is_empty() {
+                        k
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out);
+                }
+            }
+            _ => {
+                out.insert(prefix.to_string());
+            }
+        }
+    }
+    let path = format!("{}/locales/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("locale file");
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let mut out = BTreeSet::new();
+    walk("", &value, &mut out);
+    out
+}
+
+/// Literal keys passed to `t(...)`, `tf(...)` in templates and source.
+fn used_keys() -> BTreeSet<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files = Vec::new();
+    for dir in ["templates", "src", "src/pages"] {
+        for entry in std::fs::read_dir(format!("{root}/{dir}"))
+            .expect("dir")
+            .flatten()
+        {
+            if entry.path().is_file() {
+                files.push(std::fs::read_to_string(entry.path()).expect("file"));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for text in files {
+        for marker in ["t(\"", "tf(\"", "message_key: \"", "message: \""] {
+            for (i, _) in text.match_indices(marker) {
+                let rest = &text[i + marker.len()..];
+                let key: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+                    .collect();
+                if key.contains('.') && rest[key.len()..].starts_with('"') {
+                    out.insert(key);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Keys built at run time from a vocabulary code.
+fn vocabulary_keys() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    out.extend(Role::ALL.iter().map(|r| format!("role.{r}")));
+    out.extend(SitePost::ALL.iter().map(|p| format!("post.{p}")));
+    out.extend(WorkGroupKind::ALL.iter().map(|k| format!("group_kind.{k}")));
+    out.extend(UnitKind::ALL.iter().map(|k| format!("unit_kind.{k}")));
+    out.extend(SiteKind::ALL.iter().map(|k| format!("site_kind.{k}")));
+    out.extend(ZoneKind::ALL.iter().map(|k| format!("zone.{k}")));
+    out.extend(JourneyState::ALL.iter().map(|s| format!("journey.{s}")));
+    out.extend((0..7).map(|d| format!("weekday.{d}")));
+    out.extend(["login", "access"].map(|a| format!("audit.action.{a}")));
+    out.extend(["ok", "denied", "failed"].map(|o| format!("audit.outcome.{o}")));
+    for role in Role::ALL {
+        out.extend(access::nav(*role).iter().map(|(_, key)| key.to_string()));
+    }
+    out
+}
+
+#[test]
+fn both_languages_have_the_same_keys_and_every_used_key() {
+    let zh = keys("zh-CN.yml");
+    let en = keys("en.yml");
+    assert_eq!(
+        zh.symmetric_difference(&en).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "keys differ between zh-CN and en"
+    );
+    let used: BTreeSet<String> = used_keys().into_iter().chain(vocabulary_keys()).collect();
+    assert!(used.len() > 100, "found {} used keys", used.len());
+    let missing: Vec<_> = used.iter().filter(|k| !zh.contains(*k)).collect();
+    assert!(missing.is_empty(), "used but not translated: {missing:?}");
+}
+
+vaxloop_store::backend_tests! {
+    async fn the_language_follows_the_switch_then_the_browser(t) {
+        let f = fixture(t).await;
+        let mut zh = f.client();
+        let page = zh.get("/login").await;
+        assert!(page.body.contains("<html lang=\"zh-CN\">") && page.body.contains("用户名或身份证号"));
+        let mut en = f.client().with_accept_language("en-US,en;q=0.9");
+        let page = en.get("/login").await;
+        assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Username or ID number"));
+        // The switch wins over the browser's preference and survives logging in.
+        let token = page.csrf();
+        let switched = en.post_form("/lang", &[("csrf_token", &token), ("lang", "zh-CN"), ("back", "/login")]).await;
+        assert_eq!(switched.status, StatusCode::SEE_OTHER);
+        assert_eq!(switched.location(), "/login");
+        assert!(en.get("/login").await.body.contains("<html lang=\"zh-CN\">"));
+        en.login("admin", DEMO_PASSWORD).await;
+        let token = en.get("/admin").await.csrf();
+        en.post_form("/lang", &[("csrf_token", &token), ("lang", "en"), ("back", "/admin")]).await;
+        let admin = en.get("/admin").await;
+        assert!(admin.body.contains("Town overview") && admin.body.contains("Mobilisation by work group"));
+        let bad = en.post_form("/lang", &[("csrf_token", &token), ("lang", "fr"), ("back", "/admin")]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains("That language is not supported"));
+        let offsite = en.post_form("/lang", &[("csrf_token", &token), ("lang", "en"), ("back", "//evil.example/")]).await;
+        assert_eq!(offsite.location(), "/", "only local paths are followed");
+    }
+}

@@ -1,0 +1,8 @@
+//! The web layer, in-process: the real router on a fresh database with a small demo town, driven
+//! by a cookie-keeping client. Each test runs on SQLite and on PostgreSQL.
+
+mod client;
+mod http;
+mod i18n;
+
+pub use client::{Client, Fixture, fixture};
