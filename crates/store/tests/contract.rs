@@ -246,3 +246,50 @@ vaxloop_store::backend_tests! {
         t.ping().await.expect("ping");
     }
 }
+
+/// The two migration trees describe the same schema: same tables, same columns in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_have_the_same_tables_and_columns() {
+    use sqlx::Row;
+    let lite = TestDb::sqlite().await;
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
+    let mut lite_conn = lite.begin_write().await.expect("tx");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+    )
+    .fetch_all(&mut *lite_conn)
+    .await
+    .expect("sqlite tables");
+    let mut pg_conn = pg.begin_write().await.expect("tx");
+    let pg_tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
+         AND table_name <> '_sqlx_migrations' ORDER BY 1",
+    )
+    .fetch_all(&mut *pg_conn)
+    .await
+    .expect("pg tables");
+    assert_eq!(tables, pg_tables);
+    assert!(tables.len() >= 20, "{tables:?}");
+    for table in &tables {
+        let lite_cols: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+        )))
+        .fetch_all(&mut *lite_conn)
+        .await
+        .expect("sqlite columns")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+        let pg_cols: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns WHERE table_schema = 'public' \
+             AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(&mut *pg_conn)
+        .await
+        .expect("pg columns");
+        assert_eq!(lite_cols, pg_cols, "columns of {table}");
+    }
+}

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .layer(auth)
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(ops::trace_layer())
         .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
@@ -99,15 +100,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the application on a bound listener until ctrl-c or SIGTERM.
+/// Serves the application on a bound listener until ctrl-c or SIGTERM. Expired sessions are
+/// swept every ten minutes meanwhile.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let db = state.db.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match vaxloop_store::sessions::delete_expired(&db, vaxloop_store::now_ms()).await {
+                Ok(n) if n > 0 => tracing::debug!(sessions = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+        }
+    });
     let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await?;
+    sweeper.abort();
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -5,5 +5,6 @@ mod browser;
 mod client;
 mod http;
 mod i18n;
+mod logs;
 
 pub use client::{Client, Fixture, fixture};

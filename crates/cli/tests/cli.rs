@@ -1,0 +1,149 @@
+//! The binary as an operator meets it: URLs it refuses, a busy port, `serve` without a key, and
+//! a small demo town built, reused and rebuilt.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vaxloop(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxloop"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("VAXLOOP_DATABASE_URL")
+        .env_remove("VAXLOOP_PII_KEY")
+        .env_remove("VAXLOOP_PII_KEY_FILE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run vaxloop")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn unsupported_urls_are_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in [
+        "mysql://root:secret@localhost/db",
+        "vaxloop.db",
+        "file:vaxloop.db",
+    ] {
+        let out = vaxloop(dir.path(), &["migrate", "--database-url", url]);
+        assert!(!out.status.success(), "{url} accepted");
+        let msg = text(&out);
+        assert!(msg.contains("expected sqlite://PATH"), "{msg}");
+        assert!(!msg.contains("secret"), "the password is not echoed: {msg}");
+    }
+    let out = vaxloop(
+        dir.path(),
+        &["demo", "--no-serve", "--database-url", "mongodb://x"],
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "no file was created"
+    );
+}
+
+#[test]
+fn migrate_reports_the_schema_version() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = vaxloop(dir.path(), &["migrate", "--database-url", "sqlite://v.db"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("schema version 1"));
+    assert!(dir.path().join("v.db").exists());
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = vaxloop(
+        dir.path(),
+        &[
+            "serve",
+            "--database-url",
+            "sqlite://v.db",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("VAXLOOP_PII_KEY"), "{}", text(&out));
+}
+
+#[test]
+fn a_busy_port_gets_a_clear_message() {
+    let dir = tempfile::tempdir().expect("dir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = vaxloop(dir.path(), &["demo", "--people", "50", "--addr", &addr]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(
+        msg.contains("already in use") && msg.contains("--addr"),
+        "{msg}"
+    );
+    assert!(
+        !dir.path().join("vaxloop-demo.db").exists(),
+        "the busy port is found before any work"
+    );
+}
+
+#[test]
+fn the_demo_is_built_once_reused_and_rebuilt_on_reset() {
+    let dir = tempfile::tempdir().expect("dir");
+    let first = vaxloop(dir.path(), &["demo", "--people", "400", "--no-serve"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let out = text(&first);
+    assert!(
+        out.contains("made a new key") && out.contains("stored 400 people"),
+        "{out}"
+    );
+    for role in [
+        "admin",
+        "group_leader",
+        "unit_contact",
+        "desk",
+        "site_staff",
+        "staff",
+        "resident",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(role)),
+            "a login for {role}: {out}"
+        );
+    }
+    let key = dir.path().join("vaxloop-demo.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the key file is private");
+    }
+    let again = vaxloop(dir.path(), &["demo", "--people", "400", "--no-serve"]);
+    assert!(
+        text(&again).contains("using the demo town already in"),
+        "{}",
+        text(&again)
+    );
+    // A key that does not match the data is caught at once.
+    std::fs::write(&key, vaxloop_store::PiiKey::generate().to_hex()).expect("write key");
+    let wrong = vaxloop(dir.path(), &["demo", "--no-serve"]);
+    assert!(!wrong.status.success());
+    assert!(
+        text(&wrong).contains("does not open the personal data"),
+        "{}",
+        text(&wrong)
+    );
+    let reset = vaxloop(
+        dir.path(),
+        &["demo", "--people", "300", "--no-serve", "--reset"],
+    );
+    assert!(reset.status.success(), "{}", text(&reset));
+    assert!(text(&reset).contains("stored 300 people"));
+}
