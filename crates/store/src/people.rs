@@ -66,9 +66,6 @@ const COLUMNS: [&str; 13] = [
     "created_at",
 ];
 
-/// Rows per INSERT statement: 13 × 500 parameters stays under both engines' limits.
-const CHUNK: usize = 500;
-
 /// Inserts people in multi-row statements on the caller's connection (normally inside one write
 /// transaction, so a failure leaves nothing half-written). Returns how many were inserted.
 pub async fn insert_many(
@@ -78,7 +75,8 @@ pub async fn insert_many(
     now: i64,
 ) -> StoreResult<u64> {
     let mut inserted = 0;
-    for chunk in people.chunks(CHUNK) {
+    let rows = bulk::rows_per_statement(conn, COLUMNS.len());
+    for chunk in people.chunks(rows) {
         let sql = bulk::insert_sql("people", &COLUMNS, chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -121,13 +121,21 @@ struct LangForm {
     back: String,
 }
 
-async fn switch_language(Form(form): Form<LangForm>) -> AppResult<Response> {
+async fn switch_language(
+    State(state): State<AppState>,
+    Form(form): Form<LangForm>,
+) -> AppResult<Response> {
     let lang = Lang::parse(&form.lang).ok_or(AppError::BadRequest {
         field: Some("lang".into()),
         message: "error.bad_language".into(),
     })?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
         i18n::COOKIE,
         lang.code()
     );
