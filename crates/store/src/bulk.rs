@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use sqlx::{AnyConnection, Connection};
+use sqlx::AnyConnection;
 
 /// How many rows one INSERT should carry on this connection's engine. SQLite looks bound
 /// parameters up by name with a linear scan, so binding n parameters costs O(n²): a few hundred
