@@ -6,6 +6,7 @@ use vaxloop_core::{UnitKind, WorkGroupKind};
 
 use crate::db::Db;
 use crate::error::{StoreError, StoreResult};
+use crate::rows;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkGroup {
@@ -136,50 +137,57 @@ pub async fn insert_unit(conn: &mut AnyConnection, u: &NewUnit, now: i64) -> Sto
 }
 
 pub async fn work_groups(db: &Db) -> StoreResult<Vec<WorkGroup>> {
-    let rows =
-        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups ORDER BY code")
-            .fetch_all(db.pool())
-            .await?;
+    let sql = format!("{GROUP_SELECT} ORDER BY code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(group_from_row).collect()
 }
 
+/// Selects a work group by the column named in place of `$W`.
+const GROUP_SELECT: &str = "SELECT id, code, name, kind, leader_name FROM work_groups";
+
 pub async fn work_group_by_code(db: &Db, code: &str) -> StoreResult<Option<WorkGroup>> {
-    let row =
-        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE code = $1")
-            .bind(code)
-            .fetch_optional(db.pool())
-            .await?;
-    row.as_ref().map(group_from_row).transpose()
+    rows::optional(
+        db,
+        format!("{GROUP_SELECT} WHERE code = $1"),
+        code.to_string(),
+        group_from_row,
+    )
+    .await
 }
 
 pub async fn work_group(db: &Db, id: i64) -> StoreResult<Option<WorkGroup>> {
-    let row =
-        sqlx::query("SELECT id, code, name, kind, leader_name FROM work_groups WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
-    row.as_ref().map(group_from_row).transpose()
+    rows::optional(
+        db,
+        format!("{GROUP_SELECT} WHERE id = $1"),
+        id,
+        group_from_row,
+    )
+    .await
 }
 
 const UNIT_COLUMNS: &str = "id, code, work_group_id, name, kind, address, lat, lon, \
                             target_headcount, contact_name, contact_phone, reg_token";
 
 pub async fn unit(db: &Db, id: i64) -> StoreResult<Option<Unit>> {
-    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(unit_from_row).transpose()
+    rows::optional(
+        db,
+        format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1"),
+        id,
+        unit_from_row,
+    )
+    .await
 }
 
 pub async fn unit_by_code(db: &Db, code: &str) -> StoreResult<Option<Unit>> {
-    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE code = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(code)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(unit_from_row).transpose()
+    rows::optional(
+        db,
+        format!("SELECT {UNIT_COLUMNS} FROM units WHERE code = $1"),
+        code.to_string(),
+        unit_from_row,
+    )
+    .await
 }
 
 /// Units of one work group, or all units when `group` is `None`, ordered by code.

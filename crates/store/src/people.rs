@@ -10,6 +10,7 @@ use crate::bulk;
 use crate::crypto::PiiCipher;
 use crate::db::Db;
 use crate::error::StoreResult;
+use crate::rows;
 
 /// A person to add to a unit's roster.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,12 +124,13 @@ pub async fn by_resident_id(
     cipher: &PiiCipher,
     id: &ResidentId,
 ) -> StoreResult<Option<Person>> {
-    let sql = format!("{SELECT} WHERE id_blind = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(cipher.blind(id.as_str()))
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(
+        db,
+        format!("{SELECT} WHERE id_blind = $1"),
+        cipher.blind(id.as_str()),
+        from_row,
+    )
+    .await
 }
 
 /// The id of a person by ID number, on the caller's connection (inside a transaction).
@@ -145,12 +147,7 @@ pub async fn id_by_resident_id(
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Person>> {
-    let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(db, format!("{SELECT} WHERE id = $1"), id, from_row).await
 }
 
 /// A page of one unit's roster, ordered by id.

@@ -8,6 +8,7 @@ use vaxloop_core::{SiteKind, ZoneKind};
 use crate::db::Db;
 use crate::error::StoreResult;
 use crate::org::decode_err;
+use crate::rows;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Site {
@@ -136,21 +137,17 @@ pub async fn all(db: &Db) -> StoreResult<Vec<Site>> {
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Site>> {
-    let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(db, format!("{SELECT} WHERE id = $1"), id, from_row).await
 }
 
 pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<Site>> {
-    let sql = format!("{SELECT} WHERE code = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(code)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(
+        db,
+        format!("{SELECT} WHERE code = $1"),
+        code.to_string(),
+        from_row,
+    )
+    .await
 }
 
 /// Opening hours: `(weekday 0 = Monday, opens, closes)` in minutes after midnight.

@@ -8,6 +8,7 @@ use vaxloop_core::{Role, SitePost};
 
 use crate::db::Db;
 use crate::error::{StoreError, StoreResult};
+use crate::rows;
 
 /// Failed passwords in a row before a login is locked for [`LOCK_MINUTES`].
 pub const MAX_FAILED_LOGINS: i64 = 5;
@@ -95,30 +96,28 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser, now: i64) -> Store
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(
+        db,
+        format!("SELECT {COLUMNS} FROM users WHERE id = $1"),
+        id,
+        from_row,
+    )
+    .await
 }
 
 pub async fn by_username(db: &Db, username: &str) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(username)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(db, sql, username.to_string(), from_row).await
 }
 
 pub async fn by_person(db: &Db, person_id: i64) -> StoreResult<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE person_id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(person_id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    rows::optional(
+        db,
+        format!("SELECT {COLUMNS} FROM users WHERE person_id = $1"),
+        person_id,
+        from_row,
+    )
+    .await
 }
 
 /// Counts a wrong password; the fifth in a row locks the login until `now + LOCK_MINUTES`.
