@@ -7,7 +7,9 @@
 
 pub mod kinds;
 pub mod password;
+pub mod phone;
 pub mod resident_id;
 
 pub use kinds::{JourneyState, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+pub use phone::{Phone, PhoneError, PhoneValidator};
 pub use resident_id::{ResidentId, ResidentIdError, Sex};
