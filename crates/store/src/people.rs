@@ -76,9 +76,9 @@ pub async fn insert_many(
     now: i64,
 ) -> StoreResult<u64> {
     let mut inserted = 0;
-    let rows = bulk::rows_per_statement(conn, COLUMNS.len());
-    for chunk in people.chunks(rows) {
-        let sql = bulk::insert_sql("people", &COLUMNS, chunk.len());
+    let dialect = bulk::Dialect::of(conn);
+    for chunk in people.chunks(dialect.rows_per_statement(COLUMNS.len())) {
+        let sql = dialect.insert_sql("people", &COLUMNS, chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
             let id = p.resident_id.as_str();
