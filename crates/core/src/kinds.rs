@@ -191,6 +191,23 @@ codes!(JourneyState, "journey state", {
     Aefi => "aefi",
 });
 
+/// How a person came onto a unit's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// On a roster the unit contact uploaded.
+    Import,
+    /// Registered on the phone page by scanning the unit's QR code.
+    Qr,
+    /// Registered at a site or by the appointment desk.
+    Desk,
+}
+codes!(Source, "registration source", {
+    Import => "import",
+    Qr => "qr",
+    Desk => "desk",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ pub mod password;
 pub mod phone;
 pub mod resident_id;
 
-pub use kinds::{JourneyState, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+pub use kinds::{
+    JourneyState, Role, SiteKind, SitePost, Source, UnitKind, WorkGroupKind, ZoneKind,
+};
 pub use phone::{Phone, PhoneError, PhoneValidator};
 pub use resident_id::{ResidentId, ResidentIdError, Sex};

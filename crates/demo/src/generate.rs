@@ -6,7 +6,9 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vaxloop_core::{ResidentId, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_core::{
+    ResidentId, Role, SiteKind, SitePost, Source, UnitKind, WorkGroupKind, ZoneKind,
+};
 
 use crate::names::*;
 
@@ -56,8 +58,10 @@ pub struct DemoPerson {
     pub id: ResidentId,
     pub phone: String,
     pub disabled: bool,
-    /// Has scanned the unit's code and given consent (the rest are roster entries so far).
-    pub registered: bool,
+    /// Scanned the unit's QR code (and gave consent), or arrived on the unit's uploaded roster.
+    pub source: Source,
+    /// False for a QR registration the unit contact has not yet confirmed.
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -344,8 +348,11 @@ pub fn generate(spec: &TownSpec) -> Town {
             .find(|(p, _)| p.kind == units[u].kind)
             .map(|(p, _)| p.working_age_only)
             .unwrap_or(false);
-        // Mobilisation differs by unit: some have nearly everyone registered, some few.
-        let registered_share = rng.random_range(0.35..0.95);
+        // Villages and communities send rosters; firms' staff scan the code themselves.
+        let qr_share = match units[u].kind {
+            UnitKind::Village | UnitKind::Community => rng.random_range(0.2..0.6),
+            _ => rng.random_range(0.5..0.95),
+        };
         for _ in 0..size {
             let male = rng.random_bool(0.51);
             let id = loop {
@@ -362,11 +369,22 @@ pub fn generate(spec: &TownSpec) -> Town {
                 id,
                 phone: phone(&mut rng),
                 disabled: rng.random_bool(0.015),
-                registered: rng.random_bool(registered_share),
+                source: if rng.random_bool(qr_share) {
+                    Source::Qr
+                } else {
+                    Source::Import
+                },
+                confirmed: true,
             });
+            // A few QR registrations match no roster entry and wait for the unit contact.
+            if let Some(last) = people.last_mut() {
+                last.confirmed = last.source == Source::Import || !rng.random_bool(0.01);
+            }
         }
-        // Targets are set by the work groups a little above the roster, as rosters lag.
-        units[u].target = (size as f64 * rng.random_range(1.0..1.15)).round() as i64;
+        // Mobilisation differs by unit: the people stored are those registered so far, and the
+        // work group's target is the unit's whole headcount.
+        let mobilised = rng.random_range(0.55..0.98);
+        units[u].target = (size as f64 / mobilised).round() as i64;
     }
 
     let sites = crate::sites::sites(&mut rng, spec.today, spec.people);

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use chrono::{Days, NaiveTime};
-use vaxloop_core::password;
+use vaxloop_core::{Source, password};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
 use vaxloop_store::sites::{NewSite, NewZone};
@@ -99,14 +99,16 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
                 resident_id: p.id.clone(),
                 phone: Some(p.phone.clone()),
                 disabled: p.disabled,
-                consent: p
-                    .registered
+                consent: (p.source == Source::Qr)
                     .then(|| (registered_at, CONSENT_VERSION.to_string())),
+                source: p.source,
+                confirmed: p.confirmed,
+                note: None,
             })
             .collect();
         stored_people += people::insert_many(&mut tx, cipher, &batch, now).await?;
     }
-    let registered = journeys::open_for_consented(&mut tx, now).await?;
+    let registered = journeys::open_for_registered(&mut tx, now).await?;
 
     let mut site_ids = Vec::with_capacity(town.sites.len());
     for s in &town.sites {

@@ -76,7 +76,11 @@ pub(crate) fn logins(
             ..base.clone()
         });
     }
-    if let Some((p, person)) = people.iter().enumerate().find(|(_, p)| p.registered) {
+    if let Some((p, person)) = people
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.source == vaxloop_core::Source::Qr && p.confirmed)
+    {
         out.push(DemoLogin {
             username: None,
             display_name: person.name.clone(),

@@ -55,7 +55,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(overview.units as usize, town.units.len());
         assert_eq!(overview.sites, 10);
         assert!(overview.doses_in_stock > 0 && overview.doses_planned > 0);
-        let registered = town.people.iter().filter(|p| p.registered).count() as u64;
+        let registered = town.people.iter().filter(|p| p.confirmed).count() as u64;
         assert_eq!(stored.registered, registered);
         for b in vaccines::ledger_balances(&t).await.expect("ledger") {
             assert_eq!(b.ledger_sum, b.remaining, "ledger balances for lot {} at site {}", b.lot_id, b.site_id);

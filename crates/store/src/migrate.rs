@@ -11,12 +11,20 @@ use crate::db::{Backend, Db};
 use crate::error::StoreResult;
 
 /// `(version, description, sqlite, postgres)`. Append only: a shipped migration is never edited.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "registration",
+        include_str!("../migrations/sqlite/0002_registration.sql"),
+        include_str!("../migrations/postgres/0002_registration.sql"),
+    ),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     let migrations = MIGRATIONS

@@ -4,7 +4,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use vaxloop_core::ResidentId;
+use vaxloop_core::{ResidentId, Source};
 
 use crate::bulk;
 use crate::crypto::PiiCipher;
@@ -22,8 +22,12 @@ pub struct NewPerson {
     pub phone: Option<String>,
     pub disabled: bool,
     /// When the person gave consent for their sensitive data (PIPL art. 29), and to which
-    /// version of the notice; `None` for a roster entry not yet registered.
+    /// version of the notice; `None` for a roster entry who has not registered in person.
     pub consent: Option<(i64, String)>,
+    pub source: Source,
+    /// False for a QR registration the unit contact has yet to confirm.
+    pub confirmed: bool,
+    pub note: Option<String>,
 }
 
 /// A person as every view shows them: masked.
@@ -38,6 +42,9 @@ pub struct Person {
     pub phone_masked: Option<String>,
     pub disabled: bool,
     pub consent_at: Option<i64>,
+    pub source: Source,
+    pub confirmed: bool,
+    pub note: Option<String>,
 }
 
 /// `138****1234`: the form a phone number takes in every view.
@@ -51,7 +58,7 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}****{tail}")
 }
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 16] = [
     "unit_id",
     "name",
     "id_cipher",
@@ -64,6 +71,9 @@ const COLUMNS: [&str; 13] = [
     "disabled",
     "consent_at",
     "consent_version",
+    "source",
+    "status",
+    "note",
     "created_at",
 ];
 
@@ -95,6 +105,9 @@ pub async fn insert_many(
                 .bind(i64::from(p.disabled))
                 .bind(p.consent.as_ref().map(|c| c.0))
                 .bind(p.consent.as_ref().map(|c| c.1.as_str()))
+                .bind(p.source.as_str())
+                .bind(if p.confirmed { "confirmed" } else { "pending" })
+                .bind(p.note.as_deref())
                 .bind(now);
         }
         inserted += query.execute(&mut *conn).await?.rows_affected();
@@ -113,10 +126,17 @@ fn from_row(row: &AnyRow) -> StoreResult<Person> {
         phone_masked: row.try_get("phone_masked")?,
         disabled: row.try_get::<i64, _>("disabled")? == 1,
         consent_at: row.try_get("consent_at")?,
+        source: row
+            .try_get::<String, _>("source")?
+            .parse()
+            .map_err(crate::org::decode_err)?,
+        confirmed: row.try_get::<String, _>("status")? == "confirmed",
+        note: row.try_get("note")?,
     })
 }
 
-const SELECT: &str = "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled, consent_at FROM people";
+const SELECT: &str = "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled, \
+                      consent_at, source, status, note FROM people";
 
 /// Finds a person by ID number through the blind index.
 pub async fn by_resident_id(

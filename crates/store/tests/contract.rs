@@ -2,7 +2,7 @@
 //! sessions, the stock ledger. Each test gets a fresh database.
 
 use chrono::NaiveDate;
-use vaxloop_core::{ResidentId, Role, SiteKind, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_core::{ResidentId, Role, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
 use vaxloop_store::sites::{NewSite, NewZone};
@@ -97,8 +97,8 @@ vaxloop_store::backend_tests! {
         let unit = one_unit(&t, "U1").await;
         let mut tx = t.begin_write().await.expect("begin");
         let n = people::insert_many(&mut tx, &t.cipher, &[
-            NewPerson { unit_id: unit, name: "张伟".into(), resident_id: rid(11), phone: Some("13800138000".into()), disabled: false, consent: None },
-            NewPerson { unit_id: unit, name: "王芳".into(), resident_id: rid(12), phone: None, disabled: true, consent: None },
+            NewPerson { unit_id: unit, name: "张伟".into(), resident_id: rid(11), phone: Some("13800138000".into()), disabled: false, consent: None, source: Source::Import, confirmed: true, note: None },
+            NewPerson { unit_id: unit, name: "王芳".into(), resident_id: rid(12), phone: None, disabled: true, consent: None, source: Source::Import, confirmed: true, note: None },
         ], now_ms()).await.expect("insert");
         tx.commit().await.expect("commit");
         assert_eq!(n, 2);
@@ -118,12 +118,12 @@ vaxloop_store::backend_tests! {
         let a = one_unit(&t, "UA").await;
         let b = one_unit(&t, "UB").await;
         let mut tx = t.begin_write().await.expect("begin");
-        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: a, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false, consent: None }], now_ms()).await.expect("first");
+        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: a, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }], now_ms()).await.expect("first");
         tx.commit().await.expect("commit");
         let mut tx = t.begin_write().await.expect("begin");
         let err = people::insert_many(&mut tx, &t.cipher, &[
-            NewPerson { unit_id: b, name: "刘洋".into(), resident_id: rid(22), phone: None, disabled: false, consent: None },
-            NewPerson { unit_id: b, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false, consent: None },
+            NewPerson { unit_id: b, name: "刘洋".into(), resident_id: rid(22), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None },
+            NewPerson { unit_id: b, name: "李娜".into(), resident_id: rid(21), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None },
         ], now_ms()).await.expect_err("duplicate refused");
         assert!(matches!(err, StoreError::Constraint { .. }), "{err:?}");
         drop(tx);
@@ -133,7 +133,7 @@ vaxloop_store::backend_tests! {
     async fn plaintext_id_numbers_never_reach_the_database(t) {
         let unit = one_unit(&t, "U2").await;
         let mut tx = t.begin_write().await.expect("begin");
-        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: unit, name: "陈静".into(), resident_id: rid(31), phone: Some("13912345678".into()), disabled: false, consent: None }], now_ms()).await.expect("insert");
+        people::insert_many(&mut tx, &t.cipher, &[NewPerson { unit_id: unit, name: "陈静".into(), resident_id: rid(31), phone: Some("13912345678".into()), disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }], now_ms()).await.expect("insert");
         tx.commit().await.expect("commit");
         let rows = people::of_unit(&t, unit, 10, 0).await.expect("roster");
         let shown = format!("{rows:?}");
