@@ -108,7 +108,7 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             .collect();
         stored_people += people::insert_many(&mut tx, cipher, &batch, now).await?;
     }
-    let registered = journeys::open_for_registered(&mut tx, now).await?;
+    let registered = journeys::open_for_registered(&mut tx, None, now).await?;
 
     let mut site_ids = Vec::with_capacity(town.sites.len());
     for s in &town.sites {

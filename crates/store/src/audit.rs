@@ -14,6 +14,8 @@ pub struct Entry<'a> {
     pub target: &'a str,
     pub reason: Option<&'a str>,
     pub outcome: Outcome,
+    /// What the action touched beyond its target (counts, field names) — never personal data.
+    pub detail: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +52,8 @@ pub struct Logged {
 /// together.
 pub async fn record_in(conn: &mut AnyConnection, entry: &Entry<'_>, now: i64) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, action, target, reason, outcome) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_log (at, actor_user_id, action, target, reason, outcome, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(now)
     .bind(entry.actor_user_id)
@@ -59,6 +61,7 @@ pub async fn record_in(conn: &mut AnyConnection, entry: &Entry<'_>, now: i64) ->
     .bind(entry.target)
     .bind(entry.reason)
     .bind(entry.outcome.as_str())
+    .bind(entry.detail)
     .execute(conn)
     .await?;
     Ok(())

@@ -37,6 +37,23 @@ impl Dialect {
         (self.max_parameters / columns.max(1)).clamp(1, 1000)
     }
 
+    /// `($1, $2, …)` or `(?, ?, …)` with `n` parameters, for an `IN` list.
+    pub(crate) fn list(self, n: usize) -> String {
+        let mut sql = String::from("(");
+        for i in 1..=n {
+            if i > 1 {
+                sql.push_str(", ");
+            }
+            if self.numbered {
+                let _ = write!(sql, "${i}");
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+        sql
+    }
+
     /// `INSERT INTO table (a, b) VALUES (…), (…)` for `rows` rows.
     pub(crate) fn insert_sql(self, table: &str, columns: &[&str], rows: usize) -> String {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -84,5 +101,7 @@ mod tests {
         );
         assert_eq!(lite.rows_per_statement(13), 1000);
         assert_eq!(pg.rows_per_statement(100), 650);
+        assert_eq!(pg.list(3), "($1, $2, $3)");
+        assert_eq!(lite.list(2), "(?, ?)");
     }
 }

@@ -10,24 +10,31 @@ use crate::org::decode_err;
 
 /// Opens a dose-1 journey in state `registered`, with its event, for every confirmed person who
 /// has none yet — whether they registered by QR code or arrived on their unit's roster. Set-based,
-/// so a whole import or demo town costs two statements; running it again changes nothing.
-pub async fn open_for_registered(conn: &mut AnyConnection, now: i64) -> StoreResult<u64> {
+/// so a whole import or demo town costs two statements; running it again changes nothing. `unit`
+/// limits it to one unit's people.
+pub async fn open_for_registered(
+    conn: &mut AnyConnection,
+    unit: Option<i64>,
+    now: i64,
+) -> StoreResult<u64> {
     sqlx::query(
         "INSERT INTO journey_events (person_id, dose_number, state, at) \
          SELECT p.id, 1, 'registered', COALESCE(p.consent_at, $1) FROM people p \
-         WHERE p.status = 'confirmed' \
+         WHERE p.status = 'confirmed' AND ($2 IS NULL OR p.unit_id = $2) \
            AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.person_id = p.id AND j.dose_number = 1)",
     )
     .bind(now)
+    .bind(unit)
     .execute(&mut *conn)
     .await?;
     let done = sqlx::query(
         "INSERT INTO journeys (person_id, dose_number, state, updated_at) \
          SELECT p.id, 1, 'registered', $1 FROM people p \
-         WHERE p.status = 'confirmed' \
+         WHERE p.status = 'confirmed' AND ($2 IS NULL OR p.unit_id = $2) \
            AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.person_id = p.id AND j.dose_number = 1)",
     )
     .bind(now)
+    .bind(unit)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())

@@ -21,6 +21,7 @@ pub mod journeys;
 pub mod migrate;
 pub mod org;
 pub mod people;
+pub mod roster;
 mod rows;
 pub mod sessions;
 pub mod sites;

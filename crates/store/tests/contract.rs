@@ -233,7 +233,7 @@ vaxloop_store::backend_tests! {
     }
 
     async fn audit_entries_are_append_only(t) {
-        audit::record(&t, &audit::Entry { actor_user_id: None, action: "login", target: "user:1", reason: None, outcome: audit::Outcome::Denied }, now_ms()).await.expect("record");
+        audit::record(&t, &audit::Entry { actor_user_id: None, action: "login", target: "user:1", reason: None, outcome: audit::Outcome::Denied, detail: None }, now_ms()).await.expect("record");
         let recent = audit::recent(&t, 10).await.expect("recent");
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].outcome, "denied");

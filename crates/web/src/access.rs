@@ -62,6 +62,7 @@ pub async fn deny(state: &AppState, user: Option<&User>, what: &str) -> AppError
         target: what,
         reason: None,
         outcome: Outcome::Denied,
+        detail: None,
     };
     if let Err(e) = audit::record(&state.db, &entry, now_ms()).await {
         tracing::error!(error = %e, "could not audit a denied access");

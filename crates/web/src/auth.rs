@@ -125,6 +125,7 @@ impl AuthnBackend for Backend {
                 target: &target,
                 reason: None,
                 outcome,
+                detail: None,
             },
             now,
         )

@@ -1,0 +1,449 @@
+//! Importing a unit's people from a spreadsheet (XLSX, or CSV in UTF-8 or GB18030).
+//!
+//! Columns are found by their header, in Chinese or English. Every row is checked — name, ID
+//! number (length, characters, province, birth date, checksum), mainland mobile, duplicates within
+//! the file, and the same person on another unit's list — and the valid rows are stored in one
+//! transaction with an audit entry. The report names each problem by row (as a spreadsheet
+//! numbers it: header = row 1), field and reason, and keeps the rejected rows so they can be
+//! handed back as a spreadsheet with a reason column.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use vaxloop_core::{PhoneError, PhoneValidator, ResidentId, ResidentIdError};
+use vaxloop_documents::{Limits, ReadError, RowSink, Sheet, read_rows};
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::org::Unit;
+use vaxloop_store::roster::{self, RosterRow};
+use vaxloop_store::{Db, PiiCipher, StoreError};
+
+/// The longest name and note accepted, in characters.
+const MAX_NAME: usize = 50;
+const MAX_NOTE: usize = 500;
+
+/// The fields an import knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Name,
+    IdNumber,
+    Phone,
+    Note,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::IdNumber => "id_number",
+            Field::Phone => "phone",
+            Field::Note => "note",
+        }
+    }
+
+    /// Recognises a header cell, in Chinese or English, ignoring case, spaces, underscores and
+    /// the asterisks templates put on required columns.
+    fn from_header(header: &str) -> Option<Field> {
+        let h: String = header
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-' | '*' | '＊' | '\u{3000}' | '\u{feff}'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        match h.as_str() {
+            "姓名" | "名字" | "员工姓名" | "name" | "fullname" => Some(Field::Name),
+            "身份证号" | "身份证号码" | "身份证" | "证件号码" | "证件号" | "公民身份号码"
+            | "idnumber" | "id" | "idno" | "residentid" => Some(Field::IdNumber),
+            "手机号" | "手机号码" | "手机" | "联系电话" | "电话" | "phone" | "mobile"
+            | "phonenumber" | "tel" => Some(Field::Phone),
+            "备注" | "note" | "notes" | "remark" | "remarks" => Some(Field::Note),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with one field of one row. `code` keys the translation; `reason` is English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub field: Field,
+    pub reason: String,
+    #[serde(skip)]
+    pub code: &'static str,
+    /// Values for the translation's placeholders.
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// A rejected row as it was in the file, for the spreadsheet handed back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    pub row: usize,
+    pub cells: Vec<String>,
+}
+
+/// Something about the file that is not an error, e.g. a column kept in the note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub column: String,
+}
+
+/// The outcome of an import. Serialises to the command line's JSON summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: usize,
+    pub errors: Vec<RowError>,
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+    #[serde(skip)]
+    pub headers: Vec<String>,
+    #[serde(skip)]
+    pub rejected_rows: Vec<RejectedRow>,
+}
+
+/// Why a file could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Read(#[from] ReadError),
+    #[error("the file has no column for {}", .0.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "))]
+    MissingColumns(Vec<Field>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Validates rows as they stream out of the file.
+struct Validate {
+    today: NaiveDate,
+    columns: HashMap<Field, usize>,
+    extra: Vec<(usize, String)>,
+    missing: Vec<Field>,
+    phones: PhoneValidator,
+    seen: HashMap<String, usize>,
+    valid: Vec<(usize, Vec<String>, RosterRow)>,
+    report: ImportReport,
+}
+
+fn id_problem(e: &ResidentIdError) -> (&'static str, Vec<(&'static str, String)>) {
+    match e {
+        ResidentIdError::Length(n) => ("id_length", vec![("found", n.to_string())]),
+        ResidentIdError::Characters => ("id_characters", vec![]),
+        ResidentIdError::Province(p) => ("id_province", vec![("code", format!("{p:02}"))]),
+        ResidentIdError::BirthDate(d) => ("id_birth_date", vec![("date", d.clone())]),
+        ResidentIdError::BirthDateRange(d) => ("id_birth_range", vec![("date", d.clone())]),
+        ResidentIdError::Checksum { expected, found } => (
+            "id_checksum",
+            vec![
+                ("expected", expected.to_string()),
+                ("found", found.to_string()),
+            ],
+        ),
+    }
+}
+
+impl Validate {
+    /// A trimmed cell. A leading apostrophe — Excel's "keep as text" mark, and what our own
+    /// exports put before risky cells — is not part of the value.
+    fn cell<'a>(&self, cells: &[&'a str], field: Field) -> &'a str {
+        let cell = self
+            .columns
+            .get(&field)
+            .and_then(|&i| cells.get(i))
+            .map(|c| c.trim())
+            .unwrap_or("");
+        cell.strip_prefix('\'').unwrap_or(cell).trim()
+    }
+
+    fn error(
+        errors: &mut Vec<RowError>,
+        row: usize,
+        field: Field,
+        code: &'static str,
+        reason: String,
+        args: Vec<(&'static str, String)>,
+    ) {
+        errors.push(RowError {
+            row,
+            field,
+            reason,
+            code,
+            args,
+        });
+    }
+}
+
+impl RowSink for Validate {
+    fn header(&mut self, cells: &[&str]) -> Result<(), ReadError> {
+        self.report.headers = cells.iter().map(|c| c.to_string()).collect();
+        for (i, cell) in cells.iter().enumerate() {
+            match Field::from_header(cell) {
+                Some(f) if !self.columns.contains_key(&f) => {
+                    self.columns.insert(f, i);
+                }
+                Some(_) => self.report.warnings.push(Warning {
+                    code: "duplicate_column",
+                    column: cell.to_string(),
+                }),
+                None if cell.trim().is_empty() => {}
+                None => {
+                    self.extra.push((i, cell.trim().to_string()));
+                    self.report.warnings.push(Warning {
+                        code: "kept_in_note",
+                        column: cell.trim().to_string(),
+                    });
+                }
+            }
+        }
+        self.missing = [Field::Name, Field::IdNumber]
+            .into_iter()
+            .filter(|f| !self.columns.contains_key(f))
+            .collect();
+        if self.missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ReadError::Rejected("missing required columns".into()))
+        }
+    }
+
+    fn row(&mut self, number: usize, cells: &[&str]) -> Result<(), ReadError> {
+        self.report.rows += 1;
+        let mut errors = Vec::new();
+        let name = self.cell(cells, Field::Name);
+        if name.is_empty() {
+            Self::error(
+                &mut errors,
+                number,
+                Field::Name,
+                "required",
+                "is required".into(),
+                vec![],
+            );
+        } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            Self::error(
+                &mut errors,
+                number,
+                Field::Name,
+                "name_invalid",
+                format!("must be at most {MAX_NAME} characters of text"),
+                vec![],
+            );
+        }
+        let id_text = self.cell(cells, Field::IdNumber);
+        let id = if id_text.is_empty() {
+            Self::error(
+                &mut errors,
+                number,
+                Field::IdNumber,
+                "required",
+                "is required".into(),
+                vec![],
+            );
+            None
+        } else {
+            match ResidentId::parse_on(id_text, self.today) {
+                Ok(id) => match self.seen.get(id.as_str()) {
+                    Some(first) => {
+                        let first = *first;
+                        Self::error(
+                            &mut errors,
+                            number,
+                            Field::IdNumber,
+                            "duplicate_in_file",
+                            format!("repeats row {first}"),
+                            vec![("row", first.to_string())],
+                        );
+                        None
+                    }
+                    None => Some(id),
+                },
+                Err(e) => {
+                    let (code, args) = id_problem(&e);
+                    Self::error(
+                        &mut errors,
+                        number,
+                        Field::IdNumber,
+                        code,
+                        e.to_string(),
+                        args,
+                    );
+                    None
+                }
+            }
+        };
+        let phone_text = self.cell(cells, Field::Phone);
+        let phone = if phone_text.is_empty() {
+            None
+        } else {
+            match self.phones.parse(phone_text) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let code = if e == PhoneError::NotMainlandMobile {
+                        "phone_not_mobile"
+                    } else {
+                        "phone_invalid"
+                    };
+                    Self::error(
+                        &mut errors,
+                        number,
+                        Field::Phone,
+                        code,
+                        e.to_string(),
+                        vec![],
+                    );
+                    None
+                }
+            }
+        };
+        let mut note: Vec<String> = Vec::new();
+        let own = self.cell(cells, Field::Note);
+        if !own.is_empty() {
+            note.push(own.to_string());
+        }
+        for (i, header) in &self.extra {
+            if let Some(v) = cells.get(*i).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                note.push(format!("{header}: {v}"));
+            }
+        }
+        let note = (!note.is_empty()).then(|| note.join("; "));
+        if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+            Self::error(
+                &mut errors,
+                number,
+                Field::Note,
+                "note_too_long",
+                format!("must be at most {MAX_NOTE} characters"),
+                vec![],
+            );
+        }
+        let raw: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        match id {
+            Some(id) if errors.is_empty() => {
+                self.seen.insert(id.as_str().to_string(), number);
+                self.valid.push((
+                    number,
+                    raw,
+                    RosterRow {
+                        name: name.to_string(),
+                        resident_id: id,
+                        phone,
+                        note,
+                    },
+                ));
+            }
+            _ => {
+                self.report.rejected += 1;
+                self.report.rejected_rows.push(RejectedRow {
+                    row: number,
+                    cells: raw,
+                });
+                self.report.errors.extend(errors);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Imports `bytes` into `unit`'s list, in one transaction, and audits it.
+pub async fn import_people(
+    db: &Db,
+    cipher: &PiiCipher,
+    unit: &Unit,
+    bytes: &[u8],
+    limits: &Limits,
+    today: NaiveDate,
+    actor: Option<i64>,
+) -> Result<ImportReport, ImportError> {
+    let mut v = Validate {
+        today,
+        columns: HashMap::new(),
+        extra: Vec::new(),
+        missing: Vec::new(),
+        phones: PhoneValidator::default(),
+        seen: HashMap::new(),
+        valid: Vec::new(),
+        report: ImportReport::default(),
+    };
+    if let Err(e) = read_rows(bytes, limits, &mut v) {
+        return Err(if v.missing.is_empty() {
+            e.into()
+        } else {
+            ImportError::MissingColumns(v.missing)
+        });
+    }
+    let now = vaxloop_store::now_ms();
+    let rows: Vec<RosterRow> = v.valid.iter().map(|(_, _, r)| r.clone()).collect();
+    let mut tx = db.begin_write().await?;
+    let applied = roster::apply(&mut tx, cipher, unit.id, &rows, now).await?;
+    let mut report = v.report;
+    for &i in &applied.other_unit {
+        let (number, raw, _) = &v.valid[i];
+        report.errors.push(RowError {
+            row: *number,
+            field: Field::IdNumber,
+            reason: "is already on another unit's list".into(),
+            code: "other_unit",
+            args: vec![],
+        });
+        report.rejected += 1;
+        report.rejected_rows.push(RejectedRow {
+            row: *number,
+            cells: raw.clone(),
+        });
+    }
+    report.errors.sort_by_key(|e| e.row);
+    report.rejected_rows.sort_by_key(|r| r.row);
+    report.imported = applied.inserted;
+    report.updated = applied.updated;
+    report.unchanged = applied.unchanged;
+    let detail = format!(
+        "rows={} imported={} updated={} unchanged={} rejected={}",
+        report.rows, report.imported, report.updated, report.unchanged, report.rejected
+    );
+    let target = format!("unit:{}", unit.code);
+    let entry = Entry {
+        actor_user_id: actor,
+        action: "import",
+        target: &target,
+        reason: None,
+        outcome: Outcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record_in(&mut tx, &entry, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(unit = %unit.code, rows = report.rows, imported = report.imported, updated = report.updated, rejected = report.rejected, "people imported");
+    Ok(report)
+}
+
+impl ImportReport {
+    /// The rejected rows as they were, with a reason column (reasons from `reason`, so the web
+    /// can hand back translated ones).
+    pub fn rejected_sheet(
+        &self,
+        reason_header: &str,
+        reason: impl Fn(&RowError) -> String,
+    ) -> Sheet {
+        let mut headers: Vec<&str> = vec!["行号 row"];
+        headers.extend(self.headers.iter().map(String::as_str));
+        headers.push(reason_header);
+        let mut sheet = Sheet::new("rejected", &headers);
+        for r in &self.rejected_rows {
+            let reasons: Vec<String> = self
+                .errors
+                .iter()
+                .filter(|e| e.row == r.row)
+                .map(|e| format!("{}: {}", e.field.as_str(), reason(e)))
+                .collect();
+            let mut row = vec![r.row.to_string()];
+            row.extend(r.cells.iter().cloned());
+            row.resize(self.headers.len() + 1, String::new());
+            row.push(reasons.join("; "));
+            sheet.push(row);
+        }
+        sheet
+    }
+}

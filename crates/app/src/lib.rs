@@ -1,0 +1,5 @@
+//! Application services: each use case that the web pages, the JSON API and the command line
+//! share — parse at the edge, check with the domain rules of `vaxloop-core`, store through
+//! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
+
+pub mod import;
