@@ -125,7 +125,10 @@ struct Validate {
     missing: Vec<Field>,
     phones: PhoneValidator,
     seen: HashMap<String, usize>,
-    valid: Vec<(usize, Vec<String>, RosterRow)>,
+    /// The valid rows, and beside them their row numbers and cells as read (for the rejected
+    /// rows' spreadsheet, should the store refuse one).
+    valid: Vec<RosterRow>,
+    valid_rows: Vec<(usize, Vec<String>)>,
     report: ImportReport,
 }
 
@@ -324,16 +327,13 @@ impl RowSink for Validate {
         match id {
             Some(id) if errors.is_empty() => {
                 self.seen.insert(id.as_str().to_string(), number);
-                self.valid.push((
-                    number,
-                    raw,
-                    RosterRow {
-                        name: name.to_string(),
-                        resident_id: id,
-                        phone,
-                        note,
-                    },
-                ));
+                self.valid.push(RosterRow {
+                    name: name.to_string(),
+                    resident_id: id,
+                    phone,
+                    note,
+                });
+                self.valid_rows.push((number, raw));
             }
             _ => {
                 self.report.rejected += 1;
@@ -366,6 +366,7 @@ pub async fn import_people(
         phones: PhoneValidator::default(),
         seen: HashMap::new(),
         valid: Vec::new(),
+        valid_rows: Vec::new(),
         report: ImportReport::default(),
     };
     if let Err(e) = read_rows(bytes, limits, &mut v) {
@@ -376,12 +377,11 @@ pub async fn import_people(
         });
     }
     let now = vaxloop_store::now_ms();
-    let rows: Vec<RosterRow> = v.valid.iter().map(|(_, _, r)| r.clone()).collect();
     let mut tx = db.begin_write().await?;
-    let applied = roster::apply(&mut tx, cipher, unit.id, &rows, now).await?;
+    let applied = roster::apply(&mut tx, cipher, unit.id, v.valid, now).await?;
     let mut report = v.report;
     for &i in &applied.other_unit {
-        let (number, raw, _) = &v.valid[i];
+        let (number, raw) = &v.valid_rows[i];
         report.errors.push(RowError {
             row: *number,
             field: Field::IdNumber,

@@ -32,6 +32,9 @@ enum Command {
     Migrate(commands::migrate::Args),
     /// Build (or reuse) the demo town and serve it.
     Demo(commands::demo::Args),
+    /// Import data from a spreadsheet.
+    #[command(subcommand)]
+    Import(commands::import::What),
     /// Print a new random key for encrypting personal data (VAXLOOP_PII_KEY).
     Keygen,
 }
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args, settings).await,
             Command::Migrate(args) => commands::migrate::run(args, settings).await,
             Command::Demo(args) => commands::demo::run(args, settings).await,
+            Command::Import(what) => commands::import::run(what, settings).await,
             Command::Keygen => {
                 println!("{}", vaxloop_store::PiiKey::generate().to_hex());
                 Ok(())

@@ -147,3 +147,110 @@ fn the_demo_is_built_once_reused_and_rebuilt_on_reset() {
     assert!(reset.status.success(), "{}", text(&reset));
     assert!(text(&reset).contains("stored 300 people"));
 }
+
+#[test]
+fn import_people_reports_rows_and_ends_with_json() {
+    let dir = tempfile::tempdir().expect("dir");
+    let built = vaxloop(dir.path(), &["demo", "--people", "300", "--no-serve"]);
+    assert!(built.status.success(), "{}", text(&built));
+    let id = |seq: u16| {
+        vaxloop_core::ResidentId::compose(
+            310112,
+            chrono::NaiveDate::from_ymd_opt(1990, 1, 2).expect("date"),
+            seq,
+        )
+        .as_str()
+        .to_string()
+    };
+    let csv = format!(
+        "姓名,身份证号,手机号\n甲,{},13800138000\n乙,{},12345\n,{},\n",
+        id(1),
+        id(3),
+        id(5)
+    );
+    std::fs::write(dir.path().join("roster.csv"), csv).expect("write");
+    let args = [
+        "import",
+        "people",
+        "--unit",
+        "E001",
+        "--database-url",
+        "sqlite://vaxloop-demo.db",
+        "--key-file",
+        "vaxloop-demo.key",
+        "roster.csv",
+        "--json",
+    ];
+    let out = vaxloop(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("JSON last line");
+    assert_eq!(last["rows"], 3);
+    assert_eq!(last["imported"], 1);
+    assert_eq!(last["rejected"], 2);
+    assert_eq!(last["errors"][0]["row"], 3);
+    assert_eq!(last["errors"][0]["field"], "phone");
+    assert_eq!(last["errors"][1]["row"], 4);
+    let again = vaxloop(dir.path(), &args);
+    let stdout = String::from_utf8_lossy(&again.stdout).into_owned();
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("JSON");
+    assert_eq!(
+        (last["imported"].as_u64(), last["unchanged"].as_u64()),
+        (Some(0), Some(1)),
+        "the second run changes nothing"
+    );
+
+    std::fs::write(dir.path().join("scan.pdf"), b"%PDF-1.7 not a roster").expect("write");
+    let bad = vaxloop(
+        dir.path(),
+        &[
+            "import",
+            "people",
+            "--unit",
+            "E001",
+            "--database-url",
+            "sqlite://vaxloop-demo.db",
+            "--key-file",
+            "vaxloop-demo.key",
+            "scan.pdf",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("neither an XLSX workbook nor a CSV"),
+        "{}",
+        text(&bad)
+    );
+    let nounit = vaxloop(
+        dir.path(),
+        &[
+            "import",
+            "people",
+            "--unit",
+            "NOPE",
+            "--database-url",
+            "sqlite://vaxloop-demo.db",
+            "--key-file",
+            "vaxloop-demo.key",
+            "roster.csv",
+        ],
+    );
+    assert!(!nounit.status.success());
+    assert!(text(&nounit).contains("no unit with the code NOPE"));
+    let nokey = vaxloop(
+        dir.path(),
+        &[
+            "import",
+            "people",
+            "--unit",
+            "E001",
+            "--database-url",
+            "sqlite://vaxloop-demo.db",
+            "roster.csv",
+        ],
+    );
+    assert!(!nokey.status.success());
+    assert!(text(&nokey).contains("--key-file"));
+}

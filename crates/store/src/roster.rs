@@ -84,12 +84,13 @@ async fn existing(
 }
 
 /// Applies `rows` to the unit. Rows must be free of duplicate ID numbers (the caller reports
-/// those as errors of the file).
+/// those as errors of the file). Taken by value: new people are moved, not copied, into the
+/// insert.
 pub async fn apply(
     conn: &mut AnyConnection,
     cipher: &PiiCipher,
     unit_id: i64,
-    rows: &[RosterRow],
+    rows: Vec<RosterRow>,
     now: i64,
 ) -> StoreResult<Applied> {
     let blinds: Vec<Vec<u8>> = rows
@@ -99,18 +100,18 @@ pub async fn apply(
     let known = existing(conn, cipher, &blinds).await?;
     let mut applied = Applied::default();
     let mut fresh = Vec::new();
-    for (i, (row, blind)) in rows.iter().zip(&blinds).enumerate() {
+    for (i, (row, blind)) in rows.into_iter().zip(&blinds).enumerate() {
         let Some(current) = known.get(blind) else {
             fresh.push(NewPerson {
                 unit_id,
-                name: row.name.clone(),
-                resident_id: row.resident_id.clone(),
                 phone: row.phone.as_ref().map(|p| p.as_str().to_string()),
+                name: row.name,
+                resident_id: row.resident_id,
                 disabled: false,
                 consent: None,
                 source: Source::Import,
                 confirmed: true,
-                note: row.note.clone(),
+                note: row.note,
             });
             continue;
         };
@@ -123,7 +124,7 @@ pub async fn apply(
             .as_ref()
             .map(|p| p.as_str().to_string())
             .or_else(|| current.phone.clone());
-        let note = row.note.clone().or_else(|| current.note.clone());
+        let note = row.note.or_else(|| current.note.clone());
         if current.name == row.name
             && current.phone == phone
             && current.note == note

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod demo;
+pub mod import;
 pub mod migrate;
 pub mod serve;
 
