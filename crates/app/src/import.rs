@@ -10,10 +10,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vaxloop_core::{PhoneError, PhoneValidator, ResidentId, ResidentIdError};
 use vaxloop_documents::{Limits, ReadError, RowSink, Sheet, read_rows};
 use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::imports::{self, Counts, NewImport};
 use vaxloop_store::org::Unit;
 use vaxloop_store::roster::{self, RosterRow};
 use vaxloop_store::{Db, PiiCipher, StoreError};
@@ -23,7 +24,7 @@ const MAX_NAME: usize = 50;
 const MAX_NOTE: usize = 500;
 
 /// The fields an import knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Name,
@@ -63,34 +64,32 @@ impl Field {
 }
 
 /// What is wrong with one field of one row. `code` keys the translation; `reason` is English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: usize,
     pub field: Field,
     pub reason: String,
-    #[serde(skip)]
-    pub code: &'static str,
+    pub code: String,
     /// Values for the translation's placeholders.
-    #[serde(skip)]
-    pub args: Vec<(&'static str, String)>,
+    pub args: Vec<(String, String)>,
 }
 
 /// A rejected row as it was in the file, for the spreadsheet handed back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub row: usize,
     pub cells: Vec<String>,
 }
 
 /// Something about the file that is not an error, e.g. a column kept in the note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    pub code: &'static str,
+    pub code: String,
     pub column: String,
 }
 
-/// The outcome of an import. Serialises to the command line's JSON summary.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The outcome of an import, kept (sealed) with the import's record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub rows: usize,
     pub imported: u64,
@@ -98,12 +97,28 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub rejected: usize,
     pub errors: Vec<RowError>,
-    #[serde(skip)]
     pub warnings: Vec<Warning>,
-    #[serde(skip)]
     pub headers: Vec<String>,
-    #[serde(skip)]
     pub rejected_rows: Vec<RejectedRow>,
+}
+
+/// The command line's JSON summary: `{"rows":…,"imported":…,"updated":…,"unchanged":…,
+/// "rejected":…,"errors":[{"row":…,"field":…,"reason":…}]}`.
+#[derive(Serialize)]
+struct Summary<'a> {
+    rows: usize,
+    imported: u64,
+    updated: u64,
+    unchanged: u64,
+    rejected: usize,
+    errors: Vec<SummaryError<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryError<'a> {
+    row: usize,
+    field: Field,
+    reason: &'a str,
 }
 
 /// Why a file could not be imported at all.
@@ -132,7 +147,9 @@ struct Validate {
     report: ImportReport,
 }
 
-fn id_problem(e: &ResidentIdError) -> (&'static str, Vec<(&'static str, String)>) {
+type Args = Vec<(&'static str, String)>;
+
+fn id_problem(e: &ResidentIdError) -> (&'static str, Args) {
     match e {
         ResidentIdError::Length(n) => ("id_length", vec![("found", n.to_string())]),
         ResidentIdError::Characters => ("id_characters", vec![]),
@@ -166,15 +183,16 @@ impl Validate {
         errors: &mut Vec<RowError>,
         row: usize,
         field: Field,
-        code: &'static str,
+        code: &str,
         reason: String,
-        args: Vec<(&'static str, String)>,
+        args: Args,
     ) {
+        let args = args.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         errors.push(RowError {
             row,
             field,
             reason,
-            code,
+            code: code.to_string(),
             args,
         });
     }
@@ -189,14 +207,14 @@ impl RowSink for Validate {
                     self.columns.insert(f, i);
                 }
                 Some(_) => self.report.warnings.push(Warning {
-                    code: "duplicate_column",
+                    code: "duplicate_column".into(),
                     column: cell.to_string(),
                 }),
                 None if cell.trim().is_empty() => {}
                 None => {
                     self.extra.push((i, cell.trim().to_string()));
                     self.report.warnings.push(Warning {
-                        code: "kept_in_note",
+                        code: "kept_in_note".into(),
                         column: cell.trim().to_string(),
                     });
                 }
@@ -348,16 +366,32 @@ impl RowSink for Validate {
     }
 }
 
-/// Imports `bytes` into `unit`'s list, in one transaction, and audits it.
+/// One file to import.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// A stored import: its record's id, and the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub id: i64,
+    pub report: ImportReport,
+}
+
+/// Imports a file into `unit`'s list, in one transaction that also records the import (with its
+/// sealed report) and audits it.
 pub async fn import_people(
     db: &Db,
     cipher: &PiiCipher,
     unit: &Unit,
-    bytes: &[u8],
+    upload: Upload<'_>,
     limits: &Limits,
     today: NaiveDate,
     actor: Option<i64>,
-) -> Result<ImportReport, ImportError> {
+) -> Result<Imported, ImportError> {
+    let bytes = upload.bytes;
     let mut v = Validate {
         today,
         columns: HashMap::new(),
@@ -386,7 +420,7 @@ pub async fn import_people(
             row: *number,
             field: Field::IdNumber,
             reason: "is already on another unit's list".into(),
-            code: "other_unit",
+            code: "other_unit".into(),
             args: vec![],
         });
         report.rejected += 1;
@@ -414,12 +448,56 @@ pub async fn import_people(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
+    let counts = Counts {
+        rows: report.rows as i64,
+        imported: report.imported as i64,
+        updated: report.updated as i64,
+        unchanged: report.unchanged as i64,
+        rejected: report.rejected as i64,
+    };
+    let json = serde_json::to_string(&report).expect("a report of strings and numbers serialises");
+    let record = NewImport {
+        unit_id: unit.id,
+        actor,
+        file_name: upload.file_name,
+        counts,
+        report: &json,
+    };
+    let id = imports::insert(&mut tx, cipher, &record, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(unit = %unit.code, rows = report.rows, imported = report.imported, updated = report.updated, rejected = report.rejected, "people imported");
-    Ok(report)
+    Ok(Imported { id, report })
+}
+
+/// The full report of a recorded import.
+pub async fn load_report(db: &Db, cipher: &PiiCipher, id: i64) -> Result<ImportReport, StoreError> {
+    let json = imports::report(db, cipher, id).await?;
+    serde_json::from_str(&json).map_err(|_| StoreError::Crypto)
 }
 
 impl ImportReport {
+    /// The command line's JSON summary (see [`Summary`]).
+    pub fn summary_json(&self) -> String {
+        let summary = Summary {
+            rows: self.rows,
+            imported: self.imported,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            rejected: self.rejected,
+            errors: self
+                .errors
+                .iter()
+                .map(|e| SummaryError {
+                    row: e.row,
+                    field: e.field,
+                    reason: &e.reason,
+                })
+                .collect(),
+        };
+        // Plain numbers and strings always serialise.
+        serde_json::to_string(&summary).unwrap_or_default()
+    }
+
     /// The rejected rows as they were, with a reason column (reasons from `reason`, so the web
     /// can hand back translated ones).
     pub fn rejected_sheet(

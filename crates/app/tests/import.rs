@@ -2,7 +2,7 @@
 //! re-imports, updates, and files that cannot be read at all.
 
 use chrono::NaiveDate;
-use vaxloop_app::import::{Field, ImportError, ImportReport, import_people};
+use vaxloop_app::import::{Field, ImportError, ImportReport, Upload, import_people, load_report};
 use vaxloop_core::{ResidentId, UnitKind, WorkGroupKind};
 use vaxloop_documents::{Limits, ReadError, write_xlsx};
 use vaxloop_store::org::{self, NewUnit, NewWorkGroup, Unit};
@@ -213,11 +213,11 @@ fn user_xlsx(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     book.save_to_buffer().expect("xlsx")
 }
 
-fn codes(report: &ImportReport) -> Vec<(usize, Field, &'static str)> {
+fn codes(report: &ImportReport) -> Vec<(usize, Field, &str)> {
     report
         .errors
         .iter()
-        .map(|e| (e.row, e.field, e.code))
+        .map(|e| (e.row, e.field, e.code.as_str()))
         .collect()
 }
 
@@ -227,9 +227,9 @@ vaxloop_store::backend_tests! {
         // 孙丽 is already on another unit's list.
         let (header, rows) = roster_rows();
         let other = csv_text(&header, &[rows[12].clone()]);
-        import_people(&t, &t.cipher, &theirs, other.as_bytes(), &Limits::default(), today(), None).await.expect("other unit");
+        import_people(&t, &t.cipher, &theirs, Upload { file_name: "roster.csv", bytes: other.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report).expect("other unit");
         for (name, bytes) in encodings() {
-            let report = import_people(&t, &t.cipher, &ours, &bytes, &Limits::default(), today(), None).await.expect(name);
+            let report = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: &bytes }, &Limits::default(), today(), None).await.map(|i| i.report).expect(name);
             assert_eq!(report.rows, 15, "{name}");
             let expected = vec![
                 (4, Field::Name, "required"),
@@ -252,7 +252,7 @@ vaxloop_store::backend_tests! {
             // The first encoding stores three people; the others find them unchanged.
             let stored = report.imported + report.unchanged;
             assert_eq!(stored, 3, "{name}: {report:?}");
-            let json = serde_json::to_string(&report).expect("json");
+            let json = report.summary_json();
             let head = format!(
                 "{{\"rows\":15,\"imported\":{},\"updated\":0,\"unchanged\":{},\"rejected\":12,\"errors\":[{{\"row\":4,\"field\":\"name\",\"reason\":\"is required\"}}",
                 report.imported, report.unchanged
@@ -273,19 +273,19 @@ vaxloop_store::backend_tests! {
         let header = ["name", "id_number", "phone"];
         let rows: Vec<Vec<String>> = (0..50).map(|i| vec![format!("员工{i}"), rid(100 + i), format!("1380013{:04}", i)]).collect();
         let text = csv_text(&header, &rows);
-        let first = import_people(&t, &t.cipher, &ours, text.as_bytes(), &Limits::default(), today(), None).await.expect("first");
+        let first = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: text.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report).expect("first");
         assert_eq!((first.imported, first.updated, first.unchanged, first.rejected), (50, 0, 0, 0));
-        let again = import_people(&t, &t.cipher, &ours, text.as_bytes(), &Limits::default(), today(), None).await.expect("again");
+        let again = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: text.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report).expect("again");
         assert_eq!((again.imported, again.updated, again.unchanged, again.rejected), (0, 0, 50, 0));
         let mut changed = rows.clone();
         changed[7][2] = "13900000000".into();
         changed[9][0] = "员工九".into();
         let text = csv_text(&header, &changed);
-        let third = import_people(&t, &t.cipher, &ours, text.as_bytes(), &Limits::default(), today(), None).await.expect("changes");
+        let third = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: text.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report).expect("changes");
         assert_eq!((third.imported, third.updated, third.unchanged), (0, 2, 48));
         // A roster without phones keeps the phones already known.
         let no_phone = csv_text(&["name", "id_number"], &rows.iter().map(|r| r[..2].to_vec()).collect::<Vec<_>>());
-        let fourth = import_people(&t, &t.cipher, &ours, no_phone.as_bytes(), &Limits::default(), today(), None).await.expect("no phones");
+        let fourth = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: no_phone.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report).expect("no phones");
         assert_eq!((fourth.updated, fourth.unchanged), (1, 49), "only the renamed person changes back");
         assert_eq!(people::count(&t).await.expect("count"), 50);
         let log = audit::recent(&t, 10).await.expect("audit");
@@ -295,17 +295,17 @@ vaxloop_store::backend_tests! {
     async fn files_that_cannot_be_read_are_refused_with_a_reason_and_nothing_is_stored(t) {
         let (ours, _) = units(&t).await;
         let no_id = "姓名,手机号\n张三,13800138000\n";
-        match import_people(&t, &t.cipher, &ours, no_id.as_bytes(), &Limits::default(), today(), None).await {
+        match import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: no_id.as_bytes() }, &Limits::default(), today(), None).await.map(|i| i.report) {
             Err(ImportError::MissingColumns(missing)) => assert_eq!(missing, vec![Field::IdNumber]),
             other => panic!("expected a missing column, got {other:?}"),
         }
-        let err = import_people(&t, &t.cipher, &ours, b"", &Limits::default(), today(), None).await.expect_err("empty");
+        let err = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: b"" }, &Limits::default(), today(), None).await.map(|i| i.report).expect_err("empty");
         assert!(matches!(err, ImportError::Read(ReadError::Empty)));
-        let err = import_people(&t, &t.cipher, &ours, b"%PDF-1.4 binary", &Limits::default(), today(), None).await.expect_err("pdf");
+        let err = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: b"%PDF-1.4 binary" }, &Limits::default(), today(), None).await.map(|i| i.report).expect_err("pdf");
         assert_eq!(err.to_string(), "the file is neither an XLSX workbook nor a CSV text file");
         let limits = Limits { max_rows: 2, ..Limits::default() };
         let three = format!("name,id_number\na,{}\nb,{}\nc,{}\n", rid(1), rid(3), rid(5));
-        let err = import_people(&t, &t.cipher, &ours, three.as_bytes(), &limits, today(), None).await.expect_err("rows");
+        let err = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: three.as_bytes() }, &limits, today(), None).await.map(|i| i.report).expect_err("rows");
         assert_eq!(err.to_string(), "the file has more than 2 data rows");
         assert_eq!(people::count(&t).await.expect("count"), 0);
     }
@@ -313,7 +313,9 @@ vaxloop_store::backend_tests! {
     async fn the_rejected_rows_come_back_as_a_spreadsheet_with_reasons(t) {
         let (ours, _) = units(&t).await;
         let text = format!("姓名,身份证号,手机号\n好人,{},13800138000\n,{},\n坏号,123,=1+2\n", rid(40), rid(41));
-        let report = import_people(&t, &t.cipher, &ours, text.as_bytes(), &Limits::default(), today(), None).await.expect("import");
+        let imported = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: text.as_bytes() }, &Limits::default(), today(), None).await.expect("import");
+        let report = load_report(&t, &t.cipher, imported.id).await.expect("stored report");
+        assert_eq!(report, imported.report, "the sealed report reads back whole");
         let sheet = report.rejected_sheet("原因 reason", |e| e.reason.clone());
         assert_eq!(sheet.headers, vec!["行号 row", "姓名", "身份证号", "手机号", "原因 reason"]);
         assert_eq!(sheet.rows.len(), 2);

@@ -91,11 +91,16 @@ impl PiiCipher {
 
     /// Encrypts `plain` as `version ‖ nonce ‖ ciphertext+tag`.
     pub fn seal(&self, plain: &str) -> Vec<u8> {
+        self.seal_bytes(plain.as_bytes())
+    }
+
+    /// As [`PiiCipher::seal`], for bytes (a whole report, a document).
+    pub fn seal_bytes(&self, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
         let sealed = self
             .aead
-            .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
+            .encrypt(Nonce::from_slice(&nonce), plain)
             .expect("AES-GCM encryption of an in-memory buffer does not fail");
         let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
         out.push(KEY_VERSION);
@@ -106,15 +111,18 @@ impl PiiCipher {
 
     /// Decrypts a value written by [`PiiCipher::seal`].
     pub fn open(&self, sealed: &[u8]) -> StoreResult<String> {
+        String::from_utf8(self.open_bytes(sealed)?).map_err(|_| StoreError::Crypto)
+    }
+
+    /// Decrypts bytes written by [`PiiCipher::seal_bytes`].
+    pub fn open_bytes(&self, sealed: &[u8]) -> StoreResult<Vec<u8>> {
         if sealed.len() < 1 + NONCE_LEN || sealed[0] != KEY_VERSION {
             return Err(StoreError::Crypto);
         }
         let (nonce, body) = sealed[1..].split_at(NONCE_LEN);
-        let plain = self
-            .aead
+        self.aead
             .decrypt(Nonce::from_slice(nonce), body)
-            .map_err(|_| StoreError::Crypto)?;
-        String::from_utf8(plain).map_err(|_| StoreError::Crypto)
+            .map_err(|_| StoreError::Crypto)
     }
 
     /// The keyed blind index of a normalised value: equal inputs give equal outputs, and without

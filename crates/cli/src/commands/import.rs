@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use std::io::Write;
 
-use vaxloop_app::import::{ImportError, ImportReport, import_people};
+use vaxloop_app::import::{ImportError, ImportReport, Upload, import_people};
 use vaxloop_documents::Limits;
 use vaxloop_store::{PiiCipher, PiiKey, org};
 
@@ -83,18 +83,27 @@ async fn people(args: PeopleArgs, settings: Settings) -> anyhow::Result<()> {
         .await?
         .with_context(|| format!("there is no unit with the code {}", args.unit))?;
     let today = settings.web.0.today();
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let upload = Upload {
+        file_name: &file_name,
+        bytes: &bytes,
+    };
     let report = match import_people(
         &db,
         &PiiCipher::new(&key),
         &unit,
-        &bytes,
+        upload,
         &limits,
         today,
         None,
     )
     .await
     {
-        Ok(r) => r,
+        Ok(imported) => imported.report,
         Err(e @ (ImportError::Read(_) | ImportError::MissingColumns(_))) => {
             bail!("cannot import {}: {e}", args.file.display())
         }
@@ -117,7 +126,7 @@ fn print_report(unit: &str, report: &ImportReport, json: bool) -> std::io::Resul
         report.rows, report.imported, report.updated, report.unchanged, report.rejected
     )?;
     for w in &report.warnings {
-        match w.code {
+        match w.code.as_str() {
             "kept_in_note" => writeln!(
                 out,
                 "note: column '{}' is not a known field; its values are kept in the note",
@@ -131,11 +140,7 @@ fn print_report(unit: &str, report: &ImportReport, json: bool) -> std::io::Resul
         }
     }
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string(report).map_err(std::io::Error::other)?
-        )?;
+        writeln!(out, "{}", report.summary_json())?;
         return Ok(());
     }
     for e in report.errors.iter().take(50) {
