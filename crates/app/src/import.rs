@@ -19,6 +19,26 @@ use vaxloop_store::org::Unit;
 use vaxloop_store::roster::{self, RosterRow};
 use vaxloop_store::{Db, PiiCipher, StoreError};
 
+/// Every problem code a row can be reported with (each has a translation in the web layer).
+pub const REASON_CODES: &[&str] = &[
+    "required",
+    "name_invalid",
+    "id_length",
+    "id_characters",
+    "id_province",
+    "id_birth_date",
+    "id_birth_range",
+    "id_checksum",
+    "duplicate_in_file",
+    "phone_not_mobile",
+    "phone_invalid",
+    "note_too_long",
+    "other_unit",
+];
+
+/// Every warning code.
+pub const WARNING_CODES: &[&str] = &["kept_in_note", "duplicate_column"];
+
 /// The longest name and note accepted, in characters.
 const MAX_NAME: usize = 50;
 const MAX_NOTE: usize = 500;

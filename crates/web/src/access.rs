@@ -112,6 +112,16 @@ pub fn can_see_unit(user: &User, unit: &Unit) -> bool {
     }
 }
 
+/// May this user import people into this unit (and read its import reports)?
+pub fn can_import(user: &User, unit: &Unit) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::GroupLeader => user.work_group_id == Some(unit.work_group_id),
+        Role::UnitContact => user.unit_id == Some(unit.id),
+        _ => false,
+    }
+}
+
 /// May this user see this site?
 pub fn can_see_site(user: &User, site_id: i64) -> bool {
     match user.role {

@@ -1,6 +1,7 @@
 //! CSRF protection for every state-changing request: a random token kept in the session must come
-//! back in the `X-CSRF-Token` header (htmx sends it from the page body's `hx-headers`) or, for an
-//! ordinary form, in its `csrf_token` field. Safe methods pass untouched.
+//! back in the `X-CSRF-Token` header (htmx sends it from the page body's `hx-headers`), for an
+//! ordinary form in its `csrf_token` field, and for a file upload in the `csrf_token` query
+//! parameter of the form's action. Safe methods pass untouched.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -72,12 +73,25 @@ pub async fn guard(request: Request, next: Next) -> Response {
             rejected()
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        // File uploads carry the token in the form's action URL, so the upload itself need not be
+        // buffered here (the token is no secret beyond this session; pages send no Referer).
+        let sent = request.uri().query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == FIELD)
+                .map(|(_, v)| v.into_owned())
+        });
+        return match sent {
+            Some(sent) if same(&sent, &expected) => next.run(request).await,
+            _ => rejected(),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return rejected();
     }
     let (parts, body) = request.into_parts();

@@ -2,6 +2,7 @@
 //! shared layout (language, navigation for the caller's role, CSRF token).
 
 mod admin;
+mod imports;
 mod login;
 mod org;
 mod people;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(org::routes())
         .merge(sites::routes())
         .merge(people::routes())
+        .merge(imports::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

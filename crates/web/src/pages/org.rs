@@ -92,6 +92,7 @@ struct UnitPage {
     roster: Vec<Person>,
     page: i64,
     pages: i64,
+    can_import: bool,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +134,7 @@ async fn unit(
         Role::Desk => "/desk",
         _ => "/admin",
     };
+    let can_import = access::can_import(user, &unit);
     html(&UnitPage {
         ctx: page.ctx(active).await?,
         unit,
@@ -142,5 +144,6 @@ async fn unit(
         roster,
         page: current,
         pages,
+        can_import,
     })
 }

@@ -117,6 +117,23 @@ impl Client {
         self.send(builder, Body::from(body)).await
     }
 
+    /// Posts a file as `multipart/form-data` in the field `file`.
+    pub async fn post_file(&mut self, path: &str, file_name: &str, bytes: &[u8]) -> Response {
+        let boundary = "vaxloopTestBoundary7d2c";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let builder = Request::post(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        self.send(builder, Body::from(body)).await
+    }
+
     pub async fn post_json(&mut self, path: &str, json: &str, csrf: Option<&str>) -> Response {
         let mut builder = Request::post(path).header(header::CONTENT_TYPE, "application/json");
         if let Some(t) = csrf {

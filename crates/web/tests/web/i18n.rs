@@ -85,7 +85,18 @@ fn vocabulary_keys() -> BTreeSet<String> {
     out.extend(ZoneKind::ALL.iter().map(|k| format!("zone.{k}")));
     out.extend(JourneyState::ALL.iter().map(|s| format!("journey.{s}")));
     out.extend((0..7).map(|d| format!("weekday.{d}")));
-    out.extend(["login", "access"].map(|a| format!("audit.action.{a}")));
+    out.extend(["login", "access", "import", "export"].map(|a| format!("audit.action.{a}")));
+    out.extend(
+        vaxloop_app::import::REASON_CODES
+            .iter()
+            .map(|c| format!("import.reason.{c}")),
+    );
+    out.extend(
+        vaxloop_app::import::WARNING_CODES
+            .iter()
+            .map(|c| format!("import.warning.{c}")),
+    );
+    out.extend(["name", "id_number", "phone", "note"].map(|f| format!("import.field.{f}")));
     out.extend(["ok", "denied", "failed"].map(|o| format!("audit.outcome.{o}")));
     for role in Role::ALL {
         out.extend(access::nav(*role).iter().map(|(_, key)| key.to_string()));

@@ -5,6 +5,7 @@ mod browser;
 mod client;
 mod http;
 mod i18n;
+mod imports;
 mod logs;
 
 pub use client::{Client, Fixture, fixture};

@@ -1,0 +1,325 @@
+//! Importing a unit's people on the web: the upload form, the report of each import (every
+//! rejected row by number, field and reason, in the reader's language) and the spreadsheet of
+//! rejected rows to fix and upload again — an export of personal data, so it is audited.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use vaxloop_app::import::{
+    self as roster_import, Field, ImportError, ImportReport, RowError, Upload,
+};
+use vaxloop_documents::{Limits, ReadError, write_xlsx};
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::imports::{self, ImportRecord};
+use vaxloop_store::org::{self, Unit};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::{self, can_import, deny};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/units/{code}/import", get(form).post(upload))
+        .route("/imports/{id}", get(report))
+        .route("/imports/{id}/rejected.xlsx", get(rejected))
+}
+
+/// The unit, if the caller may import into it; otherwise an audited denial.
+async fn importable(state: &AppState, page: &Page, code: &str) -> AppResult<Unit> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, code).await?;
+    match unit.filter(|u| can_import(user, u)) {
+        Some(u) => Ok(u),
+        None => Err(deny(state, Some(user), &format!("/units/{code}/import")).await),
+    }
+}
+
+/// The import record and its unit, if the caller may see them.
+async fn visible_import(
+    state: &AppState,
+    page: &Page,
+    id: i64,
+    what: &str,
+) -> AppResult<(ImportRecord, Unit)> {
+    let user = access::user(&page.auth)?;
+    let record = imports::by_id(&state.db, id).await?;
+    let unit = match &record {
+        Some(r) => org::unit(&state.db, r.unit_id)
+            .await?
+            .filter(|u| can_import(user, u)),
+        None => None,
+    };
+    match (record, unit) {
+        (Some(record), Some(unit)) => Ok((record, unit)),
+        _ => Err(deny(state, Some(user), what).await),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    unit: Unit,
+    history: Vec<(ImportRecord, String)>,
+    error: Option<String>,
+    max_mb: usize,
+    max_rows: usize,
+}
+
+async fn form_page(
+    state: &AppState,
+    page: &Page,
+    unit: Unit,
+    error: Option<String>,
+) -> AppResult<FormPage> {
+    let history = imports::of_unit(&state.db, unit.id, 20)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let at = state.config.local_time(r.at);
+            (r, at)
+        })
+        .collect();
+    let limits = Limits::default();
+    Ok(FormPage {
+        ctx: page.ctx(active(page)).await?,
+        unit,
+        history,
+        error,
+        max_mb: limits.max_bytes / (1024 * 1024),
+        max_rows: limits.max_rows,
+    })
+}
+
+fn active(page: &Page) -> &'static str {
+    match page.auth.user.as_ref().map(|u| u.0.role) {
+        Some(vaxloop_core::Role::UnitContact) => "/unit",
+        Some(vaxloop_core::Role::GroupLeader) => "/group",
+        _ => "/admin",
+    }
+}
+
+async fn form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let unit = importable(&state, &page, &code).await?;
+    html(&form_page(&state, &page, unit, None).await?)
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let unit = importable(&state, &page, &code).await?;
+    let lang = page.lang;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| bad_upload())?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let page_body = form_page(
+            &state,
+            &page,
+            unit,
+            Some(lang.t("import.file_error.missing")),
+        )
+        .await?;
+        return Ok((StatusCode::BAD_REQUEST, html(&page_body)?).into_response());
+    };
+    let actor = page.auth.user.as_ref().map(|u| u.0.id);
+    let upload = Upload {
+        file_name: &file_name,
+        bytes: &bytes,
+    };
+    let today = state.config.today();
+    match roster_import::import_people(
+        &state.db,
+        &state.cipher,
+        &unit,
+        upload,
+        &Limits::default(),
+        today,
+        actor,
+    )
+    .await
+    {
+        Ok(imported) => Ok(Redirect::to(&format!("/imports/{}", imported.id)).into_response()),
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            let message = file_error(lang, &e);
+            let page_body = form_page(&state, &page, unit, Some(message)).await?;
+            Ok((StatusCode::BAD_REQUEST, html(&page_body)?).into_response())
+        }
+    }
+}
+
+fn bad_upload() -> AppError {
+    AppError::BadRequest {
+        field: Some("file".into()),
+        message: "import.file_error.unreadable".into(),
+    }
+}
+
+/// Why the file could not be read, in the reader's language.
+fn file_error(lang: Lang, e: &ImportError) -> String {
+    match e {
+        ImportError::MissingColumns(missing) => {
+            let names: Vec<String> = missing.iter().map(|f| field_name(lang, *f)).collect();
+            lang.tf(
+                "import.file_error.missing_columns",
+                &[("columns", &names.join("、"))],
+            )
+        }
+        ImportError::Read(r) => match r {
+            ReadError::Empty => lang.t("import.file_error.empty"),
+            ReadError::TooLarge { limit, .. } => lang.tf(
+                "import.file_error.too_large",
+                &[("mb", &(limit / (1024 * 1024)).to_string())],
+            ),
+            ReadError::TooManyRows { limit } => lang.tf(
+                "import.file_error.too_many_rows",
+                &[("rows", &limit.to_string())],
+            ),
+            ReadError::WrongType => lang.t("import.file_error.wrong_type"),
+            ReadError::ZipBomb { .. } => lang.t("import.file_error.zip_bomb"),
+            ReadError::NoHeader => lang.t("import.file_error.no_header"),
+            ReadError::Csv { line, .. } => {
+                lang.tf("import.file_error.csv", &[("line", &line.to_string())])
+            }
+            ReadError::Xlsx(_) | ReadError::NoSheet | ReadError::Rejected(_) => {
+                lang.t("import.file_error.unreadable")
+            }
+        },
+        ImportError::Store(_) => lang.t("error.internal"),
+    }
+}
+
+fn field_name(lang: Lang, field: Field) -> String {
+    lang.t(&format!("import.field.{}", field.as_str()))
+}
+
+/// One problem, in the reader's language.
+fn reason(lang: Lang, e: &RowError) -> String {
+    let args: Vec<(&str, &str)> = e
+        .args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    lang.tf(&format!("import.reason.{}", e.code), &args)
+}
+
+/// A row of the report's error table.
+struct ErrorLine {
+    row: usize,
+    field: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    unit: Unit,
+    record: ImportRecord,
+    at: String,
+    warnings: Vec<String>,
+    errors: Vec<ErrorLine>,
+    more_errors: usize,
+}
+
+/// Errors shown on the page; the spreadsheet has them all.
+const SHOWN_ERRORS: usize = 500;
+
+async fn report(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (record, unit) = visible_import(&state, &page, id, &format!("/imports/{id}")).await?;
+    let full: ImportReport = roster_import::load_report(&state.db, &state.cipher, id).await?;
+    let lang = page.lang;
+    let warnings = full
+        .warnings
+        .iter()
+        .map(|w| {
+            lang.tf(
+                &format!("import.warning.{}", w.code),
+                &[("column", &w.column)],
+            )
+        })
+        .collect();
+    let errors = full
+        .errors
+        .iter()
+        .take(SHOWN_ERRORS)
+        .map(|e| ErrorLine {
+            row: e.row,
+            field: field_name(lang, e.field),
+            reason: reason(lang, e),
+        })
+        .collect();
+    let more_errors = full.errors.len().saturating_sub(SHOWN_ERRORS);
+    let at = state.config.local_time(record.at);
+    html(&ReportPage {
+        ctx: page.ctx(active(&page)).await?,
+        unit,
+        record,
+        at,
+        warnings,
+        errors,
+        more_errors,
+    })
+}
+
+async fn rejected(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let what = format!("/imports/{id}/rejected.xlsx");
+    let (record, unit) = visible_import(&state, &page, id, &what).await?;
+    let full = roster_import::load_report(&state.db, &state.cipher, id).await?;
+    let lang = page.lang;
+    let sheet = full.rejected_sheet(&lang.t("import.reason_column"), |e| reason(lang, e));
+    let bytes =
+        write_xlsx(&[sheet]).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let detail = format!("rows={}", full.rejected_rows.len());
+    let target = format!("import:{} unit:{}", record.id, unit.code);
+    let entry = Entry {
+        actor_user_id: page.auth.user.as_ref().map(|u| u.0.id),
+        action: "export",
+        target: &target,
+        reason: Some("rejected rows of an import, to correct and upload again"),
+        outcome: Outcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    let disposition = format!(
+        "attachment; filename=\"rejected-{}-{}.xlsx\"",
+        unit.code, record.id
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

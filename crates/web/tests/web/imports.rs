@@ -1,0 +1,82 @@
+//! Importing people on the web: the unit contact's upload, the report in Chinese, the rejected
+//! rows' spreadsheet (an audited export) — and nobody else's unit.
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use vaxloop_core::{ResidentId, Role};
+use vaxloop_demo::DEMO_PASSWORD;
+use vaxloop_store::audit;
+
+use crate::fixture;
+
+fn rid(seq: u16) -> String {
+    ResidentId::compose(
+        310112,
+        NaiveDate::from_ymd_opt(1977, 7, 7).expect("date"),
+        seq,
+    )
+    .as_str()
+    .to_string()
+}
+
+vaxloop_store::backend_tests! {
+    async fn a_unit_contact_imports_a_roster_and_reads_the_report(t) {
+        let f = fixture(t).await;
+        let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+        let unit = f.town.units[contact.unit.expect("unit")].clone();
+        let mut c = f.client();
+        c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let unit_page = c.get(&format!("/units/{}", unit.code)).await;
+        assert!(unit_page.body.contains("id=\"import-link\""));
+        let form = c.get(&format!("/units/{}/import", unit.code)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let marker = "?csrf_token=";
+        let start = form.body.find(marker).expect("the form's action carries the token") + marker.len();
+        let token = form.body[start..start + 64].to_string();
+        let action = format!("/units/{}/import?csrf_token={token}", unit.code);
+
+        let wrong = format!("{}{}", &rid(2)[..17], if rid(2).ends_with('1') { '2' } else { '1' });
+        let csv = format!("姓名,身份证号,手机号\n甲,{},13800138000\n乙,{wrong},\n丙,{},021-12345678\n", rid(1), rid(3));
+        let done = c.post_file(&action, "名单.csv", csv.as_bytes()).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let report_path = done.location().to_string();
+        assert!(report_path.starts_with("/imports/"));
+        let report = c.get(&report_path).await;
+        assert_eq!(report.status, StatusCode::OK);
+        assert!(report.body.contains("名单.csv"));
+        assert!(report.body.contains("校验位应为"), "translated reason: {}", report.body);
+        assert!(report.body.contains("不是中国大陆手机号"));
+        assert!(!report.body.contains(&wrong), "the page names rows, not ID numbers");
+        let xlsx = c.get(&format!("{report_path}/rejected.xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert_eq!(
+            xlsx.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        );
+        let log = audit::recent(&f.db, 20).await.expect("audit");
+        assert!(log.iter().any(|e| e.action == "import" && e.target == format!("unit:{}", unit.code)));
+        assert!(log.iter().any(|e| e.action == "export" && e.target.contains(&unit.code)), "the download is audited");
+
+        // The same form without its token is refused; a file without the required columns is
+        // answered with the columns it lacks.
+        let no_token = c.post_file(&format!("/units/{}/import", unit.code), "x.csv", csv.as_bytes()).await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+        let missing = c.post_file(&action, "x.csv", "姓名,电话\n甲,1\n".as_bytes()).await;
+        assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+        assert!(missing.body.contains("缺少必填列：身份证号"), "{}", missing.body);
+        let pdf = c.post_file(&action, "x.pdf", b"%PDF-1.4").await;
+        assert!(pdf.body.contains("只支持 Excel"));
+
+        // Another unit's contact sees none of it, by page, download or upload.
+        let other_contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact && l.unit.map(|u| f.town.units[u].code.clone()) != Some(unit.code.clone())).expect("another contact").clone();
+        let mut o = f.client();
+        o.login(other_contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        assert_eq!(o.get(&report_path).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(o.get(&format!("{report_path}/rejected.xlsx")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(o.get(&format!("/units/{}/import", unit.code)).await.status, StatusCode::FORBIDDEN);
+        let their_token = o.get(&format!("/units/{}", f.town.units[other_contact.unit.expect("unit")].code)).await.csrf();
+        let cross = o.post_file(&format!("/units/{}/import?csrf_token={their_token}", unit.code), "x.csv", csv.as_bytes()).await;
+        assert_eq!(cross.status, StatusCode::FORBIDDEN, "no importing into another unit");
+        assert_eq!(o.get("/imports/999999").await.status, StatusCode::FORBIDDEN, "guessed ids answer like forbidden ones");
+    }
+}
