@@ -3,3 +3,4 @@
 //! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
 
 pub mod import;
+pub mod register;

@@ -67,11 +67,13 @@ impl PiiKey {
     }
 }
 
-/// Seals, opens and blind-indexes personal data with one [`PiiKey`].
+/// Seals, opens and blind-indexes personal data with one [`PiiKey`], and signs the short tokens
+/// (the personal QR code) that name a record without revealing anything about it.
 #[derive(Clone)]
 pub struct PiiCipher {
     aead: Aes256Gcm,
     mac: Hmac<Sha256>,
+    signer: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for PiiCipher {
@@ -86,7 +88,13 @@ impl PiiCipher {
         // HMAC accepts keys of any length, so this cannot fail for 32 bytes.
         let mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&key.mac).expect("HMAC takes any key length");
-        Self { aead, mac }
+        // Tokens get their own key, derived from the index key, so neither use can stand in for
+        // the other.
+        let mut derive = mac.clone();
+        derive.update(b"vaxloop token key v1");
+        let signer = <Hmac<Sha256> as Mac>::new_from_slice(&derive.finalize().into_bytes())
+            .expect("HMAC takes any key length");
+        Self { aead, mac, signer }
     }
 
     /// Encrypts `plain` as `version ‖ nonce ‖ ciphertext+tag`.
@@ -134,6 +142,54 @@ impl PiiCipher {
     }
 }
 
+/// Bytes of HMAC kept in a token: 128 bits resist forgery for the life of a campaign.
+const TAG_LEN: usize = 16;
+
+impl PiiCipher {
+    fn keyed(&self, purpose: &str, id: i64) -> Hmac<Sha256> {
+        let mut mac = self.signer.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(&id.to_be_bytes());
+        mac
+    }
+
+    fn tag(&self, purpose: &str, id: i64) -> [u8; TAG_LEN] {
+        let full = self.keyed(purpose, id).finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+
+    /// A URL-safe token naming record `id` for `purpose` (e.g. `"person"`): the id and a MAC, so
+    /// it can be checked without a lookup and forged by no one without the key.
+    pub fn sign(&self, purpose: &str, id: i64) -> String {
+        use base64::Engine;
+        let mut bytes = id.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.tag(purpose, id));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The id a token names, if it was signed for `purpose` with this key.
+    pub fn verify(&self, purpose: &str, token: &str) -> Option<i64> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .ok()?;
+        if bytes.len() != 8 + TAG_LEN {
+            return None;
+        }
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&bytes[..8]);
+        let id = i64::from_be_bytes(id);
+        // Constant-time comparison of the truncated tag.
+        self.keyed(purpose, id)
+            .verify_truncated_left(&bytes[8..])
+            .is_ok()
+            .then_some(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +203,26 @@ mod tests {
         assert_eq!(cipher.open(&a).expect("opens"), "310112199001011234");
         assert_eq!(cipher.blind("x"), cipher.blind("x"));
         assert_ne!(cipher.blind("x"), cipher.blind("y"));
+    }
+
+    #[test]
+    fn tokens_name_a_record_and_cannot_be_forged_or_reused_for_another_purpose() {
+        let cipher = PiiCipher::new(&PiiKey::generate());
+        let token = cipher.sign("person", 42);
+        assert_eq!(token.len(), 32);
+        assert_eq!(cipher.verify("person", &token), Some(42));
+        assert_eq!(cipher.verify("team", &token), None);
+        assert_eq!(
+            PiiCipher::new(&PiiKey::generate()).verify("person", &token),
+            None
+        );
+        let mut forged = token.clone().into_bytes();
+        forged[3] = if forged[3] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            cipher.verify("person", &String::from_utf8(forged).expect("ascii")),
+            None
+        );
+        assert_eq!(cipher.verify("person", "not a token"), None);
     }
 
     #[test]

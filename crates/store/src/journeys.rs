@@ -100,3 +100,27 @@ pub async fn waiting_by_unit(db: &Db, limit: i64) -> StoreResult<Vec<(String, St
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }
+
+/// Opens one person's dose-1 journey in state `registered` (once: a second call changes nothing).
+pub async fn open_for_person(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "INSERT INTO journeys (person_id, dose_number, state, updated_at) VALUES ($1, 1, 'registered', $2) \
+         ON CONFLICT (person_id, dose_number) DO NOTHING",
+    )
+    .bind(person_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query("INSERT INTO journey_events (person_id, dose_number, state, at) VALUES ($1, 1, 'registered', $2)")
+            .bind(person_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -180,6 +180,11 @@ pub async fn unit(db: &Db, id: i64) -> StoreResult<Option<Unit>> {
     .await
 }
 
+pub async fn unit_by_reg_token(db: &Db, token: &str) -> StoreResult<Option<Unit>> {
+    let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE reg_token = $1");
+    rows::optional(db, sql, token.to_string(), unit_from_row).await
+}
+
 pub async fn unit_by_code(db: &Db, code: &str) -> StoreResult<Option<Unit>> {
     rows::optional(
         db,

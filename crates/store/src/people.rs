@@ -226,3 +226,131 @@ mod tests {
         assert_eq!(super::mask_phone("123"), "***");
     }
 }
+
+/// What registration needs to know about someone already on a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    pub id: i64,
+    pub unit_id: i64,
+    pub name: String,
+    /// They registered in person already (gave consent, or hold a login).
+    pub registered_in_person: bool,
+}
+
+/// Looks a person up by ID number inside the caller's transaction.
+pub async fn known(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    id: &ResidentId,
+) -> StoreResult<Option<Known>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.unit_id, p.name, \
+                CASE WHEN p.consent_at IS NOT NULL OR EXISTS (SELECT 1 FROM users u WHERE u.person_id = p.id) \
+                     THEN 1 ELSE 0 END \
+         FROM people p WHERE p.id_blind = $1",
+    )
+    .bind(cipher.blind(id.as_str()))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(Known {
+            id: r.try_get(0)?,
+            unit_id: r.try_get(1)?,
+            name: r.try_get(2)?,
+            registered_in_person: r.try_get::<i64, _>(3)? == 1,
+        })
+    })
+    .transpose()
+}
+
+/// Does the unit have a roster, i.e. anyone its contact imported?
+pub async fn unit_has_roster(conn: &mut AnyConnection, unit_id: i64) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM people WHERE unit_id = $1 AND source = 'import' LIMIT 1",
+    )
+    .bind(unit_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// A roster entry registering in person: their phone, green-channel flag and consent are added.
+pub async fn complete_in_person(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    person_id: i64,
+    phone: &str,
+    disabled: bool,
+    consent: (i64, &str),
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE people SET phone_cipher = $2, phone_masked = $3, disabled = $4, consent_at = $5, \
+         consent_version = $6, updated_at = $5 WHERE id = $1",
+    )
+    .bind(person_id)
+    .bind(cipher.seal(phone))
+    .bind(mask_phone(phone))
+    .bind(i64::from(disabled))
+    .bind(consent.0)
+    .bind(consent.1)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The QR registrations of a unit that wait for its contact, oldest first.
+pub async fn pending_of_unit(db: &Db, unit_id: i64) -> StoreResult<Vec<Person>> {
+    let sql = format!("{SELECT} WHERE unit_id = $1 AND status = 'pending' ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Confirms a pending registration of this unit; false if there is none to confirm.
+pub async fn confirm_pending(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    person_id: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE people SET status = 'confirmed', updated_at = $3 WHERE id = $1 AND unit_id = $2 AND status = 'pending'",
+    )
+    .bind(person_id)
+    .bind(unit_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a pending registration of this unit, and its login (a session that still names the
+/// login finds no user and ends): a stranger who found the unit's link leaves nothing behind,
+/// and can register with their own unit. False if there was none.
+pub async fn reject_pending(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    person_id: i64,
+) -> StoreResult<bool> {
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM people WHERE id = $1 AND unit_id = $2 AND status = 'pending'",
+    )
+    .bind(person_id)
+    .bind(unit_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if pending.is_none() {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM users WHERE person_id = $1")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM people WHERE id = $1")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}

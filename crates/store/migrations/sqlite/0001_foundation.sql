@@ -279,7 +279,9 @@ BEGIN SELECT RAISE(ABORT, 'journey_events is append-only'); END;
 CREATE TABLE audit_log (
     id            INTEGER PRIMARY KEY,
     at            BIGINT NOT NULL,
-    actor_user_id BIGINT REFERENCES users(id),
+    -- No foreign key: the log outlives the logins it names (a rejected registration's login is
+    -- deleted; its entries stay).
+    actor_user_id BIGINT,
     action        TEXT NOT NULL,
     target        TEXT NOT NULL DEFAULT '',
     reason        TEXT,

@@ -1,0 +1,284 @@
+//! Self-registration by scanning a unit's QR code (扫码登记).
+//!
+//! The person gives their name, ID number, mobile, whether they need the green channel for a
+//! disability (age comes from the ID number), a 6-digit PIN for coming back, and a separate,
+//! explicit consent to the processing of their sensitive personal information (PIPL arts. 28–30).
+//!
+//! - On the unit's roster, with the same name: the roster entry is completed and confirmed.
+//! - Not on a unit that has a roster: stored as pending, for the unit contact to confirm or reject,
+//!   so a link shared outside the unit cannot fill it with strangers. A unit without a roster
+//!   confirms at once.
+//! - Already registered in person, or on another unit's list: "already registered", and nothing
+//!   about the existing record.
+
+use chrono::NaiveDate;
+use vaxloop_core::{Phone, ResidentId, Role, Source, password};
+use vaxloop_store::audit::{self, Entry, Outcome as AuditOutcome};
+use vaxloop_store::org::Unit;
+use vaxloop_store::people::{self, NewPerson};
+use vaxloop_store::users::{self, NewUser};
+use vaxloop_store::{Db, PiiCipher, StoreError, journeys};
+
+/// The version of the consent notice shown on the registration page; stored with each consent.
+pub const CONSENT_VERSION: &str = "2026-11-v1";
+
+/// What the phone page sends.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RegistrationForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    /// Present (any value) when the person declares a disability.
+    #[serde(default)]
+    pub disabled: Option<String>,
+    #[serde(default)]
+    pub pin: String,
+    #[serde(default)]
+    pub pin_again: String,
+    /// Present when the consent box is ticked.
+    #[serde(default)]
+    pub consent: Option<String>,
+}
+
+/// A field the form must correct: `field` names the input, `code` keys the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+/// How a registration ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// A new login for the person; `confirmed` is false while the unit contact has to confirm.
+    Done {
+        user_id: i64,
+        person_id: i64,
+        confirmed: bool,
+    },
+    /// The ID number is already registered (here or with another unit).
+    AlreadyRegistered,
+    /// On this unit's roster under another name: the unit contact has to sort it out.
+    RosterMismatch,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("the form has problems")]
+    Invalid(Vec<FieldProblem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("hashing the PIN failed: {0}")]
+    Hashing(String),
+}
+
+struct Valid {
+    name: String,
+    id: ResidentId,
+    phone: Phone,
+    disabled: bool,
+    pin: String,
+}
+
+fn validate(form: &RegistrationForm, today: NaiveDate) -> Result<Valid, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let mut problem = |field, code| problems.push(FieldProblem { field, code });
+    let name = form.name.trim();
+    if name.is_empty() {
+        problem("name", "required");
+    } else if name.chars().count() > 50 || name.chars().any(char::is_control) {
+        problem("name", "name_invalid");
+    }
+    let id = match ResidentId::parse_on(&form.id_number, today) {
+        Ok(id) => Some(id),
+        Err(_) if form.id_number.trim().is_empty() => {
+            problem("id_number", "required");
+            None
+        }
+        Err(_) => {
+            problem("id_number", "id_invalid");
+            None
+        }
+    };
+    let phone = match Phone::parse(&form.phone) {
+        Ok(p) => Some(p),
+        Err(vaxloop_core::PhoneError::Empty) => {
+            problem("phone", "required");
+            None
+        }
+        Err(_) => {
+            problem("phone", "phone_not_mobile");
+            None
+        }
+    };
+    let pin = form.pin.trim();
+    if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        problem("pin", "pin_format");
+    } else if pin != form.pin_again.trim() {
+        problem("pin_again", "pin_mismatch");
+    }
+    if form.consent.is_none() {
+        problem("consent", "consent_required");
+    }
+    match (id, phone, problems.is_empty()) {
+        (Some(id), Some(phone), true) => Ok(Valid {
+            name: name.to_string(),
+            id,
+            phone,
+            disabled: form.disabled.is_some(),
+            pin: pin.to_string(),
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Registers a person with `unit` from its QR page, in one transaction, audited.
+pub async fn register_by_qr(
+    db: &Db,
+    cipher: &PiiCipher,
+    unit: &Unit,
+    form: &RegistrationForm,
+    today: NaiveDate,
+) -> Result<Registered, RegisterError> {
+    let valid = validate(form, today).map_err(RegisterError::Invalid)?;
+    // Argon2 is slow on purpose: hash before the write lock is taken.
+    let pin = valid.pin.clone();
+    let pin_hash = tokio::task::spawn_blocking(move || password::hash(&pin))
+        .await
+        .map_err(|e| RegisterError::Hashing(e.to_string()))?;
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    let (person_id, confirmed) = match people::known(&mut tx, cipher, &valid.id).await? {
+        Some(k) if k.unit_id != unit.id || k.registered_in_person => {
+            return Ok(Registered::AlreadyRegistered);
+        }
+        Some(k) if !same_name(&k.name, &valid.name) => return Ok(Registered::RosterMismatch),
+        Some(k) => {
+            people::complete_in_person(
+                &mut tx,
+                cipher,
+                k.id,
+                valid.phone.as_str(),
+                valid.disabled,
+                (now, CONSENT_VERSION),
+            )
+            .await?;
+            (k.id, true)
+        }
+        None => {
+            let confirmed = !people::unit_has_roster(&mut tx, unit.id).await?;
+            let person = NewPerson {
+                unit_id: unit.id,
+                name: valid.name.clone(),
+                resident_id: valid.id.clone(),
+                phone: Some(valid.phone.as_str().to_string()),
+                disabled: valid.disabled,
+                consent: Some((now, CONSENT_VERSION.to_string())),
+                source: Source::Qr,
+                confirmed,
+                note: None,
+            };
+            match people::insert_many(&mut tx, cipher, std::slice::from_ref(&person), now).await {
+                Ok(_) => {}
+                // Registered a moment ago by a concurrent request.
+                Err(e) if e.is_constraint("id_blind") => return Ok(Registered::AlreadyRegistered),
+                Err(e) => return Err(e.into()),
+            }
+            let id = people::id_by_resident_id(&mut tx, cipher, &valid.id)
+                .await?
+                .ok_or(StoreError::NotFound("person"))?;
+            (id, confirmed)
+        }
+    };
+    let login = NewUser {
+        username: None,
+        display_name: valid.name.clone(),
+        password_hash: pin_hash,
+        role: Some(Role::Resident),
+        person_id: Some(person_id),
+        ..NewUser::default()
+    };
+    let user_id = match users::insert(&mut tx, &login, now).await {
+        Ok(id) => id,
+        Err(e) if e.is_constraint("person_id") => return Ok(Registered::AlreadyRegistered),
+        Err(e) => return Err(e.into()),
+    };
+    if confirmed {
+        journeys::open_for_person(&mut tx, person_id, now).await?;
+    }
+    let target = format!("person:{person_id}");
+    let detail = format!(
+        "unit={} source=qr status={}",
+        unit.code,
+        if confirmed { "confirmed" } else { "pending" }
+    );
+    let entry = Entry {
+        actor_user_id: Some(user_id),
+        action: "register",
+        target: &target,
+        reason: None,
+        outcome: AuditOutcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record_in(&mut tx, &entry, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Registered::Done {
+        user_id,
+        person_id,
+        confirmed,
+    })
+}
+
+/// Names match when they are equal once spaces (including the full-width space) are removed.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).expect("date")
+    }
+
+    #[test]
+    fn every_field_is_checked_and_named() {
+        let problems = validate(&RegistrationForm::default(), today())
+            .err()
+            .expect("problems");
+        let fields: Vec<_> = problems.iter().map(|p| (p.field, p.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("name", "required"),
+                ("id_number", "required"),
+                ("phone", "required"),
+                ("pin", "pin_format"),
+                ("consent", "consent_required")
+            ]
+        );
+        let form = RegistrationForm {
+            name: "张三".into(),
+            id_number: "11010519491231002X".into(),
+            phone: "13800138000".into(),
+            disabled: None,
+            pin: "123456".into(),
+            pin_again: "123457".into(),
+            consent: Some("yes".into()),
+        };
+        let problems = validate(&form, today()).err().expect("mismatch");
+        assert_eq!(
+            problems,
+            vec![FieldProblem {
+                field: "pin_again",
+                code: "pin_mismatch"
+            }]
+        );
+        assert!(same_name("欧阳 娜娜", "欧阳娜娜"));
+    }
+}
