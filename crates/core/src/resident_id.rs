@@ -137,10 +137,10 @@ impl ResidentId {
         on.years_since(self.birth_date()).unwrap_or(0)
     }
 
-    /// The form shown wherever the number is not deliberately unmasked: region prefix of four
-    /// digits and the last four characters, e.g. `3101**********123X`.
+    /// The form shown wherever the number is not deliberately unmasked: the region code and the
+    /// last four characters, e.g. `310112********123X` (the birth date is hidden).
     pub fn masked(&self) -> String {
-        format!("{}**********{}", &self.0[..4], &self.0[14..])
+        format!("{}********{}", &self.0[..6], &self.0[14..])
     }
 }
 
@@ -179,8 +179,8 @@ mod tests {
             id.birth_date(),
             NaiveDate::from_ymd_opt(1949, 12, 31).expect("date")
         );
-        assert_eq!(id.masked(), "1101**********002X");
-        assert_eq!(format!("{id:?}"), "ResidentId(1101**********002X)");
+        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(format!("{id:?}"), "ResidentId(110105********002X)");
     }
 
     #[test]

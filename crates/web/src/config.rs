@@ -14,6 +14,9 @@ pub struct WebConfig {
     pub timezone: chrono_tz::Tz,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// The address people reach the site at (`https://vaxloop.example.gov.cn`), printed in
+    /// registration QR codes and posters. Without it, the request's `Host` is used.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -23,6 +26,7 @@ impl Default for WebConfig {
             session_minutes: 8 * 60,
             timezone: chrono_tz::Asia::Shanghai,
             body_limit_bytes: 25 * 1024 * 1024,
+            public_url: None,
         }
     }
 }

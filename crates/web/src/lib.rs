@@ -15,8 +15,10 @@ pub mod config;
 mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod limits;
 mod ops;
 pub mod pages;
+pub mod qr;
 mod session_store;
 
 use std::net::SocketAddr;
@@ -38,6 +40,7 @@ pub struct AppState {
     pub db: Db,
     pub cipher: PiiCipher,
     pub config: Arc<WebConfig>,
+    pub limiters: Arc<limits::Limiters>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             db,
             cipher,
             config: Arc::new(config),
+            limiters: Arc::new(limits::Limiters::new()),
         }
     }
 }
@@ -100,14 +104,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the application on a bound listener until ctrl-c or SIGTERM. Expired sessions are
-/// swept every ten minutes meanwhile.
+/// Serves the application on a bound listener until ctrl-c or SIGTERM. Expired sessions and
+/// quiet rate-limit keys are swept every ten minutes meanwhile.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let db = state.db.clone();
+    let limiters = Arc::clone(&state.limiters);
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            limiters.sweep();
             match vaxloop_store::sessions::delete_expired(&db, vaxloop_store::now_ms()).await {
                 Ok(n) if n > 0 => tracing::debug!(sessions = n, "expired sessions removed"),
                 Ok(_) => {}

@@ -6,6 +6,7 @@ mod imports;
 mod login;
 mod org;
 mod people;
+pub(crate) mod register;
 mod sites;
 
 use askama::Template;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sites::routes())
         .merge(people::routes())
         .merge(imports::routes())
+        .merge(register::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -93,6 +94,8 @@ struct UnitPage {
     page: i64,
     pages: i64,
     can_import: bool,
+    pending: Vec<Person>,
+    registration_link: String,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +108,7 @@ const ROSTER_PAGE: i64 = 50;
 async fn unit(
     State(state): State<AppState>,
     page: Page,
+    headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Html<String>> {
@@ -135,6 +139,16 @@ async fn unit(
         _ => "/admin",
     };
     let can_import = access::can_import(user, &unit);
+    let pending = if can_import {
+        people::pending_of_unit(&state.db, unit.id).await?
+    } else {
+        vec![]
+    };
+    let registration_link = format!(
+        "{}/r/{}",
+        super::register::public_base(&state, &headers),
+        unit.reg_token
+    );
     html(&UnitPage {
         ctx: page.ctx(active).await?,
         unit,
@@ -145,5 +159,7 @@ async fn unit(
         page: current,
         pages,
         can_import,
+        pending,
+        registration_link,
     })
 }

@@ -214,3 +214,133 @@ async fn admin_logs_in_on_a_phone_switches_to_english_and_logs_out() {
     );
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_registers_by_qr_link_on_a_phone_in_chinese() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let Some((_driver, c)) = start_browser(360, 740, profile.path()).await else {
+        return;
+    };
+    let t = TestDb::sqlite().await;
+    let spec = vaxloop_demo::TownSpec {
+        people: 500,
+        seed: 4,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+    };
+    let town = vaxloop_demo::generate(&spec);
+    vaxloop_demo::store(&t, &t.cipher, &town)
+        .await
+        .expect("town");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = AppState::new(t.db.clone(), t.cipher.clone(), WebConfig::default());
+    tokio::spawn(vaxloop_web::serve(listener, state));
+
+    let unit = &town.units[1];
+    c.goto(&format!("{base}/r/{}", unit.reg_token))
+        .await
+        .expect("open the link");
+    assert_eq!(text(&c, "h1").await, "疫苗接种登记");
+    assert_eq!(text(&c, "#unit-name").await, unit.name);
+    let id = vaxloop_core::ResidentId::compose(
+        310112,
+        chrono::NaiveDate::from_ymd_opt(1955, 5, 5).expect("date"),
+        77,
+    );
+    for (field, value) in [
+        ("name", "欧阳娜娜"),
+        ("id_number", id.as_str()),
+        ("phone", "13987654321"),
+        ("pin", "112233"),
+        ("pin_again", "112233"),
+    ] {
+        c.find(Locator::Id(field))
+            .await
+            .expect(field)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    // Submitting without the consent box names the problem and keeps what was typed.
+    c.find(Locator::Id("register-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("submit");
+    assert_eq!(
+        text(&c, "#consent-error").await,
+        "请阅读告知并勾选同意，才能完成登记"
+    );
+    let kept = c
+        .find(Locator::Id("name"))
+        .await
+        .expect("name")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("欧阳娜娜"));
+    for (field, value) in [("pin", "112233"), ("pin_again", "112233")] {
+        c.find(Locator::Id(field))
+            .await
+            .expect(field)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Id("consent"))
+        .await
+        .expect("consent")
+        .click()
+        .await
+        .expect("tick");
+    c.find(Locator::Id("register-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("submit");
+    c.wait()
+        .for_url(&url::Url::parse(&format!("{base}/me")).expect("url"))
+        .await
+        .expect("lands on /me");
+    assert_eq!(text(&c, "h1").await, "我的接种");
+    c.wait()
+        .for_element(Locator::Css("#personal-qr img"))
+        .await
+        .expect("QR image");
+    let loaded = c
+        .execute("const i = document.querySelector('#personal-qr img'); return i.complete && i.naturalWidth > 0", vec![])
+        .await
+        .expect("script");
+    assert_eq!(
+        loaded,
+        serde_json::Value::Bool(true),
+        "the personal QR code loads"
+    );
+    let widths: Vec<i64> = serde_json::from_value(
+        c.execute(
+            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
+            vec![],
+        )
+        .await
+        .expect("script"),
+    )
+    .expect("numbers");
+    assert!(
+        widths[1] <= widths[0],
+        "the page fits the phone: {widths:?}"
+    );
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/browser-register.png"
+            ),
+            png,
+        );
+    }
+    c.close().await.expect("close");
+}

@@ -85,7 +85,30 @@ fn vocabulary_keys() -> BTreeSet<String> {
     out.extend(ZoneKind::ALL.iter().map(|k| format!("zone.{k}")));
     out.extend(JourneyState::ALL.iter().map(|s| format!("journey.{s}")));
     out.extend((0..7).map(|d| format!("weekday.{d}")));
-    out.extend(["login", "access", "import", "export"].map(|a| format!("audit.action.{a}")));
+    out.extend(
+        [
+            "login",
+            "access",
+            "import",
+            "export",
+            "register",
+            "confirm_registration",
+            "reject_registration",
+        ]
+        .map(|a| format!("audit.action.{a}")),
+    );
+    out.extend(
+        [
+            "required",
+            "name_invalid",
+            "id_invalid",
+            "phone_not_mobile",
+            "pin_format",
+            "pin_mismatch",
+            "consent_required",
+        ]
+        .map(|c| format!("register.problem.{c}")),
+    );
     out.extend(
         vaxloop_app::import::REASON_CODES
             .iter()

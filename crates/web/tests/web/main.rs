@@ -7,5 +7,6 @@ mod http;
 mod i18n;
 mod imports;
 mod logs;
+mod registration;
 
 pub use client::{Client, Fixture, fixture};

@@ -1,0 +1,65 @@
+//! Rate limits for the public pages, which anyone with a unit's link can reach: per client
+//! address and per unit, so neither one phone nor a leaked link can flood a unit's list (OWASP
+//! OAT-021). Counters live in memory (GCRA, the `governor` crate); behind several nodes each node
+//! counts its own share.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// The limiters the application holds.
+pub struct Limiters {
+    /// Registrations from one client address: a family registering its elders on one phone
+    /// fits; a script does not.
+    pub register_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Registrations into one unit: a firm's morning meeting scanning at once fits.
+    pub register_per_unit: DefaultKeyedRateLimiter<i64>,
+}
+
+fn quota(per_minute: u32, burst: u32) -> Quota {
+    let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(rate).allow_burst(burst)
+}
+
+impl Limiters {
+    pub fn new() -> Self {
+        Self {
+            register_per_client: RateLimiter::keyed(quota(6, 10)),
+            register_per_unit: RateLimiter::keyed(quota(120, 400)),
+        }
+    }
+
+    /// Forgets keys that have been quiet, so memory stays bounded.
+    pub fn sweep(&self) {
+        self.register_per_client.retain_recent();
+        self.register_per_unit.retain_recent();
+    }
+}
+
+impl Default for Limiters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The client's address as the server saw it (unspecified when the app runs without a socket,
+/// as in tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientAddr(ip))
+    }
+}

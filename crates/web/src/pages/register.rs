@@ -1,0 +1,246 @@
+//! The public phone page a unit's QR code opens (扫码登记), and what follows: the new resident is
+//! logged in and lands on their own page with their personal QR code. Also the unit's side: its
+//! registration code, and the registrations waiting for the contact to confirm or reject.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use vaxloop_app::register::{
+    FieldProblem, RegisterError, Registered, RegistrationForm, register_by_qr,
+};
+use vaxloop_core::Role;
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::org::{self, Unit};
+use vaxloop_store::{journeys, people, users};
+
+use super::{Page, PageCtx, html};
+use crate::access::{self, can_import, deny, require};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::limits::ClientAddr;
+use crate::{AppState, qr};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/r/{token}", get(form).post(submit))
+        .route("/me/qr.svg", get(personal_qr))
+        .route("/units/{code}/qr.svg", get(unit_qr))
+        .route("/units/{code}/pending/{person}/{decision}", post(decide))
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    ctx: PageCtx,
+    unit: Unit,
+    token: String,
+    form: RegistrationForm,
+    problems: Vec<FieldProblem>,
+    /// A whole-page message: already registered, mismatch, too many attempts.
+    notice: Option<String>,
+}
+
+impl RegisterPage {
+    /// The translated problem with a field, if any.
+    fn problem(&self, field: &str) -> Option<String> {
+        self.problems
+            .iter()
+            .find(|p| p.field == field)
+            .map(|p| self.ctx.t(&format!("register.problem.{}", p.code)))
+    }
+}
+
+/// The unit a registration link names, or a not-found page that says the code is not valid.
+async fn unit_of(state: &AppState, token: &str) -> AppResult<Unit> {
+    org::unit_by_reg_token(&state.db, token)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> AppResult<Html<String>> {
+    let unit = unit_of(&state, &token).await?;
+    let ctx = page.ctx("").await?;
+    html(&RegisterPage {
+        ctx,
+        unit,
+        token,
+        form: RegistrationForm::default(),
+        problems: vec![],
+        notice: None,
+    })
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    mut page: Page,
+    client: ClientAddr,
+    Path(token): Path<String>,
+    Form(mut form): Form<RegistrationForm>,
+) -> AppResult<Response> {
+    let unit = unit_of(&state, &token).await?;
+    let ctx = page.ctx("").await?;
+    let limited = state
+        .limiters
+        .register_per_client
+        .check_key(&client.0)
+        .is_err()
+        || state
+            .limiters
+            .register_per_unit
+            .check_key(&unit.id)
+            .is_err();
+    if limited {
+        forget_pins(&mut form);
+        let notice = Some(ctx.t("register.too_many"));
+        let body = html(&RegisterPage {
+            ctx,
+            unit,
+            token,
+            form,
+            problems: vec![],
+            notice,
+        })?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response());
+    }
+    let today = state.config.today();
+    let outcome = register_by_qr(&state.db, &state.cipher, &unit, &form, today).await;
+    forget_pins(&mut form);
+    let (status, notice, problems) = match outcome {
+        Ok(Registered::Done { user_id, .. }) => {
+            let user = users::by_id(&state.db, user_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            page.auth
+                .login(&CurrentUser(user))
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            return Ok(Redirect::to("/me").into_response());
+        }
+        Ok(Registered::AlreadyRegistered) => {
+            (StatusCode::OK, Some(ctx.t("register.already")), vec![])
+        }
+        Ok(Registered::RosterMismatch) => {
+            (StatusCode::OK, Some(ctx.t("register.mismatch")), vec![])
+        }
+        Err(RegisterError::Invalid(problems)) => (StatusCode::BAD_REQUEST, None, problems),
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+        Err(e @ RegisterError::Hashing(_)) => return Err(AppError::Internal(e.into())),
+    };
+    let body = html(&RegisterPage {
+        ctx,
+        unit,
+        token,
+        form,
+        problems,
+        notice,
+    })?;
+    Ok((status, body).into_response())
+}
+
+/// PINs are never sent back into a page.
+fn forget_pins(form: &mut RegistrationForm) {
+    form.pin.clear();
+    form.pin_again.clear();
+}
+
+fn svg_response(svg: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// The resident's personal QR code: a signed token naming them, which check-in scans.
+async fn personal_qr(State(state): State<AppState>, page: Page) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::Resident], "/me/qr.svg").await?;
+    let person = user.person_id.ok_or(AppError::NotFound)?;
+    let token = state.cipher.sign("person", person);
+    Ok(svg_response(qr::svg(&qr::personal_payload(&token))?))
+}
+
+/// The address people reach this site at.
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+/// A unit's registration link as a QR code, for its contact to show or print.
+async fn unit_qr(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/units/{code}/qr.svg")).await);
+    };
+    let link = format!("{}/r/{}", public_base(&state, &headers), unit.reg_token);
+    Ok(svg_response(qr::svg(&link)?))
+}
+
+/// The contact confirms or rejects a registration that matched no roster entry.
+async fn decide(
+    State(state): State<AppState>,
+    page: Page,
+    Path((code, person, decision)): Path<(String, i64, String)>,
+) -> AppResult<Response> {
+    let user = access::user(&page.auth)?;
+    let what = format!("/units/{code}/pending/{person}/{decision}");
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
+        return Err(deny(&state, Some(user), &what).await);
+    };
+    let now = vaxloop_store::now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let done = match decision.as_str() {
+        "confirm" => {
+            let ok = people::confirm_pending(&mut tx, unit.id, person, now).await?;
+            if ok {
+                journeys::open_for_person(&mut tx, person, now).await?;
+            }
+            ok
+        }
+        "reject" => people::reject_pending(&mut tx, unit.id, person).await?,
+        _ => return Err(AppError::NotFound),
+    };
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    let target = format!("person:{person}");
+    let detail = format!("unit={}", unit.code);
+    let action = if decision == "confirm" {
+        "confirm_registration"
+    } else {
+        "reject_registration"
+    };
+    let entry = Entry {
+        actor_user_id: Some(user.id),
+        action,
+        target: &target,
+        reason: None,
+        outcome: Outcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record_in(&mut tx, &entry, now).await?;
+    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    Ok(Redirect::to(&format!("/units/{}#pending", unit.code)).into_response())
+}

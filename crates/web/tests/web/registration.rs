@@ -1,0 +1,146 @@
+//! QR self-registration through the real router: the phone page in Chinese, every field checked,
+//! the new resident's own page and QR code, repeats that reveal nothing, the contact's
+//! confirmation, scoping, and the rate limit.
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use vaxloop_core::{ResidentId, Role};
+use vaxloop_demo::DEMO_PASSWORD;
+use vaxloop_store::{audit, people};
+
+use crate::fixture;
+
+fn rid(seq: u16) -> String {
+    ResidentId::compose(
+        310112,
+        NaiveDate::from_ymd_opt(1948, 8, 8).expect("date"),
+        seq,
+    )
+    .as_str()
+    .to_string()
+}
+
+fn fields<'a>(
+    token: &'a str,
+    name: &'a str,
+    id: &'a str,
+    consent: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("csrf_token", token),
+        ("name", name),
+        ("id_number", id),
+        ("phone", "13812345678"),
+        ("pin", "135790"),
+        ("pin_again", "135790"),
+    ];
+    if consent {
+        f.push(("consent", "yes"));
+    }
+    f
+}
+
+vaxloop_store::backend_tests! {
+    async fn a_stranger_registers_waits_for_the_contact_and_is_confirmed(t) {
+        let f = fixture(t).await;
+        let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+        let unit = f.town.units[contact.unit.expect("unit")].clone();
+        let link = format!("/r/{}", unit.reg_token);
+
+        let mut phone = f.client();
+        let page = phone.get(&link).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("疫苗接种登记") && page.body.contains(&unit.name));
+        assert!(page.body.contains("敏感个人信息"), "the consent notice is on the page");
+        assert!(!page.body.contains("name=\"consent\" value=\"yes\" id=\"consent\" checked"), "consent is never pre-ticked");
+        assert_eq!(phone.get("/r/not-a-real-token").await.status, StatusCode::NOT_FOUND);
+
+        let token = page.csrf();
+        let id = rid(1);
+        let no_consent = phone.post_form(&link, &fields(&token, "新来的", &id, false)).await;
+        assert_eq!(no_consent.status, StatusCode::BAD_REQUEST);
+        assert!(no_consent.body.contains("请阅读告知并勾选同意"));
+        assert!(no_consent.body.contains("value=\"新来的\""), "what was typed is kept");
+        assert!(!no_consent.body.contains("135790"), "PINs are never sent back");
+        let bad_id = phone.post_form(&link, &fields(&token, "新来的", "310112194808080000", true)).await;
+        assert!(bad_id.body.contains("身份证号不正确"));
+
+        let done = phone.post_form(&link, &fields(&token, "新来的", &id, true)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location(), "/me");
+        let me = phone.get("/me").await;
+        assert!(me.body.contains("新来的") && me.body.contains("等待单位联络员确认"), "{}", me.body);
+        assert!(!me.body.contains(&id));
+        let qr = phone.get("/me/qr.svg").await;
+        assert_eq!(qr.status, StatusCode::OK);
+        assert!(qr.body.starts_with("<svg"));
+
+        // The same ID number again, from another phone: nothing about the record is revealed.
+        let mut other_phone = f.client();
+        let token2 = other_phone.get(&link).await.csrf();
+        let again = other_phone.post_form(&link, &fields(&token2, "别人", &id, true)).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert!(again.body.contains("该身份证号已经登记过"));
+        assert!(!again.body.contains("新来的"));
+
+        // The contact confirms; another unit's contact could not.
+        let person = people::pending_of_unit(&f.db, {
+            let u = vaxloop_store::org::unit_by_code(&f.db, &unit.code).await.expect("q").expect("unit");
+            u.id
+        }).await.expect("pending");
+        assert_eq!(person.len(), 1);
+        let person_id = person[0].id;
+        let other_contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact && l.unit != contact.unit).expect("other").clone();
+        let mut o = f.client();
+        o.login(other_contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let o_token = o.get(&format!("/units/{}", f.town.units[other_contact.unit.expect("unit")].code)).await.csrf();
+        let cross = o.post_form(&format!("/units/{}/pending/{person_id}/confirm", unit.code), &[("csrf_token", &o_token)]).await;
+        assert_eq!(cross.status, StatusCode::FORBIDDEN);
+        assert_eq!(o.get(&format!("/units/{}/qr.svg", unit.code)).await.status, StatusCode::FORBIDDEN);
+
+        let mut c = f.client();
+        c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let unit_page = c.get(&format!("/units/{}", unit.code)).await;
+        assert!(unit_page.body.contains("待确认的登记") && unit_page.body.contains("新来的"));
+        assert!(unit_page.body.contains(&format!("/r/{}", unit.reg_token)));
+        let c_token = unit_page.csrf();
+        let confirmed = c.post_form(&format!("/units/{}/pending/{person_id}/confirm", unit.code), &[("csrf_token", &c_token)]).await;
+        assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+        assert!(people::by_id(&f.db, person_id).await.expect("q").expect("person").confirmed);
+        let me = phone.get("/me").await;
+        assert!(!me.body.contains("等待单位联络员确认"));
+        assert!(me.body.contains("已登记"));
+        let log = audit::recent(&f.db, 50).await.expect("audit");
+        assert!(log.iter().any(|e| e.action == "register"));
+        assert!(log.iter().any(|e| e.action == "confirm_registration" && e.target == format!("person:{person_id}")));
+    }
+
+    async fn a_roster_member_registering_is_confirmed_at_once(t) {
+        let f = fixture(t).await;
+        let (p, person) = f.town.people.iter().enumerate().find(|(_, p)| p.source == vaxloop_core::Source::Import).expect("a roster entry");
+        let unit = &f.town.units[person.unit];
+        let link = format!("/r/{}", unit.reg_token);
+        let mut phone = f.client();
+        let token = phone.get(&link).await.csrf();
+        let done = phone.post_form(&link, &fields(&token, &person.name, person.id.as_str(), true)).await;
+        assert_eq!(done.location(), "/me", "{}: {}", p, done.body);
+        let me = phone.get("/me").await;
+        assert!(!me.body.contains("等待单位联络员确认"));
+    }
+
+    async fn registrations_are_rate_limited(t) {
+        let f = fixture(t).await;
+        let unit = &f.town.units[0];
+        let link = format!("/r/{}", unit.reg_token);
+        let mut phone = f.client();
+        let token = phone.get(&link).await.csrf();
+        let mut statuses = Vec::new();
+        for _ in 0..14 {
+            statuses.push(phone.post_form(&link, &fields(&token, "", "", false)).await.status);
+        }
+        assert!(statuses[..10].iter().all(|s| *s == StatusCode::BAD_REQUEST), "{statuses:?}");
+        assert_eq!(*statuses.last().expect("status"), StatusCode::TOO_MANY_REQUESTS);
+        let limited = phone.post_form(&link, &fields(&token, "", "", false)).await;
+        assert!(limited.body.contains("提交过于频繁"));
+    }
+}
