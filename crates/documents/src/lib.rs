@@ -5,7 +5,12 @@
 //! Reading streams rows to a [`RowSink`] instead of building a table, so an import holds no copy
 //! of the file beyond the parser's own; [`Limits`] bound the file size, the row count and, for
 //! XLSX, how far the archive may inflate (a zip bomb is refused before it is opened).
+//!
+//! Charts are SVG drawn by plotters; printed documents use the CJK font in `fonts/`
+//! (WenQuanYi Micro Hei, Apache-2.0), compiled in so a fresh machine needs no font package.
 
+pub mod chart;
+pub mod fonts;
 pub mod read;
 pub mod write;
 

@@ -17,6 +17,7 @@ mod bulk;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod funnel;
 pub mod imports;
 pub mod journeys;
 pub mod migrate;

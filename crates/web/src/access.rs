@@ -40,14 +40,19 @@ pub fn nav(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
         Role::Admin => &[
             ("/admin", "nav.overview"),
+            ("/funnel", "nav.funnel"),
             ("/desk", "nav.desk"),
             ("/sites", "nav.sites"),
             ("/admin/users", "nav.users"),
             ("/admin/audit", "nav.audit"),
         ],
-        Role::GroupLeader => &[("/group", "nav.my_group")],
+        Role::GroupLeader => &[("/group", "nav.my_group"), ("/funnel", "nav.funnel")],
         Role::UnitContact => &[("/unit", "nav.my_unit")],
-        Role::Desk => &[("/desk", "nav.desk"), ("/sites", "nav.sites")],
+        Role::Desk => &[
+            ("/desk", "nav.desk"),
+            ("/funnel", "nav.funnel"),
+            ("/sites", "nav.sites"),
+        ],
         Role::SiteStaff => &[("/site", "nav.my_site")],
         Role::Staff => &[("/staff", "nav.my_shifts")],
         Role::Resident => &[("/me", "nav.my_record")],

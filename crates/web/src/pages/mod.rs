@@ -2,6 +2,7 @@
 //! shared layout (language, navigation for the caller's role, CSRF token).
 
 mod admin;
+mod funnel;
 mod imports;
 mod login;
 mod org;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::routes())
         .merge(imports::routes())
         .merge(register::routes())
+        .merge(funnel::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -3,6 +3,7 @@
 
 mod browser;
 mod client;
+mod funnel;
 mod http;
 mod i18n;
 mod imports;
