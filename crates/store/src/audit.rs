@@ -46,6 +46,7 @@ pub struct Logged {
     pub target: String,
     pub reason: Option<String>,
     pub outcome: String,
+    pub detail: Option<String>,
 }
 
 /// Appends an entry inside the caller's transaction, so the audited change and its entry commit
@@ -76,7 +77,7 @@ pub async fn record(db: &Db, entry: &Entry<'_>, now: i64) -> StoreResult<()> {
 /// The newest `limit` entries.
 pub async fn recent(db: &Db, limit: i64) -> StoreResult<Vec<Logged>> {
     let rows = sqlx::query(
-        "SELECT a.id, a.at, a.actor_user_id, u.username, a.action, a.target, a.reason, a.outcome \
+        "SELECT a.id, a.at, a.actor_user_id, u.username, a.action, a.target, a.reason, a.outcome, a.detail \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id ORDER BY a.id DESC LIMIT $1",
     )
     .bind(limit)
@@ -93,6 +94,7 @@ pub async fn recent(db: &Db, limit: i64) -> StoreResult<Vec<Logged>> {
                 target: r.try_get(5)?,
                 reason: r.try_get(6)?,
                 outcome: r.try_get(7)?,
+                detail: r.try_get(8)?,
             })
         })
         .collect()

@@ -354,3 +354,36 @@ pub async fn reject_pending(
         .await?;
     Ok(true)
 }
+
+/// A unit's whole list for an export, in roster order: masked fields, and — when `reveal` — the
+/// opened ID and phone numbers.
+pub async fn export_rows(
+    db: &Db,
+    cipher: &PiiCipher,
+    unit_id: i64,
+    reveal: bool,
+) -> StoreResult<Vec<(Person, Option<(String, Option<String>)>)>> {
+    let rows = sqlx::query(
+        "SELECT id, unit_id, name, id_masked, birth_date, sex, phone_masked, disabled, consent_at, source, status, note, \
+                id_cipher, phone_cipher FROM people WHERE unit_id = $1 ORDER BY id",
+    )
+    .bind(unit_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let person = from_row(r)?;
+            let opened = if reveal {
+                let id: Vec<u8> = r.try_get("id_cipher")?;
+                let phone: Option<Vec<u8>> = r.try_get("phone_cipher")?;
+                Some((
+                    cipher.open(&id)?,
+                    phone.map(|p| cipher.open(&p)).transpose()?,
+                ))
+            } else {
+                None
+            };
+            Ok((person, opened))
+        })
+        .collect()
+}

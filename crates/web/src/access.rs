@@ -127,6 +127,16 @@ pub fn can_import(user: &User, unit: &Unit) -> bool {
     }
 }
 
+/// May this user unmask the ID and phone numbers of this unit's people (always with a reason,
+/// always audited)? The town admin, and the unit's own contact, who supplied the list.
+pub fn can_unmask(user: &User, unit: &Unit) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::UnitContact => user.unit_id == Some(unit.id),
+        _ => false,
+    }
+}
+
 /// May this user see this site?
 pub fn can_see_site(user: &User, site_id: i64) -> bool {
     match user.role {

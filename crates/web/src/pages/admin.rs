@@ -118,6 +118,8 @@ struct AuditRow {
     action: String,
     target: String,
     outcome: String,
+    reason: String,
+    detail: String,
 }
 
 #[derive(Template)]
@@ -138,6 +140,8 @@ async fn audit_log(State(state): State<AppState>, page: Page) -> AppResult<Html<
             action: page.lang.t(&format!("audit.action.{}", e.action)),
             target: e.target,
             outcome: page.lang.t(&format!("audit.outcome.{}", e.outcome)),
+            reason: e.reason.unwrap_or_default(),
+            detail: e.detail.unwrap_or_default(),
         })
         .collect();
     html(&AuditPage {

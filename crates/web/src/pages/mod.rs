@@ -7,6 +7,7 @@ mod imports;
 mod login;
 mod org;
 mod people;
+mod privacy;
 pub(crate) mod register;
 mod sites;
 
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(register::routes())
         .merge(funnel::routes())
+        .merge(privacy::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -96,6 +96,7 @@ struct UnitPage {
     can_import: bool,
     pending: Vec<Person>,
     registration_link: String,
+    can_unmask: bool,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +140,7 @@ async fn unit(
         _ => "/admin",
     };
     let can_import = access::can_import(user, &unit);
+    let can_unmask = access::can_unmask(user, &unit);
     let pending = if can_import {
         people::pending_of_unit(&state.db, unit.id).await?
     } else {
@@ -161,5 +163,6 @@ async fn unit(
         can_import,
         pending,
         registration_link,
+        can_unmask,
     })
 }

@@ -120,6 +120,12 @@ fn vocabulary_keys() -> BTreeSet<String> {
             .map(|c| format!("import.warning.{c}")),
     );
     out.extend(["name", "id_number", "phone", "note"].map(|f| format!("import.field.{f}")));
+    out.extend(["M", "F"].map(|s| format!("person.sex_{s}")));
+    out.extend(
+        vaxloop_core::Source::ALL
+            .iter()
+            .map(|s| format!("funnel.by_{s}")),
+    );
     out.extend(["ok", "denied", "failed"].map(|o| format!("audit.outcome.{o}")));
     for role in Role::ALL {
         out.extend(access::nav(*role).iter().map(|(_, key)| key.to_string()));

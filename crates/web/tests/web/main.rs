@@ -8,6 +8,7 @@ mod http;
 mod i18n;
 mod imports;
 mod logs;
+mod privacy;
 mod registration;
 
 pub use client::{Client, Fixture, fixture};

@@ -1,0 +1,240 @@
+//! Seeing personal data in full, which every view otherwise masks: unmasking one person's ID and
+//! phone numbers, and exporting a unit's list. Both need a permitted role and a stated reason,
+//! and both are written to the audit log (who, what, when, why) before anything is shown.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use vaxloop_documents::{Sheet, write_csv, write_xlsx};
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::org::{self, Unit};
+use vaxloop_store::people::{self, Person};
+use vaxloop_store::users::User;
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::{self, can_see_unit, can_unmask, deny};
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/people/{id}/reveal", get(reveal_form).post(reveal))
+        .route("/units/{code}/export", post(export))
+}
+
+/// The shortest reason accepted, in characters.
+const MIN_REASON: usize = 4;
+
+#[derive(Template)]
+#[template(path = "reveal.html")]
+struct RevealPage {
+    ctx: PageCtx,
+    person: Person,
+    unit: Unit,
+    error: Option<String>,
+    /// The opened numbers, once a reason was given.
+    revealed: Option<(String, Option<String>)>,
+}
+
+/// The person and their unit, if the caller may unmask them; an audited denial otherwise.
+async fn unmaskable(
+    state: &AppState,
+    page: &Page,
+    id: i64,
+    what: &str,
+) -> AppResult<(Person, Unit, User)> {
+    let user = access::user(&page.auth)?.clone();
+    let person = people::by_id(&state.db, id).await?;
+    let unit = match &person {
+        Some(p) => org::unit(&state.db, p.unit_id)
+            .await?
+            .filter(|u| can_unmask(&user, u)),
+        None => None,
+    };
+    match (person, unit) {
+        (Some(person), Some(unit)) => Ok((person, unit, user)),
+        _ => Err(deny(state, Some(&user), what).await),
+    }
+}
+
+async fn reveal_form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (person, unit, _) = unmaskable(&state, &page, id, &format!("/people/{id}/reveal")).await?;
+    html(&RevealPage {
+        ctx: page.ctx("").await?,
+        person,
+        unit,
+        error: None,
+        revealed: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<ReasonForm>,
+) -> AppResult<Response> {
+    let (person, unit, user) =
+        unmaskable(&state, &page, id, &format!("/people/{id}/reveal")).await?;
+    let reason = form.reason.trim();
+    if reason.chars().count() < MIN_REASON {
+        let ctx = page.ctx("").await?;
+        let error = Some(ctx.t("privacy.reason_required"));
+        let body = html(&RevealPage {
+            ctx,
+            person,
+            unit,
+            error,
+            revealed: None,
+        })?;
+        return Ok((StatusCode::BAD_REQUEST, body).into_response());
+    }
+    let target = format!("person:{id}");
+    let entry = Entry {
+        actor_user_id: Some(user.id),
+        action: "unmask",
+        target: &target,
+        reason: Some(reason),
+        outcome: Outcome::Ok,
+        detail: Some("id_number,phone"),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    let revealed = Some(people::reveal(&state.db, &state.cipher, id).await?);
+    Ok(html(&RevealPage {
+        ctx: page.ctx("").await?,
+        person,
+        unit,
+        error: None,
+        revealed,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct ExportForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    format: String,
+    /// Present when full ID and phone numbers are asked for.
+    #[serde(default)]
+    full: Option<String>,
+}
+
+/// A unit's list as XLSX or CSV. Masked unless the caller may unmask and asks to; always with a
+/// reason; always audited with the row count.
+async fn export(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<ExportForm>,
+) -> AppResult<Response> {
+    let user = access::user(&page.auth)?.clone();
+    let what = format!("/units/{code}/export");
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_see_unit(&user, u)) else {
+        return Err(deny(&state, Some(&user), &what).await);
+    };
+    let reason = form.reason.trim();
+    if reason.chars().count() < MIN_REASON {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            message: "privacy.reason_required".into(),
+        });
+    }
+    let full = form.full.is_some();
+    if full && !can_unmask(&user, &unit) {
+        return Err(deny(&state, Some(&user), &format!("{what}?full")).await);
+    }
+    let lang = page.lang;
+    let rows = people::export_rows(&state.db, &state.cipher, unit.id, full).await?;
+    let headers: Vec<String> = [
+        "person.name",
+        "person.id_number",
+        "person.phone",
+        "person.birth_date",
+        "person.sex",
+        "person.priority",
+        "funnel.registered",
+        "import.field.note",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut sheet = Sheet::new(&unit.code, &header_refs);
+    for (p, opened) in &rows {
+        let (id, phone) = match opened {
+            Some((id, phone)) => (id.clone(), phone.clone().unwrap_or_default()),
+            None => (
+                p.id_masked.clone(),
+                p.phone_masked.clone().unwrap_or_default(),
+            ),
+        };
+        sheet.push(vec![
+            p.name.clone(),
+            id,
+            phone,
+            p.birth_date.clone(),
+            lang.t(&format!("person.sex_{}", p.sex)),
+            if p.disabled {
+                lang.t("person.disabled")
+            } else {
+                String::new()
+            },
+            lang.t(&format!("funnel.by_{}", p.source)),
+            p.note.clone().unwrap_or_default(),
+        ]);
+    }
+    let csv = form.format == "csv";
+    let detail = format!(
+        "rows={} full={} format={}",
+        rows.len(),
+        if full { "yes" } else { "no" },
+        if csv { "csv" } else { "xlsx" }
+    );
+    let target = format!("unit:{}", unit.code);
+    let entry = Entry {
+        actor_user_id: Some(user.id),
+        action: "export",
+        target: &target,
+        reason: Some(reason),
+        outcome: Outcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    let (bytes, mime, ext) = if csv {
+        (write_csv(&sheet), "text/csv; charset=utf-8", "csv")
+    } else {
+        let xlsx =
+            write_xlsx(&[sheet]).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+        (
+            xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    };
+    let disposition = format!("attachment; filename=\"{}-people.{ext}\"", unit.code);
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
