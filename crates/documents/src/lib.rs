@@ -11,6 +11,7 @@
 
 pub mod chart;
 pub mod fonts;
+pub mod poster;
 pub mod read;
 pub mod write;
 

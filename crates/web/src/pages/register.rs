@@ -20,14 +20,17 @@ use super::{Page, PageCtx, html};
 use crate::access::{self, can_import, deny, require};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
 use crate::limits::ClientAddr;
 use crate::{AppState, qr};
+use vaxloop_documents::poster::Poster;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form).post(submit))
         .route("/me/qr.svg", get(personal_qr))
         .route("/units/{code}/qr.svg", get(unit_qr))
+        .route("/units/{code}/poster.pdf", get(unit_poster))
         .route("/units/{code}/pending/{person}/{decision}", post(decide))
 }
 
@@ -195,6 +198,52 @@ async fn unit_qr(
     };
     let link = format!("{}/r/{}", public_base(&state, &headers), unit.reg_token);
     Ok(svg_response(qr::svg(&link)?))
+}
+
+/// The unit's A4 registration poster, Chinese with English beneath, to print and put up.
+async fn unit_poster(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/units/{code}/poster.pdf")).await);
+    };
+    let group = org::work_group(&state.db, unit.work_group_id)
+        .await?
+        .map(|g| g.name)
+        .unwrap_or_default();
+    let both = |key: &str| (Lang::ZhCn.t(key), Lang::En.t(key));
+    let poster = Poster {
+        title: both("poster.title"),
+        unit_name: unit.name.clone(),
+        group_name: group,
+        link: format!("{}/r/{}", public_base(&state, &headers), unit.reg_token),
+        steps: [
+            "poster.step_scan",
+            "poster.step_fill",
+            "poster.step_consent",
+            "poster.step_code",
+        ]
+        .iter()
+        .map(|k| both(k))
+        .collect(),
+        footer: Lang::ZhCn.t("poster.footer"),
+    };
+    let pdf = vaxloop_documents::poster::unit_poster(&poster)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let disposition = format!("inline; filename=\"poster-{}.pdf\"", unit.code);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 /// The contact confirms or rejects a registration that matched no roster entry.

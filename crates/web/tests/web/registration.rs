@@ -97,12 +97,17 @@ vaxloop_store::backend_tests! {
         let cross = o.post_form(&format!("/units/{}/pending/{person_id}/confirm", unit.code), &[("csrf_token", &o_token)]).await;
         assert_eq!(cross.status, StatusCode::FORBIDDEN);
         assert_eq!(o.get(&format!("/units/{}/qr.svg", unit.code)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(o.get(&format!("/units/{}/poster.pdf", unit.code)).await.status, StatusCode::FORBIDDEN);
 
         let mut c = f.client();
         c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
         let unit_page = c.get(&format!("/units/{}", unit.code)).await;
         assert!(unit_page.body.contains("待确认的登记") && unit_page.body.contains("新来的"));
         assert!(unit_page.body.contains(&format!("/r/{}", unit.reg_token)));
+        let poster = c.get(&format!("/units/{}/poster.pdf", unit.code)).await;
+        assert_eq!(poster.status, StatusCode::OK);
+        assert_eq!(poster.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
+        assert!(poster.body.starts_with("%PDF-"));
         let c_token = unit_page.csrf();
         let confirmed = c.post_form(&format!("/units/{}/pending/{person_id}/confirm", unit.code), &[("csrf_token", &c_token)]).await;
         assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
