@@ -3,4 +3,5 @@
 //! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
 
 pub mod import;
+pub mod org;
 pub mod register;

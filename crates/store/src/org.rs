@@ -288,3 +288,49 @@ pub async fn group_progress(db: &Db) -> StoreResult<Vec<GroupProgress>> {
         })
         .collect()
 }
+
+/// Changes a work group's name, kind and leader.
+pub async fn update_work_group(
+    conn: &mut AnyConnection,
+    id: i64,
+    g: &NewWorkGroup,
+) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE work_groups SET name = $2, kind = $3, leader_name = $4 WHERE id = $1")
+            .bind(id)
+            .bind(&g.name)
+            .bind(g.kind.as_str())
+            .bind(g.leader_name.as_deref())
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes a unit's details (its code and registration token stay).
+pub async fn update_unit(conn: &mut AnyConnection, id: i64, u: &NewUnit) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE units SET work_group_id = $2, name = $3, kind = $4, address = $5, lat = $6, lon = $7, \
+         target_headcount = $8, contact_name = $9, contact_phone = $10 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(u.work_group_id)
+    .bind(&u.name)
+    .bind(u.kind.as_str())
+    .bind(&u.address)
+    .bind(u.lat)
+    .bind(u.lon)
+    .bind(u.target_headcount)
+    .bind(u.contact_name.as_deref())
+    .bind(u.contact_phone.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A unit by code inside the caller's transaction.
+pub async fn unit_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM units WHERE code = $1")
+        .bind(code)
+        .fetch_optional(conn)
+        .await?)
+}

@@ -117,6 +117,16 @@ pub fn can_see_unit(user: &User, unit: &Unit) -> bool {
     }
 }
 
+/// May this user create and edit the units of this work group (and give their contacts logins)?
+/// The town admin, and the group's leader.
+pub fn can_manage_group(user: &User, group_id: i64) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::GroupLeader => user.work_group_id == Some(group_id),
+        _ => false,
+    }
+}
+
 /// May this user import people into this unit (and read its import reports)?
 pub fn can_import(user: &User, unit: &Unit) -> bool {
     match user.role {

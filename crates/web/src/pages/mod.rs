@@ -6,6 +6,7 @@ mod funnel;
 mod imports;
 mod login;
 mod org;
+mod org_admin;
 mod people;
 mod privacy;
 pub(crate) mod register;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(register::routes())
         .merge(funnel::routes())
         .merge(privacy::routes())
+        .merge(org_admin::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -43,6 +43,8 @@ struct GroupPage {
     target: i64,
     people: i64,
     registered: i64,
+    can_manage: bool,
+    is_admin: bool,
 }
 
 async fn group(
@@ -65,6 +67,8 @@ async fn group(
     } else {
         "/admin"
     };
+    let can_manage = access::can_manage_group(user, group.id);
+    let is_admin = user.role == Role::Admin;
     html(&GroupPage {
         ctx: page.ctx(active).await?,
         group,
@@ -72,6 +76,8 @@ async fn group(
         target,
         people,
         registered,
+        can_manage,
+        is_admin,
     })
 }
 
@@ -97,6 +103,7 @@ struct UnitPage {
     pending: Vec<Person>,
     registration_link: String,
     can_unmask: bool,
+    can_manage: bool,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +148,7 @@ async fn unit(
     };
     let can_import = access::can_import(user, &unit);
     let can_unmask = access::can_unmask(user, &unit);
+    let can_manage = access::can_manage_group(user, unit.work_group_id);
     let pending = if can_import {
         people::pending_of_unit(&state.db, unit.id).await?
     } else {
@@ -164,5 +172,6 @@ async fn unit(
         pending,
         registration_link,
         can_unmask,
+        can_manage,
     })
 }

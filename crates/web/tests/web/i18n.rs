@@ -122,6 +122,23 @@ fn vocabulary_keys() -> BTreeSet<String> {
     out.extend(["name", "id_number", "phone", "note"].map(|f| format!("import.field.{f}")));
     out.extend(["M", "F"].map(|s| format!("person.sex_{s}")));
     out.extend(
+        [
+            "code_invalid",
+            "code_taken",
+            "required",
+            "name_invalid",
+            "kind_invalid",
+            "group_unknown",
+            "target_invalid",
+            "coordinate_invalid",
+            "phone_not_mobile",
+            "too_long",
+            "username_invalid",
+            "username_taken",
+        ]
+        .map(|c| format!("org.problem.{c}")),
+    );
+    out.extend(
         vaxloop_core::Source::ALL
             .iter()
             .map(|s| format!("funnel.by_{s}")),

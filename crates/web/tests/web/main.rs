@@ -8,6 +8,7 @@ mod http;
 mod i18n;
 mod imports;
 mod logs;
+mod org_admin;
 mod privacy;
 mod registration;
 

@@ -1,0 +1,96 @@
+//! Organisation admin: groups by the admin, units by the admin and their group's leader, unit
+//! contacts' logins, and units imported from a spreadsheet.
+
+use axum::http::StatusCode;
+use vaxloop_core::Role;
+use vaxloop_demo::DEMO_PASSWORD;
+use vaxloop_store::{audit, org};
+
+use crate::fixture;
+
+vaxloop_store::backend_tests! {
+    async fn groups_and_units_are_created_edited_and_scoped(t) {
+        let f = fixture(t).await;
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let token = admin.get("/groups/new").await.csrf();
+        let bad = admin.post_form("/groups/new", &[("csrf_token", &token), ("code", "x"), ("name", ""), ("kind", "community")]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains("编码应为2–32位") && bad.body.contains("必填"));
+        let made = admin.post_form("/groups/new", &[("csrf_token", &token), ("code", "GSC"), ("name", "学校组"), ("kind", "community"), ("leader_name", "周老师")]).await;
+        assert_eq!(made.location(), "/groups/GSC");
+        let taken = admin.post_form("/groups/new", &[("csrf_token", &token), ("code", "GSC"), ("name", "重复"), ("kind", "community")]).await;
+        assert!(taken.body.contains("该编码已被使用"));
+        let edited = admin.post_form("/groups/GSC/edit", &[("csrf_token", &token), ("name", "学校与培训机构组"), ("kind", "street"), ("leader_name", "")]).await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER);
+        let g = org::work_group_by_code(&f.db, "GSC").await.expect("q").expect("group");
+        assert_eq!((g.name.as_str(), g.kind.as_str(), g.leader_name), ("学校与培训机构组", "street", None));
+
+        let leader = f.town.logins.iter().find(|l| l.role == Role::GroupLeader).expect("leader").clone();
+        let own = f.town.groups[leader.group.expect("group")].code.clone();
+        let other_unit = f.town.units.iter().find(|u| Some(u.group) != leader.group).expect("another group's unit").clone();
+        let mut l = f.client();
+        l.login(leader.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        assert_eq!(l.get("/groups/new").await.status, StatusCode::FORBIDDEN, "only the admin makes groups");
+        let token = l.get("/units/new").await.csrf();
+        let unit = [("csrf_token", token.as_str()), ("code", "N001"), ("group", own.as_str()), ("name", "新建小区"), ("kind", "community"), ("target", "1200"), ("contact_name", "钱经理"), ("contact_phone", "13700000001")];
+        let made = l.post_form("/units/new", &unit).await;
+        assert_eq!(made.location(), "/units/N001", "{}", made.body);
+        let mut elsewhere = unit;
+        elsewhere[1] = ("code", "N002");
+        elsewhere[2] = ("group", "GSC");
+        let refused = l.post_form("/units/new", &elsewhere).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("没有这个工作组"));
+        let mut bad = unit;
+        bad[1] = ("code", "N003");
+        bad[5] = ("target", "lots");
+        let bad = l.post_form("/units/new", &bad).await;
+        assert!(bad.body.contains("目标人数应为"));
+        assert_eq!(l.get(&format!("/units/{}/edit", other_unit.code)).await.status, StatusCode::FORBIDDEN);
+        let cross = l.post_form(&format!("/units/{}/contact-login", other_unit.code), &[("csrf_token", &token), ("username", "intruder"), ("display_name", "x")]).await;
+        assert_eq!(cross.status, StatusCode::FORBIDDEN);
+
+        // The leader gives the new unit's contact a login; the contact lands on their unit.
+        let created = l.post_form("/units/N001/contact-login", &[("csrf_token", &token), ("username", "contact.n001"), ("display_name", "钱经理")]).await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        let marker = "id=\"initial-password\">";
+        let start = created.body.find(marker).expect("the initial password is shown once") + marker.len();
+        let password: String = created.body[start..].chars().take_while(|c| *c != '<').collect();
+        let mut contact = f.client();
+        let landed = contact.login("contact.n001", &password).await;
+        assert_eq!(landed.location(), "/unit");
+        assert_eq!(contact.get("/unit").await.location(), "/units/N001");
+        let log = audit::recent(&f.db, 30).await.expect("audit");
+        for action in ["create_group", "update_group", "create_unit", "create_login"] {
+            assert!(log.iter().any(|e| e.action == action), "{action} audited");
+        }
+        assert!(log.iter().all(|e| !e.detail.as_deref().unwrap_or("").contains(&password)), "no password in the log");
+    }
+
+    async fn the_admin_imports_units_from_a_spreadsheet(t) {
+        let f = fixture(t).await;
+        let group = f.town.groups[1].code.clone();
+        let csv = format!(
+            "单位编码,单位名称,类型,工作组,目标人数,联系电话\nM100,锦绣花园,community,{group},800,13600000000\nM101,,community,{group},10,\nM102,坏类型,castle,{group},10,\n{},改名了,community,{group},999,\n",
+            f.town.units[0].code
+        );
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let page = admin.get("/admin/units/import").await;
+        let marker = "?csrf_token=";
+        let start = page.body.find(marker).expect("token in the action") + marker.len();
+        let token = page.body[start..start + 64].to_string();
+        let done = admin.post_file(&format!("/admin/units/import?csrf_token={token}"), "units.csv", csv.as_bytes()).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("类型不正确") && done.body.contains("必填"));
+        assert!(org::unit_by_code(&f.db, "M100").await.expect("q").is_some());
+        assert_eq!(org::unit_by_code(&f.db, &f.town.units[0].code).await.expect("q").expect("unit").target_headcount, 999);
+        let missing = admin.post_file(&format!("/admin/units/import?csrf_token={token}"), "u.csv", "编码,名称\nA1,b\n".as_bytes()).await;
+        assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+        let leader = f.town.logins.iter().find(|l| l.role == Role::GroupLeader).expect("leader").clone();
+        let mut l = f.client();
+        l.login(leader.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        assert_eq!(l.get("/admin/units/import").await.status, StatusCode::FORBIDDEN);
+    }
+}
