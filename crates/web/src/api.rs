@@ -23,13 +23,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/work-groups", get(work_groups))
         .route("/api/v1/work-groups/{code}/units", get(group_units))
         .route("/api/v1/sites", get(site_list))
+        .merge(crate::api_org::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "vaxloop API", description = "Mass-vaccination campaign management: mobilisation, supply, booking, site operations."),
-    paths(me, work_groups, group_units, site_list),
-    components(schemas(Me, WorkGroupOut, UnitOut, SiteOut, ApiError)),
+    paths(
+        me, work_groups, group_units, site_list,
+        crate::api_org::create_group, crate::api_org::update_group, crate::api_org::unit_detail,
+        crate::api_org::create_unit, crate::api_org::update_unit, crate::api_org::unit_people,
+        crate::api_org::unmask
+    ),
+    components(schemas(
+        Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
+        crate::api_org::GroupIn, crate::api_org::UnitIn, crate::api_org::UnitDetail,
+        crate::api_org::PersonOut, crate::api_org::UnmaskIn, crate::api_org::UnmaskOut, crate::api_org::Created
+    )),
     tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"))
 )]
 pub struct ApiDoc;

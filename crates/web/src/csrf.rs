@@ -48,6 +48,7 @@ fn rejected() -> Response {
         code: "csrf",
         field: None,
         message_key: "error.csrf".into(),
+        problems: vec![],
     });
     response
 }

@@ -27,6 +27,9 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
+    /// Several fields to correct: `(field, translation key)` each.
+    #[error("invalid input")]
+    Invalid(Vec<(String, String)>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -54,10 +57,13 @@ pub struct ErrorInfo {
     pub code: &'static str,
     pub field: Option<String>,
     pub message_key: String,
+    /// Every field problem, `(field, translation key)`, for `Invalid`.
+    pub problems: Vec<(String, String)>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut problems = Vec::new();
         let (status, code, field, key) = match self {
             AppError::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
@@ -80,6 +86,11 @@ impl IntoResponse for AppError {
             AppError::BadRequest { field, message } => {
                 (StatusCode::BAD_REQUEST, "bad_request", field, message)
             }
+            AppError::Invalid(list) => {
+                let first = list.first().cloned().unwrap_or_default();
+                problems = list;
+                (StatusCode::BAD_REQUEST, "invalid", Some(first.0), first.1)
+            }
             AppError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "request failed");
                 (
@@ -95,6 +106,7 @@ impl IntoResponse for AppError {
             code,
             field,
             message_key: key,
+            problems,
         });
         response
     }
@@ -118,8 +130,17 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
     let status = response.status();
     let message = lang.t(&info.message_key);
     if is_api {
-        let body =
-            serde_json::json!({ "error": info.code, "field": info.field, "message": message });
+        let problems: Vec<serde_json::Value> = info
+            .problems
+            .iter()
+            .map(|(field, key)| serde_json::json!({ "field": field, "message": lang.t(key) }))
+            .collect();
+        let body = serde_json::json!({
+            "error": info.code,
+            "field": info.field,
+            "message": message,
+            "problems": problems,
+        });
         return (status, Json(body)).into_response();
     }
     if status == StatusCode::UNAUTHORIZED {

@@ -135,7 +135,20 @@ impl Client {
     }
 
     pub async fn post_json(&mut self, path: &str, json: &str, csrf: Option<&str>) -> Response {
-        let mut builder = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        self.send_json("POST", path, json, csrf).await
+    }
+
+    pub async fn send_json(
+        &mut self,
+        method: &str,
+        path: &str,
+        json: &str,
+        csrf: Option<&str>,
+    ) -> Response {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
         if let Some(t) = csrf {
             builder = builder.header("x-csrf-token", t);
         }

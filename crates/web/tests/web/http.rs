@@ -200,9 +200,12 @@ vaxloop_store::backend_tests! {
         assert!(json["openapi"].as_str().expect("version").starts_with("3."));
         assert_eq!(json["info"]["title"], "vaxloop API");
         let paths = json["paths"].as_object().expect("paths");
-        for p in ["/api/v1/me", "/api/v1/work-groups", "/api/v1/work-groups/{code}/units", "/api/v1/sites"] {
+        for p in ["/api/v1/me", "/api/v1/work-groups", "/api/v1/work-groups/{code}/units", "/api/v1/sites", "/api/v1/units/{code}", "/api/v1/units/{code}/people"] {
             let op = &paths[p]["get"];
             assert!(op["responses"]["200"].is_object(), "{p} documents its 200");
+        }
+        for (p, method) in [("/api/v1/work-groups", "post"), ("/api/v1/units", "post"), ("/api/v1/units/{code}", "put"), ("/api/v1/people/{id}/unmask", "post")] {
+            assert!(paths[p][method]["requestBody"].is_object(), "{method} {p} documents its body");
         }
         assert!(json["components"]["schemas"]["ApiError"].is_object());
         c.login("admin", DEMO_PASSWORD).await;

@@ -1,6 +1,7 @@
 //! The web layer, in-process: the real router on a fresh database with a small demo town, driven
 //! by a cookie-keeping client. Each test runs on SQLite and on PostgreSQL.
 
+mod api;
 mod browser;
 mod client;
 mod funnel;

@@ -1,0 +1,383 @@
+//! The JSON API for organisation admin and people: work groups and units created and edited,
+//! a unit's people listed (masked), and one person unmasked with a reason (audited). Same
+//! scope rules as the pages.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vaxloop_app::org::{self as org_app, GroupInput, OrgError, Problem, UnitInput};
+use vaxloop_core::Role;
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::{org, people};
+
+use crate::AppState;
+use crate::access::{self, can_manage_group, can_see_unit, can_unmask, deny};
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/work-groups", post(create_group))
+        .route("/api/v1/work-groups/{code}", put(update_group))
+        .route("/api/v1/units", post(create_unit))
+        .route("/api/v1/units/{code}", get(unit_detail).put(update_unit))
+        .route("/api/v1/units/{code}/people", get(unit_people))
+        .route("/api/v1/people/{id}/unmask", post(unmask))
+}
+
+fn invalid(problems: Vec<Problem>) -> AppError {
+    AppError::Invalid(
+        problems
+            .into_iter()
+            .map(|p| (p.field.to_string(), format!("org.problem.{}", p.code)))
+            .collect(),
+    )
+}
+
+fn org_error(e: OrgError) -> AppError {
+    match e {
+        OrgError::Invalid(p) => invalid(p),
+        other => AppError::Internal(other.into()),
+    }
+}
+
+/// What was created.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub code: String,
+}
+
+/// A work group to create or change.
+#[derive(Deserialize, ToSchema)]
+pub struct GroupIn {
+    /// 2–32 letters, digits, `-` or `_`; fixed once created.
+    #[serde(default)]
+    pub code: String,
+    pub name: String,
+    /// `village_company`, `community`, `street`, `enterprise` or `construction`.
+    pub kind: String,
+    #[serde(default)]
+    pub leader_name: Option<String>,
+}
+
+impl From<GroupIn> for GroupInput {
+    fn from(g: GroupIn) -> Self {
+        GroupInput {
+            code: g.code,
+            name: g.name,
+            kind: g.kind,
+            leader_name: g.leader_name.unwrap_or_default(),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/work-groups", tag = "organisation", request_body = GroupIn,
+    responses((status = 201, body = Created), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Json(input): Json<GroupIn>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let user = access::require(&state, &auth, &[Role::Admin], "/api/v1/work-groups").await?;
+    let input: GroupInput = input.into();
+    org_app::create_group(&state.db, &input, user.id)
+        .await
+        .map_err(org_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            code: input.code.trim().to_string(),
+        }),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/work-groups/{code}", tag = "organisation", request_body = GroupIn,
+    params(("code" = String, Path, description = "The work group's code")),
+    responses((status = 204), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef), (status = 404, body = ApiErrorRef)))]
+pub async fn update_group(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Json(input): Json<GroupIn>,
+) -> AppResult<StatusCode> {
+    let user = access::require(
+        &state,
+        &auth,
+        &[Role::Admin],
+        &format!("/api/v1/work-groups/{code}"),
+    )
+    .await?;
+    let group = org::work_group_by_code(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    org_app::update_group(&state.db, &group, &input.into(), user.id)
+        .await
+        .map_err(org_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A unit to create or change.
+#[derive(Deserialize, ToSchema)]
+pub struct UnitIn {
+    /// 2–32 letters, digits, `-` or `_`; fixed once created.
+    #[serde(default)]
+    pub code: String,
+    /// The work group's code.
+    pub group: String,
+    pub name: String,
+    /// `village`, `community`, `enterprise`, `office_building`, `construction_site`, `school` or `shop`.
+    pub kind: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub target: Option<i64>,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    /// A mainland mobile number.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+impl From<UnitIn> for UnitInput {
+    fn from(u: UnitIn) -> Self {
+        UnitInput {
+            code: u.code,
+            group: u.group,
+            name: u.name,
+            kind: u.kind,
+            address: u.address.unwrap_or_default(),
+            lat: u.lat.map(|v| v.to_string()).unwrap_or_default(),
+            lon: u.lon.map(|v| v.to_string()).unwrap_or_default(),
+            target: u.target.map(|v| v.to_string()).unwrap_or_default(),
+            contact_name: u.contact_name.unwrap_or_default(),
+            contact_phone: u.contact_phone.unwrap_or_default(),
+        }
+    }
+}
+
+/// `ApiError` under another name, so these paths can refer to it from this module.
+pub type ApiErrorRef = crate::api::ApiError;
+
+#[utoipa::path(post, path = "/api/v1/units", tag = "organisation", request_body = UnitIn,
+    responses((status = 201, body = Created), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn create_unit(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Json(input): Json<UnitIn>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let user = access::require(
+        &state,
+        &auth,
+        &[Role::Admin, Role::GroupLeader],
+        "/api/v1/units",
+    )
+    .await?;
+    let groups: Vec<_> = org::work_groups(&state.db)
+        .await?
+        .into_iter()
+        .filter(|g| can_manage_group(user, g.id))
+        .collect();
+    let input: UnitInput = input.into();
+    org_app::create_unit(&state.db, &input, &groups, user.id)
+        .await
+        .map_err(org_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            code: input.code.trim().to_string(),
+        }),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/units/{code}", tag = "organisation", request_body = UnitIn,
+    params(("code" = String, Path, description = "The unit's code")),
+    responses((status = 204), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn update_unit(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Json(input): Json<UnitIn>,
+) -> AppResult<StatusCode> {
+    let user = access::user(&auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_manage_group(user, u.work_group_id)) else {
+        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}")).await);
+    };
+    let groups: Vec<_> = org::work_groups(&state.db)
+        .await?
+        .into_iter()
+        .filter(|g| can_manage_group(user, g.id))
+        .collect();
+    org_app::update_unit(&state.db, &unit, &input.into(), &groups, user.id)
+        .await
+        .map_err(org_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A unit with its mobilisation figures.
+#[derive(Serialize, ToSchema)]
+pub struct UnitDetail {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub group: String,
+    pub address: String,
+    pub target: i64,
+    pub on_roster: i64,
+    pub registered: i64,
+    pub contact_name: Option<String>,
+    /// Masked, e.g. `138****8000`.
+    pub contact_phone: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{code}", tag = "organisation",
+    params(("code" = String, Path, description = "The unit's code")),
+    responses((status = 200, body = UnitDetail), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn unit_detail(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+) -> AppResult<Json<UnitDetail>> {
+    let user = access::user(&auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_see_unit(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}")).await);
+    };
+    let progress = org::unit_progress(&state.db, None, Some(unit.id))
+        .await?
+        .into_iter()
+        .next();
+    let group = org::work_group(&state.db, unit.work_group_id)
+        .await?
+        .map(|g| g.code)
+        .unwrap_or_default();
+    Ok(Json(UnitDetail {
+        code: unit.code,
+        name: unit.name,
+        kind: unit.kind.to_string(),
+        group,
+        address: unit.address,
+        target: unit.target_headcount,
+        on_roster: progress.as_ref().map(|p| p.people).unwrap_or(0),
+        registered: progress.as_ref().map(|p| p.registered).unwrap_or(0),
+        contact_name: unit.contact_name,
+        contact_phone: unit.contact_phone.as_deref().map(people::mask_phone),
+    }))
+}
+
+/// A person as the API shows them: masked.
+#[derive(Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: i64,
+    pub name: String,
+    /// e.g. `310112********123X`.
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub birth_date: String,
+    pub sex: String,
+    pub disabled: bool,
+    /// `import`, `qr` or `desk`.
+    pub source: String,
+    pub confirmed: bool,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+const PAGE: i64 = 100;
+
+#[utoipa::path(get, path = "/api/v1/units/{code}/people", tag = "people",
+    params(("code" = String, Path, description = "The unit's code"), ("page" = Option<i64>, Query, description = "1-based page of 100")),
+    responses((status = 200, body = [PersonOut]), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn unit_people(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Json<Vec<PersonOut>>> {
+    let user = access::user(&auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_see_unit(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}/people")).await);
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let list = people::of_unit(&state.db, unit.id, PAGE, (page - 1) * PAGE).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|p| PersonOut {
+                id: p.id,
+                name: p.name,
+                id_number: p.id_masked,
+                phone: p.phone_masked,
+                birth_date: p.birth_date,
+                sex: p.sex,
+                disabled: p.disabled,
+                source: p.source.to_string(),
+                confirmed: p.confirmed,
+            })
+            .collect(),
+    ))
+}
+
+/// Why the full numbers are needed; written to the audit log.
+#[derive(Deserialize, ToSchema)]
+pub struct UnmaskIn {
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnmaskOut {
+    pub id_number: String,
+    pub phone: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/unmask", tag = "people", request_body = UnmaskIn,
+    params(("id" = i64, Path, description = "The person's id")),
+    responses((status = 200, body = UnmaskOut), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+pub async fn unmask(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<i64>,
+    Json(input): Json<UnmaskIn>,
+) -> AppResult<Json<UnmaskOut>> {
+    let user = access::user(&auth)?;
+    let what = format!("/api/v1/people/{id}/unmask");
+    let person = people::by_id(&state.db, id).await?;
+    let unit = match &person {
+        Some(p) => org::unit(&state.db, p.unit_id)
+            .await?
+            .filter(|u| can_unmask(user, u)),
+        None => None,
+    };
+    if unit.is_none() {
+        return Err(deny(&state, Some(user), &what).await);
+    }
+    let reason = input.reason.trim();
+    if reason.chars().count() < 4 {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            message: "privacy.reason_required".into(),
+        });
+    }
+    let target = format!("person:{id}");
+    let entry = Entry {
+        actor_user_id: Some(user.id),
+        action: "unmask",
+        target: &target,
+        reason: Some(reason),
+        outcome: Outcome::Ok,
+        detail: Some("id_number,phone api"),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    let (id_number, phone) = people::reveal(&state.db, &state.cipher, id).await?;
+    Ok(Json(UnmaskOut { id_number, phone }))
+}
