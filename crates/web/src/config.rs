@@ -17,6 +17,9 @@ pub struct WebConfig {
     /// The address people reach the site at (`https://vaxloop.example.gov.cn`), printed in
     /// registration QR codes and posters. Without it, the request's `Host` is used.
     pub public_url: Option<String>,
+    /// Take the client's address from the first `X-Forwarded-For` entry, for rate limits behind
+    /// a reverse proxy that overwrites that header. Off unless such a proxy is in front.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for WebConfig {
@@ -27,6 +30,7 @@ impl Default for WebConfig {
             timezone: chrono_tz::Asia::Shanghai,
             body_limit_bytes: 25 * 1024 * 1024,
             public_url: None,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -10,6 +10,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::AppState;
+
 /// The limiters the application holds.
 pub struct Limiters {
     /// Registrations from one client address: a family registering its elders on one phone
@@ -46,15 +48,30 @@ impl Default for Limiters {
     }
 }
 
-/// The client's address as the server saw it (unspecified when the app runs without a socket,
-/// as in tests).
+/// The client's address: from `X-Forwarded-For` when the configuration trusts a proxy to set
+/// it, otherwise as the server saw the connection (unspecified when the app runs without a
+/// socket, as in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok());
+            if let Some(ip) = forwarded {
+                return Ok(ClientAddr(ip));
+            }
+        }
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -42,6 +42,7 @@ pub struct Client {
     app: Router,
     cookies: HashMap<String, String>,
     accept_language: Option<&'static str>,
+    forwarded_for: Option<&'static str>,
 }
 
 impl Client {
@@ -50,11 +51,18 @@ impl Client {
             app,
             cookies: HashMap::new(),
             accept_language: None,
+            forwarded_for: None,
         }
     }
 
     pub fn with_accept_language(mut self, value: &'static str) -> Self {
         self.accept_language = Some(value);
+        self
+    }
+
+    /// Sends `X-Forwarded-For`, as a reverse proxy would.
+    pub fn with_forwarded_for(mut self, value: &'static str) -> Self {
+        self.forwarded_for = Some(value);
         self
     }
 
@@ -74,6 +82,9 @@ impl Client {
         }
         if let Some(al) = self.accept_language {
             builder = builder.header(header::ACCEPT_LANGUAGE, al);
+        }
+        if let Some(ff) = self.forwarded_for {
+            builder = builder.header("x-forwarded-for", ff);
         }
         let response = self
             .app
@@ -195,6 +206,11 @@ impl Fixture {
 
 /// A small demo town on `db`, served by the real router.
 pub async fn fixture(db: TestDb) -> Fixture {
+    fixture_with(db, WebConfig::default()).await
+}
+
+/// As [`fixture`], with a given configuration.
+pub async fn fixture_with(db: TestDb, config: WebConfig) -> Fixture {
     let spec = TownSpec {
         people: 600,
         seed: 5,
@@ -204,7 +220,7 @@ pub async fn fixture(db: TestDb) -> Fixture {
     vaxloop_demo::store(&db, &db.cipher, &town)
         .await
         .expect("demo town");
-    let state = AppState::new(db.db.clone(), db.cipher.clone(), WebConfig::default());
+    let state = AppState::new(db.db.clone(), db.cipher.clone(), config);
     let app = router(state);
     Fixture { db, town, app }
 }

@@ -13,4 +13,4 @@ mod org_admin;
 mod privacy;
 mod registration;
 
-pub use client::{Client, Fixture, fixture};
+pub use client::{Client, Fixture, fixture, fixture_with};

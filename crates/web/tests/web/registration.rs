@@ -133,6 +133,21 @@ vaxloop_store::backend_tests! {
         assert!(!me.body.contains("等待单位联络员确认"));
     }
 
+    async fn behind_a_trusted_proxy_each_client_has_its_own_budget(t) {
+        let config = vaxloop_web::WebConfig { trust_forwarded_for: true, ..vaxloop_web::WebConfig::default() };
+        let f = crate::fixture_with(t, config).await;
+        let link = format!("/r/{}", f.town.units[0].reg_token);
+        let mut busy = f.client().with_forwarded_for("203.0.113.7");
+        let token = busy.get(&link).await.csrf();
+        for _ in 0..12 {
+            busy.post_form(&link, &fields(&token, "", "", false)).await;
+        }
+        assert_eq!(busy.post_form(&link, &fields(&token, "", "", false)).await.status, StatusCode::TOO_MANY_REQUESTS);
+        let mut neighbour = f.client().with_forwarded_for("203.0.113.8, 10.0.0.1");
+        let token = neighbour.get(&link).await.csrf();
+        assert_eq!(neighbour.post_form(&link, &fields(&token, "", "", false)).await.status, StatusCode::BAD_REQUEST, "another client is not throttled");
+    }
+
     async fn registrations_are_rate_limited(t) {
         let f = fixture(t).await;
         let unit = &f.town.units[0];
