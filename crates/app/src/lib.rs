@@ -4,4 +4,5 @@
 
 pub mod import;
 pub mod org;
+pub mod privacy;
 pub mod register;

@@ -127,6 +127,18 @@ pub fn can_manage_group(user: &User, group_id: i64) -> bool {
     }
 }
 
+/// The work groups this user may add units to and edit the units of.
+pub async fn manageable_groups(
+    state: &AppState,
+    user: &User,
+) -> AppResult<Vec<vaxloop_store::org::WorkGroup>> {
+    let all = vaxloop_store::org::work_groups(&state.db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|g| can_manage_group(user, g.id))
+        .collect())
+}
+
 /// May this user import people into this unit (and read its import reports)?
 pub fn can_import(user: &User, unit: &Unit) -> bool {
     match user.role {

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::org::{self as org_app, GroupInput, OrgError, Problem, UnitInput};
 use vaxloop_core::Role;
-use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::{org, people};
 
 use crate::AppState;
@@ -179,11 +178,7 @@ pub async fn create_unit(
         "/api/v1/units",
     )
     .await?;
-    let groups: Vec<_> = org::work_groups(&state.db)
-        .await?
-        .into_iter()
-        .filter(|g| can_manage_group(user, g.id))
-        .collect();
+    let groups: Vec<_> = access::manageable_groups(&state, user).await?;
     let input: UnitInput = input.into();
     org_app::create_unit(&state.db, &input, &groups, user.id)
         .await
@@ -210,11 +205,7 @@ pub async fn update_unit(
     let Some(unit) = unit.filter(|u| can_manage_group(user, u.work_group_id)) else {
         return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}")).await);
     };
-    let groups: Vec<_> = org::work_groups(&state.db)
-        .await?
-        .into_iter()
-        .filter(|g| can_manage_group(user, g.id))
-        .collect();
+    let groups: Vec<_> = access::manageable_groups(&state, user).await?;
     org_app::update_unit(&state.db, &unit, &input.into(), &groups, user.id)
         .await
         .map_err(org_error)?;
@@ -361,23 +352,24 @@ pub async fn unmask(
     if unit.is_none() {
         return Err(deny(&state, Some(user), &what).await);
     }
-    let reason = input.reason.trim();
-    if reason.chars().count() < 4 {
-        return Err(AppError::BadRequest {
-            field: Some("reason".into()),
-            message: "privacy.reason_required".into(),
-        });
-    }
-    let target = format!("person:{id}");
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "unmask",
-        target: &target,
-        reason: Some(reason),
-        outcome: Outcome::Ok,
-        detail: Some("id_number,phone api"),
+    let (id_number, phone) = match vaxloop_app::privacy::unmask(
+        &state.db,
+        &state.cipher,
+        user.id,
+        id,
+        &input.reason,
+        "api",
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(vaxloop_app::privacy::UnmaskError::ReasonRequired) => {
+            return Err(AppError::BadRequest {
+                field: Some("reason".into()),
+                message: "privacy.reason_required".into(),
+            });
+        }
+        Err(vaxloop_app::privacy::UnmaskError::Store(e)) => return Err(e.into()),
     };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    let (id_number, phone) = people::reveal(&state.db, &state.cipher, id).await?;
     Ok(Json(UnmaskOut { id_number, phone }))
 }

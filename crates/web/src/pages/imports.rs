@@ -29,13 +29,19 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/{id}/rejected.xlsx", get(rejected))
 }
 
-/// The unit, if the caller may import into it; otherwise an audited denial.
-async fn importable(state: &AppState, page: &Page, code: &str) -> AppResult<Unit> {
+/// The unit, if the caller may look after its list (import, registration code, poster,
+/// pending registrations); otherwise a denial of `what`, audited.
+pub(crate) async fn importable(
+    state: &AppState,
+    page: &Page,
+    code: &str,
+    what: &str,
+) -> AppResult<Unit> {
     let user = access::user(&page.auth)?;
     let unit = org::unit_by_code(&state.db, code).await?;
     match unit.filter(|u| can_import(user, u)) {
         Some(u) => Ok(u),
-        None => Err(deny(state, Some(user), &format!("/units/{code}/import")).await),
+        None => Err(deny(state, Some(user), what).await),
     }
 }
 
@@ -109,7 +115,7 @@ async fn form(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let unit = importable(&state, &page, &code).await?;
+    let unit = importable(&state, &page, &code, &format!("/units/{code}/import")).await?;
     html(&form_page(&state, &page, unit, None).await?)
 }
 
@@ -119,7 +125,7 @@ async fn upload(
     Path(code): Path<String>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let unit = importable(&state, &page, &code).await?;
+    let unit = importable(&state, &page, &code, &format!("/units/{code}/import")).await?;
     let lang = page.lang;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {

@@ -3,7 +3,7 @@
 
 mod admin;
 mod funnel;
-mod imports;
+pub(crate) mod imports;
 mod login;
 mod org;
 mod org_admin;

@@ -33,6 +33,26 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// After a save: on success to `target`; on bad input the form again (400) with each problem
+/// translated, built by `form`; anything else is an internal error.
+async fn saved<T: Template>(
+    page: &Page,
+    active: &str,
+    result: Result<(), OrgError>,
+    target: String,
+    form: impl FnOnce(PageCtx, Vec<(&'static str, String)>) -> T,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&target).into_response()),
+        Err(OrgError::Invalid(problems)) => {
+            let ctx = page.ctx(active).await?;
+            let errors = messages(&ctx, &problems);
+            Ok((StatusCode::BAD_REQUEST, html(&form(ctx, errors))?).into_response())
+        }
+        Err(e) => Err(AppError::Internal(e.into())),
+    }
+}
+
 /// A translated message per field with a problem.
 fn messages(ctx: &PageCtx, problems: &[Problem]) -> Vec<(&'static str, String)> {
     problems
@@ -79,22 +99,18 @@ async fn create_group(
     let user = require(&state, &page.auth, &[Role::Admin], "/groups/new")
         .await?
         .clone();
-    match org_app::create_group(&state.db, &input, user.id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/groups/{}", input.code.trim())).into_response()),
-        Err(OrgError::Invalid(problems)) => {
-            let ctx = page.ctx("/admin").await?;
-            let errors = messages(&ctx, &problems);
-            let body = html(&GroupForm {
-                ctx,
-                editing: None,
-                input,
-                kinds: WorkGroupKind::ALL,
-                errors,
-            })?;
-            Ok((StatusCode::BAD_REQUEST, body).into_response())
-        }
-        Err(e) => Err(AppError::Internal(e.into())),
-    }
+    let result = org_app::create_group(&state.db, &input, user.id)
+        .await
+        .map(|_| ());
+    let target = format!("/groups/{}", input.code.trim());
+    saved(&page, "/admin", result, target, |ctx, errors| GroupForm {
+        ctx,
+        editing: None,
+        input,
+        kinds: WorkGroupKind::ALL,
+        errors,
+    })
+    .await
 }
 
 async fn group_for_admin(state: &AppState, page: &Page, code: &str) -> AppResult<WorkGroup> {
@@ -139,22 +155,16 @@ async fn update_group(
 ) -> AppResult<Response> {
     let g = group_for_admin(&state, &page, &code).await?;
     let actor = access::user(&page.auth)?.id;
-    match org_app::update_group(&state.db, &g, &input, actor).await {
-        Ok(()) => Ok(Redirect::to(&format!("/groups/{}", g.code)).into_response()),
-        Err(OrgError::Invalid(problems)) => {
-            let ctx = page.ctx("/admin").await?;
-            let errors = messages(&ctx, &problems);
-            let body = html(&GroupForm {
-                ctx,
-                editing: Some(g.code),
-                input,
-                kinds: WorkGroupKind::ALL,
-                errors,
-            })?;
-            Ok((StatusCode::BAD_REQUEST, body).into_response())
-        }
-        Err(e) => Err(AppError::Internal(e.into())),
-    }
+    let result = org_app::update_group(&state.db, &g, &input, actor).await;
+    let target = format!("/groups/{}", g.code);
+    saved(&page, "/admin", result, target, |ctx, errors| GroupForm {
+        ctx,
+        editing: Some(g.code),
+        input,
+        kinds: WorkGroupKind::ALL,
+        errors,
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -178,13 +188,9 @@ impl UnitForm {
 }
 
 /// The groups the caller may put units in: all for the admin, their own for a leader.
-async fn manageable_groups(state: &AppState, page: &Page, what: &str) -> AppResult<Vec<WorkGroup>> {
+async fn groups_for_units(state: &AppState, page: &Page, what: &str) -> AppResult<Vec<WorkGroup>> {
     let user = require(state, &page.auth, &[Role::Admin, Role::GroupLeader], what).await?;
-    Ok(org::work_groups(&state.db)
-        .await?
-        .into_iter()
-        .filter(|g| can_manage_group(user, g.id))
-        .collect())
+    access::manageable_groups(state, user).await
 }
 
 #[derive(Deserialize)]
@@ -197,7 +203,7 @@ async fn new_unit(
     page: Page,
     Query(q): Query<NewUnitQuery>,
 ) -> AppResult<Html<String>> {
-    let groups = manageable_groups(&state, &page, "/units/new").await?;
+    let groups = groups_for_units(&state, &page, "/units/new").await?;
     let input = UnitInput {
         group: q
             .group
@@ -220,26 +226,22 @@ async fn create_unit(
     page: Page,
     Form(input): Form<UnitInput>,
 ) -> AppResult<Response> {
-    let groups = manageable_groups(&state, &page, "/units/new").await?;
+    let groups = groups_for_units(&state, &page, "/units/new").await?;
     let actor = access::user(&page.auth)?.id;
     // A leader naming another group finds it unknown: only their own is offered.
-    match org_app::create_unit(&state.db, &input, &groups, actor).await {
-        Ok(_) => Ok(Redirect::to(&format!("/units/{}", input.code.trim())).into_response()),
-        Err(OrgError::Invalid(problems)) => {
-            let ctx = page.ctx("").await?;
-            let errors = messages(&ctx, &problems);
-            let body = html(&UnitForm {
-                ctx,
-                editing: None,
-                input,
-                groups,
-                kinds: UnitKind::ALL,
-                errors,
-            })?;
-            Ok((StatusCode::BAD_REQUEST, body).into_response())
-        }
-        Err(e) => Err(AppError::Internal(e.into())),
-    }
+    let result = org_app::create_unit(&state.db, &input, &groups, actor)
+        .await
+        .map(|_| ());
+    let target = format!("/units/{}", input.code.trim());
+    saved(&page, "", result, target, |ctx, errors| UnitForm {
+        ctx,
+        editing: None,
+        input,
+        groups,
+        kinds: UnitKind::ALL,
+        errors,
+    })
+    .await
 }
 
 /// The unit, if the caller may edit it.
@@ -254,11 +256,7 @@ async fn editable_unit(
     let Some(unit) = unit.filter(|u| can_manage_group(user, u.work_group_id)) else {
         return Err(deny(state, Some(user), what).await);
     };
-    let groups = org::work_groups(&state.db)
-        .await?
-        .into_iter()
-        .filter(|g| can_manage_group(user, g.id))
-        .collect();
+    let groups = access::manageable_groups(state, user).await?;
     Ok((unit, groups))
 }
 
@@ -303,23 +301,17 @@ async fn update_unit(
 ) -> AppResult<Response> {
     let (u, groups) = editable_unit(&state, &page, &code, &format!("/units/{code}/edit")).await?;
     let actor = access::user(&page.auth)?.id;
-    match org_app::update_unit(&state.db, &u, &input, &groups, actor).await {
-        Ok(()) => Ok(Redirect::to(&format!("/units/{}", u.code)).into_response()),
-        Err(OrgError::Invalid(problems)) => {
-            let ctx = page.ctx("").await?;
-            let errors = messages(&ctx, &problems);
-            let body = html(&UnitForm {
-                ctx,
-                editing: Some(u.code),
-                input,
-                groups,
-                kinds: UnitKind::ALL,
-                errors,
-            })?;
-            Ok((StatusCode::BAD_REQUEST, body).into_response())
-        }
-        Err(e) => Err(AppError::Internal(e.into())),
-    }
+    let result = org_app::update_unit(&state.db, &u, &input, &groups, actor).await;
+    let target = format!("/units/{}", u.code);
+    saved(&page, "", result, target, |ctx, errors| UnitForm {
+        ctx,
+        editing: Some(u.code),
+        input,
+        groups,
+        kinds: UnitKind::ALL,
+        errors,
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vaxloop_app::privacy::{UnmaskError, reason as privacy_reason, unmask};
 use vaxloop_documents::{Sheet, write_csv, write_xlsx};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::org::{self, Unit};
@@ -25,9 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/reveal", get(reveal_form).post(reveal))
         .route("/units/{code}/export", post(export))
 }
-
-/// The shortest reason accepted, in characters.
-const MIN_REASON: usize = 4;
 
 #[derive(Template)]
 #[template(path = "reveal.html")]
@@ -90,30 +88,22 @@ async fn reveal(
 ) -> AppResult<Response> {
     let (person, unit, user) =
         unmaskable(&state, &page, id, &format!("/people/{id}/reveal")).await?;
-    let reason = form.reason.trim();
-    if reason.chars().count() < MIN_REASON {
-        let ctx = page.ctx("").await?;
-        let error = Some(ctx.t("privacy.reason_required"));
-        let body = html(&RevealPage {
-            ctx,
-            person,
-            unit,
-            error,
-            revealed: None,
-        })?;
-        return Ok((StatusCode::BAD_REQUEST, body).into_response());
-    }
-    let target = format!("person:{id}");
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "unmask",
-        target: &target,
-        reason: Some(reason),
-        outcome: Outcome::Ok,
-        detail: Some("id_number,phone"),
+    let revealed = match unmask(&state.db, &state.cipher, user.id, id, &form.reason, "page").await {
+        Ok(opened) => Some(opened),
+        Err(UnmaskError::ReasonRequired) => {
+            let ctx = page.ctx("").await?;
+            let error = Some(ctx.t("privacy.reason_required"));
+            let body = html(&RevealPage {
+                ctx,
+                person,
+                unit,
+                error,
+                revealed: None,
+            })?;
+            return Ok((StatusCode::BAD_REQUEST, body).into_response());
+        }
+        Err(UnmaskError::Store(e)) => return Err(e.into()),
     };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    let revealed = Some(people::reveal(&state.db, &state.cipher, id).await?);
     Ok(html(&RevealPage {
         ctx: page.ctx("").await?,
         person,
@@ -149,13 +139,10 @@ async fn export(
     let Some(unit) = unit.filter(|u| can_see_unit(&user, u)) else {
         return Err(deny(&state, Some(&user), &what).await);
     };
-    let reason = form.reason.trim();
-    if reason.chars().count() < MIN_REASON {
-        return Err(AppError::BadRequest {
-            field: Some("reason".into()),
-            message: "privacy.reason_required".into(),
-        });
-    }
+    let reason = privacy_reason(&form.reason).map_err(|_| AppError::BadRequest {
+        field: Some("reason".into()),
+        message: "privacy.reason_required".into(),
+    })?;
     let full = form.full.is_some();
     if full && !can_unmask(&user, &unit) {
         return Err(deny(&state, Some(&user), &format!("{what}?full")).await);

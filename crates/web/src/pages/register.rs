@@ -16,8 +16,9 @@ use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::org::{self, Unit};
 use vaxloop_store::{journeys, people, users};
 
+use super::imports::importable;
 use super::{Page, PageCtx, html};
-use crate::access::{self, can_import, deny, require};
+use crate::access::{self, require};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -191,11 +192,7 @@ async fn unit_qr(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
-        return Err(deny(&state, Some(user), &format!("/units/{code}/qr.svg")).await);
-    };
+    let unit = importable(&state, &page, &code, &format!("/units/{code}/qr.svg")).await?;
     let link = format!("{}/r/{}", public_base(&state, &headers), unit.reg_token);
     Ok(svg_response(qr::svg(&link)?))
 }
@@ -207,11 +204,7 @@ async fn unit_poster(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
-        return Err(deny(&state, Some(user), &format!("/units/{code}/poster.pdf")).await);
-    };
+    let unit = importable(&state, &page, &code, &format!("/units/{code}/poster.pdf")).await?;
     let group = org::work_group(&state.db, unit.work_group_id)
         .await?
         .map(|g| g.name)
@@ -254,10 +247,7 @@ async fn decide(
 ) -> AppResult<Response> {
     let user = access::user(&page.auth)?;
     let what = format!("/units/{code}/pending/{person}/{decision}");
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_import(user, u)) else {
-        return Err(deny(&state, Some(user), &what).await);
-    };
+    let unit = importable(&state, &page, &code, &what).await?;
     let now = vaxloop_store::now_ms();
     let mut tx = state.db.begin_write().await?;
     let done = match decision.as_str() {

@@ -88,6 +88,27 @@ async fn start_browser(
     panic!("chromedriver did not accept a session: {last:?}");
 }
 
+/// A small demo town served on a free port: the database (kept alive), the town and the base URL.
+async fn serve_town() -> (TestDb, vaxloop_demo::Town, String) {
+    let t = TestDb::sqlite().await;
+    let spec = vaxloop_demo::TownSpec {
+        people: 600,
+        seed: 3,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+    };
+    let town = vaxloop_demo::generate(&spec);
+    vaxloop_demo::store(&t, &t.cipher, &town)
+        .await
+        .expect("town");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = AppState::new(t.db.clone(), t.cipher.clone(), WebConfig::default());
+    tokio::spawn(vaxloop_web::serve(listener, state));
+    (t, town, base)
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))
@@ -104,21 +125,7 @@ async fn admin_logs_in_on_a_phone_switches_to_english_and_logs_out() {
     let Some((_driver, c)) = start_browser(360, 740, profile.path()).await else {
         return;
     };
-    let t = TestDb::sqlite().await;
-    let spec = vaxloop_demo::TownSpec {
-        people: 800,
-        seed: 3,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
-    };
-    vaxloop_demo::store(&t, &t.cipher, &vaxloop_demo::generate(&spec))
-        .await
-        .expect("town");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(t.db.clone(), t.cipher.clone(), WebConfig::default());
-    tokio::spawn(vaxloop_web::serve(listener, state));
+    let (_db, _town, base) = serve_town().await;
 
     c.goto(&format!("{base}/admin")).await.expect("open");
     assert_eq!(
@@ -221,22 +228,7 @@ async fn a_resident_registers_by_qr_link_on_a_phone_in_chinese() {
     let Some((_driver, c)) = start_browser(360, 740, profile.path()).await else {
         return;
     };
-    let t = TestDb::sqlite().await;
-    let spec = vaxloop_demo::TownSpec {
-        people: 500,
-        seed: 4,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
-    };
-    let town = vaxloop_demo::generate(&spec);
-    vaxloop_demo::store(&t, &t.cipher, &town)
-        .await
-        .expect("town");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(t.db.clone(), t.cipher.clone(), WebConfig::default());
-    tokio::spawn(vaxloop_web::serve(listener, state));
+    let (_db, town, base) = serve_town().await;
 
     let unit = &town.units[1];
     c.goto(&format!("{base}/r/{}", unit.reg_token))
