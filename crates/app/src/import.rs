@@ -518,14 +518,15 @@ impl ImportReport {
         serde_json::to_string(&summary).unwrap_or_default()
     }
 
-    /// The rejected rows as they were, with a reason column (reasons from `reason`, so the web
-    /// can hand back translated ones).
+    /// The rejected rows as they were, with their row number first and a reason column last
+    /// (headers and reasons from the caller, so the web can hand back translated ones).
     pub fn rejected_sheet(
         &self,
+        row_header: &str,
         reason_header: &str,
         reason: impl Fn(&RowError) -> String,
     ) -> Sheet {
-        let mut headers: Vec<&str> = vec!["行号 row"];
+        let mut headers: Vec<&str> = vec![row_header];
         headers.extend(self.headers.iter().map(String::as_str));
         headers.push(reason_header);
         let mut sheet = Sheet::new("rejected", &headers);

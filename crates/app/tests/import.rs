@@ -316,7 +316,7 @@ vaxloop_store::backend_tests! {
         let imported = import_people(&t, &t.cipher, &ours, Upload { file_name: "roster.csv", bytes: text.as_bytes() }, &Limits::default(), today(), None).await.expect("import");
         let report = load_report(&t, &t.cipher, imported.id).await.expect("stored report");
         assert_eq!(report, imported.report, "the sealed report reads back whole");
-        let sheet = report.rejected_sheet("原因 reason", |e| e.reason.clone());
+        let sheet = report.rejected_sheet("行号 row", "原因 reason", |e| e.reason.clone());
         assert_eq!(sheet.headers, vec!["行号 row", "姓名", "身份证号", "手机号", "原因 reason"]);
         assert_eq!(sheet.rows.len(), 2);
         assert_eq!(sheet.rows[0][0], "3");

@@ -299,7 +299,11 @@ async fn rejected(
     let (record, unit) = visible_import(&state, &page, id, &what).await?;
     let full = roster_import::load_report(&state.db, &state.cipher, id).await?;
     let lang = page.lang;
-    let sheet = full.rejected_sheet(&lang.t("import.reason_column"), |e| reason(lang, e));
+    let sheet = full.rejected_sheet(
+        &lang.t("import.row"),
+        &lang.t("import.reason_column"),
+        |e| reason(lang, e),
+    );
     let bytes =
         write_xlsx(&[sheet]).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
     let detail = format!("rows={}", full.rejected_rows.len());
