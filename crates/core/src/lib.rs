@@ -5,6 +5,7 @@
 //! Nothing here performs IO or knows about async, HTTP or SQL: values are parsed at the edge into
 //! these types, and inside the system the types carry the proof that they are valid.
 
+pub mod capacity;
 pub mod kinds;
 pub mod password;
 pub mod phone;

@@ -13,6 +13,7 @@
 //! lookup ([`crypto`]).
 
 pub mod audit;
+pub mod booking;
 mod bulk;
 pub mod crypto;
 pub mod db;
@@ -27,6 +28,7 @@ pub mod roster;
 mod rows;
 pub mod sessions;
 pub mod sites;
+pub mod slots;
 pub mod stats;
 pub mod users;
 pub mod vaccines;

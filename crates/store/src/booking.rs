@@ -1,0 +1,242 @@
+//! Booking that never overbooks (issue 4's core): people into a slot, all or nothing.
+//!
+//! Every promise is a conditional update inside the caller's write transaction, never a read
+//! then a write in Rust: the slot's `booked` rises only while it stays within `capacity`, the
+//! site-day's `doses_booked` only while it stays within the doses allocated from deliveries,
+//! and the partial unique index on active appointments refuses a second booking of one person
+//! for one dose. On SQLite the transaction holds the write lock from its start; on PostgreSQL a
+//! racing update waits for the row and re-checks its condition after the winner commits. The
+//! CHECK constraints stand behind all three.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// Why a booking was refused. Nothing of it was written (the caller rolls back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such slot.
+    NoSlot,
+    /// The slot has fewer free places than people asked for.
+    SlotFull { slot_id: i64, free: i64 },
+    /// The site-day has fewer unpromised doses than people asked for.
+    NoDoses {
+        site_id: i64,
+        day: String,
+        free: i64,
+    },
+    /// The person already holds an active appointment for this dose.
+    AlreadyBooked { person_id: i64 },
+    /// The person is not registered (or not confirmed) for this dose, or is past booking.
+    NotBookable { person_id: i64 },
+}
+
+/// Who to book where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booking<'a> {
+    pub slot_id: i64,
+    pub people: &'a [i64],
+    pub vaccine_id: i64,
+    pub dose_number: i64,
+    pub team_id: Option<i64>,
+    pub walk_in: bool,
+}
+
+/// Journey states from which a person may be booked.
+const BOOKABLE: &str = "('registered', 'no_show', 'cancelled')";
+
+/// Books everyone in `b` into the slot, on the caller's write transaction. On `Err(Refusal)` some
+/// rows may already have changed: the caller must roll back, which [`book`] does.
+pub async fn book_in(
+    conn: &mut AnyConnection,
+    b: &Booking<'_>,
+    now: i64,
+) -> StoreResult<Result<Vec<i64>, Refusal>> {
+    let n = b.people.len() as i64;
+    if n == 0 {
+        return Ok(Ok(vec![]));
+    }
+    let claimed = sqlx::query(
+        "UPDATE slots SET booked = booked + $2 WHERE id = $1 AND booked + $2 <= capacity RETURNING site_id, day",
+    )
+    .bind(b.slot_id)
+    .bind(n)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = claimed else {
+        let free: Option<i64> =
+            sqlx::query_scalar("SELECT capacity - booked FROM slots WHERE id = $1")
+                .bind(b.slot_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Ok(Err(match free {
+            Some(free) => Refusal::SlotFull {
+                slot_id: b.slot_id,
+                free,
+            },
+            None => Refusal::NoSlot,
+        }));
+    };
+    let (site_id, day): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let doses = sqlx::query(
+        "UPDATE site_days SET doses_booked = doses_booked + $3 \
+         WHERE site_id = $1 AND day = $2 AND doses_booked + $3 <= doses_allocated",
+    )
+    .bind(site_id)
+    .bind(&day)
+    .bind(n)
+    .execute(&mut *conn)
+    .await?;
+    if doses.rows_affected() != 1 {
+        let free: Option<i64> = sqlx::query_scalar(
+            "SELECT doses_allocated - doses_booked FROM site_days WHERE site_id = $1 AND day = $2",
+        )
+        .bind(site_id)
+        .bind(&day)
+        .fetch_optional(&mut *conn)
+        .await?;
+        return Ok(Err(Refusal::NoDoses {
+            site_id,
+            day,
+            free: free.unwrap_or(0),
+        }));
+    }
+    let mut ids = Vec::with_capacity(b.people.len());
+    for &person in b.people {
+        let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE journeys SET state = 'booked', updated_at = $3 \
+             WHERE person_id = $1 AND dose_number = $2 AND state IN {BOOKABLE}"
+        )))
+        .bind(person)
+        .bind(b.dose_number)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if moved.rows_affected() != 1 {
+            let active: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM appointments WHERE person_id = $1 AND dose_number = $2 AND status = 'active'",
+            )
+            .bind(person)
+            .bind(b.dose_number)
+            .fetch_optional(&mut *conn)
+            .await?;
+            return Ok(Err(match active {
+                Some(_) => Refusal::AlreadyBooked { person_id: person },
+                None => Refusal::NotBookable { person_id: person },
+            }));
+        }
+        let inserted = sqlx::query_scalar(
+            "INSERT INTO appointments (person_id, slot_id, vaccine_id, dose_number, team_id, status, walk_in, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING id",
+        )
+        .bind(person)
+        .bind(b.slot_id)
+        .bind(b.vaccine_id)
+        .bind(b.dose_number)
+        .bind(b.team_id)
+        .bind(i64::from(b.walk_in))
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await;
+        match inserted.map_err(crate::StoreError::from) {
+            Ok(id) => ids.push(id),
+            // The partial unique index: a racing booking of the same person won.
+            Err(e) if e.is_constraint("appointments") => {
+                return Ok(Err(Refusal::AlreadyBooked { person_id: person }));
+            }
+            Err(e) => return Err(e),
+        }
+        sqlx::query(
+            "INSERT INTO journey_events (person_id, dose_number, state, at, detail) VALUES ($1, $2, 'booked', $3, $4)",
+        )
+        .bind(person)
+        .bind(b.dose_number)
+        .bind(now)
+        .bind(format!("slot={}", b.slot_id))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Ok(ids))
+}
+
+/// Books in a transaction of its own, committed only if everyone got a place.
+pub async fn book(db: &Db, b: &Booking<'_>) -> StoreResult<Result<Vec<i64>, Refusal>> {
+    let mut tx = db.begin_write().await?;
+    match book_in(&mut tx, b, crate::now_ms()).await? {
+        Ok(ids) => {
+            tx.commit().await?;
+            Ok(Ok(ids))
+        }
+        Err(refusal) => {
+            tx.rollback().await?;
+            Ok(Err(refusal))
+        }
+    }
+}
+
+/// Cancels an active appointment: its place and dose go back, the journey returns to
+/// `cancelled` (bookable again). False when there was no active appointment to cancel.
+pub async fn cancel_in(
+    conn: &mut AnyConnection,
+    appointment_id: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "UPDATE appointments SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'active' \
+         RETURNING person_id, dose_number, slot_id",
+    )
+    .bind(appointment_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let (person, dose, slot): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let freed = sqlx::query(
+        "UPDATE slots SET booked = booked - 1 WHERE id = $1 AND booked > 0 RETURNING site_id, day",
+    )
+    .bind(slot)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (site_id, day): (i64, String) = (freed.try_get(0)?, freed.try_get(1)?);
+    sqlx::query("UPDATE site_days SET doses_booked = doses_booked - 1 WHERE site_id = $1 AND day = $2 AND doses_booked > 0")
+        .bind(site_id)
+        .bind(&day)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE journeys SET state = 'cancelled', updated_at = $3 WHERE person_id = $1 AND dose_number = $2 AND state = 'booked'")
+        .bind(person)
+        .bind(dose)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO journey_events (person_id, dose_number, state, at, detail) VALUES ($1, $2, 'cancelled', $3, $4)")
+        .bind(person)
+        .bind(dose)
+        .bind(now)
+        .bind(format!("appointment={appointment_id}"))
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+pub async fn cancel(db: &Db, appointment_id: i64) -> StoreResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let done = cancel_in(&mut tx, appointment_id, crate::now_ms()).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Counts for checking the invariants: per slot, `(capacity, booked, active appointments)`.
+pub async fn slot_counts(db: &Db) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.capacity, s.booked, \
+                (SELECT COUNT(*) FROM appointments a WHERE a.slot_id = s.id AND a.status = 'active') \
+         FROM slots s ORDER BY s.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}

@@ -1,0 +1,89 @@
+//! Slots (时段): a site's opening hours on a day cut into windows, each with a capacity and the
+//! reason for it, ready to book into.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// A slot as the desk and the booking pages see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    pub id: i64,
+    pub site_id: i64,
+    pub day: String,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    pub capacity: i64,
+    pub booked: i64,
+    pub capacity_reason: String,
+}
+
+/// Creates the slots of one site-day from the site's hours for `weekday` (0 = Monday), every
+/// `slot_minutes`, each with `capacity`. Slots that exist already are left as they are. Returns
+/// how many were created.
+pub async fn generate(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    day: &str,
+    weekday: i64,
+    slot_minutes: i64,
+    capacity: i64,
+    reason: &str,
+) -> StoreResult<u64> {
+    let hours = sqlx::query(
+        "SELECT opens_min, closes_min FROM site_hours WHERE site_id = $1 AND weekday = $2",
+    )
+    .bind(site_id)
+    .bind(weekday)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(hours) = hours else { return Ok(0) };
+    let (opens, closes): (i64, i64) = (hours.try_get(0)?, hours.try_get(1)?);
+    let step = slot_minutes.max(5);
+    let mut created = 0;
+    let mut start = opens;
+    while start + step <= closes {
+        let done = sqlx::query(
+            "INSERT INTO slots (site_id, day, starts_min, ends_min, capacity, capacity_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, day, starts_min) DO NOTHING",
+        )
+        .bind(site_id)
+        .bind(day)
+        .bind(start)
+        .bind(start + step)
+        .bind(capacity)
+        .bind(reason)
+        .execute(&mut *conn)
+        .await?;
+        created += done.rows_affected();
+        start += step;
+    }
+    Ok(created)
+}
+
+/// The slots of a site on a day, in time order.
+pub async fn of_site_day(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Slot>> {
+    let rows = sqlx::query(
+        "SELECT id, site_id, day, starts_min, ends_min, capacity, booked, capacity_reason FROM slots \
+         WHERE site_id = $1 AND day = $2 ORDER BY starts_min",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Slot {
+                id: r.try_get(0)?,
+                site_id: r.try_get(1)?,
+                day: r.try_get(2)?,
+                starts_min: r.try_get(3)?,
+                ends_min: r.try_get(4)?,
+                capacity: r.try_get(5)?,
+                booked: r.try_get(6)?,
+                capacity_reason: r.try_get(7)?,
+            })
+        })
+        .collect()
+}

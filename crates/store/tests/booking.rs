@@ -1,0 +1,268 @@
+//! Booking under contention, on both backends: racers for the last seats of a slot, for the last
+//! doses of a site-day, a team against individuals, one person twice — the exact number of
+//! winners is asserted and no invariant is ever broken.
+
+use chrono::NaiveDate;
+use vaxloop_core::{ResidentId, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_store::booking::{self, Booking, Refusal};
+use vaxloop_store::org::{NewUnit, NewWorkGroup};
+use vaxloop_store::people::NewPerson;
+use vaxloop_store::sites::{NewSite, NewZone};
+use vaxloop_store::testing::TestDb;
+use vaxloop_store::vaccines::{self, NewVaccine};
+use vaxloop_store::{journeys, now_ms, org, people, sites, slots};
+
+const DAY: &str = "2026-11-30"; // a Monday
+
+struct World {
+    slots: Vec<i64>,
+    people: Vec<i64>,
+    vaccine: i64,
+}
+
+/// A site with `slot_caps.len()` slots of those capacities on DAY, `doses` allocated for the
+/// day, and `n` registered people.
+async fn world(t: &TestDb, slot_caps: &[i64], doses: i64, n: u16) -> World {
+    let now = now_ms();
+    let mut tx = t.begin_write().await.expect("tx");
+    let g = org::insert_work_group(
+        &mut tx,
+        &NewWorkGroup {
+            code: "GEN".into(),
+            name: "企业组".into(),
+            kind: WorkGroupKind::Enterprise,
+            leader_name: None,
+        },
+        now,
+    )
+    .await
+    .expect("group");
+    let u = org::insert_unit(
+        &mut tx,
+        &NewUnit {
+            code: "E001".into(),
+            work_group_id: g,
+            name: "华住集团".into(),
+            kind: UnitKind::Enterprise,
+            address: String::new(),
+            lat: None,
+            lon: None,
+            target_headcount: 0,
+            contact_name: None,
+            contact_phone: None,
+            reg_token: "tok".into(),
+        },
+        now,
+    )
+    .await
+    .expect("unit");
+    let site = sites::insert(
+        &mut tx,
+        &NewSite {
+            code: "HCL".into(),
+            name: "合川路".into(),
+            kind: SiteKind::Fixed,
+            address: String::new(),
+            lat: None,
+            lon: None,
+            open_from: None,
+            open_until: None,
+            hours: vec![(0, 480, 480 + 30 * slot_caps.len() as i64)],
+            zones: ZoneKind::ALL
+                .iter()
+                .map(|&kind| NewZone {
+                    kind,
+                    space: 100,
+                    desks_am: 4,
+                    desks_pm: 4,
+                    mean_service_seconds: 60,
+                })
+                .collect(),
+        },
+        now,
+    )
+    .await
+    .expect("site");
+    slots::generate(&mut tx, site, DAY, 0, 30, 1, "test")
+        .await
+        .expect("slots");
+    let vaccine = vaccines::insert_vaccine(
+        &mut tx,
+        &NewVaccine {
+            code: "BIBP".into(),
+            name: "灭活".into(),
+            manufacturer: "北京生物".into(),
+            doses_in_series: 2,
+            min_interval_days: 21,
+            min_age: 3,
+            max_age: None,
+            doses_per_vial: 1,
+            open_vial_minutes: 0,
+            observation_minutes: 30,
+        },
+    )
+    .await
+    .expect("vaccine");
+    vaccines::allocate(&mut tx, site, DAY, doses)
+        .await
+        .expect("allocate");
+    let list: Vec<NewPerson> = (0..n)
+        .map(|i| NewPerson {
+            unit_id: u,
+            name: format!("员工{i}"),
+            resident_id: ResidentId::compose(
+                310112,
+                NaiveDate::from_ymd_opt(1980, 1, 1).expect("date"),
+                i,
+            ),
+            phone: None,
+            disabled: false,
+            consent: None,
+            source: Source::Import,
+            confirmed: true,
+            note: None,
+        })
+        .collect();
+    people::insert_many(&mut tx, &t.cipher, &list, now)
+        .await
+        .expect("people");
+    journeys::open_for_registered(&mut tx, None, now)
+        .await
+        .expect("journeys");
+    tx.commit().await.expect("commit");
+    let slot_rows = slots::of_site_day(t, site, DAY).await.expect("slots");
+    let mut tx = t.begin_write().await.expect("tx");
+    for (slot, cap) in slot_rows.iter().zip(slot_caps) {
+        sqlx::query("UPDATE slots SET capacity = $2 WHERE id = $1")
+            .bind(slot.id)
+            .bind(*cap)
+            .execute(&mut *tx)
+            .await
+            .expect("capacity");
+    }
+    tx.commit().await.expect("commit");
+    let ids = people::of_unit(t, u, 10_000, 0)
+        .await
+        .expect("people")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    World {
+        slots: slot_rows.iter().map(|s| s.id).collect(),
+        people: ids,
+        vaccine,
+    }
+}
+
+async fn race(
+    t: &TestDb,
+    w: &World,
+    entries: Vec<(usize, Vec<i64>)>,
+) -> Vec<Result<Vec<i64>, Refusal>> {
+    let mut tasks = Vec::new();
+    for (slot, people) in entries {
+        let db = t.db.clone();
+        let slot_id = w.slots[slot];
+        let vaccine = w.vaccine;
+        tasks.push(tokio::spawn(async move {
+            let b = Booking {
+                slot_id,
+                people: &people,
+                vaccine_id: vaccine,
+                dose_number: 1,
+                team_id: None,
+                walk_in: false,
+            };
+            booking::book(&db, &b).await.expect("book")
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("join"));
+    }
+    out
+}
+
+async fn invariants(t: &TestDb) {
+    for (slot, capacity, booked, active) in booking::slot_counts(t).await.expect("counts") {
+        assert!(
+            booked <= capacity,
+            "slot {slot}: {booked} booked over capacity {capacity}"
+        );
+        assert_eq!(
+            booked, active,
+            "slot {slot}: the counter matches the active appointments"
+        );
+    }
+    let doubles: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT person_id FROM appointments WHERE status = 'active' GROUP BY person_id, dose_number HAVING COUNT(*) > 1) d",
+    )
+    .fetch_one(&mut *t.begin_write().await.expect("tx"))
+    .await
+    .expect("doubles");
+    assert_eq!(
+        doubles, 0,
+        "nobody holds two active appointments for one dose"
+    );
+}
+
+vaxloop_store::backend_tests! {
+    async fn twenty_racers_for_five_seats_leave_five_winners(t) {
+        let w = world(&t, &[5], 100, 20).await;
+        let results = race(&t, &w, w.people.iter().map(|p| (0, vec![*p])).collect()).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, Refusal::SlotFull { free: 0, .. })));
+        invariants(&t).await;
+    }
+
+    async fn the_last_doses_of_a_site_day_go_to_exactly_that_many(t) {
+        let w = world(&t, &[5, 5], 7, 20).await;
+        let results = race(&t, &w, w.people.iter().enumerate().map(|(i, p)| (i % 2, vec![*p])).collect()).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 7);
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).any(|e| matches!(e, Refusal::NoDoses { free: 0, .. })));
+        invariants(&t).await;
+    }
+
+    async fn a_team_racing_individuals_is_booked_whole_or_not_at_all(t) {
+        let w = world(&t, &[6], 100, 12).await;
+        let team: Vec<i64> = w.people[..4].to_vec();
+        let mut entries = vec![(0, team.clone())];
+        entries.extend(w.people[4..].iter().map(|p| (0, vec![*p])));
+        let results = race(&t, &w, entries).await;
+        let team_won = results[0].is_ok();
+        let singles = results[1..].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(singles, if team_won { 2 } else { 6 }, "team won: {team_won}");
+        let team_active: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM appointments WHERE status = 'active' AND person_id IN ({})",
+            team.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+        )))
+        .fetch_one(&mut *t.begin_write().await.expect("tx"))
+        .await
+        .expect("count");
+        assert_eq!(team_active, if team_won { 4 } else { 0 }, "no half-booked teams");
+        invariants(&t).await;
+    }
+
+    async fn one_person_racing_themselves_gets_one_appointment(t) {
+        let w = world(&t, &[10, 10], 100, 1).await;
+        let me = w.people[0];
+        let results = race(&t, &w, (0..8).map(|i| (i % 2, vec![me])).collect()).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| *e == Refusal::AlreadyBooked { person_id: me }));
+        invariants(&t).await;
+    }
+
+    async fn cancelling_gives_the_place_and_the_dose_back(t) {
+        let w = world(&t, &[1], 1, 2).await;
+        fn b<'a>(w: &World, p: &'a [i64]) -> Booking<'a> {
+            Booking { slot_id: w.slots[0], people: p, vaccine_id: w.vaccine, dose_number: 1, team_id: None, walk_in: false }
+        }
+        let first = booking::book(&t, &b(&w, &[w.people[0]])).await.expect("q").expect("booked");
+        assert!(matches!(booking::book(&t, &b(&w, &[w.people[1]])).await.expect("q"), Err(Refusal::SlotFull { .. })));
+        assert!(booking::cancel(&t, first[0]).await.expect("cancel"));
+        assert!(!booking::cancel(&t, first[0]).await.expect("again"), "cancelling twice changes nothing");
+        booking::book(&t, &b(&w, &[w.people[1]])).await.expect("q").expect("the freed place");
+        booking::book(&t, &b(&w, &[w.people[0]])).await.expect("q").expect_err("full again");
+        invariants(&t).await;
+    }
+}
