@@ -6,3 +6,4 @@ pub mod import;
 pub mod org;
 pub mod privacy;
 pub mod register;
+pub mod slots;

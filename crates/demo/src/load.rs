@@ -31,6 +31,8 @@ pub struct Stored {
     pub units: usize,
     pub sites: usize,
     pub logins: usize,
+    /// Bookable slots opened for today and the next three days.
+    pub slots: u64,
     pub seconds: f64,
 }
 
@@ -224,12 +226,21 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
         users::insert(&mut tx, &new, now).await?;
     }
     tx.commit().await?;
+    // Slots for today and the next three days, sized by each site's desks and seats.
+    let days: Vec<_> = (0..4)
+        .filter_map(|d| town.spec.today.checked_add_days(Days::new(d)))
+        .collect();
+    let mut slots = 0;
+    for &site in &site_ids {
+        slots += vaxloop_app::slots::open_days(db, site, &days, 30, 30).await?;
+    }
     Ok(Stored {
         people: stored_people,
         registered,
         units: unit_ids.len(),
         sites: site_ids.len(),
         logins: town.logins.len(),
+        slots,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

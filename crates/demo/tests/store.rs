@@ -49,6 +49,12 @@ vaxloop_store::backend_tests! {
         let town = generate(&spec(3));
         let stored = store(&t, &t.cipher, &town).await.expect("store");
         assert_eq!(stored.people, 3000);
+        assert!(stored.slots > 0, "slots are open for the coming days");
+        let today = spec(3).today.to_string();
+        let hcl = vaxloop_store::sites::by_code(&t, "HCL").await.expect("q").expect("HCL");
+        let slots = vaxloop_store::slots::of_site_day(&t, hcl.id, &today).await.expect("slots");
+        assert_eq!(slots.len(), 20, "08:00–18:00 in 30-minute slots");
+        assert!(slots.iter().all(|s| s.capacity > 0 && s.capacity_reason.contains("bottleneck")));
         let overview = stats::overview(&t).await.expect("overview");
         assert_eq!(overview.people, 3000);
         assert_eq!(overview.work_groups, 5);

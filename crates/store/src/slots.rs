@@ -20,16 +20,16 @@ pub struct Slot {
 }
 
 /// Creates the slots of one site-day from the site's hours for `weekday` (0 = Monday), every
-/// `slot_minutes`, each with `capacity`. Slots that exist already are left as they are. Returns
-/// how many were created.
+/// `slot_minutes`; `capacity` gives each slot's capacity and the reason for it from its start
+/// (minutes after midnight). Slots that exist already are left as they are. Returns how many
+/// were created.
 pub async fn generate(
     conn: &mut AnyConnection,
     site_id: i64,
     day: &str,
     weekday: i64,
     slot_minutes: i64,
-    capacity: i64,
-    reason: &str,
+    capacity: impl Fn(i64) -> (i64, String),
 ) -> StoreResult<u64> {
     let hours = sqlx::query(
         "SELECT opens_min, closes_min FROM site_hours WHERE site_id = $1 AND weekday = $2",
@@ -44,6 +44,7 @@ pub async fn generate(
     let mut created = 0;
     let mut start = opens;
     while start + step <= closes {
+        let (capacity, reason) = capacity(start);
         let done = sqlx::query(
             "INSERT INTO slots (site_id, day, starts_min, ends_min, capacity, capacity_reason) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, day, starts_min) DO NOTHING",
@@ -53,7 +54,7 @@ pub async fn generate(
         .bind(start)
         .bind(start + step)
         .bind(capacity)
-        .bind(reason)
+        .bind(reason.as_str())
         .execute(&mut *conn)
         .await?;
         created += done.rows_affected();

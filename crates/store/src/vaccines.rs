@@ -254,6 +254,18 @@ pub struct SiteDay {
     pub booked: i64,
     pub delivered: i64,
     pub planned: i64,
+    /// The day's slots: places in total and places booked.
+    pub slot_capacity: i64,
+    pub slot_booked: i64,
+}
+
+impl SiteDay {
+    /// What can still be promised: the fewer of unpromised doses and free places.
+    pub fn free(&self) -> i64 {
+        (self.allocated - self.booked)
+            .min(self.slot_capacity - self.slot_booked)
+            .max(0)
+    }
 }
 
 /// Site-days from `from` to `to` inclusive (`YYYY-MM-DD`), for all sites or one.
@@ -266,7 +278,9 @@ pub async fn site_days(
     let rows = sqlx::query(
         "SELECT d.site_id, d.day, d.doses_allocated, d.doses_booked, \
                 CAST(COALESCE((SELECT SUM(x.doses) FROM deliveries x WHERE x.site_id = d.site_id AND x.delivery_date = d.day AND x.status = 'received'), 0) AS BIGINT), \
-                CAST(COALESCE((SELECT SUM(x.doses) FROM deliveries x WHERE x.site_id = d.site_id AND x.delivery_date = d.day AND x.status = 'planned'), 0) AS BIGINT) \
+                CAST(COALESCE((SELECT SUM(x.doses) FROM deliveries x WHERE x.site_id = d.site_id AND x.delivery_date = d.day AND x.status = 'planned'), 0) AS BIGINT), \
+                CAST(COALESCE((SELECT SUM(s.capacity) FROM slots s WHERE s.site_id = d.site_id AND s.day = d.day), 0) AS BIGINT), \
+                CAST(COALESCE((SELECT SUM(s.booked) FROM slots s WHERE s.site_id = d.site_id AND s.day = d.day), 0) AS BIGINT) \
          FROM site_days d WHERE d.day >= $1 AND d.day <= $2 AND ($3 IS NULL OR d.site_id = $3) \
          ORDER BY d.site_id, d.day",
     )
@@ -284,6 +298,8 @@ pub async fn site_days(
                 booked: r.try_get(3)?,
                 delivered: r.try_get(4)?,
                 planned: r.try_get(5)?,
+                slot_capacity: r.try_get(6)?,
+                slot_booked: r.try_get(7)?,
             })
         })
         .collect()

@@ -83,7 +83,7 @@ async fn world(t: &TestDb, slot_caps: &[i64], doses: i64, n: u16) -> World {
     )
     .await
     .expect("site");
-    slots::generate(&mut tx, site, DAY, 0, 30, 1, "test")
+    slots::generate(&mut tx, site, DAY, 0, 30, |_| (1, "test".to_string()))
         .await
         .expect("slots");
     let vaccine = vaccines::insert_vaccine(

@@ -150,12 +150,29 @@ async fn audit_log(State(state): State<AppState>, page: Page) -> AppResult<Html<
     })
 }
 
+/// One site-day on the desk's board.
+#[derive(Clone, Copy, Default)]
+struct DeskCell {
+    allocated: i64,
+    capacity: i64,
+    booked: i64,
+    free: i64,
+}
+
+impl DeskCell {
+    fn add(&mut self, other: DeskCell) {
+        self.allocated += other.allocated;
+        self.capacity += other.capacity;
+        self.booked += other.booked;
+        self.free += other.free;
+    }
+}
+
 /// One site across the next three days.
 struct DeskRow {
     code: String,
     name: String,
-    /// Per day: `(allocated, booked, free)`.
-    days: Vec<(i64, i64, i64)>,
+    days: Vec<DeskCell>,
 }
 
 #[derive(Template)]
@@ -164,7 +181,7 @@ struct DeskPage {
     ctx: PageCtx,
     days: Vec<String>,
     rows: Vec<DeskRow>,
-    totals: Vec<(i64, i64, i64)>,
+    totals: Vec<DeskCell>,
     waiting: Vec<(String, String, i64)>,
 }
 
@@ -180,7 +197,7 @@ async fn desk(State(state): State<AppState>, page: Page) -> AppResult<Html<Strin
         days.last().cloned().unwrap_or_default(),
     );
     let supply = vaccines::site_days(&state.db, &from, &to, None).await?;
-    let mut totals = vec![(0, 0, 0); days.len()];
+    let mut totals = vec![DeskCell::default(); days.len()];
     let rows = sites::all(&state.db)
         .await?
         .into_iter()
@@ -189,12 +206,18 @@ async fn desk(State(state): State<AppState>, page: Page) -> AppResult<Html<Strin
                 .iter()
                 .enumerate()
                 .map(|(i, day)| {
-                    let d = supply.iter().find(|x| x.site_id == s.id && &x.day == day);
-                    let (a, b) = d.map(|d| (d.allocated, d.booked)).unwrap_or((0, 0));
-                    totals[i].0 += a;
-                    totals[i].1 += b;
-                    totals[i].2 += a - b;
-                    (a, b, a - b)
+                    let cell = supply
+                        .iter()
+                        .find(|x| x.site_id == s.id && &x.day == day)
+                        .map(|d| DeskCell {
+                            allocated: d.allocated,
+                            capacity: d.slot_capacity,
+                            booked: d.booked,
+                            free: d.free(),
+                        })
+                        .unwrap_or_default();
+                    totals[i].add(cell);
+                    cell
                 })
                 .collect();
             DeskRow {
