@@ -2,6 +2,7 @@
 //! share — parse at the edge, check with the domain rules of `vaxloop-core`, store through
 //! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
 
+pub mod booking;
 pub mod import;
 pub mod org;
 pub mod privacy;

@@ -240,3 +240,51 @@ pub async fn slot_counts(db: &Db) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .collect()
 }
+
+/// An appointment as the resident and the desk see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppointmentView {
+    pub id: i64,
+    pub person_id: i64,
+    pub dose_number: i64,
+    pub site_code: String,
+    pub site_name: String,
+    pub day: String,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    pub vaccine_name: String,
+}
+
+const VIEW: &str = "SELECT a.id, a.person_id, a.dose_number, s.code, s.name, sl.day, sl.starts_min, sl.ends_min, v.name \
+                    FROM appointments a JOIN slots sl ON sl.id = a.slot_id JOIN sites s ON s.id = sl.site_id \
+                    JOIN vaccines v ON v.id = a.vaccine_id";
+
+fn view_from_row(r: &sqlx::any::AnyRow) -> StoreResult<AppointmentView> {
+    Ok(AppointmentView {
+        id: r.try_get(0)?,
+        person_id: r.try_get(1)?,
+        dose_number: r.try_get(2)?,
+        site_code: r.try_get(3)?,
+        site_name: r.try_get(4)?,
+        day: r.try_get(5)?,
+        starts_min: r.try_get(6)?,
+        ends_min: r.try_get(7)?,
+        vaccine_name: r.try_get(8)?,
+    })
+}
+
+/// A person's active appointments, by dose.
+pub async fn active_of_person(db: &Db, person_id: i64) -> StoreResult<Vec<AppointmentView>> {
+    let sql =
+        format!("{VIEW} WHERE a.person_id = $1 AND a.status = 'active' ORDER BY a.dose_number");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(view_from_row).collect()
+}
+
+/// One appointment, active or not.
+pub async fn appointment(db: &Db, id: i64) -> StoreResult<Option<AppointmentView>> {
+    crate::rows::optional(db, format!("{VIEW} WHERE a.id = $1"), id, view_from_row).await
+}

@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod funnel;
+pub mod idempotency;
 pub mod imports;
 pub mod journeys;
 pub mod migrate;

@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_registration.sql"),
         include_str!("../migrations/postgres/0002_registration.sql"),
     ),
+    (
+        3,
+        "booking",
+        include_str!("../migrations/sqlite/0003_booking.sql"),
+        include_str!("../migrations/postgres/0003_booking.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -2,6 +2,7 @@
 //! shared layout (language, navigation for the caller's role, CSRF token).
 
 mod admin;
+mod book;
 mod funnel;
 pub(crate) mod imports;
 mod login;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(funnel::routes())
         .merge(privacy::routes())
         .merge(org_admin::routes())
+        .merge(book::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

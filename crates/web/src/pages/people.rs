@@ -29,6 +29,8 @@ struct MePage {
     consent_at: String,
     /// `(dose, state key, since)`.
     journeys: Vec<(i64, String, String)>,
+    /// Active appointments: `(id, dose, site, day, from, to)`.
+    appointments: Vec<(i64, i64, String, String, String, String)>,
 }
 
 async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
@@ -50,12 +52,28 @@ async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>
         .into_iter()
         .map(|(dose, s, at)| (dose, format!("journey.{s}"), state.config.local_time(at)))
         .collect();
+    let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    let appointments = vaxloop_store::booking::active_of_person(&state.db, person_id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.id,
+                a.dose_number,
+                a.site_name,
+                a.day,
+                hhmm(a.starts_min),
+                hhmm(a.ends_min),
+            )
+        })
+        .collect();
     html(&MePage {
         ctx: page.ctx("/me").await?,
         person,
         unit_name,
         consent_at,
         journeys,
+        appointments,
     })
 }
 

@@ -94,7 +94,7 @@ async fn serve_town() -> (TestDb, vaxloop_demo::Town, String) {
     let spec = vaxloop_demo::TownSpec {
         people: 600,
         seed: 3,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        today: WebConfig::default().today(),
     };
     let town = vaxloop_demo::generate(&spec);
     vaxloop_demo::store(&t, &t.cipher, &town)
@@ -334,5 +334,95 @@ async fn a_resident_registers_by_qr_link_on_a_phone_in_chinese() {
             png,
         );
     }
+    c.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_books_and_cancels_on_a_phone() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let Some((_driver, c)) = start_browser(360, 740, profile.path()).await else {
+        return;
+    };
+    let (_db, town, base) = serve_town().await;
+    let resident = town.logins.iter().find_map(|l| l.person).expect("resident");
+    c.goto(&format!("{base}/login")).await.expect("open");
+    c.find(Locator::Id("login"))
+        .await
+        .expect("login")
+        .send_keys(town.people[resident].id.as_str())
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("pin")
+        .send_keys(vaxloop_demo::DEMO_PIN)
+        .await
+        .expect("type");
+    c.find(Locator::Id("login-submit"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("submit");
+    c.wait()
+        .for_url(&url::Url::parse(&format!("{base}/me")).expect("url"))
+        .await
+        .expect("lands on /me");
+    c.find(Locator::Id("book-link"))
+        .await
+        .expect("book link")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Id("show-slots"))
+        .await
+        .expect("the booking form");
+    c.find(Locator::Id("show-slots"))
+        .await
+        .expect("show")
+        .click()
+        .await
+        .expect("show slots");
+    let first = c
+        .wait()
+        .for_element(Locator::Css("#slots button"))
+        .await
+        .expect("a free slot");
+    first.click().await.expect("book");
+    c.wait()
+        .for_url(&url::Url::parse(&format!("{base}/me")).expect("url"))
+        .await
+        .expect("back on /me");
+    let booked = text(&c, "#appointments").await;
+    assert!(
+        booked.contains("取消预约"),
+        "the appointment is shown: {booked}"
+    );
+    c.find(Locator::Css("#appointments button"))
+        .await
+        .expect("cancel")
+        .click()
+        .await
+        .expect("cancel");
+    c.wait()
+        .for_element(Locator::XPath(
+            "//ul[@id='appointments']/li[contains(., '暂无预约')]",
+        ))
+        .await
+        .expect("cancelled");
+    let widths: Vec<i64> = serde_json::from_value(
+        c.execute(
+            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
+            vec![],
+        )
+        .await
+        .expect("script"),
+    )
+    .expect("numbers");
+    assert!(
+        widths[1] <= widths[0],
+        "the page fits the phone: {widths:?}"
+    );
     c.close().await.expect("close");
 }

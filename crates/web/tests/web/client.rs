@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use chrono::NaiveDate;
 use tower::ServiceExt;
 use vaxloop_demo::{Town, TownSpec};
 use vaxloop_store::testing::TestDb;
@@ -214,7 +213,8 @@ pub async fn fixture_with(db: TestDb, config: WebConfig) -> Fixture {
     let spec = TownSpec {
         people: 600,
         seed: 5,
-        today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        // The server's today, so the booking pages offer the days that have slots.
+        today: config.today(),
     };
     let town = vaxloop_demo::generate(&spec);
     vaxloop_demo::store(&db, &db.cipher, &town)

@@ -2,6 +2,7 @@
 //! by a cookie-keeping client. Each test runs on SQLite and on PostgreSQL.
 
 mod api;
+mod book;
 mod browser;
 mod client;
 mod funnel;

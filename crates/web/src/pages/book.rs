@@ -1,0 +1,155 @@
+//! The resident books, and cancels, their own first-dose appointment on their phone: a site and
+//! a day, then a slot with free places. Refusals (a slot that filled a moment ago, a day without
+//! doses) say so and offer the others.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Days;
+use serde::Deserialize;
+use vaxloop_core::Role;
+use vaxloop_store::booking::{self, Refusal};
+use vaxloop_store::sites::{self, Site};
+use vaxloop_store::slots::{self, Slot};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::require;
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me/book", get(choose).post(book))
+        .route("/me/appointments/{id}/cancel", post(cancel))
+}
+
+#[derive(Deserialize, Default)]
+struct Choice {
+    site: Option<String>,
+    date: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+struct BookPage {
+    ctx: PageCtx,
+    sites: Vec<Site>,
+    days: Vec<String>,
+    site: Option<Site>,
+    date: String,
+    slots: Vec<Slot>,
+    notice: Option<String>,
+}
+
+impl BookPage {
+    fn hhmm(&self, minutes: &i64) -> String {
+        format!("{:02}:{:02}", minutes / 60, minutes % 60)
+    }
+}
+
+async fn page_for(
+    state: &AppState,
+    page: &Page,
+    choice: Choice,
+    notice: Option<String>,
+) -> AppResult<BookPage> {
+    let today = state.config.today();
+    let days: Vec<String> = (0..4)
+        .filter_map(|d| today.checked_add_days(Days::new(d)))
+        .map(|d| d.to_string())
+        .collect();
+    let all = sites::all(&state.db).await?;
+    let site = choice
+        .site
+        .as_ref()
+        .and_then(|c| all.iter().find(|s| &s.code == c).cloned());
+    let date = choice
+        .date
+        .filter(|d| days.contains(d))
+        .unwrap_or_else(|| days[0].clone());
+    let slots = match &site {
+        Some(s) => slots::of_site_day(&state.db, s.id, &date).await?,
+        None => vec![],
+    };
+    Ok(BookPage {
+        ctx: page.ctx("/me").await?,
+        sites: all,
+        days,
+        site,
+        date,
+        slots,
+        notice,
+    })
+}
+
+async fn choose(
+    State(state): State<AppState>,
+    page: Page,
+    Query(choice): Query<Choice>,
+) -> AppResult<Html<String>> {
+    require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
+    html(&page_for(&state, &page, choice, None).await?)
+}
+
+#[derive(Deserialize)]
+struct BookForm {
+    slot_id: i64,
+    #[serde(default)]
+    site: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+}
+
+async fn book(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<BookForm>,
+) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
+    let person = user.person_id.ok_or(AppError::NotFound)?;
+    match vaxloop_app::booking::book_first_dose(&state.db, form.slot_id, &[person], None).await? {
+        Ok(_) => Ok(Redirect::to("/me").into_response()),
+        Err(refusal) => {
+            let lang = page.lang;
+            let notice = match refusal {
+                Refusal::SlotFull { .. } => lang.t("book.slot_full"),
+                Refusal::NoDoses { .. } => lang.t("book.no_doses"),
+                Refusal::AlreadyBooked { .. } => lang.t("book.already"),
+                Refusal::NotBookable { .. } => lang.t("book.not_bookable"),
+                Refusal::NoSlot => lang.t("error.not_found"),
+            };
+            let choice = Choice {
+                site: form.site,
+                date: form.date,
+            };
+            Ok((
+                axum::http::StatusCode::CONFLICT,
+                html(&page_for(&state, &page, choice, Some(notice)).await?)?,
+            )
+                .into_response())
+        }
+    }
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::Resident], "/me/appointments").await?;
+    let own = booking::appointment(&state.db, id)
+        .await?
+        .filter(|a| Some(a.person_id) == user.person_id);
+    if own.is_none() {
+        return Err(crate::access::deny(
+            &state,
+            Some(user),
+            &format!("/me/appointments/{id}/cancel"),
+        )
+        .await);
+    }
+    booking::cancel(&state.db, id).await?;
+    Ok(Redirect::to("/me").into_response())
+}
