@@ -63,6 +63,25 @@ pub async fn generate(
     Ok(created)
 }
 
+/// One slot.
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Slot>> {
+    let sql = "SELECT id, site_id, day, starts_min, ends_min, capacity, booked, capacity_reason FROM slots WHERE id = $1";
+    crate::rows::optional(db, sql.to_string(), id, slot_from_row).await
+}
+
+fn slot_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Slot> {
+    Ok(Slot {
+        id: r.try_get(0)?,
+        site_id: r.try_get(1)?,
+        day: r.try_get(2)?,
+        starts_min: r.try_get(3)?,
+        ends_min: r.try_get(4)?,
+        capacity: r.try_get(5)?,
+        booked: r.try_get(6)?,
+        capacity_reason: r.try_get(7)?,
+    })
+}
+
 /// The slots of a site on a day, in time order.
 pub async fn of_site_day(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Slot>> {
     let rows = sqlx::query(
@@ -73,18 +92,5 @@ pub async fn of_site_day(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Sl
     .bind(day)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Slot {
-                id: r.try_get(0)?,
-                site_id: r.try_get(1)?,
-                day: r.try_get(2)?,
-                starts_min: r.try_get(3)?,
-                ends_min: r.try_get(4)?,
-                capacity: r.try_get(5)?,
-                booked: r.try_get(6)?,
-                capacity_reason: r.try_get(7)?,
-            })
-        })
-        .collect()
+    rows.iter().map(slot_from_row).collect()
 }

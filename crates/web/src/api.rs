@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/work-groups/{code}/units", get(group_units))
         .route("/api/v1/sites", get(site_list))
         .merge(crate::api_org::routes())
+        .merge(crate::api_booking::routes())
 }
 
 #[derive(OpenApi)]
@@ -33,14 +34,17 @@ pub fn routes() -> Router<AppState> {
         me, work_groups, group_units, site_list,
         crate::api_org::create_group, crate::api_org::update_group, crate::api_org::unit_detail,
         crate::api_org::create_unit, crate::api_org::update_unit, crate::api_org::unit_people,
-        crate::api_org::unmask
+        crate::api_org::unmask,
+        crate::api_booking::availability, crate::api_booking::create, crate::api_booking::cancel
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
         crate::api_org::GroupIn, crate::api_org::UnitIn, crate::api_org::UnitDetail,
-        crate::api_org::PersonOut, crate::api_org::UnmaskIn, crate::api_org::UnmaskOut, crate::api_org::Created
+        crate::api_org::PersonOut, crate::api_org::UnmaskIn, crate::api_org::UnmaskOut, crate::api_org::Created,
+        crate::api_booking::SlotOut, crate::api_booking::Availability, crate::api_booking::BookIn,
+        crate::api_booking::Booked, crate::api_booking::Refused
     )),
-    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"))
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"))
 )]
 pub struct ApiDoc;
 

@@ -9,6 +9,7 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 
 pub mod access;
 pub mod api;
+mod api_booking;
 mod api_org;
 mod assets;
 pub mod auth;

@@ -45,3 +45,83 @@ vaxloop_store::backend_tests! {
         assert_eq!(slot_now.booked, slot.booked, "the place came back");
     }
 }
+
+mod api {
+    use axum::http::StatusCode;
+    use vaxloop_demo::{DEMO_PASSWORD, DEMO_PIN};
+    use vaxloop_store::{booking, people, sites, slots};
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+        async fn booking_by_api_is_idempotent_and_refusals_name_what_is_free(t) {
+            let f = fixture(t).await;
+            let resident = f.town.logins.iter().find_map(|l| l.person).expect("resident");
+            let mut r = f.client();
+            r.login(f.town.people[resident].id.as_str(), DEMO_PIN).await;
+            let token = r.get("/me").await.csrf();
+            let today = f.town.spec.today.to_string();
+            let avail = r.get(&format!("/api/v1/sites/HCL/availability?date={today}")).await;
+            assert_eq!(avail.status, StatusCode::OK);
+            let avail: serde_json::Value = serde_json::from_str(&avail.body).expect("json");
+            let slot_id = avail["slots"][2]["slot_id"].as_i64().expect("slot");
+            assert!(avail["doses_allocated"].as_i64().expect("doses") > 0);
+            assert_eq!(r.get("/api/v1/sites/HCL/availability?date=tomorrow").await.status, StatusCode::BAD_REQUEST);
+
+            let body = format!(r#"{{"slot_id":{slot_id}}}"#);
+            let send = |r: &mut crate::Client, key: &'static str, body: String, token: String| {
+                let mut r = r.clone();
+                async move {
+                    let req = axum::http::Request::post("/api/v1/appointments")
+                        .header("content-type", "application/json")
+                        .header("x-csrf-token", token)
+                        .header("idempotency-key", key);
+                    r.send_raw(req, body).await
+                }
+            };
+            let first = send(&mut r, "k-1", body.clone(), token.clone()).await;
+            assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+            let retry = send(&mut r, "k-1", body.clone(), token.clone()).await;
+            assert_eq!(retry.status, StatusCode::CREATED);
+            assert_eq!(retry.body, first.body, "a retry gets the first answer");
+            let person = people::by_resident_id(&f.db, &f.db.cipher, &f.town.people[resident].id).await.expect("q").expect("person");
+            assert_eq!(booking::active_of_person(&f.db, person.id).await.expect("q").len(), 1, "and no second booking");
+            let other_body = format!(r#"{{"slot_id":{}}}"#, slot_id + 1);
+            let reused = send(&mut r, "k-1", other_body, token.clone()).await;
+            assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+            let twice = r.post_json("/api/v1/appointments", &body, Some(&token)).await;
+            assert_eq!(twice.status, StatusCode::CONFLICT);
+            assert!(twice.body.contains("\"error\":\"already_booked\""));
+
+            // The desk fills a slot with a team; the next booking is told what is still free.
+            let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("site");
+            let small = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(5);
+            let mut tx = f.db.begin_write().await.expect("tx");
+            sqlx::query("UPDATE slots SET capacity = booked + 3 WHERE id = $1").bind(small.id).execute(&mut *tx).await.expect("shrink");
+            tx.commit().await.expect("commit");
+            let other_unit = f.town.units.iter().enumerate().find(|(u, _)| *u != f.town.people[resident].unit).expect("another unit").1;
+            let unit_id = vaxloop_store::org::unit_by_code(&f.db, &other_unit.code).await.expect("q").expect("unit").id;
+            let team: Vec<i64> = people::of_unit(&f.db, unit_id, 50, 0).await.expect("q").into_iter().filter(|p| p.confirmed).take(4).map(|p| p.id).collect();
+            let mut desk = f.client();
+            desk.login("desk", DEMO_PASSWORD).await;
+            let desk_token = desk.get("/desk").await.csrf();
+            let four = desk.post_json("/api/v1/appointments", &format!(r#"{{"slot_id":{},"people":{:?}}}"#, small.id, team), Some(&desk_token)).await;
+            assert_eq!(four.status, StatusCode::CONFLICT, "a team of four does not fit three places: {}", four.body);
+            let refused: serde_json::Value = serde_json::from_str(&four.body).expect("json");
+            assert_eq!(refused["error"], "slot_full");
+            assert!(!refused["nearby"].as_array().expect("nearby").is_empty(), "other free times are offered");
+            let three = desk.post_json("/api/v1/appointments", &format!(r#"{{"slot_id":{},"people":{:?}}}"#, small.id, &team[..3]), Some(&desk_token)).await;
+            assert_eq!(three.status, StatusCode::CREATED, "{}", three.body);
+
+            // A resident cancels only their own.
+            let mine: serde_json::Value = serde_json::from_str(&first.body).expect("json");
+            let mine = mine["appointments"][0].as_i64().expect("id");
+            let theirs: serde_json::Value = serde_json::from_str(&three.body).expect("json");
+            let theirs = theirs["appointments"][0].as_i64().expect("id");
+            let del = |id: i64| format!("/api/v1/appointments/{id}");
+            assert_eq!(r.send_json("DELETE", &del(theirs), "{}", Some(&token)).await.status, StatusCode::FORBIDDEN);
+            assert_eq!(r.send_json("DELETE", &del(mine), "{}", Some(&token)).await.status, StatusCode::NO_CONTENT);
+            assert_eq!(r.send_json("DELETE", &del(mine), "{}", Some(&token)).await.status, StatusCode::NOT_FOUND);
+        }
+    }
+}

@@ -114,6 +114,15 @@ impl Client {
         }
     }
 
+    /// Sends a prepared request (extra headers) with this client's cookies.
+    pub async fn send_raw(
+        &mut self,
+        builder: axum::http::request::Builder,
+        body: String,
+    ) -> Response {
+        self.send(builder, Body::from(body)).await
+    }
+
     pub async fn get(&mut self, path: &str) -> Response {
         self.send(Request::get(path), Body::empty()).await
     }

@@ -1,0 +1,310 @@
+//! The booking API: a site-day's availability, appointments made (a person, or a team into one
+//! slot, all or nothing) and cancelled. POST honours an `Idempotency-Key` header: the first
+//! request does the work and stores its answer in the same transaction; a retry gets that answer
+//! back and never a second booking.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use vaxloop_core::Role;
+use vaxloop_store::booking::{self, Booking, Refusal};
+use vaxloop_store::idempotency::{self, Claim};
+use vaxloop_store::{org, people, sites, slots, vaccines};
+
+use crate::AppState;
+use crate::access::{self, can_see_unit, deny};
+use crate::api::ApiError;
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sites/{code}/availability", get(availability))
+        .route("/api/v1/appointments", post(create))
+        .route("/api/v1/appointments/{id}", delete(cancel))
+}
+
+/// One slot's places.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct SlotOut {
+    pub slot_id: i64,
+    /// `HH:MM`, local time.
+    pub starts: String,
+    pub ends: String,
+    pub capacity: i64,
+    pub booked: i64,
+    pub free: i64,
+}
+
+/// A site-day: its slots, and the doses the day may still promise.
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    pub site: String,
+    pub date: String,
+    pub doses_allocated: i64,
+    pub doses_booked: i64,
+    pub slots: Vec<SlotOut>,
+}
+
+#[derive(Deserialize)]
+pub struct DateQuery {
+    date: String,
+}
+
+fn hhmm(m: i64) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+fn slot_out(s: &slots::Slot) -> SlotOut {
+    SlotOut {
+        slot_id: s.id,
+        starts: hhmm(s.starts_min),
+        ends: hhmm(s.ends_min),
+        capacity: s.capacity,
+        booked: s.booked,
+        free: s.capacity - s.booked,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{code}/availability", tag = "booking",
+    params(("code" = String, Path, description = "The site's code"), ("date" = String, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Availability), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn availability(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Query(q): Query<DateQuery>,
+) -> AppResult<Json<Availability>> {
+    access::user(&auth)?;
+    let date = chrono::NaiveDate::parse_from_str(&q.date, "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest {
+            field: Some("date".into()),
+            message: "booking.bad_date".into(),
+        })?
+        .to_string();
+    let site = sites::by_code(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let list = slots::of_site_day(&state.db, site.id, &date).await?;
+    let day = vaccines::site_days(&state.db, &date, &date, Some(site.id))
+        .await?
+        .into_iter()
+        .next();
+    Ok(Json(Availability {
+        site: site.code,
+        date,
+        doses_allocated: day.as_ref().map(|d| d.allocated).unwrap_or(0),
+        doses_booked: day.as_ref().map(|d| d.booked).unwrap_or(0),
+        slots: list.iter().map(slot_out).collect(),
+    }))
+}
+
+/// A booking request: a resident books themselves (omit `people`); the desk books people, a
+/// team when there are several.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BookIn {
+    pub slot_id: i64,
+    #[serde(default)]
+    pub people: Vec<i64>,
+}
+
+/// The appointments made.
+#[derive(Serialize, ToSchema)]
+pub struct Booked {
+    pub appointments: Vec<i64>,
+}
+
+/// Why a booking was refused, with the other places of the site-day that are still free.
+#[derive(Serialize, ToSchema)]
+pub struct Refused {
+    /// `slot_full`, `no_doses`, `already_booked`, `not_bookable` or `no_slot`.
+    pub error: String,
+    pub message: String,
+    pub slot_id: i64,
+    pub nearby: Vec<SlotOut>,
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+#[utoipa::path(post, path = "/api/v1/appointments", tag = "booking", request_body = BookIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = Booked), (status = 409, body = Refused), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Json(input): Json<BookIn>,
+) -> AppResult<Response> {
+    let user = access::require(
+        &state,
+        &auth,
+        &[Role::Resident, Role::Desk, Role::Admin],
+        "/api/v1/appointments",
+    )
+    .await?
+    .clone();
+    let people_ids: Vec<i64> = if user.role == Role::Resident {
+        vec![user.person_id.ok_or(AppError::NotFound)?]
+    } else {
+        if input.people.is_empty() {
+            return Err(AppError::BadRequest {
+                field: Some("people".into()),
+                message: "booking.people_required".into(),
+            });
+        }
+        for &p in &input.people {
+            let person = people::by_id(&state.db, p).await?;
+            let unit = match &person {
+                Some(p) => org::unit(&state.db, p.unit_id).await?,
+                None => None,
+            };
+            if !unit.is_some_and(|u| can_see_unit(&user, &u)) {
+                return Err(deny(
+                    &state,
+                    Some(&user),
+                    &format!("/api/v1/appointments person:{p}"),
+                )
+                .await);
+            }
+        }
+        input.people.clone()
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let hash = hex::encode(Sha256::digest(
+        serde_json::to_vec(&BookIn {
+            slot_id: input.slot_id,
+            people: people_ids.clone(),
+        })
+        .unwrap_or_default(),
+    ));
+    let vaccine_id = vaxloop_app::booking::default_vaccine(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = vaxloop_store::now_ms();
+    let mut tx = state.db.begin_write().await?;
+    if let Some(key) = &key {
+        match idempotency::claim(&mut tx, user.id, key, &hash, now).await? {
+            Claim::Fresh => {}
+            Claim::Answered { status, body } => {
+                tx.rollback()
+                    .await
+                    .map_err(vaxloop_store::StoreError::from)?;
+                return Ok(json(
+                    StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+                    body,
+                ));
+            }
+            Claim::Mismatch | Claim::InFlight => {
+                return Err(AppError::BadRequest {
+                    field: Some("Idempotency-Key".into()),
+                    message: "booking.key_reused".into(),
+                });
+            }
+        }
+    }
+    let b = Booking {
+        slot_id: input.slot_id,
+        people: &people_ids,
+        vaccine_id,
+        dose_number: 1,
+        team_id: None,
+        walk_in: false,
+    };
+    match booking::book_in(&mut tx, &b, now).await? {
+        Ok(ids) => {
+            let body = serde_json::to_string(&Booked { appointments: ids }).unwrap_or_default();
+            if let Some(key) = &key {
+                idempotency::answer(&mut tx, user.id, key, &hash, 201, &body, now).await?;
+            }
+            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+            Ok(json(StatusCode::CREATED, body))
+        }
+        Err(refusal) => {
+            tx.rollback()
+                .await
+                .map_err(vaxloop_store::StoreError::from)?;
+            let body =
+                serde_json::to_string(&refused(&state, lang, input.slot_id, &refusal).await?)
+                    .unwrap_or_default();
+            if let Some(key) = &key {
+                let mut tx = state.db.begin_write().await?;
+                idempotency::answer(&mut tx, user.id, key, &hash, 409, &body, now).await?;
+                tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+            }
+            Ok(json(StatusCode::CONFLICT, body))
+        }
+    }
+}
+
+async fn refused(
+    state: &AppState,
+    lang: Lang,
+    slot_id: i64,
+    refusal: &Refusal,
+) -> AppResult<Refused> {
+    let (error, key) = match refusal {
+        Refusal::SlotFull { .. } => ("slot_full", "book.slot_full"),
+        Refusal::NoDoses { .. } => ("no_doses", "book.no_doses"),
+        Refusal::AlreadyBooked { .. } => ("already_booked", "book.already"),
+        Refusal::NotBookable { .. } => ("not_bookable", "book.not_bookable"),
+        Refusal::NoSlot => ("no_slot", "error.not_found"),
+    };
+    // The other slots of the same site-day that still have places.
+    let nearby = match slots::by_id(&state.db, slot_id).await? {
+        Some(slot) => slots::of_site_day(&state.db, slot.site_id, &slot.day)
+            .await?
+            .iter()
+            .filter(|s| s.id != slot_id && s.capacity > s.booked)
+            .map(slot_out)
+            .collect(),
+        None => vec![],
+    };
+    Ok(Refused {
+        error: error.into(),
+        message: lang.t(key),
+        slot_id,
+        nearby,
+    })
+}
+
+#[utoipa::path(delete, path = "/api/v1/appointments/{id}", tag = "booking",
+    params(("id" = i64, Path, description = "The appointment's id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let user = access::user(&auth)?;
+    let appointment = booking::appointment(&state.db, id).await?;
+    let allowed = match (&appointment, user.role) {
+        (Some(a), Role::Resident) => Some(a.person_id) == user.person_id,
+        (Some(_), Role::Desk | Role::Admin) => true,
+        _ => false,
+    };
+    if !allowed {
+        return Err(deny(&state, Some(user), &format!("/api/v1/appointments/{id}")).await);
+    }
+    if booking::cancel(&state.db, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
