@@ -266,3 +266,142 @@ vaxloop_store::backend_tests! {
         invariants(&t).await;
     }
 }
+
+/// Random sequences of book / team-book / cancel / allocate against a model kept in memory: after
+/// every step the database says exactly what the model says, and no invariant breaks.
+async fn model_run(t: &TestDb, seed: u64, steps: usize) {
+    use rand::{Rng, SeedableRng};
+    use std::collections::{BTreeMap, BTreeSet};
+    let w = world(t, &[3, 2, 4], 6, 14).await;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut capacity: Vec<i64> = vec![3, 2, 4];
+    let mut booked: Vec<i64> = vec![0; 3];
+    let mut allocated: i64 = 6;
+    let mut active: BTreeMap<i64, (i64, usize)> = BTreeMap::new(); // appointment -> (person, slot)
+    let mut holding: BTreeSet<i64> = BTreeSet::new();
+    for step in 0..steps {
+        match rng.random_range(0..10) {
+            0..=4 => {
+                let slot = rng.random_range(0..3);
+                let size = if rng.random_bool(0.3) {
+                    rng.random_range(2..4)
+                } else {
+                    1
+                };
+                let mut people: Vec<i64> = Vec::new();
+                while people.len() < size {
+                    let p = w.people[rng.random_range(0..w.people.len())];
+                    if !people.contains(&p) {
+                        people.push(p);
+                    }
+                }
+                let b = Booking {
+                    slot_id: w.slots[slot],
+                    people: &people,
+                    vaccine_id: w.vaccine,
+                    dose_number: 1,
+                    team_id: None,
+                    walk_in: rng.random_bool(0.1),
+                };
+                let got = booking::book(t, &b).await.expect("book");
+                let n = people.len() as i64;
+                let total: i64 = booked.iter().sum();
+                let expect_ok = booked[slot] + n <= capacity[slot]
+                    && total + n <= allocated
+                    && people.iter().all(|p| !holding.contains(p));
+                assert_eq!(
+                    got.is_ok(),
+                    expect_ok,
+                    "seed {seed} step {step}: booking {people:?} into slot {slot}: {got:?}"
+                );
+                if let Ok(ids) = got {
+                    booked[slot] += n;
+                    for (id, p) in ids.iter().zip(&people) {
+                        active.insert(*id, (*p, slot));
+                        holding.insert(*p);
+                    }
+                }
+            }
+            5..=7 => {
+                let pick = if active.is_empty() {
+                    None
+                } else {
+                    active.iter().nth(rng.random_range(0..active.len()))
+                };
+                if let Some((&id, &(person, slot))) = pick {
+                    assert!(
+                        booking::cancel(t, id).await.expect("cancel"),
+                        "seed {seed} step {step}"
+                    );
+                    active.remove(&id);
+                    holding.remove(&person);
+                    booked[slot] -= 1;
+                } else {
+                    assert!(!booking::cancel(t, 999_999).await.expect("cancel"));
+                }
+            }
+            _ => {
+                let more = rng.random_range(1..3);
+                let mut tx = t.begin_write().await.expect("tx");
+                let site: i64 = sqlx::query_scalar("SELECT site_id FROM slots WHERE id = $1")
+                    .bind(w.slots[0])
+                    .fetch_one(&mut *tx)
+                    .await
+                    .expect("site");
+                vaccines::allocate(&mut tx, site, DAY, more)
+                    .await
+                    .expect("allocate");
+                tx.commit().await.expect("commit");
+                allocated += more;
+                // Capacity is raised too, now and then, as the desk would after adding desks.
+                let slot = rng.random_range(0..3);
+                capacity[slot] += 1;
+                let mut tx = t.begin_write().await.expect("tx");
+                sqlx::query("UPDATE slots SET capacity = capacity + 1 WHERE id = $1")
+                    .bind(w.slots[slot])
+                    .execute(&mut *tx)
+                    .await
+                    .expect("capacity");
+                tx.commit().await.expect("commit");
+            }
+        }
+        let counts = booking::slot_counts(t).await.expect("counts");
+        for (i, (_, cap, b, act)) in counts.iter().enumerate() {
+            assert_eq!(
+                (*cap, *b, *act),
+                (capacity[i], booked[i], booked[i]),
+                "seed {seed} step {step}: slot {i}"
+            );
+        }
+        let doses: (i64, i64) = {
+            let row: (i64, i64) = sqlx::query_as(
+                "SELECT doses_allocated, doses_booked FROM site_days WHERE day = $1",
+            )
+            .bind(DAY)
+            .fetch_one(&mut *t.begin_write().await.expect("tx"))
+            .await
+            .expect("site day");
+            row
+        };
+        assert_eq!(
+            doses,
+            (allocated, booked.iter().sum()),
+            "seed {seed} step {step}: site-day"
+        );
+    }
+    invariants(t).await;
+}
+
+mod model {
+    use super::*;
+
+    vaxloop_store::backend_tests! {
+        async fn random_sequences_agree_with_a_model_after_every_step(t) {
+            model_run(&t, 7, 120).await;
+            for seed in 1..4 {
+                let fresh = if t.backend() == vaxloop_store::Backend::Sqlite { TestDb::sqlite().await } else { TestDb::postgres().await.expect("postgres") };
+                model_run(&fresh, seed, 80).await;
+            }
+        }
+    }
+}
