@@ -5,12 +5,12 @@
 //! simulator will later replace this with capacities that bound the 95th-percentile wait; the
 //! reasons list keeps the arithmetic visible to the desk.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ZoneKind;
 
 /// One station's or the observation area's share of the arithmetic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Limit {
     pub zone: ZoneKind,
     /// Desks (or, for observation, seats).
@@ -22,7 +22,7 @@ pub struct Limit {
 }
 
 /// The capacity of a slot and how it was reached.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capacity {
     pub capacity: i64,
     pub slot_minutes: i64,

@@ -94,3 +94,31 @@ pub async fn of_site_day(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Sl
     .await?;
     rows.iter().map(slot_from_row).collect()
 }
+
+/// Sets a slot's capacity by hand, with the reason: never below what is already booked (the
+/// condition is in the update, so a booking racing the change cannot slip under it). Returns the
+/// previous capacity, or `None` when the slot is missing or already holds more bookings.
+pub async fn set_capacity(
+    conn: &mut AnyConnection,
+    id: i64,
+    capacity: i64,
+    reason: &str,
+) -> StoreResult<Option<i64>> {
+    let previous: Option<i64> = sqlx::query_scalar("SELECT capacity FROM slots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let done = sqlx::query(
+        "UPDATE slots SET capacity = $2, capacity_reason = $3 WHERE id = $1 AND booked <= $2",
+    )
+    .bind(id)
+    .bind(capacity)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(if done.rows_affected() == 1 {
+        previous
+    } else {
+        None
+    })
+}

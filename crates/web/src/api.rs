@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sites", get(site_list))
         .merge(crate::api_org::routes())
         .merge(crate::api_booking::routes())
+        .merge(crate::api_slots::routes())
 }
 
 #[derive(OpenApi)]
@@ -35,14 +36,15 @@ pub fn routes() -> Router<AppState> {
         crate::api_org::create_group, crate::api_org::update_group, crate::api_org::unit_detail,
         crate::api_org::create_unit, crate::api_org::update_unit, crate::api_org::unit_people,
         crate::api_org::unmask,
-        crate::api_booking::availability, crate::api_booking::create, crate::api_booking::cancel
+        crate::api_booking::availability, crate::api_booking::create, crate::api_booking::cancel,
+        crate::api_slots::set_capacity
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
         crate::api_org::GroupIn, crate::api_org::UnitIn, crate::api_org::UnitDetail,
         crate::api_org::PersonOut, crate::api_org::UnmaskIn, crate::api_org::UnmaskOut, crate::api_org::Created,
         crate::api_booking::SlotOut, crate::api_booking::Availability, crate::api_booking::BookIn,
-        crate::api_booking::Booked, crate::api_booking::Refused
+        crate::api_booking::Booked, crate::api_booking::Refused, crate::api_slots::CapacityIn
     )),
     tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"))
 )]

@@ -11,6 +11,7 @@ pub mod access;
 pub mod api;
 mod api_booking;
 mod api_org;
+mod api_slots;
 mod assets;
 pub mod auth;
 pub mod config;

@@ -58,6 +58,8 @@ struct SitePage {
     hours: Vec<(String, String, String)>,
     stock: Vec<LotStock>,
     supply: Vec<SiteDay>,
+    /// Today's slots: `(id, from, to, capacity, booked, why)`.
+    slots: Vec<(i64, String, String, i64, i64, String)>,
 }
 
 fn hhmm(minutes: i64) -> String {
@@ -90,6 +92,46 @@ async fn site(
         Some(site.id),
     )
     .await?;
+    let lang = page.lang;
+    let slots = vaxloop_store::slots::of_site_day(&state.db, site.id, &today.to_string())
+        .await?
+        .into_iter()
+        .map(|s| {
+            let why = match serde_json::from_str::<vaxloop_core::capacity::Capacity>(
+                &s.capacity_reason,
+            ) {
+                Ok(c) => {
+                    let zone = c
+                        .bottleneck
+                        .map(|z| lang.t(&format!("zone.{z}")))
+                        .unwrap_or_default();
+                    let per_slot = c
+                        .limits
+                        .iter()
+                        .map(|l| l.per_slot)
+                        .fold(f64::INFINITY, f64::min);
+                    let args = [
+                        ("zone", zone.as_str()),
+                        ("per_slot", &format!("{per_slot:.0}")),
+                        ("utilisation", &format!("{:.0}", c.utilisation * 100.0)),
+                    ];
+                    lang.tf("slots.bottleneck", &args)
+                }
+                Err(_) => match s.capacity_reason.strip_prefix("manual: ") {
+                    Some(reason) => lang.tf("slots.manual", &[("reason", reason)]),
+                    None => s.capacity_reason.clone(),
+                },
+            };
+            (
+                s.id,
+                hhmm(s.starts_min),
+                hhmm(s.ends_min),
+                s.capacity,
+                s.booked,
+                why,
+            )
+        })
+        .collect();
     let active = if user.role == Role::SiteStaff {
         "/site"
     } else {
@@ -102,5 +144,6 @@ async fn site(
         hours,
         stock,
         supply,
+        slots,
     })
 }

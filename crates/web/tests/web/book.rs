@@ -125,3 +125,48 @@ mod api {
         }
     }
 }
+
+mod capacity {
+    use axum::http::StatusCode;
+    use vaxloop_core::Role;
+    use vaxloop_demo::DEMO_PASSWORD;
+    use vaxloop_store::{audit, sites, slots};
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+        async fn the_desk_changes_a_slot_capacity_with_a_reason_never_below_bookings(t) {
+            let f = fixture(t).await;
+            let today = f.town.spec.today.to_string();
+            let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("site");
+            let slot = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(0);
+            let mut desk = f.client();
+            desk.login("desk", DEMO_PASSWORD).await;
+            let token = desk.get("/desk").await.csrf();
+            let path = format!("/api/v1/slots/{}/capacity", slot.id);
+            let site_page = desk.get("/sites/HCL").await;
+            assert!(site_page.body.contains("瓶颈："), "the rule's reason is shown");
+            let no_reason = desk.send_json("PUT", &path, r#"{"capacity":10,"reason":""}"#, Some(&token)).await;
+            assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+            let ok = desk.send_json("PUT", &path, r#"{"capacity":2,"reason":"两名接种护士请假"}"#, Some(&token)).await;
+            assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
+            assert_eq!(slots::by_id(&f.db, slot.id).await.expect("q").expect("slot").capacity, 2);
+            assert!(desk.get("/sites/HCL").await.body.contains("两名接种护士请假"));
+            let mut tx = f.db.begin_write().await.expect("tx");
+            sqlx::query("UPDATE slots SET booked = 2 WHERE id = $1").bind(slot.id).execute(&mut *tx).await.expect("fill");
+            tx.commit().await.expect("commit");
+            let below = desk.send_json("PUT", &path, r#"{"capacity":1,"reason":"再减一个"}"#, Some(&token)).await;
+            assert_eq!(below.status, StatusCode::BAD_REQUEST);
+            assert!(below.body.contains("已预约人数超过这个容量"));
+            let log = audit::recent(&f.db, 10).await.expect("audit");
+            let entry = log.iter().find(|e| e.action == "slot_capacity").expect("audited");
+            assert_eq!(entry.reason.as_deref(), Some("两名接种护士请假"));
+            let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+            let mut c = f.client();
+            c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+            let c_token = c.get("/unit").await;
+            let c_token = c.get(c_token.location()).await.csrf();
+            assert_eq!(c.send_json("PUT", &path, r#"{"capacity":50,"reason":"我想多约"}"#, Some(&c_token)).await.status, StatusCode::FORBIDDEN);
+        }
+    }
+}
