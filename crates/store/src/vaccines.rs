@@ -304,3 +304,146 @@ pub async fn site_days(
         })
         .collect()
 }
+
+/// Why a stock movement was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockRefusal {
+    /// The lot has fewer doses at the site than asked for.
+    Short { remaining: i64 },
+    /// The reason is missing (waste and corrections need one).
+    NoReason,
+}
+
+/// One movement of stock out of a lot's balance at a site.
+struct Withdrawal<'a> {
+    lot_id: i64,
+    site_id: i64,
+    doses: i64,
+    kind: &'a str,
+    reason: Option<&'a str>,
+    actor: Option<i64>,
+    now: i64,
+}
+
+/// Takes doses out of a lot's balance at a site with a ledger row, only if that many remain: one
+/// conditional update, so racing withdrawals can never drive the balance negative.
+async fn withdraw(
+    conn: &mut AnyConnection,
+    w: &Withdrawal<'_>,
+) -> StoreResult<Result<(), StockRefusal>> {
+    let Withdrawal {
+        lot_id,
+        site_id,
+        doses,
+        kind,
+        reason,
+        actor,
+        now,
+    } = *w;
+    let taken = sqlx::query(
+        "UPDATE stock_balances SET remaining = remaining - $3 WHERE lot_id = $1 AND site_id = $2 AND remaining >= $3",
+    )
+    .bind(lot_id)
+    .bind(site_id)
+    .bind(doses)
+    .execute(&mut *conn)
+    .await?;
+    if taken.rows_affected() != 1 {
+        let remaining: Option<i64> = sqlx::query_scalar(
+            "SELECT remaining FROM stock_balances WHERE lot_id = $1 AND site_id = $2",
+        )
+        .bind(lot_id)
+        .bind(site_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        return Ok(Err(StockRefusal::Short {
+            remaining: remaining.unwrap_or(0),
+        }));
+    }
+    sqlx::query(
+        "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, reason, actor_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(lot_id)
+    .bind(site_id)
+    .bind(now)
+    .bind(kind)
+    .bind(-doses)
+    .bind(reason)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(()))
+}
+
+/// Records doses wasted (broken vial, expired, opened too long), with the reason.
+pub async fn waste(
+    conn: &mut AnyConnection,
+    lot_id: i64,
+    site_id: i64,
+    doses: i64,
+    reason: &str,
+    actor: Option<i64>,
+    now: i64,
+) -> StoreResult<Result<(), StockRefusal>> {
+    if reason.trim().is_empty() {
+        return Ok(Err(StockRefusal::NoReason));
+    }
+    let w = Withdrawal {
+        lot_id,
+        site_id,
+        doses: doses.max(1),
+        kind: "wasted",
+        reason: Some(reason.trim()),
+        actor,
+        now,
+    };
+    withdraw(conn, &w).await
+}
+
+/// Moves doses of a lot from one site to another: out of one balance and into the other, two
+/// ledger rows, one transaction (the caller's).
+pub async fn transfer(
+    conn: &mut AnyConnection,
+    lot_id: i64,
+    from_site: i64,
+    to_site: i64,
+    doses: i64,
+    actor: Option<i64>,
+    now: i64,
+) -> StoreResult<Result<(), StockRefusal>> {
+    let doses = doses.max(1);
+    let reason = format!("to site {to_site}");
+    let w = Withdrawal {
+        lot_id,
+        site_id: from_site,
+        doses,
+        kind: "transfer_out",
+        reason: Some(&reason),
+        actor,
+        now,
+    };
+    if let Err(refusal) = withdraw(conn, &w).await? {
+        return Ok(Err(refusal));
+    }
+    sqlx::query(
+        "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, reason, actor_user_id) VALUES ($1, $2, $3, 'transfer_in', $4, $5, $6)",
+    )
+    .bind(lot_id)
+    .bind(to_site)
+    .bind(now)
+    .bind(doses)
+    .bind(format!("from site {from_site}"))
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO stock_balances (lot_id, site_id, remaining) VALUES ($1, $2, $3) \
+         ON CONFLICT (lot_id, site_id) DO UPDATE SET remaining = stock_balances.remaining + excluded.remaining",
+    )
+    .bind(lot_id)
+    .bind(to_site)
+    .bind(doses)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(()))
+}
