@@ -447,3 +447,74 @@ pub async fn transfer(
     .await?;
     Ok(Ok(()))
 }
+
+/// A delivery as the stock page lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub vaccine_name: String,
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub day: String,
+    pub doses: i64,
+    pub status: String,
+}
+
+/// Deliveries from `from` to `to` (inclusive), for all sites or one, by day and site.
+pub async fn deliveries(
+    db: &Db,
+    from: &str,
+    to: &str,
+    site: Option<i64>,
+) -> StoreResult<Vec<DeliveryRow>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.site_id, s.name, v.name, d.lot_id, l.lot_number, d.delivery_date, d.doses, d.status \
+         FROM deliveries d JOIN sites s ON s.id = d.site_id JOIN lots l ON l.id = d.lot_id JOIN vaccines v ON v.id = l.vaccine_id \
+         WHERE d.delivery_date >= $1 AND d.delivery_date <= $2 AND ($3 IS NULL OR d.site_id = $3) \
+         ORDER BY d.delivery_date, s.code, l.lot_number",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(site)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeliveryRow {
+                id: r.try_get(0)?,
+                site_id: r.try_get(1)?,
+                site_name: r.try_get(2)?,
+                vaccine_name: r.try_get(3)?,
+                lot_id: r.try_get(4)?,
+                lot_number: r.try_get(5)?,
+                day: r.try_get(6)?,
+                doses: r.try_get(7)?,
+                status: r.try_get(8)?,
+            })
+        })
+        .collect()
+}
+
+/// A delivery's site, for scope checks.
+pub async fn delivery_site(db: &Db, id: i64) -> StoreResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT site_id FROM deliveries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Every lot, for the forms: `(id, vaccine name, lot number, expiry)`.
+pub async fn lots(db: &Db) -> StoreResult<Vec<(i64, String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT l.id, v.name, l.lot_number, l.expires_on FROM lots l JOIN vaccines v ON v.id = l.vaccine_id ORDER BY v.code, l.lot_number",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}

@@ -43,6 +43,7 @@ pub fn nav(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/funnel", "nav.funnel"),
             ("/desk", "nav.desk"),
             ("/sites", "nav.sites"),
+            ("/stock", "nav.stock"),
             ("/admin/users", "nav.users"),
             ("/admin/audit", "nav.audit"),
         ],
@@ -155,6 +156,18 @@ pub fn can_unmask(user: &User, unit: &Unit) -> bool {
     match user.role {
         Role::Admin => true,
         Role::UnitContact => user.unit_id == Some(unit.id),
+        _ => false,
+    }
+}
+
+/// May this user move stock at this site (receive deliveries, record waste, send transfers)?
+/// The admin and the desk anywhere; a site's manager at their own site.
+pub fn can_manage_stock(user: &User, site_id: i64) -> bool {
+    match user.role {
+        Role::Admin | Role::Desk => true,
+        Role::SiteStaff => {
+            user.site_id == Some(site_id) && user.site_post == Some(vaxloop_core::SitePost::Manager)
+        }
         _ => false,
     }
 }

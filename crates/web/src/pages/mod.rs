@@ -12,6 +12,7 @@ mod people;
 mod privacy;
 pub(crate) mod register;
 mod sites;
+mod stock;
 
 use askama::Template;
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(privacy::routes())
         .merge(org_admin::routes())
         .merge(book::routes())
+        .merge(stock::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -121,6 +121,7 @@ fn vocabulary_keys() -> BTreeSet<String> {
     );
     out.extend(["name", "id_number", "phone", "note"].map(|f| format!("import.field.{f}")));
     out.extend(["M", "F"].map(|s| format!("person.sex_{s}")));
+    out.extend(["planned", "received", "cancelled"].map(|s| format!("stock.status.{s}")));
     out.extend(
         [
             "code_invalid",

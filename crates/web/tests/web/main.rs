@@ -13,5 +13,6 @@ mod logs;
 mod org_admin;
 mod privacy;
 mod registration;
+mod stock;
 
 pub use client::{Client, Fixture, fixture, fixture_with};
