@@ -9,6 +9,9 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
 use crate::error::{StoreError, StoreResult};
 
+/// A write transaction begun by [`Db::begin_write`]; committed or rolled back by its holder.
+pub type WriteTx = Transaction<'static, Any>;
+
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -183,7 +186,7 @@ impl Db {
     /// up front, so a transaction that reads and then writes can never fail half-way with a busy
     /// snapshot; on PostgreSQL it is a plain READ COMMITTED transaction whose writes use
     /// conditional updates and row locks.
-    pub async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

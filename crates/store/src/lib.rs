@@ -39,7 +39,7 @@ pub mod vehicles;
 pub mod testing;
 
 pub use crypto::{PiiCipher, PiiKey};
-pub use db::{Backend, DatabaseUrl, Db};
+pub use db::{Backend, DatabaseUrl, Db, WriteTx};
 pub use error::{StoreError, StoreResult};
 
 /// Milliseconds since the Unix epoch, the representation of every instant in the schema.

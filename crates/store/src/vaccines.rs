@@ -126,6 +126,16 @@ pub async fn receive_delivery(
     .bind(actor)
     .execute(&mut *conn)
     .await?;
+    credit(conn, lot_id, site_id, doses).await
+}
+
+/// Raises a lot's balance at a site (creating it on the first delivery there).
+async fn credit(
+    conn: &mut AnyConnection,
+    lot_id: i64,
+    site_id: i64,
+    doses: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO stock_balances (lot_id, site_id, remaining) VALUES ($1, $2, $3) \
          ON CONFLICT (lot_id, site_id) DO UPDATE SET remaining = stock_balances.remaining + excluded.remaining",
@@ -133,7 +143,7 @@ pub async fn receive_delivery(
     .bind(lot_id)
     .bind(site_id)
     .bind(doses)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -436,15 +446,7 @@ pub async fn transfer(
     .bind(actor)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO stock_balances (lot_id, site_id, remaining) VALUES ($1, $2, $3) \
-         ON CONFLICT (lot_id, site_id) DO UPDATE SET remaining = stock_balances.remaining + excluded.remaining",
-    )
-    .bind(lot_id)
-    .bind(to_site)
-    .bind(doses)
-    .execute(&mut *conn)
-    .await?;
+    credit(conn, lot_id, to_site, doses).await?;
     Ok(Ok(()))
 }
 

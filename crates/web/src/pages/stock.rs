@@ -110,6 +110,27 @@ struct WasteForm {
     reason: String,
 }
 
+/// Commits a stock movement and goes back to the page, or rolls it back and says why not.
+async fn settle(
+    state: &AppState,
+    page: &Page,
+    tx: vaxloop_store::WriteTx,
+    moved: Result<(), StockRefusal>,
+) -> AppResult<Response> {
+    match moved {
+        Ok(()) => {
+            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+            Ok(Redirect::to("/stock").into_response())
+        }
+        Err(refusal) => {
+            tx.rollback()
+                .await
+                .map_err(vaxloop_store::StoreError::from)?;
+            refused(state, page, refusal).await
+        }
+    }
+}
+
 async fn refused(state: &AppState, page: &Page, refusal: StockRefusal) -> AppResult<Response> {
     let notice = match refusal {
         StockRefusal::Short { remaining } => page
@@ -140,7 +161,7 @@ async fn waste(
         });
     }
     let mut tx = state.db.begin_write().await?;
-    match vaccines::waste(
+    let moved = vaccines::waste(
         &mut tx,
         form.lot,
         form.site,
@@ -149,19 +170,8 @@ async fn waste(
         Some(user.id),
         vaxloop_store::now_ms(),
     )
-    .await?
-    {
-        Ok(()) => {
-            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            Ok(Redirect::to("/stock").into_response())
-        }
-        Err(r) => {
-            tx.rollback()
-                .await
-                .map_err(vaxloop_store::StoreError::from)?;
-            refused(&state, &page, r).await
-        }
-    }
+    .await?;
+    settle(&state, &page, tx, moved).await
 }
 
 #[derive(Deserialize)]
@@ -188,7 +198,7 @@ async fn transfer(
         });
     }
     let mut tx = state.db.begin_write().await?;
-    match vaccines::transfer(
+    let moved = vaccines::transfer(
         &mut tx,
         form.lot,
         form.from,
@@ -197,17 +207,6 @@ async fn transfer(
         Some(user.id),
         vaxloop_store::now_ms(),
     )
-    .await?
-    {
-        Ok(()) => {
-            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            Ok(Redirect::to("/stock").into_response())
-        }
-        Err(r) => {
-            tx.rollback()
-                .await
-                .map_err(vaxloop_store::StoreError::from)?;
-            refused(&state, &page, r).await
-        }
-    }
+    .await?;
+    settle(&state, &page, tx, moved).await
 }
