@@ -107,20 +107,43 @@ pub async fn open_for_person(
     person_id: i64,
     now: i64,
 ) -> StoreResult<()> {
+    open_dose(conn, person_id, 1, now).await
+}
+
+/// Opens a person's journey for a dose in state `registered`, once.
+pub async fn open_dose(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    dose: i64,
+    now: i64,
+) -> StoreResult<()> {
     let done = sqlx::query(
-        "INSERT INTO journeys (person_id, dose_number, state, updated_at) VALUES ($1, 1, 'registered', $2) \
+        "INSERT INTO journeys (person_id, dose_number, state, updated_at) VALUES ($1, $2, 'registered', $3) \
          ON CONFLICT (person_id, dose_number) DO NOTHING",
     )
     .bind(person_id)
+    .bind(dose)
     .bind(now)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 1 {
-        sqlx::query("INSERT INTO journey_events (person_id, dose_number, state, at) VALUES ($1, 1, 'registered', $2)")
+        sqlx::query("INSERT INTO journey_events (person_id, dose_number, state, at) VALUES ($1, $2, 'registered', $3)")
             .bind(person_id)
+            .bind(dose)
             .bind(now)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
+}
+
+/// When a person was vaccinated with a dose, if they were.
+pub async fn vaccinated_at(db: &Db, person_id: i64, dose: i64) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(at) FROM journey_events WHERE person_id = $1 AND dose_number = $2 AND state = 'vaccinated'",
+    )
+    .bind(person_id)
+    .bind(dose)
+    .fetch_one(db.pool())
+    .await?)
 }

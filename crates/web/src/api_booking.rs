@@ -11,8 +11,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use vaxloop_app::booking::{BookRefusal, Request};
 use vaxloop_core::Role;
-use vaxloop_store::booking::{self, Booking, Refusal};
+use vaxloop_store::booking::{self, Refusal};
 use vaxloop_store::idempotency::{self, Claim};
 use vaxloop_store::{org, people, sites, slots, vaccines};
 
@@ -112,6 +113,13 @@ pub struct BookIn {
     pub slot_id: i64,
     #[serde(default)]
     pub people: Vec<i64>,
+    /// Which dose of the series (default 1); later doses respect the minimum interval.
+    #[serde(default)]
+    pub dose: Option<i64>,
+    /// A walk-in recorded at the site (desk, admin or that site's staff), counted against the
+    /// slot and the day like any booking.
+    #[serde(default)]
+    pub walk_in: bool,
 }
 
 /// The appointments made.
@@ -149,14 +157,20 @@ pub async fn create(
     headers: HeaderMap,
     Json(input): Json<BookIn>,
 ) -> AppResult<Response> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Resident, Role::Desk, Role::Admin],
-        "/api/v1/appointments",
-    )
-    .await?
-    .clone();
+    let roles = [Role::Resident, Role::Desk, Role::Admin, Role::SiteStaff];
+    let user = access::require(&state, &auth, &roles, "/api/v1/appointments")
+        .await?
+        .clone();
+    let slot = slots::by_id(&state.db, input.slot_id).await?;
+    let own_site = slot
+        .as_ref()
+        .is_some_and(|s| access::can_see_site(&user, s.site_id));
+    // Site staff record walk-ins at their own site; residents book only themselves, never as walk-ins.
+    if (user.role == Role::SiteStaff && !(input.walk_in && own_site))
+        || (user.role == Role::Resident && input.walk_in)
+    {
+        return Err(deny(&state, Some(&user), "/api/v1/appointments").await);
+    }
     let people_ids: Vec<i64> = if user.role == Role::Resident {
         vec![user.person_id.ok_or(AppError::NotFound)?]
     } else {
@@ -172,7 +186,9 @@ pub async fn create(
                 Some(p) => org::unit(&state.db, p.unit_id).await?,
                 None => None,
             };
-            if !unit.is_some_and(|u| can_see_unit(&user, &u)) {
+            let visible = unit.is_some_and(|u| can_see_unit(&user, &u))
+                || (user.role == Role::SiteStaff && person.is_some());
+            if !visible {
                 return Err(deny(
                     &state,
                     Some(&user),
@@ -183,20 +199,27 @@ pub async fn create(
         }
         input.people.clone()
     };
+    let dose = input.dose.unwrap_or(1).clamp(1, 5);
+    let canonical = BookIn {
+        slot_id: input.slot_id,
+        people: people_ids.clone(),
+        dose: Some(dose),
+        walk_in: input.walk_in,
+    };
+    let hash = hex::encode(Sha256::digest(
+        serde_json::to_vec(&canonical).unwrap_or_default(),
+    ));
+    let req = Request {
+        slot_id: input.slot_id,
+        people: &people_ids,
+        dose_number: dose,
+        team_id: None,
+        walk_in: input.walk_in,
+    };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let hash = hex::encode(Sha256::digest(
-        serde_json::to_vec(&BookIn {
-            slot_id: input.slot_id,
-            people: people_ids.clone(),
-        })
-        .unwrap_or_default(),
-    ));
-    let vaccine_id = vaxloop_app::booking::default_vaccine(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let now = vaxloop_store::now_ms();
     let mut tx = state.db.begin_write().await?;
     if let Some(key) = &key {
@@ -219,15 +242,11 @@ pub async fn create(
             }
         }
     }
-    let b = Booking {
-        slot_id: input.slot_id,
-        people: &people_ids,
-        vaccine_id,
-        dose_number: 1,
-        team_id: None,
-        walk_in: false,
+    let outcome = match vaxloop_app::booking::check(&state.db, state.config.timezone, &req).await? {
+        Ok(vaccine_id) => vaxloop_app::booking::book_in(&mut tx, &req, vaccine_id, now).await?,
+        Err(refusal) => Err(refusal),
     };
-    match booking::book_in(&mut tx, &b, now).await? {
+    match outcome {
         Ok(ids) => {
             let body = serde_json::to_string(&Booked { appointments: ids }).unwrap_or_default();
             if let Some(key) = &key {
@@ -257,14 +276,16 @@ async fn refused(
     state: &AppState,
     lang: Lang,
     slot_id: i64,
-    refusal: &Refusal,
+    refusal: &BookRefusal,
 ) -> AppResult<Refused> {
-    let (error, key) = match refusal {
-        Refusal::SlotFull { .. } => ("slot_full", "book.slot_full"),
-        Refusal::NoDoses { .. } => ("no_doses", "book.no_doses"),
-        Refusal::AlreadyBooked { .. } => ("already_booked", "book.already"),
-        Refusal::NotBookable { .. } => ("not_bookable", "book.not_bookable"),
-        Refusal::NoSlot => ("no_slot", "error.not_found"),
+    let error = match refusal {
+        BookRefusal::Store(Refusal::SlotFull { .. }) => "slot_full",
+        BookRefusal::Store(Refusal::NoDoses { .. }) => "no_doses",
+        BookRefusal::Store(Refusal::AlreadyBooked { .. }) => "already_booked",
+        BookRefusal::Store(Refusal::NotBookable { .. }) => "not_bookable",
+        BookRefusal::Store(Refusal::NoSlot) => "no_slot",
+        BookRefusal::NoPriorDose { .. } => "no_prior_dose",
+        BookRefusal::TooEarly { .. } => "too_early",
     };
     // The other slots of the same site-day that still have places.
     let nearby = match slots::by_id(&state.db, slot_id).await? {
@@ -276,9 +297,10 @@ async fn refused(
             .collect(),
         None => vec![],
     };
+    let message = crate::pages::refusal_message(lang, refusal);
     Ok(Refused {
         error: error.into(),
-        message: lang.t(key),
+        message,
         slot_id,
         nearby,
     })

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
+use vaxloop_app::booking::{BookRefusal, Request};
 use vaxloop_core::Role;
 use vaxloop_store::booking::{self, Refusal};
 use vaxloop_store::sites::{self, Site};
@@ -109,17 +110,17 @@ async fn book(
 ) -> AppResult<Response> {
     let user = require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
     let person = user.person_id.ok_or(AppError::NotFound)?;
-    match vaxloop_app::booking::book_first_dose(&state.db, form.slot_id, &[person], None).await? {
+    let req = Request {
+        slot_id: form.slot_id,
+        people: &[person],
+        dose_number: 1,
+        team_id: None,
+        walk_in: false,
+    };
+    match vaxloop_app::booking::book(&state.db, state.config.timezone, &req).await? {
         Ok(_) => Ok(Redirect::to("/me").into_response()),
         Err(refusal) => {
-            let lang = page.lang;
-            let notice = match refusal {
-                Refusal::SlotFull { .. } => lang.t("book.slot_full"),
-                Refusal::NoDoses { .. } => lang.t("book.no_doses"),
-                Refusal::AlreadyBooked { .. } => lang.t("book.already"),
-                Refusal::NotBookable { .. } => lang.t("book.not_bookable"),
-                Refusal::NoSlot => lang.t("error.not_found"),
-            };
+            let notice = refusal_message(page.lang, &refusal);
             let choice = Choice {
                 site: form.site,
                 date: form.date,
@@ -129,6 +130,21 @@ async fn book(
                 html(&page_for(&state, &page, choice, Some(notice)).await?)?,
             )
                 .into_response())
+        }
+    }
+}
+
+/// A refusal in the reader's language.
+pub(crate) fn refusal_message(lang: crate::i18n::Lang, refusal: &BookRefusal) -> String {
+    match refusal {
+        BookRefusal::Store(Refusal::SlotFull { .. }) => lang.t("book.slot_full"),
+        BookRefusal::Store(Refusal::NoDoses { .. }) => lang.t("book.no_doses"),
+        BookRefusal::Store(Refusal::AlreadyBooked { .. }) => lang.t("book.already"),
+        BookRefusal::Store(Refusal::NotBookable { .. }) => lang.t("book.not_bookable"),
+        BookRefusal::Store(Refusal::NoSlot) => lang.t("error.not_found"),
+        BookRefusal::NoPriorDose { .. } => lang.t("book.no_prior_dose"),
+        BookRefusal::TooEarly { earliest, .. } => {
+            lang.tf("book.too_early", &[("date", &earliest.to_string())])
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod book;
+pub(crate) use book::refusal_message;
 mod funnel;
 pub(crate) mod imports;
 mod login;

@@ -170,3 +170,37 @@ mod capacity {
         }
     }
 }
+
+mod walk_in {
+    use axum::http::StatusCode;
+    use vaxloop_demo::DEMO_PASSWORD;
+    use vaxloop_store::{org, people, sites, slots};
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+        async fn site_staff_record_walk_ins_at_their_own_site_only(t) {
+            let f = fixture(t).await;
+            let today = f.town.spec.today.to_string();
+            let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("site");
+            let other = sites::all(&f.db).await.expect("q").into_iter().find(|s| s.code != "HCL").expect("other");
+            let here = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots")[1].id;
+            let there = slots::of_site_day(&f.db, other.id, &today).await.expect("slots").first().map(|s| s.id);
+            let unit = org::unit_by_code(&f.db, &f.town.units[2].code).await.expect("q").expect("unit");
+            let person = people::of_unit(&f.db, unit.id, 20, 0).await.expect("q").into_iter().find(|p| p.confirmed).expect("person").id;
+            let mut desk = f.client();
+            desk.login("hcl.checkin", DEMO_PASSWORD).await;
+            let token = desk.get("/site").await;
+            let token = desk.get(token.location()).await.csrf();
+            let booking = |slot: i64, walk_in: bool| format!(r#"{{"slot_id":{slot},"people":[{person}],"walk_in":{walk_in}}}"#);
+            assert_eq!(desk.post_json("/api/v1/appointments", &booking(here, false), Some(&token)).await.status, StatusCode::FORBIDDEN, "site staff do not book ahead");
+            if let Some(there) = there {
+                assert_eq!(desk.post_json("/api/v1/appointments", &booking(there, true), Some(&token)).await.status, StatusCode::FORBIDDEN, "not at another site");
+            }
+            let walked = desk.post_json("/api/v1/appointments", &booking(here, true), Some(&token)).await;
+            assert_eq!(walked.status, StatusCode::CREATED, "{}", walked.body);
+            let slot = slots::by_id(&f.db, here).await.expect("q").expect("slot");
+            assert_eq!(slot.booked, 1, "the walk-in takes a place in the slot");
+        }
+    }
+}

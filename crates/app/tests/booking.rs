@@ -1,0 +1,59 @@
+//! Later doses wait for the vaccine's minimum interval; walk-ins count like bookings.
+
+use chrono::{Days, NaiveDate};
+use vaxloop_app::booking::{BookRefusal, Request, book};
+use vaxloop_core::{ResidentId, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
+use vaxloop_store::org::{NewUnit, NewWorkGroup};
+use vaxloop_store::people::NewPerson;
+use vaxloop_store::sites::{NewSite, NewZone};
+use vaxloop_store::vaccines::{self, NewVaccine};
+use vaxloop_store::{journeys, now_ms, org, people, sites, slots};
+
+vaxloop_store::backend_tests! {
+    async fn a_second_dose_waits_for_the_minimum_interval(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        let first_dose_day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let now = now_ms();
+        let mut tx = t.begin_write().await.expect("tx");
+        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
+        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
+        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
+        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
+        let list: Vec<NewPerson> = (0..2u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
+        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
+        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM people ORDER BY id").fetch_all(&mut *tx).await.expect("ids");
+        // The first person had dose 1 on 2 November at 10:00 Shanghai time.
+        let given = first_dose_day.and_hms_opt(2, 0, 0).expect("t").and_utc().timestamp_millis();
+        sqlx::query("INSERT INTO journey_events (person_id, dose_number, state, at) VALUES ($1, 1, 'vaccinated', $2)").bind(ids[0]).bind(given).execute(&mut *tx).await.expect("event");
+        let mut slot_for = Vec::new();
+        for offset in [20u64, 21] {
+            let day = first_dose_day.checked_add_days(Days::new(offset)).expect("day");
+            slots::generate(&mut tx, site, &day.to_string(), 0, 30, |_| (5, "test".into())).await.expect("slots");
+            vaccines::allocate(&mut tx, site, &day.to_string(), 10).await.expect("allocate");
+            slot_for.push(day);
+        }
+        tx.commit().await.expect("commit");
+        let slot_on = |day: NaiveDate| {
+            let db = t.db.clone();
+            async move {
+                let all = slots::of_site_day(&db, site, &day.to_string()).await.expect("slots");
+                all.into_iter().next().map(|s| s.id)
+            }
+        };
+        let day20 = slot_on(slot_for[0]).await;
+        let day21 = slot_on(slot_for[1]).await;
+        // Weekday filtering may leave a day without slots; the site is open every day here.
+        let (day20, day21) = (day20.expect("slot on day 20"), day21.expect("slot on day 21"));
+        let too_early = book(&t, tz, &Request { slot_id: day20, people: &[ids[0]], dose_number: 2, team_id: None, walk_in: false }).await.expect("q");
+        assert_eq!(too_early, Err(BookRefusal::TooEarly { person_id: ids[0], earliest: slot_for[1] }));
+        let due = book(&t, tz, &Request { slot_id: day21, people: &[ids[0]], dose_number: 2, team_id: None, walk_in: false }).await.expect("q");
+        assert!(due.is_ok(), "{due:?}");
+        let never = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 2, team_id: None, walk_in: false }).await.expect("q");
+        assert_eq!(never, Err(BookRefusal::NoPriorDose { person_id: ids[1] }));
+        let walk_in = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: true }).await.expect("q");
+        assert!(walk_in.is_ok(), "a walk-in counts against the slot like a booking");
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert_eq!(counts.iter().find(|c| c.0 == day21).map(|c| c.2), Some(2));
+    }
+}
