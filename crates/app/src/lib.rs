@@ -8,3 +8,4 @@ pub mod org;
 pub mod privacy;
 pub mod register;
 pub mod slots;
+pub mod supply;

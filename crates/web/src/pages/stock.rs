@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
+use vaxloop_app::supply::{self, SupplyError, VaccineInput};
 use vaxloop_core::Role;
 use vaxloop_store::sites::{self, Site};
 use vaxloop_store::vaccines::{self, DeliveryRow, StockRefusal, Vaccine};
@@ -25,6 +26,103 @@ pub fn routes() -> Router<AppState> {
         .route("/deliveries/{id}/receive", post(receive))
         .route("/stock/waste", post(waste))
         .route("/stock/transfer", post(transfer))
+        .route("/vaccines", post(new_vaccine))
+        .route("/lots", post(new_lot))
+        .route("/deliveries", post(new_delivery))
+}
+
+/// After creating a product, lot or delivery: back to the page, or the page again with what to
+/// correct.
+async fn created(
+    state: &AppState,
+    page: &Page,
+    result: Result<i64, SupplyError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to("/stock").into_response()),
+        Err(SupplyError::Invalid(problems)) => {
+            let lang = page.lang;
+            let notice = problems
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}: {}",
+                        lang.t(&format!("supply.field.{}", p.field)),
+                        lang.t(&format!("org.problem.{}", p.code))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("；");
+            Ok((
+                StatusCode::BAD_REQUEST,
+                html(&render(state, page, Some(notice)).await?)?,
+            )
+                .into_response())
+        }
+        Err(SupplyError::Refused(r)) => refused(state, page, r).await,
+        Err(SupplyError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn new_vaccine(
+    State(state): State<AppState>,
+    page: Page,
+    Form(input): Form<VaccineInput>,
+) -> AppResult<Response> {
+    require(&state, &page.auth, &[Role::Admin], "/vaccines").await?;
+    let result = supply::create_vaccine(&state.db, &input).await;
+    created(&state, &page, result).await
+}
+
+#[derive(Deserialize)]
+struct LotForm {
+    vaccine: i64,
+    #[serde(default)]
+    lot_number: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+async fn new_lot(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<LotForm>,
+) -> AppResult<Response> {
+    require(&state, &page.auth, &[Role::Admin, Role::Desk], "/lots").await?;
+    let result = supply::create_lot(
+        &state.db,
+        form.vaccine,
+        &form.lot_number,
+        &form.expires_on,
+        state.config.today(),
+    )
+    .await;
+    created(&state, &page, result).await
+}
+
+#[derive(Deserialize)]
+struct DeliveryForm {
+    lot: i64,
+    site: i64,
+    #[serde(default)]
+    day: String,
+    doses: i64,
+}
+
+async fn new_delivery(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<DeliveryForm>,
+) -> AppResult<Response> {
+    require(
+        &state,
+        &page.auth,
+        &[Role::Admin, Role::Desk],
+        "/deliveries",
+    )
+    .await?;
+    let result = supply::plan_delivery(&state.db, form.lot, form.site, &form.day, form.doses).await;
+    created(&state, &page, result).await
 }
 
 /// A lot's balance at a site, named.

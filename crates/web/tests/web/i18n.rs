@@ -124,6 +124,23 @@ fn vocabulary_keys() -> BTreeSet<String> {
     out.extend(["planned", "received", "cancelled"].map(|s| format!("stock.status.{s}")));
     out.extend(
         [
+            "code",
+            "name",
+            "manufacturer",
+            "doses_in_series",
+            "min_interval_days",
+            "min_age",
+            "doses_per_vial",
+            "observation_minutes",
+            "lot_number",
+            "expires_on",
+            "day",
+            "doses",
+        ]
+        .map(|f| format!("supply.field.{f}")),
+    );
+    out.extend(
+        [
             "code_invalid",
             "code_taken",
             "required",

@@ -58,3 +58,44 @@ vaxloop_store::backend_tests! {
         assert_eq!(not_manager.status, StatusCode::FORBIDDEN, "only the site's manager moves its stock");
     }
 }
+
+mod supply {
+    use axum::http::StatusCode;
+    use vaxloop_demo::DEMO_PASSWORD;
+    use vaxloop_store::{sites, vaccines};
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+        async fn products_lots_and_deliveries_are_created_with_field_checks(t) {
+            let f = fixture(t).await;
+            let mut admin = f.client();
+            admin.login("admin", DEMO_PASSWORD).await;
+            let token = admin.get("/stock").await.csrf();
+            let bad = admin.post_form("/vaccines", &[("csrf_token", &token), ("code", "X"), ("name", ""), ("manufacturer", "某厂"), ("doses_in_series", "9"), ("min_interval_days", "21"), ("min_age", "3"), ("doses_per_vial", "1"), ("open_vial_minutes", "0"), ("observation_minutes", "30")]).await;
+            assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+            assert!(bad.body.contains("剂次应为1到5") && bad.body.contains("编码应为2–32位"));
+            let ok = admin.post_form("/vaccines", &[("csrf_token", &token), ("code", "KXSW"), ("name", "科兴灭活疫苗"), ("manufacturer", "科兴"), ("doses_in_series", "2"), ("min_interval_days", "14"), ("min_age", "3"), ("doses_per_vial", "1"), ("open_vial_minutes", "0"), ("observation_minutes", "30")]).await;
+            assert_eq!(ok.location(), "/stock");
+            let v = vaccines::all(&f.db).await.expect("q").into_iter().find(|v| v.code == "KXSW").expect("created");
+            let past = admin.post_form("/lots", &[("csrf_token", &token), ("vaccine", &v.id.to_string()), ("lot_number", "K1"), ("expires_on", "2020-01-01")]).await;
+            assert!(past.body.contains("有效期应为今天之后的日期"));
+            let lot = admin.post_form("/lots", &[("csrf_token", &token), ("vaccine", &v.id.to_string()), ("lot_number", "K1"), ("expires_on", "2099-12-31")]).await;
+            assert_eq!(lot.location(), "/stock");
+            let lot_id = vaccines::lots(&f.db).await.expect("q").into_iter().find(|l| l.2 == "K1").expect("lot").0;
+            let site = sites::by_code(&f.db, "HQC").await.expect("q").expect("site");
+            let day = f.town.spec.today.to_string();
+            let before = vaccines::site_days(&f.db, &day, &day, Some(site.id)).await.expect("q").first().map(|d| d.allocated).unwrap_or(0);
+            let planned = admin.post_form("/deliveries", &[("csrf_token", &token), ("lot", &lot_id.to_string()), ("site", &site.id.to_string()), ("day", &day), ("doses", "300")]).await;
+            assert_eq!(planned.location(), "/stock");
+            let after = vaccines::site_days(&f.db, &day, &day, Some(site.id)).await.expect("q").first().map(|d| d.allocated).unwrap_or(0);
+            assert_eq!(after - before, 300, "a planned delivery allocates its doses to the site-day");
+            let contact = f.town.logins.iter().find(|l| l.role == vaxloop_core::Role::UnitContact).expect("contact").clone();
+            let mut c = f.client();
+            c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+            let c_token = c.get("/unit").await;
+            let c_token = c.get(c_token.location()).await.csrf();
+            assert_eq!(c.post_form("/deliveries", &[("csrf_token", &c_token), ("lot", &lot_id.to_string()), ("site", &site.id.to_string()), ("day", &day), ("doses", "5")]).await.status, StatusCode::FORBIDDEN);
+        }
+    }
+}
