@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_org::routes())
         .merge(crate::api_booking::routes())
         .merge(crate::api_slots::routes())
+        .merge(crate::api_supply::routes())
 }
 
 #[derive(OpenApi)]
@@ -37,16 +38,20 @@ pub fn routes() -> Router<AppState> {
         crate::api_org::create_unit, crate::api_org::update_unit, crate::api_org::unit_people,
         crate::api_org::unmask,
         crate::api_booking::availability, crate::api_booking::create, crate::api_booking::cancel,
-        crate::api_slots::set_capacity
+        crate::api_slots::set_capacity,
+        crate::api_supply::create_vaccine, crate::api_supply::create_lot, crate::api_supply::create_delivery,
+        crate::api_supply::receive, crate::api_supply::stock
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
         crate::api_org::GroupIn, crate::api_org::UnitIn, crate::api_org::UnitDetail,
         crate::api_org::PersonOut, crate::api_org::UnmaskIn, crate::api_org::UnmaskOut, crate::api_org::Created,
         crate::api_booking::SlotOut, crate::api_booking::Availability, crate::api_booking::BookIn,
-        crate::api_booking::Booked, crate::api_booking::Refused, crate::api_slots::CapacityIn
+        crate::api_booking::Booked, crate::api_booking::Refused, crate::api_slots::CapacityIn,
+        crate::api_supply::Id, crate::api_supply::VaccineIn, crate::api_supply::LotIn,
+        crate::api_supply::DeliveryIn, crate::api_supply::StockOut
     )),
-    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"))
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"))
 )]
 pub struct ApiDoc;
 

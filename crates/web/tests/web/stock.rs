@@ -99,3 +99,38 @@ mod supply {
         }
     }
 }
+
+mod supply_api {
+    use axum::http::StatusCode;
+    use vaxloop_demo::DEMO_PASSWORD;
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+        async fn the_supply_api_creates_plans_receives_and_reports(t) {
+            let f = fixture(t).await;
+            let mut desk = f.client();
+            desk.login("desk", DEMO_PASSWORD).await;
+            let token = desk.get("/desk").await.csrf();
+            let bad = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"","expires_on":"yesterday"}"#, Some(&token)).await;
+            assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+            assert!(bad.body.contains("\"field\":\"lot_number\"") && bad.body.contains("\"field\":\"expires_on\""));
+            let lot = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"API-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
+            assert_eq!(lot.status, StatusCode::CREATED);
+            let lot: serde_json::Value = serde_json::from_str(&lot.body).expect("json");
+            let day = f.town.spec.today.to_string();
+            let delivery = desk.post_json("/api/v1/deliveries", &format!(r#"{{"lot_id":{},"site":"HCL","day":"{day}","doses":50}}"#, lot["id"]), Some(&token)).await;
+            assert_eq!(delivery.status, StatusCode::CREATED, "{}", delivery.body);
+            let delivery: serde_json::Value = serde_json::from_str(&delivery.body).expect("json");
+            let path = format!("/api/v1/deliveries/{}/receive", delivery["id"]);
+            assert_eq!(desk.post_json(&path, "{}", Some(&token)).await.status, StatusCode::NO_CONTENT);
+            assert_eq!(desk.post_json(&path, "{}", Some(&token)).await.status, StatusCode::CONFLICT, "received once");
+            let stock = desk.get("/api/v1/stock").await;
+            let rows: Vec<serde_json::Value> = serde_json::from_str(&stock.body).expect("json");
+            let mine = rows.iter().find(|r| r["lot_id"] == lot["id"]).expect("the new lot's stock");
+            assert_eq!((mine["delivered"].as_i64(), mine["remaining"].as_i64()), (Some(50), Some(50)));
+            assert!(rows.iter().all(|r| r["ledger_sum"] == r["remaining"]));
+            assert_eq!(desk.post_json("/api/v1/vaccines", r#"{"code":"X1","name":"x","manufacturer":"y","doses_in_series":1,"min_interval_days":0,"min_age":0,"doses_per_vial":1}"#, Some(&token)).await.status, StatusCode::FORBIDDEN, "only the admin adds products");
+        }
+    }
+}
