@@ -3,7 +3,7 @@
 
 use chrono::{Days, NaiveDate};
 use vaxloop_store::booking::{self, Booking, Refusal};
-use vaxloop_store::{Db, StoreError, WriteTx, journeys, slots, vaccines};
+use vaxloop_store::{Db, StoreError, WriteTx, journeys, sites, slots, vaccines};
 
 /// The vaccine a first dose is booked with when the caller names none: the first product in the
 /// catalogue. (Eligibility by age arrives with the screening work.)
@@ -20,6 +20,9 @@ pub enum BookRefusal {
     NoPriorDose { person_id: i64 },
     /// A later dose before the vaccine's minimum interval has passed.
     TooEarly { person_id: i64, earliest: NaiveDate },
+    /// The site serves a list of units and the person's is not on it (walk-ins excepted: the
+    /// site's own staff decide those at the door).
+    SiteNotServing { person_id: i64 },
 }
 
 /// What to book.
@@ -46,6 +49,13 @@ pub async fn check(
     let Some(slot) = slots::by_id(db, req.slot_id).await? else {
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
+    if !req.walk_in {
+        for &person in req.people {
+            if !sites::serves_person(db, slot.site_id, person).await? {
+                return Ok(Err(BookRefusal::SiteNotServing { person_id: person }));
+            }
+        }
+    }
     if req.dose_number > 1 {
         let interval = vaccines::all(db)
             .await?

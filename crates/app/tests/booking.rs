@@ -51,6 +51,13 @@ vaxloop_store::backend_tests! {
         assert!(due.is_ok(), "{due:?}");
         let never = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 2, team_id: None, walk_in: false }).await.expect("q");
         assert_eq!(never, Err(BookRefusal::NoPriorDose { person_id: ids[1] }));
+        // The site now serves another unit only: a booking is refused, a walk-in is the site's call.
+        let mut tx = t.begin_write().await.expect("tx");
+        let u2 = org::insert_unit(&mut tx, &NewUnit { code: "U2".into(), work_group_id: g, name: "另一单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t2".into() }, now).await.expect("u2");
+        tx.commit().await.expect("commit");
+        sites::serve_unit(&t, site, u2, now).await.expect("serve");
+        let elsewhere = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false }).await.expect("q");
+        assert_eq!(elsewhere, Err(BookRefusal::SiteNotServing { person_id: ids[1] }));
         let walk_in = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: true }).await.expect("q");
         assert!(walk_in.is_ok(), "a walk-in counts against the slot like a booking");
         let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");

@@ -30,6 +30,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_booking.sql"),
         include_str!("../migrations/postgres/0003_booking.sql"),
     ),
+    (
+        4,
+        "site units",
+        include_str!("../migrations/sqlite/0004_site_units.sql"),
+        include_str!("../migrations/postgres/0004_site_units.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -190,3 +190,82 @@ pub async fn zones(db: &Db, site_id: i64) -> StoreResult<Vec<Zone>> {
     zones.sort_by_key(|z| ZoneKind::ALL.iter().position(|k| *k == z.kind));
     Ok(zones)
 }
+
+/// The units a site serves, by id; empty when the site is open to every unit.
+pub async fn units_served(db: &Db, site_id: i64) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query("SELECT unit_id FROM site_units WHERE site_id = $1 ORDER BY unit_id")
+        .bind(site_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Whether a unit's people may book at a site: the site lists the unit, or lists none.
+pub async fn serves(db: &Db, site_id: i64, unit_id: i64) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM site_units WHERE site_id = $1) \
+                       OR EXISTS (SELECT 1 FROM site_units WHERE site_id = $2 AND unit_id = $3) \
+                     THEN 1 ELSE 0 END",
+    )
+    .bind(site_id)
+    .bind(site_id)
+    .bind(unit_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? == 1)
+}
+
+/// The sites a unit's people may book at, by code.
+pub async fn serving_unit(db: &Db, unit_id: i64) -> StoreResult<Vec<Site>> {
+    let sql = format!(
+        "{SELECT} s WHERE NOT EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = s.id) \
+            OR EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = s.id AND su.unit_id = $1) \
+         ORDER BY code"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Adds a unit to those a site serves (no change if it is already there). Returns whether a row
+/// was added.
+pub async fn serve_unit(db: &Db, site_id: i64, unit_id: i64, now: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO site_units (site_id, unit_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (site_id, unit_id) DO NOTHING",
+    )
+    .bind(site_id)
+    .bind(unit_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a unit from those a site serves. Appointments already made stay.
+pub async fn stop_serving_unit(db: &Db, site_id: i64, unit_id: i64) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM site_units WHERE site_id = $1 AND unit_id = $2")
+        .bind(site_id)
+        .bind(unit_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether a person's unit is served by a site (see [`serves`]). An unknown person is not
+/// refused here; the booking itself finds them missing.
+pub async fn serves_person(db: &Db, site_id: i64, person_id: i64) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM people p WHERE p.id = $1 \
+           AND EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = $2) \
+           AND NOT EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = $3 AND su.unit_id = p.unit_id)",
+    )
+    .bind(person_id)
+    .bind(site_id)
+    .bind(site_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? == 0)
+}

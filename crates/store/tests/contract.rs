@@ -93,6 +93,24 @@ async fn one_site(t: &TestDb) -> i64 {
 }
 
 vaxloop_store::backend_tests! {
+    async fn a_site_serves_every_unit_until_units_are_listed(t) {
+        let a = one_unit(&t, "U-A").await;
+        let b = one_unit(&t, "U-B").await;
+        let site = one_site(&t).await;
+        assert!(sites::serves(&t, site, a).await.expect("q") && sites::serves(&t, site, b).await.expect("q"));
+        assert_eq!(sites::serving_unit(&t, b).await.expect("q").len(), 1);
+        assert!(sites::serve_unit(&t, site, a, now_ms()).await.expect("add"));
+        assert!(!sites::serve_unit(&t, site, a, now_ms()).await.expect("again"), "adding twice changes nothing");
+        assert!(sites::serves(&t, site, a).await.expect("q"));
+        assert!(!sites::serves(&t, site, b).await.expect("q"));
+        assert!(sites::serving_unit(&t, b).await.expect("q").is_empty());
+        assert_eq!(sites::units_served(&t, site).await.expect("q"), vec![a]);
+        let ghost = sqlx::query("INSERT INTO site_units (site_id, unit_id, created_at) VALUES ($1, $2, 0)").bind(site).bind(9_999_999i64).execute(&mut *t.begin_write().await.expect("tx")).await;
+        assert!(ghost.is_err(), "an unknown unit cannot be listed");
+        assert!(sites::stop_serving_unit(&t, site, a).await.expect("remove"));
+        assert!(sites::serves(&t, site, b).await.expect("q"), "an empty list serves everyone again");
+    }
+
     async fn people_are_stored_sealed_and_found_by_blind_index(t) {
         let unit = one_unit(&t, "U1").await;
         let mut tx = t.begin_write().await.expect("begin");

@@ -286,6 +286,7 @@ async fn refused(
         BookRefusal::Store(Refusal::NoSlot) => "no_slot",
         BookRefusal::NoPriorDose { .. } => "no_prior_dose",
         BookRefusal::TooEarly { .. } => "too_early",
+        BookRefusal::SiteNotServing { .. } => "site_not_serving",
     };
     // The other slots of the same site-day that still have places.
     let nearby = match slots::by_id(&state.db, slot_id).await? {

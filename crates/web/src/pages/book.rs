@@ -12,6 +12,7 @@ use serde::Deserialize;
 use vaxloop_app::booking::{BookRefusal, Request};
 use vaxloop_core::Role;
 use vaxloop_store::booking::{self, Refusal};
+use vaxloop_store::people;
 use vaxloop_store::sites::{self, Site};
 use vaxloop_store::slots::{self, Slot};
 
@@ -50,9 +51,11 @@ impl BookPage {
     }
 }
 
+/// The booking page for a resident: only the sites that serve their unit are offered.
 async fn page_for(
     state: &AppState,
     page: &Page,
+    person: i64,
     choice: Choice,
     notice: Option<String>,
 ) -> AppResult<BookPage> {
@@ -61,7 +64,11 @@ async fn page_for(
         .filter_map(|d| today.checked_add_days(Days::new(d)))
         .map(|d| d.to_string())
         .collect();
-    let all = sites::all(&state.db).await?;
+    let unit = people::by_id(&state.db, person)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .unit_id;
+    let all = sites::serving_unit(&state.db, unit).await?;
     let site = choice
         .site
         .as_ref()
@@ -90,8 +97,9 @@ async fn choose(
     page: Page,
     Query(choice): Query<Choice>,
 ) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
-    html(&page_for(&state, &page, choice, None).await?)
+    let user = require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
+    let person = user.person_id.ok_or(AppError::NotFound)?;
+    html(&page_for(&state, &page, person, choice, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -127,7 +135,7 @@ async fn book(
             };
             Ok((
                 axum::http::StatusCode::CONFLICT,
-                html(&page_for(&state, &page, choice, Some(notice)).await?)?,
+                html(&page_for(&state, &page, person, choice, Some(notice)).await?)?,
             )
                 .into_response())
         }
@@ -146,6 +154,7 @@ pub(crate) fn refusal_message(lang: crate::i18n::Lang, refusal: &BookRefusal) ->
         BookRefusal::TooEarly { earliest, .. } => {
             lang.tf("book.too_early", &[("date", &earliest.to_string())])
         }
+        BookRefusal::SiteNotServing { .. } => lang.t("book.site_not_serving"),
     }
 }
 

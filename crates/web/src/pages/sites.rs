@@ -2,12 +2,16 @@
 //! the home page of the site's staff.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::Days;
+use serde::Deserialize;
 use vaxloop_core::Role;
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::org;
 use vaxloop_store::sites::{self, Site, Zone};
 use vaxloop_store::vaccines::{self, LotStock, SiteDay};
 
@@ -20,6 +24,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sites", get(list))
         .route("/sites/{code}", get(site))
+        .route("/sites/{code}/units", post(serve_unit))
+        .route("/sites/{code}/units/{unit}/remove", post(stop_serving_unit))
         .route("/site", get(my_site))
 }
 
@@ -60,6 +66,10 @@ struct SitePage {
     supply: Vec<SiteDay>,
     /// Today's slots: `(id, from, to, capacity, booked, why)`.
     slots: Vec<(i64, String, String, i64, i64, String)>,
+    /// The units the site serves, `(code, name)`; empty when it serves every unit.
+    served: Vec<(String, String)>,
+    /// Whether the reader may change which units the site serves (the admin).
+    can_edit: bool,
 }
 
 fn hhmm(minutes: i64) -> String {
@@ -137,6 +147,13 @@ async fn site(
     } else {
         "/sites"
     };
+    let served_ids = sites::units_served(&state.db, site.id).await?;
+    let served = org::units(&state.db, None)
+        .await?
+        .into_iter()
+        .filter(|u| served_ids.contains(&u.id))
+        .map(|u| (u.code, u.name))
+        .collect();
     html(&SitePage {
         ctx: page.ctx(active).await?,
         site,
@@ -145,5 +162,87 @@ async fn site(
         stock,
         supply,
         slots,
+        served,
+        can_edit: user.role == Role::Admin,
     })
+}
+
+#[derive(Deserialize)]
+struct ServeForm {
+    unit: String,
+}
+
+/// The admin adds a unit to those a site serves (audited); from then on only listed units'
+/// people may book there.
+async fn serve_unit(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<ServeForm>,
+) -> AppResult<Response> {
+    let path = format!("/sites/{code}/units");
+    let user = require(&state, &page.auth, &[Role::Admin], &path).await?;
+    let site = sites::by_code(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unit_code = form.unit.trim();
+    let Some(unit) = org::unit_by_code(&state.db, unit_code).await? else {
+        return Err(AppError::BadRequest {
+            field: Some("unit".into()),
+            message: "site.unknown_unit".into(),
+        });
+    };
+    let now = vaxloop_store::now_ms();
+    if sites::serve_unit(&state.db, site.id, unit.id, now).await? {
+        record(&state, user.id, "site_serve_unit", &site.code, &unit.code).await?;
+    }
+    Ok(Redirect::to(&format!("/sites/{}#served", site.code)).into_response())
+}
+
+/// The admin removes a unit from those a site serves; appointments already made stay.
+async fn stop_serving_unit(
+    State(state): State<AppState>,
+    page: Page,
+    Path((code, unit_code)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let path = format!("/sites/{code}/units/{unit_code}/remove");
+    let user = require(&state, &page.auth, &[Role::Admin], &path).await?;
+    let site = sites::by_code(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let unit = org::unit_by_code(&state.db, &unit_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if sites::stop_serving_unit(&state.db, site.id, unit.id).await? {
+        record(
+            &state,
+            user.id,
+            "site_stop_serving_unit",
+            &site.code,
+            &unit.code,
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/sites/{}#served", site.code)).into_response())
+}
+
+async fn record(
+    state: &AppState,
+    actor: i64,
+    action: &str,
+    site: &str,
+    unit: &str,
+) -> AppResult<()> {
+    let target = format!("site:{site}");
+    let detail = format!("unit:{unit}");
+    let entry = Entry {
+        actor_user_id: Some(actor),
+        action,
+        target: &target,
+        reason: None,
+        outcome: Outcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    Ok(())
 }

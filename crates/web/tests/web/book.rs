@@ -44,6 +44,61 @@ vaxloop_store::backend_tests! {
         let slot_now = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(3);
         assert_eq!(slot_now.booked, slot.booked, "the place came back");
     }
+
+    async fn a_site_that_serves_listed_units_refuses_the_others(t) {
+        let f = fixture(t).await;
+        let resident = f.town.logins.iter().find_map(|l| l.person).expect("resident");
+        let id = f.town.people[resident].id.as_str().to_string();
+        let person = vaxloop_store::people::by_resident_id(&f.db, &f.db.cipher, &f.town.people[resident].id).await.expect("q").expect("person");
+        let units = vaxloop_store::org::units(&f.db, None).await.expect("units");
+        let own = units.iter().find(|u| u.id == person.unit_id).expect("own unit").code.clone();
+        let other = units.iter().find(|u| u.id != person.unit_id).expect("another unit").code.clone();
+        let mut admin = f.client();
+        admin.login("admin", vaxloop_demo::DEMO_PASSWORD).await;
+        let page = admin.get("/sites/HCL").await;
+        assert!(page.body.contains("id=\"serve-unit\""), "the admin can edit the list");
+        let token = page.csrf();
+        // A unit code that does not exist is refused, naming the field; nothing is added.
+        let unknown = admin.post_form("/sites/HCL/units", &[("csrf_token", &token), ("unit", "NOPE99")]).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert!(unknown.body.contains("没有这个编码的单位"), "{}", unknown.body);
+        let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        assert!(sites::units_served(&f.db, hcl.id).await.expect("q").is_empty());
+        // The desk may look but not change it.
+        let mut desk = f.client();
+        desk.login("desk", vaxloop_demo::DEMO_PASSWORD).await;
+        let desk_page = desk.get("/sites/HCL").await;
+        assert!(!desk_page.body.contains("id=\"serve-unit\""));
+        let desk_token = desk_page.csrf();
+        assert_eq!(desk.post_form("/sites/HCL/units", &[("csrf_token", &desk_token), ("unit", &own)]).await.status, StatusCode::FORBIDDEN);
+        // HCL now serves another unit only: the resident is not offered it and cannot book it.
+        assert_eq!(admin.post_form("/sites/HCL/units", &[("csrf_token", &token), ("unit", &other)]).await.status, StatusCode::SEE_OTHER);
+        assert!(admin.get("/sites/HCL").await.body.contains(&format!("id=\"remove-{other}\"")));
+        let mut r = f.client();
+        r.login(&id, DEMO_PIN).await;
+        let today = f.town.spec.today.to_string();
+        let choose = r.get(&format!("/me/book?site=HCL&date={today}")).await;
+        assert!(!choose.body.contains("value=\"HCL\""), "HCL is not offered");
+        let slot = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(2);
+        let rtoken = choose.csrf();
+        let refused = r.post_form("/me/book", &[("csrf_token", &rtoken), ("slot_id", &slot.id.to_string())]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.body.contains("该接种点不负责您所在的单位"), "{}", refused.body);
+        assert!(booking::active_of_person(&f.db, person.id).await.expect("q").is_empty());
+        // Once the resident's unit is listed too, the booking goes through.
+        assert_eq!(admin.post_form("/sites/HCL/units", &[("csrf_token", &token), ("unit", &own)]).await.status, StatusCode::SEE_OTHER);
+        let offered = r.get(&format!("/me/book?site=HCL&date={today}")).await;
+        assert!(offered.body.contains("value=\"HCL\""));
+        let booked = r.post_form("/me/book", &[("csrf_token", &rtoken), ("slot_id", &slot.id.to_string())]).await;
+        assert_eq!(booked.location(), "/me", "{}", booked.body);
+        // Removing the unit again keeps the appointment made; both changes are audited.
+        assert_eq!(admin.post_form(&format!("/sites/HCL/units/{own}/remove"), &[("csrf_token", &token)]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(sites::units_served(&f.db, hcl.id).await.expect("q").len(), 1);
+        assert_eq!(booking::active_of_person(&f.db, person.id).await.expect("q").len(), 1);
+        let log = vaxloop_store::audit::recent(&f.db, 50).await.expect("audit");
+        let audited: Vec<&str> = log.iter().filter(|e| e.action.starts_with("site_")).map(|e| e.action.as_str()).collect();
+        assert_eq!(audited, ["site_stop_serving_unit", "site_serve_unit", "site_serve_unit"], "newest first");
+    }
 }
 
 mod api {
