@@ -7,5 +7,6 @@ pub mod import;
 pub mod org;
 pub mod privacy;
 pub mod register;
+pub mod sites;
 pub mod slots;
 pub mod supply;

@@ -28,12 +28,12 @@ pub enum OrgError {
     Hashing(String),
 }
 
-fn problem(field: &'static str, code: &'static str) -> Problem {
+pub(crate) fn problem(field: &'static str, code: &'static str) -> Problem {
     Problem { field, code }
 }
 
 /// Codes are 2–32 letters, digits, `-` or `_`, and name things in URLs, QR links and files.
-fn check_code(code: &str, problems: &mut Vec<Problem>) {
+pub(crate) fn check_code(code: &str, problems: &mut Vec<Problem>) {
     let ok = (2..=32).contains(&code.len())
         && code
             .chars()
@@ -43,7 +43,7 @@ fn check_code(code: &str, problems: &mut Vec<Problem>) {
     }
 }
 
-fn check_name(name: &str, problems: &mut Vec<Problem>) {
+pub(crate) fn check_name(name: &str, problems: &mut Vec<Problem>) {
     if name.trim().is_empty() {
         problems.push(problem("name", "required"));
     } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -201,7 +201,7 @@ pub fn new_token() -> String {
         .collect()
 }
 
-async fn audited(
+pub(crate) async fn audited(
     db: &Db,
     actor: i64,
     action: &str,

@@ -5,6 +5,42 @@ use chrono::{Datelike, NaiveDate};
 use vaxloop_core::capacity::{UTILISATION, ZoneShift, bottleneck};
 use vaxloop_store::{Db, StoreError, sites, slots};
 
+/// The length of a booking slot, in minutes.
+pub const SLOT_MINUTES: i64 = 30;
+/// Observation after the jab, in minutes (the seats it holds count against the slot).
+pub const OBSERVATION_MINUTES: i64 = 30;
+/// Days open for booking: today and the next three.
+pub const BOOKING_DAYS: u64 = 4;
+
+/// The days open for booking from `today` on.
+pub fn booking_window(today: NaiveDate) -> Vec<NaiveDate> {
+    (0..BOOKING_DAYS)
+        .filter_map(|d| today.checked_add_days(chrono::Days::new(d)))
+        .collect()
+}
+
+/// Opens the booking window from `today` at one site, on the days within its open dates;
+/// returns how many slots were new.
+pub async fn open_window(db: &Db, site: &sites::Site, today: NaiveDate) -> Result<u64, StoreError> {
+    let within = |d: &NaiveDate| {
+        let day = d.to_string();
+        site.open_from.as_deref().is_none_or(|f| f <= day.as_str())
+            && site.open_until.as_deref().is_none_or(|u| day.as_str() <= u)
+    };
+    let days: Vec<NaiveDate> = booking_window(today).into_iter().filter(within).collect();
+    open_days(db, site.id, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await
+}
+
+/// Opens the booking window at every site (run at start-up and through the day, so that a new
+/// day's slots exist as soon as the day enters the window); returns how many slots were new.
+pub async fn open_window_everywhere(db: &Db, today: NaiveDate) -> Result<u64, StoreError> {
+    let mut created = 0;
+    for site in sites::all(db).await? {
+        created += open_window(db, &site, today).await?;
+    }
+    Ok(created)
+}
+
 /// Minutes after midnight at which the afternoon shift starts.
 const AFTERNOON: i64 = 12 * 60;
 

@@ -227,12 +227,11 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     }
     tx.commit().await?;
     // Slots for today and the next three days, sized by each site's desks and seats.
-    let days: Vec<_> = (0..4)
-        .filter_map(|d| town.spec.today.checked_add_days(Days::new(d)))
-        .collect();
+    use vaxloop_app::slots::{OBSERVATION_MINUTES, SLOT_MINUTES, booking_window, open_days};
+    let days = booking_window(town.spec.today);
     let mut slots = 0;
     for &site in &site_ids {
-        slots += vaxloop_app::slots::open_days(db, site, &days, 30, 30).await?;
+        slots += open_days(db, site, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
     }
     Ok(Stored {
         people: stored_people,

@@ -108,11 +108,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the application on a bound listener until ctrl-c or SIGTERM. Expired sessions and
-/// quiet rate-limit keys are swept every ten minutes meanwhile.
+/// Serves the application on a bound listener until ctrl-c or SIGTERM. Every ten minutes
+/// meanwhile (and once at start): expired sessions and quiet rate-limit keys are swept, and the
+/// booking window's slots are opened at every site, so a day enters the window on time.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let db = state.db.clone();
     let limiters = Arc::clone(&state.limiters);
+    let config = state.config.clone();
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -122,6 +124,11 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
                 Ok(n) if n > 0 => tracing::debug!(sessions = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+            match vaxloop_app::slots::open_window_everywhere(&db, config.today()).await {
+                Ok(n) if n > 0 => tracing::info!(slots = n, "booking window opened"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not open the booking window"),
             }
         }
     });

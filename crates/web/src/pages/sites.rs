@@ -5,11 +5,14 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
-use vaxloop_core::Role;
+use vaxloop_app::org::OrgError;
+use vaxloop_app::sites::SiteInput;
+use vaxloop_core::{Role, SiteKind, ZoneKind};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::org;
 use vaxloop_store::sites::{self, Site, Zone};
@@ -23,6 +26,7 @@ use crate::error::{AppError, AppResult};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sites", get(list))
+        .route("/sites/new", get(new_site).post(create_site))
         .route("/sites/{code}", get(site))
         .route("/sites/{code}/units", post(serve_unit))
         .route("/sites/{code}/units/{unit}/remove", post(stop_serving_unit))
@@ -34,14 +38,17 @@ pub fn routes() -> Router<AppState> {
 struct SitesPage {
     ctx: PageCtx,
     sites: Vec<Site>,
+    can_add: bool,
 }
 
 async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin, Role::Desk], "/sites").await?;
+    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], "/sites").await?;
+    let can_add = user.role == Role::Admin;
     let sites = sites::all(&state.db).await?;
     html(&SitesPage {
         ctx: page.ctx("/sites").await?,
         sites,
+        can_add,
     })
 }
 
@@ -245,4 +252,76 @@ async fn record(
     };
     audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
     Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "site_form.html")]
+struct SiteForm {
+    ctx: PageCtx,
+    input: SiteInput,
+    kinds: &'static [SiteKind],
+    zones: &'static [ZoneKind],
+    errors: Vec<(&'static str, String)>,
+}
+
+impl SiteForm {
+    fn error(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.clone())
+    }
+
+    /// A zone field's name, e.g. `vaccination_am`.
+    fn zf(&self, zone: &ZoneKind, suffix: &str) -> String {
+        format!("{}_{suffix}", zone.as_str())
+    }
+
+    fn day(&self, d: &usize) -> String {
+        format!("day{d}")
+    }
+}
+
+fn site_form(ctx: PageCtx, input: SiteInput, errors: Vec<(&'static str, String)>) -> SiteForm {
+    SiteForm {
+        ctx,
+        input,
+        kinds: SiteKind::ALL,
+        zones: ZoneKind::ALL,
+        errors,
+    }
+}
+
+async fn new_site(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
+    html(&site_form(
+        page.ctx("/sites").await?,
+        SiteInput::starting(),
+        vec![],
+    ))
+}
+
+/// The admin adds a site; bad input gets the form back with each wrong field named.
+async fn create_site(
+    State(state): State<AppState>,
+    page: Page,
+    Form(input): Form<SiteInput>,
+) -> AppResult<Response> {
+    let user = require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
+    match vaxloop_app::sites::create_site(&state.db, &input, user.id, state.config.today()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sites/{}", input.v("code"))).into_response()),
+        Err(OrgError::Invalid(problems)) => {
+            let ctx = page.ctx("/sites").await?;
+            let errors = problems
+                .iter()
+                .map(|p| (p.field, ctx.t(&format!("org.problem.{}", p.code))))
+                .collect();
+            Ok((
+                StatusCode::BAD_REQUEST,
+                html(&site_form(ctx, input, errors))?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(AppError::Internal(e.into())),
+    }
 }

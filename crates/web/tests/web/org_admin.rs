@@ -93,4 +93,81 @@ vaxloop_store::backend_tests! {
         l.login(leader.username.as_deref().expect("username"), DEMO_PASSWORD).await;
         assert_eq!(l.get("/admin/units/import").await.status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_admin_sets_up_a_site_with_hours_and_desks(t) {
+        let f = fixture(t).await;
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        assert!(admin.get("/sites").await.body.contains("href=\"/sites/new\""));
+        let form = admin.get("/sites/new").await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("name=\"vaccination_am\"") && form.body.contains("value=\"08:00\""), "the form starts from usable defaults");
+        let token = form.csrf();
+        let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), token.clone()), ("code".into(), "TMP1".into()), ("name".into(), "体育馆临时点".into()), ("kind".into(), "temporary".into()), ("address".into(), "体育馆".into()), ("open_from".into(), "2026-12-01".into()), ("open_until".into(), "2026-11-20".into()), ("opens".into(), "09:00".into()), ("closes".into(), "08:00".into()), ("day0".into(), "on".into()), ("day2".into(), "on".into())];
+        for zone in ["waiting", "screening", "vaccination", "observation"] {
+            for (suffix, v) in [("space", "30"), ("am", "2"), ("pm", "2"), ("seconds", "90")] {
+                fields.push((format!("{zone}_{suffix}"), v.into()));
+            }
+        }
+        let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+            if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) { f.1 = v.into(); }
+        };
+        set(&mut fields, "vaccination_am", "0");
+        set(&mut fields, "vaccination_pm", "0");
+        set(&mut fields, "screening_seconds", "abc");
+        let as_refs = |fields: &Vec<(String, String)>| fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+        let post = |fields: Vec<(String, String)>| {
+            let mut c = admin.clone();
+            async move {
+                let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.post_form("/sites/new", &refs).await
+            }
+        };
+        let bad = post(as_refs(&fields)).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        for id in ["open_until-error", "closes-error", "vaccination_am-error", "screening_seconds-error"] {
+            assert!(bad.body.contains(&format!("id=\"{id}\"")), "{id} is named: {}", bad.body);
+        }
+        assert!(bad.body.contains("体育馆临时点"), "the form comes back as typed");
+        assert!(vaxloop_store::sites::by_code(&f.db, "TMP1").await.expect("q").is_none(), "nothing was written");
+        // Open from today for three weeks: slots are opened for the booking window's Mondays and
+        // Wednesdays (the days ticked).
+        let today = f.town.spec.today;
+        let until = today.checked_add_days(chrono::Days::new(20)).expect("date");
+        set(&mut fields, "open_from", &today.to_string());
+        set(&mut fields, "open_until", &until.to_string());
+        set(&mut fields, "closes", "16:30");
+        set(&mut fields, "vaccination_am", "3");
+        set(&mut fields, "screening_seconds", "75");
+        let made = post(as_refs(&fields)).await;
+        assert_eq!(made.location(), "/sites/TMP1", "{}", made.body);
+        let site = vaxloop_store::sites::by_code(&f.db, "TMP1").await.expect("q").expect("site");
+        assert_eq!((site.open_from, site.open_until), (Some(today.to_string()), Some(until.to_string())));
+        for d in 0..4 {
+            let day = today.checked_add_days(chrono::Days::new(d)).expect("day");
+            let slots = vaxloop_store::slots::of_site_day(&f.db, site.id, &day.to_string()).await.expect("slots");
+            let open = matches!(chrono::Datelike::weekday(&day), chrono::Weekday::Mon | chrono::Weekday::Wed);
+            // 09:00–16:30 in 30-minute slots.
+            assert_eq!(slots.len(), if open { 15 } else { 0 }, "{day}");
+            assert!(slots.iter().all(|s| s.capacity > 0 || s.starts_min >= 720), "morning slots have desks");
+        }
+        assert_eq!(vaxloop_store::sites::hours(&f.db, site.id).await.expect("hours"), vec![(0, 540, 990), (2, 540, 990)]);
+        let zones = vaxloop_store::sites::zones(&f.db, site.id).await.expect("zones");
+        let vaccination = zones.iter().find(|z| z.kind == vaxloop_core::ZoneKind::Vaccination).expect("zone");
+        assert_eq!((vaccination.desks_am, vaccination.desks_pm), (3, 0));
+        // The next day entering the window gets its slots at every site, once.
+        let tomorrow = today.checked_add_days(chrono::Days::new(1)).expect("day");
+        let opened = vaxloop_app::slots::open_window_everywhere(&f.db, tomorrow).await.expect("open");
+        let last = today.checked_add_days(chrono::Days::new(4)).expect("day");
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        assert!(opened > 0 && !vaxloop_store::slots::of_site_day(&f.db, hcl.id, &last.to_string()).await.expect("slots").is_empty());
+        assert_eq!(vaxloop_app::slots::open_window_everywhere(&f.db, tomorrow).await.expect("open"), 0, "existing slots stay");
+        let again = post(as_refs(&fields)).await;
+        assert!(again.body.contains("id=\"code-error\""), "a taken code is named");
+        assert!(audit::recent(&f.db, 5).await.expect("audit").iter().any(|e| e.action == "create_site" && e.target == "site:TMP1"));
+        let mut desk = f.client();
+        desk.login("desk", DEMO_PASSWORD).await;
+        assert!(!desk.get("/sites").await.body.contains("href=\"/sites/new\""));
+        assert_eq!(desk.get("/sites/new").await.status, StatusCode::FORBIDDEN);
+    }
 }

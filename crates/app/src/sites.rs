@@ -1,0 +1,229 @@
+//! Setting up a vaccination site: its kind, the dates a temporary site is open, its daily hours,
+//! and each zone's space, desks per shift and mean service time — the figures slot capacities
+//! are computed from.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveTime, Timelike};
+use vaxloop_core::{SiteKind, ZoneKind};
+use vaxloop_store::sites::{self, NewSite, NewZone};
+use vaxloop_store::{Db, StoreError};
+
+use crate::org::{OrgError, Problem, audited, check_code, check_name, problem};
+use crate::slots::open_window;
+
+/// A site as typed into the form: every field by name, so the form can be shown again as typed.
+/// Zone fields are `{zone}_space`, `{zone}_am`, `{zone}_pm` and `{zone}_seconds`; weekdays
+/// `day0` (Monday) to `day6`, present when ticked.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SiteInput(pub HashMap<String, String>);
+
+impl SiteInput {
+    /// A field as typed, or empty.
+    pub fn v(&self, field: &str) -> &str {
+        self.0.get(field).map(|s| s.trim()).unwrap_or("")
+    }
+
+    /// Whether a checkbox was ticked.
+    pub fn ticked(&self, field: &str) -> bool {
+        !self.v(field).is_empty()
+    }
+
+    /// The form a new site starts from: open every day 08:00–17:00, a modest fixed site.
+    pub fn starting() -> Self {
+        let mut m: HashMap<String, String> = HashMap::new();
+        m.insert("kind".into(), "fixed".into());
+        m.insert("opens".into(), "08:00".into());
+        m.insert("closes".into(), "17:00".into());
+        for d in 0..7 {
+            m.insert(format!("day{d}"), "on".into());
+        }
+        for (zone, space, desks, seconds) in [
+            (ZoneKind::Waiting, 60, 3, 60),
+            (ZoneKind::Screening, 20, 3, 90),
+            (ZoneKind::Vaccination, 20, 4, 120),
+            (ZoneKind::Observation, 80, 2, 30),
+        ] {
+            let k = zone.as_str();
+            m.insert(format!("{k}_space"), space.to_string());
+            m.insert(format!("{k}_am"), desks.to_string());
+            m.insert(format!("{k}_pm"), desks.to_string());
+            m.insert(format!("{k}_seconds"), seconds.to_string());
+        }
+        SiteInput(m)
+    }
+
+    fn date(&self, field: &'static str, problems: &mut Vec<Problem>) -> Option<NaiveDate> {
+        let v = self.v(field);
+        if v.is_empty() {
+            return None;
+        }
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| problems.push(problem(field, "date_invalid")))
+            .ok()
+    }
+
+    fn minutes(&self, field: &'static str, problems: &mut Vec<Problem>) -> Option<i64> {
+        match NaiveTime::parse_from_str(self.v(field), "%H:%M") {
+            Ok(t) => Some(i64::from(t.hour() * 60 + t.minute())),
+            Err(_) => {
+                problems.push(problem(field, "time_invalid"));
+                None
+            }
+        }
+    }
+
+    fn number(
+        &self,
+        field: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+        problems: &mut Vec<Problem>,
+    ) -> i64 {
+        match self.v(field).parse::<i64>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                problems.push(problem(field, "number_invalid"));
+                0
+            }
+        }
+    }
+
+    /// Checks every field, naming each one that is wrong.
+    pub fn parse(&self) -> Result<NewSite, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let code = self.v("code");
+        check_code(code, &mut problems);
+        check_name(self.v("name"), &mut problems);
+        let kind = self
+            .v("kind")
+            .parse::<SiteKind>()
+            .map_err(|_| problems.push(problem("kind", "kind_invalid")))
+            .ok();
+        let address = self.v("address");
+        if address.chars().count() > 200 || address.chars().any(char::is_control) {
+            problems.push(problem("address", "name_invalid"));
+        }
+        let from = self.date("open_from", &mut problems);
+        let until = self.date("open_until", &mut problems);
+        if kind == Some(SiteKind::Temporary) {
+            if self.v("open_from").is_empty() {
+                problems.push(problem("open_from", "dates_required"));
+            }
+            if self.v("open_until").is_empty() {
+                problems.push(problem("open_until", "dates_required"));
+            }
+        }
+        if let (Some(f), Some(u)) = (from, until)
+            && f > u
+        {
+            problems.push(problem("open_until", "dates_order"));
+        }
+        let opens = self.minutes("opens", &mut problems);
+        let closes = self.minutes("closes", &mut problems);
+        if let (Some(o), Some(c)) = (opens, closes)
+            && o >= c
+        {
+            problems.push(problem("closes", "hours_order"));
+        }
+        const DAYS: [&str; 7] = ["day0", "day1", "day2", "day3", "day4", "day5", "day6"];
+        let days: Vec<i64> = (0..7)
+            .filter(|&d| self.ticked(DAYS[d]))
+            .map(|d| d as i64)
+            .collect();
+        if days.is_empty() {
+            problems.push(problem("days", "days_required"));
+        }
+        let mut zones = Vec::new();
+        for &kind in ZoneKind::ALL {
+            let field = |suffix: &str| -> &'static str {
+                ZONE_FIELDS
+                    .iter()
+                    .find(|f| f.starts_with(kind.as_str()) && f.ends_with(suffix))
+                    .copied()
+                    .unwrap_or("zones")
+            };
+            let zone = NewZone {
+                kind,
+                space: self.number(field("_space"), 0..=100_000, &mut problems),
+                desks_am: self.number(field("_am"), 0..=500, &mut problems),
+                desks_pm: self.number(field("_pm"), 0..=500, &mut problems),
+                mean_service_seconds: self.number(field("_seconds"), 5..=7_200, &mut problems),
+            };
+            if kind == ZoneKind::Vaccination && zone.desks_am + zone.desks_pm == 0 {
+                problems.push(problem("vaccination_am", "desks_required"));
+            }
+            zones.push(zone);
+        }
+        match kind {
+            Some(kind) if problems.is_empty() => Ok(NewSite {
+                code: code.to_string(),
+                name: self.v("name").to_string(),
+                kind,
+                address: address.to_string(),
+                lat: None,
+                lon: None,
+                open_from: from.map(|d| d.to_string()),
+                open_until: until.map(|d| d.to_string()),
+                hours: days
+                    .iter()
+                    .map(|&d| (d, opens.unwrap_or(0), closes.unwrap_or(0)))
+                    .collect(),
+                zones,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+/// Every zone field, so that a problem can name its field with a `'static` string.
+const ZONE_FIELDS: [&str; 16] = [
+    "waiting_space",
+    "waiting_am",
+    "waiting_pm",
+    "waiting_seconds",
+    "screening_space",
+    "screening_am",
+    "screening_pm",
+    "screening_seconds",
+    "vaccination_space",
+    "vaccination_am",
+    "vaccination_pm",
+    "vaccination_seconds",
+    "observation_space",
+    "observation_am",
+    "observation_pm",
+    "observation_seconds",
+];
+
+/// Creates a site with its hours and zones, audited, and opens its slots for the days of the
+/// booking window from `today` on that fall within its open dates.
+pub async fn create_site(
+    db: &Db,
+    input: &SiteInput,
+    actor: i64,
+    today: NaiveDate,
+) -> Result<i64, OrgError> {
+    let site = input.parse().map_err(OrgError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    let id = match sites::insert(&mut tx, &site, vaxloop_store::now_ms()).await {
+        Ok(id) => id,
+        Err(e) if e.is_constraint("code") => {
+            return Err(OrgError::Invalid(vec![problem("code", "code_taken")]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    audited(
+        db,
+        actor,
+        "create_site",
+        &format!("site:{}", site.code),
+        None,
+    )
+    .await?;
+    if let Some(stored) = sites::by_id(db, id).await? {
+        open_window(db, &stored, today).await?;
+    }
+    Ok(id)
+}
