@@ -10,7 +10,7 @@ use vaxloop_store::sites::{self, NewSite, NewZone};
 use vaxloop_store::{Db, StoreError};
 
 use crate::org::{OrgError, Problem, audited, check_code, check_name, problem};
-use crate::slots::open_window;
+use crate::slots::{open_window, resize_window};
 
 /// A site as typed into the form: every field by name, so the form can be shown again as typed.
 /// Zone fields are `{zone}_space`, `{zone}_am`, `{zone}_pm` and `{zone}_seconds`; weekdays
@@ -50,6 +50,39 @@ impl SiteInput {
             m.insert(format!("{k}_am"), desks.to_string());
             m.insert(format!("{k}_pm"), desks.to_string());
             m.insert(format!("{k}_seconds"), seconds.to_string());
+        }
+        SiteInput(m)
+    }
+
+    /// The form for an existing site, filled in as it is now.
+    pub fn of_site(site: &sites::Site, hours: &[(i64, i64, i64)], zones: &[sites::Zone]) -> Self {
+        let mut m: HashMap<String, String> = HashMap::new();
+        m.insert("code".into(), site.code.clone());
+        m.insert("name".into(), site.name.clone());
+        m.insert("kind".into(), site.kind.as_str().into());
+        m.insert("address".into(), site.address.clone());
+        m.insert(
+            "open_from".into(),
+            site.open_from.clone().unwrap_or_default(),
+        );
+        m.insert(
+            "open_until".into(),
+            site.open_until.clone().unwrap_or_default(),
+        );
+        let hhmm = |t: i64| format!("{:02}:{:02}", t / 60, t % 60);
+        if let Some(&(_, opens, closes)) = hours.first() {
+            m.insert("opens".into(), hhmm(opens));
+            m.insert("closes".into(), hhmm(closes));
+        }
+        for &(d, _, _) in hours {
+            m.insert(format!("day{d}"), "on".into());
+        }
+        for z in zones {
+            let k = z.kind.as_str();
+            m.insert(format!("{k}_space"), z.space.to_string());
+            m.insert(format!("{k}_am"), z.desks_am.to_string());
+            m.insert(format!("{k}_pm"), z.desks_pm.to_string());
+            m.insert(format!("{k}_seconds"), z.mean_service_seconds.to_string());
         }
         SiteInput(m)
     }
@@ -226,4 +259,33 @@ pub async fn create_site(
         open_window(db, &stored, today).await?;
     }
     Ok(id)
+}
+
+/// Changes a site (its code stays), audited; the booking window's slots are resized to the new
+/// hours and desks, never below what they already hold.
+pub async fn update_site(
+    db: &Db,
+    existing: &sites::Site,
+    input: &SiteInput,
+    actor: i64,
+    today: NaiveDate,
+) -> Result<(), OrgError> {
+    let mut input = input.clone();
+    input.0.insert("code".into(), existing.code.clone());
+    let site = input.parse().map_err(OrgError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    sites::update(&mut tx, existing.id, &site).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    audited(
+        db,
+        actor,
+        "update_site",
+        &format!("site:{}", existing.code),
+        None,
+    )
+    .await?;
+    if let Some(stored) = sites::by_id(db, existing.id).await? {
+        resize_window(db, &stored, today).await?;
+    }
+    Ok(())
 }

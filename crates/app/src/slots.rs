@@ -12,6 +12,9 @@ pub const OBSERVATION_MINUTES: i64 = 30;
 /// Days open for booking: today and the next three.
 pub const BOOKING_DAYS: u64 = 4;
 
+/// The capacity reason of a slot left outside its site's changed hours.
+pub const CLOSED: &str = "closed";
+
 /// The days open for booking from `today` on.
 pub fn booking_window(today: NaiveDate) -> Vec<NaiveDate> {
     (0..BOOKING_DAYS)
@@ -52,6 +55,33 @@ pub async fn open_days(
     slot_minutes: i64,
     observation_minutes: i64,
 ) -> Result<u64, StoreError> {
+    let rule = capacity_rule(db, site_id, slot_minutes, observation_minutes).await?;
+    let mut tx = db.begin_write().await?;
+    let mut created = 0;
+    for day in days {
+        let weekday = i64::from(day.weekday().num_days_from_monday());
+        created += slots::generate(
+            &mut tx,
+            site_id,
+            &day.to_string(),
+            weekday,
+            slot_minutes,
+            &rule,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The bottleneck rule for a site's zones as they are now: a slot's capacity from its start
+/// (morning or afternoon desks), with the arithmetic as JSON for the reason.
+async fn capacity_rule(
+    db: &Db,
+    site_id: i64,
+    slot_minutes: i64,
+    observation_minutes: i64,
+) -> Result<impl Fn(i64) -> (i64, String), StoreError> {
     let zones = sites::zones(db, site_id).await?;
     let shift = |afternoon: bool| -> Vec<ZoneShift> {
         zones
@@ -65,7 +95,7 @@ pub async fn open_days(
             .collect()
     };
     let (am, pm) = (shift(false), shift(true));
-    let rule = |start: i64| {
+    Ok(move |start: i64| {
         let c = bottleneck(
             if start < AFTERNOON { &am } else { &pm },
             slot_minutes,
@@ -73,21 +103,51 @@ pub async fn open_days(
             UTILISATION,
         );
         (c.capacity, serde_json::to_string(&c).unwrap_or_default())
-    };
-    let mut tx = db.begin_write().await?;
-    let mut created = 0;
-    for day in days {
+    })
+}
+
+/// After a site's hours or desks change: every slot of the booking window gets the capacity the
+/// rule now gives (a slot outside the new hours gets none), never below what it already holds —
+/// those appointments stand — and the window's new slots are opened. Returns the slots changed.
+pub async fn resize_window(
+    db: &Db,
+    site: &sites::Site,
+    today: NaiveDate,
+) -> Result<u64, StoreError> {
+    let rule = capacity_rule(db, site.id, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
+    let hours = sites::hours(db, site.id).await?;
+    let mut wanted = Vec::new();
+    for day in booking_window(today) {
         let weekday = i64::from(day.weekday().num_days_from_monday());
-        created += slots::generate(
-            &mut tx,
-            site_id,
-            &day.to_string(),
-            weekday,
-            slot_minutes,
-            rule,
-        )
-        .await?;
+        let open = hours.iter().find(|h| h.0 == weekday);
+        for slot in slots::of_site_day(db, site.id, &day.to_string()).await? {
+            let (capacity, reason) = match open {
+                Some(&(_, opens, closes))
+                    if slot.starts_min >= opens && slot.ends_min <= closes =>
+                {
+                    rule(slot.starts_min)
+                }
+                _ => (0, CLOSED.to_string()),
+            };
+            let capacity = capacity.max(slot.booked);
+            if capacity != slot.capacity {
+                wanted.push((slot.id, capacity, reason));
+            }
+        }
+    }
+    // A booking racing this may leave a slot above its new capacity's floor; then the slot keeps
+    // its old capacity (the update is conditional) rather than go below what it holds.
+    let mut changed = 0;
+    let mut tx = db.begin_write().await?;
+    for (id, capacity, reason) in wanted {
+        if slots::set_capacity(&mut tx, id, capacity, &reason)
+            .await?
+            .is_some()
+        {
+            changed += 1;
+        }
     }
     tx.commit().await?;
-    Ok(created)
+    open_window(db, site, today).await?;
+    Ok(changed)
 }

@@ -191,6 +191,78 @@ pub async fn zones(db: &Db, site_id: i64) -> StoreResult<Vec<Zone>> {
     Ok(zones)
 }
 
+/// Changes a site's name, kind, address, open dates, hours and zones on the caller's
+/// connection (its code stays). Slots already opened are resized by the caller.
+pub async fn update(conn: &mut AnyConnection, id: i64, s: &NewSite) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE sites SET name = $1, kind = $2, address = $3, open_from = $4, open_until = $5 \
+         WHERE id = $6",
+    )
+    .bind(&s.name)
+    .bind(s.kind.as_str())
+    .bind(&s.address)
+    .bind(s.open_from.as_deref())
+    .bind(s.open_until.as_deref())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM site_hours WHERE site_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for &(weekday, opens, closes) in &s.hours {
+        sqlx::query("INSERT INTO site_hours (site_id, weekday, opens_min, closes_min) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(weekday)
+            .bind(opens)
+            .bind(closes)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for z in &s.zones {
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM zones WHERE site_id = $1 AND kind = $2")
+                .bind(id)
+                .bind(z.kind.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+        let zone_id = match existing {
+            Some(zone_id) => {
+                sqlx::query("UPDATE zones SET space = $1 WHERE id = $2")
+                    .bind(z.space)
+                    .bind(zone_id)
+                    .execute(&mut *conn)
+                    .await?;
+                zone_id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO zones (site_id, kind, space) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .bind(id)
+                .bind(z.kind.as_str())
+                .bind(z.space)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+        };
+        for (shift, desks) in [("am", z.desks_am), ("pm", z.desks_pm)] {
+            sqlx::query(
+                "INSERT INTO zone_desks (zone_id, shift, desks, mean_service_seconds) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (zone_id, shift) DO UPDATE SET desks = excluded.desks, \
+                 mean_service_seconds = excluded.mean_service_seconds",
+            )
+            .bind(zone_id)
+            .bind(shift)
+            .bind(desks)
+            .bind(z.mean_service_seconds)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// The units a site serves, by id; empty when the site is open to every unit.
 pub async fn units_served(db: &Db, site_id: i64) -> StoreResult<Vec<i64>> {
     let rows = sqlx::query("SELECT unit_id FROM site_units WHERE site_id = $1 ORDER BY unit_id")

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sites", get(list))
         .route("/sites/new", get(new_site).post(create_site))
         .route("/sites/{code}", get(site))
+        .route("/sites/{code}/edit", get(edit_site).post(update_site))
         .route("/sites/{code}/units", post(serve_unit))
         .route("/sites/{code}/units/{unit}/remove", post(stop_serving_unit))
         .route("/site", get(my_site))
@@ -134,6 +135,7 @@ async fn site(
                     ];
                     lang.tf("slots.bottleneck", &args)
                 }
+                Err(_) if s.capacity_reason == vaxloop_app::slots::CLOSED => lang.t("slots.closed"),
                 Err(_) => match s.capacity_reason.strip_prefix("manual: ") {
                     Some(reason) => lang.tf("slots.manual", &[("reason", reason)]),
                     None => s.capacity_reason.clone(),
@@ -258,6 +260,8 @@ async fn record(
 #[template(path = "site_form.html")]
 struct SiteForm {
     ctx: PageCtx,
+    /// The code of the site being changed; `None` for a new one.
+    editing: Option<String>,
     input: SiteInput,
     kinds: &'static [SiteKind],
     zones: &'static [ZoneKind],
@@ -282,9 +286,15 @@ impl SiteForm {
     }
 }
 
-fn site_form(ctx: PageCtx, input: SiteInput, errors: Vec<(&'static str, String)>) -> SiteForm {
+fn site_form(
+    ctx: PageCtx,
+    editing: Option<String>,
+    input: SiteInput,
+    errors: Vec<(&'static str, String)>,
+) -> SiteForm {
     SiteForm {
         ctx,
+        editing,
         input,
         kinds: SiteKind::ALL,
         zones: ZoneKind::ALL,
@@ -296,6 +306,7 @@ async fn new_site(State(state): State<AppState>, page: Page) -> AppResult<Html<S
     require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
     html(&site_form(
         page.ctx("/sites").await?,
+        None,
         SiteInput::starting(),
         vec![],
     ))
@@ -308,20 +319,78 @@ async fn create_site(
     Form(input): Form<SiteInput>,
 ) -> AppResult<Response> {
     let user = require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
-    match vaxloop_app::sites::create_site(&state.db, &input, user.id, state.config.today()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sites/{}", input.v("code"))).into_response()),
+    let result = vaxloop_app::sites::create_site(&state.db, &input, user.id, state.config.today())
+        .await
+        .map(|_| ());
+    let target = format!("/sites/{}", input.v("code"));
+    site_saved(&page, result, target, None, input).await
+}
+
+/// After a save: on success to `target`; on bad input the form again (400) with each wrong field
+/// named and the input as typed.
+async fn site_saved(
+    page: &Page,
+    result: Result<(), OrgError>,
+    target: String,
+    editing: Option<String>,
+    input: SiteInput,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&target).into_response()),
         Err(OrgError::Invalid(problems)) => {
             let ctx = page.ctx("/sites").await?;
             let errors = problems
                 .iter()
                 .map(|p| (p.field, ctx.t(&format!("org.problem.{}", p.code))))
                 .collect();
-            Ok((
-                StatusCode::BAD_REQUEST,
-                html(&site_form(ctx, input, errors))?,
-            )
-                .into_response())
+            let form = site_form(ctx, editing, input, errors);
+            Ok((StatusCode::BAD_REQUEST, html(&form)?).into_response())
         }
         Err(e) => Err(AppError::Internal(e.into())),
     }
+}
+
+async fn site_for_admin(state: &AppState, page: &Page, code: &str) -> AppResult<(i64, Site)> {
+    let user = require(
+        state,
+        &page.auth,
+        &[Role::Admin],
+        &format!("/sites/{code}/edit"),
+    )
+    .await?;
+    let site = sites::by_code(&state.db, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((user.id, site))
+}
+
+async fn edit_site(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let (_, site) = site_for_admin(&state, &page, &code).await?;
+    let hours = sites::hours(&state.db, site.id).await?;
+    let zones = sites::zones(&state.db, site.id).await?;
+    let input = SiteInput::of_site(&site, &hours, &zones);
+    html(&site_form(
+        page.ctx("/sites").await?,
+        Some(site.code),
+        input,
+        vec![],
+    ))
+}
+
+/// The admin changes a site; the booking window's slots follow the new hours and desks.
+async fn update_site(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(input): Form<SiteInput>,
+) -> AppResult<Response> {
+    let (actor, site) = site_for_admin(&state, &page, &code).await?;
+    let today = state.config.today();
+    let result = vaxloop_app::sites::update_site(&state.db, &site, &input, actor, today).await;
+    let target = format!("/sites/{}", site.code);
+    site_saved(&page, result, target, Some(site.code), input).await
 }

@@ -8,6 +8,19 @@ use vaxloop_store::{audit, org};
 
 use crate::fixture;
 
+async fn post_to(
+    c: &crate::client::Client,
+    path: &str,
+    fields: Vec<(String, String)>,
+) -> crate::client::Response {
+    let mut c = c.clone();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(path, &refs).await
+}
+
 vaxloop_store::backend_tests! {
     async fn groups_and_units_are_created_edited_and_scoped(t) {
         let f = fixture(t).await;
@@ -165,8 +178,39 @@ vaxloop_store::backend_tests! {
         let again = post(as_refs(&fields)).await;
         assert!(again.body.contains("id=\"code-error\""), "a taken code is named");
         assert!(audit::recent(&f.db, 5).await.expect("audit").iter().any(|e| e.action == "create_site" && e.target == "site:TMP1"));
+        // HCL closes at noon from now on, with twice the vaccination desks in the morning: the
+        // afternoon slots take no one new, the morning ones follow the rule, nobody loses a place.
+        let hcl_hours = vaxloop_store::sites::hours(&f.db, hcl.id).await.expect("hours");
+        let hcl_zones = vaxloop_store::sites::zones(&f.db, hcl.id).await.expect("zones");
+        let mut change = vaxloop_app::sites::SiteInput::of_site(&hcl, &hcl_hours, &hcl_zones);
+        let form = admin.get("/sites/HCL/edit").await;
+        assert!(form.body.contains(&format!("value=\"{}\"", change.v("closes"))), "the form shows the site as it is");
+        change.0.insert("closes".into(), "12:00".into());
+        let desks: i64 = change.v("vaccination_am").parse().expect("desks");
+        change.0.insert("vaccination_am".into(), (desks * 2).to_string());
+        change.0.insert("csrf_token".into(), form.csrf());
+        let before = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots");
+        let changed = post_to(&admin, "/sites/HCL/edit", change.0.clone().into_iter().collect()).await;
+        assert_eq!(changed.location(), "/sites/HCL", "{}", changed.body);
+        let after = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots");
+        assert_eq!(before.len(), after.len(), "slots are never removed");
+        for (b, a) in before.iter().zip(&after) {
+            assert!(a.capacity >= a.booked && a.booked == b.booked);
+            if a.starts_min >= 720 {
+                assert_eq!(a.capacity, a.booked, "closed slots take no one new");
+            } else {
+                assert!(a.capacity >= b.capacity, "more desks never shrink a morning slot");
+            }
+        }
+        assert!(admin.get("/sites/HCL").await.body.contains("不再接受预约"));
+        assert_eq!(vaxloop_store::sites::hours(&f.db, hcl.id).await.expect("hours").iter().map(|h| h.2).max(), Some(720));
+        change.0.insert("opens".into(), "13:00".into());
+        let bad = post_to(&admin, "/sites/HCL/edit", change.0.into_iter().collect()).await;
+        assert!(bad.body.contains("id=\"closes-error\""));
         let mut desk = f.client();
         desk.login("desk", DEMO_PASSWORD).await;
+        assert_eq!(desk.get("/sites/HCL/edit").await.status, StatusCode::FORBIDDEN);
+        assert!(!desk.get("/sites/HCL").await.body.contains("id=\"edit-site\""));
         assert!(!desk.get("/sites").await.body.contains("href=\"/sites/new\""));
         assert_eq!(desk.get("/sites/new").await.status, StatusCode::FORBIDDEN);
     }
