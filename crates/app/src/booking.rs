@@ -132,3 +132,93 @@ pub async fn book(
     }
     Ok(booked)
 }
+
+/// A team booked: its code and number, and how many of its people went into which slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamBooked {
+    pub team: vaxloop_store::teams::Team,
+    /// `(slot id, people)` in slot order.
+    pub slots: Vec<(i64, usize)>,
+    pub appointments: Vec<i64>,
+}
+
+/// Books a team of a unit's people into a site-day from `first_slot` on: the first slot takes
+/// as many as it has places, the next the rest, and so on through consecutive slots — all in one
+/// transaction, so either everyone has a place or nobody does (a racing booking that takes a
+/// place after the plan was made turns the whole team down, never half of it).
+pub async fn book_team(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    unit_id: i64,
+    first_slot: i64,
+    people: &[i64],
+    dose_number: i64,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    let req = Request {
+        slot_id: first_slot,
+        people,
+        dose_number,
+        team_id: None,
+        walk_in: false,
+    };
+    let vaccine_id = match check(db, tz, &req).await? {
+        Ok(v) => v,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let Some(first) = slots::by_id(db, first_slot).await? else {
+        return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
+    };
+    // The plan: consecutive slots from the first, each filled to its free places.
+    let mut plan = Vec::new();
+    let mut rest = people;
+    for slot in slots::of_site_day(db, first.site_id, &first.day).await? {
+        if slot.starts_min < first.starts_min || rest.is_empty() {
+            continue;
+        }
+        let free = usize::try_from(slot.capacity - slot.booked).unwrap_or(0);
+        if free == 0 {
+            if plan.is_empty() {
+                continue;
+            }
+            break;
+        }
+        let (now, later) = rest.split_at(free.min(rest.len()));
+        plan.push((slot.id, now));
+        rest = later;
+    }
+    if !rest.is_empty() {
+        let free = i64::try_from(people.len() - rest.len()).unwrap_or(0);
+        return Ok(Err(BookRefusal::Store(Refusal::SlotFull {
+            slot_id: first_slot,
+            free,
+        })));
+    }
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    let size = i64::try_from(people.len()).unwrap_or(i64::MAX);
+    let team =
+        vaxloop_store::teams::insert(&mut tx, unit_id, first.site_id, &first.day, size).await?;
+    let mut appointments = Vec::with_capacity(people.len());
+    for &(slot_id, group) in &plan {
+        let req = Request {
+            slot_id,
+            people: group,
+            dose_number,
+            team_id: Some(team.id),
+            walk_in: false,
+        };
+        match book_in(&mut tx, &req, vaccine_id, now).await? {
+            Ok(ids) => appointments.extend(ids),
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Ok(Err(refusal));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Ok(TeamBooked {
+        team,
+        slots: plan.iter().map(|(s, g)| (*s, g.len())).collect(),
+        appointments,
+    }))
+}

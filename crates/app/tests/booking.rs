@@ -1,7 +1,7 @@
 //! Later doses wait for the vaccine's minimum interval; walk-ins count like bookings.
 
 use chrono::{Days, NaiveDate};
-use vaxloop_app::booking::{BookRefusal, Request, book};
+use vaxloop_app::booking::{BookRefusal, Request, book, book_team};
 use vaxloop_core::{ResidentId, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
@@ -62,5 +62,68 @@ vaxloop_store::backend_tests! {
         assert!(walk_in.is_ok(), "a walk-in counts against the slot like a booking");
         let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
         assert_eq!(counts.iter().find(|c| c.0 == day21).map(|c| c.2), Some(2));
+    }
+
+    async fn a_team_larger_than_a_slot_fills_consecutive_slots_or_nobody_is_booked(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = now_ms();
+        let day = "2026-12-01";
+        let mut tx = t.begin_write().await.expect("tx");
+        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
+        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
+        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 600)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
+        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
+        let list: Vec<NewPerson> = (0..20u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
+        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
+        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
+        // 08:00–10:00 in 30-minute slots of 5 places; 100 doses.
+        slots::generate(&mut tx, site, day, 1, 30, |_| (5, "test".into())).await.expect("slots");
+        vaccines::allocate(&mut tx, site, day, 100).await.expect("allocate");
+        tx.commit().await.expect("commit");
+        let all = slots::of_site_day(&t, site, day).await.expect("slots");
+        assert_eq!(all.len(), 4);
+        let ids = journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting");
+        assert_eq!(ids.len(), 20);
+        // Someone takes 3 places of the second slot: a team of 8 from the first needs 5 + 3, so
+        // it goes into slots one, two (2 free) and three.
+        let single = book(&t, tz, &Request { slot_id: all[1].id, people: &ids[0..3], dose_number: 1, team_id: None, walk_in: false }).await.expect("q");
+        assert!(single.is_ok());
+        let team = book_team(&t, tz, u, all[0].id, &ids[3..11], 1).await.expect("q").expect("booked");
+        assert_eq!(team.slots, vec![(all[0].id, 5), (all[1].id, 2), (all[2].id, 1)]);
+        assert_eq!(team.appointments.len(), 8);
+        assert_eq!(team.team.number, 1);
+        // The other nine fill the 4 + 5 places left from the third slot on.
+        let rest = book_team(&t, tz, u, all[2].id, &ids[11..20], 1).await.expect("q");
+        assert_eq!(rest.map(|r| (r.team.number, r.slots.len())), Ok((2, 2)));
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert!(counts.iter().all(|c| c.2 == c.3 && c.2 <= c.1), "booked counts match appointments and capacity");
+        assert_eq!(journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting").len(), 0);
+    }
+
+    async fn a_team_that_does_not_fit_books_nobody(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = now_ms();
+        let day = "2026-12-01";
+        let mut tx = t.begin_write().await.expect("tx");
+        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
+        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
+        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
+        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
+        let list: Vec<NewPerson> = (0..12u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
+        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
+        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
+        // Two slots of 5: a team of 11 does not fit; nor does a team of 10 when the doses are 8.
+        slots::generate(&mut tx, site, day, 1, 30, |_| (5, "test".into())).await.expect("slots");
+        vaccines::allocate(&mut tx, site, day, 8).await.expect("allocate");
+        tx.commit().await.expect("commit");
+        let first = slots::of_site_day(&t, site, day).await.expect("slots")[0].id;
+        let ids = journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting");
+        let eleven = book_team(&t, tz, u, first, &ids[0..11], 1).await.expect("q");
+        assert!(matches!(eleven, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { free: 10, .. }))), "{eleven:?}");
+        let ten = book_team(&t, tz, u, first, &ids[0..10], 1).await.expect("q");
+        assert!(matches!(ten, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::NoDoses { .. }))), "{ten:?}");
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert!(counts.iter().all(|c| c.2 == 0 && c.3 == 0), "no half-booked team: {counts:?}");
+        assert_eq!(journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting").len(), 12);
     }
 }

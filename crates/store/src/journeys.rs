@@ -147,3 +147,24 @@ pub async fn vaccinated_at(db: &Db, person_id: i64, dose: i64) -> StoreResult<Op
     .fetch_one(db.pool())
     .await?)
 }
+
+/// Up to `limit` people of a unit whose journey for `dose` is open and not yet booked, oldest
+/// registration first: the team the desk books next.
+pub async fn waiting_of_unit(
+    db: &Db,
+    unit_id: i64,
+    dose: i64,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT j.person_id FROM journeys j JOIN people p ON p.id = j.person_id \
+         WHERE p.unit_id = $1 AND j.dose_number = $2 AND j.state = 'registered' \
+         ORDER BY j.person_id LIMIT $3",
+    )
+    .bind(unit_id)
+    .bind(dose)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod sites;
 pub mod slots;
 pub mod stats;
+pub mod teams;
 pub mod users;
 pub mod vaccines;
 pub mod vehicles;

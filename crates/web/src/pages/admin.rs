@@ -1,10 +1,14 @@
 //! The town admin's pages (overview, logins, audit log) and the appointment desk's supply view.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use chrono::Days;
+use serde::Deserialize;
 use vaxloop_core::Role;
 use vaxloop_store::org::GroupProgress;
 use vaxloop_store::stats::Overview;
@@ -13,7 +17,7 @@ use vaxloop_store::{audit, journeys, org, sites, stats, users, vaccines};
 use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::access::require;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use axum::extract::State;
 
 pub fn routes() -> Router<AppState> {
@@ -22,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(user_list))
         .route("/admin/audit", get(audit_log))
         .route("/desk", get(desk))
+        .route("/desk/teams", post(book_team))
 }
 
 #[derive(Template)]
@@ -183,10 +188,31 @@ struct DeskPage {
     rows: Vec<DeskRow>,
     totals: Vec<DeskCell>,
     waiting: Vec<(String, String, i64)>,
+    /// Sites by `(code, name)`, for the team form.
+    sites: Vec<(String, String)>,
+    notice: Option<String>,
 }
 
-async fn desk(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+#[derive(Deserialize, Default)]
+struct DeskQuery {
+    /// The code of a team just booked.
+    team: Option<String>,
+}
+
+async fn desk(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<DeskQuery>,
+) -> AppResult<Html<String>> {
     require(&state, &page.auth, &[Role::Admin, Role::Desk], "/desk").await?;
+    let notice = q
+        .team
+        .filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+        .map(|c| page.lang.tf("desk.team_booked", &[("team", &c)]));
+    html(&desk_page(&state, &page, notice).await?)
+}
+
+async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<DeskPage> {
     let today = state.config.today();
     let days: Vec<String> = (1..=3)
         .filter_map(|d| today.checked_add_days(Days::new(d)))
@@ -228,11 +254,110 @@ async fn desk(State(state): State<AppState>, page: Page) -> AppResult<Html<Strin
         })
         .collect();
     let waiting = journeys::waiting_by_unit(&state.db, 20).await?;
-    html(&DeskPage {
+    let site_list = sites::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect();
+    Ok(DeskPage {
         ctx: page.ctx("/desk").await?,
         days,
         rows,
         totals,
         waiting,
+        sites: site_list,
+        notice,
     })
+}
+
+#[derive(Deserialize)]
+struct TeamForm {
+    unit: String,
+    site: String,
+    day: String,
+    /// `HH:MM`, the first slot's start.
+    start: String,
+    size: String,
+}
+
+fn bad(field: &str, message: &str) -> AppError {
+    AppError::BadRequest {
+        field: Some(field.into()),
+        message: message.into(),
+    }
+}
+
+/// The desk books a unit's next `size` waiting people as one team into a site-day from the
+/// slot starting at `start`, through consecutive slots if one is not enough — all or nobody.
+async fn book_team(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<TeamForm>,
+) -> AppResult<Response> {
+    let user = require(
+        &state,
+        &page.auth,
+        &[Role::Admin, Role::Desk],
+        "/desk/teams",
+    )
+    .await?;
+    let actor = user.id;
+    let unit = org::unit_by_code(&state.db, form.unit.trim())
+        .await?
+        .ok_or_else(|| bad("unit", "site.unknown_unit"))?;
+    let site = sites::by_code(&state.db, form.site.trim())
+        .await?
+        .ok_or_else(|| bad("site", "desk.unknown_site"))?;
+    let start = chrono::NaiveTime::parse_from_str(form.start.trim(), "%H:%M")
+        .map_err(|_| bad("start", "desk.no_such_slot"))?;
+    let start = i64::from(chrono::Timelike::hour(&start) * 60 + chrono::Timelike::minute(&start));
+    let slot = vaxloop_store::slots::of_site_day(&state.db, site.id, form.day.trim())
+        .await?
+        .into_iter()
+        .find(|s| s.starts_min == start)
+        .ok_or_else(|| bad("start", "desk.no_such_slot"))?;
+    let size: i64 = form
+        .size
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=500).contains(n))
+        .ok_or_else(|| bad("size", "desk.size_range"))?;
+    let people = journeys::waiting_of_unit(&state.db, unit.id, 1, size).await?;
+    if (people.len() as i64) < size {
+        return Err(bad("size", "desk.too_few_waiting"));
+    }
+    let booked = vaxloop_app::booking::book_team(
+        &state.db,
+        state.config.timezone,
+        unit.id,
+        slot.id,
+        &people,
+        1,
+    )
+    .await?;
+    match booked {
+        Ok(team) => {
+            let target = format!(
+                "team:{} unit:{} site:{}",
+                team.team.code, unit.code, site.code
+            );
+            let detail = format!("people={} slots={}", people.len(), team.slots.len());
+            let entry = audit::Entry {
+                actor_user_id: Some(actor),
+                action: "book_team",
+                target: &target,
+                reason: None,
+                outcome: audit::Outcome::Ok,
+                detail: Some(&detail),
+            };
+            audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+            Ok(Redirect::to(&format!("/desk?team={}", team.team.code)).into_response())
+        }
+        Err(refusal) => {
+            let notice = super::refusal_message(page.lang, &refusal);
+            let body = html(&desk_page(&state, &page, Some(notice)).await?)?;
+            Ok((StatusCode::CONFLICT, body).into_response())
+        }
+    }
 }

@@ -45,6 +45,52 @@ vaxloop_store::backend_tests! {
         assert_eq!(slot_now.booked, slot.booked, "the place came back");
     }
 
+    async fn the_desk_books_a_team_across_consecutive_slots_or_not_at_all(t) {
+        let f = fixture(t).await;
+        let mut desk = f.client();
+        desk.login("desk", vaxloop_demo::DEMO_PASSWORD).await;
+        let page = desk.get("/desk").await;
+        assert!(page.body.contains("id=\"team-form\""));
+        let token = page.csrf();
+        let (unit_code, _, waiting) = vaxloop_store::journeys::waiting_by_unit(&f.db, 1).await.expect("q").remove(0);
+        let unit = vaxloop_store::org::unit_by_code(&f.db, &unit_code).await.expect("q").expect("unit");
+        let day = f.town.spec.today.checked_add_days(chrono::Days::new(1)).expect("day").to_string();
+        let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let day_slots = slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots");
+        let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+        // A team one slot cannot hold.
+        let first = &day_slots[0];
+        let size = first.capacity - first.booked + 2;
+        assert!(waiting >= size + 1, "the unit has people enough");
+        let form = |start: String, size: i64, unit: &str| vec![("csrf_token".to_string(), token.clone()), ("unit".into(), unit.to_string()), ("site".into(), "HCL".into()), ("day".into(), day.clone()), ("start".into(), start), ("size".into(), size.to_string())];
+        let post = |fields: Vec<(String, String)>| {
+            let mut c = desk.clone();
+            async move {
+                let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.post_form("/desk/teams", &refs).await
+            }
+        };
+        let unknown = post(form(hhmm(first.starts_min), size, "NOPE99")).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert!(unknown.body.contains("没有这个编码的单位"));
+        let no_slot = post(form("03:17".into(), size, &unit_code)).await;
+        assert!(no_slot.body.contains("当天没有从这个时间开始的时段"));
+        // From the last slot, two more than it holds: nobody is booked.
+        let last = day_slots.last().expect("slot");
+        let waiting_before = vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len();
+        let refused = post(form(hhmm(last.starts_min), last.capacity - last.booked + 2, &unit_code)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len(), waiting_before, "no half-booked team");
+        let booked = post(form(hhmm(first.starts_min), size, &unit_code)).await;
+        assert!(booked.location().starts_with("/desk?team="), "{}", booked.body);
+        let shown = desk.get(booked.location()).await;
+        assert!(shown.body.contains("已预约"));
+        let after = slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots");
+        assert_eq!(after[0].booked, after[0].capacity, "the first slot is filled");
+        assert_eq!(after[1].booked, day_slots[1].booked + 2, "the rest go into the next slot");
+        assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len() as i64, waiting_before as i64 - size);
+    }
+
     async fn a_site_that_serves_listed_units_refuses_the_others(t) {
         let f = fixture(t).await;
         let resident = f.town.logins.iter().find_map(|l| l.person).expect("resident");
