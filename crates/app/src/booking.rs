@@ -222,3 +222,54 @@ pub async fn book_team(
         appointments,
     }))
 }
+
+/// Moves one person's active appointment to another slot in one transaction: the old place and
+/// its dose come back and the new ones are taken, or — when the new slot is refused — the old
+/// appointment stands untouched.
+pub async fn reschedule(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    appointment_id: i64,
+    new_slot: i64,
+) -> Result<Result<Vec<i64>, BookRefusal>, StoreError> {
+    let Some(old) = booking::appointment(db, appointment_id).await? else {
+        return Err(StoreError::NotFound("appointment"));
+    };
+    let people = [old.person_id];
+    let req = Request {
+        slot_id: new_slot,
+        people: &people,
+        dose_number: old.dose_number,
+        team_id: None,
+        walk_in: false,
+    };
+    let vaccine_id = match check(db, tz, &req).await? {
+        Ok(v) => v,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    if !booking::cancel_in(&mut tx, appointment_id, now).await? {
+        tx.rollback().await?;
+        return Err(StoreError::NotFound("active appointment"));
+    }
+    let booked = booking::book_in(
+        &mut tx,
+        &Booking {
+            slot_id: new_slot,
+            people: &people,
+            vaccine_id,
+            dose_number: old.dose_number,
+            team_id: None,
+            walk_in: false,
+        },
+        now,
+    )
+    .await?;
+    if booked.is_ok() {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(booked.map_err(BookRefusal::Store))
+}

@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
 struct Choice {
     site: Option<String>,
     date: Option<String>,
+    /// The resident's appointment being moved, when they came to change it.
+    #[serde(rename = "move")]
+    moving: Option<i64>,
 }
 
 #[derive(Template)]
@@ -43,6 +46,8 @@ struct BookPage {
     date: String,
     slots: Vec<Slot>,
     notice: Option<String>,
+    /// The appointment being moved: `(id, "day HH:MM site")`.
+    moving: Option<(i64, String)>,
 }
 
 impl BookPage {
@@ -77,6 +82,22 @@ async fn page_for(
         .date
         .filter(|d| days.contains(d))
         .unwrap_or_else(|| days[0].clone());
+    let moving = match choice.moving {
+        Some(id) => booking::appointment(&state.db, id)
+            .await?
+            .filter(|a| a.person_id == person)
+            .map(|a| {
+                let at = format!(
+                    "{} {:02}:{:02} {}",
+                    a.day,
+                    a.starts_min / 60,
+                    a.starts_min % 60,
+                    a.site_name
+                );
+                (a.id, at)
+            }),
+        None => None,
+    };
     let slots = match &site {
         Some(s) => slots::of_site_day(&state.db, s.id, &date).await?,
         None => vec![],
@@ -89,6 +110,7 @@ async fn page_for(
         date,
         slots,
         notice,
+        moving,
     })
 }
 
@@ -109,6 +131,9 @@ struct BookForm {
     site: Option<String>,
     #[serde(default)]
     date: Option<String>,
+    /// Move this appointment of the resident's instead of booking a new one.
+    #[serde(default, rename = "move")]
+    moving: Option<i64>,
 }
 
 async fn book(
@@ -125,13 +150,27 @@ async fn book(
         team_id: None,
         walk_in: false,
     };
-    match vaxloop_app::booking::book(&state.db, state.config.timezone, &req).await? {
+    let result = match form.moving {
+        Some(id) => {
+            let own = booking::appointment(&state.db, id)
+                .await?
+                .is_some_and(|a| a.person_id == person);
+            if !own {
+                return Err(crate::access::deny(&state, Some(user), "/me/book move").await);
+            }
+            vaxloop_app::booking::reschedule(&state.db, state.config.timezone, id, form.slot_id)
+                .await?
+        }
+        None => vaxloop_app::booking::book(&state.db, state.config.timezone, &req).await?,
+    };
+    match result {
         Ok(_) => Ok(Redirect::to("/me").into_response()),
         Err(refusal) => {
             let notice = refusal_message(page.lang, &refusal);
             let choice = Choice {
                 site: form.site,
                 date: form.date,
+                moving: form.moving,
             };
             Ok((
                 axum::http::StatusCode::CONFLICT,
