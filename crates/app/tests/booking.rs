@@ -1,7 +1,7 @@
 //! Later doses wait for the vaccine's minimum interval; walk-ins count like bookings.
 
 use chrono::{Days, NaiveDate};
-use vaxloop_app::booking::{BookRefusal, Request, book, book_team};
+use vaxloop_app::booking::{BookRefusal, Request, book, book_team, reschedule};
 use vaxloop_core::{ResidentId, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
@@ -125,5 +125,48 @@ vaxloop_store::backend_tests! {
         let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
         assert!(counts.iter().all(|c| c.2 == 0 && c.3 == 0), "no half-booked team: {counts:?}");
         assert_eq!(journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting").len(), 12);
+    }
+
+    async fn two_people_moving_into_the_last_place_leave_one_winner_and_one_unchanged(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = now_ms();
+        let day = "2026-12-01";
+        let mut tx = t.begin_write().await.expect("tx");
+        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
+        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
+        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
+        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
+        let list: Vec<NewPerson> = (0..6u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
+        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
+        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
+        // Two slots of 3; the second has one place left.
+        slots::generate(&mut tx, site, day, 1, 30, |_| (3, "test".into())).await.expect("slots");
+        vaccines::allocate(&mut tx, site, day, 20).await.expect("allocate");
+        tx.commit().await.expect("commit");
+        let all = slots::of_site_day(&t, site, day).await.expect("slots");
+        let ids = journeys::waiting_of_unit(&t, u, 1, 10).await.expect("waiting");
+        let mut first = Vec::new();
+        for &p in &ids[0..2] {
+            let got = book(&t, tz, &Request { slot_id: all[0].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
+            first.push(got[0]);
+        }
+        for &p in &ids[2..4] {
+            book(&t, tz, &Request { slot_id: all[1].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
+        }
+        let (db1, db2) = (t.db.clone(), t.db.clone());
+        let (a, b) = (first[0], first[1]);
+        let target = all[1].id;
+        let (ra, rb) = tokio::join!(
+            tokio::spawn(async move { reschedule(&db1, tz, a, target).await }),
+            tokio::spawn(async move { reschedule(&db2, tz, b, target).await }),
+        );
+        let results = [ra.expect("join").expect("q"), rb.expect("join").expect("q")];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert!(results.iter().any(|r| matches!(r, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. })))));
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert_eq!(counts.iter().map(|c| (c.2, c.3)).collect::<Vec<_>>(), vec![(1, 1), (3, 3)], "one moved, one kept their place");
+        for &p in &ids[0..2] {
+            assert_eq!(vaxloop_store::booking::active_of_person(&t, p).await.expect("q").len(), 1, "nobody lost");
+        }
     }
 }
