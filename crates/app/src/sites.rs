@@ -168,20 +168,13 @@ impl SiteInput {
             problems.push(problem("days", "days_required"));
         }
         let mut zones = Vec::new();
-        for &kind in ZoneKind::ALL {
-            let field = |suffix: &str| -> &'static str {
-                ZONE_FIELDS
-                    .iter()
-                    .find(|f| f.starts_with(kind.as_str()) && f.ends_with(suffix))
-                    .copied()
-                    .unwrap_or("zones")
-            };
+        for (&kind, f) in ZoneKind::ALL.iter().zip(ZONE_FIELDS.chunks(4)) {
             let zone = NewZone {
                 kind,
-                space: self.number(field("_space"), 0..=100_000, &mut problems),
-                desks_am: self.number(field("_am"), 0..=500, &mut problems),
-                desks_pm: self.number(field("_pm"), 0..=500, &mut problems),
-                mean_service_seconds: self.number(field("_seconds"), 5..=7_200, &mut problems),
+                space: self.number(f[0], 0..=100_000, &mut problems),
+                desks_am: self.number(f[1], 0..=500, &mut problems),
+                desks_pm: self.number(f[2], 0..=500, &mut problems),
+                mean_service_seconds: self.number(f[3], 5..=7_200, &mut problems),
             };
             if kind == ZoneKind::Vaccination && zone.desks_am + zone.desks_pm == 0 {
                 problems.push(problem("vaccination_am", "desks_required"));
@@ -209,7 +202,8 @@ impl SiteInput {
     }
 }
 
-/// Every zone field, so that a problem can name its field with a `'static` string.
+/// Every zone field, four per zone in the order of `ZoneKind::ALL`, so that a problem can name
+/// its field with a `'static` string.
 const ZONE_FIELDS: [&str; 16] = [
     "waiting_space",
     "waiting_am",

@@ -1,4 +1,6 @@
-//! Later doses wait for the vaccine's minimum interval; walk-ins count like bookings.
+//! Booking rules above the store: later doses wait for the minimum interval, sites serve their
+//! listed units, walk-ins count like bookings, teams fill consecutive slots or nobody is booked,
+//! and a move keeps the old place unless the new one is granted.
 
 use chrono::{Days, NaiveDate};
 use vaxloop_app::booking::{BookRefusal, Request, book, book_team, reschedule};
@@ -8,6 +10,136 @@ use vaxloop_store::people::NewPerson;
 use vaxloop_store::sites::{NewSite, NewZone};
 use vaxloop_store::vaccines::{self, NewVaccine};
 use vaxloop_store::{journeys, now_ms, org, people, sites, slots};
+
+/// One unit of `people` registered people, one site open every day 08:00–`closes`, cut on
+/// 1 December 2026 (a Tuesday) into 30-minute slots of `per_slot` places, with `doses` allocated.
+struct World {
+    unit: i64,
+    slots: Vec<slots::Slot>,
+    people: Vec<i64>,
+}
+
+const DAY: &str = "2026-12-01";
+
+async fn world(
+    t: &vaxloop_store::testing::TestDb,
+    people: u16,
+    closes: i64,
+    per_slot: i64,
+    doses: i64,
+) -> World {
+    let now = now_ms();
+    let mut tx = t.begin_write().await.expect("tx");
+    let g = org::insert_work_group(
+        &mut tx,
+        &NewWorkGroup {
+            code: "G1".into(),
+            name: "组".into(),
+            kind: WorkGroupKind::Street,
+            leader_name: None,
+        },
+        now,
+    )
+    .await
+    .expect("g");
+    let u = org::insert_unit(
+        &mut tx,
+        &NewUnit {
+            code: "U1".into(),
+            work_group_id: g,
+            name: "单位".into(),
+            kind: UnitKind::Shop,
+            address: String::new(),
+            lat: None,
+            lon: None,
+            target_headcount: 20,
+            contact_name: None,
+            contact_phone: None,
+            reg_token: "t".into(),
+        },
+        now,
+    )
+    .await
+    .expect("u");
+    let site = sites::insert(
+        &mut tx,
+        &NewSite {
+            code: "S1".into(),
+            name: "点".into(),
+            kind: SiteKind::Fixed,
+            address: String::new(),
+            lat: None,
+            lon: None,
+            open_from: None,
+            open_until: None,
+            hours: (0..7).map(|d| (d, 480, closes)).collect(),
+            zones: vec![NewZone {
+                kind: ZoneKind::Vaccination,
+                space: 10,
+                desks_am: 2,
+                desks_pm: 2,
+                mean_service_seconds: 60,
+            }],
+        },
+        now,
+    )
+    .await
+    .expect("site");
+    vaccines::insert_vaccine(
+        &mut tx,
+        &NewVaccine {
+            code: "BIBP".into(),
+            name: "灭活".into(),
+            manufacturer: "北京生物".into(),
+            doses_in_series: 2,
+            min_interval_days: 21,
+            min_age: 3,
+            max_age: None,
+            doses_per_vial: 1,
+            open_vial_minutes: 0,
+            observation_minutes: 30,
+        },
+    )
+    .await
+    .expect("vaccine");
+    let list: Vec<NewPerson> = (0..people)
+        .map(|i| NewPerson {
+            unit_id: u,
+            name: format!("人{i}"),
+            resident_id: ResidentId::compose(
+                310112,
+                NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"),
+                i,
+            ),
+            phone: None,
+            disabled: false,
+            consent: None,
+            source: Source::Import,
+            confirmed: true,
+            note: None,
+        })
+        .collect();
+    people::insert_many(&mut tx, &t.cipher, &list, now)
+        .await
+        .expect("people");
+    journeys::open_for_registered(&mut tx, None, now)
+        .await
+        .expect("journeys");
+    slots::generate(&mut tx, site, DAY, 1, 30, |_| (per_slot, "test".into()))
+        .await
+        .expect("slots");
+    vaccines::allocate(&mut tx, site, DAY, doses)
+        .await
+        .expect("allocate");
+    tx.commit().await.expect("commit");
+    World {
+        unit: u,
+        slots: slots::of_site_day(t, site, DAY).await.expect("slots"),
+        people: journeys::waiting_of_unit(t, u, 1, 1000)
+            .await
+            .expect("waiting"),
+    }
+}
 
 vaxloop_store::backend_tests! {
     async fn a_second_dose_waits_for_the_minimum_interval(t) {
@@ -66,23 +198,9 @@ vaxloop_store::backend_tests! {
 
     async fn a_team_larger_than_a_slot_fills_consecutive_slots_or_nobody_is_booked(t) {
         let tz = chrono_tz::Asia::Shanghai;
-        let now = now_ms();
-        let day = "2026-12-01";
-        let mut tx = t.begin_write().await.expect("tx");
-        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
-        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
-        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 600)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
-        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
-        let list: Vec<NewPerson> = (0..20u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
-        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
-        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
         // 08:00–10:00 in 30-minute slots of 5 places; 100 doses.
-        slots::generate(&mut tx, site, day, 1, 30, |_| (5, "test".into())).await.expect("slots");
-        vaccines::allocate(&mut tx, site, day, 100).await.expect("allocate");
-        tx.commit().await.expect("commit");
-        let all = slots::of_site_day(&t, site, day).await.expect("slots");
+        let World { unit: u, slots: all, people: ids, .. } = world(&t, 20, 600, 5, 100).await;
         assert_eq!(all.len(), 4);
-        let ids = journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting");
         assert_eq!(ids.len(), 20);
         // Someone takes 3 places of the second slot: a team of 8 from the first needs 5 + 3, so
         // it goes into slots one, two (2 free) and three.
@@ -102,22 +220,9 @@ vaxloop_store::backend_tests! {
 
     async fn a_team_that_does_not_fit_books_nobody(t) {
         let tz = chrono_tz::Asia::Shanghai;
-        let now = now_ms();
-        let day = "2026-12-01";
-        let mut tx = t.begin_write().await.expect("tx");
-        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
-        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
-        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
-        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
-        let list: Vec<NewPerson> = (0..12u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
-        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
-        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
         // Two slots of 5: a team of 11 does not fit; nor does a team of 10 when the doses are 8.
-        slots::generate(&mut tx, site, day, 1, 30, |_| (5, "test".into())).await.expect("slots");
-        vaccines::allocate(&mut tx, site, day, 8).await.expect("allocate");
-        tx.commit().await.expect("commit");
-        let first = slots::of_site_day(&t, site, day).await.expect("slots")[0].id;
-        let ids = journeys::waiting_of_unit(&t, u, 1, 100).await.expect("waiting");
+        let World { unit: u, slots: all, people: ids, .. } = world(&t, 12, 540, 5, 8).await;
+        let first = all[0].id;
         let eleven = book_team(&t, tz, u, first, &ids[0..11], 1).await.expect("q");
         assert!(matches!(eleven, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { free: 10, .. }))), "{eleven:?}");
         let ten = book_team(&t, tz, u, first, &ids[0..10], 1).await.expect("q");
@@ -129,22 +234,8 @@ vaxloop_store::backend_tests! {
 
     async fn two_people_moving_into_the_last_place_leave_one_winner_and_one_unchanged(t) {
         let tz = chrono_tz::Asia::Shanghai;
-        let now = now_ms();
-        let day = "2026-12-01";
-        let mut tx = t.begin_write().await.expect("tx");
-        let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
-        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 20, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
-        let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
-        vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
-        let list: Vec<NewPerson> = (0..6u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
-        people::insert_many(&mut tx, &t.cipher, &list, now).await.expect("people");
-        journeys::open_for_registered(&mut tx, None, now).await.expect("journeys");
-        // Two slots of 3; the second has one place left.
-        slots::generate(&mut tx, site, day, 1, 30, |_| (3, "test".into())).await.expect("slots");
-        vaccines::allocate(&mut tx, site, day, 20).await.expect("allocate");
-        tx.commit().await.expect("commit");
-        let all = slots::of_site_day(&t, site, day).await.expect("slots");
-        let ids = journeys::waiting_of_unit(&t, u, 1, 10).await.expect("waiting");
+        // Two slots of 3; the second will have one place left.
+        let World { slots: all, people: ids, .. } = world(&t, 6, 540, 3, 20).await;
         let mut first = Vec::new();
         for &p in &ids[0..2] {
             let got = book(&t, tz, &Request { slot_id: all[0].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");

@@ -75,36 +75,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSite, now: i64) -> StoreRes
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    for &(weekday, opens, closes) in &s.hours {
-        sqlx::query("INSERT INTO site_hours (site_id, weekday, opens_min, closes_min) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(weekday)
-            .bind(opens)
-            .bind(closes)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for z in &s.zones {
-        let zone_id: i64 = sqlx::query_scalar(
-            "INSERT INTO zones (site_id, kind, space) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(id)
-        .bind(z.kind.as_str())
-        .bind(z.space)
-        .fetch_one(&mut *conn)
-        .await?;
-        for (shift, desks) in [("am", z.desks_am), ("pm", z.desks_pm)] {
-            sqlx::query(
-                "INSERT INTO zone_desks (zone_id, shift, desks, mean_service_seconds) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(zone_id)
-            .bind(shift)
-            .bind(desks)
-            .bind(z.mean_service_seconds)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
+    write_hours_and_zones(conn, id, s).await?;
     Ok(id)
 }
 
@@ -206,6 +177,12 @@ pub async fn update(conn: &mut AnyConnection, id: i64, s: &NewSite) -> StoreResu
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    write_hours_and_zones(conn, id, s).await
+}
+
+/// A site's hours (replaced) and zones with their desks (added or changed), for a new site and
+/// an edited one alike.
+async fn write_hours_and_zones(conn: &mut AnyConnection, id: i64, s: &NewSite) -> StoreResult<()> {
     sqlx::query("DELETE FROM site_hours WHERE site_id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -263,28 +240,18 @@ pub async fn update(conn: &mut AnyConnection, id: i64, s: &NewSite) -> StoreResu
     Ok(())
 }
 
-/// The units a site serves, by id; empty when the site is open to every unit.
-pub async fn units_served(db: &Db, site_id: i64) -> StoreResult<Vec<i64>> {
-    let rows = sqlx::query("SELECT unit_id FROM site_units WHERE site_id = $1 ORDER BY unit_id")
-        .bind(site_id)
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-}
-
-/// Whether a unit's people may book at a site: the site lists the unit, or lists none.
-pub async fn serves(db: &Db, site_id: i64, unit_id: i64) -> StoreResult<bool> {
-    let row = sqlx::query(
-        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM site_units WHERE site_id = $1) \
-                       OR EXISTS (SELECT 1 FROM site_units WHERE site_id = $2 AND unit_id = $3) \
-                     THEN 1 ELSE 0 END",
+/// The units a site serves, `(id, code, name)` by code; empty when it is open to every unit.
+pub async fn units_served(db: &Db, site_id: i64) -> StoreResult<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.code, u.name FROM site_units su JOIN units u ON u.id = su.unit_id \
+         WHERE su.site_id = $1 ORDER BY u.code",
     )
     .bind(site_id)
-    .bind(site_id)
-    .bind(unit_id)
-    .fetch_one(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    Ok(row.try_get::<i64, _>(0)? == 1)
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
 }
 
 /// The sites a unit's people may book at, by code.

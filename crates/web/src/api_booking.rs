@@ -131,7 +131,8 @@ pub struct Booked {
 /// Why a booking was refused, with the other places of the site-day that are still free.
 #[derive(Serialize, ToSchema)]
 pub struct Refused {
-    /// `slot_full`, `no_doses`, `already_booked`, `not_bookable` or `no_slot`.
+    /// `slot_full`, `no_doses`, `already_booked`, `not_bookable`, `no_slot`, `no_prior_dose`,
+    /// `too_early` or `site_not_serving`.
     pub error: String,
     pub message: String,
     pub slot_id: i64,

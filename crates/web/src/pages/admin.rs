@@ -224,8 +224,12 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
     );
     let supply = vaccines::site_days(&state.db, &from, &to, None).await?;
     let mut totals = vec![DeskCell::default(); days.len()];
-    let rows = sites::all(&state.db)
-        .await?
+    let all_sites = sites::all(&state.db).await?;
+    let site_list = all_sites
+        .iter()
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
+    let rows = all_sites
         .into_iter()
         .map(|s| {
             let per_day = days
@@ -254,11 +258,6 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         })
         .collect();
     let waiting = journeys::waiting_by_unit(&state.db, 20).await?;
-    let site_list = sites::all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.code, s.name))
-        .collect();
     Ok(DeskPage {
         ctx: page.ctx("/desk").await?,
         days,

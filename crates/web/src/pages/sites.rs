@@ -156,12 +156,10 @@ async fn site(
     } else {
         "/sites"
     };
-    let served_ids = sites::units_served(&state.db, site.id).await?;
-    let served = org::units(&state.db, None)
+    let served = sites::units_served(&state.db, site.id)
         .await?
         .into_iter()
-        .filter(|u| served_ids.contains(&u.id))
-        .map(|u| (u.code, u.name))
+        .map(|(_, code, name)| (code, name))
         .collect();
     html(&SitePage {
         ctx: page.ctx(active).await?,
@@ -281,8 +279,14 @@ impl SiteForm {
         format!("{}_{suffix}", zone.as_str())
     }
 
+    /// A weekday's checkbox name (`day0` = Monday).
     fn day(&self, d: &usize) -> String {
         format!("day{d}")
+    }
+
+    /// A weekday's label key.
+    fn weekday(&self, d: &usize) -> String {
+        format!("weekday.{d}")
     }
 }
 

@@ -94,7 +94,7 @@ vaxloop_store::backend_tests! {
         let mut desk = f.client();
         desk.login("desk", vaxloop_demo::DEMO_PASSWORD).await;
         let page = desk.get("/desk").await;
-        assert!(page.body.contains("id=\"team-form\""));
+        assert_eq!(page.body.matches("id=\"team-form\"").count(), 1, "the form is in the page once, not in its title");
         let token = page.csrf();
         let (unit_code, _, waiting) = vaxloop_store::journeys::waiting_by_unit(&f.db, 1).await.expect("q").remove(0);
         let unit = vaxloop_store::org::unit_by_code(&f.db, &unit_code).await.expect("q").expect("unit");
