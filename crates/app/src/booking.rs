@@ -35,22 +35,40 @@ pub struct Request<'a> {
     pub walk_in: bool,
 }
 
-/// Checks what can be checked before the write: the slot exists, and a dose after the first is
-/// due for everyone (the previous dose given at least the vaccine's minimum interval before the
-/// slot's day, in the campaign's time zone). Returns the vaccine to book with.
+/// Checks what can be checked before the write: the slot exists, the site serves everyone's
+/// unit (walk-ins excepted), a dose after the first is due for everyone (the previous dose given
+/// at least the vaccine's minimum interval before the slot's day, in the campaign's time zone),
+/// and — read, not promised — the slot and the day still have room: a request that cannot fit
+/// is turned down here, without queueing for the write. Returns the vaccine to book with.
 pub async fn check(
     db: &Db,
     tz: chrono_tz::Tz,
     req: &Request<'_>,
 ) -> Result<Result<i64, BookRefusal>, StoreError> {
-    let Some(vaccine_id) = default_vaccine(db).await? else {
-        return Err(StoreError::NotFound("vaccine"));
-    };
-    let Some(slot) = slots::by_id(db, req.slot_id).await? else {
+    vet(db, tz, req, true).await
+}
+
+/// [`check`], with the early "no room" refusal optional: a move within one day gives a dose back
+/// as it takes one, so the day's count read beforehand says nothing about it.
+async fn vet(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    req: &Request<'_>,
+    early: bool,
+) -> Result<Result<i64, BookRefusal>, StoreError> {
+    let Some(slot) = booking::prospect(db, req.slot_id, req.people.first().copied()).await? else {
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
+    let Some(vaccine_id) = slot.vaccine_id else {
+        return Err(StoreError::NotFound("vaccine"));
+    };
     if !req.walk_in {
-        for &person in req.people {
+        if let Some(&first) = req.people.first()
+            && !slot.serves_first
+        {
+            return Ok(Err(BookRefusal::SiteNotServing { person_id: first }));
+        }
+        for &person in req.people.iter().skip(1) {
             if !sites::serves_person(db, slot.site_id, person).await? {
                 return Ok(Err(BookRefusal::SiteNotServing { person_id: person }));
             }
@@ -82,6 +100,20 @@ pub async fn check(
                 }));
             }
         }
+    }
+    let n = i64::try_from(req.people.len()).unwrap_or(i64::MAX);
+    if early && slot.free_places < n {
+        return Ok(Err(BookRefusal::Store(Refusal::SlotFull {
+            slot_id: req.slot_id,
+            free: slot.free_places,
+        })));
+    }
+    if early && slot.free_doses < n {
+        return Ok(Err(BookRefusal::Store(Refusal::NoDoses {
+            site_id: slot.site_id,
+            day: slot.day,
+            free: slot.free_doses,
+        })));
     }
     Ok(Ok(vaccine_id))
 }
@@ -161,7 +193,8 @@ pub async fn book_team(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match check(db, tz, &req).await? {
+    // The team spreads over consecutive slots: its own plan below decides whether it fits.
+    let vaccine_id = match vet(db, tz, &req, false).await? {
         Ok(v) => v,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -243,7 +276,7 @@ pub async fn reschedule(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match check(db, tz, &req).await? {
+    let vaccine_id = match vet(db, tz, &req, false).await? {
         Ok(v) => v,
         Err(refusal) => return Ok(Err(refusal)),
     };

@@ -260,4 +260,75 @@ vaxloop_store::backend_tests! {
             assert_eq!(vaxloop_store::booking::active_of_person(&t, p).await.expect("q").len(), 1, "nobody lost");
         }
     }
+
+    async fn group_commit_keeps_each_booking_whole_and_the_slot_within_capacity(t) {
+        // One slot of 10 and 60 people queued at the writer at once: their bookings share
+        // commits, the refused ones are undone alone, and exactly ten stand.
+        let World { slots: all, people: ids, .. } = world(&t, 60, 510, 10, 100).await;
+        let writer = vaxloop_app::commit::Writer::new(t.db.clone());
+        let vaccine = vaxloop_app::booking::default_vaccine(&t).await.expect("q").expect("vaccine");
+        let slot = all[0].id;
+        let mut tasks = tokio::task::JoinSet::new();
+        for &p in &ids {
+            let w = writer.clone();
+            tasks.spawn(async move {
+                let req = Request { slot_id: slot, people: &[p], dose_number: 1, team_id: None, walk_in: false };
+                w.book(&req, vaccine, None, |_| String::new()).await
+            });
+        }
+        let mut booked = 0;
+        while let Some(done) = tasks.join_next().await {
+            match done.expect("join").expect("written") {
+                vaxloop_app::commit::Written::Booked(ids) => booked += ids.len(),
+                vaxloop_app::commit::Written::Refused(r) => assert!(matches!(r, BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. })), "{r:?}"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(booked, 10);
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert_eq!(counts.iter().find(|c| c.0 == slot).map(|c| (c.2, c.3)), Some((10, 10)), "counter and rows agree");
+        let in_state: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journeys WHERE state = 'booked'").fetch_one(&mut *t.begin_write().await.expect("tx")).await.expect("q");
+        assert_eq!(in_state, 10, "a refused booking left no journey behind");
+    }
+
+    async fn group_commit_answers_a_retried_key_with_the_first_answer(t) {
+        let World { slots: all, people: ids, .. } = world(&t, 2, 510, 10, 100).await;
+        let writer = vaxloop_app::commit::Writer::new(t.db.clone());
+        let vaccine = vaxloop_app::booking::default_vaccine(&t).await.expect("q").expect("vaccine");
+        let keyed = vaxloop_app::commit::Keyed { user_id: 1, key: "k-1".into(), request_hash: "h".into() };
+        let mut tasks = tokio::task::JoinSet::new();
+        let (slot, person) = (all[0].id, ids[0]);
+        for _ in 0..8 {
+            let (w, k) = (writer.clone(), keyed.clone());
+            tasks.spawn(async move {
+                let req = Request { slot_id: slot, people: &[person], dose_number: 1, team_id: None, walk_in: false };
+                w.book(&req, vaccine, Some(k), |ids| format!("{ids:?}")).await
+            });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            outcomes.push(done.expect("join").expect("written"));
+        }
+        let booked: Vec<_> = outcomes.iter().filter_map(|o| match o { vaxloop_app::commit::Written::Booked(ids) => Some(ids.clone()), _ => None }).collect();
+        assert_eq!(booked.len(), 1, "{outcomes:?}");
+        let first = format!("{:?}", booked[0]);
+        for o in &outcomes {
+            match o {
+                vaxloop_app::commit::Written::Booked(_) => {}
+                vaxloop_app::commit::Written::Replayed { status, body } => assert_eq!((*status, body.as_str()), (201, first.as_str())),
+                other => panic!("a retry must hear the first answer, not {other:?}"),
+            }
+        }
+        // The same key for another request is refused; a refusal's answer is kept for its retries.
+        let other = vaxloop_app::commit::Keyed { request_hash: "other".into(), ..keyed.clone() };
+        let req = Request { slot_id: slot, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false };
+        assert_eq!(writer.book(&req, vaccine, Some(other), |_| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
+        let refusal_key = vaxloop_app::commit::Keyed { user_id: 2, key: "k-2".into(), request_hash: "h2".into() };
+        let kept = writer.answer(refusal_key.clone(), 409, "full".into()).await.expect("w");
+        assert_eq!(kept, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
+        let again = writer.answer(refusal_key, 409, "changed".into()).await.expect("w");
+        assert_eq!(again, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert_eq!(counts.iter().find(|c| c.0 == slot).map(|c| c.2), Some(1));
+    }
 }

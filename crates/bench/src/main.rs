@@ -6,6 +6,10 @@
 //!   impossible birth dates, landlines, missing names, in-file duplicates).
 //! - `parse FILE` reads the file with the same reader the import uses and a sink that keeps
 //!   nothing, and prints the seconds: the raw parse time the import's figures are compared with.
+//! - `booking DATABASE_URL…` runs the booking benchmark (surge, sustained, reference,
+//!   availability) on each database; see [`booking`].
+
+mod booking;
 
 use std::time::Instant;
 
@@ -21,8 +25,11 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("roster") => roster(&args[1..]),
         Some("parse") => parse(&args[1..]),
+        Some("booking") => booking::main(&args[1..]),
         _ => {
-            bail!("usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE")
+            bail!(
+                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL…"
+            )
         }
     }
 }

@@ -160,6 +160,46 @@ pub async fn book_in(
     Ok(Ok(ids))
 }
 
+/// What a booking into a slot would meet, read in one round trip before the write: the slot's
+/// site and day, its free places and the day's unpromised doses, the vaccine a first dose is
+/// booked with (the catalogue's first), and whether the site serves the first person's unit.
+/// A read, not a promise: the write re-checks everything conditionally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prospect {
+    pub site_id: i64,
+    pub day: String,
+    pub free_places: i64,
+    pub free_doses: i64,
+    pub vaccine_id: Option<i64>,
+    pub serves_first: bool,
+}
+
+/// Reads the [`Prospect`] of `slot_id` for `first_person`; `None` when there is no such slot.
+pub async fn prospect(
+    db: &Db,
+    slot_id: i64,
+    first_person: Option<i64>,
+) -> StoreResult<Option<Prospect>> {
+    let row = sqlx::query(
+        "SELECT s.site_id, s.day, s.capacity - s.booked,            COALESCE((SELECT d.doses_allocated - d.doses_booked FROM site_days d                      WHERE d.site_id = s.site_id AND d.day = s.day), 0),            (SELECT v.id FROM vaccines v ORDER BY v.code LIMIT 1),            (SELECT COUNT(*) FROM people p WHERE p.id = $2               AND EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = s.site_id)               AND NOT EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = s.site_id AND su.unit_id = p.unit_id))          FROM slots s WHERE s.id = $1",
+    )
+    .bind(slot_id)
+    .bind(first_person.unwrap_or(0))
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(Prospect {
+            site_id: r.try_get(0)?,
+            day: r.try_get(1)?,
+            free_places: r.try_get(2)?,
+            free_doses: r.try_get(3)?,
+            vaccine_id: r.try_get(4)?,
+            serves_first: r.try_get::<i64, _>(5)? == 0,
+        })
+    })
+    .transpose()
+}
+
 /// Books in a transaction of its own, committed only if everyone got a place.
 pub async fn book(db: &Db, b: &Booking<'_>) -> StoreResult<Result<Vec<i64>, Refusal>> {
     let mut tx = db.begin_write().await?;

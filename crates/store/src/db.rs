@@ -237,6 +237,41 @@ impl Db {
     }
 }
 
+/// Marks a point inside a write transaction that [`rollback_to`] can return to, so that one of
+/// several pieces of work sharing a commit can be undone alone. Same syntax on both backends.
+pub async fn savepoint(conn: &mut sqlx::AnyConnection, name: &str) -> StoreResult<()> {
+    conn.execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {}", ident(name))))
+        .await?;
+    Ok(())
+}
+
+/// Undoes everything since [`savepoint`] `name` and forgets the mark.
+pub async fn rollback_to(conn: &mut sqlx::AnyConnection, name: &str) -> StoreResult<()> {
+    let name = ident(name);
+    conn.execute(sqlx::AssertSqlSafe(format!("ROLLBACK TO SAVEPOINT {name}")))
+        .await?;
+    conn.execute(sqlx::AssertSqlSafe(format!("RELEASE SAVEPOINT {name}")))
+        .await?;
+    Ok(())
+}
+
+/// Keeps everything since [`savepoint`] `name` and forgets the mark.
+pub async fn release(conn: &mut sqlx::AnyConnection, name: &str) -> StoreResult<()> {
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "RELEASE SAVEPOINT {}",
+        ident(name)
+    )))
+    .await?;
+    Ok(())
+}
+
+/// Savepoint names are the code's own; anything but letters, digits and `_` is dropped.
+fn ident(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

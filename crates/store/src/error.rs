@@ -19,6 +19,10 @@ pub enum StoreError {
     /// Anything else from the database driver, including connection failures.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// A piece of work shared a transaction with others (group commit) and that transaction
+    /// failed; the message is the driver's.
+    #[error("group commit failed: {0}")]
+    Commit(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -58,6 +58,36 @@ pub async fn claim(
     })
 }
 
+/// Keeps an answer under a key that no request has claimed yet, in one statement (a refused
+/// request changed nothing, so there is no work to share its transaction with): `Fresh` when it
+/// was stored, otherwise what the key already holds.
+pub async fn settle(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    key: &str,
+    request_hash: &str,
+    status: i64,
+    body: &str,
+    now: i64,
+) -> StoreResult<Claim> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (user_id, key) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(status)
+    .bind(body)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::Fresh);
+    }
+    claim(conn, user_id, key, request_hash, now).await
+}
+
 /// Stores the answer to a claimed key (in the transaction that did the work), or records a key
 /// whose work was refused (in a transaction of its own after the refusal rolled back).
 pub async fn answer(

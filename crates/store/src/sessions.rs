@@ -18,6 +18,29 @@ pub async fn create(db: &Db, id: &str, data: &str, expires_at: i64) -> StoreResu
     Ok(done.rows_affected() == 1)
 }
 
+/// Inserts many sessions in the caller's transaction (fixtures for load tests that need
+/// thousands of people signed in); `(id, data, expires_at)` each, ids fresh.
+pub async fn create_many(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[(String, String, i64)],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(300) {
+        let mut sql = String::from("INSERT INTO sessions (id, data, expires_at) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, data, expires) in chunk {
+            q = q.bind(id).bind(data).bind(*expires);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Inserts or replaces a session.
 pub async fn save(db: &Db, id: &str, data: &str, expires_at: i64) -> StoreResult<()> {
     sqlx::query(

@@ -95,6 +95,65 @@ pub async fn of_site_day(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Sl
     rows.iter().map(slot_from_row).collect()
 }
 
+/// The slots of the same site-day as `slot_id` (itself included), in one round trip.
+pub async fn of_same_day(db: &Db, slot_id: i64) -> StoreResult<Vec<Slot>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.site_id, s.day, s.starts_min, s.ends_min, s.capacity, s.booked, s.capacity_reason \
+         FROM slots s JOIN slots o ON o.site_id = s.site_id AND o.day = s.day \
+         WHERE o.id = $1 ORDER BY s.starts_min",
+    )
+    .bind(slot_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(slot_from_row).collect()
+}
+
+/// A site-day as the availability API shows it: its slots and the doses allocated and promised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayAvailability {
+    pub slots: Vec<Slot>,
+    pub doses_allocated: i64,
+    pub doses_booked: i64,
+}
+
+/// The availability of the site coded `site_code` on `day`, in one round trip when the day has
+/// slots; `None` when there is no such site.
+pub async fn availability(
+    db: &Db,
+    site_code: &str,
+    day: &str,
+) -> StoreResult<Option<DayAvailability>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.site_id, s.day, s.starts_min, s.ends_min, s.capacity, s.booked, s.capacity_reason, \
+                COALESCE(d.doses_allocated, 0), COALESCE(d.doses_booked, 0) \
+         FROM sites st JOIN slots s ON s.site_id = st.id AND s.day = $2 \
+         LEFT JOIN site_days d ON d.site_id = st.id AND d.day = $2 \
+         WHERE st.code = $1 ORDER BY s.starts_min",
+    )
+    .bind(site_code)
+    .bind(day)
+    .fetch_all(db.pool())
+    .await?;
+    let Some(first) = rows.first() else {
+        // No slots that day: the site may still exist, with whatever doses it was given.
+        let Some(site) = crate::sites::by_code(db, site_code).await? else {
+            return Ok(None);
+        };
+        let d = crate::vaccines::site_days(db, day, day, Some(site.id)).await?;
+        let d = d.first();
+        return Ok(Some(DayAvailability {
+            slots: vec![],
+            doses_allocated: d.map(|d| d.allocated).unwrap_or(0),
+            doses_booked: d.map(|d| d.booked).unwrap_or(0),
+        }));
+    };
+    Ok(Some(DayAvailability {
+        doses_allocated: first.try_get(8)?,
+        doses_booked: first.try_get(9)?,
+        slots: rows.iter().map(slot_from_row).collect::<StoreResult<_>>()?,
+    }))
+}
+
 /// Sets a slot's capacity by hand, with the reason: never below what is already booked (the
 /// condition is in the update, so a booking racing the change cannot slip under it). Returns the
 /// previous capacity, or `None` when the slot is missing or already holds more bookings.

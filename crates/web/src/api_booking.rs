@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use vaxloop_app::booking::{BookRefusal, Request};
+use vaxloop_app::commit::{Keyed, Written};
 use vaxloop_core::Role;
 use vaxloop_store::booking::{self, Refusal};
-use vaxloop_store::idempotency::{self, Claim};
-use vaxloop_store::{org, people, sites, slots, vaccines};
+use vaxloop_store::{org, people, slots};
 
 use crate::AppState;
 use crate::access::{self, can_see_unit, deny};
@@ -89,20 +89,15 @@ pub async fn availability(
             message: "booking.bad_date".into(),
         })?
         .to_string();
-    let site = sites::by_code(&state.db, &code)
+    let day = slots::availability(&state.db, &code, &date)
         .await?
         .ok_or(AppError::NotFound)?;
-    let list = slots::of_site_day(&state.db, site.id, &date).await?;
-    let day = vaccines::site_days(&state.db, &date, &date, Some(site.id))
-        .await?
-        .into_iter()
-        .next();
     Ok(Json(Availability {
-        site: site.code,
+        site: code,
         date,
-        doses_allocated: day.as_ref().map(|d| d.allocated).unwrap_or(0),
-        doses_booked: day.as_ref().map(|d| d.booked).unwrap_or(0),
-        slots: list.iter().map(slot_out).collect(),
+        doses_allocated: day.doses_allocated,
+        doses_booked: day.doses_booked,
+        slots: day.slots.iter().map(slot_out).collect(),
     }))
 }
 
@@ -162,11 +157,11 @@ pub async fn create(
     let user = access::require(&state, &auth, &roles, "/api/v1/appointments")
         .await?
         .clone();
-    let slot = slots::by_id(&state.db, input.slot_id).await?;
-    let own_site = slot
-        .as_ref()
-        .is_some_and(|s| access::can_see_site(&user, s.site_id));
-    // Site staff record walk-ins at their own site; residents book only themselves, never as walk-ins.
+    // Site staff record walk-ins at their own site only.
+    let own_site = user.role == Role::SiteStaff
+        && slots::by_id(&state.db, input.slot_id)
+            .await?
+            .is_some_and(|s| access::can_see_site(&user, s.site_id));
     if (user.role == Role::SiteStaff && !(input.walk_in && own_site))
         || (user.role == Role::Resident && input.walk_in)
     {
@@ -217,59 +212,78 @@ pub async fn create(
         team_id: None,
         walk_in: input.walk_in,
     };
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let now = vaxloop_store::now_ms();
-    let mut tx = state.db.begin_write().await?;
-    if let Some(key) = &key {
-        match idempotency::claim(&mut tx, user.id, key, &hash, now).await? {
-            Claim::Fresh => {}
-            Claim::Answered { status, body } => {
-                tx.rollback()
-                    .await
-                    .map_err(vaxloop_store::StoreError::from)?;
-                return Ok(json(
-                    StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
-                    body,
-                ));
-            }
-            Claim::Mismatch | Claim::InFlight => {
-                return Err(AppError::BadRequest {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| (1..=200).contains(&k.len()))
+                .ok_or_else(|| AppError::BadRequest {
                     field: Some("Idempotency-Key".into()),
-                    message: "booking.key_reused".into(),
-                });
-            }
-        }
-    }
-    let outcome = match vaxloop_app::booking::check(&state.db, state.config.timezone, &req).await? {
-        Ok(vaccine_id) => vaxloop_app::booking::book_in(&mut tx, &req, vaccine_id, now).await?,
-        Err(refusal) => Err(refusal),
+                    message: "booking.bad_key".into(),
+                })?,
+        ),
     };
-    match outcome {
-        Ok(ids) => {
-            let body = serde_json::to_string(&Booked { appointments: ids }).unwrap_or_default();
-            if let Some(key) = &key {
-                idempotency::answer(&mut tx, user.id, key, &hash, 201, &body, now).await?;
-            }
-            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            Ok(json(StatusCode::CREATED, body))
-        }
-        Err(refusal) => {
-            tx.rollback()
-                .await
-                .map_err(vaxloop_store::StoreError::from)?;
-            let body =
-                serde_json::to_string(&refused(&state, lang, input.slot_id, &refusal).await?)
-                    .unwrap_or_default();
-            if let Some(key) = &key {
-                let mut tx = state.db.begin_write().await?;
-                idempotency::answer(&mut tx, user.id, key, &hash, 409, &body, now).await?;
-                tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            }
-            Ok(json(StatusCode::CONFLICT, body))
-        }
+    let keyed = key.map(|key| Keyed {
+        user_id: user.id,
+        key: key.to_string(),
+        request_hash: hash,
+    });
+    let vaccine_id =
+        match vaxloop_app::booking::check(&state.db, state.config.timezone, &req).await? {
+            Ok(vaccine_id) => vaccine_id,
+            Err(refusal) => return refuse(&state, lang, input.slot_id, &refusal, keyed).await,
+        };
+    let render = |ids: &[i64]| {
+        serde_json::to_string(&Booked {
+            appointments: ids.to_vec(),
+        })
+        .unwrap_or_default()
+    };
+    match state
+        .bookings
+        .book(&req, vaccine_id, keyed.clone(), render)
+        .await?
+    {
+        Written::Booked(ids) => Ok(json(StatusCode::CREATED, render(&ids))),
+        Written::Refused(refusal) => refuse(&state, lang, input.slot_id, &refusal, keyed).await,
+        Written::Replayed { status, body } => Ok(replay(status, body)),
+        Written::KeyReused => Err(key_reused()),
+    }
+}
+
+/// A 409 naming the refusal and the nearby free places; kept under the key, if any, so that a
+/// retry hears the same.
+async fn refuse(
+    state: &AppState,
+    lang: Lang,
+    slot_id: i64,
+    refusal: &BookRefusal,
+    keyed: Option<Keyed>,
+) -> AppResult<Response> {
+    let body =
+        serde_json::to_string(&refused(state, lang, slot_id, refusal).await?).unwrap_or_default();
+    let Some(keyed) = keyed else {
+        return Ok(json(StatusCode::CONFLICT, body));
+    };
+    match state.bookings.answer(keyed, 409, body).await? {
+        Written::Replayed { status, body } => Ok(replay(status, body)),
+        _ => Err(key_reused()),
+    }
+}
+
+/// The answer stored under a key, given again.
+fn replay(status: i64, body: String) -> Response {
+    json(
+        StatusCode::from_u16(u16::try_from(status).unwrap_or(200)).unwrap_or(StatusCode::OK),
+        body,
+    )
+}
+
+fn key_reused() -> AppError {
+    AppError::BadRequest {
+        field: Some("Idempotency-Key".into()),
+        message: "booking.key_reused".into(),
     }
 }
 
@@ -290,15 +304,12 @@ async fn refused(
         BookRefusal::SiteNotServing { .. } => "site_not_serving",
     };
     // The other slots of the same site-day that still have places.
-    let nearby = match slots::by_id(&state.db, slot_id).await? {
-        Some(slot) => slots::of_site_day(&state.db, slot.site_id, &slot.day)
-            .await?
-            .iter()
-            .filter(|s| s.id != slot_id && s.capacity > s.booked)
-            .map(slot_out)
-            .collect(),
-        None => vec![],
-    };
+    let nearby = slots::of_same_day(&state.db, slot_id)
+        .await?
+        .iter()
+        .filter(|s| s.id != slot_id && s.capacity > s.booked)
+        .map(slot_out)
+        .collect();
     let message = crate::pages::refusal_message(lang, refusal);
     Ok(Refused {
         error: error.into(),

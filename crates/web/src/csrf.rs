@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 use crate::error::{AppError, ErrorInfo};
 
-const SESSION_KEY: &str = "csrf";
+pub(crate) const SESSION_KEY: &str = "csrf";
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
 /// Forms that carry a token are small; files go through the header.

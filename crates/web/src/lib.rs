@@ -25,6 +25,9 @@ pub mod pages;
 pub mod qr;
 mod session_store;
 
+#[cfg(feature = "fixtures")]
+pub use session_store::fixtures;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -45,11 +48,14 @@ pub struct AppState {
     pub cipher: PiiCipher,
     pub config: Arc<WebConfig>,
     pub limiters: Arc<limits::Limiters>,
+    /// Bookings from the API, committed in groups (see `vaxloop_app::commit`).
+    pub bookings: vaxloop_app::commit::Writer,
 }
 
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
         Self {
+            bookings: vaxloop_app::commit::Writer::new(db.clone()),
             db,
             cipher,
             config: Arc::new(config),

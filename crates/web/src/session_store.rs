@@ -98,3 +98,58 @@ impl SessionStore for DbSessionStore {
         sessions::delete(&self.db, &key(id)).await.map_err(backend)
     }
 }
+
+/// Signed-in sessions written straight into the store, for load tests that need thousands of
+/// residents logged in without as many Argon2 verifications. Not reachable over HTTP; built
+/// only with the `fixtures` feature.
+#[cfg(feature = "fixtures")]
+pub mod fixtures {
+    use std::collections::HashMap;
+
+    use tower_sessions::session::{Id, Record};
+    use vaxloop_store::{Db, sessions};
+
+    /// One signed-in session: the `Cookie` header value and the CSRF token its POSTs carry.
+    #[derive(Debug, Clone)]
+    pub struct SignedIn {
+        pub cookie: String,
+        pub csrf: String,
+    }
+
+    /// Signs in each `(user id, password hash)` for `minutes`, as the login form would.
+    pub async fn sign_in(
+        db: &Db,
+        users: &[(i64, String)],
+        minutes: i64,
+    ) -> anyhow::Result<Vec<SignedIn>> {
+        let expiry = time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes);
+        let mut rows = Vec::with_capacity(users.len());
+        let mut out = Vec::with_capacity(users.len());
+        for (user_id, hash) in users {
+            let mut csrf = [0u8; 16];
+            rand::fill(&mut csrf);
+            let csrf = hex::encode(csrf);
+            let mut data = HashMap::new();
+            data.insert(
+                "axum-login.data".to_string(),
+                serde_json::json!({ "user_id": user_id, "auth_hash": hash.as_bytes() }),
+            );
+            data.insert(crate::csrf::SESSION_KEY.into(), csrf.clone().into());
+            let record = Record {
+                id: Id::default(),
+                data,
+                expiry_date: expiry,
+            };
+            let text = super::encode(&record)?;
+            rows.push((super::key(&record.id), text, super::expiry_ms(&record)));
+            out.push(SignedIn {
+                cookie: format!("vaxloop_session={}", record.id),
+                csrf,
+            });
+        }
+        let mut tx = db.begin_write().await?;
+        sessions::create_many(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}

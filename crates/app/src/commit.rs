@@ -1,0 +1,296 @@
+//! Group commit for bookings. When a release opens and a thousand phones book at once, every
+//! booking is its own small transaction, and on SQLite (one writer, `synchronous=FULL`) each
+//! commit is a flush to disk: the flushes, not the work, would set the pace. The [`Writer`]
+//! instead takes every booking waiting at that moment and applies them one after another in
+//! **one** transaction, each inside a savepoint of its own: a refused booking is rolled back to
+//! its savepoint alone, the others stand, and one commit makes them all durable before anyone
+//! is answered. Nothing changes for the invariants — each booking is the same conditional
+//! updates as ever, and nobody hears "booked" before the commit that keeps it.
+//!
+//! A retried request with an `Idempotency-Key` is answered inside the same batch from the key's
+//! stored answer; a new key is claimed, and its answer stored, in the booking's own savepoint.
+
+use std::sync::OnceLock;
+
+use tokio::sync::{mpsc, oneshot};
+use vaxloop_store::idempotency::{self, Claim};
+use vaxloop_store::{Db, StoreError, WriteTx, db};
+
+use crate::booking::{BookRefusal, Request, book_in};
+
+/// Most bookings in one commit: large enough that a surge needs few commits, small enough that
+/// the first in a batch does not wait long for the last.
+const MAX_BATCH: usize = 256;
+
+/// A booking's idempotency key, as the API received it.
+#[derive(Debug, Clone)]
+pub struct Keyed {
+    pub user_id: i64,
+    pub key: String,
+    /// A hash of the request, so that a key reused for another request is told apart.
+    pub request_hash: String,
+}
+
+/// What became of a booking handed to the [`Writer`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    /// Booked and committed: the appointments' ids.
+    Booked(Vec<i64>),
+    /// Refused by the invariants; nothing of it was kept.
+    Refused(BookRefusal),
+    /// A retry of a request already answered: that answer.
+    Replayed { status: i64, body: String },
+    /// The key was used for another request, or its first request is still running.
+    KeyReused,
+}
+
+/// Makes the answer stored under a key from the appointments' ids.
+type Render = Box<dyn FnOnce(&[i64]) -> String + Send>;
+
+/// One booking to apply.
+struct Job {
+    slot_id: i64,
+    people: Vec<i64>,
+    dose_number: i64,
+    team_id: Option<i64>,
+    walk_in: bool,
+    vaccine_id: i64,
+    keyed: Option<Keyed>,
+    /// The body stored with the key when the booking succeeds (the API's 201 answer).
+    render: Render,
+}
+
+/// A refusal's answer to keep under its key, so a retry hears the same refusal.
+struct Answer {
+    keyed: Keyed,
+    status: i64,
+    body: String,
+}
+
+type Reply = oneshot::Sender<Result<Written, String>>;
+
+enum Work {
+    Book(Job, Reply),
+    Answer(Answer, Reply),
+}
+
+/// The single task that commits bookings in groups. Cheap to clone; started on first use, on the
+/// running Tokio runtime.
+#[derive(Clone)]
+pub struct Writer {
+    db: Db,
+    queue: std::sync::Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+fn lost() -> StoreError {
+    StoreError::NotFound("booking writer")
+}
+
+impl Writer {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            queue: std::sync::Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn queue(&self) -> &mpsc::UnboundedSender<Work> {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run(self.db.clone(), rx));
+            tx
+        })
+    }
+
+    async fn send(
+        &self,
+        work: Work,
+        rx: oneshot::Receiver<Result<Written, String>>,
+    ) -> Result<Written, StoreError> {
+        self.queue().send(work).map_err(|_| lost())?;
+        match rx.await {
+            Ok(Ok(w)) => Ok(w),
+            Ok(Err(message)) => Err(StoreError::Commit(message)),
+            Err(_) => Err(lost()),
+        }
+    }
+
+    /// Applies a checked booking (see [`crate::booking::check`]) in the next group commit.
+    /// `render` makes the answer stored under the key when the booking succeeds.
+    pub async fn book(
+        &self,
+        req: &Request<'_>,
+        vaccine_id: i64,
+        keyed: Option<Keyed>,
+        render: impl FnOnce(&[i64]) -> String + Send + 'static,
+    ) -> Result<Written, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            slot_id: req.slot_id,
+            people: req.people.to_vec(),
+            dose_number: req.dose_number,
+            team_id: req.team_id,
+            walk_in: req.walk_in,
+            vaccine_id,
+            keyed,
+            render: Box::new(render),
+        };
+        self.send(Work::Book(job, reply), rx).await
+    }
+
+    /// Keeps a refusal's answer under its key, in the next group commit. Returns the answer the
+    /// key holds afterwards ([`Written::Replayed`]: this one, or an earlier one when the key was
+    /// already answered) or [`Written::KeyReused`].
+    pub async fn answer(
+        &self,
+        keyed: Keyed,
+        status: i64,
+        body: String,
+    ) -> Result<Written, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(
+            Work::Answer(
+                Answer {
+                    keyed,
+                    status,
+                    body,
+                },
+                reply,
+            ),
+            rx,
+        )
+        .await
+    }
+}
+
+/// The writer's loop: wait for work, take all that is waiting (up to [`MAX_BATCH`]), apply it in
+/// one transaction, commit, answer everyone.
+async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Work>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        apply(&db, std::mem::take(&mut batch)).await;
+        batch.reserve(MAX_BATCH);
+    }
+}
+
+async fn apply(db: &Db, batch: Vec<Work>) {
+    let mut done: Vec<(Reply, Result<Written, String>)> = Vec::with_capacity(batch.len());
+    let mut tx = match db.begin_write().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let message = e.to_string();
+            for work in batch {
+                let (Work::Book(_, reply) | Work::Answer(_, reply)) = work;
+                let _ = reply.send(Err(message.clone()));
+            }
+            return;
+        }
+    };
+    let now = vaxloop_store::now_ms();
+    for work in batch {
+        let (reply, outcome) = match work {
+            Work::Book(job, reply) => (reply, one(&mut tx, job, now).await),
+            Work::Answer(a, reply) => (reply, kept(&mut tx, a, now).await),
+        };
+        done.push((reply, outcome));
+    }
+    match tx.commit().await {
+        Ok(()) => {
+            for (reply, outcome) in done {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for (reply, _) in done {
+                let _ = reply.send(Err(message.clone()));
+            }
+        }
+    }
+}
+
+/// One booking inside its own savepoint: kept if booked, undone otherwise.
+async fn one(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, String> {
+    db::savepoint(tx, "booking")
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = attempt(tx, job, now).await;
+    close(tx, outcome, |w| matches!(w, Written::Booked(_))).await
+}
+
+/// A refusal's answer kept under its key — unless the key already holds an answer (a retry of
+/// a request that went through before), which is then the answer. One statement, so no
+/// savepoint: the key's length was checked by the caller, nothing else can refuse it.
+async fn kept(tx: &mut WriteTx, a: Answer, now: i64) -> Result<Written, String> {
+    let k = &a.keyed;
+    let claim = idempotency::settle(
+        tx,
+        k.user_id,
+        &k.key,
+        &k.request_hash,
+        a.status,
+        &a.body,
+        now,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(match claim {
+        Claim::Fresh => Written::Replayed {
+            status: a.status,
+            body: a.body,
+        },
+        Claim::Answered { status, body } => Written::Replayed { status, body },
+        Claim::Mismatch | Claim::InFlight => Written::KeyReused,
+    })
+}
+
+/// Releases the savepoint when `keep` says so and the work did not fail, otherwise rolls back
+/// to it, so a failure never spoils the others' transaction.
+async fn close(
+    tx: &mut WriteTx,
+    outcome: Result<Written, StoreError>,
+    keep: impl Fn(&Written) -> bool,
+) -> Result<Written, String> {
+    let keep = outcome.as_ref().is_ok_and(keep);
+    let closed = if keep {
+        db::release(tx, "booking").await
+    } else {
+        db::rollback_to(tx, "booking").await
+    };
+    closed.map_err(|e| e.to_string())?;
+    outcome.map_err(|e| e.to_string())
+}
+
+async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreError> {
+    if let Some(k) = &job.keyed {
+        match idempotency::claim(tx, k.user_id, &k.key, &k.request_hash, now).await? {
+            Claim::Fresh => {}
+            Claim::Answered { status, body } => return Ok(Written::Replayed { status, body }),
+            Claim::Mismatch | Claim::InFlight => return Ok(Written::KeyReused),
+        }
+    }
+    let req = Request {
+        slot_id: job.slot_id,
+        people: &job.people,
+        dose_number: job.dose_number,
+        team_id: job.team_id,
+        walk_in: job.walk_in,
+    };
+    match book_in(tx, &req, job.vaccine_id, now).await? {
+        Ok(ids) => {
+            if let Some(k) = &job.keyed {
+                let body = (job.render)(&ids);
+                idempotency::answer(tx, k.user_id, &k.key, &k.request_hash, 201, &body, now)
+                    .await?;
+            }
+            Ok(Written::Booked(ids))
+        }
+        Err(refusal) => Ok(Written::Refused(refusal)),
+    }
+}
