@@ -716,10 +716,10 @@ async fn audit(db: &Db, world: &World, confirmed: usize) -> anyhow::Result<Value
     let mut read = db.begin_write().await?;
     let mut scalars = Vec::new();
     for sql in [
-        "SELECT COALESCE(SUM(n - capacity), 0) FROM (SELECT s.capacity, COUNT(a.id) AS n FROM slots s \
+        "SELECT CAST(COALESCE(SUM(n - capacity), 0) AS BIGINT) FROM (SELECT s.capacity, COUNT(a.id) AS n FROM slots s \
          JOIN appointments a ON a.slot_id = s.id AND a.status = 'active' WHERE s.site_id = $1 \
          GROUP BY s.id, s.capacity) t WHERE n > capacity",
-        "SELECT COALESCE(SUM(n - doses_allocated), 0) FROM (SELECT d.doses_allocated, COUNT(a.id) AS n \
+        "SELECT CAST(COALESCE(SUM(n - doses_allocated), 0) AS BIGINT) FROM (SELECT d.doses_allocated, COUNT(a.id) AS n \
          FROM site_days d JOIN slots s ON s.site_id = d.site_id AND s.day = d.day \
          JOIN appointments a ON a.slot_id = s.id AND a.status = 'active' WHERE d.site_id = $1 \
          GROUP BY d.site_id, d.day, d.doses_allocated) t WHERE n > doses_allocated",
