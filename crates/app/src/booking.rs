@@ -45,6 +45,24 @@ pub async fn check(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
 ) -> Result<Result<i64, BookRefusal>, StoreError> {
+    Ok(vet(db, tz, req, true).await?.map(|c| c.vaccine_id))
+}
+
+/// What [`check_place`] found: the vaccine to book with and the site-day the slot belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub vaccine_id: i64,
+    pub site_id: i64,
+    pub day: String,
+}
+
+/// [`check`], also naming the slot's site-day (the group-commit writer keeps each site-day's
+/// bookings in one lane).
+pub async fn check_place(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    req: &Request<'_>,
+) -> Result<Result<Checked, BookRefusal>, StoreError> {
     vet(db, tz, req, true).await
 }
 
@@ -55,7 +73,7 @@ async fn vet(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
     early: bool,
-) -> Result<Result<i64, BookRefusal>, StoreError> {
+) -> Result<Result<Checked, BookRefusal>, StoreError> {
     let Some(slot) = booking::prospect(db, req.slot_id, req.people.first().copied()).await? else {
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
@@ -115,7 +133,11 @@ async fn vet(
             free: slot.free_doses,
         })));
     }
-    Ok(Ok(vaccine_id))
+    Ok(Ok(Checked {
+        vaccine_id,
+        site_id: slot.site_id,
+        day: slot.day,
+    }))
 }
 
 /// The write, on the caller's transaction (which also holds, say, an idempotency key): a later
@@ -195,20 +217,45 @@ pub async fn book_team(
     };
     // The team spreads over consecutive slots: its own plan below decides whether it fits.
     let vaccine_id = match vet(db, tz, &req, false).await? {
-        Ok(v) => v,
+        Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    let plan = match plan_team(db, first_slot, people, &[]).await? {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let mut tx = db.begin_write().await?;
+    let booked = team_in(
+        &mut tx,
+        TeamOf::New(unit_id),
+        &plan,
+        dose_number,
+        vaccine_id,
+    )
+    .await?;
+    finish(tx, booked).await
+}
+
+/// Where a team's people go: `(slot, people)` through consecutive slots from `first_slot`, each
+/// filled to its free places — counting as free the places listed in `own` (`(slot, places)`
+/// the same people hold now and give up in the same transaction).
+async fn plan_team<'p>(
+    db: &Db,
+    first_slot: i64,
+    people: &'p [i64],
+    own: &[(i64, i64)],
+) -> Result<Result<Vec<(slots::Slot, &'p [i64])>, BookRefusal>, StoreError> {
     let Some(first) = slots::by_id(db, first_slot).await? else {
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
-    // The plan: consecutive slots from the first, each filled to its free places.
     let mut plan = Vec::new();
     let mut rest = people;
     for slot in slots::of_site_day(db, first.site_id, &first.day).await? {
         if slot.starts_min < first.starts_min || rest.is_empty() {
             continue;
         }
-        let free = usize::try_from(slot.capacity - slot.booked).unwrap_or(0);
+        let held: i64 = own.iter().filter(|o| o.0 == slot.id).map(|o| o.1).sum();
+        let free = usize::try_from(slot.capacity - slot.booked + held).unwrap_or(0);
         if free == 0 {
             if plan.is_empty() {
                 continue;
@@ -216,7 +263,7 @@ pub async fn book_team(
             break;
         }
         let (now, later) = rest.split_at(free.min(rest.len()));
-        plan.push((slot.id, now));
+        plan.push((slot, now));
         rest = later;
     }
     if !rest.is_empty() {
@@ -226,34 +273,149 @@ pub async fn book_team(
             free,
         })));
     }
+    Ok(Ok(plan))
+}
+
+/// Which team the people are booked as.
+enum TeamOf {
+    /// A new team of this unit, numbered on the site-day.
+    New(i64),
+    /// This team, kept.
+    Existing(vaxloop_store::teams::Team),
+}
+
+/// Books a planned team on the caller's transaction.
+async fn team_in(
+    tx: &mut WriteTx,
+    team: TeamOf,
+    plan: &[(slots::Slot, &[i64])],
+    dose_number: i64,
+    vaccine_id: i64,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    let Some((first, _)) = plan.first() else {
+        return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
+    };
+    let size: usize = plan.iter().map(|(_, g)| g.len()).sum();
+    let team = match team {
+        TeamOf::New(unit_id) => {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            vaxloop_store::teams::insert(tx, unit_id, first.site_id, &first.day, size).await?
+        }
+        TeamOf::Existing(team) => team,
+    };
     let now = vaxloop_store::now_ms();
-    let mut tx = db.begin_write().await?;
-    let size = i64::try_from(people.len()).unwrap_or(i64::MAX);
-    let team =
-        vaxloop_store::teams::insert(&mut tx, unit_id, first.site_id, &first.day, size).await?;
-    let mut appointments = Vec::with_capacity(people.len());
-    for &(slot_id, group) in &plan {
+    let mut appointments = Vec::with_capacity(size);
+    for (slot, group) in plan {
         let req = Request {
-            slot_id,
+            slot_id: slot.id,
             people: group,
             dose_number,
             team_id: Some(team.id),
             walk_in: false,
         };
-        match book_in(&mut tx, &req, vaccine_id, now).await? {
+        match book_in(tx, &req, vaccine_id, now).await? {
             Ok(ids) => appointments.extend(ids),
-            Err(refusal) => {
-                tx.rollback().await?;
-                return Ok(Err(refusal));
-            }
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    }
+    Ok(Ok(TeamBooked {
+        team,
+        slots: plan.iter().map(|(s, g)| (s.id, g.len())).collect(),
+        appointments,
+    }))
+}
+
+/// Commits when everyone was booked, rolls back otherwise.
+async fn finish<T>(
+    tx: WriteTx,
+    outcome: Result<T, BookRefusal>,
+) -> Result<Result<T, BookRefusal>, StoreError> {
+    if outcome.is_ok() {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(outcome)
+}
+
+/// Cancels every active appointment of a team in one transaction: their places and doses come
+/// back and the people wait to be booked again. Returns how many were cancelled.
+pub async fn cancel_team(db: &Db, team_id: i64) -> Result<usize, StoreError> {
+    let members = vaxloop_store::teams::members(db, team_id).await?;
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    let mut cancelled = 0;
+    for (appointment, ..) in &members {
+        if booking::cancel_in(&mut tx, *appointment, now).await? {
+            cancelled += 1;
         }
     }
     tx.commit().await?;
-    Ok(Ok(TeamBooked {
-        team,
-        slots: plan.iter().map(|(s, g)| (*s, g.len())).collect(),
-        appointments,
-    }))
+    Ok(cancelled)
+}
+
+/// Moves a whole team to consecutive slots from `first_slot` — on its own day or another —
+/// in one transaction: everyone moves, or (when the new places are not all there) nobody does
+/// and the team keeps its old ones. On its own site-day it stays the same team; elsewhere it is
+/// numbered and coloured anew on the new site-day.
+pub async fn move_team(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    team: &vaxloop_store::teams::TeamRow,
+    first_slot: i64,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    let members = vaxloop_store::teams::members(db, team.id).await?;
+    let Some(&(_, _, _, dose_number)) = members.first() else {
+        return Err(StoreError::NotFound("active team"));
+    };
+    let people: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let req = Request {
+        slot_id: first_slot,
+        people: &people,
+        dose_number,
+        team_id: None,
+        walk_in: false,
+    };
+    let vaccine_id = match vet(db, tz, &req, false).await? {
+        Ok(c) => c.vaccine_id,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let mut own: Vec<(i64, i64)> = Vec::new();
+    for m in &members {
+        match own.iter_mut().find(|o| o.0 == m.2) {
+            Some(o) => o.1 += 1,
+            None => own.push((m.2, 1)),
+        }
+    }
+    let plan = match plan_team(db, first_slot, &people, &own).await? {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let same_day = plan
+        .first()
+        .is_some_and(|(s, _)| s.site_id == team.site_id && s.day == team.day);
+    let keep = vaxloop_store::teams::Team {
+        id: team.id,
+        code: team.code.clone(),
+        number: team.number,
+        colour: team.colour,
+    };
+    let which = if same_day {
+        TeamOf::Existing(keep)
+    } else {
+        TeamOf::New(team.unit_id)
+    };
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    for (appointment, ..) in &members {
+        if !booking::cancel_in(&mut tx, *appointment, now).await? {
+            // Someone changed the team meanwhile; the desk looks again.
+            tx.rollback().await?;
+            return Err(StoreError::NotFound("active appointment"));
+        }
+    }
+    let booked = team_in(&mut tx, which, &plan, dose_number, vaccine_id).await?;
+    finish(tx, booked).await
 }
 
 /// Moves one person's active appointment to another slot in one transaction: the old place and
@@ -277,7 +439,7 @@ pub async fn reschedule(
         walk_in: false,
     };
     let vaccine_id = match vet(db, tz, &req, false).await? {
-        Ok(v) => v,
+        Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
     let now = vaxloop_store::now_ms();

@@ -9,6 +9,11 @@
 //!
 //! A retried request with an `Idempotency-Key` is answered inside the same batch from the key's
 //! stored answer; a new key is claimed, and its answer stored, in the booking's own savepoint.
+//!
+//! Where the database lets writes run side by side ([`Db::write_lanes`]: PostgreSQL), there are
+//! several such writers, and every booking of one site-day goes to the same one: two batches
+//! never wait on each other for a slot or a day's doses, and the bookings of a day keep their
+//! order.
 
 use std::sync::OnceLock;
 
@@ -16,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use vaxloop_store::idempotency::{self, Claim};
 use vaxloop_store::{Db, StoreError, WriteTx, db};
 
-use crate::booking::{BookRefusal, Request, book_in};
+use crate::booking::{BookRefusal, Checked, Request, book_in};
 
 /// Most bookings in one commit: large enough that a surge needs few commits, small enough that
 /// the first in a batch does not wait long for the last.
@@ -79,7 +84,7 @@ enum Work {
 #[derive(Clone)]
 pub struct Writer {
     db: Db,
-    queue: std::sync::Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
+    lanes: std::sync::Arc<OnceLock<Vec<mpsc::UnboundedSender<Work>>>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -96,24 +101,37 @@ impl Writer {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            queue: std::sync::Arc::new(OnceLock::new()),
+            lanes: std::sync::Arc::new(OnceLock::new()),
         }
     }
 
-    fn queue(&self) -> &mpsc::UnboundedSender<Work> {
-        self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.db.clone(), rx));
-            tx
-        })
+    /// The lane for work keyed by `key`; the lanes start on first use.
+    fn lane(&self, key: impl std::hash::Hash) -> Option<&mpsc::UnboundedSender<Work>> {
+        let lanes = self.lanes.get_or_init(|| {
+            (0..self.db.write_lanes().max(1))
+                .map(|_| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tokio::spawn(run(self.db.clone(), rx));
+                    tx
+                })
+                .collect()
+        });
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&key, &mut h);
+        let n = u64::try_from(lanes.len()).unwrap_or(1).max(1);
+        lanes.get(usize::try_from(std::hash::Hasher::finish(&h) % n).unwrap_or(0))
     }
 
     async fn send(
         &self,
+        lane: impl std::hash::Hash,
         work: Work,
         rx: oneshot::Receiver<Result<Written, String>>,
     ) -> Result<Written, StoreError> {
-        self.queue().send(work).map_err(|_| lost())?;
+        self.lane(lane)
+            .ok_or_else(lost)?
+            .send(work)
+            .map_err(|_| lost())?;
         match rx.await {
             Ok(Ok(w)) => Ok(w),
             Ok(Err(message)) => Err(StoreError::Commit(message)),
@@ -121,12 +139,13 @@ impl Writer {
         }
     }
 
-    /// Applies a checked booking (see [`crate::booking::check`]) in the next group commit.
-    /// `render` makes the answer stored under the key when the booking succeeds.
+    /// Applies a checked booking (see [`crate::booking::check_place`]) in the next group commit
+    /// of its site-day's lane. `render` makes the answer stored under the key when the booking
+    /// succeeds.
     pub async fn book(
         &self,
         req: &Request<'_>,
-        vaccine_id: i64,
+        checked: &Checked,
         keyed: Option<Keyed>,
         render: impl FnOnce(&[i64]) -> String + Send + 'static,
     ) -> Result<Written, StoreError> {
@@ -137,11 +156,12 @@ impl Writer {
             dose_number: req.dose_number,
             team_id: req.team_id,
             walk_in: req.walk_in,
-            vaccine_id,
+            vaccine_id: checked.vaccine_id,
             keyed,
             render: Box::new(render),
         };
-        self.send(Work::Book(job, reply), rx).await
+        self.send((checked.site_id, &checked.day), Work::Book(job, reply), rx)
+            .await
     }
 
     /// Keeps a refusal's answer under its key, in the next group commit. Returns the answer the
@@ -154,7 +174,9 @@ impl Writer {
         body: String,
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
+        let lane = (keyed.user_id, keyed.key.clone());
         self.send(
+            lane,
             Work::Answer(
                 Answer {
                     keyed,

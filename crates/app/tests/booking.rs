@@ -273,7 +273,7 @@ vaxloop_store::backend_tests! {
             let w = writer.clone();
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[p], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, vaccine, None, |_| String::new()).await
+                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, |_| String::new()).await
             });
         }
         let mut booked = 0;
@@ -302,7 +302,7 @@ vaxloop_store::backend_tests! {
             let (w, k) = (writer.clone(), keyed.clone());
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[person], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, vaccine, Some(k), |ids| format!("{ids:?}")).await
+                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, Some(k), |ids| format!("{ids:?}")).await
             });
         }
         let mut outcomes = Vec::new();
@@ -322,7 +322,7 @@ vaxloop_store::backend_tests! {
         // The same key for another request is refused; a refusal's answer is kept for its retries.
         let other = vaxloop_app::commit::Keyed { request_hash: "other".into(), ..keyed.clone() };
         let req = Request { slot_id: slot, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false };
-        assert_eq!(writer.book(&req, vaccine, Some(other), |_| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
+        assert_eq!(writer.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, Some(other), |_| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
         let refusal_key = vaxloop_app::commit::Keyed { user_id: 2, key: "k-2".into(), request_hash: "h2".into() };
         let kept = writer.answer(refusal_key.clone(), 409, "full".into()).await.expect("w");
         assert_eq!(kept, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
@@ -330,5 +330,45 @@ vaxloop_store::backend_tests! {
         assert_eq!(again, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
         let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
         assert_eq!(counts.iter().find(|c| c.0 == slot).map(|c| c.2), Some(1));
+    }
+
+    async fn the_desk_moves_a_whole_team_or_none_of_it_and_cancels_it_whole(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        // Four slots of 10 (08:00–10:00); a team of 15 from the first.
+        let World { unit, slots: all, people: ids, .. } = world(&t, 30, 600, 10, 100).await;
+        let team = book_team(&t, tz, unit, all[0].id, &ids[..15], 1).await.expect("q").expect("booked");
+        let per_slot = |t: &vaxloop_store::testing::TestDb| {
+            let db = t.db.clone();
+            async move {
+                let counts = vaxloop_store::booking::slot_counts(&db).await.expect("counts");
+                counts.iter().map(|c| c.2).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(per_slot(&t).await, vec![10, 5, 0, 0]);
+        let row = |code: String| {
+            let db = t.db.clone();
+            async move { vaxloop_store::teams::by_code(&db, &code).await.expect("q").expect("team") }
+        };
+        // Later the same day: the same team, in slots 3 and 4.
+        let moved = vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[2].id).await.expect("q").expect("moved");
+        assert_eq!(moved.team.code, team.team.code, "on its own day a team keeps its number and colour");
+        assert_eq!(per_slot(&t).await, vec![0, 0, 10, 5]);
+        // Back one slot, overlapping its own places: they count as free for the move.
+        vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[1].id).await.expect("q").expect("moved");
+        assert_eq!(per_slot(&t).await, vec![0, 10, 5, 0]);
+        // Ten others fill the first slot; a move into the last slot alone cannot hold fifteen:
+        // nobody moves.
+        for &p in &ids[15..25] {
+            book(&t, tz, &Request { slot_id: all[0].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
+        }
+        let refused = vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[3].id).await.expect("q");
+        assert!(matches!(refused, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. }))), "{refused:?}");
+        assert_eq!(per_slot(&t).await, vec![10, 10, 5, 0], "the team kept its places");
+        // Cancelled whole: its places come back and its people wait again.
+        let n = vaxloop_app::booking::cancel_team(&t, team.team.id).await.expect("cancel");
+        assert_eq!(n, 15);
+        assert_eq!(per_slot(&t).await, vec![10, 0, 0, 0]);
+        assert_eq!(journeys::waiting_of_unit(&t, unit, 1, 100).await.expect("q").len(), 20);
+        assert_eq!(row(team.team.code.clone()).await.active, 0);
     }
 }

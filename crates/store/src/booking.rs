@@ -43,7 +43,8 @@ pub struct Booking<'a> {
     pub walk_in: bool,
 }
 
-/// Journey states from which a person may be booked.
+/// Journey states from which a person may be booked (the desk's "waiting" lists use the same:
+/// see `journeys::waiting_of_unit`).
 const BOOKABLE: &str = "('registered', 'no_show', 'cancelled')";
 
 /// Books everyone in `b` into the slot, on the caller's write transaction. On `Err(Refusal)` some

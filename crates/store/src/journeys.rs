@@ -85,12 +85,13 @@ pub async fn of_person(db: &Db, person_id: i64) -> StoreResult<Vec<(i64, Journey
         .collect()
 }
 
-/// The units with the most people registered but not yet booked: `(code, name, people)`.
+/// The units with the most people waiting to be booked — registered and not yet booked, or
+/// back after a cancelled or missed appointment: `(code, name, people)`.
 pub async fn waiting_by_unit(db: &Db, limit: i64) -> StoreResult<Vec<(String, String, i64)>> {
     let rows = sqlx::query(
         "SELECT u.code, u.name, COUNT(*) AS waiting FROM journeys j \
          JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
-         WHERE j.state = 'registered' GROUP BY u.id, u.code, u.name \
+         WHERE j.state IN ('registered', 'no_show', 'cancelled') GROUP BY u.id, u.code, u.name \
          ORDER BY waiting DESC, u.code LIMIT $1",
     )
     .bind(limit)
@@ -158,7 +159,7 @@ pub async fn waiting_of_unit(
 ) -> StoreResult<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT j.person_id FROM journeys j JOIN people p ON p.id = j.person_id \
-         WHERE p.unit_id = $1 AND j.dose_number = $2 AND j.state = 'registered' \
+         WHERE p.unit_id = $1 AND j.dose_number = $2 AND j.state IN ('registered', 'no_show', 'cancelled') \
          ORDER BY j.person_id LIMIT $3",
     )
     .bind(unit_id)

@@ -51,3 +51,90 @@ pub async fn insert(
         colour,
     })
 }
+
+/// A team as the desk lists it: where and when, whose, and how many of its people still hold an
+/// appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRow {
+    pub id: i64,
+    pub code: String,
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub site_id: i64,
+    pub site_code: String,
+    pub day: String,
+    pub colour: i64,
+    pub number: i64,
+    pub size: i64,
+    /// Active appointments of the team now.
+    pub active: i64,
+    /// The first of its slots to start, while it holds any.
+    pub starts_min: Option<i64>,
+}
+
+const ROW: &str = "SELECT t.id, t.code, t.unit_id, u.code, u.name, t.site_id, s.code, t.day, t.colour, t.number, t.size, \
+     (SELECT COUNT(*) FROM appointments a WHERE a.team_id = t.id AND a.status = 'active'), \
+     (SELECT MIN(sl.starts_min) FROM appointments a JOIN slots sl ON sl.id = a.slot_id \
+        WHERE a.team_id = t.id AND a.status = 'active') \
+     FROM teams t JOIN units u ON u.id = t.unit_id JOIN sites s ON s.id = t.site_id";
+
+fn row(r: &sqlx::any::AnyRow) -> StoreResult<TeamRow> {
+    use sqlx::Row;
+    Ok(TeamRow {
+        id: r.try_get(0)?,
+        code: r.try_get(1)?,
+        unit_id: r.try_get(2)?,
+        unit_code: r.try_get(3)?,
+        unit_name: r.try_get(4)?,
+        site_id: r.try_get(5)?,
+        site_code: r.try_get(6)?,
+        day: r.try_get(7)?,
+        colour: r.try_get(8)?,
+        number: r.try_get(9)?,
+        size: r.try_get(10)?,
+        active: r.try_get(11)?,
+        starts_min: r.try_get(12)?,
+    })
+}
+
+/// The teams of the site-days from `from` to `to` (inclusive, `YYYY-MM-DD`) that still hold
+/// appointments, by day, site and number.
+pub async fn of_days(db: &crate::Db, from: &str, to: &str) -> StoreResult<Vec<TeamRow>> {
+    let sql = format!(
+        "{ROW} WHERE t.day BETWEEN $1 AND $2 AND EXISTS \
+         (SELECT 1 FROM appointments a WHERE a.team_id = t.id AND a.status = 'active') \
+         ORDER BY t.day, s.code, t.number"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(row).collect()
+}
+
+/// One team by its code.
+pub async fn by_code(db: &crate::Db, code: &str) -> StoreResult<Option<TeamRow>> {
+    let sql = format!("{ROW} WHERE t.code = $1");
+    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?;
+    found.as_ref().map(row).transpose()
+}
+
+/// A team's active appointments: `(appointment, person, slot, dose number)`, by slot and person.
+pub async fn members(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT a.id, a.person_id, a.slot_id, a.dose_number FROM appointments a JOIN slots s ON s.id = a.slot_id \
+         WHERE a.team_id = $1 AND a.status = 'active' ORDER BY s.starts_min, a.person_id",
+    )
+    .bind(team_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}

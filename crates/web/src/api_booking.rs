@@ -229,9 +229,9 @@ pub async fn create(
         key: key.to_string(),
         request_hash: hash,
     });
-    let vaccine_id =
-        match vaxloop_app::booking::check(&state.db, state.config.timezone, &req).await? {
-            Ok(vaccine_id) => vaccine_id,
+    let checked =
+        match vaxloop_app::booking::check_place(&state.db, state.config.timezone, &req).await? {
+            Ok(checked) => checked,
             Err(refusal) => return refuse(&state, lang, input.slot_id, &refusal, keyed).await,
         };
     let render = |ids: &[i64]| {
@@ -242,7 +242,7 @@ pub async fn create(
     };
     match state
         .bookings
-        .book(&req, vaccine_id, keyed.clone(), render)
+        .book(&req, &checked, keyed.clone(), render)
         .await?
     {
         Written::Booked(ids) => Ok(json(StatusCode::CREATED, render(&ids))),

@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit_log))
         .route("/desk", get(desk))
         .route("/desk/teams", post(book_team))
+        .route("/desk/teams/{code}/cancel", post(cancel_team))
+        .route("/desk/teams/{code}/move", post(move_team))
 }
 
 #[derive(Template)]
@@ -190,13 +192,29 @@ struct DeskPage {
     waiting: Vec<(String, String, i64)>,
     /// Sites by `(code, name)`, for the team form.
     sites: Vec<(String, String)>,
+    /// The teams booked into the three days.
+    teams: Vec<TeamLine>,
     notice: Option<String>,
+}
+
+/// A team as the desk sees it, with its first slot's start as `HH:MM`.
+struct TeamLine {
+    team: vaxloop_store::teams::TeamRow,
+    starts: String,
 }
 
 #[derive(Deserialize, Default)]
 struct DeskQuery {
     /// The code of a team just booked.
     team: Option<String>,
+    /// The code of a team just moved, or just cancelled.
+    moved: Option<String>,
+    cancelled: Option<String>,
+}
+
+/// A team code as the desk's own links carry it, or nothing.
+fn team_code(code: Option<String>) -> Option<String> {
+    code.filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
 }
 
 async fn desk(
@@ -205,10 +223,12 @@ async fn desk(
     Query(q): Query<DeskQuery>,
 ) -> AppResult<Html<String>> {
     require(&state, &page.auth, &[Role::Admin, Role::Desk], "/desk").await?;
-    let notice = q
-        .team
-        .filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
-        .map(|c| page.lang.tf("desk.team_booked", &[("team", &c)]));
+    let notice = team_code(q.team)
+        .map(|c| page.lang.tf("desk.team_booked", &[("team", &c)]))
+        .or_else(|| team_code(q.moved).map(|c| page.lang.tf("desk.team_moved", &[("team", &c)])))
+        .or_else(|| {
+            team_code(q.cancelled).map(|c| page.lang.tf("desk.team_cancelled", &[("team", &c)]))
+        });
     html(&desk_page(&state, &page, notice).await?)
 }
 
@@ -258,6 +278,17 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         })
         .collect();
     let waiting = journeys::waiting_by_unit(&state.db, 20).await?;
+    let teams = vaxloop_store::teams::of_days(&state.db, &from, &to)
+        .await?
+        .into_iter()
+        .map(|team| TeamLine {
+            starts: team
+                .starts_min
+                .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
+                .unwrap_or_default(),
+            team,
+        })
+        .collect();
     Ok(DeskPage {
         ctx: page.ctx("/desk").await?,
         days,
@@ -265,6 +296,7 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         totals,
         waiting,
         sites: site_list,
+        teams,
         notice,
     })
 }
@@ -286,6 +318,27 @@ fn bad(field: &str, message: &str) -> AppError {
     }
 }
 
+/// The slot of a site-day starting at `start` (`HH:MM`), as the desk's forms name it.
+async fn slot_at(
+    state: &AppState,
+    site: &str,
+    day: &str,
+    start: &str,
+) -> AppResult<(sites::Site, vaxloop_store::slots::Slot)> {
+    let site = sites::by_code(&state.db, site.trim())
+        .await?
+        .ok_or_else(|| bad("site", "desk.unknown_site"))?;
+    let start = chrono::NaiveTime::parse_from_str(start.trim(), "%H:%M")
+        .map_err(|_| bad("start", "desk.no_such_slot"))?;
+    let start = i64::from(chrono::Timelike::hour(&start) * 60 + chrono::Timelike::minute(&start));
+    let slot = vaxloop_store::slots::of_site_day(&state.db, site.id, day.trim())
+        .await?
+        .into_iter()
+        .find(|s| s.starts_min == start)
+        .ok_or_else(|| bad("start", "desk.no_such_slot"))?;
+    Ok((site, slot))
+}
+
 /// The desk books a unit's next `size` waiting people as one team into a site-day from the
 /// slot starting at `start`, through consecutive slots if one is not enough — all or nobody.
 async fn book_team(
@@ -304,17 +357,7 @@ async fn book_team(
     let unit = org::unit_by_code(&state.db, form.unit.trim())
         .await?
         .ok_or_else(|| bad("unit", "site.unknown_unit"))?;
-    let site = sites::by_code(&state.db, form.site.trim())
-        .await?
-        .ok_or_else(|| bad("site", "desk.unknown_site"))?;
-    let start = chrono::NaiveTime::parse_from_str(form.start.trim(), "%H:%M")
-        .map_err(|_| bad("start", "desk.no_such_slot"))?;
-    let start = i64::from(chrono::Timelike::hour(&start) * 60 + chrono::Timelike::minute(&start));
-    let slot = vaxloop_store::slots::of_site_day(&state.db, site.id, form.day.trim())
-        .await?
-        .into_iter()
-        .find(|s| s.starts_min == start)
-        .ok_or_else(|| bad("start", "desk.no_such_slot"))?;
+    let (site, slot) = slot_at(&state, &form.site, &form.day, &form.start).await?;
     let size: i64 = form
         .size
         .trim()
@@ -342,16 +385,103 @@ async fn book_team(
                 team.team.code, unit.code, site.code
             );
             let detail = format!("people={} slots={}", people.len(), team.slots.len());
-            let entry = audit::Entry {
-                actor_user_id: Some(actor),
-                action: "book_team",
-                target: &target,
-                reason: None,
-                outcome: audit::Outcome::Ok,
-                detail: Some(&detail),
-            };
-            audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+            audit_team(&state, actor, "book_team", &target, &detail).await?;
             Ok(Redirect::to(&format!("/desk?team={}", team.team.code)).into_response())
+        }
+        Err(refusal) => {
+            let notice = super::refusal_message(page.lang, &refusal);
+            let body = html(&desk_page(&state, &page, Some(notice)).await?)?;
+            Ok((StatusCode::CONFLICT, body).into_response())
+        }
+    }
+}
+
+/// Records a desk action on a team in the audit log.
+async fn audit_team(
+    state: &AppState,
+    actor: i64,
+    action: &'static str,
+    target: &str,
+    detail: &str,
+) -> AppResult<()> {
+    let entry = audit::Entry {
+        actor_user_id: Some(actor),
+        action,
+        target,
+        reason: None,
+        outcome: audit::Outcome::Ok,
+        detail: Some(detail),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    Ok(())
+}
+
+/// The team named in the path, while it holds appointments.
+async fn active_team(state: &AppState, code: &str) -> AppResult<vaxloop_store::teams::TeamRow> {
+    vaxloop_store::teams::by_code(&state.db, code)
+        .await?
+        .filter(|t| t.active > 0)
+        .ok_or(AppError::NotFound)
+}
+
+/// The desk cancels a whole team: every member's place and dose come back, and they wait to
+/// be booked again.
+async fn cancel_team(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    let path = format!("/desk/teams/{code}/cancel");
+    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], &path).await?;
+    let actor = user.id;
+    let team = active_team(&state, &code).await?;
+    let n = vaxloop_app::booking::cancel_team(&state.db, team.id).await?;
+    let target = format!("team:{} unit:{}", team.code, team.unit_code);
+    audit_team(
+        &state,
+        actor,
+        "cancel_team",
+        &target,
+        &format!("people={n}"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/desk?cancelled={}", team.code)).into_response())
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    site: String,
+    day: String,
+    start: String,
+}
+
+/// The desk moves a whole team to another start (another slot, day or site): all of it, or —
+/// when the new places are not all free — none of it, and the team keeps its old places.
+async fn move_team(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let path = format!("/desk/teams/{code}/move");
+    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], &path).await?;
+    let actor = user.id;
+    let team = active_team(&state, &code).await?;
+    let (site, slot) = slot_at(&state, &form.site, &form.day, &form.start).await?;
+    let moved =
+        vaxloop_app::booking::move_team(&state.db, state.config.timezone, &team, slot.id).await?;
+    match moved {
+        Ok(now) => {
+            let target = format!("team:{} unit:{}", team.code, team.unit_code);
+            let detail = format!(
+                "to={} site:{} day:{} slots={}",
+                now.team.code,
+                site.code,
+                slot.day,
+                now.slots.len()
+            );
+            audit_team(&state, actor, "move_team", &target, &detail).await?;
+            Ok(Redirect::to(&format!("/desk?moved={}", now.team.code)).into_response())
         }
         Err(refusal) => {
             let notice = super::refusal_message(page.lang, &refusal);

@@ -133,6 +133,49 @@ vaxloop_store::backend_tests! {
         assert_eq!(after[0].booked, after[0].capacity, "the first slot is filled");
         assert_eq!(after[1].booked, day_slots[1].booked + 2, "the rest go into the next slot");
         assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len() as i64, waiting_before as i64 - size);
+        // The team is listed with its move and cancel forms.
+        let code = booked.location().trim_start_matches("/desk?team=").to_string();
+        let listed = desk.get("/desk").await;
+        assert!(listed.body.contains(&format!("id=\"team-{code}\"")), "the team is listed");
+        assert!(listed.body.contains(&format!("/desk/teams/{code}/move")));
+        // A move whose new places are not all there leaves the team where it was.
+        let team_form = |start: String| vec![("csrf_token".to_string(), token.clone()), ("site".into(), "HCL".into()), ("day".into(), day.clone()), ("start".into(), start)];
+        let move_to = |fields: Vec<(String, String)>| {
+            let mut c = desk.clone();
+            let path = format!("/desk/teams/{code}/move");
+            async move {
+                let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.post_form(&path, &refs).await
+            }
+        };
+        // (The last slot is closed down to what it holds, so it cannot take the team.)
+        let mut tx = f.db.begin_write().await.expect("tx");
+        slots::set_capacity(&mut tx, last.id, last.booked, "test").await.expect("capacity");
+        tx.commit().await.expect("commit");
+        let before_move = slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots");
+        let full = move_to(team_form(hhmm(last.starts_min))).await;
+        assert_eq!(full.status, StatusCode::CONFLICT, "{}", full.body);
+        assert_eq!(slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots"), before_move, "nobody moved");
+        // Onto its own first slot again: its own places count as free, so it fits.
+        let same = move_to(team_form(hhmm(first.starts_min))).await;
+        assert_eq!(same.location(), format!("/desk?moved={code}"), "{}", same.body);
+        // A resident cannot touch the team; a wrong code is a 404.
+        let resident = f.town.logins.iter().find_map(|l| l.person).expect("resident");
+        let mut r = f.client();
+        r.login(f.town.people[resident].id.as_str(), DEMO_PIN).await;
+        let r_token = r.get("/me").await.csrf();
+        let denied = r.post_form(&format!("/desk/teams/{code}/cancel"), &[("csrf_token", &r_token)]).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let missing = desk.post_form("/desk/teams/T0-NOPE-1/cancel", &[("csrf_token", &token)]).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        // Cancelled whole: everyone waits again and the slots are as before the team.
+        let cancelled = desk.post_form(&format!("/desk/teams/{code}/cancel"), &[("csrf_token", &token)]).await;
+        assert_eq!(cancelled.location(), format!("/desk?cancelled={code}"));
+        assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len(), waiting_before);
+        let end: Vec<i64> = slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots").iter().map(|s| s.booked).collect();
+        assert_eq!(end, day_slots.iter().map(|s| s.booked).collect::<Vec<_>>(), "the places are back");
+        let log = vaxloop_store::audit::recent(&f.db, 20).await.expect("audit");
+        assert!(["book_team", "move_team", "cancel_team"].iter().all(|a| log.iter().any(|e| e.action == *a)), "every desk action on a team is audited");
     }
 
     async fn a_site_that_serves_listed_units_refuses_the_others(t) {
