@@ -56,8 +56,8 @@ pub struct Checked {
     pub day: String,
 }
 
-/// [`check`], also naming the slot's site-day (the group-commit writer keeps each site-day's
-/// bookings in one lane).
+/// [`check`], also naming the slot's site-day, for the group-commit writer
+/// ([`crate::commit::Writer::book`]).
 pub async fn check_place(
     db: &Db,
     tz: chrono_tz::Tz,

@@ -10,10 +10,9 @@
 //! A retried request with an `Idempotency-Key` is answered inside the same batch from the key's
 //! stored answer; a new key is claimed, and its answer stored, in the booking's own savepoint.
 //!
-//! Where the database lets writes run side by side ([`Db::write_lanes`]: PostgreSQL), there are
-//! several such writers, and every booking of one site-day goes to the same one: two batches
-//! never wait on each other for a slot or a day's doses, and the bookings of a day keep their
-//! order.
+//! One writer serves both backends. Several writers, one per site-day, were tried on
+//! PostgreSQL: with the server on the same two cores they bought no throughput (the work per
+//! request, not the commit, is the limit there) and lengthened the tail, so there is one.
 
 use std::sync::OnceLock;
 
@@ -84,7 +83,7 @@ enum Work {
 #[derive(Clone)]
 pub struct Writer {
     db: Db,
-    lanes: std::sync::Arc<OnceLock<Vec<mpsc::UnboundedSender<Work>>>>,
+    queue: std::sync::Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -101,37 +100,25 @@ impl Writer {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            lanes: std::sync::Arc::new(OnceLock::new()),
+            queue: std::sync::Arc::new(OnceLock::new()),
         }
     }
 
-    /// The lane for work keyed by `key`; the lanes start on first use.
-    fn lane(&self, key: impl std::hash::Hash) -> Option<&mpsc::UnboundedSender<Work>> {
-        let lanes = self.lanes.get_or_init(|| {
-            (0..self.db.write_lanes().max(1))
-                .map(|_| {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    tokio::spawn(run(self.db.clone(), rx));
-                    tx
-                })
-                .collect()
-        });
-        let mut h = std::hash::DefaultHasher::new();
-        std::hash::Hash::hash(&key, &mut h);
-        let n = u64::try_from(lanes.len()).unwrap_or(1).max(1);
-        lanes.get(usize::try_from(std::hash::Hasher::finish(&h) % n).unwrap_or(0))
+    /// The writer's queue; the writer starts on first use.
+    fn queue(&self) -> &mpsc::UnboundedSender<Work> {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run(self.db.clone(), rx));
+            tx
+        })
     }
 
     async fn send(
         &self,
-        lane: impl std::hash::Hash,
         work: Work,
         rx: oneshot::Receiver<Result<Written, String>>,
     ) -> Result<Written, StoreError> {
-        self.lane(lane)
-            .ok_or_else(lost)?
-            .send(work)
-            .map_err(|_| lost())?;
+        self.queue().send(work).map_err(|_| lost())?;
         match rx.await {
             Ok(Ok(w)) => Ok(w),
             Ok(Err(message)) => Err(StoreError::Commit(message)),
@@ -139,8 +126,8 @@ impl Writer {
         }
     }
 
-    /// Applies a checked booking (see [`crate::booking::check_place`]) in the next group commit
-    /// of its site-day's lane. `render` makes the answer stored under the key when the booking
+    /// Applies a checked booking (see [`crate::booking::check_place`]) in the next group
+    /// commit. `render` makes the answer stored under the key when the booking
     /// succeeds.
     pub async fn book(
         &self,
@@ -160,8 +147,7 @@ impl Writer {
             keyed,
             render: Box::new(render),
         };
-        self.send((checked.site_id, &checked.day), Work::Book(job, reply), rx)
-            .await
+        self.send(Work::Book(job, reply), rx).await
     }
 
     /// Keeps a refusal's answer under its key, in the next group commit. Returns the answer the
@@ -174,9 +160,7 @@ impl Writer {
         body: String,
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
-        let lane = (keyed.user_id, keyed.key.clone());
         self.send(
-            lane,
             Work::Answer(
                 Answer {
                     keyed,

@@ -177,16 +177,6 @@ impl Db {
         self.backend
     }
 
-    /// How many write transactions can usefully run side by side: one on SQLite (a single
-    /// writer at a time), several on PostgreSQL (row locks let writes to different rows
-    /// proceed together).
-    pub fn write_lanes(&self) -> usize {
-        match self.backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        }
-    }
-
     /// The pool, for the store's own modules.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
