@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 use vaxloop_store::idempotency::{self, Claim};
+use vaxloop_store::teams::{self, Team};
 use vaxloop_store::{Db, StoreError, WriteTx, db};
 
 use crate::booking::{BookRefusal, Checked, Request, book_in};
@@ -38,8 +39,13 @@ pub struct Keyed {
 /// What became of a booking handed to the [`Writer`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Written {
-    /// Booked and committed: the appointments' ids.
-    Booked(Vec<i64>),
+    /// Booked and committed: the appointments' ids, the team they were booked as (when the
+    /// booking asked for one) and the answer rendered for them.
+    Booked {
+        appointments: Vec<i64>,
+        team: Option<Team>,
+        body: String,
+    },
     /// Refused by the invariants; nothing of it was kept.
     Refused(BookRefusal),
     /// A retry of a request already answered: that answer.
@@ -48,8 +54,8 @@ pub enum Written {
     KeyReused,
 }
 
-/// Makes the answer stored under a key from the appointments' ids.
-type Render = Box<dyn FnOnce(&[i64]) -> String + Send>;
+/// Makes the answer (stored under a key, if any) from the appointments' ids and the team.
+type Render = Box<dyn FnOnce(&[i64], Option<&Team>) -> String + Send>;
 
 /// One booking to apply.
 struct Job {
@@ -59,6 +65,10 @@ struct Job {
     team_id: Option<i64>,
     walk_in: bool,
     vaccine_id: i64,
+    site_id: i64,
+    day: String,
+    /// Book the people as a new team of this unit, numbered on the site-day.
+    team_of: Option<i64>,
     keyed: Option<Keyed>,
     /// The body stored with the key when the booking succeeds (the API's 201 answer).
     render: Render,
@@ -127,14 +137,15 @@ impl Writer {
     }
 
     /// Applies a checked booking (see [`crate::booking::check_place`]) in the next group
-    /// commit. `render` makes the answer stored under the key when the booking
-    /// succeeds.
+    /// commit; with `team_of`, its people become one new team of that unit in the same
+    /// savepoint. `render` makes the answer (stored under the key, if any) when it succeeds.
     pub async fn book(
         &self,
         req: &Request<'_>,
         checked: &Checked,
+        team_of: Option<i64>,
         keyed: Option<Keyed>,
-        render: impl FnOnce(&[i64]) -> String + Send + 'static,
+        render: impl FnOnce(&[i64], Option<&Team>) -> String + Send + 'static,
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
@@ -144,6 +155,9 @@ impl Writer {
             team_id: req.team_id,
             walk_in: req.walk_in,
             vaccine_id: checked.vaccine_id,
+            site_id: checked.site_id,
+            day: checked.day.clone(),
+            team_of,
             keyed,
             render: Box::new(render),
         };
@@ -227,7 +241,7 @@ async fn one(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, String> {
         .await
         .map_err(|e| e.to_string())?;
     let outcome = attempt(tx, job, now).await;
-    close(tx, outcome, |w| matches!(w, Written::Booked(_))).await
+    close(tx, outcome, |w| matches!(w, Written::Booked { .. })).await
 }
 
 /// A refusal's answer kept under its key — unless the key already holds an answer (a retry of
@@ -281,21 +295,32 @@ async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreE
             Claim::Mismatch | Claim::InFlight => return Ok(Written::KeyReused),
         }
     }
+    let team = match job.team_of {
+        Some(unit) => {
+            let size = i64::try_from(job.people.len()).unwrap_or(i64::MAX);
+            Some(teams::insert(tx, unit, job.site_id, &job.day, size).await?)
+        }
+        None => None,
+    };
     let req = Request {
         slot_id: job.slot_id,
         people: &job.people,
         dose_number: job.dose_number,
-        team_id: job.team_id,
+        team_id: team.as_ref().map(|t| t.id).or(job.team_id),
         walk_in: job.walk_in,
     };
     match book_in(tx, &req, job.vaccine_id, now).await? {
         Ok(ids) => {
+            let body = (job.render)(&ids, team.as_ref());
             if let Some(k) = &job.keyed {
-                let body = (job.render)(&ids);
                 idempotency::answer(tx, k.user_id, &k.key, &k.request_hash, 201, &body, now)
                     .await?;
             }
-            Ok(Written::Booked(ids))
+            Ok(Written::Booked {
+                appointments: ids,
+                team,
+                body,
+            })
         }
         Err(refusal) => Ok(Written::Refused(refusal)),
     }

@@ -273,13 +273,13 @@ vaxloop_store::backend_tests! {
             let w = writer.clone();
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[p], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, |_| String::new()).await
+                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, None, |_, _| String::new()).await
             });
         }
         let mut booked = 0;
         while let Some(done) = tasks.join_next().await {
             match done.expect("join").expect("written") {
-                vaxloop_app::commit::Written::Booked(ids) => booked += ids.len(),
+                vaxloop_app::commit::Written::Booked { appointments, .. } => booked += appointments.len(),
                 vaxloop_app::commit::Written::Refused(r) => assert!(matches!(r, BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. })), "{r:?}"),
                 other => panic!("unexpected {other:?}"),
             }
@@ -302,19 +302,19 @@ vaxloop_store::backend_tests! {
             let (w, k) = (writer.clone(), keyed.clone());
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[person], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, Some(k), |ids| format!("{ids:?}")).await
+                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, Some(k), |ids, _| format!("{ids:?}")).await
             });
         }
         let mut outcomes = Vec::new();
         while let Some(done) = tasks.join_next().await {
             outcomes.push(done.expect("join").expect("written"));
         }
-        let booked: Vec<_> = outcomes.iter().filter_map(|o| match o { vaxloop_app::commit::Written::Booked(ids) => Some(ids.clone()), _ => None }).collect();
+        let booked: Vec<_> = outcomes.iter().filter_map(|o| match o { vaxloop_app::commit::Written::Booked { appointments, .. } => Some(appointments.clone()), _ => None }).collect();
         assert_eq!(booked.len(), 1, "{outcomes:?}");
         let first = format!("{:?}", booked[0]);
         for o in &outcomes {
             match o {
-                vaxloop_app::commit::Written::Booked(_) => {}
+                vaxloop_app::commit::Written::Booked { .. } => {}
                 vaxloop_app::commit::Written::Replayed { status, body } => assert_eq!((*status, body.as_str()), (201, first.as_str())),
                 other => panic!("a retry must hear the first answer, not {other:?}"),
             }
@@ -322,7 +322,7 @@ vaxloop_store::backend_tests! {
         // The same key for another request is refused; a refusal's answer is kept for its retries.
         let other = vaxloop_app::commit::Keyed { request_hash: "other".into(), ..keyed.clone() };
         let req = Request { slot_id: slot, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false };
-        assert_eq!(writer.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, Some(other), |_| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
+        assert_eq!(writer.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, Some(other), |_, _| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
         let refusal_key = vaxloop_app::commit::Keyed { user_id: 2, key: "k-2".into(), request_hash: "h2".into() };
         let kept = writer.answer(refusal_key.clone(), 409, "full".into()).await.expect("w");
         assert_eq!(kept, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });

@@ -117,10 +117,16 @@ pub struct BookIn {
     pub walk_in: bool,
 }
 
-/// The appointments made.
+/// The appointments made; several people of one unit are booked as a team.
 #[derive(Serialize, ToSchema)]
 pub struct Booked {
     pub appointments: Vec<i64>,
+    /// The team's code (`T{site}-{yyyymmdd}-{n}`) when several people of one unit were booked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The team's number on its site-day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_number: Option<i64>,
 }
 
 /// Why a booking was refused, with the other places of the site-day that are still free.
@@ -167,6 +173,8 @@ pub async fn create(
     {
         return Err(deny(&state, Some(&user), "/api/v1/appointments").await);
     }
+    // The units of the people booked: several people of one unit become a team.
+    let mut units = Vec::new();
     let people_ids: Vec<i64> = if user.role == Role::Resident {
         vec![user.person_id.ok_or(AppError::NotFound)?]
     } else {
@@ -182,6 +190,11 @@ pub async fn create(
                 Some(p) => org::unit(&state.db, p.unit_id).await?,
                 None => None,
             };
+            if let Some(u) = &unit
+                && !units.contains(&u.id)
+            {
+                units.push(u.id);
+            }
             let visible = unit.is_some_and(|u| can_see_unit(&user, &u))
                 || (user.role == Role::SiteStaff && person.is_some());
             if !visible {
@@ -234,18 +247,24 @@ pub async fn create(
             Ok(checked) => checked,
             Err(refusal) => return refuse(&state, lang, input.slot_id, &refusal, keyed).await,
         };
-    let render = |ids: &[i64]| {
+    let team_of = match units.as_slice() {
+        [unit] if people_ids.len() > 1 && !input.walk_in => Some(*unit),
+        _ => None,
+    };
+    let render = |ids: &[i64], team: Option<&vaxloop_store::teams::Team>| {
         serde_json::to_string(&Booked {
             appointments: ids.to_vec(),
+            team: team.map(|t| t.code.clone()),
+            team_number: team.map(|t| t.number),
         })
         .unwrap_or_default()
     };
     match state
         .bookings
-        .book(&req, &checked, keyed.clone(), render)
+        .book(&req, &checked, team_of, keyed.clone(), render)
         .await?
     {
-        Written::Booked(ids) => Ok(json(StatusCode::CREATED, render(&ids))),
+        Written::Booked { body, .. } => Ok(json(StatusCode::CREATED, body)),
         Written::Refused(refusal) => refuse(&state, lang, input.slot_id, &refusal, keyed).await,
         Written::Replayed { status, body } => Ok(replay(status, body)),
         Written::KeyReused => Err(key_reused()),

@@ -300,6 +300,12 @@ mod api {
             assert!(!refused["nearby"].as_array().expect("nearby").is_empty(), "other free times are offered");
             let three = desk.post_json("/api/v1/appointments", &format!(r#"{{"slot_id":{},"people":{:?}}}"#, small.id, &team[..3]), Some(&desk_token)).await;
             assert_eq!(three.status, StatusCode::CREATED, "{}", three.body);
+            // Three people of one unit are booked as one numbered team of that unit.
+            let booked: serde_json::Value = serde_json::from_str(&three.body).expect("json");
+            let code = booked["team"].as_str().expect("a team code").to_string();
+            let listed = vaxloop_store::teams::by_code(&f.db, &code).await.expect("q").expect("team");
+            assert_eq!((listed.unit_id, listed.active, listed.size), (unit_id, 3, 3));
+            assert_eq!(booked["team_number"].as_i64(), Some(listed.number));
 
             // A resident cancels only their own.
             let mine: serde_json::Value = serde_json::from_str(&first.body).expect("json");
