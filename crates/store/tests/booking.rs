@@ -267,8 +267,9 @@ vaxloop_store::backend_tests! {
     }
 }
 
-/// Random sequences of book / team-book / cancel / allocate against a model kept in memory: after
-/// every step the database says exactly what the model says, and no invariant breaks.
+/// Random sequences of book / team-book / walk-in / cancel / reschedule / allocate (with more
+/// places) / deliver / waste against a model kept in memory: after every step the database says
+/// exactly what the model says — places, doses promised, stock — and no invariant breaks.
 async fn model_run(t: &TestDb, seed: u64, steps: usize) {
     use rand::{Rng, SeedableRng};
     use std::collections::{BTreeMap, BTreeSet};
@@ -279,8 +280,23 @@ async fn model_run(t: &TestDb, seed: u64, steps: usize) {
     let mut allocated: i64 = 6;
     let mut active: BTreeMap<i64, (i64, usize)> = BTreeMap::new(); // appointment -> (person, slot)
     let mut holding: BTreeSet<i64> = BTreeSet::new();
+    // A lot in stock at the site: what was delivered, and what is left after waste.
+    let site: i64 = sqlx::query_scalar("SELECT site_id FROM slots WHERE id = $1")
+        .bind(w.slots[0])
+        .fetch_one(&mut *t.begin_write().await.expect("tx"))
+        .await
+        .expect("site");
+    let lot = {
+        let mut tx = t.begin_write().await.expect("tx");
+        let lot = vaccines::insert_lot(&mut tx, w.vaccine, &format!("M{seed}"), "2099-12-31")
+            .await
+            .expect("lot");
+        tx.commit().await.expect("commit");
+        lot
+    };
+    let (mut delivered, mut remaining) = (0i64, 0i64);
     for step in 0..steps {
-        match rng.random_range(0..10) {
+        match rng.random_range(0..14) {
             0..=4 => {
                 let slot = rng.random_range(0..3);
                 let size = if rng.random_bool(0.3) {
@@ -340,6 +356,87 @@ async fn model_run(t: &TestDb, seed: u64, steps: usize) {
                     assert!(!booking::cancel(t, 999_999).await.expect("cancel"));
                 }
             }
+            10..=11 => {
+                // A move: the old place back and the new one taken in one transaction, or — when
+                // the new slot is full — nothing changes.
+                let pick = if active.is_empty() {
+                    None
+                } else {
+                    active.iter().nth(rng.random_range(0..active.len()))
+                };
+                if let Some((&id, &(person, from))) = pick {
+                    let to = rng.random_range(0..3);
+                    let now = vaxloop_store::now_ms();
+                    let mut tx = t.begin_write().await.expect("tx");
+                    assert!(booking::cancel_in(&mut tx, id, now).await.expect("cancel"));
+                    let b = Booking {
+                        slot_id: w.slots[to],
+                        people: &[person],
+                        vaccine_id: w.vaccine,
+                        dose_number: 1,
+                        team_id: None,
+                        walk_in: false,
+                    };
+                    let got = booking::book_in(&mut tx, &b, now).await.expect("book");
+                    let expect_ok = to == from || booked[to] < capacity[to];
+                    assert_eq!(
+                        got.is_ok(),
+                        expect_ok,
+                        "seed {seed} step {step}: moving {person} from {from} to {to}: {got:?}"
+                    );
+                    match got {
+                        Ok(ids) => {
+                            tx.commit().await.expect("commit");
+                            active.remove(&id);
+                            active.insert(ids[0], (person, to));
+                            booked[from] -= 1;
+                            booked[to] += 1;
+                        }
+                        Err(_) => tx.rollback().await.expect("rollback"),
+                    }
+                }
+            }
+            12 => {
+                // A delivery received at the site.
+                let doses = rng.random_range(1..6);
+                let mut tx = t.begin_write().await.expect("tx");
+                let d = vaccines::plan_delivery(&mut tx, lot, site, DAY, doses)
+                    .await
+                    .expect("plan");
+                vaccines::receive_delivery(&mut tx, d, None, vaxloop_store::now_ms())
+                    .await
+                    .expect("receive");
+                tx.commit().await.expect("commit");
+                delivered += doses;
+                remaining += doses;
+            }
+            13 => {
+                // Waste: refused beyond what is left, never below zero.
+                let doses = rng.random_range(1..4);
+                let mut tx = t.begin_write().await.expect("tx");
+                let got = vaccines::waste(
+                    &mut tx,
+                    lot,
+                    site,
+                    doses,
+                    "dropped",
+                    None,
+                    vaxloop_store::now_ms(),
+                )
+                .await
+                .expect("waste");
+                assert_eq!(
+                    got.is_ok(),
+                    doses <= remaining,
+                    "seed {seed} step {step}: waste {doses} of {remaining}: {got:?}"
+                );
+                if got.is_ok() {
+                    tx.commit().await.expect("commit");
+                    remaining -= doses;
+                } else {
+                    tx.rollback().await.expect("rollback");
+                }
+            }
             _ => {
                 let more = rng.random_range(1..3);
                 let mut tx = t.begin_write().await.expect("tx");
@@ -388,6 +485,16 @@ async fn model_run(t: &TestDb, seed: u64, steps: usize) {
             (allocated, booked.iter().sum()),
             "seed {seed} step {step}: site-day"
         );
+        let ledger = vaccines::ledger_balances(t).await.expect("ledger");
+        let ours: Vec<_> = ledger.iter().filter(|l| l.lot_id == lot).collect();
+        if delivered > 0 {
+            assert_eq!(ours.len(), 1, "seed {seed} step {step}");
+            assert_eq!(
+                (ours[0].delivered, ours[0].ledger_sum, ours[0].remaining),
+                (delivered, remaining, remaining),
+                "seed {seed} step {step}: delivered = wasted + remaining, never negative"
+            );
+        }
     }
     invariants(t).await;
 }
