@@ -74,8 +74,20 @@ impl SiteInput {
             m.insert("opens".into(), hhmm(opens));
             m.insert("closes".into(), hhmm(closes));
         }
-        for &(d, _, _) in hours {
+        for &(d, opens, closes) in hours {
             m.insert(format!("day{d}"), "on".into());
+            // Days whose hours differ from the first open day's carry their own.
+            if hours
+                .first()
+                .is_some_and(|&(_, o, c)| (o, c) != (opens, closes))
+            {
+                m.insert(format!("opens_d{d}"), hhmm(opens));
+                m.insert(format!("closes_d{d}"), hhmm(closes));
+            }
+        }
+        if let (Some(lat), Some(lon)) = (site.lat, site.lon) {
+            m.insert("lat".into(), format!("{lat:.6}"));
+            m.insert("lon".into(), format!("{lon:.6}"));
         }
         for z in zones {
             let k = z.kind.as_str();
@@ -105,6 +117,29 @@ impl SiteInput {
                 None
             }
         }
+    }
+
+    /// The site's map position in decimal degrees (WGS-84, as a phone's map shows it): both
+    /// or neither.
+    fn position(&self, problems: &mut Vec<Problem>) -> Option<(f64, f64)> {
+        let (lat, lon) = (self.v("lat"), self.v("lon"));
+        if lat.is_empty() && lon.is_empty() {
+            return None;
+        }
+        let read = |v: &str, limit: f64| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && x.abs() <= limit)
+        };
+        let lat = read(lat, 90.0).or_else(|| {
+            problems.push(problem("lat", "position_invalid"));
+            None
+        });
+        let lon = read(lon, 180.0).or_else(|| {
+            problems.push(problem("lon", "position_invalid"));
+            None
+        });
+        lat.zip(lon)
     }
 
     fn number(
@@ -160,13 +195,43 @@ impl SiteInput {
             problems.push(problem("closes", "hours_order"));
         }
         const DAYS: [&str; 7] = ["day0", "day1", "day2", "day3", "day4", "day5", "day6"];
-        let days: Vec<i64> = (0..7)
-            .filter(|&d| self.ticked(DAYS[d]))
-            .map(|d| d as i64)
-            .collect();
-        if days.is_empty() {
+        const OPENS: [&str; 7] = [
+            "opens_d0", "opens_d1", "opens_d2", "opens_d3", "opens_d4", "opens_d5", "opens_d6",
+        ];
+        const CLOSES: [&str; 7] = [
+            "closes_d0",
+            "closes_d1",
+            "closes_d2",
+            "closes_d3",
+            "closes_d4",
+            "closes_d5",
+            "closes_d6",
+        ];
+        let mut hours = Vec::new();
+        for d in 0..7 {
+            if !self.ticked(DAYS[d]) {
+                continue;
+            }
+            // A day may have hours of its own; both times, in order, or neither.
+            let own = !self.v(OPENS[d]).is_empty() || !self.v(CLOSES[d]).is_empty();
+            let (o, c) = if own {
+                let o = self.minutes(OPENS[d], &mut problems);
+                let c = self.minutes(CLOSES[d], &mut problems);
+                if let (Some(o), Some(c)) = (o, c)
+                    && o >= c
+                {
+                    problems.push(problem(CLOSES[d], "hours_order"));
+                }
+                (o, c)
+            } else {
+                (opens, closes)
+            };
+            hours.push((d as i64, o.unwrap_or(0), c.unwrap_or(0)));
+        }
+        if hours.is_empty() {
             problems.push(problem("days", "days_required"));
         }
+        let position = self.position(&mut problems);
         let mut zones = Vec::new();
         for (&kind, f) in ZoneKind::ALL.iter().zip(ZONE_FIELDS.chunks(4)) {
             let zone = NewZone {
@@ -187,14 +252,11 @@ impl SiteInput {
                 name: self.v("name").to_string(),
                 kind,
                 address: address.to_string(),
-                lat: None,
-                lon: None,
+                lat: position.map(|p| p.0),
+                lon: position.map(|p| p.1),
                 open_from: from.map(|d| d.to_string()),
                 open_until: until.map(|d| d.to_string()),
-                hours: days
-                    .iter()
-                    .map(|&d| (d, opens.unwrap_or(0), closes.unwrap_or(0)))
-                    .collect(),
+                hours,
                 zones,
             }),
             _ => Err(problems),

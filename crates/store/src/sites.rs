@@ -166,14 +166,16 @@ pub async fn zones(db: &Db, site_id: i64) -> StoreResult<Vec<Zone>> {
 /// connection (its code stays). Slots already opened are resized by the caller.
 pub async fn update(conn: &mut AnyConnection, id: i64, s: &NewSite) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE sites SET name = $1, kind = $2, address = $3, open_from = $4, open_until = $5 \
-         WHERE id = $6",
+        "UPDATE sites SET name = $1, kind = $2, address = $3, open_from = $4, open_until = $5, \
+         lat = $6, lon = $7 WHERE id = $8",
     )
     .bind(&s.name)
     .bind(s.kind.as_str())
     .bind(&s.address)
     .bind(s.open_from.as_deref())
     .bind(s.open_until.as_deref())
+    .bind(s.lat)
+    .bind(s.lon)
     .bind(id)
     .execute(&mut *conn)
     .await?;

@@ -288,6 +288,14 @@ impl SiteForm {
     fn weekday(&self, d: &usize) -> String {
         format!("weekday.{d}")
     }
+
+    /// Whether some day has hours of its own (the per-day list then starts open).
+    fn own_hours(&self) -> bool {
+        (0..7).any(|d| {
+            !self.input.v(&format!("opens_d{d}")).is_empty()
+                || !self.input.v(&format!("closes_d{d}")).is_empty()
+        }) || self.errors.iter().any(|(f, _)| f.contains("_d"))
+    }
 }
 
 fn site_form(

@@ -116,7 +116,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(form.status, StatusCode::OK);
         assert!(form.body.contains("name=\"vaccination_am\"") && form.body.contains("value=\"08:00\""), "the form starts from usable defaults");
         let token = form.csrf();
-        let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), token.clone()), ("code".into(), "TMP1".into()), ("name".into(), "体育馆临时点".into()), ("kind".into(), "temporary".into()), ("address".into(), "体育馆".into()), ("open_from".into(), "2026-12-01".into()), ("open_until".into(), "2026-11-20".into()), ("opens".into(), "09:00".into()), ("closes".into(), "08:00".into()), ("day0".into(), "on".into()), ("day2".into(), "on".into())];
+        let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), token.clone()), ("code".into(), "TMP1".into()), ("name".into(), "体育馆临时点".into()), ("kind".into(), "temporary".into()), ("address".into(), "体育馆".into()), ("open_from".into(), "2026-12-01".into()), ("open_until".into(), "2026-11-20".into()), ("opens".into(), "09:00".into()), ("closes".into(), "08:00".into()), ("day0".into(), "on".into()), ("day2".into(), "on".into()), ("lat".into(), "91".into()), ("lon".into(), "121.473701".into()), ("opens_d2".into(), "10:00".into()), ("closes_d2".into(), String::new())];
         for zone in ["waiting", "screening", "vaccination", "observation"] {
             for (suffix, v) in [("space", "30"), ("am", "2"), ("pm", "2"), ("seconds", "90")] {
                 fields.push((format!("{zone}_{suffix}"), v.into()));
@@ -138,7 +138,7 @@ vaxloop_store::backend_tests! {
         };
         let bad = post(as_refs(&fields)).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-        for id in ["open_until-error", "closes-error", "vaccination_am-error", "screening_seconds-error"] {
+        for id in ["open_until-error", "closes-error", "vaccination_am-error", "screening_seconds-error", "lat-error", "closes_d2-error"] {
             assert!(bad.body.contains(&format!("id=\"{id}\"")), "{id} is named: {}", bad.body);
         }
         assert!(bad.body.contains("体育馆临时点"), "the form comes back as typed");
@@ -152,19 +152,30 @@ vaxloop_store::backend_tests! {
         set(&mut fields, "closes", "16:30");
         set(&mut fields, "vaccination_am", "3");
         set(&mut fields, "screening_seconds", "75");
+        set(&mut fields, "lat", "31.230416");
+        // Wednesdays keep shorter hours of their own.
+        set(&mut fields, "closes_d2", "12:00");
         let made = post(as_refs(&fields)).await;
         assert_eq!(made.location(), "/sites/TMP1", "{}", made.body);
         let site = vaxloop_store::sites::by_code(&f.db, "TMP1").await.expect("q").expect("site");
-        assert_eq!((site.open_from, site.open_until), (Some(today.to_string()), Some(until.to_string())));
+        assert_eq!((site.open_from.clone(), site.open_until.clone()), (Some(today.to_string()), Some(until.to_string())));
+        assert_eq!((site.lat, site.lon), (Some(31.230416), Some(121.473701)), "the map position is kept");
         for d in 0..4 {
             let day = today.checked_add_days(chrono::Days::new(d)).expect("day");
             let slots = vaxloop_store::slots::of_site_day(&f.db, site.id, &day.to_string()).await.expect("slots");
             let open = matches!(chrono::Datelike::weekday(&day), chrono::Weekday::Mon | chrono::Weekday::Wed);
-            // 09:00–16:30 in 30-minute slots.
-            assert_eq!(slots.len(), if open { 15 } else { 0 }, "{day}");
+            // 09:00–16:30 in 30-minute slots; Wednesdays 10:00–12:00.
+            let expected = match chrono::Datelike::weekday(&day) {
+                chrono::Weekday::Mon => 15,
+                chrono::Weekday::Wed => 4,
+                _ => 0,
+            };
+            assert_eq!(slots.len(), if open { expected } else { 0 }, "{day}");
             assert!(slots.iter().all(|s| s.capacity > 0 || s.starts_min >= 720), "morning slots have desks");
         }
-        assert_eq!(vaxloop_store::sites::hours(&f.db, site.id).await.expect("hours"), vec![(0, 540, 990), (2, 540, 990)]);
+        assert_eq!(vaxloop_store::sites::hours(&f.db, site.id).await.expect("hours"), vec![(0, 540, 990), (2, 600, 720)]);
+        let edit = admin.clone().get("/sites/TMP1/edit").await;
+        assert!(edit.body.contains("name=\"opens_d2\" type=\"time\" value=\"10:00\"") && edit.body.contains("value=\"31.230416\""), "the edit form shows the day's own hours and the position");
         let zones = vaxloop_store::sites::zones(&f.db, site.id).await.expect("zones");
         let vaccination = zones.iter().find(|z| z.kind == vaxloop_core::ZoneKind::Vaccination).expect("zone");
         assert_eq!((vaccination.desks_am, vaccination.desks_pm), (3, 0));
