@@ -25,6 +25,22 @@ pub enum BookRefusal {
     SiteNotServing { person_id: i64 },
 }
 
+impl BookRefusal {
+    /// The refusal's stable code, as the API names it (`slot_full`, `no_doses`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BookRefusal::Store(Refusal::SlotFull { .. }) => "slot_full",
+            BookRefusal::Store(Refusal::NoDoses { .. }) => "no_doses",
+            BookRefusal::Store(Refusal::AlreadyBooked { .. }) => "already_booked",
+            BookRefusal::Store(Refusal::NotBookable { .. }) => "not_bookable",
+            BookRefusal::Store(Refusal::NoSlot) => "no_slot",
+            BookRefusal::NoPriorDose { .. } => "no_prior_dose",
+            BookRefusal::TooEarly { .. } => "too_early",
+            BookRefusal::SiteNotServing { .. } => "site_not_serving",
+        }
+    }
+}
+
 /// What to book.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request<'a> {

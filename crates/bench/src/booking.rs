@@ -35,9 +35,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use sqlx::Row;
-use vaxloop_app::booking::{BookRefusal, Request};
+use vaxloop_app::booking::Request;
 use vaxloop_core::{ResidentId, Role, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
-use vaxloop_store::booking::Refusal;
 use vaxloop_store::idempotency::{self, Claim};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
@@ -553,6 +552,14 @@ async fn http_bookings(
             anyhow::Ok(run)
         });
     }
+    gather(tasks, start).await
+}
+
+/// Adds up the runs of a load generator's tasks, timed from `start`.
+async fn gather(
+    mut tasks: tokio::task::JoinSet<anyhow::Result<Run>>,
+    start: Instant,
+) -> anyhow::Result<Run> {
     let mut total = Run::default();
     while let Some(done) = tasks.join_next().await {
         total.merge(done??);
@@ -683,31 +690,13 @@ async fn reference(
                 run.attempts += 1;
                 match outcome {
                     Ok(_) => run.confirmed += 1,
-                    Err(refusal) => *run.rejected.entry(reason(&refusal).into()).or_default() += 1,
+                    Err(refusal) => *run.rejected.entry(refusal.code().into()).or_default() += 1,
                 }
             }
             anyhow::Ok(run)
         });
     }
-    let mut total = Run::default();
-    while let Some(done) = tasks.join_next().await {
-        total.merge(done??);
-    }
-    total.seconds = start.elapsed().as_secs_f64();
-    Ok(total)
-}
-
-fn reason(refusal: &BookRefusal) -> &'static str {
-    match refusal {
-        BookRefusal::Store(Refusal::SlotFull { .. }) => "slot_full",
-        BookRefusal::Store(Refusal::NoDoses { .. }) => "no_doses",
-        BookRefusal::Store(Refusal::AlreadyBooked { .. }) => "already_booked",
-        BookRefusal::Store(Refusal::NotBookable { .. }) => "not_bookable",
-        BookRefusal::Store(Refusal::NoSlot) => "no_slot",
-        BookRefusal::NoPriorDose { .. } => "no_prior_dose",
-        BookRefusal::TooEarly { .. } => "too_early",
-        BookRefusal::SiteNotServing { .. } => "site_not_serving",
-    }
+    gather(tasks, start).await
 }
 
 /// Reads the world back: what was promised beyond capacity or supply, who holds two
@@ -797,12 +786,7 @@ async fn reads(
             anyhow::Ok(run)
         });
     }
-    let mut total = Run::default();
-    while let Some(done) = tasks.join_next().await {
-        total.merge(done??);
-    }
-    total.seconds = start.elapsed().as_secs_f64();
-    Ok(total)
+    gather(tasks, start).await
 }
 
 fn print_table(line: &serde_json::Map<String, Value>) {

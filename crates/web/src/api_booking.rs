@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use vaxloop_app::booking::{BookRefusal, Request};
 use vaxloop_app::commit::{Keyed, Written};
 use vaxloop_core::Role;
-use vaxloop_store::booking::{self, Refusal};
+use vaxloop_store::booking;
 use vaxloop_store::{org, people, slots};
 
 use crate::AppState;
@@ -312,16 +312,7 @@ async fn refused(
     slot_id: i64,
     refusal: &BookRefusal,
 ) -> AppResult<Refused> {
-    let error = match refusal {
-        BookRefusal::Store(Refusal::SlotFull { .. }) => "slot_full",
-        BookRefusal::Store(Refusal::NoDoses { .. }) => "no_doses",
-        BookRefusal::Store(Refusal::AlreadyBooked { .. }) => "already_booked",
-        BookRefusal::Store(Refusal::NotBookable { .. }) => "not_bookable",
-        BookRefusal::Store(Refusal::NoSlot) => "no_slot",
-        BookRefusal::NoPriorDose { .. } => "no_prior_dose",
-        BookRefusal::TooEarly { .. } => "too_early",
-        BookRefusal::SiteNotServing { .. } => "site_not_serving",
-    };
+    let error = refusal.code();
     // The other slots of the same site-day that still have places.
     let nearby = slots::of_same_day(&state.db, slot_id)
         .await?
