@@ -61,7 +61,7 @@ pub async fn check(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
 ) -> Result<Result<i64, BookRefusal>, StoreError> {
-    Ok(vet(db, tz, req, true).await?.map(|c| c.vaccine_id))
+    Ok(vet(db, tz, req, true).await?.outcome.map(|c| c.vaccine_id))
 }
 
 /// What [`check_place`] found: the vaccine to book with and the site-day the slot belongs to.
@@ -72,13 +72,21 @@ pub struct Checked {
     pub day: String,
 }
 
+/// The outcome of [`check_place`], with the slots of the slot's site-day as they were read (to
+/// offer the free ones when the booking is refused); none when there is no such slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Looked {
+    pub outcome: Result<Checked, BookRefusal>,
+    pub day_slots: Vec<slots::Slot>,
+}
+
 /// [`check`], also naming the slot's site-day, for the group-commit writer
 /// ([`crate::commit::Writer::book`]).
 pub async fn check_place(
     db: &Db,
     tz: chrono_tz::Tz,
     req: &Request<'_>,
-) -> Result<Result<Checked, BookRefusal>, StoreError> {
+) -> Result<Looked, StoreError> {
     vet(db, tz, req, true).await
 }
 
@@ -89,10 +97,28 @@ async fn vet(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
     early: bool,
-) -> Result<Result<Checked, BookRefusal>, StoreError> {
-    let Some(slot) = booking::prospect(db, req.slot_id, req.people.first().copied()).await? else {
-        return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
+) -> Result<Looked, StoreError> {
+    let Some(mut slot) = booking::prospect(db, req.slot_id, req.people.first().copied()).await?
+    else {
+        return Ok(Looked {
+            outcome: Err(BookRefusal::Store(Refusal::NoSlot)),
+            day_slots: Vec::new(),
+        });
     };
+    let outcome = judge(db, tz, req, early, &slot).await?;
+    Ok(Looked {
+        outcome,
+        day_slots: std::mem::take(&mut slot.day_slots),
+    })
+}
+
+async fn judge(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    req: &Request<'_>,
+    early: bool,
+    slot: &booking::Prospect,
+) -> Result<Result<Checked, BookRefusal>, StoreError> {
     let Some(vaccine_id) = slot.vaccine_id else {
         return Err(StoreError::NotFound("vaccine"));
     };
@@ -145,14 +171,14 @@ async fn vet(
     if early && slot.free_doses < n {
         return Ok(Err(BookRefusal::Store(Refusal::NoDoses {
             site_id: slot.site_id,
-            day: slot.day,
+            day: slot.day.clone(),
             free: slot.free_doses,
         })));
     }
     Ok(Ok(Checked {
         vaccine_id,
         site_id: slot.site_id,
-        day: slot.day,
+        day: slot.day.clone(),
     }))
 }
 
@@ -232,7 +258,7 @@ pub async fn book_team(
         walk_in: false,
     };
     // The team spreads over consecutive slots: its own plan below decides whether it fits.
-    let vaccine_id = match vet(db, tz, &req, false).await? {
+    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -392,7 +418,7 @@ pub async fn move_team(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match vet(db, tz, &req, false).await? {
+    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -454,7 +480,7 @@ pub async fn reschedule(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match vet(db, tz, &req, false).await? {
+    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };

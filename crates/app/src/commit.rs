@@ -10,7 +10,9 @@
 //! A retried request with an `Idempotency-Key` is answered inside the same batch from the key's
 //! stored answer; a new key is claimed, and its answer stored, in the booking's own savepoint.
 //!
-//! One writer serves both backends. Several writers, one per site-day, were tried on
+//! One writer serves both backends, on a thread, runtime and connection of its own: a booking
+//! is several statements one after another, and on the requests' runtime every one of them
+//! would queue behind the requests in flight. Several writers, one per site-day, were tried on
 //! PostgreSQL: with the server on the same two cores they bought no throughput (the work per
 //! request, not the commit, is the limit there) and lengthened the tail, so there is one.
 
@@ -114,11 +116,37 @@ impl Writer {
         }
     }
 
-    /// The writer's queue; the writer starts on first use.
+    /// The writer's queue; the writer starts on first use, on a thread of its own with a
+    /// runtime and a connection of its own: its statements follow one another, and on the
+    /// requests' runtime each would wait its turn behind every request in flight. It stops
+    /// when the last [`Writer`] is dropped.
     fn queue(&self) -> &mpsc::UnboundedSender<Work> {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.db.clone(), rx));
+            let db = self.db.clone();
+            let started = std::thread::Builder::new()
+                .name("vaxloop-writer".into())
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    match runtime {
+                        Ok(runtime) => runtime.block_on(async move {
+                            let own = match db.sibling(1).await {
+                                Ok(own) => own,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "booking writer: no connection of its own, sharing the pool");
+                                    db
+                                }
+                            };
+                            run(own, rx).await;
+                        }),
+                        Err(e) => tracing::error!(error = %e, "booking writer: no runtime"),
+                    }
+                });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "booking writer: no thread");
+            }
             tx
         })
     }
@@ -213,12 +241,15 @@ async fn apply(db: &Db, batch: Vec<Work>) {
         }
     };
     let now = vaxloop_store::now_ms();
+    let mut answers = Vec::new();
     for work in batch {
-        let (reply, outcome) = match work {
-            Work::Book(job, reply) => (reply, one(&mut tx, job, now).await),
-            Work::Answer(a, reply) => (reply, kept(&mut tx, a, now).await),
-        };
-        done.push((reply, outcome));
+        match work {
+            Work::Book(job, reply) => done.push((reply, one(&mut tx, job, now).await)),
+            Work::Answer(a, reply) => answers.push((a, reply)),
+        }
+    }
+    if !answers.is_empty() {
+        done.extend(kept(&mut tx, answers, now).await);
     }
     match tx.commit().await {
         Ok(()) => {
@@ -244,30 +275,59 @@ async fn one(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, String> {
     close(tx, outcome, |w| matches!(w, Written::Booked { .. })).await
 }
 
-/// A refusal's answer kept under its key — unless the key already holds an answer (a retry of
-/// a request that went through before), which is then the answer. One statement, so no
-/// savepoint: the key's length was checked by the caller, nothing else can refuse it.
-async fn kept(tx: &mut WriteTx, a: Answer, now: i64) -> Result<Written, String> {
-    let k = &a.keyed;
-    let claim = idempotency::settle(
-        tx,
-        k.user_id,
-        &k.key,
-        &k.request_hash,
-        a.status,
-        &a.body,
-        now,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(match claim {
-        Claim::Fresh => Written::Replayed {
+/// Refusals' answers kept under their keys — unless a key already holds an answer (a retry of
+/// a request that went through before), which is then the answer. All in one statement (see
+/// [`idempotency::settle_many`]) inside a savepoint of their own, so a failure spoils none of
+/// the bookings.
+async fn kept(
+    tx: &mut WriteTx,
+    answers: Vec<(Answer, Reply)>,
+    now: i64,
+) -> Vec<(Reply, Result<Written, String>)> {
+    let items: Vec<_> = answers
+        .iter()
+        .map(|(a, _)| idempotency::Settle {
+            user_id: a.keyed.user_id,
+            key: &a.keyed.key,
+            request_hash: &a.keyed.request_hash,
             status: a.status,
-            body: a.body,
-        },
-        Claim::Answered { status, body } => Written::Replayed { status, body },
-        Claim::Mismatch | Claim::InFlight => Written::KeyReused,
-    })
+            body: &a.body,
+        })
+        .collect();
+    let claims = async {
+        db::savepoint(tx, "answers").await?;
+        let claims = idempotency::settle_many(tx, &items, now).await;
+        if claims.is_ok() {
+            db::release(tx, "answers").await?;
+        } else {
+            db::rollback_to(tx, "answers").await?;
+        }
+        claims
+    }
+    .await
+    .map_err(|e| e.to_string());
+    drop(items);
+    match claims {
+        Ok(claims) => answers
+            .into_iter()
+            .zip(claims)
+            .map(|((a, reply), claim)| {
+                let written = match claim {
+                    Claim::Fresh => Written::Replayed {
+                        status: a.status,
+                        body: a.body,
+                    },
+                    Claim::Answered { status, body } => Written::Replayed { status, body },
+                    Claim::Mismatch | Claim::InFlight => Written::KeyReused,
+                };
+                (reply, Ok(written))
+            })
+            .collect(),
+        Err(message) => answers
+            .into_iter()
+            .map(|(_, reply)| (reply, Err(message.clone())))
+            .collect(),
+    }
 }
 
 /// Releases the savepoint when `keep` says so and the work did not fail, otherwise rolls back

@@ -153,11 +153,15 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         .map(|(_, a)| a)
         .collect();
     if urls.is_empty() {
-        bail!("usage: vaxloop-bench booking DATABASE_URL… [--connections N] [--scale F]");
+        bail!(
+            "usage: vaxloop-bench booking DATABASE_URL… [--connections N] [--scale F] [--only surge|sustained|availability]"
+        );
     }
     let connections: usize = crate::flag(args, "--connections", 1000)?;
     // For a quick look: --scale 0.1 runs a tenth of every size.
     let scale: f64 = crate::flag(args, "--scale", 1.0)?;
+    // For a quick look at one part: --only surge|sustained|availability (no reference runs).
+    let only: String = crate::flag(args, "--only", String::new())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -166,7 +170,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         let url: DatabaseUrl = url.parse()?;
         let name = url.backend().as_str().to_string();
         eprintln!("== {name}");
-        let figures = runtime.block_on(backend(&url, connections, scale))?;
+        let figures = runtime.block_on(backend(&url, connections, scale, &only))?;
         out.insert(name, figures);
     }
     let mut line = serde_json::Map::new();
@@ -193,7 +197,12 @@ fn scaled(shape: Shape, scale: f64) -> Shape {
     }
 }
 
-async fn backend(url: &DatabaseUrl, connections: usize, scale: f64) -> anyhow::Result<Value> {
+async fn backend(
+    url: &DatabaseUrl,
+    connections: usize,
+    scale: f64,
+    only: &str,
+) -> anyhow::Result<Value> {
     let pool: u32 = std::env::var("BENCH_POOL")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -212,8 +221,16 @@ async fn backend(url: &DatabaseUrl, connections: usize, scale: f64) -> anyhow::R
         seq += 1;
         make_world(&db, &cipher, code, seq, shape, tomorrow, pin_hash.clone())
     };
-    let surge = scaled(SURGE, scale);
-    let sustained = scaled(SUSTAINED, scale);
+    // A part left out by --only gets the smallest world.
+    let size = |label: &str| {
+        if only.is_empty() || only == label || (label == "surge" && only == "availability") {
+            scale
+        } else {
+            0.0
+        }
+    };
+    let surge = scaled(SURGE, size("surge"));
+    let sustained = scaled(SUSTAINED, size("sustained"));
     eprintln!("setting up four worlds…");
     let w_surge = world("SRG", surge).await?;
     let w_surge_ref = world("SRR", surge).await?;
@@ -241,10 +258,20 @@ async fn backend(url: &DatabaseUrl, connections: usize, scale: f64) -> anyhow::R
         ("surge", surge, &w_surge, &w_surge_ref, &signed_surge),
         ("sustained", sustained, &w_sust, &w_sust_ref, &signed_sust),
     ] {
+        if !only.is_empty() && only != label {
+            continue;
+        }
         let plan = attempts(shape, http_world.slots.len(), 7);
         eprintln!("{label}: {} attempts over HTTP…", plan.len());
         let mut http = http_bookings(addr, connections, http_world, signed, &plan).await?;
         let http_check = audit(&db, http_world, http.confirmed).await?;
+        if !only.is_empty() {
+            figures.insert(
+                label.into(),
+                json!({ "http": http.json(), "http_check": http_check }),
+            );
+            continue;
+        }
         eprintln!("{label}: the same attempts straight to the database…");
         let ref_plan = attempts(shape, ref_world.slots.len(), 7);
         let (mut reference, writers, ref_check) =
@@ -266,6 +293,11 @@ async fn backend(url: &DatabaseUrl, connections: usize, scale: f64) -> anyhow::R
         );
     }
 
+    if !only.is_empty() && only != "availability" {
+        server.abort();
+        db.close().await;
+        return Ok(Value::Object(figures));
+    }
     eprintln!("availability against a trivial handler…");
     let path = format!(
         "/api/v1/sites/{}/availability?date={}",
@@ -491,6 +523,12 @@ async fn connect(
     Ok(sender)
 }
 
+/// The part of a 409 answer the load generator reads.
+#[derive(serde::Deserialize)]
+struct RefusalCode {
+    error: String,
+}
+
 /// Every attempt as a resident's POST, from `connections` connections at once.
 async fn http_bookings(
     addr: std::net::SocketAddr,
@@ -540,10 +578,9 @@ async fn http_bookings(
                 match status {
                     201 => run.confirmed += 1,
                     409 => {
-                        let reason = serde_json::from_slice::<Value>(&bytes)
-                            .ok()
-                            .and_then(|v| v["error"].as_str().map(str::to_string))
-                            .unwrap_or_else(|| "unreadable".into());
+                        let reason = serde_json::from_slice::<RefusalCode>(&bytes)
+                            .map(|r| r.error)
+                            .unwrap_or_else(|_| "unreadable".into());
                         *run.rejected.entry(reason).or_default() += 1;
                     }
                     _ => run.errors += 1,

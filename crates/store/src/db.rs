@@ -127,6 +127,7 @@ impl DatabaseUrl {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    url: DatabaseUrl,
 }
 
 impl Db {
@@ -170,7 +171,25 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: url.clone(),
+        })
+    }
+
+    /// A pool of its own on the same database, of at most `max_connections`, for work that runs
+    /// on a thread and runtime of its own (such as the booking writer, so that its round trips
+    /// do not wait behind the requests' tasks). An in-memory SQLite database exists only in
+    /// its own pool, so there this pool is shared instead.
+    pub async fn sibling(&self, max_connections: u32) -> StoreResult<Db> {
+        let url = self.url.url.as_str();
+        if self.backend == Backend::Sqlite
+            && (url.contains(":memory:") || url.contains("mode=memory"))
+        {
+            return Ok(self.clone());
+        }
+        Self::connect_with(&self.url, Some(max_connections)).await
     }
 
     pub fn backend(&self) -> Backend {

@@ -36,6 +36,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_site_units.sql"),
         include_str!("../migrations/postgres/0004_site_units.sql"),
     ),
+    (
+        5,
+        "session user",
+        include_str!("../migrations/sqlite/0005_session_user.sql"),
+        include_str!("../migrations/postgres/0005_session_user.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

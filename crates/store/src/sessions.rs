@@ -1,40 +1,51 @@
 //! Web sessions, stored in the database so that several `vaxloop serve` nodes share them and a
 //! restart logs nobody out. The web layer serialises the session record; here it is opaque text.
 
+use sqlx::Row;
+
 use crate::db::Db;
 use crate::error::StoreResult;
+use crate::users::User;
 
-/// Inserts a session under a new id; false when the id is already taken (the caller draws
-/// another).
-pub async fn create(db: &Db, id: &str, data: &str, expires_at: i64) -> StoreResult<bool> {
+/// Inserts a session under a new id, with the login it belongs to (if any); false when the id is
+/// already taken (the caller draws another).
+pub async fn create(
+    db: &Db,
+    id: &str,
+    data: &str,
+    expires_at: i64,
+    user_id: Option<i64>,
+) -> StoreResult<bool> {
     let done = sqlx::query(
-        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(data)
     .bind(expires_at)
+    .bind(user_id)
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Inserts many sessions in the caller's transaction (fixtures for load tests that need
-/// thousands of people signed in); `(id, data, expires_at)` each, ids fresh.
+/// thousands of people signed in); `(id, data, expires_at, user id)` each, ids fresh.
 pub async fn create_many(
     conn: &mut sqlx::AnyConnection,
-    rows: &[(String, String, i64)],
+    rows: &[(String, String, i64, i64)],
 ) -> StoreResult<()> {
-    for chunk in rows.chunks(300) {
-        let mut sql = String::from("INSERT INTO sessions (id, data, expires_at) VALUES ");
+    for chunk in rows.chunks(250) {
+        let mut sql = String::from("INSERT INTO sessions (id, data, expires_at, user_id) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            let b = 4 * i;
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (id, data, expires) in chunk {
-            q = q.bind(id).bind(data).bind(*expires);
+        for (id, data, expires, user) in chunk {
+            q = q.bind(id).bind(data).bind(*expires).bind(*user);
         }
         q.execute(&mut *conn).await?;
     }
@@ -42,14 +53,22 @@ pub async fn create_many(
 }
 
 /// Inserts or replaces a session.
-pub async fn save(db: &Db, id: &str, data: &str, expires_at: i64) -> StoreResult<()> {
+pub async fn save(
+    db: &Db,
+    id: &str,
+    data: &str,
+    expires_at: i64,
+    user_id: Option<i64>,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+         user_id = excluded.user_id",
     )
     .bind(id)
     .bind(data)
     .bind(expires_at)
+    .bind(user_id)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -63,6 +82,38 @@ pub async fn load(db: &Db, id: &str, now: i64) -> StoreResult<Option<String>> {
         .fetch_optional(db.pool())
         .await?;
     Ok(data)
+}
+
+/// [`load`], with the login the session belongs to read in the same round trip (none when the
+/// session has no login, or the login is gone).
+pub async fn load_with_user(
+    db: &Db,
+    id: &str,
+    now: i64,
+) -> StoreResult<Option<(String, Option<User>)>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let user: Vec<String> = crate::users::COLUMNS
+            .split(',')
+            .map(|c| format!("u.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT s.data AS session_data, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.expires_at > $2",
+            user.join(", ")
+        )
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(id)
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let data: String = row.try_get("session_data")?;
+    let user = match row.try_get::<Option<i64>, _>("id")? {
+        Some(_) => Some(crate::users::from_row(&row)?),
+        None => None,
+    };
+    Ok(Some((data, user)))
 }
 
 pub async fn delete(db: &Db, id: &str) -> StoreResult<()> {

@@ -69,7 +69,7 @@ pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Slot>> {
     crate::rows::optional(db, sql.to_string(), id, slot_from_row).await
 }
 
-fn slot_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Slot> {
+pub(crate) fn slot_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Slot> {
     Ok(Slot {
         id: r.try_get(0)?,
         site_id: r.try_get(1)?,

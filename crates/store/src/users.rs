@@ -46,10 +46,10 @@ pub struct NewUser {
     pub person_id: Option<i64>,
 }
 
-const COLUMNS: &str = "id, username, display_name, password_hash, role, work_group_id, unit_id, \
+pub(crate) const COLUMNS: &str = "id, username, display_name, password_hash, role, work_group_id, unit_id, \
                        site_id, site_post, person_id, active, failed_logins, locked_until";
 
-fn from_row(row: &AnyRow) -> StoreResult<User> {
+pub(crate) fn from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = row.try_get("role")?;
     let post: Option<String> = row.try_get("site_post")?;
     let corrupt = |e: vaxloop_core::kinds::UnknownCode| {

@@ -200,13 +200,69 @@ vaxloop_store::backend_tests! {
 
     async fn sessions_expire_and_ids_are_unique(t) {
         let now = now_ms();
-        assert!(sessions::create(&t, "s1", "{}", now + 1000).await.expect("create"));
-        assert!(!sessions::create(&t, "s1", "{}", now + 1000).await.expect("create twice"));
-        sessions::save(&t, "s1", "{\"a\":1}", now + 1000).await.expect("save");
+        assert!(sessions::create(&t, "s1", "{}", now + 1000, None).await.expect("create"));
+        assert!(!sessions::create(&t, "s1", "{}", now + 1000, None).await.expect("create twice"));
+        sessions::save(&t, "s1", "{\"a\":1}", now + 1000, None).await.expect("save");
         assert_eq!(sessions::load(&t, "s1", now).await.expect("load").as_deref(), Some("{\"a\":1}"));
         assert_eq!(sessions::load(&t, "s1", now + 2000).await.expect("load"), None);
         assert_eq!(sessions::delete_expired(&t, now + 2000).await.expect("gc"), 1);
         sessions::delete(&t, "s1").await.expect("delete");
+    }
+
+    async fn answers_settled_together_keep_the_first_per_key(t) {
+        use vaxloop_store::idempotency::{self, Claim, Settle};
+        let mut tx = t.begin_write().await.expect("begin");
+        let uid = users::insert(&mut tx, &NewUser {
+            username: Some("res1".into()),
+            display_name: "居民".into(),
+            password_hash: "h".into(),
+            role: Some(Role::Desk),
+            ..NewUser::default()
+        }, now_ms()).await.expect("insert");
+        let now = now_ms();
+        assert_eq!(idempotency::claim(&mut tx, uid, "done", "h1", now).await.expect("claim"), Claim::Fresh);
+        idempotency::answer(&mut tx, uid, "done", "h1", 201, "{\"ok\":1}", now).await.expect("answer");
+        let one = |key: &'static str, hash: &'static str, body: &'static str| Settle {
+            user_id: uid, key, request_hash: hash, status: 409, body,
+        };
+        // 120 new keys cross a chunk boundary; "twice" is named twice; "done" was answered
+        // before; "other" is reused for another request after its first answer here.
+        let fresh: Vec<String> = (0..120).map(|i| format!("k{i}")).collect();
+        let mut items: Vec<Settle> = fresh.iter().map(|k| Settle {
+            user_id: uid, key: k, request_hash: "h", status: 409, body: "{}",
+        }).collect();
+        items.extend([one("twice", "h2", "{\"first\":1}"), one("twice", "h2", "{\"second\":1}"),
+                      one("done", "h1", "{}"), one("other", "h3", "{}"), one("other", "h4", "{}")]);
+        let claims = idempotency::settle_many(&mut tx, &items, now).await.expect("settle");
+        assert!(claims[..120].iter().all(|c| *c == Claim::Fresh));
+        assert_eq!(claims[120], Claim::Fresh);
+        assert_eq!(claims[121], Claim::Answered { status: 409, body: "{\"first\":1}".into() });
+        assert_eq!(claims[122], Claim::Answered { status: 201, body: "{\"ok\":1}".into() });
+        assert_eq!(claims[123], Claim::Fresh);
+        assert_eq!(claims[124], Claim::Mismatch);
+        tx.commit().await.expect("commit");
+    }
+
+    async fn a_session_loads_with_its_login_in_one_read(t) {
+        let mut tx = t.begin_write().await.expect("begin");
+        let id = users::insert(&mut tx, &NewUser {
+            username: Some("desk1".into()),
+            display_name: "预约台".into(),
+            password_hash: "h".into(),
+            role: Some(Role::Desk),
+            ..NewUser::default()
+        }, now_ms()).await.expect("insert");
+        tx.commit().await.expect("commit");
+        let now = now_ms();
+        assert!(sessions::create(&t, "anon", "{}", now + 1000, None).await.expect("create"));
+        let (data, user) = sessions::load_with_user(&t, "anon", now).await.expect("load").expect("session");
+        assert_eq!((data.as_str(), user), ("{}", None));
+        sessions::save(&t, "anon", "{\"b\":2}", now + 1000, Some(id)).await.expect("log in");
+        let (data, user) = sessions::load_with_user(&t, "anon", now).await.expect("load").expect("session");
+        assert_eq!(data, "{\"b\":2}");
+        assert_eq!(user, users::by_id(&t, id).await.expect("user"));
+        assert_eq!(sessions::load_with_user(&t, "anon", now + 2000).await.expect("expired"), None);
+        assert_eq!(sessions::load_with_user(&t, "nobody", now).await.expect("missing"), None);
     }
 
     async fn deliveries_feed_an_append_only_balanced_ledger(t) {

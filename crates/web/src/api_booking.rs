@@ -137,6 +137,8 @@ pub struct Refused {
     pub error: String,
     pub message: String,
     pub slot_id: i64,
+    /// Up to six other times of the same site-day nearest to the one asked for that still have
+    /// places (none when the day has no doses left).
     pub nearby: Vec<SlotOut>,
 }
 
@@ -242,11 +244,14 @@ pub async fn create(
         key: key.to_string(),
         request_hash: hash,
     });
-    let checked =
-        match vaxloop_app::booking::check_place(&state.db, state.config.timezone, &req).await? {
-            Ok(checked) => checked,
-            Err(refusal) => return refuse(&state, lang, input.slot_id, &refusal, keyed).await,
-        };
+    let looked = vaxloop_app::booking::check_place(&state.db, state.config.timezone, &req).await?;
+    let checked = match looked.outcome {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            let nearby = Some(looked.day_slots);
+            return refuse(&state, lang, input.slot_id, &refusal, nearby, keyed).await;
+        }
+    };
     let team_of = match units.as_slice() {
         [unit] if people_ids.len() > 1 && !input.walk_in => Some(*unit),
         _ => None,
@@ -265,23 +270,30 @@ pub async fn create(
         .await?
     {
         Written::Booked { body, .. } => Ok(json(StatusCode::CREATED, body)),
-        Written::Refused(refusal) => refuse(&state, lang, input.slot_id, &refusal, keyed).await,
+        Written::Refused(refusal) => {
+            refuse(&state, lang, input.slot_id, &refusal, None, keyed).await
+        }
         Written::Replayed { status, body } => Ok(replay(status, body)),
         Written::KeyReused => Err(key_reused()),
     }
 }
 
-/// A 409 naming the refusal and the nearby free places; kept under the key, if any, so that a
-/// retry hears the same.
+/// A 409 naming the refusal and the nearby free places (from the site-day's slots when they were
+/// just read, otherwise read now); kept under the key, if any, so that a retry hears the same.
 async fn refuse(
     state: &AppState,
     lang: Lang,
     slot_id: i64,
     refusal: &BookRefusal,
+    day_slots: Option<Vec<slots::Slot>>,
     keyed: Option<Keyed>,
 ) -> AppResult<Response> {
+    let day_slots = match day_slots {
+        Some(s) => s,
+        None => slots::of_same_day(&state.db, slot_id).await?,
+    };
     let body =
-        serde_json::to_string(&refused(state, lang, slot_id, refusal).await?).unwrap_or_default();
+        serde_json::to_string(&refused(lang, slot_id, refusal, &day_slots)).unwrap_or_default();
     let Some(keyed) = keyed else {
         return Ok(json(StatusCode::CONFLICT, body));
     };
@@ -306,27 +318,39 @@ fn key_reused() -> AppError {
     }
 }
 
-async fn refused(
-    state: &AppState,
-    lang: Lang,
-    slot_id: i64,
-    refusal: &BookRefusal,
-) -> AppResult<Refused> {
+/// How many other free times a refusal offers: the nearest to the asked-for one.
+const NEARBY: usize = 6;
+
+fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[slots::Slot]) -> Refused {
     let error = refusal.code();
-    // The other slots of the same site-day that still have places.
-    let nearby = slots::of_same_day(&state.db, slot_id)
-        .await?
-        .iter()
-        .filter(|s| s.id != slot_id && s.capacity > s.booked)
-        .map(slot_out)
-        .collect();
+    // The slots of the same site-day nearest in time that still have places — none when the
+    // day has no doses left, since none of them could be booked either.
+    let nearby = if matches!(
+        refusal,
+        BookRefusal::Store(booking::Refusal::NoDoses { .. })
+    ) {
+        Vec::new()
+    } else {
+        let at = day_slots
+            .iter()
+            .find(|s| s.id == slot_id)
+            .map_or(0, |s| s.starts_min);
+        let mut free: Vec<&slots::Slot> = day_slots
+            .iter()
+            .filter(|s| s.id != slot_id && s.capacity > s.booked)
+            .collect();
+        free.sort_by_key(|s| ((s.starts_min - at).abs(), s.starts_min));
+        free.truncate(NEARBY);
+        free.sort_by_key(|s| s.starts_min);
+        free.into_iter().map(slot_out).collect()
+    };
     let message = crate::pages::refusal_message(lang, refusal);
-    Ok(Refused {
+    Refused {
         error: error.into(),
         message,
         slot_id,
         nearby,
-    })
+    }
 }
 
 #[utoipa::path(delete, path = "/api/v1/appointments/{id}", tag = "booking",
@@ -351,5 +375,52 @@ pub async fn cancel(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> Vec<slots::Slot> {
+        (0..20)
+            .map(|i| slots::Slot {
+                id: 100 + i,
+                site_id: 1,
+                day: "2026-12-01".into(),
+                starts_min: 480 + 30 * i,
+                ends_min: 510 + 30 * i,
+                capacity: 10,
+                // Every third slot is full.
+                booked: if i % 3 == 0 { 10 } else { 4 },
+                capacity_reason: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_slot_offers_the_nearest_free_times_in_order() {
+        let full = BookRefusal::Store(booking::Refusal::SlotFull {
+            slot_id: 109,
+            free: 0,
+        });
+        let r = refused(Lang::En, 109, &full, &day());
+        assert_eq!(r.error, "slot_full");
+        let ids: Vec<i64> = r.nearby.iter().map(|s| s.slot_id).collect();
+        assert_eq!(ids, vec![105, 107, 108, 110, 111, 113]);
+        assert!(r.nearby.iter().all(|s| s.free > 0));
+    }
+
+    #[test]
+    fn a_day_without_doses_offers_nothing_on_that_day() {
+        let none = BookRefusal::Store(booking::Refusal::NoDoses {
+            site_id: 1,
+            day: "2026-12-01".into(),
+            free: 0,
+        });
+        let r = refused(Lang::ZhCn, 104, &none, &day());
+        assert_eq!(r.error, "no_doses");
+        assert!(r.nearby.is_empty());
+        assert!(!r.message.is_empty());
     }
 }

@@ -133,10 +133,13 @@ impl AuthnBackend for Backend {
         Ok(result)
     }
 
+    /// The session's login: as read with the session a moment ago (see
+    /// [`crate::session_store`]), otherwise from the database.
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<CurrentUser>, AuthError> {
-        Ok(users::by_id(&self.state.db, *id)
-            .await?
-            .filter(|u| u.active)
-            .map(CurrentUser))
+        let user = match self.state.seen_users.fresh(*id) {
+            Some(user) => Some(user),
+            None => users::by_id(&self.state.db, *id).await?,
+        };
+        Ok(user.filter(|u| u.active).map(CurrentUser))
     }
 }

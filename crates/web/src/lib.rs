@@ -41,26 +41,40 @@ use vaxloop_store::{Db, PiiCipher};
 
 pub use config::WebConfig;
 
-/// What every handler can reach.
+/// What every handler can reach: cheap to clone (every request does), one shared [`Shared`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind an [`AppState`].
+pub struct Shared {
     pub db: Db,
     pub cipher: PiiCipher,
     pub config: Arc<WebConfig>,
     pub limiters: Arc<limits::Limiters>,
     /// Bookings from the API, committed in groups (see `vaxloop_app::commit`).
     pub bookings: vaxloop_app::commit::Writer,
+    /// Logins read along with their sessions, for the login layer of the same request.
+    pub seen_users: session_store::SeenUsers,
 }
 
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             bookings: vaxloop_app::commit::Writer::new(db.clone()),
             db,
             cipher,
             config: Arc::new(config),
             limiters: Arc::new(limits::Limiters::new()),
-        }
+            seen_users: session_store::SeenUsers::new(),
+        }))
     }
 }
 
@@ -72,14 +86,17 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     ops::install_metrics();
-    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(state.db.clone()))
-        .with_name("vaxloop_session")
-        .with_secure(state.config.secure_cookies)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            state.config.session_minutes,
-        )));
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(
+        state.db.clone(),
+        state.seen_users.clone(),
+    ))
+    .with_name("vaxloop_session")
+    .with_secure(state.config.secure_cookies)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+        state.config.session_minutes,
+    )));
     let auth = AuthManagerLayerBuilder::new(auth::Backend::new(state.clone()), sessions).build();
 
     let set = |name: HeaderName, value: &'static str| {

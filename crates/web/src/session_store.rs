@@ -1,25 +1,80 @@
 //! tower-sessions' `SessionStore` on vaxloop's own data layer (the published sqlx store pins an
 //! older sqlx). Sessions are keyed by a SHA-256 of their id, so a copy of the table cannot be
 //! replayed as cookies.
+//!
+//! Each session row also names its login, so loading a session reads the login's row in the
+//! same round trip; the login layer asks for that user a moment later and takes it from
+//! [`SeenUsers`] instead of reading it again.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
+use vaxloop_store::users::User;
 use vaxloop_store::{Db, sessions};
+
+/// Logins just read along with their sessions, for the login layer of the same request. An
+/// entry is used only while it is younger than [`SeenUsers::FRESH`], so a change to a login
+/// (deactivated, new password) counts on the next request as before.
+#[derive(Clone)]
+pub struct SeenUsers(Arc<quick_cache::sync::Cache<i64, (Instant, User)>>);
+
+impl SeenUsers {
+    /// How long a login read with its session stands in for reading it again.
+    pub const FRESH: Duration = Duration::from_millis(500);
+
+    pub fn new() -> Self {
+        Self(Arc::new(quick_cache::sync::Cache::new(4096)))
+    }
+
+    fn put(&self, user: User) {
+        self.0.insert(user.id, (Instant::now(), user));
+    }
+
+    /// The login, if it was read with a session within [`SeenUsers::FRESH`].
+    pub fn fresh(&self, id: i64) -> Option<User> {
+        self.0
+            .get(&id)
+            .filter(|(at, _)| at.elapsed() < Self::FRESH)
+            .map(|(_, user)| user)
+    }
+}
+
+impl Default for SeenUsers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SeenUsers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SeenUsers({})", self.0.len())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: Db,
+    seen: SeenUsers,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, seen: SeenUsers) -> Self {
+        Self { db, seen }
     }
 }
+
+/// The login a session record belongs to, as axum-login keeps it.
+fn user_of(data: &HashMap<String, serde_json::Value>) -> Option<i64> {
+    data.get(AUTH_KEY)?.get("user_id")?.as_i64()
+}
+
+/// Where axum-login keeps its data in the session.
+const AUTH_KEY: &str = "axum-login.data";
 
 /// What is stored: the data and expiry, not the id.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -53,7 +108,8 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = encode(record)?;
         // A collision among 128-bit random ids is all but impossible; draw again if it happens.
-        while !sessions::create(&self.db, &key(&record.id), &data, expiry_ms(record))
+        let user = user_of(&record.data);
+        while !sessions::create(&self.db, &key(&record.id), &data, expiry_ms(record), user)
             .await
             .map_err(backend)?
         {
@@ -68,6 +124,7 @@ impl SessionStore for DbSessionStore {
             &key(&record.id),
             &encode(record)?,
             expiry_ms(record),
+            user_of(&record.data),
         )
         .await
         .map_err(backend)
@@ -75,12 +132,15 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = vaxloop_store::now_ms();
-        let Some(text) = sessions::load(&self.db, &key(id), now)
+        let Some((text, user)) = sessions::load_with_user(&self.db, &key(id), now)
             .await
             .map_err(backend)?
         else {
             return Ok(None);
         };
+        if let Some(user) = user {
+            self.seen.put(user);
+        }
         let stored: Stored =
             serde_json::from_str(&text).map_err(|e| Error::Decode(e.to_string()))?;
         let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(
@@ -131,7 +191,7 @@ pub mod fixtures {
             let csrf = hex::encode(csrf);
             let mut data = HashMap::new();
             data.insert(
-                "axum-login.data".to_string(),
+                super::AUTH_KEY.to_string(),
                 serde_json::json!({ "user_id": user_id, "auth_hash": hash.as_bytes() }),
             );
             data.insert(crate::csrf::SESSION_KEY.into(), csrf.clone().into());
@@ -141,7 +201,12 @@ pub mod fixtures {
                 expiry_date: expiry,
             };
             let text = super::encode(&record)?;
-            rows.push((super::key(&record.id), text, super::expiry_ms(&record)));
+            rows.push((
+                super::key(&record.id),
+                text,
+                super::expiry_ms(&record),
+                *user_id,
+            ));
             out.push(SignedIn {
                 cookie: format!("vaxloop_session={}", record.id),
                 csrf,

@@ -297,7 +297,9 @@ mod api {
             assert_eq!(four.status, StatusCode::CONFLICT, "a team of four does not fit three places: {}", four.body);
             let refused: serde_json::Value = serde_json::from_str(&four.body).expect("json");
             assert_eq!(refused["error"], "slot_full");
-            assert!(!refused["nearby"].as_array().expect("nearby").is_empty(), "other free times are offered");
+            let nearby = refused["nearby"].as_array().expect("nearby");
+            assert!(!nearby.is_empty() && nearby.len() <= 6, "a few other free times are offered: {nearby:?}");
+            assert!(nearby.iter().all(|s| s["free"].as_i64() > Some(0) && s["slot_id"].as_i64() != Some(small.id)));
             let three = desk.post_json("/api/v1/appointments", &format!(r#"{{"slot_id":{},"people":{:?}}}"#, small.id, &team[..3]), Some(&desk_token)).await;
             assert_eq!(three.status, StatusCode::CREATED, "{}", three.body);
             // Three people of one unit are booked as one numbered team of that unit.
