@@ -1,9 +1,14 @@
 //! Booking use cases shared by the resident's page, the desk and the API: which vaccine, whether a
 //! later dose is due, then the all-or-nothing booking of the store.
 
+use std::sync::Arc;
+
 use chrono::{Days, NaiveDate};
 use vaxloop_store::booking::{self, Booking, Refusal};
+use vaxloop_store::slots::DayView;
 use vaxloop_store::{Db, StoreError, WriteTx, journeys, sites, slots, vaccines};
+
+use crate::days::DayCache;
 
 /// The vaccine a first dose is booked with when the caller names none: the first product in the
 /// catalogue. (Eligibility by age arrives with the screening work.)
@@ -61,7 +66,10 @@ pub async fn check(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
 ) -> Result<Result<i64, BookRefusal>, StoreError> {
-    Ok(vet(db, tz, req, true).await?.outcome.map(|c| c.vaccine_id))
+    Ok(vet(db, None, tz, req, true)
+        .await?
+        .outcome
+        .map(|c| c.vaccine_id))
 }
 
 /// What [`check_place`] found: the vaccine to book with and the site-day the slot belongs to.
@@ -72,43 +80,54 @@ pub struct Checked {
     pub day: String,
 }
 
-/// The outcome of [`check_place`], with the slots of the slot's site-day as they were read (to
-/// offer the free ones when the booking is refused); none when there is no such slot.
+/// The outcome of [`check_place`], with the slot's site-day as it was read (to offer its free
+/// places when the booking is refused); none when there is no such slot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Looked {
     pub outcome: Result<Checked, BookRefusal>,
-    pub day_slots: Vec<slots::Slot>,
+    pub day: Option<Arc<DayView>>,
 }
 
 /// [`check`], also naming the slot's site-day, for the group-commit writer
-/// ([`crate::commit::Writer::book`]).
+/// ([`crate::commit::Writer::book`]); the site-day is looked at through `days`, so it may be a
+/// moment old (see [`crate::days`]): the writer re-checks everything.
 pub async fn check_place(
     db: &Db,
+    days: &DayCache,
     tz: chrono_tz::Tz,
     req: &Request<'_>,
 ) -> Result<Looked, StoreError> {
-    vet(db, tz, req, true).await
+    vet(db, Some(days), tz, req, true).await
 }
 
 /// [`check`], with the early "no room" refusal optional: a move within one day gives a dose back
-/// as it takes one, so the day's count read beforehand says nothing about it.
+/// as it takes one, so the day's count read beforehand says nothing about it. Without `days`
+/// the site-day is read now.
 async fn vet(
     db: &Db,
+    days: Option<&DayCache>,
     tz: chrono_tz::Tz,
     req: &Request<'_>,
     early: bool,
 ) -> Result<Looked, StoreError> {
-    let Some(mut slot) = booking::prospect(db, req.slot_id, req.people.first().copied()).await?
-    else {
+    let view = match days {
+        Some(days) => days.of_slot(db, req.slot_id).await?,
+        None => match slots::home(db, req.slot_id).await? {
+            Some((site_id, day)) => Some(Arc::new(slots::day_view(db, site_id, &day).await?))
+                .filter(|v| v.slot(req.slot_id).is_some()),
+            None => None,
+        },
+    };
+    let Some(view) = view else {
         return Ok(Looked {
             outcome: Err(BookRefusal::Store(Refusal::NoSlot)),
-            day_slots: Vec::new(),
+            day: None,
         });
     };
-    let outcome = judge(db, tz, req, early, &slot).await?;
+    let outcome = judge(db, tz, req, early, &view).await?;
     Ok(Looked {
         outcome,
-        day_slots: std::mem::take(&mut slot.day_slots),
+        day: Some(view),
     })
 }
 
@@ -117,19 +136,18 @@ async fn judge(
     tz: chrono_tz::Tz,
     req: &Request<'_>,
     early: bool,
-    slot: &booking::Prospect,
+    view: &DayView,
 ) -> Result<Result<Checked, BookRefusal>, StoreError> {
-    let Some(vaccine_id) = slot.vaccine_id else {
+    let Some(slot) = view.slot(req.slot_id) else {
+        return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
+    };
+    let Some(vaccine_id) = view.vaccine_id else {
         return Err(StoreError::NotFound("vaccine"));
     };
-    if !req.walk_in {
-        if let Some(&first) = req.people.first()
-            && !slot.serves_first
-        {
-            return Ok(Err(BookRefusal::SiteNotServing { person_id: first }));
-        }
-        for &person in req.people.iter().skip(1) {
-            if !sites::serves_person(db, slot.site_id, person).await? {
+    // Walk-ins excepted, everyone's unit must be one the site serves (when it names any).
+    if !req.walk_in && view.served_units.is_some() {
+        for &person in req.people {
+            if !sites::serves_person(db, view.site_id, person).await? {
                 return Ok(Err(BookRefusal::SiteNotServing { person_id: person }));
             }
         }
@@ -141,7 +159,7 @@ async fn judge(
             .find(|v| v.id == vaccine_id)
             .map(|v| v.min_interval_days)
             .unwrap_or(0);
-        let day = NaiveDate::parse_from_str(&slot.day, "%Y-%m-%d")
+        let day = NaiveDate::parse_from_str(&view.day, "%Y-%m-%d")
             .map_err(|_| StoreError::NotFound("slot day"))?;
         for &person in req.people {
             let Some(at) = journeys::vaccinated_at(db, person, req.dose_number - 1).await? else {
@@ -162,23 +180,25 @@ async fn judge(
         }
     }
     let n = i64::try_from(req.people.len()).unwrap_or(i64::MAX);
-    if early && slot.free_places < n {
+    let free_places = slot.capacity - slot.booked;
+    if early && free_places < n {
         return Ok(Err(BookRefusal::Store(Refusal::SlotFull {
             slot_id: req.slot_id,
-            free: slot.free_places,
+            free: free_places,
         })));
     }
-    if early && slot.free_doses < n {
+    let free_doses = view.doses_allocated - view.doses_booked;
+    if early && free_doses < n {
         return Ok(Err(BookRefusal::Store(Refusal::NoDoses {
-            site_id: slot.site_id,
-            day: slot.day.clone(),
-            free: slot.free_doses,
+            site_id: view.site_id,
+            day: view.day.clone(),
+            free: free_doses,
         })));
     }
     Ok(Ok(Checked {
         vaccine_id,
-        site_id: slot.site_id,
-        day: slot.day.clone(),
+        site_id: view.site_id,
+        day: view.day.clone(),
     }))
 }
 
@@ -258,7 +278,7 @@ pub async fn book_team(
         walk_in: false,
     };
     // The team spreads over consecutive slots: its own plan below decides whether it fits.
-    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
+    let vaccine_id = match vet(db, None, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -418,7 +438,7 @@ pub async fn move_team(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
+    let vaccine_id = match vet(db, None, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -480,7 +500,7 @@ pub async fn reschedule(
         team_id: None,
         walk_in: false,
     };
-    let vaccine_id = match vet(db, tz, &req, false).await?.outcome {
+    let vaccine_id = match vet(db, None, tz, &req, false).await?.outcome {
         Ok(c) => c.vaccine_id,
         Err(refusal) => return Ok(Err(refusal)),
     };

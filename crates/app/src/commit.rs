@@ -24,6 +24,7 @@ use vaxloop_store::teams::{self, Team};
 use vaxloop_store::{Db, StoreError, WriteTx, db};
 
 use crate::booking::{BookRefusal, Checked, Request, book_in};
+use crate::days::DayCache;
 
 /// Most bookings in one commit: large enough that a surge needs few commits, small enough that
 /// the first in a batch does not wait long for the last.
@@ -95,6 +96,7 @@ enum Work {
 #[derive(Clone)]
 pub struct Writer {
     db: Db,
+    days: DayCache,
     queue: std::sync::Arc<OnceLock<mpsc::UnboundedSender<Work>>>,
 }
 
@@ -109,9 +111,12 @@ fn lost() -> StoreError {
 }
 
 impl Writer {
-    pub fn new(db: Db) -> Self {
+    /// A writer on `db` that, after each commit, makes `days` forget the site-days it booked
+    /// into (or found fuller than `days` thought).
+    pub fn new(db: Db, days: DayCache) -> Self {
         Self {
             db,
+            days,
             queue: std::sync::Arc::new(OnceLock::new()),
         }
     }
@@ -124,6 +129,7 @@ impl Writer {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let db = self.db.clone();
+            let days = self.days.clone();
             let started = std::thread::Builder::new()
                 .name("vaxloop-writer".into())
                 .spawn(move || {
@@ -139,7 +145,7 @@ impl Writer {
                                     db
                                 }
                             };
-                            run(own, rx).await;
+                            run(own, days, rx).await;
                         }),
                         Err(e) => tracing::error!(error = %e, "booking writer: no runtime"),
                     }
@@ -219,15 +225,15 @@ impl Writer {
 
 /// The writer's loop: wait for work, take all that is waiting (up to [`MAX_BATCH`]), apply it in
 /// one transaction, commit, answer everyone.
-async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Work>) {
+async fn run(db: Db, days: DayCache, mut rx: mpsc::UnboundedReceiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        apply(&db, std::mem::take(&mut batch)).await;
+        apply(&db, &days, std::mem::take(&mut batch)).await;
         batch.reserve(MAX_BATCH);
     }
 }
 
-async fn apply(db: &Db, batch: Vec<Work>) {
+async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
     let mut done: Vec<(Reply, Result<Written, String>)> = Vec::with_capacity(batch.len());
     let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
@@ -242,16 +248,27 @@ async fn apply(db: &Db, batch: Vec<Work>) {
     };
     let now = vaxloop_store::now_ms();
     let mut answers = Vec::new();
+    let mut touched: Vec<(i64, String)> = Vec::new();
     for work in batch {
         match work {
-            Work::Book(job, reply) => done.push((reply, one(&mut tx, job, now).await)),
+            Work::Book(job, reply) => {
+                let key = (job.site_id, job.day.clone());
+                if !touched.contains(&key) {
+                    touched.push(key);
+                }
+                done.push((reply, one(&mut tx, job, now).await));
+            }
             Work::Answer(a, reply) => answers.push((a, reply)),
         }
     }
     if !answers.is_empty() {
         done.extend(kept(&mut tx, answers, now).await);
     }
-    match tx.commit().await {
+    let committed = tx.commit().await;
+    for (site_id, day) in &touched {
+        days.forget(*site_id, day);
+    }
+    match committed {
         Ok(()) => {
             for (reply, outcome) in done {
                 let _ = reply.send(outcome);

@@ -4,6 +4,7 @@
 
 pub mod booking;
 pub mod commit;
+pub mod days;
 pub mod import;
 pub mod org;
 pub mod privacy;

@@ -265,7 +265,7 @@ vaxloop_store::backend_tests! {
         // One slot of 10 and 60 people queued at the writer at once: their bookings share
         // commits, the refused ones are undone alone, and exactly ten stand.
         let World { slots: all, people: ids, .. } = world(&t, 60, 510, 10, 100).await;
-        let writer = vaxloop_app::commit::Writer::new(t.db.clone());
+        let writer = vaxloop_app::commit::Writer::new(t.db.clone(), vaxloop_app::days::DayCache::new());
         let vaccine = vaxloop_app::booking::default_vaccine(&t).await.expect("q").expect("vaccine");
         let slot = all[0].id;
         let mut tasks = tokio::task::JoinSet::new();
@@ -293,7 +293,7 @@ vaxloop_store::backend_tests! {
 
     async fn group_commit_answers_a_retried_key_with_the_first_answer(t) {
         let World { slots: all, people: ids, .. } = world(&t, 2, 510, 10, 100).await;
-        let writer = vaxloop_app::commit::Writer::new(t.db.clone());
+        let writer = vaxloop_app::commit::Writer::new(t.db.clone(), vaxloop_app::days::DayCache::new());
         let vaccine = vaxloop_app::booking::default_vaccine(&t).await.expect("q").expect("vaccine");
         let keyed = vaxloop_app::commit::Keyed { user_id: 1, key: "k-1".into(), request_hash: "h".into() };
         let mut tasks = tokio::task::JoinSet::new();

@@ -161,68 +161,6 @@ pub async fn book_in(
     Ok(Ok(ids))
 }
 
-/// What a booking into a slot would meet, read in one round trip before the write: the slot's
-/// site and day, its free places and the day's unpromised doses, the vaccine a first dose is
-/// booked with (the catalogue's first), whether the site serves the first person's unit, and
-/// every slot of that site-day (to offer the free ones nearby when this one is refused).
-/// A read, not a promise: the write re-checks everything conditionally.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prospect {
-    pub site_id: i64,
-    pub day: String,
-    pub free_places: i64,
-    pub free_doses: i64,
-    pub vaccine_id: Option<i64>,
-    pub serves_first: bool,
-    /// The slots of the site-day, in time order, the asked-for one among them.
-    pub day_slots: Vec<crate::slots::Slot>,
-}
-
-/// Reads the [`Prospect`] of `slot_id` for `first_person`; `None` when there is no such slot.
-pub async fn prospect(
-    db: &Db,
-    slot_id: i64,
-    first_person: Option<i64>,
-) -> StoreResult<Option<Prospect>> {
-    let rows = sqlx::query(
-        "WITH o AS (SELECT site_id, day FROM slots WHERE id = $1), \
-              x AS (SELECT COALESCE((SELECT d.doses_allocated - d.doses_booked FROM site_days d, o \
-                                     WHERE d.site_id = o.site_id AND d.day = o.day), 0) AS free_doses, \
-                           (SELECT v.id FROM vaccines v ORDER BY v.code LIMIT 1) AS vaccine_id, \
-                           (SELECT COUNT(*) FROM people p, o WHERE p.id = $2 \
-                              AND EXISTS (SELECT 1 FROM site_units su WHERE su.site_id = o.site_id) \
-                              AND NOT EXISTS (SELECT 1 FROM site_units su \
-                                              WHERE su.site_id = o.site_id AND su.unit_id = p.unit_id)) AS barred) \
-         SELECT s.id, s.site_id, s.day, s.starts_min, s.ends_min, s.capacity, s.booked, s.capacity_reason, \
-                x.free_doses, x.vaccine_id, x.barred \
-         FROM o JOIN slots s ON s.site_id = o.site_id AND s.day = o.day CROSS JOIN x \
-         ORDER BY s.starts_min",
-    )
-    .bind(slot_id)
-    .bind(first_person.unwrap_or(0))
-    .fetch_all(db.pool())
-    .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let day_slots = rows
-        .iter()
-        .map(crate::slots::slot_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    let Some(slot) = day_slots.iter().find(|s| s.id == slot_id) else {
-        return Ok(None);
-    };
-    Ok(Some(Prospect {
-        site_id: slot.site_id,
-        day: slot.day.clone(),
-        free_places: slot.capacity - slot.booked,
-        free_doses: first.try_get(8)?,
-        vaccine_id: first.try_get(9)?,
-        serves_first: first.try_get::<i64, _>(10)? == 0,
-        day_slots,
-    }))
-}
-
 /// Books in a transaction of its own, committed only if everyone got a place.
 pub async fn book(db: &Db, b: &Booking<'_>) -> StoreResult<Result<Vec<i64>, Refusal>> {
     let mut tx = db.begin_write().await?;

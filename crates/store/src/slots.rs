@@ -69,7 +69,7 @@ pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Slot>> {
     crate::rows::optional(db, sql.to_string(), id, slot_from_row).await
 }
 
-pub(crate) fn slot_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Slot> {
+fn slot_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Slot> {
     Ok(Slot {
         id: r.try_get(0)?,
         site_id: r.try_get(1)?,
@@ -108,50 +108,81 @@ pub async fn of_same_day(db: &Db, slot_id: i64) -> StoreResult<Vec<Slot>> {
     rows.iter().map(slot_from_row).collect()
 }
 
-/// A site-day as the availability API shows it: its slots and the doses allocated and promised.
+/// A site-day as a booking sees it before the write: its slots, its doses, the vaccine a first
+/// dose is booked with (the catalogue's first) and the units the site serves (`None`: all).
+/// A read, not a promise: the write re-checks everything conditionally.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DayAvailability {
+pub struct DayView {
+    pub site_id: i64,
+    pub day: String,
+    /// In time order.
     pub slots: Vec<Slot>,
     pub doses_allocated: i64,
     pub doses_booked: i64,
+    pub vaccine_id: Option<i64>,
+    pub served_units: Option<Vec<i64>>,
 }
 
-/// The availability of the site coded `site_code` on `day`, in one round trip when the day has
-/// slots; `None` when there is no such site.
-pub async fn availability(
-    db: &Db,
-    site_code: &str,
-    day: &str,
-) -> StoreResult<Option<DayAvailability>> {
+impl DayView {
+    pub fn slot(&self, slot_id: i64) -> Option<&Slot> {
+        self.slots.iter().find(|s| s.id == slot_id)
+    }
+
+    /// Whether the site serves `unit_id`'s people.
+    pub fn serves(&self, unit_id: i64) -> bool {
+        self.served_units
+            .as_ref()
+            .is_none_or(|units| units.contains(&unit_id))
+    }
+}
+
+/// The site-day a slot belongs to: `(site id, day)`; `None` when there is no such slot. A slot
+/// never moves to another site-day.
+pub async fn home(db: &Db, slot_id: i64) -> StoreResult<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT site_id, day FROM slots WHERE id = $1")
+        .bind(slot_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// Reads the [`DayView`] of a site-day (empty when it has no slots and no doses).
+pub async fn day_view(db: &Db, site_id: i64, day: &str) -> StoreResult<DayView> {
     let rows = sqlx::query(
         "SELECT s.id, s.site_id, s.day, s.starts_min, s.ends_min, s.capacity, s.booked, s.capacity_reason, \
-                COALESCE(d.doses_allocated, 0), COALESCE(d.doses_booked, 0) \
-         FROM sites st JOIN slots s ON s.site_id = st.id AND s.day = $2 \
+                COALESCE(d.doses_allocated, 0), COALESCE(d.doses_booked, 0), \
+                (SELECT v.id FROM vaccines v ORDER BY v.code LIMIT 1) \
+         FROM sites st LEFT JOIN slots s ON s.site_id = st.id AND s.day = $2 \
          LEFT JOIN site_days d ON d.site_id = st.id AND d.day = $2 \
-         WHERE st.code = $1 ORDER BY s.starts_min",
+         WHERE st.id = $1 ORDER BY s.starts_min",
     )
-    .bind(site_code)
+    .bind(site_id)
     .bind(day)
     .fetch_all(db.pool())
     .await?;
-    let Some(first) = rows.first() else {
-        // No slots that day: the site may still exist, with whatever doses it was given.
-        let Some(site) = crate::sites::by_code(db, site_code).await? else {
-            return Ok(None);
-        };
-        let d = crate::vaccines::site_days(db, day, day, Some(site.id)).await?;
-        let d = d.first();
-        return Ok(Some(DayAvailability {
-            slots: vec![],
-            doses_allocated: d.map(|d| d.allocated).unwrap_or(0),
-            doses_booked: d.map(|d| d.booked).unwrap_or(0),
-        }));
+    let units: Vec<i64> = sqlx::query_scalar("SELECT unit_id FROM site_units WHERE site_id = $1")
+        .bind(site_id)
+        .fetch_all(db.pool())
+        .await?;
+    let mut view = DayView {
+        site_id,
+        day: day.to_string(),
+        slots: Vec::with_capacity(rows.len()),
+        doses_allocated: 0,
+        doses_booked: 0,
+        vaccine_id: None,
+        served_units: (!units.is_empty()).then_some(units),
     };
-    Ok(Some(DayAvailability {
-        doses_allocated: first.try_get(8)?,
-        doses_booked: first.try_get(9)?,
-        slots: rows.iter().map(slot_from_row).collect::<StoreResult<_>>()?,
-    }))
+    for r in &rows {
+        view.doses_allocated = r.try_get(8)?;
+        view.doses_booked = r.try_get(9)?;
+        view.vaccine_id = r.try_get(10)?;
+        // With no slots that day the site's row still comes back, its slot columns empty.
+        if r.try_get::<Option<i64>, _>(0)?.is_some() {
+            view.slots.push(slot_from_row(r)?);
+        }
+    }
+    Ok(view)
 }
 
 /// Sets a slot's capacity by hand, with the reason: never below what is already booked (the

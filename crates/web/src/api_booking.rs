@@ -89,7 +89,10 @@ pub async fn availability(
             message: "booking.bad_date".into(),
         })?
         .to_string();
-    let day = slots::availability(&state.db, &code, &date)
+    // A moment old at most (see `vaxloop_app::days`); booking re-checks everything.
+    let day = state
+        .days
+        .of_site(&state.db, &code, &date)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(Availability {
@@ -244,12 +247,14 @@ pub async fn create(
         key: key.to_string(),
         request_hash: hash,
     });
-    let looked = vaxloop_app::booking::check_place(&state.db, state.config.timezone, &req).await?;
+    let looked =
+        vaxloop_app::booking::check_place(&state.db, &state.days, state.config.timezone, &req)
+            .await?;
     let checked = match looked.outcome {
         Ok(checked) => checked,
         Err(refusal) => {
-            let nearby = Some(looked.day_slots);
-            return refuse(&state, lang, input.slot_id, &refusal, nearby, keyed).await;
+            let day = looked.day.as_ref().map(|d| d.slots.as_slice());
+            return refuse(&state, lang, input.slot_id, &refusal, day, keyed).await;
         }
     };
     let team_of = match units.as_slice() {
@@ -285,15 +290,19 @@ async fn refuse(
     lang: Lang,
     slot_id: i64,
     refusal: &BookRefusal,
-    day_slots: Option<Vec<slots::Slot>>,
+    day_slots: Option<&[slots::Slot]>,
     keyed: Option<Keyed>,
 ) -> AppResult<Response> {
+    let read;
     let day_slots = match day_slots {
         Some(s) => s,
-        None => slots::of_same_day(&state.db, slot_id).await?,
+        None => {
+            read = slots::of_same_day(&state.db, slot_id).await?;
+            &read
+        }
     };
     let body =
-        serde_json::to_string(&refused(lang, slot_id, refusal, &day_slots)).unwrap_or_default();
+        serde_json::to_string(&refused(lang, slot_id, refusal, day_slots)).unwrap_or_default();
     let Some(keyed) = keyed else {
         return Ok(json(StatusCode::CONFLICT, body));
     };

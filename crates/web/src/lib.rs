@@ -61,14 +61,18 @@ pub struct Shared {
     pub limiters: Arc<limits::Limiters>,
     /// Bookings from the API, committed in groups (see `vaxloop_app::commit`).
     pub bookings: vaxloop_app::commit::Writer,
+    /// Site-days as bookings and availability look at them, a moment old at most.
+    pub days: vaxloop_app::days::DayCache,
     /// Logins read along with their sessions, for the login layer of the same request.
     pub seen_users: session_store::SeenUsers,
 }
 
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
+        let days = vaxloop_app::days::DayCache::new();
         Self(Arc::new(Shared {
-            bookings: vaxloop_app::commit::Writer::new(db.clone()),
+            bookings: vaxloop_app::commit::Writer::new(db.clone(), days.clone()),
+            days,
             db,
             cipher,
             config: Arc::new(config),

@@ -5,6 +5,11 @@
 //! Each session row also names its login, so loading a session reads the login's row in the
 //! same round trip; the login layer asks for that user a moment later and takes it from
 //! [`SeenUsers`] instead of reading it again.
+//!
+//! A session read is kept for [`FRESH`], so a phone polling a page does not read its session
+//! from the database on every request. Saving or deleting a session on this server forgets
+//! the kept copy at once; on another server of the same database, a logout (or a deactivated
+//! login) takes effect within [`FRESH`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,29 +22,29 @@ use tower_sessions::session_store::{Error, Result};
 use vaxloop_store::users::User;
 use vaxloop_store::{Db, sessions};
 
-/// Logins just read along with their sessions, for the login layer of the same request. An
-/// entry is used only while it is younger than [`SeenUsers::FRESH`], so a change to a login
-/// (deactivated, new password) counts on the next request as before.
+/// How long a session, and the login read with it, stand for reading them again.
+pub const FRESH: Duration = Duration::from_secs(1);
+
+/// Logins read along with their sessions, for the login layer. An entry is used only while it
+/// is younger than [`FRESH`], so a change to a login (deactivated, new password) counts within
+/// that.
 #[derive(Clone)]
 pub struct SeenUsers(Arc<quick_cache::sync::Cache<i64, (Instant, User)>>);
 
 impl SeenUsers {
-    /// How long a login read with its session stands in for reading it again.
-    pub const FRESH: Duration = Duration::from_millis(500);
-
     pub fn new() -> Self {
-        Self(Arc::new(quick_cache::sync::Cache::new(4096)))
+        Self(Arc::new(quick_cache::sync::Cache::new(100_000)))
     }
 
-    fn put(&self, user: User) {
-        self.0.insert(user.id, (Instant::now(), user));
+    fn put(&self, at: Instant, user: User) {
+        self.0.insert(user.id, (at, user));
     }
 
-    /// The login, if it was read with a session within [`SeenUsers::FRESH`].
+    /// The login, if it was read with a session within [`FRESH`].
     pub fn fresh(&self, id: i64) -> Option<User> {
         self.0
             .get(&id)
-            .filter(|(at, _)| at.elapsed() < Self::FRESH)
+            .filter(|(at, _)| at.elapsed() < FRESH)
             .map(|(_, user)| user)
     }
 }
@@ -56,15 +61,30 @@ impl std::fmt::Debug for SeenUsers {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A session as read: when, the record, and its login.
+type Kept = (Instant, Record, Option<User>);
+
+#[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
     seen: SeenUsers,
+    /// Sessions read within [`FRESH`], by key, with the login read with them.
+    kept: Arc<quick_cache::sync::Cache<String, Kept>>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbSessionStore({} kept)", self.kept.len())
+    }
 }
 
 impl DbSessionStore {
     pub fn new(db: Db, seen: SeenUsers) -> Self {
-        Self { db, seen }
+        Self {
+            db,
+            seen,
+            kept: Arc::new(quick_cache::sync::Cache::new(100_000)),
+        }
     }
 }
 
@@ -109,6 +129,7 @@ impl SessionStore for DbSessionStore {
         let data = encode(record)?;
         // A collision among 128-bit random ids is all but impossible; draw again if it happens.
         let user = user_of(&record.data);
+        self.kept.remove(&key(&record.id));
         while !sessions::create(&self.db, &key(&record.id), &data, expiry_ms(record), user)
             .await
             .map_err(backend)?
@@ -119,6 +140,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
+        self.kept.remove(&key(&record.id));
         sessions::save(
             &self.db,
             &key(&record.id),
@@ -132,14 +154,25 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = vaxloop_store::now_ms();
-        let Some((text, user)) = sessions::load_with_user(&self.db, &key(id), now)
+        let k = key(id);
+        if let Some((at, record, user)) = self.kept.get(&k)
+            && at.elapsed() < FRESH
+            && expiry_ms(&record) > now
+        {
+            if let Some(user) = user {
+                self.seen.put(at, user);
+            }
+            return Ok(Some(record));
+        }
+        let at = Instant::now();
+        let Some((text, user)) = sessions::load_with_user(&self.db, &k, now)
             .await
             .map_err(backend)?
         else {
             return Ok(None);
         };
-        if let Some(user) = user {
-            self.seen.put(user);
+        if let Some(user) = &user {
+            self.seen.put(at, user.clone());
         }
         let stored: Stored =
             serde_json::from_str(&text).map_err(|e| Error::Decode(e.to_string()))?;
@@ -147,14 +180,17 @@ impl SessionStore for DbSessionStore {
             i128::from(stored.expires_ms) * 1_000_000,
         )
         .map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data: stored.data,
             expiry_date,
-        }))
+        };
+        self.kept.insert(k, (at, record.clone(), user));
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
+        self.kept.remove(&key(id));
         sessions::delete(&self.db, &key(id)).await.map_err(backend)
     }
 }

@@ -256,6 +256,7 @@ mod api {
             assert!(avail["doses_allocated"].as_i64().expect("doses") > 0);
             assert_eq!(r.get("/api/v1/sites/HCL/availability?date=tomorrow").await.status, StatusCode::BAD_REQUEST);
 
+            let booked_before = avail["slots"][2]["booked"].as_i64().expect("booked");
             let body = format!(r#"{{"slot_id":{slot_id}}}"#);
             let send = |r: &mut crate::Client, key: &'static str, body: String, token: String| {
                 let mut r = r.clone();
@@ -274,6 +275,9 @@ mod api {
             assert_eq!(retry.body, first.body, "a retry gets the first answer");
             let person = people::by_resident_id(&f.db, &f.db.cipher, &f.town.people[resident].id).await.expect("q").expect("person");
             assert_eq!(booking::active_of_person(&f.db, person.id).await.expect("q").len(), 1, "and no second booking");
+            // Availability is read a moment old at most, and a booking just made counts at once.
+            let after: serde_json::Value = serde_json::from_str(&r.get(&format!("/api/v1/sites/HCL/availability?date={today}")).await.body).expect("json");
+            assert_eq!(after["slots"][2]["booked"].as_i64(), Some(booked_before + 1));
             let other_body = format!(r#"{{"slot_id":{}}}"#, slot_id + 1);
             let reused = send(&mut r, "k-1", other_body, token.clone()).await;
             assert_eq!(reused.status, StatusCode::BAD_REQUEST);

@@ -173,6 +173,30 @@ vaxloop_store::backend_tests! {
         assert_eq!(unauth.status, StatusCode::UNAUTHORIZED);
     }
 
+    async fn a_session_ended_or_a_login_stopped_elsewhere_counts_within_a_second(t) {
+        // Another server of the same database logs a session out, or an administrator's tool
+        // deactivates a login: this server may go on from the session it read for up to a
+        // second, never longer.
+        let f = fixture(t).await;
+        let mut c = f.client();
+        c.login("desk", DEMO_PASSWORD).await;
+        assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("DELETE FROM sessions").execute(&mut *tx).await.expect("end every session");
+        tx.commit().await.expect("commit");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED, "the ended session is gone");
+
+        let mut c = f.client();
+        c.login("desk", DEMO_PASSWORD).await;
+        assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("UPDATE users SET active = 0 WHERE username = 'desk'").execute(&mut *tx).await.expect("deactivate");
+        tx.commit().await.expect("commit");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED, "the stopped login is out");
+    }
+
     async fn healthz_follows_the_database_and_metrics_count_requests(t) {
         let f = fixture(t).await;
         let mut c = f.client();
