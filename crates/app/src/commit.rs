@@ -19,6 +19,7 @@
 use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
+use vaxloop_store::booking;
 use vaxloop_store::idempotency::{self, Claim};
 use vaxloop_store::teams::{self, Team};
 use vaxloop_store::{Db, StoreError, WriteTx, db};
@@ -58,7 +59,7 @@ pub enum Written {
 }
 
 /// Makes the answer (stored under a key, if any) from the appointments' ids and the team.
-type Render = Box<dyn FnOnce(&[i64], Option<&Team>) -> String + Send>;
+type Render = Box<dyn Fn(&[i64], Option<&Team>) -> String + Send>;
 
 /// One booking to apply.
 struct Job {
@@ -179,7 +180,7 @@ impl Writer {
         checked: &Checked,
         team_of: Option<i64>,
         keyed: Option<Keyed>,
-        render: impl FnOnce(&[i64], Option<&Team>) -> String + Send + 'static,
+        render: impl Fn(&[i64], Option<&Team>) -> String + Send + 'static,
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
@@ -249,6 +250,11 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
     let now = vaxloop_store::now_ms();
     let mut answers = Vec::new();
     let mut touched: Vec<(i64, String)> = Vec::new();
+    // One person each, for a first dose, nobody twice: booked together, set-wise. The rest
+    // (teams, later doses, a person asking twice) one by one after them.
+    let mut singles = Vec::new();
+    let mut others = Vec::new();
+    let mut people = std::collections::HashSet::new();
     for work in batch {
         match work {
             Work::Book(job, reply) => {
@@ -256,10 +262,33 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
                 if !touched.contains(&key) {
                     touched.push(key);
                 }
-                done.push((reply, one(&mut tx, job, now).await));
+                if job.single() && people.insert(job.people[0]) {
+                    singles.push((job, reply));
+                } else {
+                    others.push((job, reply));
+                }
             }
             Work::Answer(a, reply) => answers.push((a, reply)),
         }
+    }
+    if !singles.is_empty() {
+        match together(&mut tx, &singles, now).await {
+            Ok(Some(outcomes)) => {
+                for ((_, reply), outcome) in singles.into_iter().zip(outcomes) {
+                    done.push((reply, Ok(outcome)));
+                }
+            }
+            Ok(None) => {
+                others.splice(0..0, singles);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "booking writer: set-wise booking failed, booking one by one");
+                others.splice(0..0, singles);
+            }
+        }
+    }
+    for (job, reply) in others {
+        done.push((reply, one(&mut tx, job, now).await));
     }
     if !answers.is_empty() {
         done.extend(kept(&mut tx, answers, now).await);
@@ -281,6 +310,117 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
             }
         }
     }
+}
+
+impl Job {
+    /// One person, alone, for a first dose: what [`together`] books.
+    fn single(&self) -> bool {
+        self.people.len() == 1
+            && self.team_of.is_none()
+            && self.team_id.is_none()
+            && self.dose_number == 1
+    }
+}
+
+/// Single bookings (see [`Job::single`]) all at once, inside a savepoint: keys claimed, places
+/// shared out and written, answers kept, in a few statements for the lot (see
+/// [`booking::book_singles`]). `None` (or an error) when that could not be done — everything of
+/// it is then rolled back and the caller books them one by one.
+async fn together(
+    tx: &mut WriteTx,
+    jobs: &[(Job, Reply)],
+    now: i64,
+) -> Result<Option<Vec<Written>>, StoreError> {
+    db::savepoint(tx, "together").await?;
+    let outcome = all_at_once(tx, jobs, now).await;
+    match outcome {
+        Ok(Some(written)) => {
+            db::release(tx, "together").await?;
+            Ok(Some(written))
+        }
+        other => {
+            db::rollback_to(tx, "together").await?;
+            other
+        }
+    }
+}
+
+async fn all_at_once(
+    tx: &mut WriteTx,
+    jobs: &[(Job, Reply)],
+    now: i64,
+) -> Result<Option<Vec<Written>>, StoreError> {
+    let mut written: Vec<Option<Written>> = vec![None; jobs.len()];
+    let keyed: Vec<(usize, &Keyed)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (job, _))| job.keyed.as_ref().map(|k| (i, k)))
+        .collect();
+    let to_claim: Vec<idempotency::ToClaim> = keyed
+        .iter()
+        .map(|(_, k)| (k.user_id, k.key.as_str(), k.request_hash.as_str()))
+        .collect();
+    let claims = idempotency::claim_many(tx, &to_claim, now).await?;
+    for ((i, _), claim) in keyed.iter().zip(claims) {
+        written[*i] = match claim {
+            Claim::Fresh => None,
+            Claim::Answered { status, body } => Some(Written::Replayed { status, body }),
+            Claim::Mismatch | Claim::InFlight => Some(Written::KeyReused),
+        };
+    }
+    let todo: Vec<usize> = (0..jobs.len()).filter(|&i| written[i].is_none()).collect();
+    let items: Vec<booking::Single> = todo
+        .iter()
+        .map(|&i| {
+            let job = &jobs[i].0;
+            booking::Single {
+                slot_id: job.slot_id,
+                person_id: job.people[0],
+                vaccine_id: job.vaccine_id,
+                walk_in: job.walk_in,
+            }
+        })
+        .collect();
+    let Some(outcomes) = booking::book_singles(tx, &items, 1, now).await? else {
+        return Ok(None);
+    };
+    let mut bodies: Vec<(usize, String)> = Vec::new();
+    let mut given_back: Vec<(i64, &str)> = Vec::new();
+    for (&i, outcome) in todo.iter().zip(outcomes) {
+        let job = &jobs[i].0;
+        written[i] = Some(match outcome {
+            Ok(id) => {
+                let body = (job.render)(&[id], None);
+                bodies.push((i, body.clone()));
+                Written::Booked {
+                    appointments: vec![id],
+                    team: None,
+                    body,
+                }
+            }
+            Err(refusal) => {
+                if let Some(k) = &job.keyed {
+                    given_back.push((k.user_id, k.key.as_str()));
+                }
+                Written::Refused(BookRefusal::Store(refusal))
+            }
+        });
+    }
+    let answers: Vec<idempotency::Settle> = bodies
+        .iter()
+        .filter_map(|(i, body)| {
+            jobs[*i].0.keyed.as_ref().map(|k| idempotency::Settle {
+                user_id: k.user_id,
+                key: &k.key,
+                request_hash: &k.request_hash,
+                status: 201,
+                body,
+            })
+        })
+        .collect();
+    idempotency::answer_many(tx, &answers, now).await?;
+    idempotency::release_many(tx, &given_back).await?;
+    Ok(written.into_iter().collect())
 }
 
 /// One booking inside its own savepoint: kept if booked, undone otherwise.

@@ -161,6 +161,264 @@ pub async fn book_in(
     Ok(Ok(ids))
 }
 
+/// One person into one slot, for [`book_singles`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Single {
+    pub slot_id: i64,
+    pub person_id: i64,
+    pub vaccine_id: i64,
+    pub walk_in: bool,
+}
+
+/// Most rows in one statement of [`book_singles`].
+const CHUNK: usize = 100;
+
+/// Books many people, each alone into a slot, for the same dose, on the caller's write
+/// transaction, in a few set-wise statements instead of several per person — with the outcome
+/// [`book_in`] would have given each in the order given: a place if the slot has one, a dose
+/// if the site-day has one, and the person bookable; otherwise the same refusal. `person_id`s
+/// must be distinct.
+///
+/// The counts are read, shared out in order, then written by the same conditional updates as
+/// ever. `Ok(None)` when a conditional update finds the database changed since it was read
+/// (another connection wrote in between): nothing is then meant to be kept, and the caller
+/// rolls back to a savepoint and books one by one.
+pub async fn book_singles(
+    conn: &mut AnyConnection,
+    items: &[Single],
+    dose_number: i64,
+    now: i64,
+) -> StoreResult<Option<Vec<Result<i64, Refusal>>>> {
+    use std::collections::HashMap;
+    if items.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    // What the slots, their site-days and the people look like now.
+    let mut slot_ids: Vec<i64> = items.iter().map(|i| i.slot_id).collect();
+    slot_ids.sort_unstable();
+    slot_ids.dedup();
+    let mut slots: HashMap<i64, (i64, String, i64)> = HashMap::new();
+    for chunk in slot_ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id, site_id, day, capacity - booked FROM slots WHERE id IN ({})",
+            crate::rows::list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            slots.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+        }
+    }
+    let mut days: HashMap<(i64, String), i64> = HashMap::new();
+    for (site_id, day, _) in slots.values() {
+        let key = (*site_id, day.clone());
+        if days.contains_key(&key) {
+            continue;
+        }
+        let free: Option<i64> = sqlx::query_scalar(
+            "SELECT doses_allocated - doses_booked FROM site_days WHERE site_id = $1 AND day = $2",
+        )
+        .bind(site_id)
+        .bind(day)
+        .fetch_optional(&mut *conn)
+        .await?;
+        days.insert(key, free.unwrap_or(0));
+    }
+    let people: Vec<i64> = items.iter().map(|i| i.person_id).collect();
+    let bookable = people_in(
+        conn,
+        &format!("SELECT person_id FROM journeys WHERE dose_number = $1 AND state IN {BOOKABLE} AND person_id IN "),
+        dose_number,
+        &people,
+    )
+    .await?;
+    let unbookable: Vec<i64> = people
+        .iter()
+        .copied()
+        .filter(|p| !bookable.contains(p))
+        .collect();
+    let active = people_in(
+        conn,
+        "SELECT person_id FROM appointments WHERE dose_number = $1 AND status = 'active' AND person_id IN ",
+        dose_number,
+        &unbookable,
+    )
+    .await?;
+
+    // Shared out in order, as one booking after another would.
+    let mut outcomes: Vec<Option<Refusal>> = Vec::with_capacity(items.len());
+    let mut taken_slots: HashMap<i64, i64> = HashMap::new();
+    let mut taken_days: HashMap<(i64, String), i64> = HashMap::new();
+    for it in items {
+        let Some((site_id, day, free)) = slots.get_mut(&it.slot_id) else {
+            outcomes.push(Some(Refusal::NoSlot));
+            continue;
+        };
+        let key = (*site_id, day.clone());
+        let doses = days.get_mut(&key).expect("every slot's day was read");
+        let refusal = if *free < 1 {
+            Some(Refusal::SlotFull {
+                slot_id: it.slot_id,
+                free: *free,
+            })
+        } else if *doses < 1 {
+            Some(Refusal::NoDoses {
+                site_id: *site_id,
+                day: day.clone(),
+                free: *doses,
+            })
+        } else if !bookable.contains(&it.person_id) {
+            Some(if active.contains(&it.person_id) {
+                Refusal::AlreadyBooked {
+                    person_id: it.person_id,
+                }
+            } else {
+                Refusal::NotBookable {
+                    person_id: it.person_id,
+                }
+            })
+        } else {
+            *free -= 1;
+            *doses -= 1;
+            *taken_slots.entry(it.slot_id).or_default() += 1;
+            *taken_days.entry(key).or_default() += 1;
+            None
+        };
+        outcomes.push(refusal);
+    }
+
+    // The same conditional updates as one booking at a time; any surprise and the caller
+    // books one by one instead.
+    for (slot_id, n) in &taken_slots {
+        let done = sqlx::query(
+            "UPDATE slots SET booked = booked + $2 WHERE id = $1 AND booked + $2 <= capacity",
+        )
+        .bind(slot_id)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+    }
+    for ((site_id, day), n) in &taken_days {
+        let done = sqlx::query(
+            "UPDATE site_days SET doses_booked = doses_booked + $3 \
+             WHERE site_id = $1 AND day = $2 AND doses_booked + $3 <= doses_allocated",
+        )
+        .bind(site_id)
+        .bind(day)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+    }
+    let winners: Vec<&Single> = items
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.is_none())
+        .map(|(it, _)| it)
+        .collect();
+    for chunk in winners.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE journeys SET state = 'booked', updated_at = $2 \
+             WHERE dose_number = $1 AND state IN {BOOKABLE} AND person_id IN ({})",
+            crate::rows::list(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(dose_number)
+            .bind(now);
+        for it in chunk {
+            q = q.bind(it.person_id);
+        }
+        if q.execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
+            return Ok(None);
+        }
+    }
+    let mut ids: HashMap<i64, i64> = HashMap::with_capacity(winners.len());
+    for chunk in winners.chunks(CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + 4 * i;
+                format!(
+                    "(${b}, ${}, ${}, $1, NULL, 'active', ${}, $2, $2)",
+                    b + 1,
+                    b + 2,
+                    b + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO appointments (person_id, slot_id, vaccine_id, dose_number, team_id, status, walk_in, created_at, updated_at) \
+             VALUES {rows} RETURNING id, person_id"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(dose_number)
+            .bind(now);
+        for it in chunk {
+            q = q
+                .bind(it.person_id)
+                .bind(it.slot_id)
+                .bind(it.vaccine_id)
+                .bind(i64::from(it.walk_in));
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            ids.insert(r.try_get(1)?, r.try_get(0)?);
+        }
+    }
+    for chunk in winners.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO journey_events (person_id, dose_number, state, at, detail) VALUES {}",
+            (0..chunk.len())
+                .map(|i| format!("(${}, $1, 'booked', $2, ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(dose_number)
+            .bind(now);
+        for it in chunk {
+            q = q.bind(it.person_id).bind(format!("slot={}", it.slot_id));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (it, refusal) in items.iter().zip(outcomes) {
+        out.push(match refusal {
+            Some(r) => Err(r),
+            None => match ids.get(&it.person_id) {
+                Some(id) => Ok(*id),
+                None => return Ok(None),
+            },
+        });
+    }
+    Ok(Some(out))
+}
+
+/// The people among `people` that `select` (ending in `person_id IN `, `$1` the dose) finds.
+async fn people_in(
+    conn: &mut AnyConnection,
+    select: &str,
+    dose_number: i64,
+    people: &[i64],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in people.chunks(CHUNK) {
+        let sql = format!("{select}({})", crate::rows::list(chunk.len(), 2));
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(dose_number);
+        for p in chunk {
+            q = q.bind(*p);
+        }
+        found.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
+}
+
 /// Books in a transaction of its own, committed only if everyone got a place.
 pub async fn book(db: &Db, b: &Booking<'_>) -> StoreResult<Result<Vec<i64>, Refusal>> {
     let mut tx = db.begin_write().await?;

@@ -115,21 +115,7 @@ pub async fn settle_many(
         let mut sql = String::from(
             "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let b = 6 * i;
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
-        }
+        sql.push_str(&crate::rows::values(chunk.len(), 6, 1));
         sql.push_str(" ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for it in chunk {
@@ -155,6 +141,94 @@ pub async fn settle_many(
         }
     }
     Ok(claims)
+}
+
+/// A key to claim with [`claim_many`]: `(user id, key, request hash)`.
+pub type ToClaim<'a> = (i64, &'a str, &'a str);
+
+/// [`claim`] for many keys at once, in one statement per chunk: the claims come back in the
+/// order given. A key named twice is claimed once; the second finds it [`Claim::InFlight`].
+pub async fn claim_many(
+    conn: &mut AnyConnection,
+    items: &[ToClaim<'_>],
+    now: i64,
+) -> StoreResult<Vec<Claim>> {
+    let mut fresh = std::collections::HashSet::new();
+    for chunk in items.chunks(SETTLE_CHUNK) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES {} \
+             ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key",
+            crate::rows::values(chunk.len(), 4, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(user, key, hash) in chunk {
+            q = q.bind(user).bind(key).bind(hash).bind(now);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            fresh.insert((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?));
+        }
+    }
+    let mut claims = Vec::with_capacity(items.len());
+    for &(user, key, hash) in items {
+        if fresh.remove(&(user, key.to_string())) {
+            claims.push(Claim::Fresh);
+        } else {
+            claims.push(claim(conn, user, key, hash, now).await?);
+        }
+    }
+    Ok(claims)
+}
+
+/// Stores the answers to keys claimed in this transaction, in one statement per chunk.
+pub async fn answer_many(
+    conn: &mut AnyConnection,
+    items: &[Settle<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    for chunk in items.chunks(SETTLE_CHUNK) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES {} \
+             ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body",
+            crate::rows::values(chunk.len(), 6, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for it in chunk {
+            q = q
+                .bind(it.user_id)
+                .bind(it.key)
+                .bind(it.request_hash)
+                .bind(it.status)
+                .bind(it.body)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Gives back keys claimed in this transaction whose work was refused, so the refusal can be
+/// kept under them afterwards (see [`settle`]).
+pub async fn release_many(conn: &mut AnyConnection, keys: &[(i64, &str)]) -> StoreResult<()> {
+    for chunk in keys.chunks(SETTLE_CHUNK) {
+        let cond = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(user_id = ${} AND key = ${} AND status = 0)",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM idempotency_keys WHERE {cond}"
+        )));
+        for &(user, key) in chunk {
+            q = q.bind(user).bind(key);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Stores the answer to a claimed key (in the transaction that did the work), or records a key

@@ -23,3 +23,42 @@ where
         .await?;
     row.as_ref().map(map).transpose()
 }
+
+/// Placeholders for `rows` rows of `cols` parameters each, numbered from `$first`:
+/// `($1, $2), ($3, $4)`.
+pub(crate) fn values(rows: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * cols + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// A list of `n` placeholders numbered from `$first`, for `IN (…)`: `$3, $4, $5`.
+pub(crate) fn list(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::values(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values(1, 1, 4), "($4)");
+        assert_eq!(super::list(3, 2), "$2, $3, $4");
+    }
+}

@@ -252,6 +252,60 @@ vaxloop_store::backend_tests! {
         invariants(&t).await;
     }
 
+    async fn set_wise_singles_agree_with_one_by_one(t) {
+        // The same world twice: one books a queue of single people set-wise in one
+        // transaction, the other one booking at a time; every outcome and count must agree.
+        let twin = match t.backend() {
+            vaxloop_store::Backend::Sqlite => TestDb::sqlite().await,
+            vaxloop_store::Backend::Postgres => TestDb::postgres().await.expect("postgres"),
+        };
+        let w = world(&t, &[3, 2, 4], 7, 12).await;
+        let w2 = world(&twin, &[3, 2, 4], 7, 12).await;
+        fn one(w: &World, slot: i64, p: usize) -> Booking<'_> {
+            Booking {
+                slot_id: slot, people: std::slice::from_ref(&w.people[p]), vaccine_id: w.vaccine,
+                dose_number: 1, team_id: None, walk_in: p == 9,
+            }
+        }
+        for (db, w) in [(&t, &w), (&twin, &w2)] {
+            let p0 = [w.people[0]];
+            booking::book(db, &Booking { people: &p0, ..one(w, w.slots[0], 0) }).await.expect("q").expect("p0 booked");
+        }
+        // (slot index or a missing slot, person)
+        let queue: [(Option<usize>, usize); 12] = [
+            (Some(0), 1), (Some(0), 2), (Some(0), 3), (Some(0), 4), (Some(1), 5), (Some(1), 6),
+            (Some(1), 7), (Some(2), 0), (Some(2), 8), (Some(2), 9), (Some(2), 10), (None, 11),
+        ];
+        let slot_of = |w: &World, s: Option<usize>| s.map_or(987_654, |s| w.slots[s]);
+        let items: Vec<booking::Single> = queue.iter().map(|&(s, p)| booking::Single {
+            slot_id: slot_of(&w, s), person_id: w.people[p], vaccine_id: w.vaccine, walk_in: p == 9,
+        }).collect();
+        let mut tx = t.begin_write().await.expect("tx");
+        let together = booking::book_singles(&mut tx, &items, 1, now_ms()).await.expect("q").expect("no surprise");
+        tx.commit().await.expect("commit");
+        let mut apart = Vec::new();
+        for &(s, p) in &queue {
+            apart.push(booking::book(&twin, &one(&w2, slot_of(&w2, s), p)).await.expect("q").map(|ids| ids.len()));
+        }
+        let together: Vec<Result<usize, Refusal>> = together.into_iter().map(|r| r.map(|_| 1)).collect();
+        assert_eq!(together, apart);
+        assert_eq!(together.iter().filter(|r| r.is_ok()).count(), 6, "{together:?}");
+        assert_eq!(booking::slot_counts(&t).await.expect("counts"), booking::slot_counts(&twin).await.expect("counts"));
+        let doses = |db: &TestDb| {
+            let db = db.db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT doses_booked FROM site_days")
+                    .fetch_one(&mut *db.begin_write().await.expect("tx")).await.expect("doses")
+            }
+        };
+        assert_eq!(doses(&t).await, 7);
+        assert_eq!(doses(&twin).await, 7);
+        for p in [1usize, 2, 5, 6, 8, 9] {
+            assert_eq!(booking::active_of_person(&t, w.people[p]).await.expect("q").len(), 1, "person {p}");
+        }
+        invariants(&t).await;
+    }
+
     async fn cancelling_gives_the_place_and_the_dose_back(t) {
         let w = world(&t, &[1], 1, 2).await;
         fn b<'a>(w: &World, p: &'a [i64]) -> Booking<'a> {
