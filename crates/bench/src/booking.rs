@@ -97,6 +97,8 @@ struct Run {
     errors: usize,
     seconds: f64,
     latencies_us: Vec<u32>,
+    /// The latencies of the confirmed attempts alone.
+    confirmed_us: Vec<u32>,
 }
 
 impl Run {
@@ -108,15 +110,11 @@ impl Run {
         }
         self.errors += other.errors;
         self.latencies_us.extend(other.latencies_us);
+        self.confirmed_us.extend(other.confirmed_us);
     }
 
     fn percentile_ms(&mut self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
-        }
-        self.latencies_us.sort_unstable();
-        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(self.latencies_us[i]) / 1000.0
+        percentile_ms(&mut self.latencies_us, p)
     }
 
     fn json(&mut self) -> Value {
@@ -131,8 +129,19 @@ impl Run {
             "p50_ms": round(self.percentile_ms(0.50), 2),
             "p95_ms": round(self.percentile_ms(0.95), 2),
             "p99_ms": round(self.percentile_ms(0.99), 2),
+            "confirmed_p50_ms": round(percentile_ms(&mut self.confirmed_us, 0.50), 2),
+            "confirmed_p99_ms": round(percentile_ms(&mut self.confirmed_us, 0.99), 2),
         })
     }
+}
+
+fn percentile_ms(us: &mut [u32], p: f64) -> f64 {
+    if us.is_empty() {
+        return 0.0;
+    }
+    us.sort_unstable();
+    let i = ((us.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(us[i]) / 1000.0
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -572,11 +581,14 @@ async fn http_bookings(
                 let response = sender.send_request(request).await?;
                 let status = response.status().as_u16();
                 let bytes = response.into_body().collect().await?.to_bytes();
-                run.latencies_us
-                    .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let took = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
+                run.latencies_us.push(took);
                 run.attempts += 1;
                 match status {
-                    201 => run.confirmed += 1,
+                    201 => {
+                        run.confirmed += 1;
+                        run.confirmed_us.push(took);
+                    }
                     409 => {
                         let reason = serde_json::from_slice::<RefusalCode>(&bytes)
                             .map(|r| r.error)
@@ -834,12 +846,14 @@ fn print_table(line: &serde_json::Map<String, Value>) {
         for run in ["surge", "sustained"] {
             let r = &b[run];
             eprintln!(
-                "  {run:<9} HTTP {:>6} attempts/s {:>6} confirmed/s p50 {:>7} ms p95 {:>7} ms p99 {:>7} ms  overbooked {}  rejected {}",
+                "  {run:<9} HTTP {:>6} attempts/s {:>6} confirmed/s p50 {:>7} ms p95 {:>7} ms p99 {:>7} ms (confirmed: p50 {} ms p99 {} ms)  overbooked {}  rejected {}",
                 r["http"]["attempts_per_second"],
                 r["http"]["confirmed_per_second"],
                 r["http"]["p50_ms"],
                 r["http"]["p95_ms"],
                 r["http"]["p99_ms"],
+                r["http"]["confirmed_p50_ms"],
+                r["http"]["confirmed_p99_ms"],
                 r["http_check"]["overbooked"],
                 r["http"]["rejected"],
             );

@@ -11,6 +11,10 @@
 
 mod booking;
 
+/// The same allocator as the `vaxloop` binary, so the server measured here is the one served.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use anyhow::{Context, bail};

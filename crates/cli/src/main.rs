@@ -5,6 +5,11 @@
 mod commands;
 mod settings;
 
+/// mimalloc rather than the system allocator: under load the server allocates and frees from
+/// many threads at once, where it spends markedly less time (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -171,7 +171,7 @@ pub struct Single {
 }
 
 /// Most rows in one statement of [`book_singles`].
-const CHUNK: usize = 100;
+const CHUNK: usize = 256;
 
 /// Books many people, each alone into a slot, for the same dose, on the caller's write
 /// transaction, in a few set-wise statements instead of several per person — with the outcome
@@ -291,15 +291,25 @@ pub async fn book_singles(
 
     // The same conditional updates as one booking at a time; any surprise and the caller
     // books one by one instead.
-    for (slot_id, n) in &taken_slots {
-        let done = sqlx::query(
-            "UPDATE slots SET booked = booked + $2 WHERE id = $1 AND booked + $2 <= capacity",
-        )
-        .bind(slot_id)
-        .bind(n)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() != 1 {
+    let taken_slots: Vec<(i64, i64)> = taken_slots.into_iter().collect();
+    for chunk in taken_slots.chunks(CHUNK) {
+        let add = (0..chunk.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ids = (0..chunk.len())
+            .map(|i| format!("${}", 2 * i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE slots SET booked = booked + CASE id {add} END \
+             WHERE id IN ({ids}) AND booked + CASE id {add} END <= capacity"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (slot_id, n) in chunk {
+            q = q.bind(*slot_id).bind(*n);
+        }
+        if q.execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
             return Ok(None);
         }
     }
