@@ -12,10 +12,10 @@
 //!   process with no HTTP — the same checks and the same transaction (idempotency key, slot,
 //!   doses, journey, appointment), one booking per commit, at the same durability — run with one
 //!   writer and with as many as the pool has connections; the faster counts;
-//! - **availability**: `GET /api/v1/sites/{code}/availability` against two trivial handlers served
-//!   by the same server to the same load generator: one bare (a constant, outside every layer),
-//!   and `GET /api/v1/me` (the signed-in user, behind the same session, login and security
-//!   layers as the availability handler).
+//! - **availability**: `GET /api/v1/sites/{code}/availability` against trivial handlers served
+//!   by the same server to the same load generator: a constant behind the same layers as every
+//!   page and API call (sessions, login, CSRF, security headers, metrics, tracing) — the
+//!   target's comparison — a constant outside every layer, and `GET /api/v1/me`.
 //!
 //! After each run the database is read back: seats confirmed beyond a slot's capacity, doses
 //! beyond a day's allocation and people holding two active appointments for one dose are counted
@@ -247,11 +247,15 @@ async fn backend(
     let w_sust_ref = world("SUR", sustained).await?;
     let signed_surge = sign_in(&db, &logins(&w_surge, &pin_hash), 600).await?;
     let signed_sust = sign_in(&db, &logins(&w_sust, &pin_hash), 600).await?;
+    db.after_bulk_load().await?;
 
-    // The server: the application's own router, plus a trivial handler to compare reads with.
+    // The server: the application's own router, plus two trivial handlers to compare reads
+    // with: one served behind the same layers as every page and API call, one bare.
     let state = AppState::new(db.clone(), cipher.clone(), config.clone());
-    let app =
-        vaxloop_web::router(state).route("/bench/trivial", axum::routing::get(|| async { "ok" }));
+    let trivial =
+        axum::Router::new().route("/bench/trivial", axum::routing::get(|| async { "ok" }));
+    let app = vaxloop_web::router_with(state, trivial)
+        .route("/bench/bare", axum::routing::get(|| async { "ok" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {
@@ -315,9 +319,11 @@ async fn backend(
     let reader = signed_surge.first().context("a signed-in resident")?;
     let mut avail = reads(addr, 64, Duration::from_secs(5), &path, reader).await?;
     let mut trivial = reads(addr, 64, Duration::from_secs(5), "/bench/trivial", reader).await?;
+    let mut bare = reads(addr, 64, Duration::from_secs(5), "/bench/bare", reader).await?;
     let mut me = reads(addr, 64, Duration::from_secs(5), "/api/v1/me", reader).await?;
     let avail_rps = avail.attempts as f64 / avail.seconds;
     let trivial_rps = trivial.attempts as f64 / trivial.seconds;
+    let bare_rps = bare.attempts as f64 / bare.seconds;
     let me_rps = me.attempts as f64 / me.seconds;
     figures.insert(
         "availability".into(),
@@ -328,6 +334,9 @@ async fn backend(
             "trivial_requests_per_second": round(trivial_rps, 0),
             "trivial_p99_ms": round(trivial.percentile_ms(0.99), 2),
             "ratio": round(avail_rps / trivial_rps, 2),
+            "bare_requests_per_second": round(bare_rps, 0),
+            "bare_p99_ms": round(bare.percentile_ms(0.99), 2),
+            "ratio_to_bare": round(avail_rps / bare_rps, 2),
             "me_requests_per_second": round(me_rps, 0),
             "me_p99_ms": round(me.percentile_ms(0.99), 2),
             "ratio_to_me": round(avail_rps / me_rps, 2),
@@ -864,11 +873,13 @@ fn print_table(line: &serde_json::Map<String, Value>) {
         }
         let a = &b["availability"];
         eprintln!(
-            "  availability {} req/s (p99 {} ms) vs trivial {} req/s: ratio {}; vs /api/v1/me (same layers) {} req/s: ratio {}",
+            "  availability {} req/s (p99 {} ms) vs trivial (same layers) {} req/s: ratio {}; vs bare {} req/s: ratio {}; vs /api/v1/me {} req/s: ratio {}",
             a["requests_per_second"],
             a["p99_ms"],
             a["trivial_requests_per_second"],
             a["ratio"],
+            a["bare_requests_per_second"],
+            a["ratio_to_bare"],
             a["me_requests_per_second"],
             a["ratio_to_me"],
         );

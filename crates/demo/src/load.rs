@@ -233,6 +233,7 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     for &site in &site_ids {
         slots += open_days(db, site, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
     }
+    db.after_bulk_load().await?;
     Ok(Stored {
         people: stored_people,
         registered,

@@ -224,6 +224,19 @@ impl Db {
         self.pool.close().await;
     }
 
+    /// After a bulk load (a demo town, a load test's fixture). On SQLite, moves the write-ahead
+    /// log into the database file — otherwise the first small commit afterwards pays for
+    /// checkpointing the whole load; on PostgreSQL, brings the planner's statistics up to date
+    /// rather than waiting for autovacuum to notice the new rows.
+    pub async fn after_bulk_load(&self) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        match self.backend {
+            Backend::Sqlite => conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?,
+            Backend::Postgres => conn.execute("ANALYZE").await?,
+        };
+        Ok(())
+    }
+
     /// Removes every table of the database at `url`, for `vaxloop demo --reset`: the SQLite file
     /// (with its WAL and shared-memory files) is deleted; on PostgreSQL the `public` schema is
     /// dropped and created empty.

@@ -89,6 +89,13 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with `extra` routes behind the same layers (sessions, login, CSRF, security
+/// headers, metrics, tracing) — for load tests that compare a handler with a trivial one served
+/// exactly the same way.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     ops::install_metrics();
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(
         state.db.clone(),
@@ -108,6 +115,7 @@ pub fn router(state: AppState) -> Router {
     };
 
     Router::new()
+        .merge(extra)
         .merge(pages::routes())
         .merge(api::routes())
         .merge(assets::routes())
