@@ -743,11 +743,14 @@ async fn reference(
                         }
                     }
                 };
-                run.latencies_us
-                    .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let took = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
+                run.latencies_us.push(took);
                 run.attempts += 1;
                 match outcome {
-                    Ok(_) => run.confirmed += 1,
+                    Ok(_) => {
+                        run.confirmed += 1;
+                        run.confirmed_us.push(took);
+                    }
                     Err(refusal) => *run.rejected.entry(refusal.code().into()).or_default() += 1,
                 }
             }
