@@ -101,7 +101,7 @@ pub struct Settle<'a> {
 /// Most answers in one statement (six parameters each). SQLite looks a parameter's name up by
 /// walking the statement's list of them, so very long statements cost more per row than short
 /// ones.
-const SETTLE_CHUNK: usize = 256;
+const SETTLE_CHUNK: usize = 64;
 
 /// [`settle`] for many answers at once, in one statement per [`SETTLE_CHUNK`]: the claims come
 /// back in the order given. A key named twice is stored once; the second hears the first.
