@@ -258,6 +258,28 @@ pub struct TeamBooked {
     pub appointments: Vec<i64>,
 }
 
+/// The checks of [`check`] for a team starting at `first_slot`, without the early "no room":
+/// the team spreads over consecutive slots, and its own plan decides whether it fits.
+async fn team_vaccine(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    first_slot: i64,
+    people: &[i64],
+    dose_number: i64,
+) -> Result<Result<i64, BookRefusal>, StoreError> {
+    let req = Request {
+        slot_id: first_slot,
+        people,
+        dose_number,
+        team_id: None,
+        walk_in: false,
+    };
+    Ok(vet(db, None, tz, &req, false)
+        .await?
+        .outcome
+        .map(|c| c.vaccine_id))
+}
+
 /// Books a team of a unit's people into a site-day from `first_slot` on: the first slot takes
 /// as many as it has places, the next the rest, and so on through consecutive slots — all in one
 /// transaction, so either everyone has a place or nobody does (a racing booking that takes a
@@ -270,16 +292,8 @@ pub async fn book_team(
     people: &[i64],
     dose_number: i64,
 ) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
-    let req = Request {
-        slot_id: first_slot,
-        people,
-        dose_number,
-        team_id: None,
-        walk_in: false,
-    };
-    // The team spreads over consecutive slots: its own plan below decides whether it fits.
-    let vaccine_id = match vet(db, None, tz, &req, false).await?.outcome {
-        Ok(c) => c.vaccine_id,
+    let vaccine_id = match team_vaccine(db, tz, first_slot, people, dose_number).await? {
+        Ok(v) => v,
         Err(refusal) => return Ok(Err(refusal)),
     };
     let plan = match plan_team(db, first_slot, people, &[]).await? {
@@ -431,15 +445,8 @@ pub async fn move_team(
         return Err(StoreError::NotFound("active team"));
     };
     let people: Vec<i64> = members.iter().map(|m| m.1).collect();
-    let req = Request {
-        slot_id: first_slot,
-        people: &people,
-        dose_number,
-        team_id: None,
-        walk_in: false,
-    };
-    let vaccine_id = match vet(db, None, tz, &req, false).await?.outcome {
-        Ok(c) => c.vaccine_id,
+    let vaccine_id = match team_vaccine(db, tz, first_slot, &people, dose_number).await? {
+        Ok(v) => v,
         Err(refusal) => return Ok(Err(refusal)),
     };
     let mut own: Vec<(i64, i64)> = Vec::new();

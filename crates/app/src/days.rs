@@ -88,12 +88,17 @@ impl DayCache {
             },
         };
         let view = self.of_day(db, key.0, &key.1).await?;
-        // A slot removed since its home was noted: read once more, without the cache.
+        if view.slot(slot_id).is_some() {
+            return Ok(Some(view));
+        }
+        // The view kept is older than the slot (opened since), or the slot is gone: read the
+        // site-day once more before saying there is no such slot.
+        self.forget(key.0, &key.1);
+        let view = self.of_day(db, key.0, &key.1).await?;
         if view.slot(slot_id).is_some() {
             return Ok(Some(view));
         }
         self.homes.remove(&slot_id);
-        self.forget(key.0, &key.1);
         Ok(None)
     }
 

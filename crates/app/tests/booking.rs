@@ -261,6 +261,25 @@ vaxloop_store::backend_tests! {
         }
     }
 
+    async fn a_slot_opened_after_its_day_was_looked_at_is_found_at_once(t) {
+        let World { slots: all, .. } = world(&t, 1, 510, 10, 100).await;
+        let days = vaxloop_app::days::DayCache::new();
+        let first = days.of_slot(&t, all[0].id).await.expect("q").expect("the day's view");
+        assert_eq!(first.slots.len(), 1);
+        // A later slot opens on the same day while that view is still fresh.
+        let mut tx = t.begin_write().await.expect("tx");
+        let later: i64 = sqlx::query_scalar(
+            "INSERT INTO slots (site_id, day, starts_min, ends_min, capacity, booked, capacity_reason) \
+             VALUES ($1, $2, 510, 540, 10, 0, 'test') RETURNING id",
+        )
+        .bind(all[0].site_id).bind(DAY)
+        .fetch_one(&mut *tx).await.expect("open a slot");
+        tx.commit().await.expect("commit");
+        let view = days.of_slot(&t, later).await.expect("q").expect("the new slot is found");
+        assert_eq!(view.slots.len(), 2);
+        assert!(days.of_slot(&t, 987_654).await.expect("q").is_none(), "a slot that does not exist is not");
+    }
+
     async fn group_commit_keeps_each_booking_whole_and_the_slot_within_capacity(t) {
         // One slot of 10 and 60 people queued at the writer at once: their bookings share
         // commits, the refused ones are undone alone, and exactly ten stand.

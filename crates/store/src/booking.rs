@@ -215,13 +215,12 @@ pub async fn book_singles(
     for chunk in slot_ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT id, site_id, day, capacity - booked FROM slots WHERE id IN ({})",
-            crate::rows::list(chunk.len(), 1)
+            crate::rows::ints(chunk.iter().copied())
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await?
+        {
             slots.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
         }
     }
@@ -351,7 +350,7 @@ pub async fn book_singles(
         let sql = format!(
             "UPDATE journeys SET state = 'booked', updated_at = $2 \
              WHERE dose_number = $1 AND {BOOKABLE_BY_ID} AND person_id IN ({})",
-            ints(chunk.iter().map(|it| it.person_id))
+            crate::rows::ints(chunk.iter().map(|it| it.person_id))
         );
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(dose_number)
@@ -417,13 +416,6 @@ pub async fn book_singles(
     Ok(Some(out))
 }
 
-/// Integers written into a statement's text, comma-separated: safe (an `i64` prints as digits
-/// and a sign, nothing else), and for long lists much cheaper than as many parameters — the
-/// SQLite driver looks each parameter's name up by walking the statement's whole list of them.
-fn ints(values: impl Iterator<Item = i64>) -> String {
-    values.map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 /// The people among `people` that `select` (ending in `person_id IN `, `$1` the dose) finds.
 async fn people_in(
     conn: &mut AnyConnection,
@@ -433,7 +425,7 @@ async fn people_in(
 ) -> StoreResult<std::collections::HashSet<i64>> {
     let mut found = std::collections::HashSet::new();
     for chunk in people.chunks(CHUNK) {
-        let sql = format!("{select}({})", ints(chunk.iter().copied()));
+        let sql = format!("{select}({})", crate::rows::ints(chunk.iter().copied()));
         let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(dose_number);
         found.extend(q.fetch_all(&mut *conn).await?);
     }

@@ -103,6 +103,31 @@ pub struct Settle<'a> {
 /// ones.
 const SETTLE_CHUNK: usize = 64;
 
+/// Inserts a chunk of answers (`status` 0 and an empty body: claims), `tail` deciding what a
+/// key already there gets and what comes back.
+async fn insert_chunk(
+    conn: &mut AnyConnection,
+    chunk: &[Settle<'_>],
+    now: i64,
+    tail: &str,
+) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+    let sql = format!(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES {} {tail}",
+        crate::rows::values(chunk.len(), 6, 1)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for it in chunk {
+        q = q
+            .bind(it.user_id)
+            .bind(it.key)
+            .bind(it.request_hash)
+            .bind(it.status)
+            .bind(it.body)
+            .bind(now);
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
+}
+
 /// [`settle`] for many answers at once, in one statement per [`SETTLE_CHUNK`]: the claims come
 /// back in the order given. A key named twice is stored once; the second hears the first.
 pub async fn settle_many(
@@ -112,22 +137,8 @@ pub async fn settle_many(
 ) -> StoreResult<Vec<Claim>> {
     let mut fresh = std::collections::HashSet::new();
     for chunk in items.chunks(SETTLE_CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ",
-        );
-        sql.push_str(&crate::rows::values(chunk.len(), 6, 1));
-        sql.push_str(" ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for it in chunk {
-            q = q
-                .bind(it.user_id)
-                .bind(it.key)
-                .bind(it.request_hash)
-                .bind(it.status)
-                .bind(it.body)
-                .bind(now);
-        }
-        for row in q.fetch_all(&mut *conn).await? {
+        let tail = "ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key";
+        for row in insert_chunk(conn, chunk, now, tail).await? {
             fresh.insert((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?));
         }
     }
@@ -146,37 +157,25 @@ pub async fn settle_many(
 /// A key to claim with [`claim_many`]: `(user id, key, request hash)`.
 pub type ToClaim<'a> = (i64, &'a str, &'a str);
 
-/// [`claim`] for many keys at once, in one statement per chunk: the claims come back in the
-/// order given. A key named twice is claimed once; the second finds it [`Claim::InFlight`].
+/// [`claim`] for many keys at once: a claim is a key stored with no answer yet, so this is
+/// [`settle_many`] with none. A key named twice is claimed once; the second finds it
+/// [`Claim::InFlight`].
 pub async fn claim_many(
     conn: &mut AnyConnection,
     items: &[ToClaim<'_>],
     now: i64,
 ) -> StoreResult<Vec<Claim>> {
-    let mut fresh = std::collections::HashSet::new();
-    for chunk in items.chunks(SETTLE_CHUNK) {
-        let sql = format!(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES {} \
-             ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key",
-            crate::rows::values(chunk.len(), 4, 1)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for &(user, key, hash) in chunk {
-            q = q.bind(user).bind(key).bind(hash).bind(now);
-        }
-        for row in q.fetch_all(&mut *conn).await? {
-            fresh.insert((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?));
-        }
-    }
-    let mut claims = Vec::with_capacity(items.len());
-    for &(user, key, hash) in items {
-        if fresh.remove(&(user, key.to_string())) {
-            claims.push(Claim::Fresh);
-        } else {
-            claims.push(claim(conn, user, key, hash, now).await?);
-        }
-    }
-    Ok(claims)
+    let unanswered: Vec<Settle> = items
+        .iter()
+        .map(|&(user_id, key, request_hash)| Settle {
+            user_id,
+            key,
+            request_hash,
+            status: 0,
+            body: "",
+        })
+        .collect();
+    settle_many(conn, &unanswered, now).await
 }
 
 /// Stores the answers to keys claimed in this transaction, in one statement per chunk.
@@ -186,22 +185,8 @@ pub async fn answer_many(
     now: i64,
 ) -> StoreResult<()> {
     for chunk in items.chunks(SETTLE_CHUNK) {
-        let sql = format!(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES {} \
-             ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body",
-            crate::rows::values(chunk.len(), 6, 1)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for it in chunk {
-            q = q
-                .bind(it.user_id)
-                .bind(it.key)
-                .bind(it.request_hash)
-                .bind(it.status)
-                .bind(it.body)
-                .bind(now);
-        }
-        q.execute(&mut *conn).await?;
+        let tail = "ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body";
+        insert_chunk(conn, chunk, now, tail).await?;
     }
     Ok(())
 }

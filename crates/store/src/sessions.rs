@@ -35,14 +35,10 @@ pub async fn create_many(
     rows: &[(String, String, i64, i64)],
 ) -> StoreResult<()> {
     for chunk in rows.chunks(250) {
-        let mut sql = String::from("INSERT INTO sessions (id, data, expires_at, user_id) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let b = 4 * i;
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-        }
+        let sql = format!(
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES {}",
+            crate::rows::values(chunk.len(), 4, 1)
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, data, expires, user) in chunk {
             q = q.bind(id).bind(data).bind(*expires).bind(*user);

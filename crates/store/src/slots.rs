@@ -127,13 +127,6 @@ impl DayView {
     pub fn slot(&self, slot_id: i64) -> Option<&Slot> {
         self.slots.iter().find(|s| s.id == slot_id)
     }
-
-    /// Whether the site serves `unit_id`'s people.
-    pub fn serves(&self, unit_id: i64) -> bool {
-        self.served_units
-            .as_ref()
-            .is_none_or(|units| units.contains(&unit_id))
-    }
 }
 
 /// The site-day a slot belongs to: `(site id, day)`; `None` when there is no such slot. A slot
