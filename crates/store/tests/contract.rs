@@ -263,6 +263,29 @@ vaxloop_store::backend_tests! {
         assert_eq!(user, users::by_id(&t, id).await.expect("user"));
         assert_eq!(sessions::load_with_user(&t, "anon", now + 2000).await.expect("expired"), None);
         assert_eq!(sessions::load_with_user(&t, "nobody", now).await.expect("missing"), None);
+
+        // Many at once, more than one statement's worth: each present, unexpired id once,
+        // with the same login a single read gives; missing and expired ids are left out.
+        let mut ids = Vec::new();
+        for i in 0..sessions::LOAD_CHUNK + 5 {
+            let id_text = format!("s{i}");
+            let expires = if i % 10 == 3 { now - 1 } else { now + 1000 };
+            let user = (i % 2 == 0).then_some(id);
+            assert!(sessions::create(&t, &id_text, &format!("{{\"i\":{i}}}"), expires, user).await.expect("create"));
+            ids.push(id_text);
+        }
+        ids.push("nobody".into());
+        let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut many = sessions::load_many_with_user(&t, &keys, now).await.expect("many");
+        many.sort_by_key(|(k, _)| k[1..].parse::<usize>().expect("number"));
+        let mut alone = Vec::new();
+        for key in &keys {
+            if let Some(found) = sessions::load_with_user(&t, key, now).await.expect("one") {
+                alone.push((key.to_string(), found));
+            }
+        }
+        assert_eq!(many, alone);
+        assert_eq!(many.len(), sessions::LOAD_CHUNK + 5 - 7);
     }
 
     async fn deliveries_feed_an_append_only_balanced_ledger(t) {

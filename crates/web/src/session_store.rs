@@ -64,12 +64,95 @@ impl std::fmt::Debug for SeenUsers {
 /// A session as read: when, the record, and its login.
 type Kept = (Instant, Record, Option<User>);
 
+/// What a waiting load is answered with.
+type Answer = std::result::Result<Option<sessions::WithUser>, String>;
+
+/// Session reads that arrive together go to the database together: each load queues its key,
+/// and a reader task takes whatever is queued (up to [`sessions::LOAD_CHUNK`]) into one
+/// statement, with up to [`READERS`] statements in flight. An idle server reads a lone key at
+/// once, as before; under a surge of sign-ins a round trip serves dozens.
+#[derive(Clone)]
+struct Reads {
+    queue: tokio::sync::mpsc::UnboundedSender<(String, tokio::sync::oneshot::Sender<Answer>)>,
+}
+
+/// Statements reading sessions at once.
+const READERS: usize = 4;
+
+impl Reads {
+    /// Starts the reader on the current runtime.
+    fn start(db: Db) -> Self {
+        let (queue, mut waiting) =
+            tokio::sync::mpsc::unbounded_channel::<(String, tokio::sync::oneshot::Sender<Answer>)>(
+            );
+        let slots = Arc::new(tokio::sync::Semaphore::new(READERS));
+        tokio::spawn(async move {
+            loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let Some(first) = waiting.recv().await else {
+                    return;
+                };
+                let mut batch = vec![first];
+                while batch.len() < sessions::LOAD_CHUNK {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let keys: Vec<&str> = batch.iter().map(|(k, _)| k.as_str()).collect();
+                    let read =
+                        sessions::load_many_with_user(&db, &keys, vaxloop_store::now_ms()).await;
+                    match read {
+                        Ok(rows) => {
+                            let found: HashMap<String, sessions::WithUser> =
+                                rows.into_iter().collect();
+                            // A key asked for twice in one batch gets the row both times.
+                            for (key, answer) in batch {
+                                let _ = answer.send(Ok(found.get(&key).cloned()));
+                            }
+                        }
+                        Err(e) => {
+                            for (_, answer) in batch {
+                                let _ = answer.send(Err(e.to_string()));
+                            }
+                        }
+                    }
+                    drop(slot);
+                });
+            }
+        });
+        Self { queue }
+    }
+
+    /// The session under `key` with its login, read with whatever else is waiting.
+    async fn load(&self, db: &Db, key: &str, now: i64) -> Result<Option<sessions::WithUser>> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        if self.queue.send((key.to_string(), answer)).is_ok()
+            && let Ok(read) = answered.await
+        {
+            // The batch was read at its own `now`, a moment after this one: no later than
+            // asked, so an expired session is never answered.
+            return read.map_err(Error::Backend);
+        }
+        // The reader's runtime is gone (a server moved to another runtime): read alone.
+        sessions::load_with_user(db, key, now)
+            .await
+            .map_err(backend)
+    }
+}
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
     seen: SeenUsers,
     /// Sessions read within [`FRESH`], by key, with the login read with them.
     kept: Arc<quick_cache::sync::Cache<String, Kept>>,
+    /// The batched reader, started on the first load (a runtime is running then).
+    reads: Arc<std::sync::OnceLock<Reads>>,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -84,6 +167,7 @@ impl DbSessionStore {
             db,
             seen,
             kept: Arc::new(quick_cache::sync::Cache::new(100_000)),
+            reads: Arc::new(std::sync::OnceLock::new()),
         }
     }
 }
@@ -165,10 +249,8 @@ impl SessionStore for DbSessionStore {
             return Ok(Some(record));
         }
         let at = Instant::now();
-        let Some((text, user)) = sessions::load_with_user(&self.db, &k, now)
-            .await
-            .map_err(backend)?
-        else {
+        let reads = self.reads.get_or_init(|| Reads::start(self.db.clone()));
+        let Some((text, user)) = reads.load(&self.db, &k, now).await? else {
             return Ok(None);
         };
         if let Some(user) = &user {

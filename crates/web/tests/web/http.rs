@@ -197,6 +197,35 @@ vaxloop_store::backend_tests! {
         assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED, "the stopped login is out");
     }
 
+    async fn sessions_read_together_each_answer_their_own_login(t) {
+        // Sessions arriving at once are read from the database in one statement: every
+        // request still gets its own login, and a stranger's cookie gets nobody.
+        let f = fixture(t).await;
+        let mut clients = Vec::new();
+        for login in f.town.logins.iter().filter(|l| l.username.is_some()).take(8) {
+            let mut c = f.client();
+            let name = login.username.clone().expect("username");
+            assert_eq!(c.login(&name, DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER, "{name}");
+            clients.push((c, login.display_name.clone()));
+        }
+        assert!(clients.len() >= 5, "enough logins to read together");
+        let mut asks = tokio::task::JoinSet::new();
+        for (c, name) in &clients {
+            for _ in 0..4 {
+                let (mut c, name) = (c.clone(), name.clone());
+                asks.spawn(async move { (c.get("/api/v1/me").await, name) });
+            }
+        }
+        let answers = asks.join_all().await;
+        assert_eq!(answers.len(), clients.len() * 4);
+        for (answer, name) in answers {
+            assert_eq!(answer.status, StatusCode::OK);
+            assert!(answer.body.contains(&format!("\"display_name\":\"{name}\"")), "{name}: {}", answer.body);
+        }
+        let mut stranger = f.client();
+        assert_eq!(stranger.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+    }
+
     async fn healthz_follows_the_database_and_metrics_count_requests(t) {
         let f = fixture(t).await;
         let mut c = f.client();
