@@ -254,3 +254,96 @@ fn import_people_reports_rows_and_ends_with_json() {
     assert!(!nokey.status.success());
     assert!(text(&nokey).contains("--key-file"));
 }
+
+#[test]
+fn plan_generate_solve_and_check_round_trip() {
+    let dir = tempfile::tempdir().expect("dir");
+    let generated = vaxloop(
+        dir.path(),
+        &["plan", "generate", "--preset", "town", "--seed", "2"],
+    );
+    assert!(generated.status.success(), "{}", text(&generated));
+    std::fs::write(dir.path().join("town.json"), &generated.stdout).expect("write");
+    let again = vaxloop(
+        dir.path(),
+        &["plan", "generate", "--preset", "town", "--seed", "2"],
+    );
+    assert_eq!(
+        generated.stdout, again.stdout,
+        "the same seed, the same file"
+    );
+
+    let solved = vaxloop(
+        dir.path(),
+        &[
+            "plan",
+            "solve",
+            "town.json",
+            "--time-limit",
+            "0.5",
+            "--out",
+            "plan.json",
+            "--json",
+        ],
+    );
+    assert!(solved.status.success(), "{}", text(&solved));
+    let out = String::from_utf8_lossy(&solved.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("a line")).expect("summary json");
+    for key in [
+        "objective",
+        "scheduled_teams",
+        "scheduled_people",
+        "unassigned_teams",
+        "seconds",
+    ] {
+        assert!(summary.get(key).is_some(), "{key} in {summary}");
+    }
+
+    let checked = vaxloop(
+        dir.path(),
+        &["plan", "check", "town.json", "plan.json", "--json"],
+    );
+    assert!(checked.status.success(), "{}", text(&checked));
+    let out = String::from_utf8_lossy(&checked.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("a line")).expect("report json");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["objective"], summary["objective"]);
+
+    // A broken plan: the first team placed twice. The checker names it and exits non-zero.
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).expect("read"))
+            .expect("plan json");
+    let first = plan["assignments"][0].clone();
+    plan["assignments"]
+        .as_array_mut()
+        .expect("list")
+        .push(first);
+    std::fs::write(dir.path().join("bad.json"), plan.to_string()).expect("write");
+    let checked = vaxloop(dir.path(), &["plan", "check", "town.json", "bad.json"]);
+    assert!(!checked.status.success());
+    assert!(
+        text(&checked).contains("appears more than once"),
+        "{}",
+        text(&checked)
+    );
+
+    // Bad files get the file and the field named.
+    std::fs::write(dir.path().join("broken.json"), "{\"format\": \"x\"}").expect("write");
+    let refused = vaxloop(dir.path(), &["plan", "solve", "broken.json"]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("broken.json"), "{}", text(&refused));
+    let refused = vaxloop(dir.path(), &["plan", "solve", "missing.json"]);
+    assert!(
+        text(&refused).contains("cannot read the instance file missing.json"),
+        "{}",
+        text(&refused)
+    );
+    let refused = vaxloop(dir.path(), &["plan", "generate", "--preset", "county"]);
+    assert!(
+        text(&refused).contains("tiny, town or city"),
+        "{}",
+        text(&refused)
+    );
+}

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod migrate;
+pub mod plan;
 pub mod serve;
 
 use anyhow::Context;

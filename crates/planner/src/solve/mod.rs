@@ -1,0 +1,400 @@
+//! The solver: a greedy first plan, then large-neighbourhood search until the time limit.
+//!
+//! **Construction.** Teams are taken in order of their worth per person at their nearest site
+//! (so, when doses are short, the green channel and the near go first), each to the best place
+//! it fits ([`place::best`]).
+//!
+//! **Improvement.** Each step frees part of the plan — most often the teams of one site-day and
+//! of its neighbouring sites that day, sometimes teams drawn from anywhere — and re-seats the
+//! freed teams together with teams left out near there, in a shuffled order of worth. The step is
+//! kept when the objective does not fall, and otherwise undone exactly (removals and insertions
+//! are inverse). A final pass seats any left-out team that still fits.
+//!
+//! Every plan returned satisfies the format's hard constraints by construction; `check` (written
+//! separately) verifies it.
+
+mod exact;
+mod place;
+pub(crate) mod state;
+
+use std::time::{Duration, Instant};
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::instance::Instance;
+use crate::plan::{Assignment, PLAN_FORMAT, Part, Plan, Trip, Unassigned};
+use state::{Model, Placement, State};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Wall time for the whole solve, construction included.
+    pub time_limit: Duration,
+    /// Stop after this many improvement steps (for reproducible runs); none = until the limit.
+    pub max_steps: Option<u64>,
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            time_limit: Duration::from_secs(5),
+            max_steps: None,
+            seed: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Solved {
+    pub plan: Plan,
+    pub objective: i64,
+    pub scheduled_teams: usize,
+    pub scheduled_people: u64,
+    /// Seconds to the first complete plan (the greedy one).
+    pub first_plan_seconds: f64,
+    pub first_objective: i64,
+    pub seconds: f64,
+    pub steps: u64,
+}
+
+/// Plans `instance` within `options.time_limit`.
+pub fn solve(instance: &Instance, options: &Options) -> Solved {
+    let started = Instant::now();
+    let m = Model::new(instance);
+    let mut st = State::new(&m);
+    let classes: Vec<Vec<(i64, u32, bool)>> =
+        (0..m.teams()).map(|t| place::classes(&m, t)).collect();
+    let worth = |t: usize| -> f64 {
+        classes[t].first().map_or(0.0, |c| c.0 as f64) / f64::from(instance.teams[t].size)
+    };
+    let mut order: Vec<usize> = (0..m.teams()).collect();
+    order.sort_by(|&a, &b| {
+        worth(b)
+            .total_cmp(&worth(a))
+            .then(instance.teams[b].size.cmp(&instance.teams[a].size))
+            .then(a.cmp(&b))
+    });
+    for &t in &order {
+        if let Some(p) = place::best(&m, &st, t, &classes[t]) {
+            st.place(&m, t, p);
+        }
+    }
+    let first_plan_seconds = started.elapsed().as_secs_f64();
+    let first_objective = st.objective;
+
+    let steps = improve(&m, &mut st, &classes, &worth, options, started);
+    // Anyone left out who still fits.
+    for &t in &order {
+        if st.placed[t].is_none()
+            && let Some(p) = place::best(&m, &st, t, &classes[t])
+        {
+            st.place(&m, t, p);
+        }
+    }
+    let plan = to_plan(&m, &st, &classes);
+    let scheduled_teams = st.placed.iter().filter(|p| p.is_some()).count();
+    let scheduled_people = st
+        .placed
+        .iter()
+        .zip(&instance.teams)
+        .filter(|(p, _)| p.is_some())
+        .map(|(_, t)| u64::from(t.size))
+        .sum();
+    Solved {
+        plan,
+        objective: st.objective,
+        scheduled_teams,
+        scheduled_people,
+        first_plan_seconds,
+        first_objective,
+        seconds: started.elapsed().as_secs_f64(),
+        steps,
+    }
+}
+
+/// Neighbourhoods of at most this many teams may be re-seated exactly.
+const EXACT_TEAMS: usize = 8;
+/// How far one exact re-seating may search.
+const EXACT_NODES: u64 = 2_000;
+/// How far the exact search of a whole small instance may go.
+const EXACT_NODES_SMALL: u64 = 20_000_000;
+
+/// Large-neighbourhood search; returns the number of steps taken.
+fn improve(
+    m: &Model,
+    st: &mut State,
+    classes: &[Vec<(i64, u32, bool)>],
+    worth: &dyn Fn(usize) -> f64,
+    options: &Options,
+    started: Instant,
+) -> u64 {
+    if m.teams() == 0 || m.sites == 0 {
+        return 0;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    // Sites by distance from each site, for neighbourhoods.
+    let near: Vec<Vec<usize>> = (0..m.sites)
+        .map(|s| {
+            let here = &m.inst.sites[s];
+            let mut by: Vec<usize> = (0..m.sites).collect();
+            by.sort_by(|&a, &b| {
+                let da = (m.inst.sites[a].x_km - here.x_km).hypot(m.inst.sites[a].y_km - here.y_km);
+                let db = (m.inst.sites[b].x_km - here.x_km).hypot(m.inst.sites[b].y_km - here.y_km);
+                da.total_cmp(&db)
+            });
+            by
+        })
+        .collect();
+    // Teams whose best class is at each site: the candidates a neighbourhood re-seats.
+    let mut fans: Vec<Vec<usize>> = vec![Vec::new(); m.sites];
+    for (t, c) in classes.iter().enumerate() {
+        if let Some(&(_, s, _)) = c.first() {
+            fans[s as usize].push(t);
+        }
+    }
+    // The best plan seen, kept only while the search is away from it (none: the current plan
+    // is the best seen).
+    let mut best: Option<(i64, Vec<Option<Placement>>)> = None;
+    // A worse step of 2% of an average team's worth is kept with probability 1/e at the start.
+    let t0 = 0.02
+        * classes
+            .iter()
+            .filter_map(|c| c.first())
+            .map(|c| c.0 as f64)
+            .sum::<f64>()
+        / m.teams() as f64;
+    let mut steps = 0u64;
+    let mut freed: Vec<usize> = Vec::new();
+    let mut undo: Vec<(usize, Option<Placement>)> = Vec::new();
+    let mut seated: Vec<usize> = Vec::new();
+    loop {
+        if options.max_steps.is_some_and(|n| steps >= n) || started.elapsed() >= options.time_limit
+        {
+            if let Some((_, plan)) = best {
+                for t in 0..m.teams() {
+                    st.remove(m, t);
+                }
+                for (t, p) in plan.into_iter().enumerate() {
+                    if let Some(p) = p {
+                        st.place(m, t, p);
+                    }
+                }
+            }
+            return steps;
+        }
+        steps += 1;
+        freed.clear();
+        undo.clear();
+        seated.clear();
+        let before = st.objective;
+
+        let s = rng.random_range(0..m.sites);
+        let d = rng.random_range(0..m.days);
+        let reach = 1 + rng.random_range(0..3.min(m.sites));
+        let share = rng.random_range(0.2..0.8);
+        if steps == 1 && m.teams() <= EXACT_TEAMS {
+            // A small instance is solved exactly: everyone is freed and re-seated by an
+            // exhaustive search, with room to finish.
+            let all: Vec<usize> = (0..m.teams()).collect();
+            for &t in &all {
+                if let Some(p) = st.remove(m, t) {
+                    undo.push((t, Some(p)));
+                }
+            }
+            let proven = exact::repair(m, st, &all, classes, EXACT_NODES_SMALL);
+            if proven {
+                // Nothing better exists: the search is over.
+                return steps;
+            }
+            if st.objective < before {
+                for t in 0..m.teams() {
+                    st.remove(m, t);
+                }
+                for (t, p) in undo.drain(..) {
+                    if let Some(p) = p {
+                        st.place(m, t, p);
+                    }
+                }
+            }
+            continue;
+        }
+        if rng.random_bool(0.85) {
+            // The teams of a few neighbouring sites on one day (or every day), and the teams
+            // that would rather be there.
+            let all_days = rng.random_bool(0.2);
+            for &n in near[s].iter().take(reach) {
+                for (t, p) in st.placed.iter().enumerate() {
+                    if let Some(p) = p
+                        && p.site as usize == n
+                        && (all_days || p.day as usize == d)
+                        && rng.random_bool(share)
+                    {
+                        freed.push(t);
+                    }
+                }
+                freed.extend(fans[n].iter().copied().filter(|&t| st.placed[t].is_none()));
+            }
+        } else {
+            let n = 2 + rng.random_range(0..(m.teams() / 20).clamp(1, 40));
+            for _ in 0..n {
+                freed.push(rng.random_range(0..m.teams()));
+            }
+            freed.sort_unstable();
+            freed.dedup();
+        }
+        if freed.is_empty() {
+            continue;
+        }
+        for &t in &freed {
+            if let Some(p) = st.remove(m, t) {
+                undo.push((t, Some(p)));
+            }
+        }
+        // Worth with noise, so each step tries another order.
+        let noise = rng.random_range(0.0..0.15);
+        let mut keyed: Vec<(f64, usize)> = freed
+            .iter()
+            .map(|&t| (worth(t) * (1.0 + rng.random_range(-noise..=noise)), t))
+            .collect();
+        keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        if rng.random_bool(0.1) {
+            keyed.shuffle(&mut rng);
+        }
+        if freed.len() <= EXACT_TEAMS && rng.random_bool(0.2) {
+            exact::repair(m, st, &freed, classes, EXACT_NODES);
+            seated.extend(freed.iter().copied().filter(|&t| st.placed[t].is_some()));
+            keyed.clear();
+        }
+        let detour = rng.random_range(0.0..0.3);
+        let scatter = rng.random_range(0.0..0.3);
+        for &(_, t) in &keyed {
+            let skip = if rng.random_bool(detour) {
+                rng.random_range(1..=2)
+            } else {
+                0
+            };
+            let shake = rng.random_bool(scatter).then_some(&mut rng);
+            if let Some(p) = place::nth_best(m, st, t, &classes[t], skip, shake) {
+                st.place(m, t, p);
+                seated.push(t);
+            }
+        }
+        // Simulated annealing: a worse plan is kept with probability e^(Δ/T), T falling to 0
+        // over the run, so the search can cross a valley to a better plan; the best plan seen
+        // is kept aside and is what the search returns.
+        let progress = match options.max_steps {
+            Some(n) => steps as f64 / n as f64,
+            None => started.elapsed().as_secs_f64() / options.time_limit.as_secs_f64(),
+        }
+        .min(1.0);
+        // Four cooling cycles, each from a lower start.
+        let temperature = t0 * (1.0 - progress) * (1.0 - (progress * 4.0).fract());
+        let delta = (st.objective - before) as f64;
+        let keep = delta >= 0.0
+            || (temperature > 0.0 && rng.random_bool((delta / temperature).exp().min(1.0)));
+        if keep && delta < 0.0 && best.is_none() {
+            // Leaving the best plan seen: keep a copy of it first.
+            let mut then = st.placed.clone();
+            for &t in &seated {
+                then[t] = None;
+            }
+            for (t, p) in &undo {
+                then[*t] = p.clone();
+            }
+            best = Some((before, then));
+        }
+        if keep && best.as_ref().is_some_and(|(v, _)| st.objective > *v) {
+            best = None;
+        }
+        if !keep {
+            for &t in seated.iter().rev() {
+                st.remove(m, t);
+            }
+            for (t, p) in undo.drain(..).rev() {
+                if let Some(p) = p {
+                    st.place(m, t, p);
+                }
+            }
+            debug_assert_eq!(st.objective, before);
+        }
+    }
+}
+
+/// The plan file for the state, with a reason for each team left out.
+fn to_plan(m: &Model, st: &State, classes: &[Vec<(i64, u32, bool)>]) -> Plan {
+    let buses = st.bus_numbers(m);
+    let mut assignments = Vec::new();
+    let mut unassigned = Vec::new();
+    for (t, team) in m.inst.teams.iter().enumerate() {
+        match &st.placed[t] {
+            Some(p) => assignments.push(Assignment {
+                team: team.id.clone(),
+                site: m.inst.sites[p.site as usize].id.clone(),
+                day: p.day as usize,
+                parts: p
+                    .parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &people)| Part {
+                        slot: p.first as usize + i,
+                        people,
+                    })
+                    .collect(),
+                trips: buses[t]
+                    .iter()
+                    .map(|&(part, bus, people)| Trip { bus, part, people })
+                    .collect(),
+            }),
+            None => unassigned.push(Unassigned {
+                team: team.id.clone(),
+                reason: why_not(m, st, t, &classes[t]).into(),
+            }),
+        }
+    }
+    Plan {
+        format: PLAN_FORMAT.into(),
+        instance: m.inst.name.clone(),
+        assignments,
+        unassigned,
+    }
+}
+
+/// Why team `t` has no place, in the plan's final state.
+fn why_not(m: &Model, st: &State, t: usize, classes: &[(i64, u32, bool)]) -> &'static str {
+    let team = &m.inst.teams[t];
+    if classes.is_empty() {
+        return "every site is too far to be worth the trip";
+    }
+    let days: Vec<usize> = (0..m.days).filter(|&d| m.inst.allows_day(t, d)).collect();
+    let sites: Vec<usize> = classes.iter().map(|c| c.1 as usize).collect();
+    let doses = sites.iter().any(|&s| {
+        days.iter()
+            .any(|&d| st.doses[m.site_day(s, d)] >= team.size)
+    });
+    if !doses {
+        return "no doses left on its days";
+    }
+    let room = sites.iter().any(|&s| {
+        days.iter().any(|&d| {
+            st.doses[m.site_day(s, d)] >= team.size
+                && (0..m.slots).any(|k| {
+                    (!team.hard_window || m.in_window[t * m.slots + k]) && {
+                        let free: u32 = (k..m.slots.min(k + team.max_parts as usize))
+                            .map(|k| st.cap[m.slot_index(s, d, k)])
+                            .take_while(|&c| c > 0)
+                            .sum();
+                        free >= team.size
+                    }
+                })
+        })
+    });
+    if !room {
+        return "no slot with room where doses are left on its days";
+    }
+    if team.bus {
+        return "no shuttle bus free when there is room";
+    }
+    "no place left that fits"
+}
