@@ -8,8 +8,11 @@
 //!   nothing, and prints the seconds: the raw parse time the import's figures are compared with.
 //! - `booking DATABASE_URL…` runs the booking benchmark (surge, sustained, reference,
 //!   availability) on each database; see [`booking`].
+//! - `planner --vaxloop BIN --python PY --peers DIR --work DIR` runs the planner benchmark
+//!   (vaxloop against the CP-SAT and HiGHS peers, gaps to a bound, a re-plan); see [`planner`].
 
 mod booking;
+mod planner;
 
 /// The same allocator as the `vaxloop` binary, so the server measured here is the one served.
 #[global_allocator]
@@ -30,9 +33,10 @@ fn main() -> anyhow::Result<()> {
         Some("roster") => roster(&args[1..]),
         Some("parse") => parse(&args[1..]),
         Some("booking") => booking::main(&args[1..]),
+        Some("planner") => planner::main(&args[1..]),
         _ => {
             bail!(
-                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL…"
+                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR"
             )
         }
     }

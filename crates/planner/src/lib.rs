@@ -48,7 +48,7 @@ pub use check::{Report, check};
 pub use generate::{Preset, generate};
 pub use instance::{Instance, Window};
 pub use plan::Plan;
-pub use solve::{Options, Solved, solve};
+pub use solve::{Options, Solved, Start, replan, solve, solve_from};
 
 /// A planner file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]

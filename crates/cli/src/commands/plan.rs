@@ -46,6 +46,10 @@ pub struct SolveArgs {
     /// The search's random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Re-plan from this earlier plan (after a delivery fell short or a site closed): every
+    /// team whose place still fits keeps it; only the others are planned again.
+    #[arg(long)]
+    from: Option<PathBuf>,
     /// Stop after this many search steps (with the seed, a reproducible plan), or at the
     /// time limit, whichever comes first.
     #[arg(long)]
@@ -132,7 +136,14 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
         max_steps: a.steps,
         seed: a.seed,
     };
-    let solved = vaxloop_planner::solve(&instance, &options);
+    let solved = match &a.from {
+        Some(path) => {
+            let previous =
+                Plan::parse(&read(path, "plan")?).with_context(|| format!("{}", path.display()))?;
+            vaxloop_planner::replan(&instance, &previous, &options)
+        }
+        None => vaxloop_planner::solve(&instance, &options),
+    };
     let text = serde_json::to_string(&solved.plan)?;
     match &a.out {
         Some(path) => std::fs::write(path, format!("{text}\n"))
@@ -152,9 +163,13 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
                 "first_plan_seconds": (solved.first_plan_seconds * 1000.0).round() / 1000.0,
                 "first_objective": solved.first_objective,
                 "steps": solved.steps,
+                "moved_teams": solved.moved,
             })
         );
     } else {
+        if let Some(moved) = solved.moved {
+            eprintln!("{moved} teams of the earlier plan moved or left out");
+        }
         eprintln!(
             "objective {}: {} teams ({} people) placed, {} left out, in {:.2} s ({} search steps)",
             solved.objective,

@@ -57,10 +57,39 @@ pub struct Solved {
     pub first_objective: i64,
     pub seconds: f64,
     pub steps: u64,
+    /// With a start plan: teams it placed that are now elsewhere or left out.
+    pub moved: Option<usize>,
 }
 
 /// Plans `instance` within `options.time_limit`.
 pub fn solve(instance: &Instance, options: &Options) -> Solved {
+    solve_from(instance, None, options)
+}
+
+/// Where a solve starts: a previous plan, and which of its teams must stay where they are.
+pub struct Start<'a> {
+    pub plan: &'a Plan,
+    /// Teams (by id) that keep their place in `plan`, if it still fits; the search moves none
+    /// of them. Every other team of `plan` starts where it was and may be moved.
+    pub locked: &'a dyn Fn(&str) -> bool,
+}
+
+/// Re-plans after a change (a delivery short, a site closed): every team of `previous` whose
+/// place still fits keeps it, and only the teams that lost theirs, or had none, are planned
+/// again — the fewest moves that seat what can be seated around the rest.
+pub fn replan(instance: &Instance, previous: &Plan, options: &Options) -> Solved {
+    solve_from(
+        instance,
+        Some(Start {
+            plan: previous,
+            locked: &|_| true,
+        }),
+        options,
+    )
+}
+
+/// Plans `instance`, from `start` when given.
+pub fn solve_from(instance: &Instance, start: Option<Start>, options: &Options) -> Solved {
     let started = Instant::now();
     let m = Model::new(instance);
     let mut st = State::new(&m);
@@ -76,15 +105,19 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
             .then(instance.teams[b].size.cmp(&instance.teams[a].size))
             .then(a.cmp(&b))
     });
+    let mut locked = vec![false; m.teams()];
+    let before = start.as_ref().map(|s| begin(&m, &mut st, s, &mut locked));
     for &t in &order {
-        if let Some(p) = place::best(&m, &st, t, &classes[t]) {
+        if st.placed[t].is_none()
+            && let Some(p) = place::best(&m, &st, t, &classes[t])
+        {
             st.place(&m, t, p);
         }
     }
     let first_plan_seconds = started.elapsed().as_secs_f64();
     let first_objective = st.objective;
 
-    let steps = improve(&m, &mut st, &classes, &worth, options, started);
+    let steps = improve(&m, &mut st, &classes, &worth, &locked, options, started);
     // Anyone left out who still fits.
     for &t in &order {
         if st.placed[t].is_none()
@@ -93,7 +126,25 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
             st.place(&m, t, p);
         }
     }
-    let plan = to_plan(&m, &st, &classes);
+    // Teams still exactly where the start plan had them keep its buses.
+    let mut prior = vec![None; m.teams()];
+    if let (Some(start), Some(before)) = (&start, &before) {
+        let team_at: std::collections::HashMap<&str, usize> = instance
+            .teams
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        for a in &start.plan.assignments {
+            if let Some(&t) = team_at.get(a.team.as_str())
+                && before[t].is_some()
+                && before[t] == st.placed[t]
+            {
+                prior[t] = Some(a.trips.iter().map(|x| (x.part, x.bus, x.people)).collect());
+            }
+        }
+    }
+    let plan = to_plan(&m, &st, &classes, &prior);
     let scheduled_teams = st.placed.iter().filter(|p| p.is_some()).count();
     let scheduled_people = st
         .placed
@@ -102,6 +153,14 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
         .filter(|(p, _)| p.is_some())
         .map(|(_, t)| u64::from(t.size))
         .sum();
+    // Teams placed before that are now elsewhere or left out.
+    let moved = before.map(|before| {
+        before
+            .iter()
+            .zip(&st.placed)
+            .filter(|(b, now)| b.is_some() && b.as_ref() != now.as_ref())
+            .count()
+    });
     Solved {
         plan,
         objective: st.objective,
@@ -111,7 +170,56 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
         first_objective,
         seconds: started.elapsed().as_secs_f64(),
         steps,
+        moved,
     }
+}
+
+/// Seats the start plan's teams where they were, as far as their places still fit; marks the
+/// locked ones. Returns where each team was in the start plan.
+fn begin(m: &Model, st: &mut State, start: &Start, locked: &mut [bool]) -> Vec<Option<Placement>> {
+    let team_at: std::collections::HashMap<&str, usize> = m
+        .inst
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_at: std::collections::HashMap<&str, usize> = m
+        .inst
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let mut before = vec![None; m.teams()];
+    for a in &start.plan.assignments {
+        let (Some(&t), Some(&s)) = (team_at.get(a.team.as_str()), site_at.get(a.site.as_str()))
+        else {
+            continue;
+        };
+        let Some(first) = a.parts.first().map(|p| p.slot) else {
+            continue;
+        };
+        if before[t].is_some()
+            || a.parts.iter().enumerate().any(|(i, p)| p.slot != first + i)
+            || first >= m.slots
+        {
+            continue;
+        }
+        let p = Placement {
+            site: s as u32,
+            day: a.day as u32,
+            first: first as u32,
+            parts: a.parts.iter().map(|p| p.people).collect(),
+            miss: !m.in_window[t * m.slots + first],
+        };
+        before[t] = Some(p.clone());
+        if place::fits(m, st, t, &p) {
+            st.place(m, t, p);
+            locked[t] = (start.locked)(&a.team);
+        }
+    }
+    before
 }
 
 /// Neighbourhoods of at most this many teams may be re-seated exactly.
@@ -127,6 +235,7 @@ fn improve(
     st: &mut State,
     classes: &[Vec<(i64, u32, bool)>],
     worth: &dyn Fn(usize) -> f64,
+    locked: &[bool],
     options: &Options,
     started: Instant,
 ) -> u64 {
@@ -194,7 +303,7 @@ fn improve(
         let d = rng.random_range(0..m.days);
         let reach = 1 + rng.random_range(0..3.min(m.sites));
         let share = rng.random_range(0.2..0.8);
-        if steps == 1 && m.teams() <= EXACT_TEAMS {
+        if steps == 1 && m.teams() <= EXACT_TEAMS && !locked.contains(&true) {
             // A small instance is solved exactly: everyone is freed and re-seated by an
             // exhaustive search, with room to finish.
             let all: Vec<usize> = (0..m.teams()).collect();
@@ -244,6 +353,7 @@ fn improve(
             freed.sort_unstable();
             freed.dedup();
         }
+        freed.retain(|&t| !locked[t]);
         if freed.is_empty() {
             continue;
         }
@@ -323,8 +433,13 @@ fn improve(
 }
 
 /// The plan file for the state, with a reason for each team left out.
-fn to_plan(m: &Model, st: &State, classes: &[Vec<(i64, u32, bool)>]) -> Plan {
-    let buses = st.bus_numbers(m);
+fn to_plan(
+    m: &Model,
+    st: &State,
+    classes: &[Vec<(i64, u32, bool)>],
+    prior: &[Option<Vec<state::NamedTrip>>],
+) -> Plan {
+    let buses = st.bus_numbers(m, prior);
     let mut assignments = Vec::new();
     let mut unassigned = Vec::new();
     for (t, team) in m.inst.teams.iter().enumerate() {

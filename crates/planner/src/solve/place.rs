@@ -51,7 +51,15 @@ fn parts(m: &Model, st: &State, t: usize, s: usize, d: usize, k: usize) -> Optio
 }
 
 /// Whether the buses can carry these parts (all trips of one placement at once).
-fn buses_fit(m: &Model, st: &State, t: usize, s: usize, d: usize, k: usize, parts: &[u32]) -> bool {
+pub(crate) fn buses_fit(
+    m: &Model,
+    st: &State,
+    t: usize,
+    s: usize,
+    d: usize,
+    k: usize,
+    parts: &[u32],
+) -> bool {
     if !m.inst.teams[t].bus {
         return true;
     }
@@ -222,4 +230,24 @@ fn every_split(left: u32, free: &[u32], prefix: &mut Vec<u32>, out: &mut Vec<Vec
         every_split(left - take, rest, prefix, out);
         prefix.pop();
     }
+}
+
+/// Whether team `t` can take exactly this place now (a previous plan's, or a hand-made one).
+pub(crate) fn fits(m: &Model, st: &State, t: usize, p: &Placement) -> bool {
+    let team = &m.inst.teams[t];
+    let (s, d, k) = (p.site as usize, p.day as usize, p.first as usize);
+    s < m.sites
+        && d < m.days
+        && m.inst.allows_day(t, d)
+        && !p.parts.is_empty()
+        && p.parts.len() <= team.max_parts as usize
+        && k + p.parts.len() <= m.slots
+        && p.parts.iter().sum::<u32>() == team.size
+        && (!team.hard_window || m.in_window[t * m.slots + k])
+        && st.doses[m.site_day(s, d)] >= team.size
+        && p.parts
+            .iter()
+            .enumerate()
+            .all(|(i, &people)| people > 0 && st.cap[m.slot_index(s, d, k + i)] >= people)
+        && buses_fit(m, st, t, s, d, k, &p.parts)
 }

@@ -101,6 +101,9 @@ impl<'a> Model<'a> {
     }
 }
 
+/// A trip with its bus: (part, bus, people).
+pub(crate) type NamedTrip = (usize, u32, u32);
+
 /// Where a team is: site, day, the first slot, and people per consecutive slot from there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Placement {
@@ -201,41 +204,97 @@ impl State {
         Some(p)
     }
 
-    /// Names a bus for every trip: per day, trips in order of departure take the lowest-numbered
-    /// bus free by then. Returns `[team] → [(part, bus, people)]`.
-    pub fn bus_numbers(&self, m: &Model) -> Vec<Vec<(usize, u32, u32)>> {
+    /// Names a bus for every trip. Teams with `prior` trips (a start plan's, for teams still
+    /// exactly where they were) keep their buses where those do not clash; the other trips, in
+    /// order of departure, take the lowest-numbered bus free for their whole trip. Should the
+    /// kept buses leave no bus for a trip, that day is named afresh. Returns
+    /// `[team] → [(part, bus, people)]`.
+    pub fn bus_numbers(&self, m: &Model, prior: &[Option<Vec<NamedTrip>>]) -> Vec<Vec<NamedTrip>> {
         let mut out = vec![Vec::new(); m.teams()];
         for d in 0..m.days {
-            // (from, to, team, part, people) for each trip of the day.
-            let mut trips = Vec::new();
-            for (t, p) in self.placed.iter().enumerate() {
-                let Some(p) = p
-                    .as_ref()
-                    .filter(|p| p.day as usize == d && m.inst.teams[t].bus)
-                else {
-                    continue;
-                };
-                for (i, &people) in p.parts.iter().enumerate() {
-                    let (from, to) = m.trip_span(t, p.site as usize, p.first as usize + i);
-                    let n = u32::from(Self::trips(m, people));
-                    for j in 0..n {
-                        // Share the part evenly over its trips.
-                        let carried = people / n + u32::from(j < people % n);
-                        trips.push((from, to, t, i, carried));
+            if !self.name_day(m, d, prior, &mut out) {
+                for (t, p) in self.placed.iter().enumerate() {
+                    if p.as_ref().is_some_and(|p| p.day as usize == d) {
+                        out[t].clear();
                     }
                 }
-            }
-            trips.sort_unstable();
-            let mut free_at = vec![0usize; usize::from(m.bus_count)];
-            for (from, to, t, part, people) in trips {
-                let bus = free_at
-                    .iter()
-                    .position(|&f| f <= from)
-                    .expect("the timeline never holds more trips than buses");
-                free_at[bus] = to;
-                out[t].push((part, bus as u32, people));
+                let named = self.name_day(m, d, &vec![None; m.teams()], &mut out);
+                debug_assert!(named, "without kept buses every trip finds one");
             }
         }
         out
+    }
+
+    /// Names the buses of day `d` into `out`; false when the kept buses left a trip without one.
+    fn name_day(
+        &self,
+        m: &Model,
+        d: usize,
+        prior: &[Option<Vec<NamedTrip>>],
+        out: &mut [Vec<NamedTrip>],
+    ) -> bool {
+        let buses = usize::from(m.bus_count);
+        let mut taken: Vec<Vec<(usize, usize)>> = vec![Vec::new(); buses];
+        let clash = |taken: &[(usize, usize)], (from, to): (usize, usize)| {
+            taken.iter().any(|&(a, b)| a < to && from < b)
+        };
+        // (from, to, team, part, people) of every trip still to name.
+        let mut trips = Vec::new();
+        for (t, p) in self.placed.iter().enumerate() {
+            let Some(p) = p
+                .as_ref()
+                .filter(|p| p.day as usize == d && m.inst.teams[t].bus)
+            else {
+                continue;
+            };
+            let span = |part: usize| m.trip_span(t, p.site as usize, p.first as usize + part);
+            if let Some(kept) = &prior[t] {
+                let mut mine: Vec<(usize, usize, usize)> = Vec::new();
+                let fits = kept.iter().all(|&(part, bus, _)| {
+                    let bus = bus as usize;
+                    let here = span(part);
+                    let ok = part < p.parts.len()
+                        && bus < buses
+                        && !clash(&taken[bus], here)
+                        && !mine
+                            .iter()
+                            .any(|&(b, a, z)| b == bus && a < here.1 && here.0 < z);
+                    mine.push((bus, here.0, here.1));
+                    ok
+                });
+                if fits {
+                    for (&(bus, from, to), &trip) in mine.iter().zip(kept) {
+                        taken[bus].push((from, to));
+                        out[t].push(trip);
+                    }
+                    continue;
+                }
+            }
+            for (i, &people) in p.parts.iter().enumerate() {
+                let (from, to) = span(i);
+                let n = u32::from(Self::trips(m, people));
+                for j in 0..n {
+                    // Share the part evenly over its trips.
+                    let carried = people / n + u32::from(j < people % n);
+                    trips.push((from, to, t, i, carried));
+                }
+            }
+        }
+        trips.sort_unstable();
+        let kept_any = taken.iter().any(|b| !b.is_empty());
+        let mut free_at = vec![0usize; buses];
+        for (from, to, t, part, people) in trips {
+            let bus = if kept_any {
+                (0..buses).find(|&b| !clash(&taken[b], (from, to)))
+            } else {
+                // No kept buses: in order of departure, any bus free by then will do.
+                free_at.iter().position(|&f| f <= from)
+            };
+            let Some(bus) = bus else { return false };
+            free_at[bus] = to;
+            taken[bus].push((from, to));
+            out[t].push((part, bus as u32, people));
+        }
+        true
     }
 }

@@ -373,3 +373,112 @@ proptest! {
         prop_assert!(bound.value >= best);
     }
 }
+
+#[test]
+fn replanning_after_a_site_closes_keeps_everyone_else_in_place() {
+    let inst = generate(Preset::Town, 1);
+    let first = solve(&inst, &quick(200, 1));
+    // The busiest site closes on the second day; its doses go to the nearest other site.
+    let mut closed = inst.clone();
+    let busiest = (0..inst.sites.len())
+        .max_by_key(|&s| {
+            first
+                .plan
+                .assignments
+                .iter()
+                .filter(|a| a.site == inst.sites[s].id && a.day == 1)
+                .count()
+        })
+        .expect("a site");
+    let site_id = closed.sites[busiest].id.clone();
+    closed.sites[busiest].slot_capacity[1]
+        .iter_mut()
+        .for_each(|c| *c = 0);
+    let doses = std::mem::take(&mut closed.sites[busiest].doses[1]);
+    let here = (inst.sites[busiest].x_km, inst.sites[busiest].y_km);
+    let nearest = (0..inst.sites.len())
+        .filter(|&s| s != busiest)
+        .min_by(|&a, &b| {
+            let d = |s: usize| (inst.sites[s].x_km - here.0).hypot(inst.sites[s].y_km - here.1);
+            d(a).total_cmp(&d(b))
+        })
+        .expect("another site");
+    closed.sites[nearest].doses[1] += doses;
+    let displaced: Vec<&str> = first
+        .plan
+        .assignments
+        .iter()
+        .filter(|a| a.site == site_id && a.day == 1)
+        .map(|a| a.team.as_str())
+        .collect();
+    assert!(displaced.len() > 20, "a busy site-day: {}", displaced.len());
+
+    let again = vaxloop_planner::replan(&closed, &first.plan, &quick(300, 2));
+    let report = check(&closed, &again.plan);
+    assert!(
+        report.valid,
+        "{:?}",
+        &report.violations[..report.violations.len().min(5)]
+    );
+    assert_eq!(report.objective, again.objective);
+    // Everyone not at the closed site-day is exactly where they were.
+    let now: std::collections::HashMap<&str, &Assignment> = again
+        .plan
+        .assignments
+        .iter()
+        .map(|a| (a.team.as_str(), a))
+        .collect();
+    for a in &first.plan.assignments {
+        if !displaced.contains(&a.team.as_str()) {
+            assert_eq!(now.get(a.team.as_str()), Some(&a), "team {} moved", a.team);
+        }
+    }
+    assert_eq!(
+        again.moved,
+        Some(displaced.len()),
+        "only the displaced teams moved"
+    );
+    assert!(
+        again
+            .plan
+            .assignments
+            .iter()
+            .all(|a| !(a.site == site_id && a.day == 1))
+    );
+    // Some of the displaced found another place (the doses moved with them).
+    let reseated = displaced.iter().filter(|t| now.contains_key(*t)).count();
+    assert!(reseated > 0, "nobody re-seated");
+}
+
+#[test]
+fn locked_teams_keep_their_place_and_the_rest_is_planned_around_them() {
+    let inst = generate(Preset::Town, 2);
+    let first = solve(&inst, &quick(100, 1));
+    // The desk moves one team by hand to another slot of its site and locks it, with two others.
+    let mut hand = first.plan.clone();
+    let locked_ids: Vec<String> = hand
+        .assignments
+        .iter()
+        .take(3)
+        .map(|a| a.team.clone())
+        .collect();
+    let lock = |id: &str| locked_ids.iter().any(|l| l == id);
+    let again = vaxloop_planner::solve_from(
+        &inst,
+        Some(vaxloop_planner::Start {
+            plan: &hand,
+            locked: &lock,
+        }),
+        &quick(300, 3),
+    );
+    assert!(check(&inst, &again.plan).valid);
+    for a in hand.assignments.iter_mut().take(3) {
+        let now = again
+            .plan
+            .assignments
+            .iter()
+            .find(|b| b.team == a.team)
+            .expect("still placed");
+        assert_eq!((&now.site, now.day, &now.parts), (&a.site, a.day, &a.parts));
+    }
+}
