@@ -138,6 +138,9 @@ pub fn upper_bound(
             let mut pick = None;
             for &s in &by_travel[t] {
                 let s = s as usize;
+                if !instance.serves(s, t) {
+                    continue;
+                }
                 let travel = tpm * f64::from(m.travel(t, s));
                 if travel + 2.0 * min_price >= cost {
                     break;

@@ -87,6 +87,9 @@ pub fn check(instance: &Instance, plan: &Plan) -> Report {
             v.push(format!("{at}: site {} is not in the instance", a.site));
             continue;
         };
+        if !instance.serves(s, t) {
+            v.push(format!("{at}: site {} does not serve its unit", a.site));
+        }
         if a.day >= days {
             v.push(format!(
                 "{at}: day {} is past the horizon's {days} dates",

@@ -235,6 +235,7 @@ pub fn generate(preset: Preset, seed: u64) -> Instance {
             priority_people,
             bus: rng.random_bool(p_bus),
             max_parts,
+            sites: vec![],
         });
     }
 

@@ -70,6 +70,10 @@ pub struct Team {
     pub bus: bool,
     #[serde(default = "one")]
     pub max_parts: u32,
+    /// The sites (by id) that serve the team's unit; empty = every site. An addition to format
+    /// 1 (readers that ignore it may place a team at a site that does not serve it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -245,6 +249,16 @@ impl Instance {
             if !t.x_km.is_finite() || !t.y_km.is_finite() {
                 return bad(at("x_km"), "the location must be finite numbers".into());
             }
+            if let Some(unknown) = t
+                .sites
+                .iter()
+                .find(|id| !self.sites.iter().any(|s| &s.id == *id))
+            {
+                return bad(
+                    at("sites"),
+                    format!("site \"{unknown}\" is not in the instance"),
+                );
+            }
             if t.hard_window && t.window == Window::Any {
                 return bad(
                     at("hard_window"),
@@ -307,6 +321,12 @@ impl Instance {
     /// Travel minutes from team `t` to site `s`, as the format defines them.
     pub fn travel(&self, t: usize, s: usize) -> i32 {
         travel_minutes(&self.teams[t], &self.sites[s], self.buses.speed_kmh)
+    }
+
+    /// Whether site `s` serves team `t`.
+    pub fn serves(&self, s: usize, t: usize) -> bool {
+        let sites = &self.teams[t].sites;
+        sites.is_empty() || sites.contains(&self.sites[s].id)
     }
 
     /// Whether team `t` may come on day `d`.

@@ -28,6 +28,11 @@
 //! inside the solver (a team goes to the least-loaded slot and day among places of equal worth),
 //! not part of the objective that solvers are compared on.
 //!
+//! **An addition to format 1.** `teams[].sites`: the ids of the sites that serve the team's
+//! unit (a site may serve only some units, say a workplace site its own enterprise); empty or
+//! absent means every site. The application writes it; the validator, the solver and the bound
+//! honour it; generated instances leave it out, so the peers, which ignore it, stay exact.
+//!
 //! # The pieces
 //!
 //! - [`instance`] and [`plan`]: the files, read and checked ([`Instance::parse`]).

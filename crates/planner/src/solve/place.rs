@@ -13,7 +13,7 @@ use super::state::{Model, Placement, State};
 pub(crate) fn classes(m: &Model, t: usize) -> Vec<(i64, u32, bool)> {
     let team = &m.inst.teams[t];
     let mut out = Vec::with_capacity(m.sites * 2);
-    for s in 0..m.sites {
+    for s in (0..m.sites).filter(|&s| m.inst.serves(s, t)) {
         for miss in [false, true] {
             if miss && (team.hard_window || team.window == crate::Window::Any) {
                 continue;
@@ -237,6 +237,7 @@ pub(crate) fn fits(m: &Model, st: &State, t: usize, p: &Placement) -> bool {
     let team = &m.inst.teams[t];
     let (s, d, k) = (p.site as usize, p.day as usize, p.first as usize);
     s < m.sites
+        && m.inst.serves(s, t)
         && d < m.days
         && m.inst.allows_day(t, d)
         && !p.parts.is_empty()

@@ -27,6 +27,7 @@ fn hand_built() -> Instance {
         priority_people: 1,
         bus,
         max_parts,
+        sites: vec![],
     };
     Instance {
         format: INSTANCE_FORMAT.into(),
@@ -173,6 +174,9 @@ fn the_validator_catches_each_kind_of_violation() {
         ("outside its hard", |_, i| {
             i.teams[2].hard_window = true;
         }),
+        ("site far does not serve its unit", |_, i| {
+            i.teams[2].sites = vec!["near".into()]
+        }),
         ("does not ride the shuttle but has trips", |p, _| {
             p.assignments[1].trips.push(Trip {
                 bus: 1,
@@ -277,6 +281,9 @@ fn bad_instance_files_are_refused_with_the_field_named() {
         }),
         ("teams[1].id", |v| v["teams"][1]["id"] = "a".into()),
         ("buses.speed_kmh", |v| v["buses"]["speed_kmh"] = 0.into()),
+        ("teams[0] (a).sites: site \"moon\"", |v| {
+            v["teams"][0]["sites"] = serde_json::json!(["moon"])
+        }),
     ];
     for (field, spoil) in cases {
         let mut v: serde_json::Value = serde_json::from_str(&good).expect("json");
@@ -481,4 +488,27 @@ fn locked_teams_keep_their_place_and_the_rest_is_planned_around_them() {
             .expect("still placed");
         assert_eq!((&now.site, now.day, &now.parts), (&a.site, a.day, &a.parts));
     }
+}
+
+#[test]
+fn teams_go_only_to_sites_that_serve_their_unit() {
+    let mut inst = generate(Preset::Town, 4);
+    // Every team of some units is served by one site only.
+    let only = inst.sites[3].id.clone();
+    for t in inst
+        .teams
+        .iter_mut()
+        .filter(|t| t.unit.ends_with(['0', '3', '6', '9']))
+    {
+        t.sites = vec![only.clone()];
+    }
+    let solved = solve(&inst, &quick(200, 1));
+    let report = check(&inst, &solved.plan);
+    assert!(
+        report.valid,
+        "{:?}",
+        &report.violations[..report.violations.len().min(5)]
+    );
+    let bound = upper_bound(&inst, Some(solved.objective), Duration::from_secs(10), 300);
+    assert!(bound.value >= solved.objective);
 }
