@@ -40,7 +40,7 @@ enum Command {
     /// Import data from a spreadsheet.
     #[command(subcommand)]
     Import(commands::import::What),
-    /// The team planner on instance and plan files: generate, solve, check, bound.
+    /// The team planner on instance and plan files: generate, solve, check, bound, live.
     #[command(subcommand)]
     Plan(commands::plan::What),
     /// Print a new random key for encrypting personal data (VAXLOOP_PII_KEY).
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
             Command::Migrate(args) => commands::migrate::run(args, settings).await,
             Command::Demo(args) => commands::demo::run(args, settings).await,
             Command::Import(what) => commands::import::run(what, settings).await,
-            Command::Plan(what) => commands::plan::run(what),
+            Command::Plan(what) => commands::plan::run(what, settings).await,
             Command::Keygen => {
                 println!("{}", vaxloop_store::PiiKey::generate().to_hex());
                 Ok(())

@@ -25,6 +25,7 @@ pub mod journeys;
 pub mod migrate;
 pub mod org;
 pub mod people;
+pub mod planning;
 pub mod roster;
 mod rows;
 pub mod sessions;

@@ -1,4 +1,4 @@
-//! `vaxloop plan generate|solve|check|bound`: the team planner on instance and plan files
+//! `vaxloop plan generate|solve|check|bound|live`: the team planner on instance and plan files
 //! (`specs/planner-format.md`). `check` exits non-zero when a plan breaks any rule.
 
 use std::io::Write;
@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::json;
 use vaxloop_planner::{Instance, Options, Plan, Preset};
+
+use crate::settings::Settings;
 
 #[derive(clap::Subcommand)]
 pub enum What {
@@ -19,6 +21,19 @@ pub enum What {
     Check(CheckArgs),
     /// A valid upper bound on any plan's objective, for the gap of a plan.
     Bound(BoundArgs),
+    /// Write the instance of the next three days from the database to stdout: people not yet
+    /// booked in teams per unit, free places and doses, the shuttle pool.
+    Live(LiveArgs),
+}
+
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` [default: sqlite://vaxloop.db; env VAXLOOP_DATABASE_URL]
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Plan the three days after this one (YYYY-MM-DD) [default: today where the campaign is].
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
 }
 
 #[derive(clap::Args)]
@@ -78,8 +93,39 @@ pub struct BoundArgs {
     json: bool,
 }
 
-pub fn run(what: What) -> anyhow::Result<()> {
+pub async fn run(what: What, settings: Settings) -> anyhow::Result<()> {
     match what {
+        What::Live(a) => {
+            let url = settings.database_url(a.database_url.as_deref(), "sqlite://vaxloop.db")?;
+            let db = super::open(&url).await?;
+            let today = a.today.unwrap_or_else(|| settings.web.0.today());
+            let live = vaxloop_app::planning::live_instance(&db, today).await?;
+            db.close().await;
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer(&mut out, &live.instance)?;
+            writeln!(out)?;
+            eprintln!(
+                "{} teams ({} people) waiting, {} sites, {} to {}",
+                live.instance.teams.len(),
+                live.instance
+                    .teams
+                    .iter()
+                    .map(|t| u64::from(t.size))
+                    .sum::<u64>(),
+                live.instance.sites.len(),
+                live.instance
+                    .horizon
+                    .dates
+                    .first()
+                    .map_or("", String::as_str),
+                live.instance
+                    .horizon
+                    .dates
+                    .last()
+                    .map_or("", String::as_str),
+            );
+            Ok(())
+        }
         What::Generate(a) => {
             let instance = vaxloop_planner::generate(a.preset, a.seed);
             let mut out = std::io::stdout().lock();

@@ -1,0 +1,205 @@
+//! The planner's instance built from live data, for the appointment desk: people registered
+//! and not yet booked, grouped per unit into teams of at most a bus load (or a slot's worth);
+//! the free places of every slot and the free doses of every site-day over the next three days;
+//! the units each site serves; the shuttle pool. [`Live`] keeps the way back from the
+//! instance's ids to the database's (teams → people, grid slots → slots) for publishing.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use vaxloop_planner::Instance;
+use vaxloop_planner::instance::{Buses, Horizon, INSTANCE_FORMAT, Site, Team, Weights, Window};
+use vaxloop_store::{Db, StoreResult, planning};
+
+/// Planning days after today (the desk plans three days ahead).
+pub const DAYS: u64 = 3;
+/// The slot grid of the instance, in minutes (the booking issue's default slot length).
+pub const GRID_MINUTES: i64 = 30;
+/// The most people in one team when there are no buses to size it by.
+pub const TEAM_MAX: i64 = 45;
+/// Shuttle speed on town roads, and the minutes a bus stops to load.
+pub const BUS_KMH: f64 = 25.0;
+pub const BUS_STOP_MINUTES: u32 = 10;
+/// A unit further than this from its nearest site rides the shuttle (when there is one).
+pub const WALKING_KM: f64 = 2.0;
+/// Age from which a person goes through the green channel.
+pub const ELDERLY_AGE: i32 = 60;
+
+/// A live instance and the way back to the database.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub instance: Instance,
+    /// Per instance team: its unit and its people.
+    pub teams: Vec<LiveTeam>,
+    /// Per instance site: the site's id.
+    pub site_ids: Vec<i64>,
+    /// `(site, day, grid slot)` → the slots starting in that grid cell, with their free places.
+    pub slots: HashMap<(usize, usize, usize), Vec<(i64, i64)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTeam {
+    pub unit_id: i64,
+    pub people: Vec<i64>,
+}
+
+/// Kilometres east and north of `origin` (equirectangular: a town is small).
+fn km(origin: (f64, f64), lat: f64, lon: f64) -> (f64, f64) {
+    let x = (lon - origin.1) * 111.32 * origin.0.to_radians().cos();
+    let y = (lat - origin.0) * 110.57;
+    ((x * 100.0).round() / 100.0, (y * 100.0).round() / 100.0)
+}
+
+/// The instance for the [`DAYS`] days after `today`.
+pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
+    let dates: Vec<String> = (1..=DAYS)
+        .filter_map(|d| today.checked_add_days(Days::new(d)))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect();
+    let elderly = NaiveDate::from_ymd_opt(today.year() - ELDERLY_AGE, today.month(), 1)
+        .unwrap_or(today)
+        .format("%Y-%m-%d")
+        .to_string();
+    let sites = planning::sites(db, &dates).await?;
+    let waiting = planning::waiting(db, &elderly).await?;
+    let (bus_count, bus_seats) = planning::shuttle(db).await?;
+
+    // The grid: from the earliest slot start to the latest end of any site.
+    let all_slots = sites
+        .iter()
+        .flat_map(|s| s.days.values().flat_map(|(_, v)| v.iter()));
+    let first = all_slots
+        .clone()
+        .map(|s| s.starts_min)
+        .min()
+        .unwrap_or(8 * 60);
+    let last = all_slots
+        .map(|s| s.ends_min)
+        .max()
+        .unwrap_or(first + GRID_MINUTES);
+    let first = first - first % GRID_MINUTES;
+    let slots_per_day = ((last - first + GRID_MINUTES - 1) / GRID_MINUTES).max(1) as usize;
+
+    // Coordinates around the sites' centre.
+    let located: Vec<(f64, f64)> = sites.iter().filter_map(|s| s.lat.zip(s.lon)).collect();
+    let origin = if located.is_empty() {
+        (0.0, 0.0)
+    } else {
+        let n = located.len() as f64;
+        (
+            located.iter().map(|p| p.0).sum::<f64>() / n,
+            located.iter().map(|p| p.1).sum::<f64>() / n,
+        )
+    };
+    let here = |lat: Option<f64>, lon: Option<f64>| match lat.zip(lon) {
+        Some((lat, lon)) => km(origin, lat, lon),
+        None => (0.0, 0.0),
+    };
+
+    let mut slots = HashMap::new();
+    let mut inst_sites = Vec::with_capacity(sites.len());
+    for (s, site) in sites.iter().enumerate() {
+        let mut capacity = vec![vec![0u32; slots_per_day]; dates.len()];
+        let mut doses = vec![0u32; dates.len()];
+        for (d, date) in dates.iter().enumerate() {
+            let Some((free_doses, day_slots)) = site.days.get(date) else {
+                continue;
+            };
+            doses[d] = (*free_doses).clamp(0, i64::from(u32::MAX)) as u32;
+            for slot in day_slots {
+                let k = ((slot.starts_min - first) / GRID_MINUTES) as usize;
+                if k < slots_per_day && slot.free > 0 {
+                    capacity[d][k] += slot.free.clamp(0, i64::from(u32::MAX)) as u32;
+                    slots
+                        .entry((s, d, k))
+                        .or_insert_with(Vec::new)
+                        .push((slot.slot_id, slot.free));
+                }
+            }
+        }
+        let (x, y) = here(site.lat, site.lon);
+        inst_sites.push(Site {
+            id: site.code.clone(),
+            x_km: x,
+            y_km: y,
+            slot_capacity: capacity,
+            doses,
+        });
+    }
+
+    // Teams: a unit's waiting people in order, at most a bus load (or TEAM_MAX) and at most the
+    // largest slot each.
+    let largest_slot = inst_sites
+        .iter()
+        .flat_map(|s| s.slot_capacity.iter().flatten())
+        .copied()
+        .max()
+        .unwrap_or(0) as i64;
+    let team_max = if bus_count > 0 { bus_seats } else { TEAM_MAX }
+        .min(largest_slot.max(1))
+        .max(1) as usize;
+    let mut teams = Vec::new();
+    let mut live_teams = Vec::new();
+    for unit in &waiting {
+        let (x, y) = here(unit.lat, unit.lon);
+        let serving: Vec<usize> = (0..sites.len())
+            .filter(|&s| sites[s].serves.is_empty() || sites[s].serves.contains(&unit.unit_id))
+            .collect();
+        let nearest_km = serving
+            .iter()
+            .map(|&s| (inst_sites[s].x_km - x).hypot(inst_sites[s].y_km - y))
+            .fold(f64::INFINITY, f64::min);
+        let restricted = serving.len() < sites.len();
+        for (i, chunk) in unit.people.chunks(team_max).enumerate() {
+            let size = chunk.len() as u32;
+            teams.push(Team {
+                id: format!("{}-{}", unit.code, i + 1),
+                unit: unit.code.clone(),
+                size,
+                x_km: x,
+                y_km: y,
+                days: vec![],
+                window: Window::Any,
+                hard_window: false,
+                priority_people: chunk.iter().filter(|p| p.1).count() as u32,
+                bus: bus_count > 0 && nearest_km > WALKING_KM,
+                max_parts: if size > 10 { 2 } else { 1 },
+                sites: if restricted {
+                    serving.iter().map(|&s| inst_sites[s].id.clone()).collect()
+                } else {
+                    vec![]
+                },
+            });
+            live_teams.push(LiveTeam {
+                unit_id: unit.unit_id,
+                people: chunk.iter().map(|p| p.0).collect(),
+            });
+        }
+    }
+
+    let instance = Instance {
+        format: INSTANCE_FORMAT.into(),
+        name: format!("live-{}", dates.first().map_or("", String::as_str)),
+        horizon: Horizon {
+            dates,
+            day_start: format!("{:02}:{:02}", first / 60, first % 60),
+            slot_minutes: GRID_MINUTES as u32,
+            slots_per_day,
+        },
+        sites: inst_sites,
+        teams,
+        buses: Buses {
+            count: bus_count.clamp(0, i64::from(u32::MAX)) as u32,
+            seats: bus_seats.clamp(0, i64::from(u32::MAX)) as u32,
+            speed_kmh: BUS_KMH,
+            stop_minutes: BUS_STOP_MINUTES,
+        },
+        weights: Weights::default(),
+    };
+    Ok(Live {
+        instance,
+        teams: live_teams,
+        site_ids: sites.iter().map(|s| s.site_id).collect(),
+        slots,
+    })
+}

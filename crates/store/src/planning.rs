@@ -1,0 +1,153 @@
+//! What the team planner reads from live data: the people still waiting for a first-dose
+//! appointment, by unit; every open slot's free places and each site-day's free doses over the
+//! planning days; which units each site serves; the shuttle pool.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// A unit with people registered and not yet booked for their first dose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingUnit {
+    pub unit_id: i64,
+    pub code: String,
+    pub kind: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// `(person id, in the green channel)`, by id.
+    pub people: Vec<(i64, bool)>,
+}
+
+/// Units with people waiting for a first-dose appointment, by unit id. A person is in the green
+/// channel when marked disabled or born on or before `elderly_born_by` (YYYY-MM-DD).
+pub async fn waiting(db: &Db, elderly_born_by: &str) -> StoreResult<Vec<WaitingUnit>> {
+    let rows = sqlx::query(
+        "SELECT u.id AS unit_id, u.code, u.kind, u.lat, u.lon, p.id AS person_id, p.disabled, \
+                p.birth_date \
+         FROM journeys j JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
+         WHERE j.dose_number = 1 AND j.state = 'registered' ORDER BY u.id, p.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: Vec<WaitingUnit> = Vec::new();
+    for row in rows {
+        let unit_id: i64 = row.try_get("unit_id")?;
+        let person: i64 = row.try_get("person_id")?;
+        let disabled: i64 = row.try_get("disabled")?;
+        let born: String = row.try_get("birth_date")?;
+        let priority = disabled != 0 || born.as_str() <= elderly_born_by;
+        if out.last().is_none_or(|u| u.unit_id != unit_id) {
+            out.push(WaitingUnit {
+                unit_id,
+                code: row.try_get("code")?,
+                kind: row.try_get("kind")?,
+                lat: row.try_get("lat")?,
+                lon: row.try_get("lon")?,
+                people: Vec::new(),
+            });
+        }
+        if let Some(unit) = out.last_mut() {
+            unit.people.push((person, priority));
+        }
+    }
+    Ok(out)
+}
+
+/// A slot as the planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreeSlot {
+    pub slot_id: i64,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    /// Places not yet booked.
+    pub free: i64,
+}
+
+/// A site with its open slots and free doses over the planning days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanningSite {
+    pub site_id: i64,
+    pub code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Per day (YYYY-MM-DD): free doses and the day's slots by start.
+    pub days: BTreeMap<String, (i64, Vec<FreeSlot>)>,
+    /// The units it serves; empty = every unit.
+    pub serves: Vec<i64>,
+}
+
+/// Every site with at least one slot on one of `days`, by site id.
+pub async fn sites(db: &Db, days: &[String]) -> StoreResult<Vec<PlanningSite>> {
+    if days.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=days.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT s.id AS site_id, s.code, s.lat, s.lon, sl.id AS slot_id, sl.day, sl.starts_min, \
+                sl.ends_min, sl.capacity - sl.booked AS free, \
+                COALESCE(sd.doses_allocated - sd.doses_booked, 0) AS doses_free \
+         FROM slots sl JOIN sites s ON s.id = sl.site_id \
+         LEFT JOIN site_days sd ON sd.site_id = sl.site_id AND sd.day = sl.day \
+         WHERE sl.day IN ({}) ORDER BY s.id, sl.day, sl.starts_min",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for d in days {
+        q = q.bind(d);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut out: Vec<PlanningSite> = Vec::new();
+    for row in rows {
+        let site_id: i64 = row.try_get("site_id")?;
+        if out.last().is_none_or(|s| s.site_id != site_id) {
+            out.push(PlanningSite {
+                site_id,
+                code: row.try_get("code")?,
+                lat: row.try_get("lat")?,
+                lon: row.try_get("lon")?,
+                days: BTreeMap::new(),
+                serves: Vec::new(),
+            });
+        }
+        let day: String = row.try_get("day")?;
+        let doses: i64 = row.try_get("doses_free")?;
+        let slot = FreeSlot {
+            slot_id: row.try_get("slot_id")?,
+            starts_min: row.try_get("starts_min")?,
+            ends_min: row.try_get("ends_min")?,
+            free: row.try_get("free")?,
+        };
+        if let Some(site) = out.last_mut() {
+            site.days
+                .entry(day)
+                .or_insert((doses, Vec::new()))
+                .1
+                .push(slot);
+        }
+    }
+    let served = sqlx::query("SELECT site_id, unit_id FROM site_units ORDER BY site_id, unit_id")
+        .fetch_all(db.pool())
+        .await?;
+    for row in served {
+        let (site, unit): (i64, i64) = (row.try_get("site_id")?, row.try_get("unit_id")?);
+        if let Some(s) = out.iter_mut().find(|s| s.site_id == site) {
+            s.serves.push(unit);
+        }
+    }
+    Ok(out)
+}
+
+/// The shuttle pool: buses available and the seats of the smallest (the planner treats buses
+/// as interchangeable). `(0, 0)` when there are none.
+pub async fn shuttle(db: &Db) -> StoreResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(MIN(seats), 0) AS BIGINT) AS seats \
+         FROM vehicles WHERE available = 1",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get("n")?, row.try_get("seats")?))
+}
