@@ -260,7 +260,7 @@ pub struct TeamBooked {
 
 /// The checks of [`check`] for a team starting at `first_slot`, without the early "no room":
 /// the team spreads over consecutive slots, and its own plan decides whether it fits.
-async fn team_vaccine(
+pub(crate) async fn team_vaccine(
     db: &Db,
     tz: chrono_tz::Tz,
     first_slot: i64,
@@ -353,7 +353,7 @@ async fn plan_team<'p>(
 }
 
 /// Which team the people are booked as.
-enum TeamOf {
+pub(crate) enum TeamOf {
     /// A new team of this unit, numbered on the site-day.
     New(i64),
     /// This team, kept.
@@ -361,7 +361,7 @@ enum TeamOf {
 }
 
 /// Books a planned team on the caller's transaction.
-async fn team_in(
+pub(crate) async fn team_in(
     tx: &mut WriteTx,
     team: TeamOf,
     plan: &[(slots::Slot, &[i64])],

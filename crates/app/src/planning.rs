@@ -203,3 +203,105 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
         slots,
     })
 }
+
+/// A plan's team that could not be published, and why; nothing of the plan was.
+#[derive(Debug)]
+pub struct NotPublished {
+    pub team: String,
+    pub refusal: crate::booking::BookRefusal,
+}
+
+/// A team as published: the plan's team id and its booking (team number, colour, slots).
+pub type PublishedTeam = (String, crate::booking::TeamBooked);
+
+/// Publishes `plan` (made on `live`'s instance): every team is booked into the slots its parts
+/// name, as a numbered, coloured team of its site-day, through the same checks and conditional
+/// updates as any booking — and all of it in one transaction: when a slot filled or doses went
+/// since the plan was made, nothing is booked and the team that no longer fits is named (the desk
+/// re-plans from the current plan and publishes again).
+pub async fn publish(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    live: &Live,
+    plan: &vaxloop_planner::Plan,
+) -> Result<Result<Vec<PublishedTeam>, NotPublished>, vaxloop_store::StoreError> {
+    use crate::booking::{BookRefusal, TeamOf, team_in, team_vaccine};
+    use vaxloop_store::booking::Refusal;
+
+    let team_at: HashMap<&str, usize> = live
+        .instance
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_at: HashMap<&str, usize> = live
+        .instance
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let refused = |team: &str, refusal: BookRefusal| {
+        Ok(Err(NotPublished {
+            team: team.to_string(),
+            refusal,
+        }))
+    };
+    let gone = || BookRefusal::Store(Refusal::NoSlot);
+    // Everything read first: each team's slots and vaccine.
+    let mut booked = Vec::new();
+    for a in &plan.assignments {
+        let (Some(&t), Some(&s)) = (team_at.get(a.team.as_str()), site_at.get(a.site.as_str()))
+        else {
+            return refused(&a.team, gone());
+        };
+        let people = &live.teams[t].people;
+        let mut parts: Vec<(vaxloop_store::slots::Slot, &[i64])> = Vec::new();
+        let mut rest: &[i64] = people;
+        for part in &a.parts {
+            let mut left = part.people as usize;
+            for &(slot_id, free) in live.slots.get(&(s, a.day, part.slot)).into_iter().flatten() {
+                if left == 0 {
+                    break;
+                }
+                let take = left.min(usize::try_from(free).unwrap_or(0)).min(rest.len());
+                if take == 0 {
+                    continue;
+                }
+                let Some(slot) = vaxloop_store::slots::by_id(db, slot_id).await? else {
+                    return refused(&a.team, gone());
+                };
+                let (now, later) = rest.split_at(take);
+                parts.push((slot, now));
+                rest = later;
+                left -= take;
+            }
+            if left > 0 {
+                return refused(&a.team, gone());
+            }
+        }
+        if !rest.is_empty() || parts.is_empty() {
+            return refused(&a.team, gone());
+        }
+        let vaccine = match team_vaccine(db, tz, parts[0].0.id, people, 1).await? {
+            Ok(v) => v,
+            Err(refusal) => return refused(&a.team, refusal),
+        };
+        booked.push((a.team.as_str(), live.teams[t].unit_id, parts, vaccine));
+    }
+    // Then one transaction for the whole plan.
+    let mut tx = db.begin_write().await?;
+    let mut out = Vec::with_capacity(booked.len());
+    for (team, unit_id, parts, vaccine) in &booked {
+        match team_in(&mut tx, TeamOf::New(*unit_id), parts, 1, *vaccine).await? {
+            Ok(done) => out.push((team.to_string(), done)),
+            Err(refusal) => {
+                tx.rollback().await?;
+                return refused(team, refusal);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Ok(out))
+}

@@ -4,7 +4,7 @@
 //! real slots.
 
 use chrono::NaiveDate;
-use vaxloop_app::planning::{DAYS, live_instance};
+use vaxloop_app::planning::{DAYS, live_instance, publish};
 use vaxloop_planner::{Options, check, solve};
 
 vaxloop_store::backend_tests! {
@@ -69,5 +69,60 @@ vaxloop_store::backend_tests! {
         let report = check(inst, &solved.plan);
         assert!(report.valid, "{:?}", &report.violations[..report.violations.len().min(5)]);
         assert!(solved.scheduled_people > 0);
+    }
+
+    async fn a_plan_publishes_as_coloured_teams_or_not_at_all(t) {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 4, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        let live = live_instance(&t, today).await.expect("live");
+        let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(100), seed: 2 });
+        assert!(solved.plan.assignments.len() >= 2, "a plan with teams to publish");
+
+        // A slot of the last team fills in the meantime: nothing is published, that team is named.
+        let last = solved.plan.assignments.last().expect("a team");
+        let s = live.instance.sites.iter().position(|x| x.id == last.site).expect("site");
+        let (slot_id, _) = live.slots[&(s, last.day, last.parts[0].slot)][0];
+        let mut tx = t.begin_write().await.expect("tx");
+        let before: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM appointments").fetch_one(&mut *tx).await.expect("n");
+        sqlx::query("UPDATE slots SET capacity = booked WHERE id = $1").bind(slot_id).execute(&mut *tx).await.expect("fill");
+        tx.commit().await.expect("commit");
+        let refused = publish(&t, tz, &live, &solved.plan).await.expect("publish").expect_err("the filled slot");
+        // The first team of the plan booked into that slot is the one named.
+        let in_slot = solved.plan.assignments.iter().find(|a| {
+            a.site == last.site && a.day == last.day && a.parts.iter().any(|p| p.slot == last.parts[0].slot)
+        });
+        assert_eq!(Some(refused.team.as_str()), in_slot.map(|a| a.team.as_str()));
+        assert_eq!(refused.refusal.code(), "slot_full");
+        let mut tx = t.begin_write().await.expect("tx");
+        let after: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM appointments").fetch_one(&mut *tx).await.expect("n");
+        let teams: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM teams").fetch_one(&mut *tx).await.expect("n");
+        assert_eq!((after, teams), (before, 0), "nothing of the plan was booked");
+        // The place comes back; the same plan now publishes whole.
+        sqlx::query("UPDATE slots SET capacity = capacity + 1000 WHERE id = $1").bind(slot_id).execute(&mut *tx).await.expect("reopen");
+        tx.commit().await.expect("commit");
+
+        let published = publish(&t, tz, &live, &solved.plan).await.expect("publish").expect("published");
+        assert_eq!(published.len(), solved.plan.assignments.len());
+        let people: usize = published.iter().map(|(_, b)| b.appointments.len()).sum();
+        assert_eq!(people as u64, solved.scheduled_people);
+        // Colour labels: one of 20 colours and a number, unique per site-day.
+        let mut labels = std::collections::HashSet::new();
+        for (id, b) in &published {
+            assert!((0..20).contains(&b.team.colour), "{id}");
+            let a = solved.plan.assignments.iter().find(|a| &a.team == id).expect("planned");
+            assert!(labels.insert((a.site.clone(), a.day, b.team.colour, b.team.number)), "label twice: {id}");
+            let size: usize = b.slots.iter().map(|s| s.1).sum();
+            assert_eq!(size as u32, a.parts.iter().map(|p| p.people).sum::<u32>());
+        }
+        let mut tx = t.begin_write().await.expect("tx");
+        let waiting_booked: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM journeys WHERE dose_number = 1 AND state = 'booked'",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .expect("n");
+        assert!(waiting_booked >= people as i64);
     }
 }
