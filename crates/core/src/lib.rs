@@ -7,6 +7,7 @@
 
 pub mod capacity;
 pub mod kinds;
+pub mod labels;
 pub mod password;
 pub mod phone;
 pub mod resident_id;
@@ -14,5 +15,6 @@ pub mod resident_id;
 pub use kinds::{
     JourneyState, Role, SiteKind, SitePost, Source, UnitKind, WorkGroupKind, ZoneKind,
 };
+pub use labels::Label;
 pub use phone::{Phone, PhoneError, PhoneValidator};
 pub use resident_id::{ResidentId, ResidentIdError, Sex};

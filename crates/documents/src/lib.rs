@@ -11,8 +11,10 @@
 
 pub mod chart;
 pub mod fonts;
+pub mod pdf;
 pub mod poster;
 pub mod read;
+pub mod team_forms;
 pub mod write;
 
 pub use read::{Limits, ReadError, RowSink, read_rows};

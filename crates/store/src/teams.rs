@@ -138,3 +138,20 @@ pub async fn members(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(i64, i64,
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .collect()
 }
+
+/// A team's members as printed on its form: `(name, masked ID number, slot start, slot end)`
+/// per active appointment, by slot and name. Only the masked ID is read.
+pub async fn roster(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT p.name, p.id_masked, s.starts_min, s.ends_min FROM appointments a \
+         JOIN people p ON p.id = a.person_id JOIN slots s ON s.id = a.slot_id \
+         WHERE a.team_id = $1 AND a.status = 'active' ORDER BY s.starts_min, p.name, p.id",
+    )
+    .bind(team_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}

@@ -14,6 +14,7 @@ mod privacy;
 pub(crate) mod register;
 mod sites;
 mod stock;
+mod team_papers;
 
 use askama::Template;
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(org_admin::routes())
         .merge(book::routes())
         .merge(stock::routes())
+        .merge(team_papers::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

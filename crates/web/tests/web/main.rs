@@ -11,6 +11,7 @@ mod i18n;
 mod imports;
 mod logs;
 mod org_admin;
+mod papers;
 mod privacy;
 mod registration;
 mod stock;
