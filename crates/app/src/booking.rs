@@ -372,14 +372,18 @@ pub(crate) async fn team_in(
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
     let size: usize = plan.iter().map(|(_, g)| g.len()).sum();
+    let now = vaxloop_store::now_ms();
     let team = match team {
         TeamOf::New(unit_id) => {
             let size = i64::try_from(size).unwrap_or(i64::MAX);
-            vaxloop_store::teams::insert(tx, unit_id, first.site_id, &first.day, size).await?
+            let team =
+                vaxloop_store::teams::insert(tx, unit_id, first.site_id, &first.day, size).await?;
+            // The unit hears of every new team in its inbox (gone again if this rolls back).
+            vaxloop_store::notifications::team_booked_in(tx, unit_id, team.id, now).await?;
+            team
         }
         TeamOf::Existing(team) => team,
     };
-    let now = vaxloop_store::now_ms();
     let mut appointments = Vec::with_capacity(size);
     for (slot, group) in plan {
         let req = Request {

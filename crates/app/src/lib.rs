@@ -7,6 +7,7 @@ pub mod commit;
 pub mod days;
 pub mod import;
 pub mod org;
+pub mod outbox;
 pub mod planning;
 pub mod privacy;
 pub mod register;

@@ -290,12 +290,49 @@ pub async fn publish(
         };
         booked.push((a.team.as_str(), live.teams[t].unit_id, parts, vaccine));
     }
-    // Then one transaction for the whole plan.
+    // The units' names and contact phones and the sites' names, for the SMS.
+    let mut units: HashMap<i64, (String, Option<String>)> = HashMap::new();
+    let mut site_names: HashMap<i64, String> = HashMap::new();
+    for (_, unit_id, parts, _) in &booked {
+        if !units.contains_key(unit_id)
+            && let Some(u) = vaxloop_store::org::unit(db, *unit_id).await?
+        {
+            units.insert(
+                *unit_id,
+                (u.name, u.contact_phone.filter(|p| !p.is_empty())),
+            );
+        }
+        let site = parts[0].0.site_id;
+        if !site_names.contains_key(&site)
+            && let Some(s) = vaxloop_store::sites::by_id(db, site).await?
+        {
+            site_names.insert(site, s.name);
+        }
+    }
+    // Then one transaction for the whole plan, with each unit's SMS (the booking leaves the
+    // notice in the unit's inbox).
+    let now = vaxloop_store::now_ms();
     let mut tx = db.begin_write().await?;
     let mut out = Vec::with_capacity(booked.len());
     for (team, unit_id, parts, vaccine) in &booked {
         match team_in(&mut tx, TeamOf::New(*unit_id), parts, 1, *vaccine).await? {
-            Ok(done) => out.push((team.to_string(), done)),
+            Ok(done) => {
+                let first = &parts[0].0;
+                let site = site_names.get(&first.site_id).map_or("", String::as_str);
+                if let Some(sms) = units
+                    .get(unit_id)
+                    .and_then(|u| sms_of(u, &done, first, site))
+                {
+                    vaxloop_store::notifications::enqueue_in(
+                        &mut tx,
+                        crate::outbox::SMS,
+                        &sms,
+                        now,
+                    )
+                    .await?;
+                }
+                out.push((team.to_string(), done))
+            }
             Err(refusal) => {
                 tx.rollback().await?;
                 return refused(team, refusal);
@@ -372,4 +409,27 @@ pub async fn team_papers(
         site: site_name,
         when: format!("{} {}", team.day, hhmm(from)),
     })
+}
+
+/// The SMS to a unit's contact about a booked team, when the unit has a contact phone:
+/// `{"to", "text", "team"}`, in Chinese (the gateway sends it as it is).
+fn sms_of(
+    (unit_name, phone): &(String, Option<String>),
+    booked: &crate::booking::TeamBooked,
+    first: &vaxloop_store::slots::Slot,
+    site: &str,
+) -> Option<String> {
+    let phone = phone.as_ref()?;
+    let label = vaxloop_core::Label {
+        colour: u8::try_from(booked.team.colour).unwrap_or(0),
+        number: u32::try_from(booked.team.number).unwrap_or(0),
+    };
+    let text = format!(
+        "【疫苗接种】{unit_name}：{}批次 {} 人，{} {} 到{site}接种，请打印预约登记表和彩色标签。",
+        label.zh(),
+        booked.appointments.len(),
+        first.day,
+        hhmm(first.starts_min),
+    );
+    Some(serde_json::json!({ "to": phone, "text": text, "team": booked.team.code }).to_string())
 }

@@ -125,4 +125,69 @@ vaxloop_store::backend_tests! {
         .expect("n");
         assert!(waiting_booked >= people as i64);
     }
+
+    async fn publishing_tells_each_unit_and_its_sms_goes_out_once_with_retries(t) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use vaxloop_app::outbox::{Sender, deliver_due, pause_after};
+
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 5, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let live = live_instance(&t, today).await.expect("live");
+        let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(50), seed: 3 });
+        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan).await.expect("publish").expect("published");
+        assert!(!published.is_empty());
+
+        // Each team's unit has a notice in its inbox, unread.
+        let unit_of = |id: &str| live.teams[live.instance.teams.iter().position(|t| t.id == id).expect("team")].unit_id;
+        let mut units: Vec<i64> = published.iter().map(|(id, _)| unit_of(id)).collect();
+        units.sort_unstable();
+        units.dedup();
+        let mut notices = 0;
+        for &u in &units {
+            let inbox = vaxloop_store::notifications::of_unit(&t, u, 100).await.expect("inbox");
+            assert!(inbox.iter().all(|n| n.kind == "team_booked" && !n.read));
+            assert_eq!(vaxloop_store::notifications::unread(&t, u).await.expect("n"), inbox.len() as i64);
+            notices += inbox.len();
+        }
+        assert_eq!(notices, published.len(), "one notice per team");
+        let (waiting, delivered) = vaxloop_store::notifications::outbox_counts(&t).await.expect("counts");
+        assert!(waiting > 0 && delivered == 0, "SMS queued for units with a contact phone: {waiting}");
+
+        // A gateway that fails each message once, then takes it; two deliverers at once.
+        struct Gateway { calls: AtomicUsize, seen: std::sync::Mutex<std::collections::HashMap<i64, usize>> }
+        impl Sender for Gateway {
+            async fn send(&self, id: i64, topic: &str, payload: &str) -> Result<(), String> {
+                assert_eq!(topic, "sms");
+                let sms: serde_json::Value = serde_json::from_str(payload).expect("json");
+                assert!(sms["text"].as_str().expect("text").contains("批次"), "{payload}");
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                let mut seen = self.seen.lock().expect("lock");
+                let n = seen.entry(id).or_default();
+                *n += 1;
+                if *n == 1 { Err("503 busy".into()) } else { Ok(()) }
+            }
+        }
+        let gateway = Gateway { calls: AtomicUsize::new(0), seen: Default::default() };
+        let now = vaxloop_store::now_ms();
+        let (a, b) = tokio::join!(deliver_due(&t, &gateway, now, 1000), deliver_due(&t, &gateway, now, 1000));
+        let (a, b) = (a.expect("round"), b.expect("round"));
+        assert_eq!(a.failed + b.failed, waiting as usize, "each message tried once, by one deliverer");
+        assert_eq!(a.delivered + b.delivered, 0);
+        // Not again before its pause is over.
+        let early = deliver_due(&t, &gateway, now + pause_after(0) - 1, 1000).await.expect("round");
+        assert_eq!((early.delivered, early.failed), (0, 0));
+        let later = deliver_due(&t, &gateway, now + pause_after(0), 1000).await.expect("round");
+        assert_eq!(later.delivered, waiting as usize);
+        assert_eq!(vaxloop_store::notifications::outbox_counts(&t).await.expect("counts"), (0, waiting));
+        let after = deliver_due(&t, &gateway, now + 10 * pause_after(5), 1000).await.expect("round");
+        assert_eq!((after.delivered, after.failed), (0, 0), "delivered messages are not sent again");
+        assert_eq!(gateway.calls.load(Ordering::SeqCst), 2 * waiting as usize);
+
+        // Reading the inbox marks it read, up to what was seen.
+        let u = units[0];
+        let newest = vaxloop_store::notifications::of_unit(&t, u, 1).await.expect("inbox")[0].id;
+        vaxloop_store::notifications::mark_read(&t, u, newest, now).await.expect("read");
+        assert_eq!(vaxloop_store::notifications::unread(&t, u).await.expect("n"), 0);
+    }
 }

@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod journeys;
 pub mod migrate;
+pub mod notifications;
 pub mod org;
 pub mod people;
 pub mod planning;

@@ -42,6 +42,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_session_user.sql"),
         include_str!("../migrations/postgres/0005_session_user.sql"),
     ),
+    (
+        6,
+        "notifications",
+        include_str!("../migrations/sqlite/0006_notifications.sql"),
+        include_str!("../migrations/postgres/0006_notifications.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

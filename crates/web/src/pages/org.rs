@@ -3,12 +3,13 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_core::Role;
+use vaxloop_store::notifications;
 use vaxloop_store::org::{self, Unit, UnitProgress, WorkGroup};
 use vaxloop_store::people::{self, Person};
 
@@ -16,6 +17,7 @@ use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::access::{self, can_see_group, can_see_unit, deny, require};
 use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/groups/{code}", get(group))
         .route("/unit", get(my_unit))
         .route("/units/{code}", get(unit))
+        .route("/units/{code}/inbox/read", post(inbox_read))
 }
 
 async fn my_group(State(state): State<AppState>, page: Page) -> AppResult<Response> {
@@ -104,6 +107,24 @@ struct UnitPage {
     registration_link: String,
     can_unmask: bool,
     can_manage: bool,
+    /// The unit's inbox: its teams as they were booked, newest first.
+    notices: Vec<NoticeView>,
+    unread: i64,
+    /// The newest notice shown, up to which "mark read" marks.
+    newest: i64,
+    /// The caller is the unit's own contact, who reads its inbox.
+    can_read: bool,
+}
+
+/// A notification as the unit page shows it, the label in the reader's language.
+struct NoticeView {
+    id: i64,
+    team_code: String,
+    label: String,
+    site: String,
+    day: String,
+    size: i64,
+    read: bool,
 }
 
 #[derive(Deserialize)]
@@ -159,8 +180,35 @@ async fn unit(
         super::register::public_base(&state, &headers),
         unit.reg_token
     );
+    let ctx = page.ctx(active).await?;
+    let notices: Vec<NoticeView> = notifications::of_unit(&state.db, unit.id, INBOX_SHOWN)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let label = vaxloop_core::Label {
+                colour: u8::try_from(n.colour).unwrap_or(0),
+                number: u32::try_from(n.number).unwrap_or(0),
+            };
+            NoticeView {
+                id: n.id,
+                team_code: n.team_code,
+                label: if ctx.lang == Lang::En {
+                    label.en()
+                } else {
+                    label.zh()
+                },
+                site: n.site_name,
+                day: n.day,
+                size: n.size,
+                read: n.read,
+            }
+        })
+        .collect();
+    let unread = notifications::unread(&state.db, unit.id).await?;
+    let newest = notices.first().map_or(0, |n| n.id);
+    let can_read = user.role == Role::UnitContact && user.unit_id == Some(unit.id);
     html(&UnitPage {
-        ctx: page.ctx(active).await?,
+        ctx,
         unit,
         group,
         progress,
@@ -173,5 +221,35 @@ async fn unit(
         registration_link,
         can_unmask,
         can_manage,
+        notices,
+        unread,
+        newest,
+        can_read,
     })
+}
+
+/// How many notifications the unit page lists.
+const INBOX_SHOWN: i64 = 50;
+
+#[derive(Deserialize)]
+struct ReadForm {
+    upto: i64,
+}
+
+/// The unit's contact marks the notifications they saw as read.
+async fn inbox_read(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<ReadForm>,
+) -> AppResult<Redirect> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    // Only the unit's own contact reads its inbox; others look.
+    let Some(unit) = unit.filter(|u| user.role == Role::UnitContact && user.unit_id == Some(u.id))
+    else {
+        return Err(deny(&state, Some(user), &format!("/units/{code}/inbox/read")).await);
+    };
+    notifications::mark_read(&state.db, unit.id, form.upto, vaxloop_store::now_ms()).await?;
+    Ok(Redirect::to(&format!("/units/{code}#inbox")))
 }

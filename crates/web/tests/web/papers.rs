@@ -40,6 +40,17 @@ vaxloop_store::backend_tests! {
         let mut own_contact = f.client();
         own_contact.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
         assert_eq!(own_contact.get(&format!("/teams/{code}/form.pdf")).await.status, StatusCode::OK);
+        // The unit's page shows the booked team in its inbox, unread, with its papers.
+        let unit_page = own_contact.get(&format!("/units/{}", own.code)).await;
+        assert!(unit_page.body.contains("id=\"inbox-list\""), "the inbox is shown");
+        assert!(unit_page.body.contains(&format!("href=\"/teams/{code}/labels.pdf\"")));
+        assert!(unit_page.body.contains("1 条未读"), "one unread notice");
+        let token = unit_page.csrf();
+        let newest = vaxloop_store::notifications::of_unit(&f.db, unit.id, 1).await.expect("inbox")[0].id.to_string();
+        let read = own_contact.post_form(&format!("/units/{}/inbox/read", own.code), &[("csrf_token", &token), ("upto", &newest)]).await;
+        assert_eq!(read.status, StatusCode::SEE_OTHER);
+        assert_eq!(vaxloop_store::notifications::unread(&f.db, unit.id).await.expect("n"), 0);
+        assert!(!own_contact.get(&format!("/units/{}", own.code)).await.body.contains("条未读"));
 
         let stranger = f.town.logins.iter()
             .find(|l| l.role == Role::UnitContact && l.unit != contact.unit)
@@ -50,6 +61,11 @@ vaxloop_store::backend_tests! {
         assert_eq!(other.get(&format!("/teams/{code}/labels.pdf")).await.status, StatusCode::FORBIDDEN);
         // An unknown team looks the same as a forbidden one.
         assert_eq!(other.get("/teams/T0-NOPE-1/form.pdf").await.status, StatusCode::FORBIDDEN);
+        // Nor may they mark another unit's inbox read.
+        let home = other.get("/unit").await;
+        let other_token = other.get(home.location()).await.csrf();
+        let denied = other.post_form(&format!("/units/{}/inbox/read", own.code), &[("csrf_token", &other_token), ("upto", "999999")]).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
         assert_ne!(f.client().get(&format!("/teams/{code}/form.pdf")).await.status, StatusCode::OK, "not without a login");
 
         let printed = vaxloop_store::audit::recent(&f.db, 50).await.expect("audit");
