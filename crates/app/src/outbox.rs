@@ -65,3 +65,76 @@ pub async fn deliver_due(
     }
     Ok(round)
 }
+
+/// The webhook an SMS gateway (or any other system) consumes: each message is POSTed as
+/// `{"id", "topic", "message"}` with `Idempotency-Key: vaxloop-outbox-{id}` (and a bearer token
+/// when configured); any 2xx answer takes it.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    client: reqwest::Client,
+    url: String,
+    token: Option<String>,
+}
+
+impl Webhook {
+    pub fn new(url: &str, token: Option<String>) -> Result<Self, String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "the webhook URL must start with https:// or http://: {url}"
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            url: url.to_string(),
+            token,
+        })
+    }
+}
+
+impl Sender for Webhook {
+    async fn send(&self, id: i64, topic: &str, payload: &str) -> Result<(), String> {
+        let message: serde_json::Value =
+            serde_json::from_str(payload).map_err(|e| format!("stored payload: {e}"))?;
+        let body = serde_json::json!({ "id": id, "topic": topic, "message": message });
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("idempotency-key", format!("vaxloop-outbox-{id}"))
+            .body(body.to_string());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        // Errors name the status or the transport failure, never the message.
+        match request.send().await {
+            Ok(answer) if answer.status().is_success() => Ok(()),
+            Ok(answer) => Err(format!("HTTP {}", answer.status().as_u16())),
+            Err(e) if e.is_timeout() => Err("timed out".into()),
+            Err(e) if e.is_connect() => Err("could not connect".into()),
+            Err(_) => Err("request failed".into()),
+        }
+    }
+}
+
+/// How often the deliverer looks for due messages.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Delivers due messages every [`EVERY`], for as long as the server runs.
+pub async fn run(db: Db, sender: impl Sender) {
+    let mut tick = tokio::time::interval(EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match deliver_due(&db, &sender, vaxloop_store::now_ms(), 100).await {
+            Ok(round) if round.delivered + round.failed > 0 => {
+                tracing::info!(delivered = round.delivered, failed = round.failed, "outbox");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox delivery could not read the database"),
+        }
+    }
+}

@@ -25,6 +25,19 @@ pub struct Settings {
     pub log_format: Option<String>,
     #[serde(skip_serializing)]
     pub web: WebSettings,
+    #[serde(skip_serializing)]
+    pub webhook: WebhookSettings,
+}
+
+/// Where `serve` delivers the outbox (SMS to unit contacts): none configured, nothing is sent
+/// and the messages wait in the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// The gateway's URL, https:// (env VAXLOOP_WEBHOOK__URL).
+    pub url: Option<String>,
+    /// A bearer token sent with each message (env VAXLOOP_WEBHOOK__TOKEN).
+    pub token: Option<String>,
 }
 
 /// The web settings as they appear in the file and environment.

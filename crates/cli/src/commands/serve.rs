@@ -30,6 +30,15 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
     let db = super::open(&url).await?;
     tracing::info!(database = %url.redacted(), backend = db.backend().as_str(), %addr, "serving");
     println!("vaxloop is serving on http://{addr}");
+    if let Some(url) = &settings.webhook.url {
+        let hook = vaxloop_app::outbox::Webhook::new(url, settings.webhook.token.clone())
+            .map_err(anyhow::Error::msg)
+            .context("VAXLOOP_WEBHOOK__URL")?;
+        tokio::spawn(vaxloop_app::outbox::run(db.clone(), hook));
+        tracing::info!("delivering the outbox to the configured webhook");
+    } else {
+        tracing::info!("no webhook configured: outbox messages wait in the database");
+    }
     let state = AppState::new(db, PiiCipher::new(&key), settings.web.0.clone());
     vaxloop_web::serve(listener, state)
         .await
