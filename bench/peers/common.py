@@ -8,8 +8,10 @@ trips under way must not outnumber the buses. That is stricter than the format (
 is valid) and makes the bus rows a few per day instead of one per minute.
 """
 
+import argparse
 import json
 import math
+import time
 from collections import defaultdict
 
 NEAREST = 3
@@ -171,3 +173,24 @@ def write_plan(inst, opts, chosen, path, reason):
             "assignments": assignments, "unassigned": unassigned}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(plan, f)
+
+
+def start(solver, doc):
+    """Reads the command line and the instance and lists the candidate placements; prints the
+    refusal line and returns None when the model would be too large to build here. Returns
+    (args, instance, options, started)."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("instance")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--max-options", type=int, default=MAX_OPTIONS)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    started = time.monotonic()
+    inst = load(args.instance)
+    opts = options(inst)
+    if len(opts) > args.max_options:
+        print(json.dumps({"solver": solver, "status": "too large to build here", "options": len(opts),
+                          "seconds": round(time.monotonic() - started, 2)}))
+        return None
+    return args, inst, opts, started

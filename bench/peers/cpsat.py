@@ -7,7 +7,6 @@ dose and bus rows, the format's objective maximised. The last line printed is on
 {"solver": "cp-sat", "status": …, "objective": …, "bound": …, "build_seconds": …, "seconds": …}.
 """
 
-import argparse
 import json
 import time
 
@@ -17,25 +16,14 @@ import common
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("instance")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--max-options", type=int, default=common.MAX_OPTIONS)
-    ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args()
-    started = time.monotonic()
-    inst = common.load(args.instance)
-    opts = common.options(inst)
-    if len(opts) > args.max_options:
-        print(json.dumps({"solver": "cp-sat", "status": "too large to build here", "options": len(opts),
-                          "seconds": round(time.monotonic() - started, 2)}))
+    begun = common.start("cp-sat", __doc__)
+    if begun is None:
         return
+    args, inst, opts, started = begun
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in opts]
     for entries, cap in common.rows(inst, opts):
-        model.add(sum(c * x[i] for i, c in entries) <= cap) if len(entries) < 8 else model.add(
-            cp_model.LinearExpr.weighted_sum([x[i] for i, _ in entries], [c for _, c in entries]) <= cap)
+        model.add(cp_model.LinearExpr.weighted_sum([x[i] for i, _ in entries], [c for _, c in entries]) <= cap)
     model.maximize(cp_model.LinearExpr.weighted_sum(x, [o.value for o in opts]))
     built = time.monotonic() - started
     solver = cp_model.CpSolver()

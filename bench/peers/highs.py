@@ -1,13 +1,12 @@
 """The planner's instance solved by HiGHS as a MIP (a peer for `scripts/bench planner`).
 
-    python highs.py INSTANCE --out PLAN [--time-limit SECONDS]
+    python highs.py INSTANCE --out PLAN [--time-limit SECONDS] [--workers N]
 
 The model is common.py's: one binary per candidate placement, at most one per team, slot,
 dose and bus rows, the format's objective maximised. The last line printed is one JSON object:
 {"solver": "highs", "status": …, "objective": …, "bound": …, "build_seconds": …, "seconds": …}.
 """
 
-import argparse
 import json
 import time
 
@@ -18,19 +17,10 @@ import common
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("instance")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--max-options", type=int, default=common.MAX_OPTIONS)
-    args = ap.parse_args()
-    started = time.monotonic()
-    inst = common.load(args.instance)
-    opts = common.options(inst)
-    if len(opts) > args.max_options:
-        print(json.dumps({"solver": "highs", "status": "too large to build here", "options": len(opts),
-                          "seconds": round(time.monotonic() - started, 2)}))
+    begun = common.start("highs", __doc__)
+    if begun is None:
         return
+    args, inst, opts, started = begun
     n = len(opts)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -53,7 +43,7 @@ def main():
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     built = time.monotonic() - started
     h.setOptionValue("time_limit", max(1.0, args.time_limit - built))
-    h.setOptionValue("threads", 2)
+    h.setOptionValue("threads", args.workers)
     h.run()
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())

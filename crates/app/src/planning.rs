@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use vaxloop_planner::Instance;
 use vaxloop_planner::instance::{Buses, Horizon, INSTANCE_FORMAT, Site, Team, Weights, Window};
 use vaxloop_store::{Db, StoreResult, planning};
@@ -23,7 +23,7 @@ pub const BUS_STOP_MINUTES: u32 = 10;
 /// A unit further than this from its nearest site rides the shuttle (when there is one).
 pub const WALKING_KM: f64 = 2.0;
 /// Age from which a person goes through the green channel.
-pub const ELDERLY_AGE: i32 = 60;
+pub const ELDERLY_AGE: u32 = 60;
 
 /// A live instance and the way back to the database.
 #[derive(Debug, Clone)]
@@ -56,7 +56,10 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
         .filter_map(|d| today.checked_add_days(Days::new(d)))
         .map(|d| d.format("%Y-%m-%d").to_string())
         .collect();
-    let elderly = NaiveDate::from_ymd_opt(today.year() - ELDERLY_AGE, today.month(), 1)
+    // Born on or before this day, ELDERLY_AGE or older today (a 29 February birthday counts
+    // from 28 February).
+    let elderly = today
+        .checked_sub_months(Months::new(12 * ELDERLY_AGE))
         .unwrap_or(today)
         .format("%Y-%m-%d")
         .to_string();

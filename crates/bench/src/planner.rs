@@ -267,19 +267,7 @@ fn replan_run(paths: &Paths) -> anyhow::Result<Value> {
         .filter(|a| a.site == inst.sites[busiest].id && a.day == 1)
         .count();
     let mut closed = inst.clone();
-    closed.sites[busiest].slot_capacity[1]
-        .iter_mut()
-        .for_each(|c| *c = 0);
-    let doses = std::mem::take(&mut closed.sites[busiest].doses[1]);
-    let here = (inst.sites[busiest].x_km, inst.sites[busiest].y_km);
-    let nearest = (0..inst.sites.len())
-        .filter(|&s| s != busiest)
-        .min_by(|&a, &b| {
-            let d = |s: usize| (inst.sites[s].x_km - here.0).hypot(inst.sites[s].y_km - here.1);
-            d(a).total_cmp(&d(b))
-        })
-        .context("another site")?;
-    closed.sites[nearest].doses[1] += doses;
+    closed.close_site_day(busiest, 1).context("another site")?;
     let closed_file = paths.work.join("town-1-closed.json");
     std::fs::write(&closed_file, serde_json::to_string(&closed)?)?;
     let out = paths.work.join("town-1-replan.plan.json");

@@ -323,6 +323,23 @@ impl Instance {
         travel_minutes(&self.teams[t], &self.sites[s], self.buses.speed_kmh)
     }
 
+    /// Closes site `s` on day `d` (every slot to 0) and moves its doses that day to the nearest
+    /// other site, as when a site must shut and its delivery is redirected. Returns the site
+    /// that received them, if there is another site.
+    pub fn close_site_day(&mut self, s: usize, d: usize) -> Option<usize> {
+        self.sites[s].slot_capacity[d]
+            .iter_mut()
+            .for_each(|c| *c = 0);
+        let doses = std::mem::take(&mut self.sites[s].doses[d]);
+        let (x, y) = (self.sites[s].x_km, self.sites[s].y_km);
+        let distance = |o: &Site| (o.x_km - x).hypot(o.y_km - y);
+        let nearest = (0..self.sites.len())
+            .filter(|&o| o != s)
+            .min_by(|&a, &b| distance(&self.sites[a]).total_cmp(&distance(&self.sites[b])))?;
+        self.sites[nearest].doses[d] += doses;
+        Some(nearest)
+    }
+
     /// Whether site `s` serves team `t`.
     pub fn serves(&self, s: usize, t: usize) -> bool {
         let sites = &self.teams[t].sites;

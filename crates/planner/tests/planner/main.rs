@@ -398,19 +398,7 @@ fn replanning_after_a_site_closes_keeps_everyone_else_in_place() {
         })
         .expect("a site");
     let site_id = closed.sites[busiest].id.clone();
-    closed.sites[busiest].slot_capacity[1]
-        .iter_mut()
-        .for_each(|c| *c = 0);
-    let doses = std::mem::take(&mut closed.sites[busiest].doses[1]);
-    let here = (inst.sites[busiest].x_km, inst.sites[busiest].y_km);
-    let nearest = (0..inst.sites.len())
-        .filter(|&s| s != busiest)
-        .min_by(|&a, &b| {
-            let d = |s: usize| (inst.sites[s].x_km - here.0).hypot(inst.sites[s].y_km - here.1);
-            d(a).total_cmp(&d(b))
-        })
-        .expect("another site");
-    closed.sites[nearest].doses[1] += doses;
+    closed.close_site_day(busiest, 1).expect("another site");
     let displaced: Vec<&str> = first
         .plan
         .assignments
