@@ -487,6 +487,9 @@ pub async fn move_team(
             return Err(StoreError::NotFound("active appointment"));
         }
     }
+    // Its shuttle was arranged for the old time: moved by hand, the team makes its own way
+    // unless the desk plans it a bus again.
+    vaxloop_store::teams::set_trips_in(&mut tx, team.id, None).await?;
     let booked = team_in(&mut tx, which, &plan, dose_number, vaccine_id).await?;
     finish(tx, booked).await
 }

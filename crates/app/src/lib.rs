@@ -10,6 +10,7 @@ pub mod org;
 pub mod outbox;
 pub mod planning;
 pub mod privacy;
+pub mod proposals;
 pub mod register;
 pub mod sites;
 pub mod slots;

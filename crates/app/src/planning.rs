@@ -26,7 +26,7 @@ pub const WALKING_KM: f64 = 2.0;
 pub const ELDERLY_AGE: u32 = 60;
 
 /// A live instance and the way back to the database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Live {
     pub instance: Instance,
     /// Per instance team: its unit and its people.
@@ -34,10 +34,32 @@ pub struct Live {
     /// Per instance site: the site's id.
     pub site_ids: Vec<i64>,
     /// `(site, day, grid slot)` → the slots starting in that grid cell, with their free places.
+    #[serde(with = "slot_map")]
     pub slots: HashMap<(usize, usize, usize), Vec<(i64, i64)>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The grid's slots as a list of `[cell, slots]` pairs (JSON maps take only string keys).
+mod slot_map {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Cell = (usize, usize, usize);
+    type Map = HashMap<Cell, Vec<(i64, i64)>>;
+
+    pub fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        let mut pairs: Vec<(&Cell, &Vec<(i64, i64)>)> = map.iter().collect();
+        pairs.sort();
+        pairs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let pairs = Vec::<(Cell, Vec<(i64, i64)>)>::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LiveTeam {
     pub unit_id: i64,
     pub people: Vec<i64>,
@@ -214,6 +236,54 @@ pub struct NotPublished {
     pub refusal: crate::booking::BookRefusal,
 }
 
+/// The desk's proposal a plan comes from, marked published in the same transaction: `(proposal
+/// id, the version read, the user publishing)`.
+pub type Mark = (i64, i64, i64);
+
+/// Why a plan was not published.
+#[derive(Debug)]
+pub enum Unpublished {
+    /// A team no longer fits; nothing of the plan was booked.
+    Team(NotPublished),
+    /// The proposal changed, or was published, since it was read.
+    Stale,
+}
+
+/// A shuttle trip of a published team, as stored on it (migration 0007).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BusTrip {
+    /// Numbered from 1, as the drivers know them.
+    pub bus: u32,
+    /// Minute of the day the bus leaves the unit.
+    pub departs_min: i64,
+    pub people: u32,
+}
+
+/// The trips of assignment `a` (of team `t` at site `s`): each leaves the unit the travel time
+/// before its part's slot starts.
+fn bus_trips(
+    instance: &Instance,
+    t: usize,
+    s: usize,
+    a: &vaxloop_planner::plan::Assignment,
+) -> Vec<BusTrip> {
+    let day_start = i64::from(
+        vaxloop_planner::instance::clock_minutes(&instance.horizon.day_start).unwrap_or(0),
+    );
+    let travel = i64::from(instance.travel(t, s));
+    a.trips
+        .iter()
+        .filter_map(|trip| {
+            let part = a.parts.get(trip.part)?;
+            Some(BusTrip {
+                bus: trip.bus + 1,
+                departs_min: day_start + i64::from(instance.slot_start(part.slot)) - travel,
+                people: trip.people,
+            })
+        })
+        .collect()
+}
+
 /// A team as published: the plan's team id and its booking (team number, colour, slots).
 pub type PublishedTeam = (String, crate::booking::TeamBooked);
 
@@ -227,7 +297,8 @@ pub async fn publish(
     tz: chrono_tz::Tz,
     live: &Live,
     plan: &vaxloop_planner::Plan,
-) -> Result<Result<Vec<PublishedTeam>, NotPublished>, vaxloop_store::StoreError> {
+    mark: Option<Mark>,
+) -> Result<Result<Vec<PublishedTeam>, Unpublished>, vaxloop_store::StoreError> {
     use crate::booking::{BookRefusal, TeamOf, team_in, team_vaccine};
     use vaxloop_store::booking::Refusal;
 
@@ -246,10 +317,10 @@ pub async fn publish(
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
     let refused = |team: &str, refusal: BookRefusal| {
-        Ok(Err(NotPublished {
+        Ok(Err(Unpublished::Team(NotPublished {
             team: team.to_string(),
             refusal,
-        }))
+        })))
     };
     let gone = || BookRefusal::Store(Refusal::NoSlot);
     // Everything read first: each team's slots and vaccine.
@@ -291,12 +362,19 @@ pub async fn publish(
             Ok(v) => v,
             Err(refusal) => return refused(&a.team, refusal),
         };
-        booked.push((a.team.as_str(), live.teams[t].unit_id, parts, vaccine));
+        let trips = bus_trips(&live.instance, t, s, a);
+        booked.push((
+            a.team.as_str(),
+            live.teams[t].unit_id,
+            parts,
+            vaccine,
+            trips,
+        ));
     }
     // The units' names and contact phones and the sites' names, for the SMS.
     let mut units: HashMap<i64, (String, Option<String>)> = HashMap::new();
     let mut site_names: HashMap<i64, String> = HashMap::new();
-    for (_, unit_id, parts, _) in &booked {
+    for (_, unit_id, parts, ..) in &booked {
         if !units.contains_key(unit_id)
             && let Some(u) = vaxloop_store::org::unit(db, *unit_id).await?
         {
@@ -316,15 +394,25 @@ pub async fn publish(
     // notice in the unit's inbox).
     let now = vaxloop_store::now_ms();
     let mut tx = db.begin_write().await?;
+    if let Some((id, version, user)) = mark
+        && !vaxloop_store::plan_drafts::publish_in(&mut tx, id, version, user, now).await?
+    {
+        tx.rollback().await?;
+        return Ok(Err(Unpublished::Stale));
+    }
     let mut out = Vec::with_capacity(booked.len());
-    for (team, unit_id, parts, vaccine) in &booked {
+    for (team, unit_id, parts, vaccine, trips) in &booked {
         match team_in(&mut tx, TeamOf::New(*unit_id), parts, 1, *vaccine).await? {
             Ok(done) => {
+                if !trips.is_empty() {
+                    let json = serde_json::to_string(trips).unwrap_or_default();
+                    vaxloop_store::teams::set_trips_in(&mut tx, done.team.id, Some(&json)).await?;
+                }
                 let first = &parts[0].0;
                 let site = site_names.get(&first.site_id).map_or("", String::as_str);
                 if let Some(sms) = units
                     .get(unit_id)
-                    .and_then(|u| sms_of(u, &done, first, site))
+                    .and_then(|u| sms_of(u, &done, first, site, trips.first()))
                 {
                     vaxloop_store::notifications::enqueue_in(
                         &mut tx,
@@ -403,7 +491,7 @@ pub async fn team_papers(
         site_address: address,
         date: format!("{} {weekday}", team.day),
         time: format!("{}–{}", hhmm(from), hhmm(to)),
-        pickup: None,
+        pickup: pickup(team, db).await?,
         members: members.into_iter().map(|m| (m.0, m.1)).collect(),
         footer,
     };
@@ -414,6 +502,33 @@ pub async fn team_papers(
     })
 }
 
+/// Where and when the shuttle picks a team up, as printed: "村委会 07:40（3号车 30人）、…".
+async fn pickup(team: &vaxloop_store::teams::TeamRow, db: &Db) -> StoreResult<Option<String>> {
+    let Some(trips) = team
+        .trips
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<Vec<BusTrip>>(j).ok())
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    let place = vaxloop_store::org::unit(db, team.unit_id)
+        .await?
+        .map(|u| {
+            if u.address.is_empty() {
+                u.name
+            } else {
+                u.address
+            }
+        })
+        .unwrap_or_default();
+    let trips: Vec<String> = trips
+        .iter()
+        .map(|t| format!("{}（{}号车 {}人）", hhmm(t.departs_min), t.bus, t.people))
+        .collect();
+    Ok(Some(format!("{place} {}", trips.join("、"))))
+}
+
 /// The SMS to a unit's contact about a booked team, when the unit has a contact phone:
 /// `{"to", "text", "team"}`, in Chinese (the gateway sends it as it is).
 fn sms_of(
@@ -421,14 +536,18 @@ fn sms_of(
     booked: &crate::booking::TeamBooked,
     first: &vaxloop_store::slots::Slot,
     site: &str,
+    bus: Option<&BusTrip>,
 ) -> Option<String> {
     let phone = phone.as_ref()?;
     let label = vaxloop_core::Label {
         colour: u8::try_from(booked.team.colour).unwrap_or(0),
         number: u32::try_from(booked.team.number).unwrap_or(0),
     };
+    let shuttle = bus
+        .map(|b| format!("{}号班车 {} 在单位门口接，", b.bus, hhmm(b.departs_min)))
+        .unwrap_or_default();
     let text = format!(
-        "【疫苗接种】{unit_name}：{}批次 {} 人，{} {} 到{site}接种，请打印预约登记表和彩色标签。",
+        "【疫苗接种】{unit_name}：{}批次 {} 人，{} {} 到{site}接种，{shuttle}请打印预约登记表和彩色标签。",
         label.zh(),
         booked.appointments.len(),
         first.day,

@@ -53,7 +53,9 @@ pub use check::{Report, check};
 pub use generate::{Preset, generate};
 pub use instance::{Instance, Window};
 pub use plan::Plan;
-pub use solve::{Options, Solved, Start, replan, solve, solve_from};
+pub use solve::{
+    Change, MoveRefusal, Options, Place, Solved, Start, diff, place_team, replan, solve, solve_from,
+};
 
 /// A planner file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]

@@ -26,6 +26,7 @@ pub mod migrate;
 pub mod notifications;
 pub mod org;
 pub mod people;
+pub mod plan_drafts;
 pub mod planning;
 pub mod roster;
 mod rows;

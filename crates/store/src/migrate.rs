@@ -48,6 +48,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_notifications.sql"),
         include_str!("../migrations/postgres/0006_notifications.sql"),
     ),
+    (
+        7,
+        "plan drafts",
+        include_str!("../migrations/sqlite/0007_plan_drafts.sql"),
+        include_str!("../migrations/postgres/0007_plan_drafts.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

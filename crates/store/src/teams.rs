@@ -52,6 +52,20 @@ pub async fn insert(
     })
 }
 
+/// Sets (or clears) a team's shuttle trips on the caller's transaction.
+pub async fn set_trips_in(
+    conn: &mut AnyConnection,
+    team_id: i64,
+    trips: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE teams SET trips = $1 WHERE id = $2")
+        .bind(trips)
+        .bind(team_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// A team as the desk lists it: where and when, whose, and how many of its people still hold an
 /// appointment.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,12 +85,15 @@ pub struct TeamRow {
     pub active: i64,
     /// The first of its slots to start, while it holds any.
     pub starts_min: Option<i64>,
+    /// Its shuttle trips as published (JSON, see migration 0007); `None` when it makes its own
+    /// way.
+    pub trips: Option<String>,
 }
 
 const ROW: &str = "SELECT t.id, t.code, t.unit_id, u.code, u.name, t.site_id, s.code, t.day, t.colour, t.number, t.size, \
      (SELECT COUNT(*) FROM appointments a WHERE a.team_id = t.id AND a.status = 'active'), \
      (SELECT MIN(sl.starts_min) FROM appointments a JOIN slots sl ON sl.id = a.slot_id \
-        WHERE a.team_id = t.id AND a.status = 'active') \
+        WHERE a.team_id = t.id AND a.status = 'active'), t.trips \
      FROM teams t JOIN units u ON u.id = t.unit_id JOIN sites s ON s.id = t.site_id";
 
 fn row(r: &sqlx::any::AnyRow) -> StoreResult<TeamRow> {
@@ -95,6 +112,7 @@ fn row(r: &sqlx::any::AnyRow) -> StoreResult<TeamRow> {
         size: r.try_get(10)?,
         active: r.try_get(11)?,
         starts_min: r.try_get(12)?,
+        trips: r.try_get(13)?,
     })
 }
 

@@ -174,6 +174,194 @@ pub fn solve_from(instance: &Instance, start: Option<Start>, options: &Options) 
     }
 }
 
+/// Why a team cannot go where the desk put it by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MoveRefusal {
+    #[error("there is no such team in the instance")]
+    UnknownTeam,
+    #[error("there is no such site in the instance")]
+    UnknownSite,
+    #[error("the day or the slot is outside the planning horizon")]
+    OutsideHorizon,
+    #[error("the site does not serve the team's unit")]
+    NotServed,
+    #[error("the team cannot come on that day")]
+    DayNotAllowed,
+    #[error("the slot is outside the team's hard time window")]
+    OutsideWindow,
+    #[error("the site has {free} doses left that day, the team needs {needed}")]
+    NoDoses { free: u32, needed: u32 },
+    #[error("the slots from there have {free} free places, the team needs {needed}")]
+    NoRoom { free: u32, needed: u32 },
+    #[error("no shuttle bus is free at that time")]
+    NoBus,
+}
+
+/// Moves one team of `plan` by hand to start in slot `slot` of day `day` at site `site` (a site
+/// id), split over the following slots where it may be; every other team keeps its place and its
+/// buses. Refused, with the reason, when the team does not fit there around the others.
+pub fn place_team(
+    instance: &Instance,
+    plan: &Plan,
+    team: &str,
+    site: &str,
+    day: usize,
+    slot: usize,
+) -> Result<Solved, MoveRefusal> {
+    let started = Instant::now();
+    let m = Model::new(instance);
+    let t = (instance.teams.iter())
+        .position(|x| x.id == team)
+        .ok_or(MoveRefusal::UnknownTeam)?;
+    let s = (instance.sites.iter())
+        .position(|x| x.id == site)
+        .ok_or(MoveRefusal::UnknownSite)?;
+    if day >= m.days || slot >= m.slots {
+        return Err(MoveRefusal::OutsideHorizon);
+    }
+    let the_team = &instance.teams[t];
+    if !instance.serves(s, t) {
+        return Err(MoveRefusal::NotServed);
+    }
+    if !instance.allows_day(t, day) {
+        return Err(MoveRefusal::DayNotAllowed);
+    }
+    if the_team.hard_window && !m.in_window[t * m.slots + slot] {
+        return Err(MoveRefusal::OutsideWindow);
+    }
+    let others = Plan {
+        assignments: (plan.assignments.iter())
+            .filter(|a| a.team != team)
+            .cloned()
+            .collect(),
+        ..plan.clone()
+    };
+    let mut st = State::new(&m);
+    let mut locked = vec![false; m.teams()];
+    let before = begin(
+        &m,
+        &mut st,
+        &Start {
+            plan: &others,
+            locked: &|_| true,
+        },
+        &mut locked,
+    );
+    let free_doses = st.doses[m.site_day(s, day)];
+    if free_doses < the_team.size {
+        return Err(MoveRefusal::NoDoses {
+            free: free_doses,
+            needed: the_team.size,
+        });
+    }
+    let Some(parts) = place::parts(&m, &st, t, s, day, slot) else {
+        let free = (slot..m.slots.min(slot + the_team.max_parts as usize))
+            .map(|k| st.cap[m.slot_index(s, day, k)])
+            .take_while(|&c| c > 0)
+            .sum();
+        return Err(MoveRefusal::NoRoom {
+            free,
+            needed: the_team.size,
+        });
+    };
+    if !place::buses_fit(&m, &st, t, s, day, slot, &parts) {
+        return Err(MoveRefusal::NoBus);
+    }
+    let p = Placement {
+        site: s as u32,
+        day: day as u32,
+        first: slot as u32,
+        parts,
+        miss: !m.in_window[t * m.slots + slot],
+    };
+    st.place(&m, t, p);
+    // Everyone else keeps their buses; the moved team takes what is free.
+    let mut prior = vec![None; m.teams()];
+    let team_at: std::collections::HashMap<&str, usize> = (instance.teams.iter())
+        .enumerate()
+        .map(|(i, x)| (x.id.as_str(), i))
+        .collect();
+    for a in &others.assignments {
+        if let Some(&o) = team_at.get(a.team.as_str())
+            && before[o].is_some()
+            && before[o] == st.placed[o]
+        {
+            prior[o] = Some(a.trips.iter().map(|x| (x.part, x.bus, x.people)).collect());
+        }
+    }
+    let classes: Vec<Vec<(i64, u32, bool)>> =
+        (0..m.teams()).map(|t| place::classes(&m, t)).collect();
+    let new_plan = to_plan(&m, &st, &classes, &prior);
+    let moved = diff(plan, &new_plan)
+        .iter()
+        .filter(|c| c.before.is_some())
+        .count();
+    Ok(Solved {
+        scheduled_teams: st.placed.iter().filter(|p| p.is_some()).count(),
+        scheduled_people: (st.placed.iter().zip(&instance.teams))
+            .filter(|(p, _)| p.is_some())
+            .map(|(_, x)| u64::from(x.size))
+            .sum(),
+        plan: new_plan,
+        objective: st.objective,
+        first_plan_seconds: 0.0,
+        first_objective: st.objective,
+        seconds: started.elapsed().as_secs_f64(),
+        steps: 0,
+        moved: Some(moved),
+    })
+}
+
+/// Where a team is in a plan: site id, day and first slot.
+pub type Place = (String, usize, usize);
+
+/// A team whose place differs between two plans: `None` is "left out".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub team: String,
+    pub before: Option<Place>,
+    pub after: Option<Place>,
+}
+
+/// The teams whose place (site, day, first slot) differs between `before` and `after`, in
+/// team order of `after` then `before`. Buses renumbered alone are not a change.
+pub fn diff(before: &Plan, after: &Plan) -> Vec<Change> {
+    fn places(plan: &Plan) -> Vec<(&str, Option<Place>)> {
+        let mut out: Vec<(&str, Option<Place>)> = (plan.assignments.iter())
+            .map(|a| {
+                let first = a.parts.first().map_or(0, |p| p.slot);
+                (a.team.as_str(), Some((a.site.clone(), a.day, first)))
+            })
+            .collect();
+        out.extend(plan.unassigned.iter().map(|u| (u.team.as_str(), None)));
+        out
+    }
+    let was: std::collections::HashMap<&str, Option<Place>> = places(before).into_iter().collect();
+    let now = places(after);
+    let mut out: Vec<Change> = Vec::new();
+    for (team, after) in &now {
+        let before = was.get(team).cloned().flatten();
+        if &before != after {
+            out.push(Change {
+                team: team.to_string(),
+                before,
+                after: after.clone(),
+            });
+        }
+    }
+    let seen: std::collections::HashSet<&str> = now.iter().map(|x| x.0).collect();
+    for (team, before) in places(before) {
+        if !seen.contains(team) && before.is_some() {
+            out.push(Change {
+                team: team.to_string(),
+                before,
+                after: None,
+            });
+        }
+    }
+    out
+}
+
 /// Seats the start plan's teams where they were, as far as their places still fit; marks the
 /// locked ones. Returns where each team was in the start plan.
 fn begin(m: &Model, st: &mut State, start: &Start, locked: &mut [bool]) -> Vec<Option<Placement>> {

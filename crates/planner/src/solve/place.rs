@@ -30,7 +30,14 @@ pub(crate) fn classes(m: &Model, t: usize) -> Vec<(i64, u32, bool)> {
 
 /// People per slot if team `t` starts in slot `k` of site-day (s, d): each slot takes what it
 /// can until the team is seated, over at most `max_parts` slots; `None` when it does not fit.
-fn parts(m: &Model, st: &State, t: usize, s: usize, d: usize, k: usize) -> Option<Vec<u32>> {
+pub(crate) fn parts(
+    m: &Model,
+    st: &State,
+    t: usize,
+    s: usize,
+    d: usize,
+    k: usize,
+) -> Option<Vec<u32>> {
     let team = &m.inst.teams[t];
     let mut left = team.size;
     let mut parts = Vec::new();

@@ -500,3 +500,104 @@ fn teams_go_only_to_sites_that_serve_their_unit() {
     let bound = upper_bound(&inst, Some(solved.objective), Duration::from_secs(10), 300);
     assert!(bound.value >= solved.objective);
 }
+
+#[test]
+fn a_team_moved_by_hand_goes_there_or_is_refused_with_the_reason() {
+    use vaxloop_planner::{Change, MoveRefusal, diff, place_team};
+    let inst = hand_built();
+    let plan = valid_plan();
+    // c to near's third slot: room for its 4 beside b, doses left, its bus free then.
+    let moved = place_team(&inst, &plan, "c", "near", 0, 2).expect("fits");
+    let report = check(&inst, &moved.plan);
+    assert!(report.valid, "{:?}", report.violations);
+    assert_eq!(
+        diff(&plan, &moved.plan),
+        vec![Change {
+            team: "c".into(),
+            before: Some(("far".into(), 0, 3)),
+            after: Some(("near".into(), 0, 2)),
+        }]
+    );
+    assert_eq!(moved.moved, Some(1));
+    // Everyone else keeps their buses.
+    let a = |p: &Plan| p.assignments.iter().find(|x| x.team == "a").cloned();
+    assert_eq!(a(&plan), a(&moved.plan));
+    let c = moved.plan.assignments.iter().find(|x| x.team == "c");
+    assert_eq!(c.map(|c| c.trips.len()), Some(1));
+
+    // Refusals, each with its reason.
+    let refused = |inst: &Instance, team: &str, site: &str, day: usize, slot: usize| {
+        place_team(inst, &plan, team, site, day, slot).expect_err("refused")
+    };
+    assert_eq!(
+        refused(&inst, "b", "far", 0, 0),
+        MoveRefusal::NoRoom {
+            free: 10,
+            needed: 12
+        }
+    );
+    assert_eq!(
+        refused(&inst, "c", "near", 0, 3),
+        MoveRefusal::NoRoom { free: 0, needed: 4 }
+    );
+    assert_eq!(refused(&inst, "zz", "near", 0, 0), MoveRefusal::UnknownTeam);
+    assert_eq!(refused(&inst, "c", "moon", 0, 0), MoveRefusal::UnknownSite);
+    assert_eq!(
+        refused(&inst, "c", "near", 1, 0),
+        MoveRefusal::OutsideHorizon
+    );
+    let mut short = hand_built();
+    short.sites[0].doses[0] = 22;
+    assert_eq!(
+        refused(&short, "c", "near", 0, 2),
+        MoveRefusal::NoDoses { free: 2, needed: 4 }
+    );
+    let mut served = hand_built();
+    served.teams[2].sites = vec!["far".into()];
+    assert_eq!(refused(&served, "c", "near", 0, 2), MoveRefusal::NotServed);
+    let mut hard = hand_built();
+    hard.teams[2].hard_window = true;
+    assert_eq!(
+        refused(&hard, "c", "near", 0, 2),
+        MoveRefusal::OutsideWindow
+    );
+    // Both buses busy with a at near's first slot: c cannot ride then to far.
+    assert_eq!(refused(&inst, "c", "far", 0, 0), MoveRefusal::NoBus);
+}
+
+#[test]
+fn the_difference_between_two_plans_names_moved_placed_and_dropped_teams() {
+    use vaxloop_planner::{Change, diff};
+    let before = valid_plan();
+    let mut after = valid_plan();
+    let c = after.assignments.remove(2);
+    after.unassigned.push(Unassigned {
+        team: "c".into(),
+        reason: "x".into(),
+    });
+    after.assignments[1].parts = vec![Part {
+        slot: 2,
+        people: 12,
+    }];
+    // Renumbered buses alone are no change.
+    after.assignments[0].trips[0].bus = 1;
+    after.assignments[0].trips[1].bus = 0;
+    let changes = diff(&before, &after);
+    assert_eq!(
+        changes,
+        vec![
+            Change {
+                team: "b".into(),
+                before: Some(("near".into(), 0, 1)),
+                after: Some(("near".into(), 0, 2)),
+            },
+            Change {
+                team: "c".into(),
+                before: Some(("far".into(), 0, 3)),
+                after: None,
+            },
+        ]
+    );
+    assert!(diff(&after, &after).is_empty());
+    let _ = c;
+}

@@ -1,0 +1,30 @@
+-- The desk's planning (issue 5). Keep in step with ../postgres/0007_plan_drafts.sql.
+--
+-- A proposal of the team planner, shared by the whole desk while it is adjusted: the instance
+-- built from live data with the way back to the database (live), the plan, the plan it was
+-- re-planned from (previous, for the difference shown before publishing) and the teams locked by
+-- hand. Every change is a conditional update on version, so two desk members never overwrite
+-- each other's work unseen; a new proposal supersedes the open one, and publishing marks it
+-- published in the transaction that books its teams, so a proposal is published at most once.
+CREATE TABLE plan_drafts (
+    id           INTEGER PRIMARY KEY,
+    created_by   BIGINT NOT NULL REFERENCES users(id),
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    version      BIGINT NOT NULL DEFAULT 1 CHECK (version >= 1),
+    status       TEXT NOT NULL CHECK (status IN ('open','published','superseded')),
+    live         TEXT NOT NULL,
+    plan         TEXT NOT NULL,
+    previous     TEXT,
+    locked       TEXT NOT NULL DEFAULT '[]',
+    seconds      DOUBLE PRECISION NOT NULL DEFAULT 0,
+    published_at BIGINT,
+    published_by BIGINT REFERENCES users(id)
+);
+-- At most one open proposal at a time.
+CREATE UNIQUE INDEX plan_drafts_one_open ON plan_drafts (status) WHERE status = 'open';
+
+-- A team's shuttle trips, as published: JSON [{"bus": n, "departs_min": m, "people": p}], buses
+-- numbered from 1, departs_min the minute of the day the bus leaves the unit; NULL when the team
+-- makes its own way.
+ALTER TABLE teams ADD COLUMN trips TEXT;
