@@ -261,7 +261,7 @@ pub struct BusTrip {
 
 /// The trips of assignment `a` (of team `t` at site `s`): each leaves the unit the travel time
 /// before its part's slot starts.
-fn bus_trips(
+pub fn bus_trips(
     instance: &Instance,
     t: usize,
     s: usize,

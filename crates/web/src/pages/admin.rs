@@ -210,6 +210,8 @@ struct DeskQuery {
     /// The code of a team just moved, or just cancelled.
     moved: Option<String>,
     cancelled: Option<String>,
+    /// Teams just published from the plan.
+    published: Option<usize>,
 }
 
 /// A team code as the desk's own links carry it, or nothing.
@@ -228,6 +230,9 @@ async fn desk(
         .or_else(|| team_code(q.moved).map(|c| page.lang.tf("desk.team_moved", &[("team", &c)])))
         .or_else(|| {
             team_code(q.cancelled).map(|c| page.lang.tf("desk.team_cancelled", &[("team", &c)]))
+        })
+        .or_else(|| {
+            (q.published).map(|n| page.lang.tf("desk.published", &[("n", &n.to_string())]))
         });
     html(&desk_page(&state, &page, notice).await?)
 }

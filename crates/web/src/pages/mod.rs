@@ -10,6 +10,7 @@ mod login;
 mod org;
 mod org_admin;
 mod people;
+mod plan;
 mod privacy;
 pub(crate) mod register;
 mod sites;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(book::routes())
         .merge(stock::routes())
         .merge(team_papers::routes())
+        .merge(plan::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

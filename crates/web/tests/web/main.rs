@@ -12,6 +12,7 @@ mod imports;
 mod logs;
 mod org_admin;
 mod papers;
+mod plan;
 mod privacy;
 mod registration;
 mod stock;

@@ -1,0 +1,717 @@
+//! The desk's planning page: run the team planner for the next three days on live data, see the
+//! proposal per site-day (a timeline of its slots) and per unit, move teams by hand and lock
+//! them, re-run around the locks, refresh on today's data after a delivery fell short or a site
+//! closed (the difference shown), and publish — every team booked, labelled and told at once.
+//! Every action is audited and conditional on the version the desk member saw.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use vaxloop_app::planning::bus_trips;
+use vaxloop_app::proposals::{self, Proposal, ProposalError};
+use vaxloop_core::Role;
+use vaxloop_planner::MoveRefusal;
+use vaxloop_store::audit;
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::require;
+use crate::error::AppResult;
+use crate::i18n::Lang;
+
+const ROLES: &[Role] = &[Role::Admin, Role::Desk];
+/// Units listed at once; a filter finds the others.
+const UNITS_SHOWN: usize = 60;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/desk/plan", get(show).post(run))
+        .route("/desk/plan/{id}/lock", post(lock))
+        .route("/desk/plan/{id}/move", post(move_team))
+        .route("/desk/plan/{id}/rerun", post(rerun))
+        .route("/desk/plan/{id}/refresh", post(refresh))
+        .route("/desk/plan/{id}/publish", post(publish))
+}
+
+#[derive(Deserialize, Default)]
+struct View {
+    /// The day shown on the timeline (its date).
+    day: Option<String>,
+    /// The site shown on the timeline (its code).
+    site: Option<String>,
+    /// Filter of the unit list (code or name).
+    unit: Option<String>,
+    /// The team whose adjust form is open.
+    team: Option<String>,
+    /// What was just done, for the notice.
+    done: Option<String>,
+}
+
+/// A team in the slot of a timeline.
+struct Chip {
+    team: String,
+    people: u32,
+    bus: bool,
+    locked: bool,
+    colour: &'static str,
+}
+
+struct SlotRow {
+    time: String,
+    /// Places free in the slot when the proposal was made.
+    capacity: u32,
+    used: u32,
+    chips: Vec<Chip>,
+}
+
+struct Cell {
+    teams: usize,
+    people: u32,
+    doses: u32,
+}
+
+struct OverviewRow {
+    code: String,
+    name: String,
+    cells: Vec<Cell>,
+}
+
+#[derive(Clone)]
+struct TeamLine {
+    id: String,
+    size: u32,
+    green: u32,
+    /// Site name, date and start, or empty when left out.
+    site: String,
+    site_code: String,
+    date: String,
+    time: String,
+    /// "07:40 · 3号车 30" per trip.
+    buses: Vec<String>,
+    needs_bus: bool,
+    locked: bool,
+    reason: String,
+}
+
+struct UnitBlock {
+    name: String,
+    code: String,
+    teams: Vec<TeamLine>,
+}
+
+struct ChangeLine {
+    team: String,
+    before: String,
+    after: String,
+}
+
+struct Summary {
+    id: i64,
+    version: i64,
+    status: String,
+    open: bool,
+    made: String,
+    seconds: String,
+    teams: usize,
+    placed: usize,
+    people: u64,
+    people_placed: u64,
+    green: u64,
+    green_placed: u64,
+    locked: usize,
+    valid: bool,
+    violations: Vec<String>,
+    changes: Vec<ChangeLine>,
+    dates: Vec<String>,
+    overview: Vec<OverviewRow>,
+    /// The timeline's site-day.
+    site_code: String,
+    site_name: String,
+    date: String,
+    timeline: Vec<SlotRow>,
+    units: Vec<UnitBlock>,
+    units_total: usize,
+    adjust: Option<TeamLine>,
+    times: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    ctx: PageCtx,
+    notice: Option<String>,
+    sites: Vec<(String, String)>,
+    unit_filter: String,
+    p: Option<Summary>,
+}
+
+fn hhmm(minutes: i64) -> String {
+    format!(
+        "{:02}:{:02}",
+        minutes.div_euclid(60),
+        minutes.rem_euclid(60)
+    )
+}
+
+/// The colours of the labels, for the chips (the printed label's colour once published).
+const CHIP: [&str; 6] = [
+    "#e3f2fd", "#e8f5e9", "#fff3e0", "#f3e5f5", "#fffde7", "#e0f7fa",
+];
+
+/// Builds the page's view of proposal `p`.
+fn summarise(
+    lang: Lang,
+    p: &Proposal,
+    view: &View,
+    sites: &HashMap<String, String>,
+    units: &HashMap<String, String>,
+    tz: chrono_tz::Tz,
+) -> Summary {
+    let inst = &p.live.instance;
+    let day_start =
+        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
+    let time_of = |k: usize| hhmm(day_start + i64::from(inst.slot_start(k)));
+    let site_name = |code: &str| sites.get(code).cloned().unwrap_or_else(|| code.to_string());
+    let team_at: HashMap<&str, usize> = (inst.teams.iter().enumerate())
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_at: HashMap<&str, usize> = (inst.sites.iter().enumerate())
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let where_ = |place: &Option<vaxloop_planner::Place>| match place {
+        Some((site, d, k)) => format!(
+            "{} {} {}",
+            site_name(site),
+            inst.horizon.dates.get(*d).map_or("", String::as_str),
+            time_of(*k)
+        ),
+        None => lang.t("plan.left_out"),
+    };
+    let bus_lines = |t: usize, a: &vaxloop_planner::plan::Assignment| -> Vec<String> {
+        let Some(&s) = site_at.get(a.site.as_str()) else {
+            return vec![];
+        };
+        bus_trips(inst, t, s, a)
+            .iter()
+            .map(|b| {
+                lang.tf(
+                    "plan.bus_trip",
+                    &[
+                        ("time", &hhmm(b.departs_min)),
+                        ("bus", &b.bus.to_string()),
+                        ("n", &b.people.to_string()),
+                    ],
+                )
+            })
+            .collect()
+    };
+
+    // Where each team is.
+    let mut lines: Vec<TeamLine> = inst
+        .teams
+        .iter()
+        .map(|t| TeamLine {
+            id: t.id.clone(),
+            size: t.size,
+            green: t.priority_people,
+            site: String::new(),
+            site_code: String::new(),
+            date: String::new(),
+            time: String::new(),
+            buses: vec![],
+            needs_bus: t.bus,
+            locked: p.locked.contains(&t.id),
+            reason: String::new(),
+        })
+        .collect();
+    let mut green_placed = 0u64;
+    for a in &p.plan.assignments {
+        let Some(&t) = team_at.get(a.team.as_str()) else {
+            continue;
+        };
+        green_placed += u64::from(inst.teams[t].priority_people);
+        let first = a.parts.first().map_or(0, |x| x.slot);
+        let line = &mut lines[t];
+        line.site = site_name(&a.site);
+        line.site_code = a.site.clone();
+        line.date = inst.horizon.dates.get(a.day).cloned().unwrap_or_default();
+        line.time = time_of(first);
+        line.buses = bus_lines(t, a);
+    }
+    for u in &p.plan.unassigned {
+        if let Some(&t) = team_at.get(u.team.as_str()) {
+            lines[t].reason = u.reason.clone();
+        }
+    }
+
+    // The overview: per site and day, teams, people and doses left.
+    let days = inst.horizon.dates.len();
+    let overview = inst
+        .sites
+        .iter()
+        .map(|s| OverviewRow {
+            code: s.id.clone(),
+            name: site_name(&s.id),
+            cells: (0..days)
+                .map(|d| {
+                    let here: Vec<_> = (p.plan.assignments.iter())
+                        .filter(|a| a.site == s.id && a.day == d)
+                        .collect();
+                    let people: u32 = here
+                        .iter()
+                        .flat_map(|a| a.parts.iter().map(|x| x.people))
+                        .sum();
+                    Cell {
+                        teams: here.len(),
+                        people,
+                        doses: s.doses.get(d).copied().unwrap_or(0).saturating_sub(people),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+
+    // The timeline of one site-day: the one asked for, else the busiest.
+    let d = (view.day.as_ref())
+        .and_then(|day| inst.horizon.dates.iter().position(|x| x == day))
+        .unwrap_or(0);
+    let s = (view.site.as_ref())
+        .and_then(|c| site_at.get(c.as_str()).copied())
+        .or_else(|| {
+            (0..inst.sites.len()).max_by_key(|&s| {
+                (p.plan.assignments.iter())
+                    .filter(|a| a.day == d && a.site == inst.sites[s].id)
+                    .count()
+            })
+        })
+        .unwrap_or(0);
+    let mut timeline = Vec::new();
+    if let Some(site) = inst.sites.get(s) {
+        for k in 0..inst.slots() {
+            let capacity = site.slot_capacity.get(d).and_then(|c| c.get(k)).copied();
+            let mut chips = Vec::new();
+            for a in p
+                .plan
+                .assignments
+                .iter()
+                .filter(|a| a.site == site.id && a.day == d)
+            {
+                for part in a.parts.iter().filter(|x| x.slot == k) {
+                    let t = team_at.get(a.team.as_str()).copied().unwrap_or(0);
+                    chips.push(Chip {
+                        team: a.team.clone(),
+                        people: part.people,
+                        bus: !a.trips.is_empty(),
+                        locked: p.locked.contains(&a.team),
+                        colour: CHIP[t % CHIP.len()],
+                    });
+                }
+            }
+            let capacity = capacity.unwrap_or(0);
+            if capacity == 0 && chips.is_empty() {
+                continue;
+            }
+            timeline.push(SlotRow {
+                time: time_of(k),
+                capacity,
+                used: chips.iter().map(|c| c.people).sum(),
+                chips,
+            });
+        }
+    }
+
+    // The list per unit, filtered.
+    let filter = view.unit.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut blocks: Vec<UnitBlock> = Vec::new();
+    let adjust_id = view.team.clone();
+    let mut adjust = None;
+    for (t, line) in lines.into_iter().enumerate() {
+        let code = &inst.teams[t].unit;
+        if adjust_id.as_deref() == Some(line.id.as_str()) {
+            adjust = Some(line.clone());
+        }
+        let name = units.get(code).cloned().unwrap_or_else(|| code.clone());
+        if !filter.is_empty()
+            && !code.to_lowercase().contains(&filter)
+            && !name.to_lowercase().contains(&filter)
+        {
+            continue;
+        }
+        match blocks.last_mut() {
+            Some(b) if &b.code == code => b.teams.push(line),
+            _ => blocks.push(UnitBlock {
+                name,
+                code: code.clone(),
+                teams: vec![line],
+            }),
+        }
+    }
+    let units_total = blocks.len();
+    blocks.truncate(UNITS_SHOWN);
+
+    let made = chrono::DateTime::from_timestamp_millis(p.updated_at)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let team_people = |placed: bool| -> u64 {
+        let on: std::collections::HashSet<&str> =
+            p.plan.assignments.iter().map(|a| a.team.as_str()).collect();
+        (inst.teams.iter())
+            .filter(|t| !placed || on.contains(t.id.as_str()))
+            .map(|t| u64::from(t.size))
+            .sum()
+    };
+    Summary {
+        id: p.id,
+        version: p.version,
+        status: p.status.clone(),
+        open: p.is_open(),
+        made,
+        seconds: format!("{:.1}", p.seconds),
+        teams: inst.teams.len(),
+        placed: p.plan.assignments.len(),
+        people: team_people(false),
+        people_placed: team_people(true),
+        green: inst
+            .teams
+            .iter()
+            .map(|t| u64::from(t.priority_people))
+            .sum(),
+        green_placed,
+        locked: p.locked.len(),
+        valid: p.report.valid,
+        violations: p.report.violations.iter().take(20).cloned().collect(),
+        changes: p
+            .changes()
+            .iter()
+            .map(|c| ChangeLine {
+                team: c.team.clone(),
+                before: where_(&c.before),
+                after: where_(&c.after),
+            })
+            .collect(),
+        dates: inst.horizon.dates.clone(),
+        overview,
+        site_code: inst.sites.get(s).map(|x| x.id.clone()).unwrap_or_default(),
+        site_name: inst
+            .sites
+            .get(s)
+            .map(|x| site_name(&x.id))
+            .unwrap_or_default(),
+        date: inst.horizon.dates.get(d).cloned().unwrap_or_default(),
+        timeline,
+        units: blocks,
+        units_total,
+        adjust,
+        times: (0..inst.slots()).map(time_of).collect(),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    page: &Page,
+    view: View,
+    notice: Option<String>,
+    proposal: Option<Proposal>,
+) -> AppResult<PlanPage> {
+    let proposal = match proposal {
+        Some(p) => Some(p),
+        None => proposals::latest(&state.db).await.map_err(to_app)?,
+    };
+    let all_sites = vaxloop_store::sites::all(&state.db).await?;
+    let site_names: HashMap<String, String> = (all_sites.iter())
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
+    let unit_names: HashMap<String, String> = vaxloop_store::org::units(&state.db, None)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    let notice = notice.or_else(|| {
+        view.done
+            .as_deref()
+            .filter(|d| DONE.contains(d))
+            .map(|d| page.lang.t(&format!("plan.done_{d}")))
+    });
+    let p = proposal.as_ref().map(|p| {
+        summarise(
+            page.lang,
+            p,
+            &view,
+            &site_names,
+            &unit_names,
+            state.config.timezone,
+        )
+    });
+    Ok(PlanPage {
+        ctx: page.ctx("/desk").await?,
+        notice,
+        sites: all_sites.into_iter().map(|s| (s.code, s.name)).collect(),
+        unit_filter: view.unit.unwrap_or_default(),
+        p,
+    })
+}
+
+/// The notices an action's redirect may ask for.
+const DONE: &[&str] = &["run", "moved", "locked", "unlocked", "rerun", "refreshed"];
+
+fn to_app(e: ProposalError) -> crate::error::AppError {
+    match e {
+        ProposalError::Store(e) => e.into(),
+        ProposalError::NotFound => crate::error::AppError::NotFound,
+        other => crate::error::AppError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    p: Page,
+    Query(view): Query<View>,
+) -> AppResult<Html<String>> {
+    require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    html(&page(&state, &p, view, None, None).await?)
+}
+
+async fn record(state: &AppState, actor: i64, action: &'static str, detail: &str) -> AppResult<()> {
+    let entry = audit::Entry {
+        actor_user_id: Some(actor),
+        action,
+        target: "plan",
+        reason: None,
+        outcome: audit::Outcome::Ok,
+        detail: Some(detail),
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    Ok(())
+}
+
+fn options() -> vaxloop_planner::Options {
+    vaxloop_planner::Options {
+        time_limit: proposals::TIME_LIMIT,
+        max_steps: None,
+        seed: 1,
+    }
+}
+
+/// Runs the planner on live data: a new proposal for the whole desk.
+async fn run(State(state): State<AppState>, p: Page) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let made = proposals::propose(&state.db, state.config.today(), user.id, options())
+        .await
+        .map_err(to_app)?;
+    let detail = format!(
+        "proposal={} teams={} placed={}",
+        made.id,
+        made.live.instance.teams.len(),
+        made.plan.assignments.len()
+    );
+    record(&state, user.id, "plan_propose", &detail).await?;
+    Ok(Redirect::to("/desk/plan?done=run").into_response())
+}
+
+#[derive(Deserialize)]
+struct Versioned {
+    version: i64,
+}
+
+#[derive(Deserialize)]
+struct LockForm {
+    version: i64,
+    team: String,
+    /// "1" locks, anything else unlocks.
+    lock: String,
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    version: i64,
+    team: String,
+    site: String,
+    /// The date.
+    day: String,
+    /// `HH:MM`, the start of the grid slot.
+    start: String,
+}
+
+/// What a refused action shows: the page again, with the reason, as a conflict.
+async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> AppResult<Response> {
+    let lang = p.lang;
+    let notice = match &e {
+        ProposalError::Stale => lang.t("plan.stale"),
+        ProposalError::Move(m) => move_message(lang, m),
+        ProposalError::NotPublished(np) => lang.tf(
+            "plan.not_published",
+            &[
+                ("team", &np.team),
+                ("reason", &super::refusal_message(lang, &np.refusal)),
+            ],
+        ),
+        _ => return Err(to_app(e)),
+    };
+    let body = html(&page(state, p, view, Some(notice), None).await?)?;
+    Ok((StatusCode::CONFLICT, body).into_response())
+}
+
+fn move_message(lang: Lang, m: &MoveRefusal) -> String {
+    match m {
+        MoveRefusal::UnknownTeam => lang.t("plan.refuse.unknown_team"),
+        MoveRefusal::UnknownSite => lang.t("plan.refuse.unknown_site"),
+        MoveRefusal::OutsideHorizon => lang.t("plan.refuse.outside_horizon"),
+        MoveRefusal::NotServed => lang.t("plan.refuse.not_served"),
+        MoveRefusal::DayNotAllowed => lang.t("plan.refuse.day_not_allowed"),
+        MoveRefusal::OutsideWindow => lang.t("plan.refuse.outside_window"),
+        MoveRefusal::NoDoses { free, needed } => lang.tf(
+            "plan.refuse.no_doses",
+            &[("free", &free.to_string()), ("needed", &needed.to_string())],
+        ),
+        MoveRefusal::NoRoom { free, needed } => lang.tf(
+            "plan.refuse.no_room",
+            &[("free", &free.to_string()), ("needed", &needed.to_string())],
+        ),
+        MoveRefusal::NoBus => lang.t("plan.refuse.no_bus"),
+    }
+}
+
+async fn lock(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<LockForm>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let on = form.lock == "1";
+    match proposals::set_lock(&state.db, id, form.version, &form.team, on).await {
+        Ok(_) => {
+            let detail = format!("proposal={id} team={} lock={on}", form.team);
+            record(&state, user.id, "plan_lock", &detail).await?;
+            let done = if on { "locked" } else { "unlocked" };
+            let to = format!("/desk/plan?done={done}&team={}", urlencoding(&form.team));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}
+
+/// A team id or code for a query string (they are letters, digits and `-`; anything else is
+/// dropped).
+fn urlencoding(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn move_team(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let view = View {
+        team: Some(form.team.clone()),
+        ..View::default()
+    };
+    let current = proposals::load(&state.db, id).await.map_err(to_app)?;
+    let inst = &current.live.instance;
+    let Some(day) = inst.horizon.dates.iter().position(|d| d == form.day.trim()) else {
+        return refused(
+            &state,
+            &p,
+            view,
+            ProposalError::Move(MoveRefusal::OutsideHorizon),
+        )
+        .await;
+    };
+    let day_start =
+        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
+    let slot = (0..inst.slots())
+        .find(|&k| hhmm(day_start + i64::from(inst.slot_start(k))) == form.start.trim());
+    let Some(slot) = slot else {
+        return refused(
+            &state,
+            &p,
+            view,
+            ProposalError::Move(MoveRefusal::OutsideHorizon),
+        )
+        .await;
+    };
+    let site = form.site.trim();
+    match proposals::move_team(&state.db, id, form.version, &form.team, site, day, slot).await {
+        Ok(_) => {
+            let detail = format!(
+                "proposal={id} team={} to={site} {} {}",
+                form.team,
+                form.day.trim(),
+                form.start.trim()
+            );
+            record(&state, user.id, "plan_move", &detail).await?;
+            let to = format!(
+                "/desk/plan?done=moved&team={}&site={}&day={}",
+                urlencoding(&form.team),
+                urlencoding(site),
+                urlencoding(form.day.trim())
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => refused(&state, &p, view, e).await,
+    }
+}
+
+async fn rerun(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<Versioned>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    match proposals::rerun(&state.db, id, form.version, options()).await {
+        Ok(done) => {
+            let detail = format!("proposal={id} moved={}", done.changes().len());
+            record(&state, user.id, "plan_rerun", &detail).await?;
+            Ok(Redirect::to("/desk/plan?done=rerun").into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<Versioned>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let today = state.config.today();
+    match proposals::refresh(&state.db, id, form.version, today, options()).await {
+        Ok(done) => {
+            let detail = format!("proposal={id} moved={}", done.changes().len());
+            record(&state, user.id, "plan_refresh", &detail).await?;
+            Ok(Redirect::to("/desk/plan?done=refreshed").into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<Versioned>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let tz = state.config.timezone;
+    match proposals::publish_proposal(&state.db, tz, id, form.version, user.id).await {
+        Ok(teams) => {
+            let people: usize = teams.iter().map(|(_, b)| b.appointments.len()).sum();
+            let detail = format!("proposal={id} teams={} people={people}", teams.len());
+            record(&state, user.id, "plan_publish", &detail).await?;
+            Ok(Redirect::to(&format!("/desk?published={}", teams.len())).into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}

@@ -1,0 +1,131 @@
+//! The desk's planning page over HTTP: run the planner, lock and move teams (refused moves name
+//! the reason), a stale version is told and changes nothing, publish books the teams once, and
+//! nobody but the desk and the admin reaches any of it.
+
+use axum::http::StatusCode;
+use vaxloop_core::Role;
+use vaxloop_demo::DEMO_PASSWORD;
+
+use crate::fixture;
+
+/// The value of `attr="…"` after the first `marker` in `body`.
+fn attr(body: &str, marker: &str, attr: &str) -> String {
+    let at = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} on the page"));
+    let rest = &body[at..];
+    let key = format!("{attr}=\"");
+    let from = rest.find(&key).expect("attribute") + key.len();
+    rest[from..].split('"').next().expect("value").to_string()
+}
+
+vaxloop_store::backend_tests! {
+    async fn the_desk_plans_adjusts_and_publishes_and_nobody_else_may(t) {
+        let f = fixture(t).await;
+        let mut desk = f.client();
+        desk.login("desk", DEMO_PASSWORD).await;
+        assert!(desk.get("/desk").await.body.contains("href=\"/desk/plan\""), "the desk links the plan");
+        let empty = desk.get("/desk/plan").await;
+        assert_eq!(empty.status, StatusCode::OK);
+        assert!(empty.body.contains("id=\"no-proposal\""));
+        let token = empty.csrf();
+
+        // Others may neither see nor run it.
+        for role in [Role::UnitContact, Role::GroupLeader, Role::SiteStaff] {
+            let mut other = f.client();
+            other.login(&f.username(role), DEMO_PASSWORD).await;
+            assert_eq!(other.get("/desk/plan").await.status, StatusCode::FORBIDDEN, "{role:?}");
+            let mut home = other.get("/").await;
+            while home.status.is_redirection() {
+                let to = home.location().to_string();
+                home = other.get(&to).await;
+            }
+            let their = home.csrf();
+            assert_eq!(other.post_form("/desk/plan", &[("csrf_token", &their)]).await.status, StatusCode::FORBIDDEN);
+        }
+        assert!(vaxloop_store::plan_drafts::latest(&f.db).await.expect("q").is_none());
+
+        let ran = desk.post_form("/desk/plan", &[("csrf_token", &token)]).await;
+        assert_eq!(ran.status, StatusCode::SEE_OTHER);
+        let page = desk.get(ran.location()).await;
+        assert!(page.body.contains("已生成新的排班方案"), "the notice");
+        assert!(page.body.contains("id=\"timeline-slots\"") && page.body.contains("class=\"chip\""));
+        assert!(page.body.contains("校验通过"));
+        let id = attr(&page.body, "id=\"proposal\"", "data-id");
+        let version = attr(&page.body, "id=\"proposal\"", "data-version");
+        let p = vaxloop_app::proposals::latest(&f.db).await.expect("q").expect("proposal");
+        assert_eq!((p.id.to_string(), p.version.to_string()), (id.clone(), version.clone()));
+
+        // Lock the first team.
+        let first = p.plan.assignments[0].team.clone();
+        let locked = desk.post_form(&format!("/desk/plan/{id}/lock"), &[("csrf_token", &token), ("version", &version), ("team", &first), ("lock", "1")]).await;
+        assert_eq!(locked.status, StatusCode::SEE_OTHER);
+        // A colleague on the old version is told and nothing changes.
+        let stale = desk.post_form(&format!("/desk/plan/{id}/lock"), &[("csrf_token", &token), ("version", &version), ("team", &first), ("lock", "0")]).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.body.contains("已被他人修改或发布"));
+        let p = vaxloop_app::proposals::latest(&f.db).await.expect("q").expect("proposal");
+        assert!(p.locked.contains(&first));
+        let version = p.version.to_string();
+
+        // A move to a time the plan does not have names the reason.
+        let team = p.plan.assignments[1].team.clone();
+        let bad = desk.post_form(&format!("/desk/plan/{id}/move"), &[
+            ("csrf_token", &token), ("version", &version), ("team", &team),
+            ("site", &p.plan.assignments[1].site), ("day", &p.live.instance.horizon.dates[0]), ("start", "23:59"),
+        ]).await;
+        assert_eq!(bad.status, StatusCode::CONFLICT);
+        assert!(bad.body.contains("不在方案的日期和时段内"), "the reason");
+
+        // A move to a place where it fits (found with the planner) is done, locked and listed.
+        let inst = &p.live.instance;
+        let here = &p.plan.assignments[1];
+        let mut target = None;
+        'find: for s in &inst.sites {
+            for d in 0..inst.days() {
+                for k in 0..inst.slots() {
+                    if (&s.id, d, k) != (&here.site, here.day, here.parts[0].slot)
+                        && vaxloop_planner::place_team(inst, &p.plan, &team, &s.id, d, k).is_ok()
+                    {
+                        target = Some((s.id.clone(), d, k));
+                        break 'find;
+                    }
+                }
+            }
+        }
+        let (site, d, k) = target.expect("another place fits");
+        let start = vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).expect("start") as i32 + inst.slot_start(k);
+        let start = format!("{:02}:{:02}", start / 60, start % 60);
+        let moved = desk.post_form(&format!("/desk/plan/{id}/move"), &[
+            ("csrf_token", &token), ("version", &version), ("team", &team),
+            ("site", &site), ("day", &inst.horizon.dates[d]), ("start", &start),
+        ]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        let after = desk.get(moved.location()).await;
+        assert!(after.body.contains("批次已调整并锁定"));
+        assert!(after.body.contains("id=\"changes\""), "the difference is shown");
+        assert!(after.body.contains("id=\"adjust\""), "the moved team's card");
+        let p = vaxloop_app::proposals::latest(&f.db).await.expect("q").expect("proposal");
+        assert!(p.locked.contains(&team));
+        let placed = p.plan.assignments.len();
+
+        // Publish: every team booked; a second press on the same version is told.
+        let version = p.version.to_string();
+        let published = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &version)]).await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER);
+        assert_eq!(published.location(), format!("/desk?published={placed}"));
+        let listed = desk.get(published.location()).await;
+        assert!(listed.body.contains(&format!("方案已发布：{placed} 个批次")));
+        assert!(listed.body.contains(".pdf\""), "the papers are linked");
+        let again = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &version)]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let teams = vaxloop_store::teams::of_days(&f.db, "2000-01-01", "2999-01-01").await.expect("teams");
+        assert_eq!(teams.len(), placed, "published once");
+        assert!(desk.get("/desk/plan").await.body.contains("已发布"));
+
+        let audit = vaxloop_store::audit::recent(&f.db, 50).await.expect("audit");
+        for action in ["plan_propose", "plan_lock", "plan_move", "plan_publish"] {
+            assert!(audit.iter().any(|e| e.action == action), "{action} audited");
+        }
+    }
+}
