@@ -426,3 +426,156 @@ async fn a_resident_books_and_cancels_on_a_phone() {
     );
     c.close().await.expect("close");
 }
+
+/// Clicks the element `css` once it is there.
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let Some((_driver, c)) = start_browser(600, 960, profile.path()).await else {
+        return;
+    };
+    let (db, _town, base) = serve_town().await;
+    c.goto(&format!("{base}/login")).await.expect("open");
+    c.find(Locator::Id("login"))
+        .await
+        .expect("login")
+        .send_keys("desk")
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .expect("type");
+    click(&c, "#login-submit").await;
+    c.wait()
+        .for_url(&url::Url::parse(&format!("{base}/desk")).expect("url"))
+        .await
+        .expect("lands on /desk");
+
+    // Plan: the desk runs the planner and sees the proposal.
+    click(&c, "#plan-link").await;
+    click(&c, "#run").await;
+    c.wait()
+        .for_element(Locator::Css("#proposal a.chip"))
+        .await
+        .expect("a proposal with teams on the timeline");
+    assert!(text(&c, "#notice").await.contains("已生成新的排班方案"));
+
+    // Adjust: open a team from the timeline and move it where it fits.
+    let chip = c
+        .find(Locator::Css("#timeline-slots a.chip"))
+        .await
+        .expect("chip");
+    let team = chip.attr("data-team").await.expect("attr").expect("team");
+    chip.click().await.expect("open the team");
+    c.wait()
+        .for_element(Locator::Id("move-form"))
+        .await
+        .expect("the adjust card");
+    let p = vaxloop_app::proposals::latest(&db)
+        .await
+        .expect("q")
+        .expect("proposal");
+    let inst = &p.live.instance;
+    let here = p
+        .plan
+        .assignments
+        .iter()
+        .find(|a| a.team == team)
+        .expect("placed");
+    let mut target = None;
+    'find: for s in &inst.sites {
+        for d in 0..inst.days() {
+            for k in 0..inst.slots() {
+                if (&s.id, d, k) != (&here.site, here.day, here.parts[0].slot)
+                    && vaxloop_planner::place_team(inst, &p.plan, &team, &s.id, d, k).is_ok()
+                {
+                    target = Some((s.id.clone(), inst.horizon.dates[d].clone(), k));
+                    break 'find;
+                }
+            }
+        }
+    }
+    let (site, day, k) = target.expect("another place fits");
+    let start = vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).expect("start")
+        as i32
+        + inst.slot_start(k);
+    let start = format!("{:02}:{:02}", start / 60, start % 60);
+    for (id, value) in [
+        ("move-site", &site),
+        ("move-day", &day),
+        ("move-start", &start),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .select_by_value(value)
+            .await
+            .expect("choose");
+    }
+    click(&c, "#move").await;
+    c.wait()
+        .for_element(Locator::Id("changes"))
+        .await
+        .expect("the difference is shown");
+    assert!(text(&c, "#notice").await.contains("批次已调整并锁定"));
+    assert!(text(&c, "#changes").await.contains(&team));
+    let widths: Vec<i64> = serde_json::from_value(
+        c.execute(
+            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
+            vec![],
+        )
+        .await
+        .expect("script"),
+    )
+    .expect("numbers");
+    assert!(
+        widths[1] <= widths[0],
+        "the plan fits the tablet: {widths:?}"
+    );
+
+    // Publish: the teams are booked and the desk's list links their papers.
+    click(&c, "#publish").await;
+    c.wait()
+        .for_element(Locator::Css("#teams a.print-form"))
+        .await
+        .expect("published teams with their papers");
+    assert!(text(&c, "#notice").await.contains("方案已发布"));
+
+    // Print: the form and the labels are PDFs, fetched with the desk's own session.
+    for css in ["#teams a.print-form", "#teams a.print-labels"] {
+        let href = c
+            .find(Locator::Css(css))
+            .await
+            .expect(css)
+            .attr("href")
+            .await
+            .expect("attr")
+            .expect("href");
+        let got: Vec<String> = serde_json::from_value(
+            c.execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(async r => done([String(r.status),
+                     r.headers.get('content-type'), (await r.text()).slice(0, 5)]));",
+                vec![serde_json::json!(href)],
+            )
+            .await
+            .expect("fetch"),
+        )
+        .expect("strings");
+        assert_eq!(got, ["200", "application/pdf", "%PDF-"], "{href}");
+    }
+    c.close().await.expect("close");
+}
