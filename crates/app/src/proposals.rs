@@ -16,7 +16,9 @@ use chrono::NaiveDate;
 use vaxloop_planner::{Change, MoveRefusal, Plan, Report};
 use vaxloop_store::{Db, StoreError, plan_drafts};
 
-use crate::planning::{Live, NotPublished, PublishedTeam, Unpublished, live_instance, publish};
+use crate::planning::{
+    Disruption, DisruptionError, Live, NotPublished, Published, Unpublished, live_instance, publish,
+};
 
 /// How long the desk waits for the planner.
 pub const TIME_LIMIT: Duration = Duration::from_secs(2);
@@ -53,6 +55,22 @@ impl Proposal {
             .map(|p| vaxloop_planner::diff(p, &self.plan))
             .unwrap_or_default()
     }
+
+    /// The teams booked already that this plan moves or cancels, were it published.
+    pub fn booked_changes(&self) -> Vec<Change> {
+        let booked = self.live.booked_plan();
+        let ours: BTreeSet<&str> = booked.assignments.iter().map(|a| a.team.as_str()).collect();
+        vaxloop_planner::diff(&booked, &self.plan)
+            .into_iter()
+            .filter(|c| ours.contains(c.team.as_str()))
+            .collect()
+    }
+
+    /// Whether plan team `id` is booked already.
+    pub fn is_booked(&self, id: &str) -> bool {
+        (self.live.instance.teams.iter().zip(&self.live.teams))
+            .any(|(t, lt)| t.id == id && lt.booked.is_some())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +83,10 @@ pub enum ProposalError {
     Move(MoveRefusal),
     #[error("team {} could not be booked", .0.team)]
     NotPublished(NotPublished),
+    #[error("{0} changed since the plan was made")]
+    Changed(String),
+    #[error("{0}")]
+    Disruption(DisruptionError),
     #[error("the stored proposal cannot be read: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -118,9 +140,24 @@ pub async fn propose(
     user: i64,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    let live = live_instance(db, today).await?;
+    let mut live = live_instance(db, today).await?;
+    // The disruptions the desk recorded on the open proposal still hold.
+    if let Some(open) = latest(db).await?.filter(Proposal::is_open) {
+        for d in open.live.disruptions {
+            live.disrupt(d).map_err(ProposalError::Disruption)?;
+        }
+    }
     let (live, solved) = run(move || {
-        let solved = vaxloop_planner::solve(&live.instance, &options);
+        // Teams booked already stay where they are, unless their place is gone.
+        let booked = live.booked_plan();
+        let solved = vaxloop_planner::solve_from(
+            &live.instance,
+            Some(vaxloop_planner::Start {
+                plan: &booked,
+                locked: &|_| true,
+            }),
+            &options,
+        );
         (live, solved)
     })
     .await;
@@ -240,7 +277,13 @@ pub async fn rerun(
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
     let p = open_at(db, id, version).await?;
-    let (instance, plan, locked) = (p.live.instance.clone(), p.plan.clone(), p.locked.clone());
+    let (instance, plan, mut locked) = (p.live.instance.clone(), p.plan.clone(), p.locked.clone());
+    // Teams booked already move only when their place is gone.
+    locked.extend(
+        (instance.teams.iter().zip(&p.live.teams))
+            .filter(|(_, lt)| lt.booked.is_some())
+            .map(|(t, _)| t.id.clone()),
+    );
     let solved = run(move || {
         let lock = |t: &str| locked.contains(t);
         vaxloop_planner::solve_from(
@@ -276,8 +319,64 @@ pub async fn refresh(
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
     let p = open_at(db, id, version).await?;
-    let live = live_instance(db, today).await?;
-    let previous = p.plan.clone();
+    let disruptions = p.live.disruptions.clone();
+    replan_with(db, p, today, disruptions, options).await
+}
+
+/// Records a disruption on the proposal — a site closed on a day, or a site-day's delivery
+/// short — and re-plans from it on today's data: the teams (booked or not) whose place is gone
+/// move, as few as can be, and the rest stay. Publishing applies it.
+pub async fn disrupt(
+    db: &Db,
+    id: i64,
+    version: i64,
+    today: NaiveDate,
+    disruption: Disruption,
+    options: vaxloop_planner::Options,
+) -> ProposalResult<Proposal> {
+    let p = open_at(db, id, version).await?;
+    let mut disruptions = p.live.disruptions.clone();
+    disruptions.push(disruption);
+    replan_with(db, p, today, disruptions, options).await
+}
+
+/// Takes back the disruption recorded for a site-day, and re-plans.
+pub async fn undisrupt(
+    db: &Db,
+    id: i64,
+    version: i64,
+    today: NaiveDate,
+    site: &str,
+    day: &str,
+    options: vaxloop_planner::Options,
+) -> ProposalResult<Proposal> {
+    let p = open_at(db, id, version).await?;
+    let disruptions = (p.live.disruptions.iter())
+        .filter(|d| d.site_day() != (site, day))
+        .cloned()
+        .collect();
+    replan_with(db, p, today, disruptions, options).await
+}
+
+async fn replan_with(
+    db: &Db,
+    p: Proposal,
+    today: NaiveDate,
+    disruptions: Vec<Disruption>,
+    options: vaxloop_planner::Options,
+) -> ProposalResult<Proposal> {
+    let mut live = live_instance(db, today).await?;
+    for d in disruptions {
+        live.disrupt(d).map_err(ProposalError::Disruption)?;
+    }
+    // From the proposal as it was, with any team booked since where it is booked.
+    let mut previous = p.plan.clone();
+    let known: BTreeSet<String> = (previous.assignments.iter().map(|a| a.team.clone()))
+        .chain(previous.unassigned.iter().map(|u| u.team.clone()))
+        .collect();
+    previous
+        .assignments
+        .extend((live.booked_plan().assignments.into_iter()).filter(|a| !known.contains(&a.team)));
     let (live, solved) = run(move || {
         let solved = vaxloop_planner::replan(&live.instance, &previous, &options);
         (live, solved)
@@ -307,11 +406,12 @@ pub async fn publish_proposal(
     id: i64,
     version: i64,
     user: i64,
-) -> ProposalResult<Vec<PublishedTeam>> {
+) -> ProposalResult<Published> {
     let p = open_at(db, id, version).await?;
     match publish(db, tz, &p.live, &p.plan, Some((id, version, user))).await? {
-        Ok(teams) => Ok(teams),
+        Ok(done) => Ok(done),
         Err(Unpublished::Stale) => Err(ProposalError::Stale),
+        Err(Unpublished::Changed(what)) => Err(ProposalError::Changed(what)),
         Err(Unpublished::Team(t)) => Err(ProposalError::NotPublished(t)),
     }
 }

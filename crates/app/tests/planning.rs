@@ -106,7 +106,7 @@ vaxloop_store::backend_tests! {
         sqlx::query("UPDATE slots SET capacity = capacity + 1000 WHERE id = $1").bind(slot_id).execute(&mut *tx).await.expect("reopen");
         tx.commit().await.expect("commit");
 
-        let published = publish(&t, tz, &live, &solved.plan, None).await.expect("publish").expect("published");
+        let published = publish(&t, tz, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         assert_eq!(published.len(), solved.plan.assignments.len());
         let people: usize = published.iter().map(|(_, b)| b.appointments.len()).sum();
         assert_eq!(people as u64, solved.scheduled_people);
@@ -138,7 +138,7 @@ vaxloop_store::backend_tests! {
         vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
         let live = live_instance(&t, today).await.expect("live");
         let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(50), seed: 3 });
-        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published");
+        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         assert!(!published.is_empty());
 
         // Each team's unit has a notice in its inbox, unread.

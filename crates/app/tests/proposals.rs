@@ -115,7 +115,8 @@ vaxloop_store::backend_tests! {
         assert_eq!((ok.len(), stale.len()), (1, 1));
         assert!(stale.into_iter().all(|r| matches!(r, Err(ProposalError::Stale))));
         let published = ok.into_iter().next().expect("one").expect("published");
-        assert_eq!(published.len(), p5.plan.assignments.len());
+        assert_eq!(published.booked.len(), p5.plan.assignments.len());
+        assert!(published.moved.is_empty() && published.cancelled.is_empty());
         let done = latest(&t).await.expect("latest").expect("one");
         assert_eq!(done.status, "published");
         assert!(matches!(set_lock(&t, done.id, done.version, &locked_team, false).await, Err(ProposalError::Stale)));
@@ -131,5 +132,122 @@ vaxloop_store::backend_tests! {
             let trips: Vec<vaxloop_app::planning::BusTrip> = serde_json::from_str(j).expect("json");
             assert!(trips.iter().all(|b| b.bus >= 1 && b.people >= 1 && (5 * 60..20 * 60).contains(&b.departs_min)), "{j}");
         }
+    }
+
+    async fn a_site_closing_after_publishing_moves_only_its_teams_and_closes_it(t) {
+        use vaxloop_app::planning::{Disruption, DisruptionError};
+        use vaxloop_app::proposals::disrupt;
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 8, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let user = desk_user(&t).await;
+        let tz = chrono_tz::Asia::Shanghai;
+
+        let p = propose(&t, today, user, quick(100)).await.expect("proposal");
+        let first = publish_proposal(&t, tz, p.id, p.version, user).await.expect("published");
+        assert!(first.booked.len() >= 3);
+
+        // A new proposal keeps every published team where it is.
+        let p = propose(&t, today, user, quick(50)).await.expect("proposal");
+        assert!(p.report.valid, "{:?}", p.report.violations);
+        assert!(p.booked_changes().is_empty(), "{:?}", p.booked_changes());
+        let booked = p.live.booked_plan();
+        assert_eq!(booked.assignments.len(), first.booked.len(), "every published team is in the plan");
+
+        // The busiest site-day of the published teams closes.
+        let mut count: std::collections::HashMap<(String, usize), usize> = Default::default();
+        for a in &booked.assignments {
+            *count.entry((a.site.clone(), a.day)).or_default() += 1;
+        }
+        let ((site, day), n) = count.into_iter().max_by_key(|x| x.1).expect("a site-day");
+        let date = p.live.instance.horizon.dates[day].clone();
+        let there: Vec<String> = booked.assignments.iter()
+            .filter(|a| a.site == site && a.day == day)
+            .map(|a| a.team.clone())
+            .collect();
+        assert_eq!(there.len(), n);
+
+        // A delivery cut below what people booked one by one hold is refused, and so is a cut
+        // that is not one.
+        let s = p.live.site_day(&site, &date).expect("site-day").0;
+        let allocated = p.live.allocated[s][day];
+        let more = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: site.clone(), day: date.clone(), doses: allocated + 1 }, quick(10)).await;
+        assert!(matches!(more, Err(ProposalError::Disruption(DisruptionError::NotShort { .. }))), "{more:?}");
+
+        let p2 = disrupt(&t, p.id, p.version, today, Disruption::Closed { site: site.clone(), day: date.clone() }, quick(100))
+            .await
+            .expect("closed");
+        assert!(p2.report.valid, "{:?}", p2.report.violations);
+        assert_eq!(p2.live.disruptions.len(), 1);
+        assert!(!p2.plan.assignments.iter().any(|a| a.site == site && a.day == day), "nobody left there");
+        let changes = p2.booked_changes();
+        let mut moved: Vec<String> = changes.iter().map(|c| c.team.clone()).collect();
+        moved.sort();
+        let mut expected = there.clone();
+        expected.sort();
+        assert_eq!(moved, expected, "only the teams of the closed site-day change");
+
+        // Publishing moves them (or cancels those with nowhere to go) and closes the site-day.
+        let done = publish_proposal(&t, tz, p2.id, p2.version, user).await.expect("published");
+        assert!(!done.moved.is_empty(), "some teams find a place elsewhere");
+        let mut touched: Vec<String> = done.moved.iter().chain(&done.cancelled).cloned().collect();
+        touched.sort();
+        assert_eq!(touched, expected);
+        let site_id = p2.live.site_ids[s];
+        let mut tx = t.begin_write().await.expect("tx");
+        let (capacity, held): (i64, i64) = {
+            use sqlx::Row;
+            let row = sqlx::query("SELECT CAST(COALESCE(SUM(capacity), 0) AS BIGINT), CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slots WHERE site_id = $1 AND day = $2")
+                .bind(site_id).bind(&date).fetch_one(&mut *tx).await.expect("slots");
+            (row.try_get(0).expect("c"), row.try_get(1).expect("b"))
+        };
+        assert_eq!((capacity, held), (0, 0), "the site-day is closed and empty");
+        // Every moved team is booked whole somewhere else; every cancelled team's people wait again.
+        let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM notifications WHERE kind <> 'team_booked'")
+            .fetch_all(&mut *tx).await.expect("notices");
+        drop(tx);
+        for code in &done.moved {
+            let old = vaxloop_store::teams::by_code(&t, code).await.expect("q").expect("team");
+            if old.active > 0 {
+                assert!(old.site_code != site || old.day != date, "{code} still there");
+            }
+        }
+        assert_eq!(kinds.iter().filter(|k| *k == "team_cancelled").count(), done.cancelled.len());
+        for code in &done.cancelled {
+            let team = vaxloop_store::teams::by_code(&t, code).await.expect("q").expect("team");
+            assert_eq!(team.active, 0);
+        }
+        // The books balance: no slot above capacity, no site-day above its doses.
+        let mut tx = t.begin_write().await.expect("tx");
+        let over: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM slots WHERE booked > capacity")
+            .fetch_one(&mut *tx).await.expect("q");
+        assert_eq!(over, 0);
+        let active: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM appointments a JOIN slots s ON s.id = a.slot_id WHERE a.status = 'active' AND s.site_id = $1 AND s.day = $2")
+            .bind(site_id).bind(&date).fetch_one(&mut *tx).await.expect("q");
+        assert_eq!(active, 0);
+            drop(tx);
+
+        // A delivery falls short at another busy site-day: its teams beyond the doses left move.
+        let p = propose(&t, today, user, quick(50)).await.expect("proposal");
+        assert!(p.booked_changes().is_empty(), "{:?}", p.booked_changes());
+        let booked = p.live.booked_plan();
+        let a = booked.assignments.iter().find(|a| (a.site.as_str(), a.day) != (site.as_str(), day)).expect("another team").clone();
+        let date2 = p.live.instance.horizon.dates[a.day].clone();
+        let s2 = p.live.site_day(&a.site, &date2).expect("site-day").0;
+        let fixed = p.live.fixed[s2][a.day];
+        let below = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed - 1 }, quick(10)).await;
+        assert!(fixed < 1 || matches!(below, Err(ProposalError::Disruption(DisruptionError::BelowFixed { .. }))), "{below:?}");
+        let p = vaxloop_app::proposals::latest(&t).await.expect("q").expect("p");
+        let cut = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed }, quick(50))
+            .await
+            .expect("cut");
+        assert!(cut.report.valid, "{:?}", cut.report.violations);
+        assert!(cut.booked_changes().iter().any(|c| c.team == a.team), "its teams move");
+        assert!(cut.booked_changes().iter().all(|c| c.before.as_ref().is_some_and(|b| b.0 == a.site && b.1 == a.day)));
+        publish_proposal(&t, tz, cut.id, cut.version, user).await.expect("published");
+        let mut tx = t.begin_write().await.expect("tx");
+        let allocated: i64 = sqlx::query_scalar("SELECT doses_allocated FROM site_days WHERE site_id = $1 AND day = $2")
+            .bind(p.live.site_ids[s2]).bind(&date2).fetch_one(&mut *tx).await.expect("q");
+        assert_eq!(allocated, fixed, "the short delivery is recorded");
     }
 }

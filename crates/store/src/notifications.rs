@@ -12,10 +12,35 @@ pub async fn team_booked_in(
     team_id: i64,
     now: i64,
 ) -> StoreResult<()> {
+    notify_in(conn, unit_id, "team_booked", team_id, now).await
+}
+
+/// Marks the notice of a team just booked as a move instead (a published team that a re-plan
+/// moved to another site-day is booked as a new team), on the caller's transaction.
+pub async fn booked_as_moved_in(conn: &mut AnyConnection, team_id: i64) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO notifications (unit_id, kind, team_id, created_at) VALUES ($1, 'team_booked', $2, $3)",
+        "UPDATE notifications SET kind = 'team_moved' WHERE team_id = $1 AND kind = 'team_booked'",
+    )
+    .bind(team_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells a unit what happened to a team of its — `team_booked`, `team_moved` or
+/// `team_cancelled` — on the caller's transaction.
+pub async fn notify_in(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    kind: &str,
+    team_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO notifications (unit_id, kind, team_id, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(unit_id)
+    .bind(kind)
     .bind(team_id)
     .bind(now)
     .execute(&mut *conn)

@@ -64,6 +64,8 @@ pub struct FreeSlot {
     pub ends_min: i64,
     /// Places not yet booked.
     pub free: i64,
+    /// Places booked.
+    pub booked: i64,
 }
 
 /// A site with its open slots and free doses over the planning days.
@@ -75,6 +77,8 @@ pub struct PlanningSite {
     pub lon: Option<f64>,
     /// Per day (YYYY-MM-DD): free doses and the day's slots by start.
     pub days: BTreeMap<String, (i64, Vec<FreeSlot>)>,
+    /// Per day: doses allocated.
+    pub allocated: BTreeMap<String, i64>,
     /// The units it serves; empty = every unit.
     pub serves: Vec<i64>,
 }
@@ -87,8 +91,9 @@ pub async fn sites(db: &Db, days: &[String]) -> StoreResult<Vec<PlanningSite>> {
     let list: Vec<String> = (1..=days.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT s.id AS site_id, s.code, s.lat, s.lon, sl.id AS slot_id, sl.day, sl.starts_min, \
-                sl.ends_min, sl.capacity - sl.booked AS free, \
-                COALESCE(sd.doses_allocated - sd.doses_booked, 0) AS doses_free \
+                sl.ends_min, sl.capacity - sl.booked AS free, sl.booked, \
+                COALESCE(sd.doses_allocated - sd.doses_booked, 0) AS doses_free, \
+                COALESCE(sd.doses_allocated, 0) AS doses_allocated \
          FROM slots sl JOIN sites s ON s.id = sl.site_id \
          LEFT JOIN site_days sd ON sd.site_id = sl.site_id AND sd.day = sl.day \
          WHERE sl.day IN ({}) ORDER BY s.id, sl.day, sl.starts_min",
@@ -109,6 +114,7 @@ pub async fn sites(db: &Db, days: &[String]) -> StoreResult<Vec<PlanningSite>> {
                 lat: row.try_get("lat")?,
                 lon: row.try_get("lon")?,
                 days: BTreeMap::new(),
+                allocated: BTreeMap::new(),
                 serves: Vec::new(),
             });
         }
@@ -119,8 +125,11 @@ pub async fn sites(db: &Db, days: &[String]) -> StoreResult<Vec<PlanningSite>> {
             starts_min: row.try_get("starts_min")?,
             ends_min: row.try_get("ends_min")?,
             free: row.try_get("free")?,
+            booked: row.try_get("booked")?,
         };
+        let allocated: i64 = row.try_get("doses_allocated")?;
         if let Some(site) = out.last_mut() {
+            site.allocated.insert(day.clone(), allocated);
             site.days
                 .entry(day)
                 .or_insert((doses, Vec::new()))
@@ -135,6 +144,81 @@ pub async fn sites(db: &Db, days: &[String]) -> StoreResult<Vec<PlanningSite>> {
         let (site, unit): (i64, i64) = (row.try_get("site_id")?, row.try_get("unit_id")?);
         if let Some(s) = out.iter_mut().find(|s| s.site_id == site) {
             s.serves.push(unit);
+        }
+    }
+    Ok(out)
+}
+
+/// A team booked on one of the planning days: where it is, its shuttle trips, and its people
+/// with the slot each holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookedTeam {
+    pub team_id: i64,
+    pub code: String,
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub site_id: i64,
+    pub day: String,
+    /// The trips stored on it (JSON), if it rides the shuttle.
+    pub trips: Option<String>,
+    /// `(person, in the green channel, slot id, slot start)` per active appointment, by slot.
+    pub people: Vec<(i64, bool, i64, i64)>,
+}
+
+/// The teams holding active appointments on `days`, by team id. Green channel as in
+/// [`waiting`].
+pub async fn booked_teams(
+    db: &Db,
+    days: &[String],
+    elderly_born_by: &str,
+) -> StoreResult<Vec<BookedTeam>> {
+    if days.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (2..=days.len() + 1).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT t.id AS team_id, t.code, t.unit_id, u.code AS unit_code, u.lat, u.lon, t.site_id, \
+                t.day, t.trips, p.id AS person_id, p.disabled, p.birth_date, a.slot_id, sl.starts_min \
+         FROM teams t JOIN units u ON u.id = t.unit_id \
+         JOIN appointments a ON a.team_id = t.id AND a.status = 'active' \
+         JOIN slots sl ON sl.id = a.slot_id JOIN people p ON p.id = a.person_id \
+         WHERE t.day IN ({}) AND a.dose_number = $1 ORDER BY t.id, sl.starts_min, p.id",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(1i64);
+    for d in days {
+        q = q.bind(d);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut out: Vec<BookedTeam> = Vec::new();
+    for row in rows {
+        let team_id: i64 = row.try_get("team_id")?;
+        if out.last().is_none_or(|t| t.team_id != team_id) {
+            out.push(BookedTeam {
+                team_id,
+                code: row.try_get("code")?,
+                unit_id: row.try_get("unit_id")?,
+                unit_code: row.try_get("unit_code")?,
+                lat: row.try_get("lat")?,
+                lon: row.try_get("lon")?,
+                site_id: row.try_get("site_id")?,
+                day: row.try_get("day")?,
+                trips: row.try_get("trips")?,
+                people: Vec::new(),
+            });
+        }
+        let disabled: i64 = row.try_get("disabled")?;
+        let born: String = row.try_get("birth_date")?;
+        let person = (
+            row.try_get("person_id")?,
+            disabled != 0 || born.as_str() <= elderly_born_by,
+            row.try_get("slot_id")?,
+            row.try_get("starts_min")?,
+        );
+        if let Some(t) = out.last_mut() {
+            t.people.push(person);
         }
     }
     Ok(out)

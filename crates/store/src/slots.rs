@@ -205,3 +205,31 @@ pub async fn set_capacity(
         None
     })
 }
+
+/// Closes a site-day on the caller's transaction: every slot of it to no places, with the
+/// reason. Returns false — and changes nothing the caller should keep — when a slot still holds
+/// bookings (they must be moved first).
+pub async fn close_site_day_in(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    day: &str,
+    reason: &str,
+) -> StoreResult<bool> {
+    sqlx::query(
+        "UPDATE slots SET capacity = 0, capacity_reason = $3 \
+         WHERE site_id = $1 AND day = $2 AND booked = 0",
+    )
+    .bind(site_id)
+    .bind(day)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    let held: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM slots WHERE site_id = $1 AND day = $2 AND booked > 0",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(held == 0)
+}

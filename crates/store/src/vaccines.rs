@@ -520,3 +520,23 @@ pub async fn lots(db: &Db) -> StoreResult<Vec<(i64, String, String, String)>> {
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .collect()
 }
+
+/// Sets the doses allocated to a site-day (a delivery that fell short) on the caller's
+/// transaction, when no more than that are promised already; returns whether it did.
+pub async fn set_allocation_in(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    day: &str,
+    doses: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE site_days SET doses_allocated = $3 \
+         WHERE site_id = $1 AND day = $2 AND doses_booked <= $3",
+    )
+    .bind(site_id)
+    .bind(day)
+    .bind(doses)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -28,3 +28,9 @@ CREATE UNIQUE INDEX plan_drafts_one_open ON plan_drafts (status) WHERE status = 
 -- numbered from 1, departs_min the minute of the day the bus leaves the unit; NULL when the team
 -- makes its own way.
 ALTER TABLE teams ADD COLUMN trips TEXT;
+
+-- A unit also hears when a published team of its is moved or cancelled by a re-plan (a site
+-- closed, a delivery fell short).
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check
+    CHECK (kind IN ('team_booked','team_moved','team_cancelled'));

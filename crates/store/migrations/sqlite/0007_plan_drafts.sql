@@ -28,3 +28,19 @@ CREATE UNIQUE INDEX plan_drafts_one_open ON plan_drafts (status) WHERE status = 
 -- numbered from 1, departs_min the minute of the day the bus leaves the unit; NULL when the team
 -- makes its own way.
 ALTER TABLE teams ADD COLUMN trips TEXT;
+
+-- A unit also hears when a published team of its is moved or cancelled by a re-plan (a site
+-- closed, a delivery fell short). SQLite cannot change a CHECK: the table is rebuilt.
+CREATE TABLE notifications_new (
+    id         INTEGER PRIMARY KEY,
+    unit_id    BIGINT NOT NULL REFERENCES units(id),
+    kind       TEXT NOT NULL CHECK (kind IN ('team_booked','team_moved','team_cancelled')),
+    team_id    BIGINT NOT NULL REFERENCES teams(id),
+    created_at BIGINT NOT NULL,
+    read_at    BIGINT
+);
+INSERT INTO notifications_new (id, unit_id, kind, team_id, created_at, read_at)
+    SELECT id, unit_id, kind, team_id, created_at, read_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_new RENAME TO notifications;
+CREATE INDEX notifications_by_unit ON notifications (unit_id, id);

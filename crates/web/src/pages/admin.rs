@@ -210,8 +210,10 @@ struct DeskQuery {
     /// The code of a team just moved, or just cancelled.
     moved: Option<String>,
     cancelled: Option<String>,
-    /// Teams just published from the plan.
+    /// Teams just published from the plan: new, moved and cancelled.
     published: Option<usize>,
+    relocated: Option<usize>,
+    dropped: Option<usize>,
 }
 
 /// A team code as the desk's own links carry it, or nothing.
@@ -232,7 +234,17 @@ async fn desk(
             team_code(q.cancelled).map(|c| page.lang.tf("desk.team_cancelled", &[("team", &c)]))
         })
         .or_else(|| {
-            (q.published).map(|n| page.lang.tf("desk.published", &[("n", &n.to_string())]))
+            q.published.map(|n| {
+                let (moved, dropped) = (q.relocated.unwrap_or(0), q.dropped.unwrap_or(0));
+                page.lang.tf(
+                    "desk.published",
+                    &[
+                        ("n", &n.to_string()),
+                        ("moved", &moved.to_string()),
+                        ("dropped", &dropped.to_string()),
+                    ],
+                )
+            })
         });
     html(&desk_page(&state, &page, notice).await?)
 }

@@ -119,6 +119,8 @@ struct UnitPage {
 /// A notification as the unit page shows it, the label in the reader's language.
 struct NoticeView {
     id: i64,
+    /// `team_booked`, `team_moved` or `team_cancelled`.
+    kind: String,
     team_code: String,
     label: String,
     site: String,
@@ -191,6 +193,7 @@ async fn unit(
             };
             NoticeView {
                 id: n.id,
+                kind: n.kind,
                 team_code: n.team_code,
                 label: if ctx.lang == Lang::En {
                     label.en()

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::planning::bus_trips;
+use vaxloop_app::planning::{Disruption, DisruptionError, bus_trips};
 use vaxloop_app::proposals::{self, Proposal, ProposalError};
 use vaxloop_core::Role;
 use vaxloop_planner::MoveRefusal;
@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/plan/{id}/rerun", post(rerun))
         .route("/desk/plan/{id}/refresh", post(refresh))
         .route("/desk/plan/{id}/publish", post(publish))
+        .route("/desk/plan/{id}/disrupt", post(disrupt))
+        .route("/desk/plan/{id}/undisrupt", post(undisrupt))
 }
 
 #[derive(Deserialize, Default)]
@@ -96,6 +98,8 @@ struct TeamLine {
     buses: Vec<String>,
     needs_bus: bool,
     locked: bool,
+    /// Booked already (published earlier).
+    booked: bool,
     reason: String,
 }
 
@@ -128,6 +132,10 @@ struct Summary {
     valid: bool,
     violations: Vec<String>,
     changes: Vec<ChangeLine>,
+    /// Published teams this plan would move or cancel.
+    booked_changes: Vec<ChangeLine>,
+    /// `(site code, site name, date, what)` recorded on the plan.
+    disruptions: Vec<(String, String, String, String)>,
     dates: Vec<String>,
     overview: Vec<OverviewRow>,
     /// The timeline's site-day.
@@ -227,6 +235,7 @@ fn summarise(
             buses: vec![],
             needs_bus: t.bus,
             locked: p.locked.contains(&t.id),
+            booked: p.is_booked(&t.id),
             reason: String::new(),
         })
         .collect();
@@ -395,6 +404,27 @@ fn summarise(
                 after: where_(&c.after),
             })
             .collect(),
+        booked_changes: p
+            .booked_changes()
+            .iter()
+            .map(|c| ChangeLine {
+                team: c.team.clone(),
+                before: where_(&c.before),
+                after: where_(&c.after),
+            })
+            .collect(),
+        disruptions: (p.live.disruptions.iter())
+            .map(|d| {
+                let (site, day) = d.site_day();
+                let what = match d {
+                    Disruption::Closed { .. } => lang.t("plan.closed"),
+                    Disruption::Doses { doses, .. } => {
+                        lang.tf("plan.doses_only", &[("n", &doses.to_string())])
+                    }
+                };
+                (site.to_string(), site_name(site), day.to_string(), what)
+            })
+            .collect(),
         dates: inst.horizon.dates.clone(),
         overview,
         site_code: inst.sites.get(s).map(|x| x.id.clone()).unwrap_or_default(),
@@ -458,7 +488,16 @@ async fn page(
 }
 
 /// The notices an action's redirect may ask for.
-const DONE: &[&str] = &["run", "moved", "locked", "unlocked", "rerun", "refreshed"];
+const DONE: &[&str] = &[
+    "run",
+    "moved",
+    "locked",
+    "unlocked",
+    "rerun",
+    "refreshed",
+    "disrupted",
+    "undisrupted",
+];
 
 fn to_app(e: ProposalError) -> crate::error::AppError {
     match e {
@@ -544,6 +583,8 @@ async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> Ap
     let notice = match &e {
         ProposalError::Stale => lang.t("plan.stale"),
         ProposalError::Move(m) => move_message(lang, m),
+        ProposalError::Disruption(d) => disruption_message(lang, d),
+        ProposalError::Changed(what) => lang.tf("plan.changed", &[("what", what)]),
         ProposalError::NotPublished(np) => lang.tf(
             "plan.not_published",
             &[
@@ -555,6 +596,23 @@ async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> Ap
     };
     let body = html(&page(state, p, view, Some(notice), None).await?)?;
     Ok((StatusCode::CONFLICT, body).into_response())
+}
+
+fn disruption_message(lang: Lang, d: &DisruptionError) -> String {
+    match d {
+        DisruptionError::Unknown => lang.t("plan.disruption.unknown"),
+        DisruptionError::PeopleBooked { people } => lang.tf(
+            "plan.disruption.people_booked",
+            &[("n", &people.to_string())],
+        ),
+        DisruptionError::BelowFixed { fixed } => {
+            lang.tf("plan.disruption.below_fixed", &[("n", &fixed.to_string())])
+        }
+        DisruptionError::NotShort { allocated } => lang.tf(
+            "plan.disruption.not_short",
+            &[("n", &allocated.to_string())],
+        ),
+    }
 }
 
 fn move_message(lang: Lang, m: &MoveRefusal) -> String {
@@ -706,11 +764,102 @@ async fn publish(
     let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
     let tz = state.config.timezone;
     match proposals::publish_proposal(&state.db, tz, id, form.version, user.id).await {
-        Ok(teams) => {
-            let people: usize = teams.iter().map(|(_, b)| b.appointments.len()).sum();
-            let detail = format!("proposal={id} teams={} people={people}", teams.len());
+        Ok(done) => {
+            let people: usize = (done.booked.iter())
+                .map(|(_, b)| b.appointments.len())
+                .sum();
+            let detail = format!(
+                "proposal={id} booked={} moved={} cancelled={} people={people}",
+                done.booked.len(),
+                done.moved.len(),
+                done.cancelled.len()
+            );
             record(&state, user.id, "plan_publish", &detail).await?;
-            Ok(Redirect::to(&format!("/desk?published={}", teams.len())).into_response())
+            let new = done.booked.len() - done.moved.len();
+            let to = format!(
+                "/desk?published={new}&relocated={}&dropped={}",
+                done.moved.len(),
+                done.cancelled.len()
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct DisruptForm {
+    version: i64,
+    site: String,
+    day: String,
+    /// `closed` or `doses`.
+    kind: String,
+    /// With `doses`: the doses that arrive in all.
+    #[serde(default)]
+    doses: String,
+}
+
+/// Records a closure or a short delivery on the plan and re-plans from it.
+async fn disrupt(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<DisruptForm>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let (site, day) = (form.site.trim().to_string(), form.day.trim().to_string());
+    let disruption = match form.kind.as_str() {
+        "closed" => Disruption::Closed { site, day },
+        "doses" => match form.doses.trim().parse::<i64>() {
+            Ok(doses) if doses >= 0 => Disruption::Doses { site, day, doses },
+            _ => {
+                return Err(crate::error::AppError::BadRequest {
+                    field: Some("doses".into()),
+                    message: "plan.doses_invalid".into(),
+                });
+            }
+        },
+        _ => {
+            return Err(crate::error::AppError::BadRequest {
+                field: Some("kind".into()),
+                message: "plan.kind_invalid".into(),
+            });
+        }
+    };
+    let detail = format!("proposal={id} {disruption:?}");
+    let today = state.config.today();
+    match proposals::disrupt(&state.db, id, form.version, today, disruption, options()).await {
+        Ok(done) => {
+            let detail = format!("{detail} moved={}", done.booked_changes().len());
+            record(&state, user.id, "plan_disrupt", &detail).await?;
+            Ok(Redirect::to("/desk/plan?done=disrupted").into_response())
+        }
+        Err(e) => refused(&state, &p, View::default(), e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct UndisruptForm {
+    version: i64,
+    site: String,
+    day: String,
+}
+
+/// Takes back a disruption recorded on the plan.
+async fn undisrupt(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(form): Form<UndisruptForm>,
+) -> AppResult<Response> {
+    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let today = state.config.today();
+    let (site, day) = (form.site.trim(), form.day.trim());
+    match proposals::undisrupt(&state.db, id, form.version, today, site, day, options()).await {
+        Ok(_) => {
+            let detail = format!("proposal={id} site={site} day={day}");
+            record(&state, user.id, "plan_undisrupt", &detail).await?;
+            Ok(Redirect::to("/desk/plan?done=undisrupted").into_response())
         }
         Err(e) => refused(&state, &p, View::default(), e).await,
     }

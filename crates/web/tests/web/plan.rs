@@ -113,9 +113,9 @@ vaxloop_store::backend_tests! {
         let version = p.version.to_string();
         let published = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &version)]).await;
         assert_eq!(published.status, StatusCode::SEE_OTHER);
-        assert_eq!(published.location(), format!("/desk?published={placed}"));
+        assert_eq!(published.location(), format!("/desk?published={placed}&relocated=0&dropped=0"));
         let listed = desk.get(published.location()).await;
-        assert!(listed.body.contains(&format!("方案已发布：{placed} 个批次")));
+        assert!(listed.body.contains(&format!("方案已发布：{placed} 个新批次")));
         assert!(listed.body.contains(".pdf\""), "the papers are linked");
         let again = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &version)]).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
@@ -127,5 +127,62 @@ vaxloop_store::backend_tests! {
         for action in ["plan_propose", "plan_lock", "plan_move", "plan_publish"] {
             assert!(audit.iter().any(|e| e.action == action), "{action} audited");
         }
+    }
+
+    async fn a_closure_recorded_on_the_plan_moves_published_teams_and_their_units_hear(t) {
+        let f = fixture(t).await;
+        let mut desk = f.client();
+        desk.login("desk", DEMO_PASSWORD).await;
+        let token = desk.get("/desk/plan").await.csrf();
+        let user = vaxloop_store::users::by_username(&f.db, "desk").await.expect("q").expect("desk").id;
+        let today = vaxloop_web::WebConfig::default().today();
+        let quick = vaxloop_planner::Options { time_limit: std::time::Duration::from_secs(5), max_steps: Some(50), seed: 3 };
+        let p = vaxloop_app::proposals::propose(&f.db, today, user, quick.clone()).await.expect("proposal");
+        vaxloop_app::proposals::publish_proposal(&f.db, chrono_tz::Asia::Shanghai, p.id, p.version, user).await.expect("published");
+
+        // The desk makes a new plan: the published teams are in it, marked, and stay.
+        let ran = desk.post_form("/desk/plan", &[("csrf_token", &token)]).await;
+        assert_eq!(ran.status, StatusCode::SEE_OTHER);
+        let page = desk.get("/desk/plan").await;
+        assert!(page.body.contains("已发布</span>"), "published teams are marked");
+        assert!(!page.body.contains("id=\"booked-changes\""), "none of them moves");
+        let p = vaxloop_app::proposals::latest(&f.db).await.expect("q").expect("proposal");
+        let booked = p.live.booked_plan();
+        let a = booked.assignments.first().expect("a published team").clone();
+        let date = p.live.instance.horizon.dates[a.day].clone();
+        let version = p.version.to_string();
+        let id = p.id.to_string();
+
+        // Bad input names the field; a cut that is no cut says why.
+        let bad = desk.post_form(&format!("/desk/plan/{id}/disrupt"), &[("csrf_token", &token), ("version", &version), ("site", &a.site), ("day", &date), ("kind", "doses"), ("doses", "many")]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains("剂数须为 0 或以上的整数"));
+        let s = p.live.site_day(&a.site, &date).expect("site-day").0;
+        let more = (p.live.allocated[s][a.day] + 5).to_string();
+        let not_short = desk.post_form(&format!("/desk/plan/{id}/disrupt"), &[("csrf_token", &token), ("version", &version), ("site", &a.site), ("day", &date), ("kind", "doses"), ("doses", &more)]).await;
+        assert_eq!(not_short.status, StatusCode::CONFLICT);
+        assert!(not_short.body.contains("到货不足应少于此数"));
+
+        // The site closes that day: the plan shows which published teams move, then publishes.
+        let closed = desk.post_form(&format!("/desk/plan/{id}/disrupt"), &[("csrf_token", &token), ("version", &version), ("site", &a.site), ("day", &date), ("kind", "closed"), ("doses", "")]).await;
+        assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+        let page = desk.get(closed.location()).await;
+        assert!(page.body.contains("id=\"booked-changes\"") && page.body.contains(&a.team));
+        assert!(page.body.contains("接种点停诊"), "the closure is listed");
+        let p = vaxloop_app::proposals::latest(&f.db).await.expect("q").expect("proposal");
+        let touched = p.booked_changes().len();
+        assert!(touched >= 1);
+        let published = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &p.version.to_string())]).await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER);
+        assert!(published.location().contains("relocated=") && !published.location().ends_with("relocated=0&dropped=0"), "{}", published.location());
+
+        // The moved team's unit sees it in its inbox.
+        let unit_code = p.live.instance.teams.iter().find(|x| x.id == a.team).expect("team").unit.clone();
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let unit_page = admin.get(&format!("/units/{unit_code}")).await;
+        assert!(unit_page.body.contains("已改约") || unit_page.body.contains("已取消"), "the unit hears of it");
+        let audit = vaxloop_store::audit::recent(&f.db, 50).await.expect("audit");
+        assert!(audit.iter().any(|e| e.action == "plan_disrupt"));
     }
 }

@@ -1,0 +1,432 @@
+//! Publishing a plan: every team booked, numbered and coloured, its unit told — at once.
+
+use std::collections::HashMap;
+
+use vaxloop_planner::Instance;
+use vaxloop_store::Db;
+
+use super::{Live, hhmm};
+
+/// A plan's team that could not be published, and why; nothing of the plan was.
+#[derive(Debug)]
+pub struct NotPublished {
+    pub team: String,
+    pub refusal: crate::booking::BookRefusal,
+}
+
+/// The desk's proposal a plan comes from, marked published in the same transaction: `(proposal
+/// id, the version read, the user publishing)`.
+pub type Mark = (i64, i64, i64);
+
+/// Why a plan was not published.
+#[derive(Debug)]
+pub enum Unpublished {
+    /// A team no longer fits; nothing of the plan was booked.
+    Team(NotPublished),
+    /// The proposal changed, or was published, since it was read.
+    Stale,
+    /// A booked team (its code), or a disrupted site-day, changed since the plan was made.
+    Changed(String),
+}
+
+/// A shuttle trip of a published team, as stored on it (migration 0007).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BusTrip {
+    /// Numbered from 1, as the drivers know them.
+    pub bus: u32,
+    /// Minute of the day the bus leaves the unit.
+    pub departs_min: i64,
+    pub people: u32,
+}
+
+/// The trips of assignment `a` (of team `t` at site `s`): each leaves the unit the travel time
+/// before its part's slot starts.
+pub fn bus_trips(
+    instance: &Instance,
+    t: usize,
+    s: usize,
+    a: &vaxloop_planner::plan::Assignment,
+) -> Vec<BusTrip> {
+    let day_start = i64::from(
+        vaxloop_planner::instance::clock_minutes(&instance.horizon.day_start).unwrap_or(0),
+    );
+    let travel = i64::from(instance.travel(t, s));
+    a.trips
+        .iter()
+        .filter_map(|trip| {
+            let part = a.parts.get(trip.part)?;
+            Some(BusTrip {
+                bus: trip.bus + 1,
+                departs_min: day_start + i64::from(instance.slot_start(part.slot)) - travel,
+                people: trip.people,
+            })
+        })
+        .collect()
+}
+
+/// A team as published: the plan's team id and its booking (team number, colour, slots).
+pub type PublishedTeam = (String, crate::booking::TeamBooked);
+
+/// What publishing did.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Teams booked: the new ones and the booked ones that moved.
+    pub booked: Vec<PublishedTeam>,
+    /// Booked teams moved by the plan (their codes before).
+    pub moved: Vec<String>,
+    /// Booked teams the plan left out: cancelled, their people waiting to be booked again.
+    pub cancelled: Vec<String>,
+}
+
+/// A team's appointments as read before publishing: `(appointment, person, slot, dose)`.
+type Members = Vec<(i64, i64, i64, i64)>;
+
+/// One team to book: the plan's team, its unit, its people per slot, the vaccine, its trips,
+/// and the booked team it is when it moves on its own site-day.
+struct ToBook<'a> {
+    id: &'a str,
+    unit_id: i64,
+    parts: Vec<(vaxloop_store::slots::Slot, &'a [i64])>,
+    vaccine: i64,
+    trips: Vec<BusTrip>,
+    keep: Option<vaxloop_store::teams::Team>,
+    moved_from: Option<String>,
+}
+
+/// Publishes `plan` (made on `live`'s instance), all in one transaction or not at all:
+/// - every new team is booked into the slots its parts name, as a numbered, coloured team of
+///   its site-day, through the same checks and conditional updates as any booking;
+/// - every booked team the plan moved gives up its places and takes the new ones (the same team
+///   on its own site-day, a new one elsewhere); every booked team it left out is cancelled, its
+///   people waiting to be booked again;
+/// - the disruptions recorded on `live` are applied once their teams are out (a site-day closed,
+///   a site-day's doses cut);
+/// - each unit hears of it in its inbox, and its contact by SMS through the outbox.
+///
+/// When a slot filled, doses went, or a team changed since the plan was made, nothing is done
+/// and the team that no longer fits is named (the desk refreshes the plan and publishes again).
+pub async fn publish(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    live: &Live,
+    plan: &vaxloop_planner::Plan,
+    mark: Option<Mark>,
+) -> Result<Result<Published, Unpublished>, vaxloop_store::StoreError> {
+    use crate::booking::{BookRefusal, TeamOf, team_in, team_vaccine};
+    use vaxloop_store::booking::Refusal;
+
+    let team_at: HashMap<&str, usize> = (live.instance.teams.iter().enumerate())
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_at: HashMap<&str, usize> = (live.instance.sites.iter().enumerate())
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let refused = |team: &str, refusal: BookRefusal| {
+        Ok(Err(Unpublished::Team(NotPublished {
+            team: team.to_string(),
+            refusal,
+        })))
+    };
+    let gone = || BookRefusal::Store(Refusal::NoSlot);
+    let placed: HashMap<&str, &vaxloop_planner::plan::Assignment> = (plan.assignments.iter())
+        .map(|a| (a.team.as_str(), a))
+        .collect();
+    let same = |a: &vaxloop_planner::plan::Assignment, b: &vaxloop_planner::plan::Assignment| {
+        a.site == b.site && a.day == b.day && a.parts == b.parts
+    };
+
+    // The booked teams that give up their places: moved or left out. Their appointments must
+    // be as the plan saw them.
+    let mut free: HashMap<i64, i64> = live.slots.values().flatten().copied().collect();
+    let mut released: Vec<(usize, vaxloop_store::teams::TeamRow, Members)> = Vec::new();
+    for (t, lt) in live.teams.iter().enumerate() {
+        let Some(b) = &lt.booked else { continue };
+        if placed.get(b.code.as_str()).is_some_and(|a| same(a, &b.now)) {
+            continue;
+        }
+        let members = vaxloop_store::teams::members(db, b.team_id).await?;
+        let row = vaxloop_store::teams::by_code(db, &b.code).await?;
+        let mut people: Vec<i64> = members.iter().map(|m| m.1).collect();
+        let mut planned = lt.people.clone();
+        people.sort_unstable();
+        planned.sort_unstable();
+        let Some(row) = row.filter(|_| people == planned) else {
+            return Ok(Err(Unpublished::Changed(b.code.clone())));
+        };
+        for &(slot, n) in &b.holds {
+            *free.entry(slot).or_default() += n;
+        }
+        released.push((t, row, members));
+    }
+
+    // Everything read first: each team's slots and vaccine.
+    let mut slot_cache: HashMap<i64, vaxloop_store::slots::Slot> = HashMap::new();
+    let mut to_book: Vec<ToBook> = Vec::new();
+    let mut keep_trips: Vec<(i64, Option<String>)> = Vec::new();
+    for a in &plan.assignments {
+        let (Some(&t), Some(&s)) = (team_at.get(a.team.as_str()), site_at.get(a.site.as_str()))
+        else {
+            return refused(&a.team, gone());
+        };
+        let trips = bus_trips(&live.instance, t, s, a);
+        let lt = &live.teams[t];
+        if let Some(b) = &lt.booked
+            && same(a, &b.now)
+        {
+            // Staying where it is; its shuttle may be new.
+            let json =
+                (!trips.is_empty()).then(|| serde_json::to_string(&trips).unwrap_or_default());
+            keep_trips.push((b.team_id, json));
+            continue;
+        }
+        let people = &lt.people;
+        let mut parts: Vec<(vaxloop_store::slots::Slot, &[i64])> = Vec::new();
+        let mut rest: &[i64] = people;
+        for part in &a.parts {
+            let mut left = part.people as usize;
+            for &(slot_id, _) in live.slots.get(&(s, a.day, part.slot)).into_iter().flatten() {
+                let room = free.entry(slot_id).or_default();
+                let take = left
+                    .min(usize::try_from(*room).unwrap_or(0))
+                    .min(rest.len());
+                if take == 0 {
+                    continue;
+                }
+                let slot = match slot_cache.get(&slot_id) {
+                    Some(slot) => slot.clone(),
+                    None => match vaxloop_store::slots::by_id(db, slot_id).await? {
+                        Some(slot) => {
+                            slot_cache.insert(slot_id, slot.clone());
+                            slot
+                        }
+                        None => return refused(&a.team, gone()),
+                    },
+                };
+                *room -= take as i64;
+                let (now, later) = rest.split_at(take);
+                parts.push((slot, now));
+                rest = later;
+                left -= take;
+                if left == 0 {
+                    break;
+                }
+            }
+            if left > 0 {
+                return refused(&a.team, gone());
+            }
+        }
+        if !rest.is_empty() || parts.is_empty() {
+            return refused(&a.team, gone());
+        }
+        let vaccine = match team_vaccine(db, tz, parts[0].0.id, people, 1).await? {
+            Ok(v) => v,
+            Err(refusal) => return refused(&a.team, refusal),
+        };
+        let before = released.iter().find(|r| r.0 == t).map(|r| &r.1);
+        let keep = before
+            .filter(|row| row.site_id == parts[0].0.site_id && row.day == parts[0].0.day)
+            .map(|row| vaxloop_store::teams::Team {
+                id: row.id,
+                code: row.code.clone(),
+                number: row.number,
+                colour: row.colour,
+            });
+        to_book.push(ToBook {
+            id: a.team.as_str(),
+            unit_id: lt.unit_id,
+            parts,
+            vaccine,
+            trips,
+            keep,
+            moved_from: before.map(|row| row.code.clone()),
+        });
+    }
+
+    // The units' names and contact phones and the sites' names, for the SMS.
+    let mut units: HashMap<i64, (String, Option<String>)> = HashMap::new();
+    let mut site_names: HashMap<i64, String> = HashMap::new();
+    let unit_ids = (to_book.iter().map(|b| b.unit_id)).chain(released.iter().map(|r| r.1.unit_id));
+    let site_ids: Vec<i64> = (to_book.iter().map(|b| b.parts[0].0.site_id))
+        .chain(released.iter().map(|r| r.1.site_id))
+        .collect();
+    for unit_id in unit_ids {
+        if !units.contains_key(&unit_id)
+            && let Some(u) = vaxloop_store::org::unit(db, unit_id).await?
+        {
+            units.insert(unit_id, (u.name, u.contact_phone.filter(|p| !p.is_empty())));
+        }
+    }
+    for site in site_ids {
+        if !site_names.contains_key(&site)
+            && let Some(s) = vaxloop_store::sites::by_id(db, site).await?
+        {
+            site_names.insert(site, s.name);
+        }
+    }
+
+    // Then one transaction for the whole plan.
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    if let Some((id, version, user)) = mark
+        && !vaxloop_store::plan_drafts::publish_in(&mut tx, id, version, user, now).await?
+    {
+        tx.rollback().await?;
+        return Ok(Err(Unpublished::Stale));
+    }
+    let mut out = Published::default();
+    // First every place given up, so that teams may move into each other's.
+    for (t, row, members) in &released {
+        for (appointment, ..) in members {
+            if !vaxloop_store::booking::cancel_in(&mut tx, *appointment, now).await? {
+                tx.rollback().await?;
+                return Ok(Err(Unpublished::Changed(row.code.clone())));
+            }
+        }
+        vaxloop_store::teams::set_trips_in(&mut tx, row.id, None).await?;
+        if !placed.contains_key(live.instance.teams[*t].id.as_str()) {
+            vaxloop_store::notifications::notify_in(
+                &mut tx,
+                row.unit_id,
+                "team_cancelled",
+                row.id,
+                now,
+            )
+            .await?;
+            let site = site_names.get(&row.site_id).map_or("", String::as_str);
+            if let Some(sms) = units
+                .get(&row.unit_id)
+                .and_then(|u| cancelled_sms(u, row, site))
+            {
+                vaxloop_store::notifications::enqueue_in(&mut tx, crate::outbox::SMS, &sms, now)
+                    .await?;
+            }
+            out.cancelled.push(row.code.clone());
+        }
+    }
+    for b in &to_book {
+        let moved = b.moved_from.is_some();
+        let which = match &b.keep {
+            Some(team) => TeamOf::Existing(team.clone()),
+            None => TeamOf::New(b.unit_id),
+        };
+        match team_in(&mut tx, which, &b.parts, 1, b.vaccine).await? {
+            Ok(done) => {
+                if !b.trips.is_empty() {
+                    let json = serde_json::to_string(&b.trips).unwrap_or_default();
+                    vaxloop_store::teams::set_trips_in(&mut tx, done.team.id, Some(&json)).await?;
+                }
+                if b.keep.is_some() {
+                    vaxloop_store::notifications::notify_in(
+                        &mut tx,
+                        b.unit_id,
+                        "team_moved",
+                        done.team.id,
+                        now,
+                    )
+                    .await?;
+                } else if moved {
+                    vaxloop_store::notifications::booked_as_moved_in(&mut tx, done.team.id).await?;
+                }
+                let first = &b.parts[0].0;
+                let site = site_names.get(&first.site_id).map_or("", String::as_str);
+                if let Some(sms) = units
+                    .get(&b.unit_id)
+                    .and_then(|u| sms_of(u, &done, first, site, b.trips.first(), moved))
+                {
+                    vaxloop_store::notifications::enqueue_in(
+                        &mut tx,
+                        crate::outbox::SMS,
+                        &sms,
+                        now,
+                    )
+                    .await?;
+                }
+                if let Some(from) = &b.moved_from {
+                    out.moved.push(from.clone());
+                }
+                out.booked.push((b.id.to_string(), done))
+            }
+            Err(refusal) => {
+                tx.rollback().await?;
+                return refused(b.id, refusal);
+            }
+        }
+    }
+    for (team_id, json) in &keep_trips {
+        vaxloop_store::teams::set_trips_in(&mut tx, *team_id, json.as_deref()).await?;
+    }
+    // The disruptions, now that no team holds places there.
+    for d in &live.disruptions {
+        let (code, date) = d.site_day();
+        let Some((s, _)) = live.site_day(code, date) else {
+            continue;
+        };
+        let site_id = live.site_ids[s];
+        let applied = match d {
+            super::Disruption::Closed { .. } => {
+                vaxloop_store::slots::close_site_day_in(&mut tx, site_id, date, "closed").await?
+            }
+            super::Disruption::Doses { doses, .. } => {
+                vaxloop_store::vaccines::set_allocation_in(&mut tx, site_id, date, *doses).await?
+            }
+        };
+        if !applied {
+            tx.rollback().await?;
+            return Ok(Err(Unpublished::Changed(format!("{code} {date}"))));
+        }
+    }
+    tx.commit().await?;
+    Ok(Ok(out))
+}
+
+/// The SMS to a unit's contact about a team booked or moved, when the unit has a contact phone:
+/// `{"to", "text", "team"}`, in Chinese (the gateway sends it as it is).
+fn sms_of(
+    (unit_name, phone): &(String, Option<String>),
+    booked: &crate::booking::TeamBooked,
+    first: &vaxloop_store::slots::Slot,
+    site: &str,
+    bus: Option<&BusTrip>,
+    moved: bool,
+) -> Option<String> {
+    let phone = phone.as_ref()?;
+    let label = vaxloop_core::Label {
+        colour: u8::try_from(booked.team.colour).unwrap_or(0),
+        number: u32::try_from(booked.team.number).unwrap_or(0),
+    };
+    let shuttle = bus
+        .map(|b| format!("{}号班车 {} 在单位门口接，", b.bus, hhmm(b.departs_min)))
+        .unwrap_or_default();
+    let (what, print) = if moved {
+        ("已改到", "请重新打印预约登记表和彩色标签")
+    } else {
+        ("", "请打印预约登记表和彩色标签")
+    };
+    let text = format!(
+        "【疫苗接种】{unit_name}：{}批次 {} 人，{what}{} {} 到{site}接种，{shuttle}{print}。",
+        label.zh(),
+        booked.appointments.len(),
+        first.day,
+        hhmm(first.starts_min),
+    );
+    Some(serde_json::json!({ "to": phone, "text": text, "team": booked.team.code }).to_string())
+}
+
+/// The SMS to a unit's contact about a team cancelled by a re-plan.
+fn cancelled_sms(
+    (unit_name, phone): &(String, Option<String>),
+    team: &vaxloop_store::teams::TeamRow,
+    site: &str,
+) -> Option<String> {
+    let phone = phone.as_ref()?;
+    let label = vaxloop_core::Label {
+        colour: u8::try_from(team.colour).unwrap_or(0),
+        number: u32::try_from(team.number).unwrap_or(0),
+    };
+    let text = format!(
+        "【疫苗接种】{unit_name}：原定 {} 到{site}接种的{}批次取消，人员将另行安排预约。",
+        team.day,
+        label.zh(),
+    );
+    Some(serde_json::json!({ "to": phone, "text": text, "team": team.code }).to_string())
+}
