@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_booking::routes())
         .merge(crate::api_slots::routes())
         .merge(crate::api_supply::routes())
+        .merge(crate::api_plan::routes())
 }
 
 #[derive(OpenApi)]
@@ -40,7 +41,8 @@ pub fn routes() -> Router<AppState> {
         crate::api_booking::availability, crate::api_booking::create, crate::api_booking::cancel,
         crate::api_slots::set_capacity,
         crate::api_supply::create_vaccine, crate::api_supply::create_lot, crate::api_supply::create_delivery,
-        crate::api_supply::receive, crate::api_supply::stock
+        crate::api_supply::receive, crate::api_supply::stock,
+        crate::api_plan::current, crate::api_plan::instance, crate::api_plan::create, crate::api_plan::act
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
@@ -49,9 +51,11 @@ pub fn routes() -> Router<AppState> {
         crate::api_booking::SlotOut, crate::api_booking::Availability, crate::api_booking::BookIn,
         crate::api_booking::Booked, crate::api_booking::Refused, crate::api_slots::CapacityIn,
         crate::api_supply::Id, crate::api_supply::VaccineIn, crate::api_supply::LotIn,
-        crate::api_supply::DeliveryIn, crate::api_supply::StockOut
+        crate::api_supply::DeliveryIn, crate::api_supply::StockOut,
+        crate::api_plan::PlanOut, crate::api_plan::ChangeOut, crate::api_plan::PlaceOut,
+        crate::api_plan::ActionIn, crate::api_plan::PublishedOut
     )),
-    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"))
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"))
 )]
 pub struct ApiDoc;
 

@@ -11,6 +11,7 @@ pub mod access;
 pub mod api;
 mod api_booking;
 mod api_org;
+mod api_plan;
 mod api_slots;
 mod api_supply;
 mod assets;

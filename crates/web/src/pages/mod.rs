@@ -11,6 +11,9 @@ mod org;
 mod org_admin;
 mod people;
 mod plan;
+pub(crate) use plan::{
+    disruption_message as plan_disruption_message, move_message as plan_move_message,
+};
 mod privacy;
 pub(crate) mod register;
 mod sites;

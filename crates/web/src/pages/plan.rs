@@ -598,7 +598,7 @@ async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> Ap
     Ok((StatusCode::CONFLICT, body).into_response())
 }
 
-fn disruption_message(lang: Lang, d: &DisruptionError) -> String {
+pub(crate) fn disruption_message(lang: Lang, d: &DisruptionError) -> String {
     match d {
         DisruptionError::Unknown => lang.t("plan.disruption.unknown"),
         DisruptionError::PeopleBooked { people } => lang.tf(
@@ -615,7 +615,7 @@ fn disruption_message(lang: Lang, d: &DisruptionError) -> String {
     }
 }
 
-fn move_message(lang: Lang, m: &MoveRefusal) -> String {
+pub(crate) fn move_message(lang: Lang, m: &MoveRefusal) -> String {
     match m {
         MoveRefusal::UnknownTeam => lang.t("plan.refuse.unknown_team"),
         MoveRefusal::UnknownSite => lang.t("plan.refuse.unknown_site"),

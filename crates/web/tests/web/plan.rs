@@ -185,4 +185,77 @@ vaxloop_store::backend_tests! {
         let audit = vaxloop_store::audit::recent(&f.db, 50).await.expect("audit");
         assert!(audit.iter().any(|e| e.action == "plan_disrupt"));
     }
+
+    async fn the_planning_api_proposes_acts_and_publishes_once_per_key(t) {
+        let f = fixture(t).await;
+        let mut desk = f.client();
+        desk.login("desk", DEMO_PASSWORD).await;
+        let token = desk.get("/desk").await.csrf();
+        assert_eq!(desk.get("/api/v1/plans/current").await.status, StatusCode::NOT_FOUND);
+        let made = desk.post_json("/api/v1/plans", "", Some(&token)).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let out: serde_json::Value = serde_json::from_str(&made.body).expect("json");
+        assert_eq!(out["status"], "open");
+        assert_eq!(out["valid"], true);
+        assert_eq!(out["plan"]["format"], "vaxloop-plan/1");
+        let id = out["id"].as_i64().expect("id");
+        let version = out["version"].as_i64().expect("version");
+
+        // The instance and the plan check out with the planner's own validator.
+        let inst = desk.get(&format!("/api/v1/plans/{id}/instance")).await;
+        let inst = vaxloop_planner::Instance::parse(&inst.body).expect("instance");
+        let plan = vaxloop_planner::Plan::parse(&out["plan"].to_string()).expect("plan");
+        assert!(vaxloop_planner::check(&inst, &plan).valid);
+
+        // Actions: a missing field is named; a stale version is a conflict.
+        let team = plan.assignments[0].team.clone();
+        let no_team = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"lock"}}"#), Some(&token)).await;
+        assert_eq!(no_team.status, StatusCode::BAD_REQUEST);
+        assert!(no_team.body.contains("\"field\":\"team\""));
+        let locked = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"lock","team":"{team}"}}"#), Some(&token)).await;
+        assert_eq!(locked.status, StatusCode::OK);
+        let out: serde_json::Value = serde_json::from_str(&locked.body).expect("json");
+        assert_eq!(out["locked"][0], team.as_str());
+        let stale = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"unlock","team":"{team}"}}"#), Some(&token)).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.body.contains("\"error\":\"stale\""));
+        let version = out["version"].as_i64().expect("version");
+        let bad_move = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"move","team":"{team}","site":"{}","date":"{}","starts":"03:00"}}"#, plan.assignments[0].site, inst.horizon.dates[0]), Some(&token)).await;
+        assert_eq!(bad_move.status, StatusCode::CONFLICT);
+        assert!(bad_move.body.contains("\"error\":\"move_refused\"") && bad_move.body.contains("\"field\":\"starts\""));
+
+        // Others may not.
+        let contact = f.username(vaxloop_core::Role::UnitContact);
+        let mut other = f.client();
+        other.login(&contact, DEMO_PASSWORD).await;
+        assert_eq!(other.get("/api/v1/plans/current").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(other.get(&format!("/api/v1/plans/{id}/instance")).await.status, StatusCode::FORBIDDEN);
+
+        // Publish with a key, twice: one booking, the same answer.
+        let publish = format!(r#"{{"version":{version},"action":"publish"}}"#);
+        let send = |c: &mut crate::Client| {
+            let builder = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("/api/v1/plans/{id}/actions"))
+                .header("content-type", "application/json")
+                .header("x-csrf-token", token.clone())
+                .header("idempotency-key", "publish-1");
+            let body = publish.clone();
+            let mut c = c.clone();
+            async move { c.send_raw(builder, body).await }
+        };
+        let first = send(&mut desk).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        let again = send(&mut desk).await;
+        assert_eq!((again.status, &again.body), (StatusCode::CREATED, &first.body));
+        let out: serde_json::Value = serde_json::from_str(&first.body).expect("json");
+        let booked = out["booked"].as_array().expect("booked").len();
+        assert_eq!(booked, plan.assignments.len());
+        let teams = vaxloop_store::teams::of_days(&f.db, "2000-01-01", "2999-01-01").await.expect("teams");
+        assert_eq!(teams.len(), booked, "published once");
+        let current: serde_json::Value = serde_json::from_str(&desk.get("/api/v1/plans/current").await.body).expect("json");
+        assert_eq!(current["status"], "published");
+        let doc = desk.get("/api/openapi.json").await;
+        assert!(doc.body.contains("/api/v1/plans/{id}/actions"));
+    }
 }

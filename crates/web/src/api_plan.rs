@@ -1,0 +1,519 @@
+//! The planning API, for the desk's own tools: the current proposal (with its plan in the
+//! `vaxloop-plan/1` format and the instance it was made on, so `vaxloop plan check` can judge
+//! it), a new proposal from live data, and every action of the planning page — lock, unlock,
+//! move, re-run, refresh, record or take back a disruption, publish — each conditional on the
+//! proposal's version. POSTs honour an `Idempotency-Key`: a retry gets the first answer back.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use vaxloop_app::planning::Disruption;
+use vaxloop_app::proposals::{self, Proposal, ProposalError};
+use vaxloop_core::Role;
+use vaxloop_planner::{MoveRefusal, Place};
+use vaxloop_store::idempotency::{self, Claim};
+
+use crate::AppState;
+use crate::access;
+use crate::api::ApiError;
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+const ROLES: &[Role] = &[Role::Admin, Role::Desk];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/plans", post(create))
+        .route("/api/v1/plans/current", get(current))
+        .route("/api/v1/plans/{id}/instance", get(instance))
+        .route("/api/v1/plans/{id}/actions", post(act))
+}
+
+/// Where a team is in a plan.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceOut {
+    pub site: String,
+    pub date: String,
+    /// `HH:MM`, its first slot's start.
+    pub starts: String,
+}
+
+/// A team whose place differs; `null` is "left out".
+#[derive(Serialize, ToSchema)]
+pub struct ChangeOut {
+    pub team: String,
+    pub before: Option<PlaceOut>,
+    pub after: Option<PlaceOut>,
+}
+
+/// A proposal of the desk.
+#[derive(Serialize, ToSchema)]
+pub struct PlanOut {
+    pub id: i64,
+    /// Every action names the version it was made on.
+    pub version: i64,
+    /// `open`, `published` or `superseded`.
+    pub status: String,
+    pub teams: usize,
+    pub placed: usize,
+    pub people: u64,
+    pub people_placed: u64,
+    /// The independent check of the plan on its instance.
+    pub valid: bool,
+    pub violations: Vec<String>,
+    pub locked: Vec<String>,
+    /// Site-days closed or short, as recorded: `{"kind": "closed"|"doses", "site", "day",
+    /// "doses"?}`.
+    #[schema(value_type = Vec<Object>)]
+    pub disruptions: Vec<serde_json::Value>,
+    /// Since the last re-plan or hand move.
+    pub changes: Vec<ChangeOut>,
+    /// Published teams this proposal moves or cancels.
+    pub booked_changes: Vec<ChangeOut>,
+    /// The plan, in the `vaxloop-plan/1` format.
+    #[schema(value_type = Object)]
+    pub plan: serde_json::Value,
+}
+
+/// An action on a proposal.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ActionIn {
+    /// The version the action was decided on.
+    pub version: i64,
+    /// `lock`, `unlock`, `move`, `rerun`, `refresh`, `disrupt`, `undisrupt` or `publish`.
+    pub action: String,
+    /// The plan's team id (lock, unlock, move).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// A site code (move, disrupt, undisrupt).
+    #[serde(default)]
+    pub site: Option<String>,
+    /// `YYYY-MM-DD` (move, disrupt, undisrupt).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// `HH:MM`, the first slot (move).
+    #[serde(default)]
+    pub starts: Option<String>,
+    /// `closed` or `doses` (disrupt).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The doses that arrive in all (disrupt with `doses`).
+    #[serde(default)]
+    pub doses: Option<i64>,
+}
+
+/// What publishing did.
+#[derive(Serialize, ToSchema)]
+pub struct PublishedOut {
+    /// Codes of the teams booked (new, and moved).
+    pub booked: Vec<String>,
+    /// Codes, before, of the published teams moved.
+    pub moved: Vec<String>,
+    /// Codes of the published teams cancelled.
+    pub cancelled: Vec<String>,
+}
+
+fn hhmm(m: i64) -> String {
+    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
+}
+
+fn plan_out(p: &Proposal) -> PlanOut {
+    let inst = &p.live.instance;
+    let day_start =
+        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
+    let place = |x: &Option<Place>| {
+        x.as_ref().map(|(site, d, k)| PlaceOut {
+            site: site.clone(),
+            date: inst.horizon.dates.get(*d).cloned().unwrap_or_default(),
+            starts: hhmm(day_start + i64::from(inst.slot_start(*k))),
+        })
+    };
+    let changes = |list: Vec<vaxloop_planner::Change>| -> Vec<ChangeOut> {
+        list.iter()
+            .map(|c| ChangeOut {
+                team: c.team.clone(),
+                before: place(&c.before),
+                after: place(&c.after),
+            })
+            .collect()
+    };
+    let placed: std::collections::HashSet<&str> =
+        p.plan.assignments.iter().map(|a| a.team.as_str()).collect();
+    PlanOut {
+        id: p.id,
+        version: p.version,
+        status: p.status.clone(),
+        teams: inst.teams.len(),
+        placed: p.plan.assignments.len(),
+        people: inst.teams.iter().map(|t| u64::from(t.size)).sum(),
+        people_placed: (inst.teams.iter())
+            .filter(|t| placed.contains(t.id.as_str()))
+            .map(|t| u64::from(t.size))
+            .sum(),
+        valid: p.report.valid,
+        violations: p.report.violations.clone(),
+        locked: p.locked.iter().cloned().collect(),
+        disruptions: (p.live.disruptions.iter())
+            .map(|d| serde_json::to_value(d).unwrap_or_default())
+            .collect(),
+        changes: changes(p.changes()),
+        booked_changes: changes(p.booked_changes()),
+        plan: serde_json::to_value(&p.plan).unwrap_or_default(),
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+fn body<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A refusal as the API says it: 409 with a code, the field it is about, and the message.
+fn conflict(lang: Lang, e: &ProposalError) -> Option<(String, String)> {
+    let (code, field, message) = match e {
+        ProposalError::Stale => ("stale", None, lang.t("plan.stale")),
+        ProposalError::Move(m) => (
+            "move_refused",
+            Some(match m {
+                MoveRefusal::UnknownTeam => "team",
+                MoveRefusal::UnknownSite | MoveRefusal::NotServed => "site",
+                MoveRefusal::DayNotAllowed | MoveRefusal::NoDoses { .. } => "date",
+                _ => "starts",
+            }),
+            crate::pages::plan_move_message(lang, m),
+        ),
+        ProposalError::Disruption(d) => (
+            "disruption_refused",
+            Some("doses"),
+            crate::pages::plan_disruption_message(lang, d),
+        ),
+        ProposalError::Changed(what) => {
+            ("changed", None, lang.tf("plan.changed", &[("what", what)]))
+        }
+        ProposalError::NotPublished(np) => (
+            "not_published",
+            None,
+            lang.tf(
+                "plan.not_published",
+                &[
+                    ("team", &np.team),
+                    ("reason", &crate::pages::refusal_message(lang, &np.refusal)),
+                ],
+            ),
+        ),
+        _ => return None,
+    };
+    let out = ApiError {
+        error: code.into(),
+        field: field.map(String::from),
+        message,
+    };
+    Some((code.to_string(), body(&out)))
+}
+
+/// Runs `work` under the request's `Idempotency-Key`, if any: a retry gets the first answer.
+async fn keyed<F>(
+    state: &AppState,
+    user: i64,
+    headers: &HeaderMap,
+    request: &str,
+    work: F,
+) -> AppResult<Response>
+where
+    F: AsyncFnOnce() -> AppResult<(StatusCode, String)>,
+{
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| (1..=200).contains(&k.len()))
+                .ok_or_else(|| AppError::BadRequest {
+                    field: Some("Idempotency-Key".into()),
+                    message: "booking.bad_key".into(),
+                })?
+                .to_string(),
+        ),
+    };
+    let Some(key) = key else {
+        let (status, out) = work().await?;
+        return Ok(json(status, out));
+    };
+    let hash = hex::encode(Sha256::digest(request.as_bytes()));
+    let now = vaxloop_store::now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let claim = idempotency::claim(&mut tx, user, &key, &hash, now).await?;
+    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    match claim {
+        Claim::Fresh => {}
+        Claim::Answered { status, body } => {
+            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
+                .unwrap_or(StatusCode::OK);
+            return Ok(json(status, body));
+        }
+        Claim::Mismatch | Claim::InFlight => {
+            return Err(AppError::BadRequest {
+                field: Some("Idempotency-Key".into()),
+                message: "booking.key_reused".into(),
+            });
+        }
+    }
+    let outcome = work().await;
+    let mut tx = state.db.begin_write().await?;
+    match &outcome {
+        Ok((status, out)) => {
+            let status = i64::from(status.as_u16());
+            idempotency::answer(&mut tx, user, &key, &hash, status, out, now).await?;
+        }
+        // Nothing was done: the key is free for the retry.
+        Err(_) => idempotency::release_many(&mut tx, &[(user, key.as_str())]).await?,
+    }
+    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    let (status, out) = outcome?;
+    Ok(json(status, out))
+}
+
+fn options() -> vaxloop_planner::Options {
+    vaxloop_planner::Options {
+        time_limit: proposals::TIME_LIMIT,
+        max_steps: None,
+        seed: 1,
+    }
+}
+
+fn to_app(e: ProposalError) -> AppError {
+    match e {
+        ProposalError::Store(e) => e.into(),
+        ProposalError::NotFound => AppError::NotFound,
+        other => AppError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/plans/current", tag = "planning",
+    responses((status = 200, body = PlanOut), (status = 404, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn current(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<PlanOut>> {
+    access::require(&state, &auth, ROLES, "/api/v1/plans/current").await?;
+    let p = proposals::latest(&state.db)
+        .await
+        .map_err(to_app)?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(plan_out(&p)))
+}
+
+#[utoipa::path(get, path = "/api/v1/plans/{id}/instance", tag = "planning",
+    params(("id" = i64, Path, description = "The proposal")),
+    responses((status = 200, description = "The instance, in the vaxloop-instance/1 format"), (status = 404, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn instance(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<i64>,
+) -> AppResult<Json<vaxloop_planner::Instance>> {
+    access::require(&state, &auth, ROLES, "/api/v1/plans").await?;
+    let p = proposals::load(&state.db, id).await.map_err(to_app)?;
+    Ok(Json(p.live.instance))
+}
+
+#[utoipa::path(post, path = "/api/v1/plans", tag = "planning",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = PlanOut), (status = 403, body = ApiError)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let user = access::require(&state, &auth, ROLES, "/api/v1/plans")
+        .await?
+        .clone();
+    keyed(&state, user.id, &headers, "propose", async || {
+        let today = state.config.today();
+        let p = proposals::propose(&state.db, today, user.id, options())
+            .await
+            .map_err(to_app)?;
+        audit(
+            &state,
+            user.id,
+            "plan_propose",
+            &format!("proposal={} api", p.id),
+        )
+        .await?;
+        Ok((StatusCode::CREATED, body(&plan_out(&p))))
+    })
+    .await
+}
+
+async fn audit(state: &AppState, actor: i64, action: &'static str, detail: &str) -> AppResult<()> {
+    let entry = vaxloop_store::audit::Entry {
+        actor_user_id: Some(actor),
+        action,
+        target: "plan",
+        reason: None,
+        outcome: vaxloop_store::audit::Outcome::Ok,
+        detail: Some(detail),
+    };
+    vaxloop_store::audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    Ok(())
+}
+
+fn need<'a>(value: &'a Option<String>, field: &str) -> AppResult<&'a str> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AppError::BadRequest {
+            field: Some(field.into()),
+            message: "plan.field_required".into(),
+        })
+}
+
+#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "planning", request_body = ActionIn,
+    params(("id" = i64, Path, description = "The proposal"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 200, body = PlanOut), (status = 201, body = PublishedOut, description = "Published"),
+               (status = 409, body = ApiError), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn act(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(input): Json<ActionIn>,
+) -> AppResult<Response> {
+    let user = access::require(&state, &auth, ROLES, "/api/v1/plans")
+        .await?
+        .clone();
+    let request = format!("{id}:{}", body(&input));
+    keyed(&state, user.id, &headers, &request, async || {
+        let (db, today, v) = (&state.db, state.config.today(), input.version);
+        let done = match input.action.as_str() {
+            "lock" | "unlock" => {
+                let team = need(&input.team, "team")?;
+                proposals::set_lock(db, id, v, team, input.action == "lock").await
+            }
+            "move" => {
+                let team = need(&input.team, "team")?;
+                let site = need(&input.site, "site")?;
+                let date = need(&input.date, "date")?;
+                let starts = need(&input.starts, "starts")?;
+                match proposals::load(db, id).await {
+                    Ok(p) => {
+                        let inst = &p.live.instance;
+                        let start =
+                            vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start)
+                                .map_or(0, i64::from);
+                        let day = inst.horizon.dates.iter().position(|d| d == date);
+                        let slot = (0..inst.slots())
+                            .find(|&k| hhmm(start + i64::from(inst.slot_start(k))) == starts);
+                        match day.zip(slot) {
+                            Some((day, slot)) => {
+                                proposals::move_team(db, id, v, team, site, day, slot).await
+                            }
+                            None => Err(ProposalError::Move(MoveRefusal::OutsideHorizon)),
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            "rerun" => proposals::rerun(db, id, v, options()).await,
+            "refresh" => proposals::refresh(db, id, v, today, options()).await,
+            "disrupt" | "undisrupt" => {
+                let site = need(&input.site, "site")?.to_string();
+                let day = need(&input.date, "date")?.to_string();
+                if input.action == "undisrupt" {
+                    proposals::undisrupt(db, id, v, today, &site, &day, options()).await
+                } else {
+                    let d = match (need(&input.kind, "kind")?, input.doses) {
+                        ("closed", _) => Disruption::Closed { site, day },
+                        ("doses", Some(doses)) if doses >= 0 => {
+                            Disruption::Doses { site, day, doses }
+                        }
+                        ("doses", _) => {
+                            return Err(AppError::BadRequest {
+                                field: Some("doses".into()),
+                                message: "plan.doses_invalid".into(),
+                            });
+                        }
+                        _ => {
+                            return Err(AppError::BadRequest {
+                                field: Some("kind".into()),
+                                message: "plan.kind_invalid".into(),
+                            });
+                        }
+                    };
+                    proposals::disrupt(db, id, v, today, d, options()).await
+                }
+            }
+            "publish" => {
+                let tz = state.config.timezone;
+                return match proposals::publish_proposal(db, tz, id, v, user.id).await {
+                    Ok(done) => {
+                        let detail = format!(
+                            "proposal={id} booked={} moved={} cancelled={} api",
+                            done.booked.len(),
+                            done.moved.len(),
+                            done.cancelled.len()
+                        );
+                        audit(&state, user.id, "plan_publish", &detail).await?;
+                        let out = PublishedOut {
+                            booked: done
+                                .booked
+                                .iter()
+                                .map(|(_, b)| b.team.code.clone())
+                                .collect(),
+                            moved: done.moved,
+                            cancelled: done.cancelled,
+                        };
+                        Ok((StatusCode::CREATED, body(&out)))
+                    }
+                    Err(e) => match conflict(lang, &e) {
+                        Some((_, out)) => Ok((StatusCode::CONFLICT, out)),
+                        None => Err(to_app(e)),
+                    },
+                };
+            }
+            _ => {
+                return Err(AppError::BadRequest {
+                    field: Some("action".into()),
+                    message: "plan.action_invalid".into(),
+                });
+            }
+        };
+        match done {
+            Ok(p) => {
+                let action = match input.action.as_str() {
+                    "lock" | "unlock" => "plan_lock",
+                    "move" => "plan_move",
+                    "rerun" => "plan_rerun",
+                    "refresh" => "plan_refresh",
+                    "disrupt" => "plan_disrupt",
+                    _ => "plan_undisrupt",
+                };
+                audit(
+                    &state,
+                    user.id,
+                    action,
+                    &format!("proposal={id} api {}", body(&input)),
+                )
+                .await?;
+                Ok((StatusCode::OK, body(&plan_out(&p))))
+            }
+            Err(e) => match conflict(lang, &e) {
+                Some((_, out)) => Ok((StatusCode::CONFLICT, out)),
+                None => Err(to_app(e)),
+            },
+        }
+    })
+    .await
+}
