@@ -193,4 +193,45 @@ vaxloop_store::backend_tests! {
         vaxloop_store::notifications::mark_read(&t, u, newest, now).await.expect("read");
         assert_eq!(vaxloop_store::notifications::unread(&t, u).await.expect("n"), 0);
     }
+
+    async fn units_are_planned_on_their_days_and_at_their_time_of_day(t) {
+        use chrono::Datelike;
+        use vaxloop_store::planning::{UnitPrefs, set_prefs};
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 9, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let before = live_instance(&t, today).await.expect("live");
+        let mut units: Vec<(String, i64)> = before.instance.teams.iter().zip(&before.teams).map(|(x, lt)| (x.unit.clone(), lt.unit_id)).collect();
+        units.dedup();
+        assert!(units.len() >= 2);
+        let (only_day2, u1) = units[0].clone();
+        let (never, u2) = units[1].clone();
+        // The second planning day's weekday, afternoons only; and a weekday outside the horizon.
+        let day2 = today.checked_add_days(chrono::Days::new(2)).expect("day");
+        let digit = |d: NaiveDate| char::from_digit(d.weekday().number_from_monday(), 10).expect("digit");
+        let outside: String = (1..=7u32).filter_map(|d| char::from_digit(d, 10))
+            .filter(|c| (1..=3).all(|k| *c != digit(today.checked_add_days(chrono::Days::new(k)).expect("d"))))
+            .take(1)
+            .collect();
+        set_prefs(&t, u1, &UnitPrefs { weekdays: digit(day2).to_string(), window: "pm".into(), hard_window: true }, 1, 0).await.expect("prefs");
+        set_prefs(&t, u2, &UnitPrefs { weekdays: outside, window: "any".into(), hard_window: false }, 1, 0).await.expect("prefs");
+
+        let live = live_instance(&t, today).await.expect("live");
+        live.instance.validate().expect("valid");
+        assert!(live.instance.teams.iter().all(|x| x.unit != never), "a unit with no day in the plan waits");
+        assert_eq!(live.deferred.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(), [never.as_str()]);
+        let mine: Vec<_> = live.instance.teams.iter().filter(|x| x.unit == only_day2).collect();
+        assert!(!mine.is_empty());
+        for team in &mine {
+            assert_eq!(team.days, [1]);
+            assert_eq!(team.window, vaxloop_planner::Window::Pm);
+            assert!(team.hard_window);
+        }
+        let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(100), seed: 4 });
+        assert!(check(&live.instance, &solved.plan).valid);
+        for a in solved.plan.assignments.iter().filter(|a| mine.iter().any(|m| m.id == a.team)) {
+            assert_eq!(a.day, 1);
+            assert!(live.instance.in_window(a.parts[0].slot, vaxloop_planner::Window::Pm));
+        }
+    }
 }

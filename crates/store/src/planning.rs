@@ -235,3 +235,77 @@ pub async fn shuttle(db: &Db) -> StoreResult<(i64, i64)> {
     .await?;
     Ok((row.try_get("n")?, row.try_get("seats")?))
 }
+
+/// When a unit's people can come (see migration 0007).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitPrefs {
+    /// Weekday digits, 1 = Monday … 7 = Sunday, ascending; empty = any day.
+    pub weekdays: String,
+    /// `any`, `am` or `pm`.
+    pub window: String,
+    pub hard_window: bool,
+}
+
+fn prefs_row(r: &sqlx::any::AnyRow) -> StoreResult<(i64, UnitPrefs)> {
+    let hard: i64 = r.try_get(3)?;
+    Ok((
+        r.try_get(0)?,
+        UnitPrefs {
+            weekdays: r.try_get(1)?,
+            window: r.try_get(2)?,
+            hard_window: hard != 0,
+        },
+    ))
+}
+
+/// Every unit's preferences that were set, by unit id.
+pub async fn prefs(db: &Db) -> StoreResult<std::collections::HashMap<i64, UnitPrefs>> {
+    let rows =
+        sqlx::query("SELECT unit_id, weekdays, time_window, hard_window FROM unit_plan_prefs")
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter().map(prefs_row).collect()
+}
+
+/// One unit's preferences (the defaults when none were set).
+pub async fn prefs_of(db: &Db, unit_id: i64) -> StoreResult<UnitPrefs> {
+    let row = sqlx::query(
+        "SELECT unit_id, weekdays, time_window, hard_window FROM unit_plan_prefs WHERE unit_id = $1",
+    )
+    .bind(unit_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match row {
+        Some(r) => prefs_row(&r)?.1,
+        None => UnitPrefs {
+            window: "any".into(),
+            ..UnitPrefs::default()
+        },
+    })
+}
+
+/// Sets a unit's preferences.
+pub async fn set_prefs(
+    db: &Db,
+    unit_id: i64,
+    prefs: &UnitPrefs,
+    user_id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO unit_plan_prefs (unit_id, weekdays, time_window, hard_window, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id) DO UPDATE SET \
+         weekdays = excluded.weekdays, time_window = excluded.time_window, \
+         hard_window = excluded.hard_window, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by",
+    )
+    .bind(unit_id)
+    .bind(&prefs.weekdays)
+    .bind(&prefs.window)
+    .bind(i64::from(prefs.hard_window))
+    .bind(now)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

@@ -1,12 +1,15 @@
 //! The planner's instance built from live data, for the appointment desk: people registered
 //! and not yet booked, grouped per unit into teams of at most a bus load (or a slot's worth);
-//! the free places of every slot and the free doses of every site-day over the next three days;
-//! the units each site serves; the shuttle pool. [`Live`] keeps the way back from the
-//! instance's ids to the database's (teams → people, grid slots → slots) for publishing.
+//! the teams booked already on the planning days, where they are (their places and doses count
+//! as theirs, so a plan keeps them or moves them); the free places of every slot and the free
+//! doses of every site-day over the next three days; the units each site serves; the shuttle
+//! pool. [`Live`] keeps the way back from the instance's ids to the database's (teams → people
+//! and booked teams, grid slots → slots) for publishing, and the [`Disruption`]s the desk
+//! recorded (a site-day closed, a delivery short), applied to the instance.
 
 use std::collections::HashMap;
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use vaxloop_planner::Instance;
 use vaxloop_planner::instance::{
     Buses, Horizon, INSTANCE_FORMAT, Site, Team, Weights, Window, travel_minutes,
@@ -50,6 +53,10 @@ pub struct Live {
     /// What the desk recorded as changed since the supply was planned; applied to the instance.
     #[serde(default)]
     pub disruptions: Vec<Disruption>,
+    /// Units left out of this plan because none of its days is one their people can come on:
+    /// `(unit code, people waiting)`.
+    #[serde(default)]
+    pub deferred: Vec<(String, usize)>,
 }
 
 /// A change the desk records on a proposal before it shows in the data: a site-day closed,
@@ -216,6 +223,17 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
     let sites = planning::sites(db, &dates).await?;
     let waiting = planning::waiting(db, &elderly).await?;
     let (bus_count, bus_seats) = planning::shuttle(db).await?;
+    let prefs = planning::prefs(db).await?;
+    // 1 = Monday … 7 = Sunday, per planning day.
+    let weekdays: Vec<char> = dates
+        .iter()
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| char::from_digit(d.weekday().number_from_monday(), 10))
+                .unwrap_or('0')
+        })
+        .collect();
 
     // The grid: from the earliest slot start to the latest end of any site.
     let (first, slots_per_day) = {
@@ -361,12 +379,35 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
     };
     let mut teams = Vec::new();
     let mut live_teams = Vec::new();
+    let mut deferred = Vec::new();
     for unit in &waiting {
         let at = here(unit.lat, unit.lon);
+        // The unit's days (hard) and part of the day, as its contact or the desk set them.
+        let pref = prefs.get(&unit.unit_id);
+        let days: Vec<usize> = match pref {
+            Some(p) if !p.weekdays.is_empty() => (0..weekdays.len())
+                .filter(|&d| p.weekdays.contains(weekdays[d]))
+                .collect(),
+            _ => vec![],
+        };
+        if pref.is_some_and(|p| !p.weekdays.is_empty()) && days.is_empty() {
+            deferred.push((unit.code.clone(), unit.people.len()));
+            continue;
+        }
+        let window = match pref.map(|p| p.window.as_str()) {
+            Some("am") => Window::Am,
+            Some("pm") => Window::Pm,
+            _ => Window::Any,
+        };
+        let hard_window = pref.is_some_and(|p| p.hard_window) && window != Window::Any;
         for (i, chunk) in unit.people.chunks(team_max).enumerate() {
             let green: Vec<bool> = chunk.iter().map(|p| p.1).collect();
             let id = format!("{}-{}", unit.code, i + 1);
-            teams.push(team_of(id, &unit.code, unit.unit_id, at, &green, 1));
+            let mut team = team_of(id, &unit.code, unit.unit_id, at, &green, 1);
+            team.days = days.clone();
+            team.window = window;
+            team.hard_window = hard_window;
+            teams.push(team);
             live_teams.push(LiveTeam {
                 unit_id: unit.unit_id,
                 people: chunk.iter().map(|p| p.0).collect(),
@@ -469,6 +510,7 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
         fixed,
         allocated,
         disruptions: Vec::new(),
+        deferred,
     })
 }
 

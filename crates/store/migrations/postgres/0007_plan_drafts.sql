@@ -34,3 +34,15 @@ ALTER TABLE teams ADD COLUMN trips TEXT;
 ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check
     CHECK (kind IN ('team_booked','team_moved','team_cancelled'));
+
+-- When a unit's people can come, for the planner: the weekdays (digits 1 = Monday … 7 = Sunday;
+-- empty = any day, a hard rule) and the part of the day (am, pm or any; a preference unless
+-- hard_window). Set by the unit's contact or the desk; no row = any day, any time.
+CREATE TABLE unit_plan_prefs (
+    unit_id     BIGINT PRIMARY KEY REFERENCES units(id),
+    weekdays    TEXT NOT NULL DEFAULT '' CHECK (length(weekdays) <= 7),
+    time_window TEXT NOT NULL DEFAULT 'any' CHECK (time_window IN ('any','am','pm')),
+    hard_window BIGINT NOT NULL DEFAULT 0 CHECK (hard_window IN (0,1)),
+    updated_at  BIGINT NOT NULL,
+    updated_by  BIGINT REFERENCES users(id)
+);

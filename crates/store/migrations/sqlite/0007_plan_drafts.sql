@@ -44,3 +44,15 @@ INSERT INTO notifications_new (id, unit_id, kind, team_id, created_at, read_at)
 DROP TABLE notifications;
 ALTER TABLE notifications_new RENAME TO notifications;
 CREATE INDEX notifications_by_unit ON notifications (unit_id, id);
+
+-- When a unit's people can come, for the planner: the weekdays (digits 1 = Monday … 7 = Sunday;
+-- empty = any day, a hard rule) and the part of the day (am, pm or any; a preference unless
+-- hard_window). Set by the unit's contact or the desk; no row = any day, any time.
+CREATE TABLE unit_plan_prefs (
+    unit_id     BIGINT PRIMARY KEY REFERENCES units(id),
+    weekdays    TEXT NOT NULL DEFAULT '' CHECK (length(weekdays) <= 7),
+    time_window TEXT NOT NULL DEFAULT 'any' CHECK (time_window IN ('any','am','pm')),
+    hard_window BIGINT NOT NULL DEFAULT 0 CHECK (hard_window IN (0,1)),
+    updated_at  BIGINT NOT NULL,
+    updated_by  BIGINT REFERENCES users(id)
+);

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/unit", get(my_unit))
         .route("/units/{code}", get(unit))
         .route("/units/{code}/inbox/read", post(inbox_read))
+        .route("/units/{code}/prefs", post(set_prefs))
 }
 
 async fn my_group(State(state): State<AppState>, page: Page) -> AppResult<Response> {
@@ -114,6 +115,29 @@ struct UnitPage {
     newest: i64,
     /// The caller is the unit's own contact, who reads its inbox.
     can_read: bool,
+    /// When the unit's people can come, for the planner.
+    prefs: vaxloop_store::planning::UnitPrefs,
+    /// The unit's own contact, the desk and the admin set them.
+    can_set_prefs: bool,
+}
+
+impl UnitPage {
+    /// Whether weekday `d` (1 = Monday) is one the unit's people can come on.
+    fn on(&self, d: &u32) -> bool {
+        char::from_digit(*d, 10).is_some_and(|c| self.prefs.weekdays.contains(c))
+    }
+
+    /// The weekdays, named, or "any day".
+    fn day_names(&self) -> String {
+        if self.prefs.weekdays.is_empty() {
+            return self.ctx.t("unit.prefs_any_day");
+        }
+        (self.prefs.weekdays.chars())
+            .filter_map(|c| c.to_digit(10))
+            .map(|d| self.ctx.tk("weekday", &(d.saturating_sub(1)).to_string()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// A notification as the unit page shows it, the label in the reader's language.
@@ -210,6 +234,8 @@ async fn unit(
     let unread = notifications::unread(&state.db, unit.id).await?;
     let newest = notices.first().map_or(0, |n| n.id);
     let can_read = user.role == Role::UnitContact && user.unit_id == Some(unit.id);
+    let prefs = vaxloop_store::planning::prefs_of(&state.db, unit.id).await?;
+    let can_set_prefs = can_set_prefs(user, &unit);
     html(&UnitPage {
         ctx,
         unit,
@@ -228,7 +254,84 @@ async fn unit(
         unread,
         newest,
         can_read,
+        prefs,
+        can_set_prefs,
     })
+}
+
+/// Who sets a unit's preferences: its own contact, the desk and the admin.
+fn can_set_prefs(user: &vaxloop_store::users::User, unit: &Unit) -> bool {
+    matches!(user.role, Role::Admin | Role::Desk)
+        || (user.role == Role::UnitContact && user.unit_id == Some(unit.id))
+}
+
+#[derive(Deserialize)]
+struct PrefsForm {
+    d1: Option<String>,
+    d2: Option<String>,
+    d3: Option<String>,
+    d4: Option<String>,
+    d5: Option<String>,
+    d6: Option<String>,
+    d7: Option<String>,
+    /// `any`, `am` or `pm`.
+    window: String,
+    hard: Option<String>,
+}
+
+/// Sets when the unit's people can come: the weekdays (all or none ticked = any day) and the
+/// part of the day, a preference or a rule.
+async fn set_prefs(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<PrefsForm>,
+) -> AppResult<Redirect> {
+    let user = access::user(&page.auth)?;
+    let unit = org::unit_by_code(&state.db, &code).await?;
+    let Some(unit) = unit.filter(|u| can_set_prefs(user, u)) else {
+        return Err(deny(&state, Some(user), &format!("/units/{code}/prefs")).await);
+    };
+    let window = form.window.trim();
+    if !["any", "am", "pm"].contains(&window) {
+        return Err(AppError::BadRequest {
+            field: Some("window".into()),
+            message: "unit.prefs_window_invalid".into(),
+        });
+    }
+    let ticked = [
+        &form.d1, &form.d2, &form.d3, &form.d4, &form.d5, &form.d6, &form.d7,
+    ];
+    let mut weekdays: String = (1..=7u32)
+        .zip(ticked)
+        .filter(|(_, on)| on.is_some())
+        .filter_map(|(d, _)| char::from_digit(d, 10))
+        .collect();
+    if weekdays.len() == 7 {
+        weekdays.clear();
+    }
+    let prefs = vaxloop_store::planning::UnitPrefs {
+        weekdays,
+        window: window.to_string(),
+        hard_window: form.hard.is_some() && window != "any",
+    };
+    let now = vaxloop_store::now_ms();
+    vaxloop_store::planning::set_prefs(&state.db, unit.id, &prefs, user.id, now).await?;
+    let detail = format!(
+        "weekdays={} window={} hard={}",
+        prefs.weekdays, prefs.window, prefs.hard_window
+    );
+    let target = format!("unit:{code}");
+    let entry = vaxloop_store::audit::Entry {
+        actor_user_id: Some(user.id),
+        action: "unit_prefs",
+        target: &target,
+        reason: None,
+        outcome: vaxloop_store::audit::Outcome::Ok,
+        detail: Some(&detail),
+    };
+    vaxloop_store::audit::record(&state.db, &entry, now).await?;
+    Ok(Redirect::to(&format!("/units/{code}#prefs")))
 }
 
 /// How many notifications the unit page lists.

@@ -106,6 +106,8 @@ struct TeamLine {
 struct UnitBlock {
     name: String,
     code: String,
+    /// When its people can come, when set: "Mon Wed · Morning".
+    prefs: String,
     teams: Vec<TeamLine>,
 }
 
@@ -145,6 +147,8 @@ struct Summary {
     timeline: Vec<SlotRow>,
     units: Vec<UnitBlock>,
     units_total: usize,
+    /// Units none of whose days is in the plan: `(name, people waiting)`.
+    deferred: Vec<(String, usize)>,
     adjust: Option<TeamLine>,
     times: Vec<String>,
 }
@@ -178,7 +182,7 @@ fn summarise(
     p: &Proposal,
     view: &View,
     sites: &HashMap<String, String>,
-    units: &HashMap<String, String>,
+    units: &HashMap<String, (String, String)>,
     tz: chrono_tz::Tz,
 ) -> Summary {
     let inst = &p.live.instance;
@@ -345,7 +349,10 @@ fn summarise(
         if adjust_id.as_deref() == Some(line.id.as_str()) {
             adjust = Some(line.clone());
         }
-        let name = units.get(code).cloned().unwrap_or_else(|| code.clone());
+        let (name, prefs) = units
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| (code.clone(), String::new()));
         if !filter.is_empty()
             && !code.to_lowercase().contains(&filter)
             && !name.to_lowercase().contains(&filter)
@@ -357,6 +364,7 @@ fn summarise(
             _ => blocks.push(UnitBlock {
                 name,
                 code: code.clone(),
+                prefs,
                 teams: vec![line],
             }),
         }
@@ -437,6 +445,12 @@ fn summarise(
         timeline,
         units: blocks,
         units_total,
+        deferred: (p.live.deferred.iter())
+            .map(|(code, n)| {
+                let name = units.get(code).map_or(code.as_str(), |u| u.0.as_str());
+                (name.to_string(), *n)
+            })
+            .collect(),
         adjust,
         times: (0..inst.slots()).map(time_of).collect(),
     }
@@ -457,10 +471,18 @@ async fn page(
     let site_names: HashMap<String, String> = (all_sites.iter())
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
-    let unit_names: HashMap<String, String> = vaxloop_store::org::units(&state.db, None)
+    let prefs = vaxloop_store::planning::prefs(&state.db).await?;
+    let lang = page.lang;
+    let unit_names: HashMap<String, (String, String)> = vaxloop_store::org::units(&state.db, None)
         .await?
         .into_iter()
-        .map(|u| (u.code, u.name))
+        .map(|u| {
+            let said = prefs
+                .get(&u.id)
+                .map(|p| prefs_text(lang, p))
+                .unwrap_or_default();
+            (u.code, (u.name, said))
+        })
         .collect();
     let notice = notice.or_else(|| {
         view.done
@@ -485,6 +507,24 @@ async fn page(
         unit_filter: view.unit.unwrap_or_default(),
         p,
     })
+}
+
+/// A unit's preferences in words: "Mon Wed · Morning (only)".
+fn prefs_text(lang: Lang, p: &vaxloop_store::planning::UnitPrefs) -> String {
+    let days = if p.weekdays.is_empty() {
+        lang.t("unit.prefs_any_day")
+    } else {
+        (p.weekdays.chars())
+            .filter_map(|c| c.to_digit(10))
+            .map(|d| lang.t(&format!("weekday.{}", d.saturating_sub(1))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = format!("{days} · {}", lang.t(&format!("unit.window.{}", p.window)));
+    if p.hard_window {
+        out.push_str(&format!(" ({})", lang.t("plan.window_only")));
+    }
+    out
 }
 
 /// The notices an action's redirect may ask for.

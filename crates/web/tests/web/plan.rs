@@ -258,4 +258,47 @@ vaxloop_store::backend_tests! {
         let doc = desk.get("/api/openapi.json").await;
         assert!(doc.body.contains("/api/v1/plans/{id}/actions"));
     }
+
+    async fn a_unit_contact_sets_when_their_people_can_come_and_nobody_else_does(t) {
+        let f = fixture(t).await;
+        let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+        let own = f.town.units[contact.unit.expect("unit")].code.clone();
+        let other = f.town.logins.iter().find(|l| l.role == Role::UnitContact && l.unit != contact.unit).expect("another").clone();
+        let mut c = f.client();
+        c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let page = c.get(&format!("/units/{own}")).await;
+        assert!(page.body.contains("id=\"prefs-form\""));
+        let token = page.csrf();
+        let bad = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), ("window", "night")]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains("时段须为不限、上午或下午"));
+        let saved = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), ("d2", "1"), ("d4", "1"), ("window", "am"), ("hard", "1")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let unit = vaxloop_store::org::unit_by_code(&f.db, &own).await.expect("q").expect("unit");
+        let prefs = vaxloop_store::planning::prefs_of(&f.db, unit.id).await.expect("prefs");
+        assert_eq!((prefs.weekdays.as_str(), prefs.window.as_str(), prefs.hard_window), ("24", "am", true));
+        let again = c.get(&format!("/units/{own}")).await;
+        assert!(again.body.contains("name=\"d2\" value=\"1\" checked"));
+
+        // Another unit's contact cannot; the desk can, and sees it on the plan.
+        let mut o = f.client();
+        o.login(other.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let mut home = o.get("/unit").await;
+        while home.status.is_redirection() {
+            let to = home.location().to_string();
+            home = o.get(&to).await;
+        }
+        let theirs = home.csrf();
+        let denied = o.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &theirs), ("window", "pm")]).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        assert_eq!(vaxloop_store::planning::prefs_of(&f.db, unit.id).await.expect("prefs").window, "am");
+        let mut desk = f.client();
+        desk.login("desk", DEMO_PASSWORD).await;
+        let seen = desk.get(&format!("/units/{own}")).await;
+        assert!(seen.body.contains("id=\"prefs-form\""), "{} {}", seen.status, &seen.body[..seen.body.len().min(300)]);
+        let token = desk.get("/desk/plan").await.csrf();
+        desk.post_form("/desk/plan", &[("csrf_token", &token)]).await;
+        let plan = desk.get(&format!("/desk/plan?unit={own}")).await;
+        assert!(plan.body.contains("仅限此时段"), "the unit's hours are shown on the plan");
+    }
 }
