@@ -27,7 +27,7 @@ use crate::i18n::Lang;
 
 const ROLES: &[Role] = &[Role::Admin, Role::Desk];
 /// Units listed at once; a filter finds the others.
-const UNITS_SHOWN: usize = 60;
+const UNITS_SHOWN: usize = 25;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
