@@ -26,7 +26,7 @@ vaxloop_store::backend_tests! {
 
         // Everybody waiting is in exactly one team, of their own unit, no team above a bus load.
         let waiting: i64 = sqlx::query_scalar(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM journeys WHERE dose_number = 1 AND state = 'registered'",
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM journeys WHERE dose_number = 1 AND state IN ('registered', 'no_show', 'cancelled')",
         )
         .fetch_one(&mut *tx)
         .await
@@ -233,5 +233,23 @@ vaxloop_store::backend_tests! {
             assert_eq!(a.day, 1);
             assert!(live.instance.in_window(a.parts[0].slot, vaxloop_planner::Window::Pm));
         }
+    }
+
+    async fn people_whose_team_was_cancelled_are_planned_again(t) {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 10, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let live = live_instance(&t, today).await.expect("live");
+        let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(20), seed: 5 });
+        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
+        let (_, first) = &published[0];
+        let people: Vec<i64> = vaxloop_store::teams::members(&t, first.team.id).await.expect("members").iter().map(|m| m.1).collect();
+        let after = live_instance(&t, today).await.expect("live");
+        let waiting: Vec<i64> = after.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
+        assert!(people.iter().all(|p| !waiting.contains(p)), "booked people do not wait");
+        vaxloop_app::booking::cancel_team(&t, first.team.id).await.expect("cancel");
+        let again = live_instance(&t, today).await.expect("live");
+        let waiting: Vec<i64> = again.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
+        assert!(people.iter().all(|p| waiting.contains(p)), "nobody falls out of the loop: the cancelled wait again");
     }
 }

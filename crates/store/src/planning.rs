@@ -21,14 +21,16 @@ pub struct WaitingUnit {
     pub people: Vec<(i64, bool)>,
 }
 
-/// Units with people waiting for a first-dose appointment, by unit id. A person is in the green
+/// Units with people waiting for a first-dose appointment, by unit id: registered, or booked and
+/// then cancelled, or booked and not come — each waits to be booked (again). A person is in the green
 /// channel when marked disabled or born on or before `elderly_born_by` (YYYY-MM-DD).
 pub async fn waiting(db: &Db, elderly_born_by: &str) -> StoreResult<Vec<WaitingUnit>> {
     let rows = sqlx::query(
         "SELECT u.id AS unit_id, u.code, u.kind, u.lat, u.lon, p.id AS person_id, p.disabled, \
                 p.birth_date \
          FROM journeys j JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
-         WHERE j.dose_number = 1 AND j.state = 'registered' ORDER BY u.id, p.id",
+         WHERE j.dose_number = 1 AND j.state IN ('registered', 'no_show', 'cancelled') \
+         ORDER BY u.id, p.id",
     )
     .fetch_all(db.pool())
     .await?;
