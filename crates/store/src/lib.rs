@@ -38,6 +38,7 @@ pub mod teams;
 pub mod users;
 pub mod vaccines;
 pub mod vehicles;
+pub mod visits;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -54,6 +54,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_plan_drafts.sql"),
         include_str!("../migrations/postgres/0007_plan_drafts.sql"),
     ),
+    (
+        8,
+        "visits",
+        include_str!("../migrations/sqlite/0008_visits.sql"),
+        include_str!("../migrations/postgres/0008_visits.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

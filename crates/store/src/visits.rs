@@ -1,0 +1,173 @@
+//! Visits (migration 0008): a person's passage through a site for one appointment, from
+//! check-in on. One per appointment, enforced by the schema: however many scans arrive, and
+//! from however many desks, one check-in is recorded and every scan is answered with it.
+
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// An active appointment of a person, with where and when, and its team if it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonAppointment {
+    pub appointment_id: i64,
+    pub dose_number: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub day: String,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    /// `(code, colour, number)` of the team it was booked with.
+    pub team: Option<(String, i64, i64)>,
+}
+
+/// A person's active appointments, by day and time.
+pub async fn active_of_person(db: &Db, person_id: i64) -> StoreResult<Vec<PersonAppointment>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.dose_number, s.site_id, si.name, s.day, s.starts_min, s.ends_min, \
+                t.code, t.colour, t.number \
+         FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN sites si ON si.id = s.site_id \
+         LEFT JOIN teams t ON t.id = a.team_id \
+         WHERE a.person_id = $1 AND a.status = 'active' ORDER BY s.day, s.starts_min",
+    )
+    .bind(person_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let code: Option<String> = r.try_get(7)?;
+            let team = match code {
+                Some(code) => Some((code, r.try_get(8)?, r.try_get(9)?)),
+                None => None,
+            };
+            Ok(PersonAppointment {
+                appointment_id: r.try_get(0)?,
+                dose_number: r.try_get(1)?,
+                site_id: r.try_get(2)?,
+                site_name: r.try_get(3)?,
+                day: r.try_get(4)?,
+                starts_min: r.try_get(5)?,
+                ends_min: r.try_get(6)?,
+                team,
+            })
+        })
+        .collect()
+}
+
+/// A visit as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub id: i64,
+    pub appointment_id: i64,
+    pub person_id: i64,
+    pub dose_number: i64,
+    pub site_id: i64,
+    pub day: String,
+    pub green: bool,
+    pub stage: String,
+    pub checked_in_at: i64,
+    pub checked_in_by: Option<i64>,
+}
+
+const VISIT: &str = "SELECT id, appointment_id, person_id, dose_number, site_id, day, green, stage, \
+     checked_in_at, checked_in_by FROM visits";
+
+fn visit(r: &sqlx::any::AnyRow) -> StoreResult<Visit> {
+    let green: i64 = r.try_get(6)?;
+    Ok(Visit {
+        id: r.try_get(0)?,
+        appointment_id: r.try_get(1)?,
+        person_id: r.try_get(2)?,
+        dose_number: r.try_get(3)?,
+        site_id: r.try_get(4)?,
+        day: r.try_get(5)?,
+        green: green != 0,
+        stage: r.try_get(7)?,
+        checked_in_at: r.try_get(8)?,
+        checked_in_by: r.try_get(9)?,
+    })
+}
+
+/// The visit of an appointment, if it was checked in.
+pub async fn of_appointment(db: &Db, appointment_id: i64) -> StoreResult<Option<Visit>> {
+    let sql = format!("{VISIT} WHERE appointment_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(appointment_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(visit).transpose()
+}
+
+/// What a check-in found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckedIn {
+    /// Checked in now.
+    Now(Visit),
+    /// Checked in before (another scan, another desk): that visit, unchanged.
+    Before(Visit),
+    /// The appointment is no longer active (cancelled or moved meanwhile).
+    NotActive,
+}
+
+/// Checks in the person of an active appointment at its site, in one transaction: the visit is
+/// recorded (once — a second check-in finds the first), the journey moves to `checked_in` and
+/// the event is kept.
+pub async fn check_in(
+    db: &Db,
+    appointment: &PersonAppointment,
+    green: bool,
+    actor: Option<i64>,
+    now: i64,
+) -> StoreResult<CheckedIn> {
+    let mut tx = db.begin_write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO visits (appointment_id, person_id, dose_number, site_id, day, green, \
+                             checked_in_at, checked_in_by) \
+         SELECT a.id, a.person_id, a.dose_number, $2, $3, $4, $5, $6 FROM appointments a \
+         WHERE a.id = $1 AND a.status = 'active' \
+         ON CONFLICT (appointment_id) DO NOTHING",
+    )
+    .bind(appointment.appointment_id)
+    .bind(appointment.site_id)
+    .bind(&appointment.day)
+    .bind(i64::from(green))
+    .bind(now)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    let sql = format!("{VISIT} WHERE appointment_id = $1");
+    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(appointment.appointment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(found) = found.as_ref().map(visit).transpose()? else {
+        tx.rollback().await?;
+        return Ok(CheckedIn::NotActive);
+    };
+    if inserted.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(CheckedIn::Before(found));
+    }
+    sqlx::query(
+        "UPDATE journeys SET state = 'checked_in', updated_at = $3 \
+         WHERE person_id = $1 AND dose_number = $2 AND state = 'booked'",
+    )
+    .bind(found.person_id)
+    .bind(found.dose_number)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id) \
+         VALUES ($1, $2, 'checked_in', $3, $4, $5)",
+    )
+    .bind(found.person_id)
+    .bind(found.dose_number)
+    .bind(now)
+    .bind(found.site_id)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(CheckedIn::Now(found))
+}
