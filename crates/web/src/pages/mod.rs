@@ -3,6 +3,7 @@
 
 mod admin;
 mod book;
+mod checkin;
 pub(crate) use book::refusal_message;
 mod funnel;
 pub(crate) mod imports;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(stock::routes())
         .merge(team_papers::routes())
         .merge(plan::routes())
+        .merge(checkin::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -78,6 +78,8 @@ struct SitePage {
     served: Vec<(String, String)>,
     /// Whether the reader may change which units the site serves (the admin).
     can_edit: bool,
+    /// Whether the reader works (or may work) the site's check-in desk.
+    can_check_in: bool,
 }
 
 fn hhmm(minutes: i64) -> String {
@@ -171,6 +173,12 @@ async fn site(
         slots,
         served,
         can_edit: user.role == Role::Admin,
+        can_check_in: user.role == Role::Admin
+            || (user.role == Role::SiteStaff
+                && matches!(
+                    user.site_post,
+                    Some(vaxloop_core::SitePost::CheckIn | vaxloop_core::SitePost::Manager)
+                )),
     })
 }
 

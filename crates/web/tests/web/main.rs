@@ -4,6 +4,7 @@
 mod api;
 mod book;
 mod browser;
+mod checkin;
 mod client;
 mod funnel;
 mod http;

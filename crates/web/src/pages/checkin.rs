@@ -1,0 +1,184 @@
+//! The check-in desk's page on a site tablet: one large field that a handheld scanner types the
+//! personal QR code into (or the desk types an ID number), and a card with who it is — name,
+//! masked ID number, appointment, team colour label, green channel — or why not. A second scan
+//! says when the person was checked in, and changes nothing.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use serde::Deserialize;
+use vaxloop_app::site_ops::{CheckInRefusal, check_in};
+use vaxloop_core::{Role, SitePost};
+use vaxloop_store::sites::{self, Site};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::{self, deny};
+use crate::error::{AppError, AppResult};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/sites/{code}/checkin", get(show).post(scan))
+}
+
+/// What the card shows after a scan.
+struct Card {
+    /// `fresh`, `before` or `refused`.
+    kind: &'static str,
+    headline: String,
+    name: String,
+    id_masked: String,
+    appointment: String,
+    /// `(label text, background, dark text)` of the person's team.
+    label: Option<(String, String, bool)>,
+    green: bool,
+}
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckinPage {
+    ctx: PageCtx,
+    site: Site,
+    card: Option<Card>,
+}
+
+/// The site, when the caller works its check-in desk (or manages it, or is the admin).
+async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
+    let user = access::user(&page.auth)?;
+    let site = sites::by_code(&state.db, code).await?;
+    let allowed = |s: &Site| match user.role {
+        Role::Admin => true,
+        Role::SiteStaff => {
+            user.site_id == Some(s.id)
+                && matches!(user.site_post, Some(SitePost::CheckIn | SitePost::Manager))
+        }
+        _ => false,
+    };
+    match site.filter(allowed) {
+        Some(s) => Ok((s, user.id)),
+        None => Err(deny(state, Some(user), &format!("/sites/{code}/checkin")).await),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let (site, _) = desk_of(&state, &page, &code).await?;
+    html(&CheckinPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        card: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct ScanForm {
+    code: String,
+}
+
+fn hhmm(m: i64) -> String {
+    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
+}
+
+async fn scan(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<ScanForm>,
+) -> AppResult<Html<String>> {
+    let (site, actor) = desk_of(&state, &page, &code).await?;
+    if form.code.trim().is_empty() || form.code.len() > 256 {
+        return Err(AppError::BadRequest {
+            field: Some("code".into()),
+            message: "checkin.code_required".into(),
+        });
+    }
+    let lang = page.lang;
+    let today = state.config.today();
+    let done = check_in(
+        &state.db,
+        &state.cipher,
+        site.id,
+        today,
+        &form.code,
+        Some(actor),
+    )
+    .await?;
+    let card = match done {
+        Ok(c) => {
+            let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)
+                .map(|t| {
+                    t.with_timezone(&state.config.timezone)
+                        .format("%H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            let label = c.appointment.team.as_ref().map(|(_, colour, number)| {
+                let l = vaxloop_core::Label {
+                    colour: u8::try_from(*colour).unwrap_or(0),
+                    number: u32::try_from(*number).unwrap_or(0),
+                };
+                let [r, g, b] = l.rgb();
+                let text = if lang == crate::i18n::Lang::En {
+                    l.en()
+                } else {
+                    l.zh()
+                };
+                (text, format!("#{r:02x}{g:02x}{b:02x}"), l.dark_text())
+            });
+            Card {
+                kind: if c.fresh { "fresh" } else { "before" },
+                headline: if c.fresh {
+                    lang.t("checkin.done")
+                } else {
+                    lang.tf("checkin.already", &[("time", &at)])
+                },
+                name: c.person.name,
+                id_masked: c.person.id_masked,
+                appointment: format!(
+                    "{} {}–{} · {}",
+                    c.appointment.day,
+                    hhmm(c.appointment.starts_min),
+                    hhmm(c.appointment.ends_min),
+                    lang.tf(
+                        "checkin.dose",
+                        &[("n", &c.appointment.dose_number.to_string())]
+                    )
+                ),
+                label,
+                green: c.visit.green,
+            }
+        }
+        Err(refusal) => Card {
+            kind: "refused",
+            headline: refusal_text(lang, &refusal),
+            name: String::new(),
+            id_masked: String::new(),
+            appointment: String::new(),
+            label: None,
+            green: false,
+        },
+    };
+    html(&CheckinPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        card: Some(card),
+    })
+}
+
+fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
+    match r {
+        CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
+        CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
+        CheckInRefusal::UnknownPerson => lang.t("checkin.unknown"),
+        CheckInRefusal::NoAppointment => lang.t("checkin.no_appointment"),
+        CheckInRefusal::OtherDay { day, site } => {
+            lang.tf("checkin.other_day", &[("day", day), ("site", site)])
+        }
+        CheckInRefusal::OtherSite { site } => lang.tf("checkin.other_site", &[("site", site)]),
+        CheckInRefusal::NotActive => lang.t("checkin.not_active"),
+    }
+}

@@ -1,0 +1,56 @@
+//! The check-in desk's page: a scan checks the person in and shows their team's label; a second
+//! scan says when; a bad code is named; other posts and other roles are refused.
+
+use axum::http::StatusCode;
+use vaxloop_core::Role;
+use vaxloop_demo::DEMO_PASSWORD;
+
+use crate::fixture;
+
+vaxloop_store::backend_tests! {
+    async fn the_check_in_desk_scans_once_and_says_so_the_second_time(t) {
+        let f = fixture(t).await;
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let mut unit = None;
+        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
+            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 2).await.expect("q");
+            if serves && waiting.len() == 2 {
+                unit = Some((u, waiting));
+                break;
+            }
+        }
+        let (unit, people) = unit.expect("a unit HCL serves with people waiting");
+        let today = vaxloop_web::WebConfig::default().today().to_string();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots")
+            .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+
+        let mut desk = f.client();
+        desk.login("hcl.checkin", DEMO_PASSWORD).await;
+        assert!(desk.get("/sites/HCL").await.body.contains("id=\"checkin-link\""));
+        let page = desk.get("/sites/HCL/checkin").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let token = page.csrf();
+        let code = format!("VXL1:{}", f.db.cipher.sign("person", people[0]));
+        let first = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", &code)]).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.body.contains("签到成功") && first.body.contains("id=\"team-label\""), "checked in, label shown");
+        assert!(first.body.contains("****"), "the ID number masked");
+        let second = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", &code)]).await;
+        assert!(second.body.contains("已于") && second.body.contains("签到"));
+        let empty = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", " ")]).await;
+        assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+        let forged = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", "VXL1:abc")]).await;
+        assert!(forged.body.contains("这不是本次接种的个人二维码"));
+
+        for login in ["hcl.vaccinator".to_string(), f.username(Role::UnitContact)] {
+            let mut other = f.client();
+            other.login(&login, DEMO_PASSWORD).await;
+            assert_eq!(other.get("/sites/HCL/checkin").await.status, StatusCode::FORBIDDEN, "{login}");
+        }
+        let mut tx = f.db.begin_write().await.expect("tx");
+        let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(visits, 1);
+    }
+}
