@@ -4,17 +4,20 @@
 //! `{"error": code, "field": name|null, "message": text}` in the caller's language.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use vaxloop_core::Role;
+use vaxloop_store::idempotency::{self, Claim};
 use vaxloop_store::{org, sites};
 
 use crate::AppState;
 use crate::access::{self, can_see_group, can_see_site, deny};
 use crate::auth::AuthSession;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_slots::routes())
         .merge(crate::api_supply::routes())
         .merge(crate::api_plan::routes())
+        .merge(crate::api_site::routes())
 }
 
 #[derive(OpenApi)]
@@ -42,7 +46,8 @@ pub fn routes() -> Router<AppState> {
         crate::api_slots::set_capacity,
         crate::api_supply::create_vaccine, crate::api_supply::create_lot, crate::api_supply::create_delivery,
         crate::api_supply::receive, crate::api_supply::stock,
-        crate::api_plan::current, crate::api_plan::instance, crate::api_plan::create, crate::api_plan::act
+        crate::api_plan::current, crate::api_plan::instance, crate::api_plan::create, crate::api_plan::act,
+        crate::api_site::create
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
@@ -53,9 +58,10 @@ pub fn routes() -> Router<AppState> {
         crate::api_supply::Id, crate::api_supply::VaccineIn, crate::api_supply::LotIn,
         crate::api_supply::DeliveryIn, crate::api_supply::StockOut,
         crate::api_plan::PlanOut, crate::api_plan::ChangeOut, crate::api_plan::PlaceOut,
-        crate::api_plan::ActionIn, crate::api_plan::PublishedOut
+        crate::api_plan::ActionIn, crate::api_plan::PublishedOut,
+        crate::api_site::CheckInIn, crate::api_site::CheckInOut
     )),
-    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"))
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"), (name = "site", description = "On-site operations: check-in"))
 )]
 pub struct ApiDoc;
 
@@ -233,4 +239,76 @@ async fn site_list(
         })
         .collect();
     Ok(Json(out))
+}
+
+/// Runs `work` under the request's `Idempotency-Key`, if any: a retry gets the first answer.
+pub(crate) async fn keyed<F>(
+    state: &AppState,
+    user: i64,
+    headers: &HeaderMap,
+    request: &str,
+    work: F,
+) -> AppResult<Response>
+where
+    F: AsyncFnOnce() -> AppResult<(StatusCode, String)>,
+{
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| (1..=200).contains(&k.len()))
+                .ok_or_else(|| AppError::BadRequest {
+                    field: Some("Idempotency-Key".into()),
+                    message: "booking.bad_key".into(),
+                })?
+                .to_string(),
+        ),
+    };
+    let Some(key) = key else {
+        let (status, out) = work().await?;
+        return Ok(json_response(status, out));
+    };
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(request.as_bytes()));
+    let now = vaxloop_store::now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let claim = idempotency::claim(&mut tx, user, &key, &hash, now).await?;
+    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    match claim {
+        Claim::Fresh => {}
+        Claim::Answered { status, body } => {
+            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
+                .unwrap_or(StatusCode::OK);
+            return Ok(json_response(status, body));
+        }
+        Claim::Mismatch | Claim::InFlight => {
+            return Err(AppError::BadRequest {
+                field: Some("Idempotency-Key".into()),
+                message: "booking.key_reused".into(),
+            });
+        }
+    }
+    let outcome = work().await;
+    let mut tx = state.db.begin_write().await?;
+    match &outcome {
+        Ok((status, out)) => {
+            let status = i64::from(status.as_u16());
+            idempotency::answer(&mut tx, user, &key, &hash, status, out, now).await?;
+        }
+        // Nothing was done: the key is free for the retry.
+        Err(_) => idempotency::release_many(&mut tx, &[(user, key.as_str())]).await?,
+    }
+    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    let (status, out) = outcome?;
+    Ok(json_response(status, out))
+}
+
+/// A JSON body with a status.
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }

@@ -6,17 +6,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use vaxloop_app::planning::Disruption;
 use vaxloop_app::proposals::{self, Proposal, ProposalError};
 use vaxloop_core::Role;
 use vaxloop_planner::{MoveRefusal, Place};
-use vaxloop_store::idempotency::{self, Claim};
 
 use crate::AppState;
 use crate::access;
@@ -168,15 +166,6 @@ fn plan_out(p: &Proposal) -> PlanOut {
     }
 }
 
-fn json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
-}
-
 fn body<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -222,68 +211,6 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<(String, String)> {
         message,
     };
     Some((code.to_string(), body(&out)))
-}
-
-/// Runs `work` under the request's `Idempotency-Key`, if any: a retry gets the first answer.
-async fn keyed<F>(
-    state: &AppState,
-    user: i64,
-    headers: &HeaderMap,
-    request: &str,
-    work: F,
-) -> AppResult<Response>
-where
-    F: AsyncFnOnce() -> AppResult<(StatusCode, String)>,
-{
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .filter(|k| (1..=200).contains(&k.len()))
-                .ok_or_else(|| AppError::BadRequest {
-                    field: Some("Idempotency-Key".into()),
-                    message: "booking.bad_key".into(),
-                })?
-                .to_string(),
-        ),
-    };
-    let Some(key) = key else {
-        let (status, out) = work().await?;
-        return Ok(json(status, out));
-    };
-    let hash = hex::encode(Sha256::digest(request.as_bytes()));
-    let now = vaxloop_store::now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let claim = idempotency::claim(&mut tx, user, &key, &hash, now).await?;
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-    match claim {
-        Claim::Fresh => {}
-        Claim::Answered { status, body } => {
-            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
-                .unwrap_or(StatusCode::OK);
-            return Ok(json(status, body));
-        }
-        Claim::Mismatch | Claim::InFlight => {
-            return Err(AppError::BadRequest {
-                field: Some("Idempotency-Key".into()),
-                message: "booking.key_reused".into(),
-            });
-        }
-    }
-    let outcome = work().await;
-    let mut tx = state.db.begin_write().await?;
-    match &outcome {
-        Ok((status, out)) => {
-            let status = i64::from(status.as_u16());
-            idempotency::answer(&mut tx, user, &key, &hash, status, out, now).await?;
-        }
-        // Nothing was done: the key is free for the retry.
-        Err(_) => idempotency::release_many(&mut tx, &[(user, key.as_str())]).await?,
-    }
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-    let (status, out) = outcome?;
-    Ok(json(status, out))
 }
 
 fn options() -> vaxloop_planner::Options {
@@ -337,7 +264,7 @@ pub async fn create(
     let user = access::require(&state, &auth, ROLES, "/api/v1/plans")
         .await?
         .clone();
-    keyed(&state, user.id, &headers, "propose", async || {
+    crate::api::keyed(&state, user.id, &headers, "propose", async || {
         let today = state.config.today();
         let p = proposals::propose(&state.db, today, user.id, options())
             .await
@@ -395,7 +322,7 @@ pub async fn act(
         .await?
         .clone();
     let request = format!("{id}:{}", body(&input));
-    keyed(&state, user.id, &headers, &request, async || {
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
         let (db, today, v) = (&state.db, state.config.today(), input.version);
         let done = match input.action.as_str() {
             "lock" | "unlock" => {

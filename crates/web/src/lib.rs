@@ -12,6 +12,7 @@ pub mod api;
 mod api_booking;
 mod api_org;
 mod api_plan;
+mod api_site;
 mod api_slots;
 mod api_supply;
 mod assets;

@@ -53,4 +53,44 @@ vaxloop_store::backend_tests! {
         let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
         assert_eq!(visits, 1);
     }
+
+    async fn the_check_in_api_answers_each_scan_with_the_one_check_in(t) {
+        let f = fixture(t).await;
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let mut found = None;
+        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
+            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 1).await.expect("q");
+            if serves && waiting.len() == 1 {
+                found = Some((u, waiting[0]));
+                break;
+            }
+        }
+        let (unit, person) = found.expect("a unit HCL serves with people waiting");
+        let today = vaxloop_web::WebConfig::default().today().to_string();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots")
+            .into_iter().find(|s| s.capacity > s.booked).expect("room today").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &[person], 1).await.expect("book").expect("booked");
+        let mut desk = f.client();
+        desk.login("hcl.checkin", DEMO_PASSWORD).await;
+        let token = desk.get("/sites/HCL/checkin").await.csrf();
+        let code = format!(r#"{{"code":"VXL1:{}"}}"#, f.db.cipher.sign("person", person));
+        let first = desk.post_json("/api/v1/sites/HCL/checkins", &code, Some(&token)).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        let a: serde_json::Value = serde_json::from_str(&first.body).expect("json");
+        assert_eq!(a["fresh"], true);
+        assert!(a["id_masked"].as_str().expect("masked").contains('*'));
+        let again = desk.post_json("/api/v1/sites/HCL/checkins", &code, Some(&token)).await;
+        assert_eq!(again.status, StatusCode::OK);
+        let b: serde_json::Value = serde_json::from_str(&again.body).expect("json");
+        assert_eq!((b["fresh"].clone(), b["visit_id"].clone(), b["checked_in_at"].clone()), (serde_json::json!(false), a["visit_id"].clone(), a["checked_in_at"].clone()));
+        let bad = desk.post_json("/api/v1/sites/HCL/checkins", r#"{"code":"12345"}"#, Some(&token)).await;
+        assert_eq!(bad.status, StatusCode::CONFLICT);
+        assert!(bad.body.contains("\"error\":\"bad_id_number\"") && bad.body.contains("\"field\":\"code\""));
+        let mut nurse = f.client();
+        nurse.login("hcl.vaccinator", DEMO_PASSWORD).await;
+        let their = nurse.get("/site").await;
+        let their = nurse.get(their.location()).await.csrf();
+        assert_eq!(nurse.post_json("/api/v1/sites/HCL/checkins", &code, Some(&their)).await.status, StatusCode::FORBIDDEN);
+    }
 }

@@ -1,0 +1,172 @@
+//! The site operations API: check-in by personal QR code or ID number. A check-in is idempotent
+//! by nature (one per appointment: a repeated scan answers with the first check-in) and also
+//! honours an `Idempotency-Key`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vaxloop_app::site_ops::{CheckInRefusal, check_in};
+use vaxloop_core::{Role, SitePost};
+
+use crate::AppState;
+use crate::access::{self, deny};
+use crate::api::ApiError;
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/sites/{code}/checkins", post(create))
+}
+
+/// A scan at the check-in desk.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct CheckInIn {
+    /// The personal QR code as scanned (`VXL1:…`), or an ID number.
+    pub code: String,
+}
+
+/// A check-in, now (201) or before (200).
+#[derive(Serialize, ToSchema)]
+pub struct CheckInOut {
+    pub visit_id: i64,
+    /// False when the person had been checked in already.
+    pub fresh: bool,
+    /// RFC 3339, the site's time zone.
+    pub checked_in_at: String,
+    pub name: String,
+    pub id_masked: String,
+    pub appointment_id: i64,
+    pub dose: i64,
+    pub day: String,
+    /// `HH:MM`.
+    pub starts: String,
+    /// The team's code and colour label, when booked with a team.
+    pub team: Option<String>,
+    pub label: Option<String>,
+    pub green_channel: bool,
+}
+
+fn hhmm(m: i64) -> String {
+    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{code}/checkins", tag = "site", request_body = CheckInIn,
+    params(("code" = String, Path, description = "The site's code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = CheckInOut, description = "Checked in now"),
+               (status = 200, body = CheckInOut, description = "Checked in before"),
+               (status = 409, body = ApiError, description = "No appointment here today, or a bad code"),
+               (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(input): Json<CheckInIn>,
+) -> AppResult<Response> {
+    let user = access::user(&auth)?.clone();
+    let site = vaxloop_store::sites::by_code(&state.db, &code).await?;
+    let allowed = |s: &vaxloop_store::sites::Site| match user.role {
+        Role::Admin => true,
+        Role::SiteStaff => {
+            user.site_id == Some(s.id)
+                && matches!(user.site_post, Some(SitePost::CheckIn | SitePost::Manager))
+        }
+        _ => false,
+    };
+    let Some(site) = site.filter(allowed) else {
+        return Err(deny(
+            &state,
+            Some(&user),
+            &format!("/api/v1/sites/{code}/checkins"),
+        )
+        .await);
+    };
+    if input.code.trim().is_empty() || input.code.len() > 256 {
+        return Err(AppError::BadRequest {
+            field: Some("code".into()),
+            message: "checkin.code_required".into(),
+        });
+    }
+    let request = format!("{}:{}", site.id, input.code.trim());
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
+        let today = state.config.today();
+        let done = check_in(
+            &state.db,
+            &state.cipher,
+            site.id,
+            today,
+            &input.code,
+            Some(user.id),
+        )
+        .await?;
+        Ok(match done {
+            Ok(c) => {
+                let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)
+                    .map(|t| t.with_timezone(&state.config.timezone).to_rfc3339())
+                    .unwrap_or_default();
+                let label = c.appointment.team.as_ref().map(|(_, colour, number)| {
+                    let l = vaxloop_core::Label {
+                        colour: u8::try_from(*colour).unwrap_or(0),
+                        number: u32::try_from(*number).unwrap_or(0),
+                    };
+                    if lang == Lang::En { l.en() } else { l.zh() }
+                });
+                let out = CheckInOut {
+                    visit_id: c.visit.id,
+                    fresh: c.fresh,
+                    checked_in_at: at,
+                    name: c.person.name,
+                    id_masked: c.person.id_masked,
+                    appointment_id: c.appointment.appointment_id,
+                    dose: c.appointment.dose_number,
+                    day: c.appointment.day,
+                    starts: hhmm(c.appointment.starts_min),
+                    team: c.appointment.team.map(|t| t.0),
+                    label,
+                    green_channel: c.visit.green,
+                };
+                let status = if c.fresh {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                (status, serde_json::to_string(&out).unwrap_or_default())
+            }
+            Err(refusal) => {
+                let (error, key) = match &refusal {
+                    CheckInRefusal::BadCode => ("bad_code", "checkin.bad_code"),
+                    CheckInRefusal::BadIdNumber(_) => ("bad_id_number", "checkin.bad_id"),
+                    CheckInRefusal::UnknownPerson => ("unknown_person", "checkin.unknown"),
+                    CheckInRefusal::NoAppointment => ("no_appointment", "checkin.no_appointment"),
+                    CheckInRefusal::OtherDay { .. } => ("other_day", "checkin.other_day"),
+                    CheckInRefusal::OtherSite { .. } => ("other_site", "checkin.other_site"),
+                    CheckInRefusal::NotActive => ("not_active", "checkin.not_active"),
+                };
+                let message = match &refusal {
+                    CheckInRefusal::OtherDay { day, site } => {
+                        lang.tf(key, &[("day", day), ("site", site)])
+                    }
+                    CheckInRefusal::OtherSite { site } => lang.tf(key, &[("site", site)]),
+                    _ => lang.t(key),
+                };
+                let out = ApiError {
+                    error: error.into(),
+                    field: Some("code".into()),
+                    message,
+                };
+                (
+                    StatusCode::CONFLICT,
+                    serde_json::to_string(&out).unwrap_or_default(),
+                )
+            }
+        })
+    })
+    .await
+}
