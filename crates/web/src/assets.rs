@@ -39,3 +39,24 @@ async fn asset(Path(path): Path<String>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    /// The stylesheet's team label classes match the colours the forms print.
+    #[test]
+    fn the_label_colours_in_the_stylesheet_are_the_printed_ones() {
+        let name = "app.css";
+        let css = super::Assets::get(name).expect("the stylesheet");
+        let css = String::from_utf8_lossy(&css.data);
+        for (i, (_, _, [r, g, b])) in vaxloop_core::labels::COLOURS.iter().enumerate() {
+            let label = vaxloop_core::Label {
+                colour: i as u8,
+                number: 1,
+            };
+            let text = if label.dark_text() { "#111" } else { "#fff" };
+            let rule =
+                format!(".label-c{i} {{ background: #{r:02x}{g:02x}{b:02x}; color: {text}; }}");
+            assert!(css.contains(&rule), "missing: {rule}");
+        }
+    }
+}

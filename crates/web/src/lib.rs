@@ -85,9 +85,10 @@ impl AppState {
 }
 
 /// The content security policy: everything from this origin, nothing inline, no framing.
+/// The QR scanner decodes in a worker it makes from a blob, and the camera plays as media.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
-                   object-src 'none'";
+                   object-src 'none'; worker-src 'self' blob:; media-src 'self' blob: mediastream:";
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {

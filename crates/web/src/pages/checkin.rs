@@ -30,8 +30,9 @@ struct Card {
     name: String,
     id_masked: String,
     appointment: String,
-    /// `(label text, background, dark text)` of the person's team.
-    label: Option<(String, String, bool)>,
+    /// `(label text, colour index)` of the person's team; the stylesheet has `label-c0` …
+    /// `label-c19`.
+    label: Option<(String, u8)>,
     green: bool,
 }
 
@@ -121,13 +122,12 @@ async fn scan(
                     colour: u8::try_from(*colour).unwrap_or(0),
                     number: u32::try_from(*number).unwrap_or(0),
                 };
-                let [r, g, b] = l.rgb();
                 let text = if lang == crate::i18n::Lang::En {
                     l.en()
                 } else {
                     l.zh()
                 };
-                (text, format!("#{r:02x}{g:02x}{b:02x}"), l.dark_text())
+                (text, l.colour % 20)
             });
             Card {
                 kind: if c.fresh { "fresh" } else { "before" },

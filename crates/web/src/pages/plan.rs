@@ -61,7 +61,8 @@ struct Chip {
     people: u32,
     bus: bool,
     locked: bool,
-    colour: &'static str,
+    /// One of six pastel backgrounds (`chip-0` … `chip-5`), so neighbours differ.
+    colour: usize,
 }
 
 struct SlotRow {
@@ -171,10 +172,8 @@ fn hhmm(minutes: i64) -> String {
     )
 }
 
-/// The colours of the labels, for the chips (the printed label's colour once published).
-const CHIP: [&str; 6] = [
-    "#e3f2fd", "#e8f5e9", "#fff3e0", "#f3e5f5", "#fffde7", "#e0f7fa",
-];
+/// How many chip backgrounds the stylesheet has.
+const CHIPS: usize = 6;
 
 /// Builds the page's view of proposal `p`.
 fn summarise(
@@ -322,7 +321,7 @@ fn summarise(
                         people: part.people,
                         bus: !a.trips.is_empty(),
                         locked: p.locked.contains(&a.team),
-                        colour: CHIP[t % CHIP.len()],
+                        colour: t % CHIPS,
                     });
                 }
             }

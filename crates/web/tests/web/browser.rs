@@ -36,6 +36,16 @@ async fn start_browser(
     height: u32,
     profile: &std::path::Path,
 ) -> Option<(Driver, Client)> {
+    start_browser_with(width, height, profile, &[]).await
+}
+
+/// As [`start_browser`], with more Chromium switches.
+async fn start_browser_with(
+    width: u32,
+    height: u32,
+    profile: &std::path::Path,
+    extra: &[String],
+) -> Option<(Driver, Client)> {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!(
@@ -56,17 +66,28 @@ async fn start_browser(
         .expect("start chromedriver");
     let driver = Driver(child);
     let mut caps = serde_json::Map::new();
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        "--lang=zh-CN",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push(format!("--window-size={width},{height}"));
+    args.extend(extra.iter().cloned());
     caps.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-extensions", "--lang=zh-CN",
-                format!("--user-data-dir={}", profile.display()),
-                format!("--window-size={width},{height}"),
-            ],
+            "args": args,
             // A browser in China asks for Chinese first.
             "prefs": { "intl.accept_languages": "zh-CN,zh" },
             "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 } }
@@ -577,5 +598,121 @@ async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
         .expect("strings");
         assert_eq!(got, ["200", "application/pdf", "%PDF-"], "{href}");
     }
+    c.close().await.expect("close");
+}
+
+/// A still video for Chromium's fake camera: `text` as a QR code on white, 640×480, in the
+/// YUV4MPEG2 format Chromium reads with `--use-file-for-fake-video-capture`.
+fn qr_video(text: &str, path: &std::path::Path) {
+    let qr = fast_qr::QRBuilder::new(text)
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .expect("qr");
+    let (w, h) = (640usize, 480usize);
+    let scale = 400 / (qr.size + 8);
+    let side = scale * qr.size;
+    let (x0, y0) = ((w - side) / 2, (h - side) / 2);
+    let mut luma = vec![235u8; w * h];
+    for y in 0..qr.size {
+        for x in 0..qr.size {
+            if qr[y][x].value() {
+                for dy in 0..scale {
+                    let row = (y0 + y * scale + dy) * w;
+                    luma[row + x0 + x * scale..row + x0 + (x + 1) * scale].fill(16);
+                }
+            }
+        }
+    }
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..2 {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&luma);
+        out.extend(std::iter::repeat_n(128u8, w * h / 2));
+    }
+    std::fs::write(path, out).expect("video");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (db, _town, base) = serve_town().await;
+    // A person of a unit HCL serves, booked today at HCL.
+    let hcl = vaxloop_store::sites::by_code(&db, "HCL")
+        .await
+        .expect("q")
+        .expect("HCL");
+    let mut found = None;
+    for u in vaxloop_store::org::units(&db, None).await.expect("units") {
+        let serves = vaxloop_store::sites::serving_unit(&db, u.id)
+            .await
+            .expect("q")
+            .iter()
+            .any(|s| s.id == hcl.id);
+        let waiting = vaxloop_store::journeys::waiting_of_unit(&db, u.id, 1, 1)
+            .await
+            .expect("q");
+        if serves && waiting.len() == 1 {
+            found = Some((u.id, waiting[0]));
+            break;
+        }
+    }
+    let (unit, person) = found.expect("someone to book");
+    let today = WebConfig::default().today().to_string();
+    let slot = vaxloop_store::slots::of_site_day(&db, hcl.id, &today)
+        .await
+        .expect("slots")
+        .into_iter()
+        .find(|s| s.capacity > s.booked)
+        .expect("room today")
+        .id;
+    vaxloop_app::booking::book_team(&db, chrono_tz::Asia::Shanghai, unit, slot, &[person], 1)
+        .await
+        .expect("book")
+        .expect("booked");
+    let video = profile.path().join("qr.y4m");
+    qr_video(
+        &format!("VXL1:{}", db.cipher.sign("person", person)),
+        &video,
+    );
+    let camera = [
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--use-fake-device-for-media-stream".to_string(),
+        format!("--use-file-for-fake-video-capture={}", video.display()),
+    ];
+    let Some((_driver, c)) = start_browser_with(600, 960, &profile.path().join("p"), &camera).await
+    else {
+        return;
+    };
+    c.goto(&format!("{base}/login")).await.expect("open");
+    c.find(Locator::Id("login"))
+        .await
+        .expect("login")
+        .send_keys("hcl.checkin")
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .expect("type");
+    click(&c, "#login-submit").await;
+    c.wait()
+        .for_element(Locator::Id("checkin-link"))
+        .await
+        .expect("the site page");
+    click(&c, "#checkin-link").await;
+    // The camera button appears once the scanner library has loaded.
+    c.wait()
+        .for_element(Locator::Css("#camera-start:not([hidden])"))
+        .await
+        .expect("a camera button");
+    click(&c, "#camera-start").await;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#checkin-card.fresh"))
+        .await
+        .expect("checked in from the camera");
+    assert!(text(&c, "#checkin-card").await.contains("签到成功"));
     c.close().await.expect("close");
 }

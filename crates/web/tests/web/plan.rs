@@ -49,7 +49,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(ran.status, StatusCode::SEE_OTHER);
         let page = desk.get(ran.location()).await;
         assert!(page.body.contains("已生成新的排班方案"), "the notice");
-        assert!(page.body.contains("id=\"timeline-slots\"") && page.body.contains("class=\"chip\""));
+        assert!(page.body.contains("id=\"timeline-slots\"") && page.body.contains("class=\"chip chip-"));
         assert!(page.body.contains("校验通过"));
         let id = attr(&page.body, "id=\"proposal\"", "data-id");
         let version = attr(&page.body, "id=\"proposal\"", "data-version");
