@@ -29,6 +29,8 @@ pub enum CheckInRefusal {
     OtherSite { site: String },
     #[error("the appointment was cancelled or moved meanwhile")]
     NotActive,
+    #[error("the person cannot be booked as a walk-in: {0}")]
+    WalkInRefused(&'static str),
 }
 
 /// A check-in, now or before.
@@ -65,20 +67,9 @@ pub async fn check_in(
     code: &str,
     actor: Option<i64>,
 ) -> Result<Result<CheckIn, CheckInRefusal>, StoreError> {
-    let code = code.trim();
-    let person = if let Some(token) = code.strip_prefix(QR_PREFIX) {
-        match cipher.verify("person", token) {
-            Some(id) => vaxloop_store::people::by_id(db, id).await?,
-            None => return Ok(Err(CheckInRefusal::BadCode)),
-        }
-    } else {
-        match ResidentId::parse_on(code, today) {
-            Ok(id) => vaxloop_store::people::by_resident_id(db, cipher, &id).await?,
-            Err(e) => return Ok(Err(CheckInRefusal::BadIdNumber(e.to_string()))),
-        }
-    };
-    let Some(person) = person else {
-        return Ok(Err(CheckInRefusal::UnknownPerson));
+    let person = match resolve(db, cipher, today, code).await? {
+        Ok(p) => p,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let date = today.format("%Y-%m-%d").to_string();
     let all = visits::active_of_person(db, person.id).await?;
@@ -117,4 +108,91 @@ pub async fn check_in(
             CheckedIn::NotActive => Err(CheckInRefusal::NotActive),
         },
     )
+}
+
+/// The person a scanned code or a typed ID number names.
+pub async fn resolve(
+    db: &Db,
+    cipher: &PiiCipher,
+    today: NaiveDate,
+    code: &str,
+) -> Result<Result<Person, CheckInRefusal>, StoreError> {
+    let code = code.trim();
+    let person = if let Some(token) = code.strip_prefix(QR_PREFIX) {
+        match cipher.verify("person", token) {
+            Some(id) => vaxloop_store::people::by_id(db, id).await?,
+            None => return Ok(Err(CheckInRefusal::BadCode)),
+        }
+    } else {
+        match ResidentId::parse_on(code, today) {
+            Ok(id) => vaxloop_store::people::by_resident_id(db, cipher, &id).await?,
+            Err(e) => return Ok(Err(CheckInRefusal::BadIdNumber(e.to_string()))),
+        }
+    };
+    Ok(person.ok_or(CheckInRefusal::UnknownPerson))
+}
+
+/// A registered person who came without an appointment here today: booked as a walk-in into
+/// the slot under way at this site (or the next one with room), through the booking checks —
+/// their appointment elsewhere or on another day moves here, so they hold one — then checked
+/// in. `now` is the site's local time.
+pub async fn walk_in(
+    db: &Db,
+    cipher: &PiiCipher,
+    tz: chrono_tz::Tz,
+    site_id: i64,
+    now: chrono::NaiveDateTime,
+    code: &str,
+    actor: Option<i64>,
+) -> Result<Result<CheckIn, CheckInRefusal>, StoreError> {
+    use chrono::Timelike;
+    use vaxloop_core::JourneyState;
+    let today = now.date();
+    let now_min = i64::from(now.hour() * 60 + now.minute());
+    let person = match resolve(db, cipher, today, code).await? {
+        Ok(p) => p,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let date = today.format("%Y-%m-%d").to_string();
+    let here = visits::active_of_person(db, person.id).await?;
+    if here.iter().any(|a| a.site_id == site_id && a.day == date) {
+        return check_in(db, cipher, site_id, today, code, actor).await;
+    }
+    // The slot under way, or the next with a free place.
+    let slots = vaxloop_store::slots::of_site_day(db, site_id, &date).await?;
+    let Some(slot) = slots
+        .iter()
+        .find(|s| s.ends_min > now_min && s.booked < s.capacity)
+    else {
+        return Ok(Err(CheckInRefusal::WalkInRefused("slot_full")));
+    };
+    let booked = match here.first() {
+        // Their appointment elsewhere comes here.
+        Some(a) => crate::booking::reschedule(db, tz, a.appointment_id, slot.id).await?,
+        None => {
+            let journeys = vaxloop_store::journeys::of_person(db, person.id).await?;
+            let open = journeys.iter().find(|j| {
+                matches!(
+                    j.1,
+                    JourneyState::Registered | JourneyState::Cancelled | JourneyState::NoShow
+                )
+            });
+            let Some(&(dose, ..)) = open else {
+                return Ok(Err(CheckInRefusal::NoAppointment));
+            };
+            let people = [person.id];
+            let req = crate::booking::Request {
+                slot_id: slot.id,
+                people: &people,
+                dose_number: dose,
+                team_id: None,
+                walk_in: true,
+            };
+            crate::booking::book(db, tz, &req).await?
+        }
+    };
+    if let Err(refusal) = booked {
+        return Ok(Err(CheckInRefusal::WalkInRefused(refusal.code())));
+    }
+    check_in(db, cipher, site_id, today, code, actor).await
 }

@@ -71,4 +71,43 @@ vaxloop_store::backend_tests! {
         let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
         assert_eq!(visits, 1);
     }
+
+    async fn a_registered_person_without_an_appointment_is_booked_as_a_walk_in_and_checked_in(t) {
+        use vaxloop_app::site_ops::walk_in;
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 12, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 2).await.expect("waiting");
+        let serving = sites::serving_unit(&t, unit.id).await.expect("sites");
+        let (here, there) = (&serving[0], &serving[1]);
+        let tomorrow = today.checked_add_days(Days::new(1)).expect("day").to_string();
+        let later = slots::of_site_day(&t, there.id, &tomorrow).await.expect("slots").into_iter().find(|s| s.capacity > s.booked).expect("room").id;
+        vaxloop_app::booking::book_team(&t, tz, unit.id, later, &people[1..2], 1).await.expect("book").expect("booked");
+        let at_ten = today.and_hms_opt(10, 5, 0).expect("time");
+        let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+
+        // No appointment at all: booked into the slot under way, as a walk-in, and checked in.
+        let came = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("walked in");
+        assert!(came.fresh);
+        assert_eq!(came.appointment.site_id, here.id);
+        assert!(came.appointment.starts_min <= 10 * 60 + 5 && came.appointment.ends_min > 10 * 60 + 5, "the slot under way");
+        let mut tx = t.begin_write().await.expect("tx");
+        let walk: i64 = sqlx::query_scalar("SELECT walk_in FROM appointments WHERE id = $1").bind(came.appointment.appointment_id).fetch_one(&mut *tx).await.expect("q");
+        assert_eq!(walk, 1, "counted as a walk-in");
+        drop(tx);
+        // Booked for tomorrow elsewhere: that appointment moves here, so they still hold one.
+        let moved = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[1]), None).await.expect("store").expect("walked in");
+        assert_eq!(moved.appointment.site_id, here.id);
+        let active = vaxloop_store::visits::active_of_person(&t, people[1]).await.expect("q");
+        assert_eq!(active.len(), 1, "one appointment for the dose");
+        // A second walk-in scan is the same check-in.
+        let again = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("same");
+        assert!(!again.fresh && again.visit.id == came.visit.id);
+        // After the last slot has ended, there is no room today.
+        let late = today.and_hms_opt(23, 0, 0).expect("time");
+        let nobody = journeys::waiting_of_unit(&t, unit.id, 1, 1).await.expect("waiting")[0];
+        assert_eq!(walk_in(&t, &t.cipher, tz, here.id, late, &scan(nobody), None).await.expect("store").expect_err("no room"), CheckInRefusal::WalkInRefused("slot_full"));
+    }
 }

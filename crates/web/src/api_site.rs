@@ -148,12 +148,19 @@ pub async fn create(
                     CheckInRefusal::OtherDay { .. } => ("other_day", "checkin.other_day"),
                     CheckInRefusal::OtherSite { .. } => ("other_site", "checkin.other_site"),
                     CheckInRefusal::NotActive => ("not_active", "checkin.not_active"),
+                    CheckInRefusal::WalkInRefused(_) => {
+                        ("walk_in_refused", "checkin.walk_in_refused")
+                    }
                 };
                 let message = match &refusal {
                     CheckInRefusal::OtherDay { day, site } => {
                         lang.tf(key, &[("day", day), ("site", site)])
                     }
                     CheckInRefusal::OtherSite { site } => lang.tf(key, &[("site", site)]),
+                    CheckInRefusal::WalkInRefused(code) => lang.tf(
+                        key,
+                        &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
+                    ),
                     _ => lang.t(key),
                 };
                 let out = ApiError {

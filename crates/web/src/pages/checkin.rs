@@ -7,9 +7,9 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::response::Html;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::site_ops::{CheckInRefusal, check_in};
+use vaxloop_app::site_ops::{CheckIn, CheckInRefusal, QR_PREFIX, check_in, resolve};
 use vaxloop_core::{Role, SitePost};
 use vaxloop_store::sites::{self, Site};
 
@@ -19,7 +19,9 @@ use crate::access::{self, deny};
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/sites/{code}/checkin", get(show).post(scan))
+    Router::new()
+        .route("/sites/{code}/checkin", get(show).post(scan))
+        .route("/sites/{code}/checkin/walk-in", post(walk_in))
 }
 
 /// What the card shows after a scan.
@@ -34,6 +36,9 @@ struct Card {
     /// `label-c19`.
     label: Option<(String, u8)>,
     green: bool,
+    /// For a registered person without an appointment here today: their personal code, to
+    /// book them as a walk-in (never the typed ID number).
+    walk_in: Option<String>,
 }
 
 #[derive(Template)]
@@ -108,7 +113,48 @@ async fn scan(
         Some(actor),
     )
     .await?;
-    let card = match done {
+    let mut card = card_of(&state, lang, done);
+    if card.walk_in.is_some() {
+        card.walk_in = match resolve(&state.db, &state.cipher, today, &form.code).await? {
+            Ok(person) => Some(format!(
+                "{QR_PREFIX}{}",
+                state.cipher.sign("person", person.id)
+            )),
+            Err(_) => None,
+        };
+    }
+    html(&CheckinPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        card: Some(card),
+    })
+}
+
+fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
+    match r {
+        CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
+        CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
+        CheckInRefusal::UnknownPerson => lang.t("checkin.unknown"),
+        CheckInRefusal::NoAppointment => lang.t("checkin.no_appointment"),
+        CheckInRefusal::OtherDay { day, site } => {
+            lang.tf("checkin.other_day", &[("day", day), ("site", site)])
+        }
+        CheckInRefusal::OtherSite { site } => lang.tf("checkin.other_site", &[("site", site)]),
+        CheckInRefusal::NotActive => lang.t("checkin.not_active"),
+        CheckInRefusal::WalkInRefused(code) => lang.tf(
+            "checkin.walk_in_refused",
+            &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
+        ),
+    }
+}
+
+/// The card for a check-in's outcome.
+fn card_of(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    done: Result<CheckIn, CheckInRefusal>,
+) -> Card {
+    match done {
         Ok(c) => {
             let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)
                 .map(|t| {
@@ -150,6 +196,7 @@ async fn scan(
                 ),
                 label,
                 green: c.visit.green,
+                walk_in: None,
             }
         }
         Err(refusal) => Card {
@@ -160,25 +207,50 @@ async fn scan(
             appointment: String::new(),
             label: None,
             green: false,
+            // Filled in by the caller with the person's code when they may walk in.
+            walk_in: matches!(
+                refusal,
+                CheckInRefusal::NoAppointment
+                    | CheckInRefusal::OtherDay { .. }
+                    | CheckInRefusal::OtherSite { .. }
+            )
+            .then(String::new),
         },
-    };
+    }
+}
+
+#[derive(Deserialize)]
+struct WalkInForm {
+    /// The person's personal code, as the check-in card carried it.
+    code: String,
+}
+
+/// Books a registered person who came without an appointment here today into the slot under
+/// way (their appointment elsewhere moves here), then checks them in.
+async fn walk_in(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<WalkInForm>,
+) -> AppResult<Html<String>> {
+    let (site, actor) = desk_of(&state, &page, &code).await?;
+    let tz = state.config.timezone;
+    let now = chrono::Utc::now().with_timezone(&tz).naive_local();
+    let now = state.config.today().and_time(now.time());
+    let done = vaxloop_app::site_ops::walk_in(
+        &state.db,
+        &state.cipher,
+        tz,
+        site.id,
+        now,
+        &form.code,
+        Some(actor),
+    )
+    .await?;
+    let card = card_of(&state, page.lang, done);
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
         site,
         card: Some(card),
     })
-}
-
-fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
-    match r {
-        CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
-        CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
-        CheckInRefusal::UnknownPerson => lang.t("checkin.unknown"),
-        CheckInRefusal::NoAppointment => lang.t("checkin.no_appointment"),
-        CheckInRefusal::OtherDay { day, site } => {
-            lang.tf("checkin.other_day", &[("day", day), ("site", site)])
-        }
-        CheckInRefusal::OtherSite { site } => lang.tf("checkin.other_site", &[("site", site)]),
-        CheckInRefusal::NotActive => lang.t("checkin.not_active"),
-    }
 }

@@ -44,6 +44,20 @@ vaxloop_store::backend_tests! {
         let forged = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", "VXL1:abc")]).await;
         assert!(forged.body.contains("这不是本次接种的个人二维码"));
 
+        // Someone registered without an appointment, typed by ID number: the card offers a
+        // walk-in, carrying their personal code and never the ID number typed.
+        let nobody = vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 1).await.expect("q")[0];
+        let (id_number, _) = vaxloop_store::people::reveal(&f.db, &f.db.cipher, nobody).await.expect("reveal");
+        let offered = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", &id_number)]).await;
+        assert!(offered.body.contains("此人没有预约") && offered.body.contains("id=\"walk-in-form\""));
+        assert!(!offered.body.contains(&id_number), "the ID number is not echoed");
+        let personal = format!("VXL1:{}", f.db.cipher.sign("person", nobody));
+        assert!(offered.body.contains(&personal));
+        let walked = desk.post_form("/sites/HCL/checkin/walk-in", &[("csrf_token", &token), ("code", &personal)]).await;
+        assert_eq!(walked.status, StatusCode::OK);
+        // Booked into the slot under way, or — late in the evening — told no slot is left.
+        let checked = walked.body.contains("签到成功");
+        assert!(checked || walked.body.contains("今天已没有空余名额的时段"), "{}", walked.body);
         for login in ["hcl.vaccinator".to_string(), f.username(Role::UnitContact)] {
             let mut other = f.client();
             other.login(&login, DEMO_PASSWORD).await;
@@ -51,7 +65,7 @@ vaxloop_store::backend_tests! {
         }
         let mut tx = f.db.begin_write().await.expect("tx");
         let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
-        assert_eq!(visits, 1);
+        assert_eq!(visits, 1 + i64::from(checked));
     }
 
     async fn the_check_in_api_answers_each_scan_with_the_one_check_in(t) {
