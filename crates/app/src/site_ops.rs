@@ -196,3 +196,106 @@ pub async fn walk_in(
     }
     check_in(db, cipher, site_id, today, code, actor).await
 }
+
+/// The screener's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Pass,
+    /// Not today: why, and the first day they may come again.
+    Defer {
+        reason: String,
+        until: NaiveDate,
+    },
+    /// To the doctor, who screens again.
+    Refer,
+}
+
+/// Why a screening was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScreenRefusal {
+    #[error("no such visit at this site today")]
+    NoVisit,
+    #[error("question {0} is not answered")]
+    Unanswered(i64),
+    #[error("an answer needs a deferral or the doctor; a pass is the doctor's to give")]
+    NeedsDoctor,
+    #[error("a deferral needs its reason")]
+    DeferReason,
+    #[error("a deferral needs a day after today")]
+    DeferUntil,
+    #[error("the person has been screened already")]
+    AlreadyScreened,
+}
+
+/// Records the screening of visit `visit_id` at site `site_id` today: every question of the
+/// vaccine answered; a pass refused when an answer calls for a deferral or the doctor, unless
+/// the doctor (the visit was referred) gives it; a deferral with its reason and a later day.
+/// Returns the visit's new stage.
+pub async fn screen(
+    db: &Db,
+    site_id: i64,
+    today: NaiveDate,
+    visit_id: i64,
+    answers: &[(i64, bool)],
+    decision: &Decision,
+    actor: Option<i64>,
+) -> Result<Result<&'static str, ScreenRefusal>, StoreError> {
+    use vaxloop_store::screening::{self, Screening};
+    let date = today.format("%Y-%m-%d").to_string();
+    let Some((visit, vaccine)) = visits::by_id(db, visit_id)
+        .await?
+        .filter(|(v, _)| v.site_id == site_id && v.day == date)
+    else {
+        return Ok(Err(ScreenRefusal::NoVisit));
+    };
+    if !matches!(visit.stage.as_str(), "waiting" | "referred") {
+        return Ok(Err(ScreenRefusal::AlreadyScreened));
+    }
+    let questions = screening::questions(db, vaccine).await?;
+    let mut serious = false;
+    let mut given = Vec::with_capacity(questions.len());
+    for q in &questions {
+        let Some(&(_, yes)) = answers.iter().find(|a| a.0 == q.id) else {
+            return Ok(Err(ScreenRefusal::Unanswered(q.position)));
+        };
+        serious |= yes && q.on_yes != "note";
+        given.push(serde_json::json!({ "question": q.id, "yes": yes }));
+    }
+    let (outcome, reason, until) = match decision {
+        Decision::Pass if serious && visit.stage != "referred" => {
+            return Ok(Err(ScreenRefusal::NeedsDoctor));
+        }
+        Decision::Pass => ("pass", None, None),
+        Decision::Refer => ("refer", None, None),
+        Decision::Defer { reason, until } => {
+            if reason.trim().is_empty() {
+                return Ok(Err(ScreenRefusal::DeferReason));
+            }
+            if *until <= today {
+                return Ok(Err(ScreenRefusal::DeferUntil));
+            }
+            (
+                "defer",
+                Some(reason.trim().to_string()),
+                Some(until.format("%Y-%m-%d").to_string()),
+            )
+        }
+    };
+    let answers = serde_json::Value::Array(given).to_string();
+    let s = Screening {
+        visit_id,
+        answers: &answers,
+        outcome,
+        reason: reason.as_deref(),
+        defer_until: until.as_deref(),
+        by: actor,
+    };
+    if !screening::record(db, &s, vaxloop_store::now_ms()).await? {
+        return Ok(Err(ScreenRefusal::AlreadyScreened));
+    }
+    Ok(Ok(match outcome {
+        "pass" => "ready",
+        "defer" => "deferred",
+        _ => "referred",
+    }))
+}

@@ -110,4 +110,75 @@ vaxloop_store::backend_tests! {
         let nobody = journeys::waiting_of_unit(&t, unit.id, 1, 1).await.expect("waiting")[0];
         assert_eq!(walk_in(&t, &t.cipher, tz, here.id, late, &scan(nobody), None).await.expect("store").expect_err("no room"), CheckInRefusal::WalkInRefused("slot_full"));
     }
+
+    async fn screening_passes_defers_or_refers_and_decides_once(t) {
+        use vaxloop_app::site_ops::{Decision, ScreenRefusal, screen};
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 13, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 4).await.expect("waiting");
+        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
+        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 4).expect("room").id;
+        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let mut visits = Vec::new();
+        for &p in &people {
+            let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+            visits.push(check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit);
+        }
+        let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
+        let questions = vaxloop_store::screening::questions(&t, vaccine).await.expect("questions");
+        assert_eq!(questions.len(), vaxloop_demo::SCREENING.len());
+        let answers = |yes_on: Option<&str>| -> Vec<(i64, bool)> {
+            let mut first = true;
+            questions.iter().map(|q| {
+                let yes = Some(q.on_yes.as_str()) == yes_on && std::mem::take(&mut first);
+                (q.id, yes)
+            }).collect()
+        };
+        let screen_as = |v: i64, a: Vec<(i64, bool)>, d: Decision| {
+            let t = &t;
+            async move { screen(t, here.id, today, v, &a, &d, None).await.expect("store") }
+        };
+
+        // All clear: passed, ready for the vaccinator; a second screening is refused.
+        assert_eq!(screen_as(visits[0].id, answers(None), Decision::Pass).await, Ok("ready"));
+        assert_eq!(screen_as(visits[0].id, answers(None), Decision::Pass).await, Err(ScreenRefusal::AlreadyScreened));
+        let states = journeys::of_person(&t, people[0]).await.expect("journey");
+        assert!(states.iter().any(|s| s.1.to_string() == "screened"));
+        // A question left out is named by its number.
+        let mut missing = answers(None);
+        missing.remove(2);
+        assert_eq!(screen_as(visits[1].id, missing, Decision::Pass).await, Err(ScreenRefusal::Unanswered(3)));
+
+        // A fever: a pass is refused; a deferral needs its reason and a later day.
+        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Pass).await, Err(ScreenRefusal::NeedsDoctor));
+        let later = today.checked_add_days(Days::new(14)).expect("day");
+        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: " ".into(), until: later }).await, Err(ScreenRefusal::DeferReason));
+        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: "发热".into(), until: today }).await, Err(ScreenRefusal::DeferUntil));
+        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: "发热".into(), until: later }).await, Ok("deferred"));
+        let states = journeys::of_person(&t, people[1]).await.expect("journey");
+        assert!(states.iter().any(|s| s.1.to_string() == "deferred"));
+
+        // An allergy: to the doctor, who may then pass.
+        assert_eq!(screen_as(visits[2].id, answers(Some("refer")), Decision::Refer).await, Ok("referred"));
+        assert_eq!(screen_as(visits[2].id, answers(Some("refer")), Decision::Pass).await, Ok("ready"));
+
+        // Two screeners at once: one decides.
+        let (a, b) = tokio::join!(
+            screen_as(visits[3].id, answers(None), Decision::Pass),
+            screen_as(visits[3].id, answers(None), Decision::Pass),
+        );
+        let mut outcomes = [a, b];
+        outcomes.sort_by_key(|o| o.is_err());
+        assert_eq!(outcomes, [Ok("ready"), Err(ScreenRefusal::AlreadyScreened)]);
+        let mut tx = t.begin_write().await.expect("tx");
+        let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM screenings WHERE visit_id = $1").bind(visits[3].id).fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(n, 1);
+        drop(tx);
+        // Another site's screener finds no such visit.
+        let other = sites::all(&t).await.expect("sites").into_iter().find(|s| s.id != here.id).expect("another site");
+        assert_eq!(screen(&t, other.id, today, visits[0].id, &answers(None), &Decision::Pass, None).await.expect("store"), Err(ScreenRefusal::NoVisit));
+    }
 }

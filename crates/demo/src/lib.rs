@@ -17,4 +17,4 @@ pub use generate::{
     DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town,
     TownSpec, generate,
 };
-pub use load::{DEMO_PASSWORD, DEMO_PIN, StoreError, Stored, store};
+pub use load::{DEMO_PASSWORD, DEMO_PIN, SCREENING, StoreError, Stored, store};

@@ -18,6 +18,35 @@ use crate::generate::Town;
 
 /// The password of every demo staff login. The demo prints it; it is not a secret.
 pub const DEMO_PASSWORD: &str = "vaxloop-demo";
+
+/// The demo's screening questions for each vaccine: Chinese, English, what a "yes" means.
+pub const SCREENING: [(&str, &str, &str); 5] = [
+    (
+        "今天是否发热（体温≥37.3℃）？",
+        "A fever today (37.3 °C or more)?",
+        "defer",
+    ),
+    (
+        "是否对疫苗或其成分严重过敏？",
+        "A severe allergy to a vaccine or its ingredients?",
+        "refer",
+    ),
+    (
+        "近期是否患急性疾病或慢性病急性发作？",
+        "An acute illness, or a chronic one flaring up?",
+        "defer",
+    ),
+    (
+        "是否怀孕或正在哺乳？",
+        "Pregnant or breastfeeding?",
+        "refer",
+    ),
+    (
+        "近 14 天内是否接种过其他疫苗？",
+        "Another vaccine in the last 14 days?",
+        "note",
+    ),
+];
 /// The demo resident's PIN.
 pub const DEMO_PIN: &str = "123456";
 /// The consent notice version the demo's registrations agreed to.
@@ -169,7 +198,13 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
     ];
     let mut vaccine_ids = Vec::new();
     for v in &products {
-        vaccine_ids.push((v.code.clone(), vaccines::insert_vaccine(&mut tx, v).await?));
+        let id = vaccines::insert_vaccine(&mut tx, v).await?;
+        // The usual contraindication questions before an inactivated vaccine.
+        for (i, (zh, en, on_yes)) in SCREENING.iter().enumerate() {
+            vaxloop_store::screening::add_question_in(&mut tx, id, i as i64 + 1, zh, en, on_yes)
+                .await?;
+        }
+        vaccine_ids.push((v.code.clone(), id));
     }
     let mut lot_ids = Vec::with_capacity(town.lots.len());
     for (code, number, expiry) in &town.lots {

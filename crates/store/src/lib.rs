@@ -30,6 +30,7 @@ pub mod plan_drafts;
 pub mod planning;
 pub mod roster;
 mod rows;
+pub mod screening;
 pub mod sessions;
 pub mod sites;
 pub mod slots;

@@ -171,3 +171,60 @@ pub async fn check_in(
     tx.commit().await?;
     Ok(CheckedIn::Now(found))
 }
+
+/// One visit, with the vaccine of its appointment.
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<(Visit, i64)>> {
+    let row = sqlx::query(
+        "SELECT v.id, v.appointment_id, v.person_id, v.dose_number, v.site_id, v.day, v.green, \
+                v.stage, v.checked_in_at, v.checked_in_by, a.vaccine_id \
+         FROM visits v JOIN appointments a ON a.id = v.appointment_id WHERE v.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some((visit(&r)?, r.try_get(10)?))),
+        None => Ok(None),
+    }
+}
+
+/// A visit waiting at a station, with who it is (masked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    pub visit: Visit,
+    pub name: String,
+    pub id_masked: String,
+}
+
+/// The visits of a site-day at these stages: the green channel first, then in order of
+/// check-in.
+pub async fn queue(db: &Db, site_id: i64, day: &str, stages: &[&str]) -> StoreResult<Vec<Waiting>> {
+    if stages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (3..stages.len() + 3).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT v.id, v.appointment_id, v.person_id, v.dose_number, v.site_id, v.day, v.green, \
+                v.stage, v.checked_in_at, v.checked_in_by, p.name, p.id_masked \
+         FROM visits v JOIN people p ON p.id = v.person_id \
+         WHERE v.site_id = $1 AND v.day = $2 AND v.stage IN ({}) \
+         ORDER BY v.green DESC, v.checked_in_at, v.id",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(site_id)
+        .bind(day);
+    for s in stages {
+        q = q.bind(*s);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Waiting {
+                visit: visit(r)?,
+                name: r.try_get(10)?,
+                id_masked: r.try_get(11)?,
+            })
+        })
+        .collect()
+}

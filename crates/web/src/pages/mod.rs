@@ -17,6 +17,7 @@ pub(crate) use plan::{
 };
 mod privacy;
 pub(crate) mod register;
+mod screening;
 mod sites;
 mod stock;
 mod team_papers;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(team_papers::routes())
         .merge(plan::routes())
         .merge(checkin::routes())
+        .merge(screening::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -80,6 +80,8 @@ struct SitePage {
     can_edit: bool,
     /// Whether the reader works (or may work) the site's check-in desk.
     can_check_in: bool,
+    /// Whether the reader screens (or may screen) at the site.
+    can_screen: bool,
 }
 
 fn hhmm(minutes: i64) -> String {
@@ -178,6 +180,12 @@ async fn site(
                 && matches!(
                     user.site_post,
                     Some(vaxloop_core::SitePost::CheckIn | vaxloop_core::SitePost::Manager)
+                )),
+        can_screen: user.role == Role::Admin
+            || (user.role == Role::SiteStaff
+                && matches!(
+                    user.site_post,
+                    Some(vaxloop_core::SitePost::Screening | vaxloop_core::SitePost::Manager)
                 )),
     })
 }

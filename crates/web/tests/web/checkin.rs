@@ -107,4 +107,76 @@ vaxloop_store::backend_tests! {
         let their = nurse.get(their.location()).await.csrf();
         assert_eq!(nurse.post_json("/api/v1/sites/HCL/checkins", &code, Some(&their)).await.status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_screening_doctor_calls_people_in_order_and_decides_once(t) {
+        let f = fixture(t).await;
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let mut found = None;
+        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
+            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 2).await.expect("q");
+            if serves && waiting.len() == 2 {
+                found = Some((u, waiting));
+                break;
+            }
+        }
+        let (unit, people) = found.expect("people HCL serves");
+        let today = vaxloop_web::WebConfig::default().today();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
+            .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let mut visits = Vec::new();
+        for &p in &people {
+            let code = format!("VXL1:{}", f.db.cipher.sign("person", p));
+            visits.push(vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, hcl.id, today, &code, None).await.expect("store").expect("in").visit);
+        }
+
+        let mut doc = f.client();
+        doc.login("hcl.screening", DEMO_PASSWORD).await;
+        assert!(doc.get("/sites/HCL").await.body.contains("id=\"screening-link\""));
+        let list = doc.get("/sites/HCL/screening").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.body.matches("screening?visit=").count(), 2, "both wait");
+        let token = list.csrf();
+        let v = visits[0].id;
+        let called = doc.get(&format!("/sites/HCL/screening?visit={v}")).await;
+        assert!(called.body.contains("id=\"screening-form\""));
+        let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, v).await.expect("q").expect("visit");
+        let questions = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q");
+        let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), token.clone()), ("visit".into(), v.to_string())];
+        // A fever, and a pass: refused, the doctor's to give.
+        for (i, q) in questions.iter().enumerate() {
+            fields.push((format!("q{}", q.id), if i == 0 { "yes" } else { "no" }.into()));
+        }
+        fields.push(("outcome".into(), "pass".into()));
+        let as_refs = |f: &Vec<(String, String)>| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+        let send = |c: &mut crate::Client, f: Vec<(String, String)>| {
+            let mut c = c.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.post_form("/sites/HCL/screening", &pairs).await
+            }
+        };
+        let refused = send(&mut doc, as_refs(&fields)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.body.contains("只有医生可以通过"));
+        // All clear: passed; the queue is one shorter.
+        for (i, q) in questions.iter().enumerate() {
+            if i == 0 {
+                fields.retain(|(k, _)| k != &format!("q{}", q.id));
+                fields.push((format!("q{}", q.id), "no".into()));
+            }
+        }
+        let passed = send(&mut doc, as_refs(&fields)).await;
+        assert_eq!(passed.status, StatusCode::SEE_OTHER, "{}", passed.body);
+        let after = doc.get(passed.location()).await;
+        assert!(after.body.contains("已通过"));
+        assert_eq!(after.body.matches("screening?visit=").count(), 1);
+        let again = send(&mut doc, as_refs(&fields)).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+
+        let mut nurse = f.client();
+        nurse.login("hcl.checkin", DEMO_PASSWORD).await;
+        assert_eq!(nurse.get("/sites/HCL/screening").await.status, StatusCode::FORBIDDEN);
+    }
 }

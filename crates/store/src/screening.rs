@@ -1,0 +1,152 @@
+//! Screening (预检, migration 0008): the questions asked before each vaccine and each visit's
+//! screenings. A screening moves the visit on only from `waiting` (or `referred`, for the
+//! doctor), in the transaction that records it, so two screeners never both decide.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// A screening question of a vaccine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub id: i64,
+    pub position: i64,
+    pub text_zh: String,
+    pub text_en: String,
+    /// `note`, `defer` or `refer`: what a "yes" means.
+    pub on_yes: String,
+}
+
+/// A vaccine's questions, in order.
+pub async fn questions(db: &Db, vaccine_id: i64) -> StoreResult<Vec<Question>> {
+    let rows = sqlx::query(
+        "SELECT id, position, text_zh, text_en, on_yes FROM screening_questions \
+         WHERE vaccine_id = $1 ORDER BY position",
+    )
+    .bind(vaccine_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Question {
+                id: r.try_get(0)?,
+                position: r.try_get(1)?,
+                text_zh: r.try_get(2)?,
+                text_en: r.try_get(3)?,
+                on_yes: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Adds a question to a vaccine on the caller's transaction.
+pub async fn add_question_in(
+    conn: &mut AnyConnection,
+    vaccine_id: i64,
+    position: i64,
+    text_zh: &str,
+    text_en: &str,
+    on_yes: &str,
+) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO screening_questions (vaccine_id, position, text_zh, text_en, on_yes) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(vaccine_id)
+    .bind(position)
+    .bind(text_zh)
+    .bind(text_en)
+    .bind(on_yes)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// A screening to record.
+#[derive(Debug, Clone, Copy)]
+pub struct Screening<'a> {
+    pub visit_id: i64,
+    /// JSON `[{"question": id, "yes": bool}]`.
+    pub answers: &'a str,
+    /// `pass`, `defer` or `refer`.
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    /// `YYYY-MM-DD`, with `defer`.
+    pub defer_until: Option<&'a str>,
+    pub by: Option<i64>,
+}
+
+/// Records a screening and moves the visit and the journey on, in one transaction — when the
+/// visit is still waiting (or referred). Returns false, recording nothing, when it was not.
+pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
+    let stage = match s.outcome {
+        "pass" => "ready",
+        "defer" => "deferred",
+        _ => "referred",
+    };
+    let mut tx = db.begin_write().await?;
+    let moved = sqlx::query(
+        "UPDATE visits SET stage = $2 WHERE id = $1 AND stage IN ('waiting', 'referred')",
+    )
+    .bind(s.visit_id)
+    .bind(stage)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO screenings (visit_id, answers, outcome, reason, defer_until, screened_at, screened_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(s.visit_id)
+    .bind(s.answers)
+    .bind(s.outcome)
+    .bind(s.reason)
+    .bind(s.defer_until)
+    .bind(now)
+    .bind(s.by)
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query("SELECT person_id, dose_number, site_id FROM visits WHERE id = $1")
+        .bind(s.visit_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    // The journey: screened, or deferred; a referral stays checked in (the event says why)
+    // until the doctor decides.
+    let (state, detail) = match s.outcome {
+        "pass" => ("screened", None),
+        "defer" => ("deferred", s.defer_until.map(|d| format!("until {d}"))),
+        _ => ("checked_in", Some("referred to a doctor".to_string())),
+    };
+    if state != "checked_in" {
+        sqlx::query(
+            "UPDATE journeys SET state = $3, updated_at = $4 \
+             WHERE person_id = $1 AND dose_number = $2 AND state = 'checked_in'",
+        )
+        .bind(person)
+        .bind(dose)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(state)
+    .bind(now)
+    .bind(site)
+    .bind(s.by)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}

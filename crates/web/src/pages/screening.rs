@@ -1,0 +1,206 @@
+//! The screening doctor's page (预检) on a site tablet: today's queue of people checked in and
+//! not yet screened (the green channel first, then by arrival; referred people come back to the
+//! doctor), and for the one called, the vaccine's questions and the decision — pass, defer (why,
+//! and from which day they may come again) or refer to the doctor.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vaxloop_app::site_ops::{Decision, ScreenRefusal, screen};
+use vaxloop_core::{Role, SitePost};
+use vaxloop_store::screening::Question;
+use vaxloop_store::sites::{self, Site};
+use vaxloop_store::visits::{self, Waiting};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access::{self, deny};
+use crate::error::AppResult;
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/sites/{code}/screening", get(show).post(decide))
+}
+
+#[derive(Template)]
+#[template(path = "screening.html")]
+struct ScreeningPage {
+    ctx: PageCtx,
+    site: Site,
+    queue: Vec<Waiting>,
+    /// The person called, with the vaccine's questions (in the reader's language).
+    called: Option<(Waiting, Vec<(Question, String)>)>,
+    notice: Option<String>,
+    /// Tomorrow, the earliest day a deferral may name.
+    tomorrow: String,
+}
+
+/// The site, when the caller screens there (or manages it, or is the admin).
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
+    let user = access::user(&page.auth)?;
+    let site = sites::by_code(&state.db, code).await?;
+    let allowed = |s: &Site| match user.role {
+        Role::Admin => true,
+        Role::SiteStaff => {
+            user.site_id == Some(s.id)
+                && matches!(
+                    user.site_post,
+                    Some(SitePost::Screening | SitePost::Manager)
+                )
+        }
+        _ => false,
+    };
+    match site.filter(allowed) {
+        Some(s) => Ok((s, user.id)),
+        None => Err(deny(state, Some(user), &format!("/sites/{code}/screening")).await),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Call {
+    visit: Option<i64>,
+    done: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page,
+    site: Site,
+    call: Option<i64>,
+    notice: Option<String>,
+) -> AppResult<ScreeningPage> {
+    let today = state.config.today();
+    let queue = visits::queue(
+        &state.db,
+        site.id,
+        &today.to_string(),
+        &["waiting", "referred"],
+    )
+    .await?;
+    let called = match call.and_then(|id| queue.iter().find(|w| w.visit.id == id)) {
+        Some(w) => {
+            let vaccine = visits::by_id(&state.db, w.visit.id).await?.map(|v| v.1);
+            let questions = match vaccine {
+                Some(v) => vaxloop_store::screening::questions(&state.db, v).await?,
+                None => vec![],
+            };
+            let shown = questions
+                .into_iter()
+                .map(|q| {
+                    let text = if page.lang == Lang::En {
+                        q.text_en.clone()
+                    } else {
+                        q.text_zh.clone()
+                    };
+                    (q, text)
+                })
+                .collect();
+            Some((w.clone(), shown))
+        }
+        None => None,
+    };
+    Ok(ScreeningPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        queue,
+        called,
+        notice,
+        tomorrow: today.succ_opt().map(|d| d.to_string()).unwrap_or_default(),
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(call): Query<Call>,
+) -> AppResult<Html<String>> {
+    let (site, _) = station(&state, &page, &code).await?;
+    let notice = call
+        .done
+        .as_deref()
+        .filter(|d| ["ready", "deferred", "referred"].contains(d))
+        .map(|d| page.lang.t(&format!("screening.done_{d}")));
+    html(&render(&state, &page, site, call.visit, notice).await?)
+}
+
+/// The form: `q{id}` = `yes` | `no` per question, the outcome, and for a deferral its reason
+/// and day. Read as pairs, since the questions vary by vaccine.
+async fn decide(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (site, actor) = station(&state, &page, &code).await?;
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let visit: i64 = field("visit").parse().unwrap_or(0);
+    let answers: Vec<(i64, bool)> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let id = k.strip_prefix('q')?.parse().ok()?;
+            Some((id, v == "yes"))
+        })
+        .collect();
+    let lang = page.lang;
+    let decision = match field("outcome").as_str() {
+        "pass" => Decision::Pass,
+        "refer" => Decision::Refer,
+        "defer" => match chrono::NaiveDate::parse_from_str(&field("until"), "%Y-%m-%d") {
+            Ok(until) => Decision::Defer {
+                reason: field("reason"),
+                until,
+            },
+            Err(_) => {
+                let notice = lang.t("screening.until_invalid");
+                let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+            }
+        },
+        _ => {
+            let notice = lang.t("screening.outcome_invalid");
+            let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        }
+    };
+    let today = state.config.today();
+    match screen(
+        &state.db,
+        site.id,
+        today,
+        visit,
+        &answers,
+        &decision,
+        Some(actor),
+    )
+    .await?
+    {
+        Ok(stage) => {
+            let to = format!("/sites/{code}/screening?done={stage}");
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(refusal) => {
+            let notice = match refusal {
+                ScreenRefusal::NoVisit => lang.t("screening.no_visit"),
+                ScreenRefusal::Unanswered(n) => {
+                    lang.tf("screening.unanswered", &[("n", &n.to_string())])
+                }
+                ScreenRefusal::NeedsDoctor => lang.t("screening.needs_doctor"),
+                ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
+                ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
+                ScreenRefusal::AlreadyScreened => lang.t("screening.already"),
+            };
+            let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+            Ok((StatusCode::CONFLICT, body).into_response())
+        }
+    }
+}
