@@ -269,6 +269,35 @@ pub async fn move_team(
     save(db, &p, &moved.plan, Some(&p.plan), &locked, p.seconds, None).await
 }
 
+/// As [`move_team`], with the day as its date and the slot as its start ("09:30"), as the desk
+/// names them; a day or time the plan does not have is refused as outside it.
+pub async fn move_team_at(
+    db: &Db,
+    id: i64,
+    version: i64,
+    team: &str,
+    site: &str,
+    date: &str,
+    starts: &str,
+) -> ProposalResult<Proposal> {
+    let p = load(db, id).await?;
+    let inst = &p.live.instance;
+    let day = inst.horizon.dates.iter().position(|d| d == date.trim());
+    match day.zip(inst.slot_at(starts)) {
+        Some((day, slot)) => move_team(db, id, version, team, site.trim(), day, slot).await,
+        None => Err(ProposalError::Move(MoveRefusal::OutsideHorizon)),
+    }
+}
+
+/// The planner's options at the desk: [`TIME_LIMIT`], the same seed every time.
+pub fn desk_options() -> vaxloop_planner::Options {
+    vaxloop_planner::Options {
+        time_limit: TIME_LIMIT,
+        max_steps: None,
+        seed: 1,
+    }
+}
+
 /// Re-runs the planner from the proposal: locked teams stay, the others may move.
 pub async fn rerun(
     db: &Db,

@@ -75,7 +75,7 @@ pub async fn check_in(
     let all = visits::active_of_person(db, person.id).await?;
     let here = all.iter().find(|a| a.site_id == site_id && a.day == date);
     let Some(appointment) = here.cloned() else {
-        // Checked in already today (its appointment is no longer waiting) answers as such.
+        // Not here today: say where and when they are expected, if anywhere.
         return Ok(Err(match all.iter().find(|a| a.day == date) {
             Some(a) => CheckInRefusal::OtherSite {
                 site: a.site_name.clone(),

@@ -18,3 +18,13 @@ pub use kinds::{
 pub use labels::Label;
 pub use phone::{Phone, PhoneError, PhoneValidator};
 pub use resident_id::{ResidentId, ResidentIdError, Sex};
+
+/// A minute of the day as a clock time: 545 → "09:05". Slots, trips and check-ins are kept as
+/// minutes of the day (or instants) and shown this way everywhere.
+pub fn hhmm(minutes: i64) -> String {
+    format!(
+        "{:02}:{:02}",
+        minutes.div_euclid(60),
+        minutes.rem_euclid(60)
+    )
+}

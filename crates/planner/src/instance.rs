@@ -307,6 +307,18 @@ impl Instance {
         (k as u32 * self.horizon.slot_minutes) as i32
     }
 
+    /// Minute of the day at which slot `k` starts (`day_start` plus the slots before it).
+    pub fn slot_clock(&self, k: usize) -> i64 {
+        i64::from(clock_minutes(&self.horizon.day_start).unwrap_or(0))
+            + i64::from(self.slot_start(k))
+    }
+
+    /// The slot starting at `hh_mm` ("09:30"), if the grid has one.
+    pub fn slot_at(&self, hh_mm: &str) -> Option<usize> {
+        let minute = i64::from(clock_minutes(hh_mm.trim())?);
+        (0..self.slots()).find(|&k| self.slot_clock(k) == minute)
+    }
+
     /// Whether slot `k` lies in `window` (am: starts before 12:00).
     pub fn in_window(&self, k: usize, window: Window) -> bool {
         let start = clock_minutes(&self.horizon.day_start).unwrap_or(0)

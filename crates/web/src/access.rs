@@ -12,7 +12,7 @@
 //!
 //! A denial is audited with the path that was asked for.
 
-use vaxloop_core::Role;
+use vaxloop_core::{Role, SitePost};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::now_ms;
 use vaxloop_store::org::Unit;
@@ -173,6 +173,35 @@ pub fn can_manage_stock(user: &User, site_id: i64) -> bool {
 }
 
 /// May this user see this site?
+/// Whether the user works station `post` at site `site_id`: its staff at that post, the site's
+/// manager, or the admin.
+pub fn works_at(user: &User, site_id: i64, post: SitePost) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::SiteStaff => {
+            user.site_id == Some(site_id)
+                && (user.site_post == Some(post) || user.site_post == Some(SitePost::Manager))
+        }
+        _ => false,
+    }
+}
+
+/// The site with code `code`, when the user works station `post` there; otherwise (or when
+/// there is no such site) a denial, audited with `path`.
+pub async fn station(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    post: SitePost,
+    path: &str,
+) -> AppResult<vaxloop_store::sites::Site> {
+    let site = vaxloop_store::sites::by_code(&state.db, code).await?;
+    match site.filter(|s| works_at(user, s.id, post)) {
+        Some(s) => Ok(s),
+        None => Err(deny(state, Some(user), path).await),
+    }
+}
+
 pub fn can_see_site(user: &User, site_id: i64) -> bool {
     match user.role {
         Role::Admin | Role::Desk => true,

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use vaxloop_app::booking::{BookRefusal, Request};
 use vaxloop_app::commit::{Keyed, Written};
 use vaxloop_core::Role;
+use vaxloop_core::hhmm;
 use vaxloop_store::booking;
 use vaxloop_store::{org, people, slots};
 
@@ -56,10 +57,6 @@ pub struct Availability {
 #[derive(Deserialize)]
 pub struct DateQuery {
     date: String,
-}
-
-fn hhmm(m: i64) -> String {
-    format!("{:02}:{:02}", m / 60, m % 60)
 }
 
 fn slot_out(s: &slots::Slot) -> SlotOut {

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use vaxloop_app::planning::Disruption;
 use vaxloop_app::proposals::{self, Proposal, ProposalError};
 use vaxloop_core::Role;
+use vaxloop_core::hhmm;
 use vaxloop_planner::{MoveRefusal, Place};
 
 use crate::AppState;
@@ -117,19 +118,13 @@ pub struct PublishedOut {
     pub cancelled: Vec<String>,
 }
 
-fn hhmm(m: i64) -> String {
-    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
-}
-
 fn plan_out(p: &Proposal) -> PlanOut {
     let inst = &p.live.instance;
-    let day_start =
-        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
     let place = |x: &Option<Place>| {
         x.as_ref().map(|(site, d, k)| PlaceOut {
             site: site.clone(),
             date: inst.horizon.dates.get(*d).cloned().unwrap_or_default(),
-            starts: hhmm(day_start + i64::from(inst.slot_start(*k))),
+            starts: hhmm(inst.slot_clock(*k)),
         })
     };
     let changes = |list: Vec<vaxloop_planner::Change>| -> Vec<ChangeOut> {
@@ -171,7 +166,7 @@ fn body<T: Serialize>(value: &T) -> String {
 }
 
 /// A refusal as the API says it: 409 with a code, the field it is about, and the message.
-fn conflict(lang: Lang, e: &ProposalError) -> Option<(String, String)> {
+fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
     let (code, field, message) = match e {
         ProposalError::Stale => ("stale", None, lang.t("plan.stale")),
         ProposalError::Move(m) => (
@@ -210,23 +205,7 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<(String, String)> {
         field: field.map(String::from),
         message,
     };
-    Some((code.to_string(), body(&out)))
-}
-
-fn options() -> vaxloop_planner::Options {
-    vaxloop_planner::Options {
-        time_limit: proposals::TIME_LIMIT,
-        max_steps: None,
-        seed: 1,
-    }
-}
-
-fn to_app(e: ProposalError) -> AppError {
-    match e {
-        ProposalError::Store(e) => e.into(),
-        ProposalError::NotFound => AppError::NotFound,
-        other => AppError::Internal(anyhow::anyhow!("{other}")),
-    }
+    Some(body(&out))
 }
 
 #[utoipa::path(get, path = "/api/v1/plans/current", tag = "planning",
@@ -234,8 +213,7 @@ fn to_app(e: ProposalError) -> AppError {
 pub async fn current(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<PlanOut>> {
     access::require(&state, &auth, ROLES, "/api/v1/plans/current").await?;
     let p = proposals::latest(&state.db)
-        .await
-        .map_err(to_app)?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(plan_out(&p)))
 }
@@ -249,7 +227,7 @@ pub async fn instance(
     Path(id): Path<i64>,
 ) -> AppResult<Json<vaxloop_planner::Instance>> {
     access::require(&state, &auth, ROLES, "/api/v1/plans").await?;
-    let p = proposals::load(&state.db, id).await.map_err(to_app)?;
+    let p = proposals::load(&state.db, id).await?;
     Ok(Json(p.live.instance))
 }
 
@@ -266,9 +244,7 @@ pub async fn create(
         .clone();
     crate::api::keyed(&state, user.id, &headers, "propose", async || {
         let today = state.config.today();
-        let p = proposals::propose(&state.db, today, user.id, options())
-            .await
-            .map_err(to_app)?;
+        let p = proposals::propose(&state.db, today, user.id, proposals::desk_options()).await?;
         audit(
             &state,
             user.id,
@@ -334,32 +310,16 @@ pub async fn act(
                 let site = need(&input.site, "site")?;
                 let date = need(&input.date, "date")?;
                 let starts = need(&input.starts, "starts")?;
-                match proposals::load(db, id).await {
-                    Ok(p) => {
-                        let inst = &p.live.instance;
-                        let start =
-                            vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start)
-                                .map_or(0, i64::from);
-                        let day = inst.horizon.dates.iter().position(|d| d == date);
-                        let slot = (0..inst.slots())
-                            .find(|&k| hhmm(start + i64::from(inst.slot_start(k))) == starts);
-                        match day.zip(slot) {
-                            Some((day, slot)) => {
-                                proposals::move_team(db, id, v, team, site, day, slot).await
-                            }
-                            None => Err(ProposalError::Move(MoveRefusal::OutsideHorizon)),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+                proposals::move_team_at(db, id, v, team, site, date, starts).await
             }
-            "rerun" => proposals::rerun(db, id, v, options()).await,
-            "refresh" => proposals::refresh(db, id, v, today, options()).await,
+            "rerun" => proposals::rerun(db, id, v, proposals::desk_options()).await,
+            "refresh" => proposals::refresh(db, id, v, today, proposals::desk_options()).await,
             "disrupt" | "undisrupt" => {
                 let site = need(&input.site, "site")?.to_string();
                 let day = need(&input.date, "date")?.to_string();
                 if input.action == "undisrupt" {
-                    proposals::undisrupt(db, id, v, today, &site, &day, options()).await
+                    proposals::undisrupt(db, id, v, today, &site, &day, proposals::desk_options())
+                        .await
                 } else {
                     let d = match (need(&input.kind, "kind")?, input.doses) {
                         ("closed", _) => Disruption::Closed { site, day },
@@ -379,7 +339,7 @@ pub async fn act(
                             });
                         }
                     };
-                    proposals::disrupt(db, id, v, today, d, options()).await
+                    proposals::disrupt(db, id, v, today, d, proposals::desk_options()).await
                 }
             }
             "publish" => {
@@ -405,8 +365,8 @@ pub async fn act(
                         Ok((StatusCode::CREATED, body(&out)))
                     }
                     Err(e) => match conflict(lang, &e) {
-                        Some((_, out)) => Ok((StatusCode::CONFLICT, out)),
-                        None => Err(to_app(e)),
+                        Some(out) => Ok((StatusCode::CONFLICT, out)),
+                        None => Err(e.into()),
                     },
                 };
             }
@@ -437,8 +397,8 @@ pub async fn act(
                 Ok((StatusCode::OK, body(&plan_out(&p))))
             }
             Err(e) => match conflict(lang, &e) {
-                Some((_, out)) => Ok((StatusCode::CONFLICT, out)),
-                None => Err(to_app(e)),
+                Some(out) => Ok((StatusCode::CONFLICT, out)),
+                None => Err(e.into()),
             },
         }
     })

@@ -10,10 +10,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::site_ops::{CheckInRefusal, check_in};
-use vaxloop_core::{Role, SitePost};
+use vaxloop_core::SitePost;
+use vaxloop_core::hhmm;
 
 use crate::AppState;
-use crate::access::{self, deny};
+use crate::access;
 use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
@@ -51,10 +52,6 @@ pub struct CheckInOut {
     pub green_channel: bool,
 }
 
-fn hhmm(m: i64) -> String {
-    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
-}
-
 #[utoipa::path(post, path = "/api/v1/sites/{code}/checkins", tag = "site", request_body = CheckInIn,
     params(("code" = String, Path, description = "The site's code"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
@@ -71,23 +68,8 @@ pub async fn create(
     Json(input): Json<CheckInIn>,
 ) -> AppResult<Response> {
     let user = access::user(&auth)?.clone();
-    let site = vaxloop_store::sites::by_code(&state.db, &code).await?;
-    let allowed = |s: &vaxloop_store::sites::Site| match user.role {
-        Role::Admin => true,
-        Role::SiteStaff => {
-            user.site_id == Some(s.id)
-                && matches!(user.site_post, Some(SitePost::CheckIn | SitePost::Manager))
-        }
-        _ => false,
-    };
-    let Some(site) = site.filter(allowed) else {
-        return Err(deny(
-            &state,
-            Some(&user),
-            &format!("/api/v1/sites/{code}/checkins"),
-        )
-        .await);
-    };
+    let path = format!("/api/v1/sites/{code}/checkins");
+    let site = access::station(&state, &user, &code, SitePost::CheckIn, &path).await?;
     if input.code.trim().is_empty() || input.code.len() > 256 {
         return Err(AppError::BadRequest {
             field: Some("code".into()),

@@ -43,6 +43,19 @@ impl From<vaxloop_store::StoreError> for AppError {
     }
 }
 
+/// A proposal's refusals (stale, a move that does not fit, …) are answered where they happen;
+/// what reaches here is not found, or internal.
+impl From<vaxloop_app::proposals::ProposalError> for AppError {
+    fn from(e: vaxloop_app::proposals::ProposalError) -> Self {
+        use vaxloop_app::proposals::ProposalError;
+        match e {
+            ProposalError::Store(e) => e.into(),
+            ProposalError::NotFound => AppError::NotFound,
+            other => AppError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(e.into())

@@ -142,7 +142,7 @@ impl Live {
         }
         let key = (code.to_string(), date.to_string());
         self.disruptions
-            .retain(|x| (x.site_day().0, x.site_day().1) != (key.0.as_str(), key.1.as_str()));
+            .retain(|x| x.site_day() != (key.0.as_str(), key.1.as_str()));
         self.disruptions.push(d);
         Ok(())
     }
@@ -512,15 +512,6 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
         disruptions: Vec::new(),
         deferred,
     })
-}
-
-/// "07:40" for minute 460 of a day.
-pub(crate) fn hhmm(minutes: i64) -> String {
-    format!(
-        "{:02}:{:02}",
-        minutes.div_euclid(60),
-        minutes.rem_euclid(60)
-    )
 }
 
 mod papers;

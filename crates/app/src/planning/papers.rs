@@ -3,8 +3,8 @@
 use chrono::{Datelike, NaiveDate};
 use vaxloop_store::{Db, StoreResult};
 
-use super::hhmm;
 use super::publish::BusTrip;
+use vaxloop_core::hhmm;
 
 /// A team's printed papers: its registration form and its sheet of colour labels.
 #[derive(Debug, Clone)]

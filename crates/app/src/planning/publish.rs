@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use vaxloop_planner::Instance;
 use vaxloop_store::Db;
 
-use super::{Live, hhmm};
+use super::Live;
+use vaxloop_core::hhmm;
 
 /// A plan's team that could not be published, and why; nothing of the plan was.
 #[derive(Debug)]
@@ -47,9 +48,6 @@ pub fn bus_trips(
     s: usize,
     a: &vaxloop_planner::plan::Assignment,
 ) -> Vec<BusTrip> {
-    let day_start = i64::from(
-        vaxloop_planner::instance::clock_minutes(&instance.horizon.day_start).unwrap_or(0),
-    );
     let travel = i64::from(instance.travel(t, s));
     a.trips
         .iter()
@@ -57,7 +55,7 @@ pub fn bus_trips(
             let part = a.parts.get(trip.part)?;
             Some(BusTrip {
                 bus: trip.bus + 1,
-                departs_min: day_start + i64::from(instance.slot_start(part.slot)) - travel,
+                departs_min: instance.slot_clock(part.slot) - travel,
                 people: trip.people,
             })
         })

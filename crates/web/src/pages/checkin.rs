@@ -10,12 +10,13 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::site_ops::{CheckIn, CheckInRefusal, QR_PREFIX, check_in, resolve};
-use vaxloop_core::{Role, SitePost};
-use vaxloop_store::sites::{self, Site};
+use vaxloop_core::SitePost;
+use vaxloop_core::hhmm;
+use vaxloop_store::sites::Site;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, deny};
+use crate::access;
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
@@ -52,19 +53,9 @@ struct CheckinPage {
 /// The site, when the caller works its check-in desk (or manages it, or is the admin).
 async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
     let user = access::user(&page.auth)?;
-    let site = sites::by_code(&state.db, code).await?;
-    let allowed = |s: &Site| match user.role {
-        Role::Admin => true,
-        Role::SiteStaff => {
-            user.site_id == Some(s.id)
-                && matches!(user.site_post, Some(SitePost::CheckIn | SitePost::Manager))
-        }
-        _ => false,
-    };
-    match site.filter(allowed) {
-        Some(s) => Ok((s, user.id)),
-        None => Err(deny(state, Some(user), &format!("/sites/{code}/checkin")).await),
-    }
+    let path = format!("/sites/{code}/checkin");
+    let site = access::station(state, user, code, SitePost::CheckIn, &path).await?;
+    Ok((site, user.id))
 }
 
 async fn show(
@@ -83,10 +74,6 @@ async fn show(
 #[derive(Deserialize)]
 struct ScanForm {
     code: String,
-}
-
-fn hhmm(m: i64) -> String {
-    format!("{:02}:{:02}", m.div_euclid(60), m.rem_euclid(60))
 }
 
 async fn scan(
@@ -113,15 +100,20 @@ async fn scan(
         Some(actor),
     )
     .await?;
+    // A registered person without an appointment here today may walk in: the card carries
+    // their personal code for it.
+    let may_walk_in = matches!(
+        done,
+        Err(CheckInRefusal::NoAppointment
+            | CheckInRefusal::OtherDay { .. }
+            | CheckInRefusal::OtherSite { .. })
+    );
     let mut card = card_of(&state, lang, done);
-    if card.walk_in.is_some() {
-        card.walk_in = match resolve(&state.db, &state.cipher, today, &form.code).await? {
-            Ok(person) => Some(format!(
-                "{QR_PREFIX}{}",
-                state.cipher.sign("person", person.id)
-            )),
-            Err(_) => None,
-        };
+    if may_walk_in && let Ok(person) = resolve(&state.db, &state.cipher, today, &form.code).await? {
+        card.walk_in = Some(format!(
+            "{QR_PREFIX}{}",
+            state.cipher.sign("person", person.id)
+        ));
     }
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
@@ -207,14 +199,7 @@ fn card_of(
             appointment: String::new(),
             label: None,
             green: false,
-            // Filled in by the caller with the person's code when they may walk in.
-            walk_in: matches!(
-                refusal,
-                CheckInRefusal::NoAppointment
-                    | CheckInRefusal::OtherDay { .. }
-                    | CheckInRefusal::OtherSite { .. }
-            )
-            .then(String::new),
+            walk_in: None,
         },
     }
 }

@@ -5,6 +5,7 @@
 //! Every action is audited and conditional on the version the desk member saw.
 
 use std::collections::HashMap;
+use vaxloop_core::hhmm;
 
 use askama::Template;
 use axum::Router;
@@ -164,14 +165,6 @@ struct PlanPage {
     p: Option<Summary>,
 }
 
-fn hhmm(minutes: i64) -> String {
-    format!(
-        "{:02}:{:02}",
-        minutes.div_euclid(60),
-        minutes.rem_euclid(60)
-    )
-}
-
 /// How many chip backgrounds the stylesheet has.
 const CHIPS: usize = 6;
 
@@ -185,9 +178,7 @@ fn summarise(
     tz: chrono_tz::Tz,
 ) -> Summary {
     let inst = &p.live.instance;
-    let day_start =
-        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
-    let time_of = |k: usize| hhmm(day_start + i64::from(inst.slot_start(k)));
+    let time_of = |k: usize| hhmm(inst.slot_clock(k));
     let site_name = |code: &str| sites.get(code).cloned().unwrap_or_else(|| code.to_string());
     let team_at: HashMap<&str, usize> = (inst.teams.iter().enumerate())
         .map(|(i, t)| (t.id.as_str(), i))
@@ -464,7 +455,7 @@ async fn page(
 ) -> AppResult<PlanPage> {
     let proposal = match proposal {
         Some(p) => Some(p),
-        None => proposals::latest(&state.db).await.map_err(to_app)?,
+        None => proposals::latest(&state.db).await?,
     };
     let all_sites = vaxloop_store::sites::all(&state.db).await?;
     let site_names: HashMap<String, String> = (all_sites.iter())
@@ -538,14 +529,6 @@ const DONE: &[&str] = &[
     "undisrupted",
 ];
 
-fn to_app(e: ProposalError) -> crate::error::AppError {
-    match e {
-        ProposalError::Store(e) => e.into(),
-        ProposalError::NotFound => crate::error::AppError::NotFound,
-        other => crate::error::AppError::Internal(anyhow::anyhow!("{other}")),
-    }
-}
-
 async fn show(
     State(state): State<AppState>,
     p: Page,
@@ -568,20 +551,16 @@ async fn record(state: &AppState, actor: i64, action: &'static str, detail: &str
     Ok(())
 }
 
-fn options() -> vaxloop_planner::Options {
-    vaxloop_planner::Options {
-        time_limit: proposals::TIME_LIMIT,
-        max_steps: None,
-        seed: 1,
-    }
-}
-
 /// Runs the planner on live data: a new proposal for the whole desk.
 async fn run(State(state): State<AppState>, p: Page) -> AppResult<Response> {
     let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    let made = proposals::propose(&state.db, state.config.today(), user.id, options())
-        .await
-        .map_err(to_app)?;
+    let made = proposals::propose(
+        &state.db,
+        state.config.today(),
+        user.id,
+        proposals::desk_options(),
+    )
+    .await?;
     let detail = format!(
         "proposal={} teams={} placed={}",
         made.id,
@@ -631,7 +610,7 @@ async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> Ap
                 ("reason", &super::refusal_message(lang, &np.refusal)),
             ],
         ),
-        _ => return Err(to_app(e)),
+        _ => return Err(e.into()),
     };
     let body = html(&page(state, p, view, Some(notice), None).await?)?;
     Ok((StatusCode::CONFLICT, body).into_response())
@@ -713,45 +692,17 @@ async fn move_team(
         team: Some(form.team.clone()),
         ..View::default()
     };
-    let current = proposals::load(&state.db, id).await.map_err(to_app)?;
-    let inst = &current.live.instance;
-    let Some(day) = inst.horizon.dates.iter().position(|d| d == form.day.trim()) else {
-        return refused(
-            &state,
-            &p,
-            view,
-            ProposalError::Move(MoveRefusal::OutsideHorizon),
-        )
-        .await;
-    };
-    let day_start =
-        i64::from(vaxloop_planner::instance::clock_minutes(&inst.horizon.day_start).unwrap_or(0));
-    let slot = (0..inst.slots())
-        .find(|&k| hhmm(day_start + i64::from(inst.slot_start(k))) == form.start.trim());
-    let Some(slot) = slot else {
-        return refused(
-            &state,
-            &p,
-            view,
-            ProposalError::Move(MoveRefusal::OutsideHorizon),
-        )
-        .await;
-    };
     let site = form.site.trim();
-    match proposals::move_team(&state.db, id, form.version, &form.team, site, day, slot).await {
+    let (day, start) = (form.day.trim(), form.start.trim());
+    match proposals::move_team_at(&state.db, id, form.version, &form.team, site, day, start).await {
         Ok(_) => {
-            let detail = format!(
-                "proposal={id} team={} to={site} {} {}",
-                form.team,
-                form.day.trim(),
-                form.start.trim()
-            );
+            let detail = format!("proposal={id} team={} to={site} {day} {start}", form.team);
             record(&state, user.id, "plan_move", &detail).await?;
             let to = format!(
                 "/desk/plan?done=moved&team={}&site={}&day={}",
                 urlencoding(&form.team),
                 urlencoding(site),
-                urlencoding(form.day.trim())
+                urlencoding(day)
             );
             Ok(Redirect::to(&to).into_response())
         }
@@ -766,7 +717,7 @@ async fn rerun(
     Form(form): Form<Versioned>,
 ) -> AppResult<Response> {
     let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    match proposals::rerun(&state.db, id, form.version, options()).await {
+    match proposals::rerun(&state.db, id, form.version, proposals::desk_options()).await {
         Ok(done) => {
             let detail = format!("proposal={id} moved={}", done.changes().len());
             record(&state, user.id, "plan_rerun", &detail).await?;
@@ -784,7 +735,15 @@ async fn refresh(
 ) -> AppResult<Response> {
     let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
     let today = state.config.today();
-    match proposals::refresh(&state.db, id, form.version, today, options()).await {
+    match proposals::refresh(
+        &state.db,
+        id,
+        form.version,
+        today,
+        proposals::desk_options(),
+    )
+    .await
+    {
         Ok(done) => {
             let detail = format!("proposal={id} moved={}", done.changes().len());
             record(&state, user.id, "plan_refresh", &detail).await?;
@@ -867,7 +826,16 @@ async fn disrupt(
     };
     let detail = format!("proposal={id} {disruption:?}");
     let today = state.config.today();
-    match proposals::disrupt(&state.db, id, form.version, today, disruption, options()).await {
+    match proposals::disrupt(
+        &state.db,
+        id,
+        form.version,
+        today,
+        disruption,
+        proposals::desk_options(),
+    )
+    .await
+    {
         Ok(done) => {
             let detail = format!("{detail} moved={}", done.booked_changes().len());
             record(&state, user.id, "plan_disrupt", &detail).await?;
@@ -894,7 +862,17 @@ async fn undisrupt(
     let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
     let today = state.config.today();
     let (site, day) = (form.site.trim(), form.day.trim());
-    match proposals::undisrupt(&state.db, id, form.version, today, site, day, options()).await {
+    match proposals::undisrupt(
+        &state.db,
+        id,
+        form.version,
+        today,
+        site,
+        day,
+        proposals::desk_options(),
+    )
+    .await
+    {
         Ok(_) => {
             let detail = format!("proposal={id} site={site} day={day}");
             record(&state, user.id, "plan_undisrupt", &detail).await?;

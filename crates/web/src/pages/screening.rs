@@ -11,14 +11,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use vaxloop_app::site_ops::{Decision, ScreenRefusal, screen};
-use vaxloop_core::{Role, SitePost};
+use vaxloop_core::SitePost;
 use vaxloop_store::screening::Question;
-use vaxloop_store::sites::{self, Site};
+use vaxloop_store::sites::Site;
 use vaxloop_store::visits::{self, Waiting};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, deny};
+use crate::access;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -42,22 +42,9 @@ struct ScreeningPage {
 /// The site, when the caller screens there (or manages it, or is the admin).
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
     let user = access::user(&page.auth)?;
-    let site = sites::by_code(&state.db, code).await?;
-    let allowed = |s: &Site| match user.role {
-        Role::Admin => true,
-        Role::SiteStaff => {
-            user.site_id == Some(s.id)
-                && matches!(
-                    user.site_post,
-                    Some(SitePost::Screening | SitePost::Manager)
-                )
-        }
-        _ => false,
-    };
-    match site.filter(allowed) {
-        Some(s) => Ok((s, user.id)),
-        None => Err(deny(state, Some(user), &format!("/sites/{code}/screening")).await),
-    }
+    let path = format!("/sites/{code}/screening");
+    let site = access::station(state, user, code, SitePost::Screening, &path).await?;
+    Ok((site, user.id))
 }
 
 #[derive(Deserialize, Default)]

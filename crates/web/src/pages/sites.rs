@@ -12,6 +12,7 @@ use chrono::Days;
 use serde::Deserialize;
 use vaxloop_app::org::OrgError;
 use vaxloop_app::sites::SiteInput;
+use vaxloop_core::hhmm;
 use vaxloop_core::{Role, SiteKind, ZoneKind};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::org;
@@ -84,10 +85,6 @@ struct SitePage {
     can_screen: bool,
 }
 
-fn hhmm(minutes: i64) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
 async fn site(
     State(state): State<AppState>,
     page: Page,
@@ -98,6 +95,7 @@ async fn site(
     let Some(site) = site.filter(|s| can_see_site(user, s.id)) else {
         return Err(deny(&state, Some(user), &format!("/sites/{code}")).await);
     };
+    let site_id = site.id;
     let zones = sites::zones(&state.db, site.id).await?;
     let hours = sites::hours(&state.db, site.id)
         .await?
@@ -175,18 +173,8 @@ async fn site(
         slots,
         served,
         can_edit: user.role == Role::Admin,
-        can_check_in: user.role == Role::Admin
-            || (user.role == Role::SiteStaff
-                && matches!(
-                    user.site_post,
-                    Some(vaxloop_core::SitePost::CheckIn | vaxloop_core::SitePost::Manager)
-                )),
-        can_screen: user.role == Role::Admin
-            || (user.role == Role::SiteStaff
-                && matches!(
-                    user.site_post,
-                    Some(vaxloop_core::SitePost::Screening | vaxloop_core::SitePost::Manager)
-                )),
+        can_check_in: access::works_at(user, site_id, vaxloop_core::SitePost::CheckIn),
+        can_screen: access::works_at(user, site_id, vaxloop_core::SitePost::Screening),
     })
 }
 

@@ -448,6 +448,20 @@ async fn a_resident_books_and_cancels_on_a_phone() {
     c.close().await.expect("close");
 }
 
+/// Logs in through the form and submits it.
+async fn log_in(c: &Client, base: &str, login: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.expect("open");
+    for (id, value) in [("login", login), ("password", password)] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    click(c, "#login-submit").await;
+}
+
 /// Clicks the element `css` once it is there.
 async fn click(c: &Client, css: &str) {
     c.wait()
@@ -466,20 +480,7 @@ async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
         return;
     };
     let (db, _town, base) = serve_town().await;
-    c.goto(&format!("{base}/login")).await.expect("open");
-    c.find(Locator::Id("login"))
-        .await
-        .expect("login")
-        .send_keys("desk")
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(DEMO_PASSWORD)
-        .await
-        .expect("type");
-    click(&c, "#login-submit").await;
+    log_in(&c, &base, "desk", DEMO_PASSWORD).await;
     c.wait()
         .for_url(&url::Url::parse(&format!("{base}/desk")).expect("url"))
         .await
@@ -683,20 +684,7 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
     else {
         return;
     };
-    c.goto(&format!("{base}/login")).await.expect("open");
-    c.find(Locator::Id("login"))
-        .await
-        .expect("login")
-        .send_keys("hcl.checkin")
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(DEMO_PASSWORD)
-        .await
-        .expect("type");
-    click(&c, "#login-submit").await;
+    log_in(&c, &base, "hcl.checkin", DEMO_PASSWORD).await;
     c.wait()
         .for_element(Locator::Id("checkin-link"))
         .await

@@ -149,7 +149,6 @@ vaxloop_store::backend_tests! {
             fields.push((format!("q{}", q.id), if i == 0 { "yes" } else { "no" }.into()));
         }
         fields.push(("outcome".into(), "pass".into()));
-        let as_refs = |f: &Vec<(String, String)>| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
         let send = |c: &mut crate::Client, f: Vec<(String, String)>| {
             let mut c = c.clone();
             async move {
@@ -157,7 +156,7 @@ vaxloop_store::backend_tests! {
                 c.post_form("/sites/HCL/screening", &pairs).await
             }
         };
-        let refused = send(&mut doc, as_refs(&fields)).await;
+        let refused = send(&mut doc, fields.clone()).await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
         assert!(refused.body.contains("只有医生可以通过"));
         // All clear: passed; the queue is one shorter.
@@ -167,12 +166,12 @@ vaxloop_store::backend_tests! {
                 fields.push((format!("q{}", q.id), "no".into()));
             }
         }
-        let passed = send(&mut doc, as_refs(&fields)).await;
+        let passed = send(&mut doc, fields.clone()).await;
         assert_eq!(passed.status, StatusCode::SEE_OTHER, "{}", passed.body);
         let after = doc.get(passed.location()).await;
         assert!(after.body.contains("已通过"));
         assert_eq!(after.body.matches("screening?visit=").count(), 1);
-        let again = send(&mut doc, as_refs(&fields)).await;
+        let again = send(&mut doc, fields.clone()).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
 
         let mut nurse = f.client();
