@@ -299,3 +299,260 @@ pub async fn screen(
         _ => "referred",
     }))
 }
+
+/// How the person proved they were at the vaccination desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// The 4-digit presence code they stated (from their phone page or the team's form).
+    Code(String),
+    /// Neither at hand: the vaccinator checked their identity card.
+    IdCard,
+}
+
+/// A dose the vaccinator is giving.
+#[derive(Debug, Clone)]
+pub struct DoseGiven {
+    pub visit_id: i64,
+    pub lot_id: i64,
+    pub proof: Proof,
+    /// Observation minutes for this person; the vaccine's own when None.
+    pub minutes: Option<i64>,
+}
+
+/// Why no dose was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaccinateRefusal {
+    #[error("no such visit at this site today")]
+    NoVisit,
+    #[error("the presence code does not match")]
+    WrongCode,
+    #[error("the person has not been screened and passed (stage {0})")]
+    NotReady(String),
+    #[error("the lot is not of this vaccine or has expired")]
+    WrongLot,
+    #[error("the lot has no dose left at this site")]
+    NoStock,
+    #[error("the person has had this dose already")]
+    AlreadyGiven,
+    #[error("observation minutes must be between 0 and 240")]
+    Minutes,
+}
+
+/// A dose recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vaccinated {
+    pub dose_record_id: i64,
+    pub opened_vial: bool,
+    /// When observation ends (milliseconds since the epoch).
+    pub due_at: i64,
+}
+
+/// Gives the dose of visit `d.visit_id` at site `site_id` today: only to a person checked in,
+/// screened and passed, who states their presence code (or whose identity card the vaccinator
+/// checked), from a lot of the right vaccine in stock here and not expired. The dose record,
+/// the ledger row, the vial, the observation and the journey are written in one transaction.
+pub async fn vaccinate(
+    db: &Db,
+    cipher: &PiiCipher,
+    site_id: i64,
+    today: NaiveDate,
+    d: &DoseGiven,
+    actor: Option<i64>,
+) -> Result<Result<Vaccinated, VaccinateRefusal>, StoreError> {
+    use vaxloop_store::doses::{self, DoseRefusal, Vaccination};
+    let date = today.format("%Y-%m-%d").to_string();
+    let Some((visit, vaccine_id)) = visits::by_id(db, d.visit_id)
+        .await?
+        .filter(|(v, _)| v.site_id == site_id && v.day == date)
+    else {
+        return Ok(Err(VaccinateRefusal::NoVisit));
+    };
+    let proof = match &d.proof {
+        Proof::Code(code) => {
+            if code.trim() != cipher.presence_code(visit.appointment_id) {
+                return Ok(Err(VaccinateRefusal::WrongCode));
+            }
+            "code"
+        }
+        Proof::IdCard => "id_card",
+    };
+    let minutes = match d.minutes {
+        Some(m) if !(0..=240).contains(&m) => return Ok(Err(VaccinateRefusal::Minutes)),
+        Some(m) => m,
+        None => vaxloop_store::vaccines::all(db)
+            .await?
+            .into_iter()
+            .find(|v| v.id == vaccine_id)
+            .map(|v| v.observation_minutes)
+            .unwrap_or(30),
+    };
+    let v = Vaccination {
+        visit_id: d.visit_id,
+        lot_id: d.lot_id,
+        proof,
+        minutes,
+        by: actor,
+        now: vaxloop_store::now_ms(),
+        today: &date,
+    };
+    Ok(match doses::vaccinate(db, &v).await? {
+        Ok(g) => Ok(Vaccinated {
+            dose_record_id: g.dose_record_id,
+            opened_vial: g.opened_vial,
+            due_at: g.due_at,
+        }),
+        Err(DoseRefusal::NotReady { stage }) => Err(VaccinateRefusal::NotReady(stage)),
+        Err(DoseRefusal::WrongLot) => Err(VaccinateRefusal::WrongLot),
+        Err(DoseRefusal::NoStock) => Err(VaccinateRefusal::NoStock),
+        Err(DoseRefusal::AlreadyGiven) => Err(VaccinateRefusal::AlreadyGiven),
+    })
+}
+
+/// Why a person was not released from observation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseRefusal {
+    #[error("nobody in observation with this visit at this site today")]
+    NotObserving,
+    #[error("the observation time is not over; an early release needs its reason")]
+    TooEarly { due_at: i64 },
+}
+
+/// Releases the person of `visit_id` from observation at site `site_id` today: once their time
+/// is over, or earlier with the reason (they insisted on leaving, the doctor saw them).
+pub async fn release(
+    db: &Db,
+    site_id: i64,
+    today: NaiveDate,
+    visit_id: i64,
+    early_reason: Option<&str>,
+    actor: Option<i64>,
+) -> Result<Result<(), ReleaseRefusal>, StoreError> {
+    use vaxloop_store::doses;
+    let date = today.format("%Y-%m-%d").to_string();
+    let here = visits::by_id(db, visit_id)
+        .await?
+        .filter(|(v, _)| v.site_id == site_id && v.day == date && v.stage == "observing");
+    let Some(obs) = (match here {
+        Some(_) => doses::observation(db, visit_id).await?,
+        None => None,
+    }) else {
+        return Ok(Err(ReleaseRefusal::NotObserving));
+    };
+    let now = vaxloop_store::now_ms();
+    let reason = early_reason.map(str::trim).filter(|r| !r.is_empty());
+    let early = now < obs.2;
+    if early && reason.is_none() {
+        return Ok(Err(ReleaseRefusal::TooEarly { due_at: obs.2 }));
+    }
+    let reason = if early { reason } else { None };
+    Ok(if doses::release(db, visit_id, reason, actor, now).await? {
+        Ok(())
+    } else {
+        Err(ReleaseRefusal::NotObserving)
+    })
+}
+
+/// Symptom codes an AEFI report may name.
+pub const AEFI_SYMPTOMS: &[&str] = &[
+    "local_reaction",
+    "fever",
+    "rash",
+    "allergic",
+    "syncope",
+    "headache",
+    "nausea",
+    "anaphylaxis",
+    "other",
+];
+/// AEFI severities, mildest first.
+pub const AEFI_SEVERITIES: &[&str] = &["mild", "moderate", "severe", "serious"];
+/// What was done about an adverse event.
+pub const AEFI_ACTIONS: &[&str] = &["observed", "treated", "hospital"];
+
+/// An adverse event as reported by the observation nurse or the doctor.
+#[derive(Debug, Clone, Default)]
+pub struct AefiReport {
+    pub visit_id: i64,
+    /// Local time of onset today, `HH:MM`.
+    pub onset: String,
+    pub symptoms: Vec<String>,
+    pub note: String,
+    pub severity: String,
+    pub action: String,
+    pub action_note: String,
+}
+
+/// A report's problem, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AefiRefusal {
+    #[error("no vaccinated person with this visit at this site today")]
+    NoVisit,
+    #[error("field {0} is missing or not valid")]
+    Field(&'static str),
+}
+
+/// Records an adverse event after a dose given at this site today.
+pub async fn report_aefi(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    site_id: i64,
+    today: NaiveDate,
+    r: &AefiReport,
+    actor: Option<i64>,
+) -> Result<Result<i64, AefiRefusal>, StoreError> {
+    use vaxloop_store::doses::{self, Aefi};
+    let date = today.format("%Y-%m-%d").to_string();
+    let here = visits::by_id(db, r.visit_id)
+        .await?
+        .filter(|(v, _)| v.site_id == site_id && v.day == date);
+    if here.is_none() {
+        return Ok(Err(AefiRefusal::NoVisit));
+    }
+    let Ok(onset) = chrono::NaiveTime::parse_from_str(r.onset.trim(), "%H:%M") else {
+        return Ok(Err(AefiRefusal::Field("onset")));
+    };
+    let Some(onset_at) = today
+        .and_time(onset)
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+    else {
+        return Ok(Err(AefiRefusal::Field("onset")));
+    };
+    let now = vaxloop_store::now_ms();
+    if onset_at > now + 60_000 {
+        return Ok(Err(AefiRefusal::Field("onset")));
+    }
+    if r.symptoms.is_empty()
+        || r.symptoms
+            .iter()
+            .any(|s| !AEFI_SYMPTOMS.contains(&s.as_str()))
+    {
+        return Ok(Err(AefiRefusal::Field("symptoms")));
+    }
+    if r.symptoms.iter().any(|s| s == "other") && r.note.trim().is_empty() {
+        return Ok(Err(AefiRefusal::Field("note")));
+    }
+    if !AEFI_SEVERITIES.contains(&r.severity.as_str()) {
+        return Ok(Err(AefiRefusal::Field("severity")));
+    }
+    if !AEFI_ACTIONS.contains(&r.action.as_str()) {
+        return Ok(Err(AefiRefusal::Field("action")));
+    }
+    let symptoms = r.symptoms.join(",");
+    let a = Aefi {
+        visit_id: r.visit_id,
+        onset_at,
+        symptoms: &symptoms,
+        note: r.note.trim(),
+        severity: &r.severity,
+        action: &r.action,
+        action_note: r.action_note.trim(),
+        by: actor,
+        now,
+    };
+    Ok(match doses::report_aefi(db, &a).await? {
+        Some(id) => Ok(id),
+        None => Err(AefiRefusal::NoVisit),
+    })
+}

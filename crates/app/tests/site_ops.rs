@@ -181,4 +181,162 @@ vaxloop_store::backend_tests! {
         let other = sites::all(&t).await.expect("sites").into_iter().find(|s| s.id != here.id).expect("another site");
         assert_eq!(screen(&t, other.id, today, visits[0].id, &answers(None), &Decision::Pass, None).await.expect("store"), Err(ScreenRefusal::NoVisit));
     }
+
+    async fn a_dose_is_given_once_to_a_screened_person_present_with_their_code_and_stock_balances(t) {
+        use vaxloop_app::site_ops::{Decision, DoseGiven, Proof, ReleaseRefusal, VaccinateRefusal, AefiReport, AefiRefusal, release, report_aefi, screen, vaccinate};
+        use vaxloop_store::doses;
+        let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 14, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        // Two doses to a vial, usable for an hour once opened.
+        let mut tx = t.begin_write().await.expect("tx");
+        sqlx::query("UPDATE vaccines SET doses_per_vial = 2, open_vial_minutes = 60, observation_minutes = 15 WHERE code = 'BIBP'").execute(&mut *tx).await.expect("vaccine");
+        tx.commit().await.expect("commit");
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 7).await.expect("waiting");
+        assert_eq!(people.len(), 7);
+        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
+        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 7).expect("room").id;
+        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let mut visits = Vec::new();
+        for &p in &people {
+            let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+            visits.push(check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit);
+        }
+        let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
+        let questions = vaxloop_store::screening::questions(&t, vaccine).await.expect("questions");
+        let clear: Vec<(i64, bool)> = questions.iter().map(|q| (q.id, false)).collect();
+        // All but the last are screened and passed.
+        for v in &visits[..6] {
+            screen(&t, here.id, today, v.id, &clear, &Decision::Pass, None).await.expect("store").expect("passed");
+        }
+        let lots = doses::lots_for(&t, here.id, vaccine, &today.to_string(), vaxloop_store::now_ms()).await.expect("lots");
+        let lot = lots.first().expect("a lot in stock").lot_id;
+        assert!(lots.iter().all(|l| l.open_vial.is_none()), "no vial open yet");
+        let code_of = |v: &vaxloop_store::visits::Visit| t.cipher.presence_code(v.appointment_id);
+        let give = |v: &vaxloop_store::visits::Visit, proof: Proof, lot: i64| {
+            let d = DoseGiven { visit_id: v.id, lot_id: lot, proof, minutes: None };
+            let t = &t;
+            async move { vaccinate(t, &t.cipher, here.id, today, &d, None).await.expect("store") }
+        };
+
+        // Not screened, a wrong code, another vaccine's lot: refused, nothing written.
+        assert_eq!(give(&visits[6], Proof::Code(code_of(&visits[6])), lot).await, Err(VaccinateRefusal::NotReady("waiting".into())));
+        let wrong = if code_of(&visits[0]) == "0000" { "0001" } else { "0000" };
+        assert_eq!(give(&visits[0], Proof::Code(wrong.into()), lot).await, Err(VaccinateRefusal::WrongCode));
+        let other_lot = {
+            let mut tx = t.begin_write().await.expect("tx");
+            let id: i64 = sqlx::query_scalar("SELECT id FROM lots WHERE vaccine_id <> $1 ORDER BY id LIMIT 1").bind(vaccine).fetch_one(&mut *tx).await.expect("lot");
+            id
+        };
+        assert_eq!(give(&visits[0], Proof::Code(code_of(&visits[0])), other_lot).await, Err(VaccinateRefusal::WrongLot));
+
+        // The right code: one dose, a vial opened, observation for the vaccine's 15 minutes.
+        let first = give(&visits[0], Proof::Code(code_of(&visits[0])), lot).await.expect("given");
+        assert!(first.opened_vial);
+        let obs = doses::observation(&t, visits[0].id).await.expect("q").expect("observing");
+        assert_eq!(obs.1, 15);
+        assert_eq!(give(&visits[0], Proof::Code(code_of(&visits[0])), lot).await, Err(VaccinateRefusal::NotReady("observing".into())));
+        // The vial's second dose goes to the next person; then it is empty and closed.
+        let second = give(&visits[1], Proof::IdCard, lot).await.expect("given");
+        assert!(!second.opened_vial);
+        // Two vaccinators at once on one person: one dose.
+        let (a, b) = tokio::join!(
+            give(&visits[2], Proof::Code(code_of(&visits[2])), lot),
+            give(&visits[2], Proof::Code(code_of(&visits[2])), lot),
+        );
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
+        // Three vaccinators at once on three people, one lot: three doses, the balance exact.
+        let (a, b, c) = tokio::join!(
+            give(&visits[3], Proof::Code(code_of(&visits[3])), lot),
+            give(&visits[4], Proof::Code(code_of(&visits[4])), lot),
+            give(&visits[5], Proof::Code(code_of(&visits[5])), lot),
+        );
+        assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+
+        let mut tx = t.begin_write().await.expect("tx");
+        let given: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM dose_records").fetch_one(&mut *tx).await.expect("n");
+        let administered: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(-delta), 0) AS BIGINT) FROM stock_ledger WHERE kind = 'administered'").fetch_one(&mut *tx).await.expect("n");
+        let used: i64 = sqlx::query_scalar("SELECT CAST(SUM(used) AS BIGINT) FROM vials").fetch_one(&mut *tx).await.expect("n");
+        let vials: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM vials").fetch_one(&mut *tx).await.expect("n");
+        let proofs: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM dose_records WHERE proof = 'id_card'").fetch_one(&mut *tx).await.expect("n");
+        drop(tx);
+        assert_eq!((given, administered, used, vials, proofs), (6, 6, 6, 3, 1), "six doses from three two-dose vials");
+        let states = journeys::of_person(&t, people[0]).await.expect("journey");
+        assert_eq!(states[0].1.to_string(), "observing");
+        for b in vaxloop_store::vaccines::ledger_balances(&t).await.expect("ledger") {
+            assert_eq!(b.ledger_sum, b.remaining, "ledger and balance agree for lot {} at site {}", b.lot_id, b.site_id);
+        }
+
+        // Release: before time only with a reason; once.
+        assert!(matches!(release(&t, here.id, today, visits[0].id, None, None).await.expect("store"), Err(ReleaseRefusal::TooEarly { .. })));
+        release(&t, here.id, today, visits[0].id, Some("坚持离开"), None).await.expect("store").expect("released");
+        assert_eq!(release(&t, here.id, today, visits[0].id, Some("again"), None).await.expect("store"), Err(ReleaseRefusal::NotObserving));
+        let states = journeys::of_person(&t, people[0]).await.expect("journey");
+        assert_eq!(states[0].1.to_string(), "released");
+
+        // An adverse event: its fields are checked and named; recorded, the journey says aefi.
+        let mut report = AefiReport { visit_id: visits[1].id, onset: "00:00".into(), symptoms: vec!["itching".into()], severity: "mild".into(), action: "observed".into(), ..Default::default() };
+        assert_eq!(report_aefi(&t, tz, here.id, today, &report, None).await.expect("store"), Err(AefiRefusal::Field("symptoms")));
+        report.symptoms = vec!["rash".into(), "fever".into()];
+        report.severity = "bad".into();
+        assert_eq!(report_aefi(&t, tz, here.id, today, &report, None).await.expect("store"), Err(AefiRefusal::Field("severity")));
+        report.severity = "mild".into();
+        report_aefi(&t, tz, here.id, today, &report, None).await.expect("store").expect("reported");
+        let states = journeys::of_person(&t, people[1]).await.expect("journey");
+        assert_eq!(states[0].1.to_string(), "aefi");
+        let unscreened = AefiReport { visit_id: visits[6].id, ..report.clone() };
+        assert_eq!(report_aefi(&t, tz, here.id, today, &unscreened, None).await.expect("store"), Err(AefiRefusal::NoVisit), "no dose, no AEFI");
+    }
+
+    async fn opened_vials_past_their_life_or_at_close_become_waste_and_the_ledger_balances(t) {
+        use vaxloop_store::doses::{self, Vaccination};
+        let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 15, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        let mut tx = t.begin_write().await.expect("tx");
+        sqlx::query("UPDATE vaccines SET doses_per_vial = 10, open_vial_minutes = 60 WHERE code = 'BIBP'").execute(&mut *tx).await.expect("vaccine");
+        tx.commit().await.expect("commit");
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 3).await.expect("waiting");
+        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
+        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 3).expect("room").id;
+        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let mut visits = Vec::new();
+        for &p in &people {
+            let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+            let v = check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit;
+            let mut tx = t.begin_write().await.expect("tx");
+            sqlx::query("UPDATE visits SET stage = 'ready' WHERE id = $1").bind(v.id).execute(&mut *tx).await.expect("ready");
+            tx.commit().await.expect("commit");
+            visits.push(v);
+        }
+        let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
+        let date = today.to_string();
+        let lot = doses::lots_for(&t, here.id, vaccine, &date, 0).await.expect("lots")[0].lot_id;
+        let start = vaxloop_store::now_ms();
+        let at = |v: i64, now: i64| Vaccination { visit_id: v, lot_id: lot, proof: "code", minutes: 30, by: None, now, today: &date };
+        // One dose opens a ten-dose vial; 61 minutes later it is past its life: its nine doses
+        // are written off when the next dose opens a new vial.
+        assert!(doses::vaccinate(&t, &at(visits[0].id, start)).await.expect("store").expect("given").opened_vial);
+        let later = start + 61 * 60_000;
+        assert!(doses::vaccinate(&t, &at(visits[1].id, later)).await.expect("store").expect("given").opened_vial);
+        assert!(!doses::vaccinate(&t, &at(visits[2].id, later + 1000)).await.expect("store").expect("given").opened_vial);
+        // At the day's close the open vial's eight doses go too.
+        let mut tx = t.begin_write().await.expect("tx");
+        let closed = doses::waste_vials_in(&mut tx, here.id, None, later + 2000, true, None).await.expect("close");
+        tx.commit().await.expect("commit");
+        assert_eq!(closed, 8);
+        let mut tx = t.begin_write().await.expect("tx");
+        let sum = |kind: &'static str| format!("SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM stock_ledger WHERE lot_id = {lot} AND site_id = {} AND kind = '{kind}'", here.id);
+        let delivered: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sum("delivered"))).fetch_one(&mut *tx).await.expect("n");
+        let administered: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sum("administered"))).fetch_one(&mut *tx).await.expect("n");
+        let wasted: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sum("wasted"))).fetch_one(&mut *tx).await.expect("n");
+        let remaining: i64 = sqlx::query_scalar("SELECT remaining FROM stock_balances WHERE lot_id = $1 AND site_id = $2").bind(lot).bind(here.id).fetch_one(&mut *tx).await.expect("n");
+        let open: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM vials WHERE closed_at IS NULL").fetch_one(&mut *tx).await.expect("n");
+        assert_eq!((administered, wasted, open), (-3, -17, 0));
+        assert_eq!(delivered, -administered - wasted + remaining, "delivered = administered + wasted + remaining");
+    }
 }

@@ -17,6 +17,7 @@ pub mod booking;
 mod bulk;
 pub mod crypto;
 pub mod db;
+pub mod doses;
 pub mod error;
 pub mod funnel;
 pub mod idempotency;

@@ -60,6 +60,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_visits.sql"),
         include_str!("../migrations/postgres/0008_visits.sql"),
     ),
+    (
+        9,
+        "doses",
+        include_str!("../migrations/sqlite/0009_doses.sql"),
+        include_str!("../migrations/postgres/0009_doses.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

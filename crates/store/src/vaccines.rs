@@ -33,6 +33,8 @@ pub struct Vaccine {
     pub doses_in_series: i64,
     pub min_interval_days: i64,
     pub doses_per_vial: i64,
+    pub open_vial_minutes: i64,
+    pub observation_minutes: i64,
 }
 
 pub async fn insert_vaccine(conn: &mut AnyConnection, v: &NewVaccine) -> StoreResult<i64> {
@@ -169,7 +171,8 @@ pub async fn allocate(
 
 pub async fn all(db: &Db) -> StoreResult<Vec<Vaccine>> {
     let rows = sqlx::query(
-        "SELECT id, code, name, manufacturer, doses_in_series, min_interval_days, doses_per_vial \
+        "SELECT id, code, name, manufacturer, doses_in_series, min_interval_days, doses_per_vial, \
+                open_vial_minutes, observation_minutes \
          FROM vaccines ORDER BY code",
     )
     .fetch_all(db.pool())
@@ -184,6 +187,8 @@ pub async fn all(db: &Db) -> StoreResult<Vec<Vaccine>> {
                 doses_in_series: r.try_get(4)?,
                 min_interval_days: r.try_get(5)?,
                 doses_per_vial: r.try_get(6)?,
+                open_vial_minutes: r.try_get(7)?,
+                observation_minutes: r.try_get(8)?,
             })
         })
         .collect()
@@ -325,22 +330,23 @@ pub enum StockRefusal {
 }
 
 /// One movement of stock out of a lot's balance at a site.
-struct Withdrawal<'a> {
-    lot_id: i64,
-    site_id: i64,
-    doses: i64,
-    kind: &'a str,
-    reason: Option<&'a str>,
-    actor: Option<i64>,
-    now: i64,
+pub(crate) struct Withdrawal<'a> {
+    pub lot_id: i64,
+    pub site_id: i64,
+    pub doses: i64,
+    pub kind: &'a str,
+    pub reason: Option<&'a str>,
+    pub actor: Option<i64>,
+    pub now: i64,
 }
 
 /// Takes doses out of a lot's balance at a site with a ledger row, only if that many remain: one
-/// conditional update, so racing withdrawals can never drive the balance negative.
-async fn withdraw(
+/// conditional update, so racing withdrawals can never drive the balance negative. Returns the
+/// ledger row's id.
+pub(crate) async fn withdraw(
     conn: &mut AnyConnection,
     w: &Withdrawal<'_>,
-) -> StoreResult<Result<(), StockRefusal>> {
+) -> StoreResult<Result<i64, StockRefusal>> {
     let Withdrawal {
         lot_id,
         site_id,
@@ -370,8 +376,9 @@ async fn withdraw(
             remaining: remaining.unwrap_or(0),
         }));
     }
-    sqlx::query(
-        "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, reason, actor_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    let id = sqlx::query_scalar(
+        "INSERT INTO stock_ledger (lot_id, site_id, at, kind, delta, reason, actor_user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(lot_id)
     .bind(site_id)
@@ -380,9 +387,9 @@ async fn withdraw(
     .bind(-doses)
     .bind(reason)
     .bind(actor)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(Ok(()))
+    Ok(Ok(id))
 }
 
 /// Records doses wasted (broken vial, expired, opened too long), with the reason.
@@ -407,7 +414,7 @@ pub async fn waste(
         actor,
         now,
     };
-    withdraw(conn, &w).await
+    Ok(withdraw(conn, &w).await?.map(|_| ()))
 }
 
 /// Moves doses of a lot from one site to another: out of one balance and into the other, two

@@ -1,0 +1,607 @@
+//! Vaccination and observation (migration 0009). A dose is given in one transaction that moves
+//! the visit from `ready` to `observing` (so two vaccinators never both give it), takes the dose
+//! out of the lot's stock with a ledger row, draws it from an opened vial (opening one when none
+//! is open), records the dose, starts the observation, completes the appointment and moves the
+//! journey on. What an opened vial holds past its life — or at the day's close — is written off
+//! as waste, again with a ledger row, so per lot and site delivered = administered + wasted +
+//! remaining at every moment.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+use crate::vaccines::{StockRefusal, Withdrawal, withdraw};
+
+/// A lot the vaccinator may choose: in stock at the site, of the visit's vaccine, not expired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotChoice {
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub expires_on: String,
+    /// Doses of the lot at the site, in opened vials or not.
+    pub remaining: i64,
+    /// The opened vial in use, if any: `(vial id, doses left, usable until)`.
+    pub open_vial: Option<(i64, i64, i64)>,
+}
+
+/// The lots of `vaccine_id` with doses at `site_id` that have not expired by `today`
+/// (`YYYY-MM-DD`), the one with an opened vial first, then the soonest to expire.
+pub async fn lots_for(
+    db: &Db,
+    site_id: i64,
+    vaccine_id: i64,
+    today: &str,
+    now: i64,
+) -> StoreResult<Vec<LotChoice>> {
+    let rows = sqlx::query(
+        "SELECT l.id, l.lot_number, l.expires_on, b.remaining, \
+                (SELECT MIN(x.id) FROM vials x WHERE x.lot_id = l.id AND x.site_id = b.site_id \
+                   AND x.closed_at IS NULL AND x.usable_until > $4 AND x.used + x.wasted < x.doses) \
+         FROM stock_balances b JOIN lots l ON l.id = b.lot_id \
+         WHERE b.site_id = $1 AND l.vaccine_id = $2 AND l.expires_on >= $3 AND b.remaining > 0 \
+         ORDER BY l.expires_on, l.lot_number",
+    )
+    .bind(site_id)
+    .bind(vaccine_id)
+    .bind(today)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let vial: Option<i64> = r.try_get(4)?;
+        let open_vial = match vial {
+            Some(id) => {
+                let v = sqlx::query(
+                    "SELECT doses - used - wasted, usable_until FROM vials WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(db.pool())
+                .await?;
+                Some((id, v.try_get(0)?, v.try_get(1)?))
+            }
+            None => None,
+        };
+        out.push(LotChoice {
+            lot_id: r.try_get(0)?,
+            lot_number: r.try_get(1)?,
+            expires_on: r.try_get(2)?,
+            remaining: r.try_get(3)?,
+            open_vial,
+        });
+    }
+    out.sort_by_key(|l| l.open_vial.is_none());
+    Ok(out)
+}
+
+/// A dose to give.
+#[derive(Debug, Clone, Copy)]
+pub struct Vaccination<'a> {
+    pub visit_id: i64,
+    pub lot_id: i64,
+    /// `code` or `id_card`: how the person proved they were there.
+    pub proof: &'a str,
+    /// Observation minutes for this person.
+    pub minutes: i64,
+    pub by: Option<i64>,
+    pub now: i64,
+    /// The site's day (`YYYY-MM-DD`): an expired lot is refused.
+    pub today: &'a str,
+}
+
+/// Why no dose was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DoseRefusal {
+    /// The visit is not waiting for the vaccinator (not screened, or given already).
+    NotReady { stage: String },
+    /// The lot is not of the visit's vaccine, or has expired.
+    WrongLot,
+    /// The lot has no dose left at this site.
+    NoStock,
+    /// The person has this dose on record already.
+    AlreadyGiven,
+}
+
+/// A dose given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Given {
+    pub dose_record_id: i64,
+    pub vial_id: i64,
+    /// True when this dose opened the vial.
+    pub opened_vial: bool,
+    pub due_at: i64,
+}
+
+/// Gives a dose, all in one transaction (see the module's description).
+pub async fn vaccinate(db: &Db, v: &Vaccination<'_>) -> StoreResult<Result<Given, DoseRefusal>> {
+    let mut tx = db.begin_write().await?;
+    let outcome = vaccinate_in(&mut tx, v).await?;
+    match outcome {
+        Ok(given) => {
+            tx.commit().await?;
+            Ok(Ok(given))
+        }
+        Err(refusal) => {
+            tx.rollback().await?;
+            Ok(Err(refusal))
+        }
+    }
+}
+
+async fn vaccinate_in(
+    conn: &mut AnyConnection,
+    v: &Vaccination<'_>,
+) -> StoreResult<Result<Given, DoseRefusal>> {
+    // The visit first: only one vaccinator moves it from ready.
+    let moved =
+        sqlx::query("UPDATE visits SET stage = 'observing' WHERE id = $1 AND stage = 'ready'")
+            .bind(v.visit_id)
+            .execute(&mut *conn)
+            .await?;
+    let row = sqlx::query(
+        "SELECT v.stage, v.person_id, v.dose_number, v.site_id, a.vaccine_id, a.id, \
+                x.doses_per_vial, x.open_vial_minutes \
+         FROM visits v JOIN appointments a ON a.id = v.appointment_id \
+         JOIN vaccines x ON x.id = a.vaccine_id WHERE v.id = $1",
+    )
+    .bind(v.visit_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Err(DoseRefusal::NotReady {
+            stage: String::new(),
+        }));
+    };
+    if moved.rows_affected() != 1 {
+        return Ok(Err(DoseRefusal::NotReady {
+            stage: row.try_get(0)?,
+        }));
+    }
+    let person: i64 = row.try_get(1)?;
+    let dose: i64 = row.try_get(2)?;
+    let site: i64 = row.try_get(3)?;
+    let vaccine: i64 = row.try_get(4)?;
+    let appointment: i64 = row.try_get(5)?;
+    let per_vial: i64 = row.try_get(6)?;
+    let open_minutes: i64 = row.try_get(7)?;
+    let lot_ok: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
+    )
+    .bind(v.lot_id)
+    .bind(vaccine)
+    .bind(v.today)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if lot_ok.is_none() {
+        return Ok(Err(DoseRefusal::WrongLot));
+    }
+    let given_before: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM dose_records WHERE person_id = $1 AND dose_number = $2")
+            .bind(person)
+            .bind(dose)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if given_before.is_some() {
+        return Ok(Err(DoseRefusal::AlreadyGiven));
+    }
+    // Taking the dose from the balance locks the lot's row at this site until commit, so the
+    // vial bookkeeping below is never raced by another vaccinator using the same lot.
+    let w = Withdrawal {
+        lot_id: v.lot_id,
+        site_id: site,
+        doses: 1,
+        kind: "administered",
+        reason: None,
+        actor: v.by,
+        now: v.now,
+    };
+    let ledger_id = match withdraw(conn, &w).await? {
+        Ok(id) => id,
+        Err(StockRefusal::Short { .. } | StockRefusal::NoReason) => {
+            return Ok(Err(DoseRefusal::NoStock));
+        }
+    };
+    waste_vials_in(conn, site, Some(v.lot_id), v.now, false, v.by).await?;
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(id) FROM vials WHERE lot_id = $1 AND site_id = $2 AND closed_at IS NULL \
+           AND usable_until > $3 AND used + wasted < doses",
+    )
+    .bind(v.lot_id)
+    .bind(site)
+    .bind(v.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (vial_id, opened_vial) = match open {
+        Some(id) => (id, false),
+        None => {
+            // Every dose of the lot here is unopened now (an opened vial with doses left would
+            // have been found), so the new vial holds a full vial's doses or what is left.
+            let remaining: i64 = sqlx::query_scalar(
+                "SELECT remaining FROM stock_balances WHERE lot_id = $1 AND site_id = $2",
+            )
+            .bind(v.lot_id)
+            .bind(site)
+            .fetch_one(&mut *conn)
+            .await?;
+            let doses = per_vial.min(remaining + 1).max(1);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO vials (lot_id, site_id, doses, opened_at, opened_by, usable_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(v.lot_id)
+            .bind(site)
+            .bind(doses)
+            .bind(v.now)
+            .bind(v.by)
+            .bind(v.now + open_minutes.max(1) * 60_000)
+            .fetch_one(&mut *conn)
+            .await?;
+            (id, true)
+        }
+    };
+    sqlx::query(
+        "UPDATE vials SET used = used + 1, \
+                closed_at = CASE WHEN used + 1 + wasted = doses THEN $2 ELSE NULL END \
+         WHERE id = $1",
+    )
+    .bind(vial_id)
+    .bind(v.now)
+    .execute(&mut *conn)
+    .await?;
+    let dose_record_id: i64 = sqlx::query_scalar(
+        "INSERT INTO dose_records (visit_id, person_id, vaccine_id, lot_id, vial_id, dose_number, \
+                                   site_id, given_at, given_by, proof, ledger_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(v.visit_id)
+    .bind(person)
+    .bind(vaccine)
+    .bind(v.lot_id)
+    .bind(vial_id)
+    .bind(dose)
+    .bind(site)
+    .bind(v.now)
+    .bind(v.by)
+    .bind(v.proof)
+    .bind(ledger_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let minutes = v.minutes.clamp(0, 240);
+    let due_at = v.now + minutes * 60_000;
+    sqlx::query(
+        "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(v.visit_id)
+    .bind(v.now)
+    .bind(minutes)
+    .bind(due_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
+        .bind(appointment)
+        .bind(v.now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE journeys SET state = 'observing', updated_at = $3 \
+         WHERE person_id = $1 AND dose_number = $2",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(v.now)
+    .execute(&mut *conn)
+    .await?;
+    let lot_number: String = sqlx::query_scalar("SELECT lot_number FROM lots WHERE id = $1")
+        .bind(v.lot_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    for (state, detail) in [
+        ("vaccinated", format!("lot {lot_number}, proof {}", v.proof)),
+        ("observing", format!("{minutes} min")),
+    ] {
+        event(conn, person, dose, state, v.now, site, v.by, &detail).await?;
+    }
+    Ok(Ok(Given {
+        dose_record_id,
+        vial_id,
+        opened_vial,
+        due_at,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    conn: &mut AnyConnection,
+    person: i64,
+    dose: i64,
+    state: &str,
+    at: i64,
+    site: i64,
+    actor: Option<i64>,
+    detail: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(state)
+    .bind(at)
+    .bind(site)
+    .bind(actor)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes off what is left in the opened vials at a site (of one lot, or all): those past their
+/// life, or — at the day's close (`closing`) — every one still open. Each leftover becomes a
+/// `wasted` ledger row and the vial is closed. Returns the doses written off.
+pub async fn waste_vials_in(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    lot_id: Option<i64>,
+    now: i64,
+    closing: bool,
+    actor: Option<i64>,
+) -> StoreResult<i64> {
+    let rows = sqlx::query(
+        "SELECT id, lot_id, doses - used - wasted FROM vials \
+         WHERE site_id = $1 AND ($2 IS NULL OR lot_id = $2) AND closed_at IS NULL \
+           AND ($3 = 1 OR usable_until <= $4) ORDER BY id",
+    )
+    .bind(site_id)
+    .bind(lot_id)
+    .bind(i64::from(closing))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut total = 0;
+    for r in &rows {
+        let (vial, lot, left): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let mut written_off = 0;
+        if left > 0 {
+            let reason = if closing {
+                format!("opened vial {vial} at the day's close")
+            } else {
+                format!("opened vial {vial} past its life")
+            };
+            let w = Withdrawal {
+                lot_id: lot,
+                site_id,
+                doses: left,
+                kind: "wasted",
+                reason: Some(&reason),
+                actor,
+                now,
+            };
+            // The balance holds the vial's doses unless someone wrote them off by hand already;
+            // then only what is left can go.
+            written_off = match withdraw(conn, &w).await? {
+                Ok(_) => left,
+                Err(StockRefusal::Short { remaining }) if remaining > 0 => {
+                    let w = Withdrawal {
+                        doses: remaining.min(left),
+                        ..w
+                    };
+                    withdraw(conn, &w)
+                        .await?
+                        .map(|_| remaining.min(left))
+                        .unwrap_or(0)
+                }
+                Err(_) => 0,
+            };
+        }
+        // The rest of the vial (if a hand-written waste took it) counts as wasted too, so the
+        // vial closes balanced.
+        sqlx::query("UPDATE vials SET wasted = doses - used, closed_at = $2 WHERE id = $1")
+            .bind(vial)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        total += written_off;
+    }
+    Ok(total)
+}
+
+/// A person in observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub visit_id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub green: bool,
+    pub started_at: i64,
+    pub minutes: i64,
+    pub due_at: i64,
+    /// AEFI reports made for this visit.
+    pub aefi: i64,
+}
+
+/// Everyone in observation at a site on a day, the soonest due first.
+pub async fn observing(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Observed>> {
+    let rows = sqlx::query(
+        "SELECT v.id, p.name, p.id_masked, v.green, o.started_at, o.minutes, o.due_at, \
+                CAST((SELECT COUNT(*) FROM aefi_reports r WHERE r.visit_id = v.id) AS BIGINT) \
+         FROM visits v JOIN observations o ON o.visit_id = v.id JOIN people p ON p.id = v.person_id \
+         WHERE v.site_id = $1 AND v.day = $2 AND v.stage = 'observing' \
+         ORDER BY o.due_at, v.id",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let green: i64 = r.try_get(3)?;
+            Ok(Observed {
+                visit_id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                id_masked: r.try_get(2)?,
+                green: green != 0,
+                started_at: r.try_get(4)?,
+                minutes: r.try_get(5)?,
+                due_at: r.try_get(6)?,
+                aefi: r.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+/// The observation of a visit: `(started_at, minutes, due_at, released_at)`.
+pub async fn observation(
+    db: &Db,
+    visit_id: i64,
+) -> StoreResult<Option<(i64, i64, i64, Option<i64>)>> {
+    let row = sqlx::query(
+        "SELECT started_at, minutes, due_at, released_at FROM observations WHERE visit_id = $1",
+    )
+    .bind(visit_id)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// Releases a person from observation, with the reason when it is before their time (the
+/// caller decides whether early release is allowed). Returns false, changing nothing, when the
+/// visit was not in observation.
+pub async fn release(
+    db: &Db,
+    visit_id: i64,
+    early_reason: Option<&str>,
+    by: Option<i64>,
+    now: i64,
+) -> StoreResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let moved =
+        sqlx::query("UPDATE visits SET stage = 'released' WHERE id = $1 AND stage = 'observing'")
+            .bind(visit_id)
+            .execute(&mut *tx)
+            .await?;
+    if moved.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("UPDATE observations SET released_at = $2, released_by = $3 WHERE visit_id = $1")
+        .bind(visit_id)
+        .bind(now)
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query("SELECT person_id, dose_number, site_id FROM visits WHERE id = $1")
+        .bind(visit_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    // After an adverse event the journey stays `aefi` (it needs following up); the event says
+    // the person left.
+    sqlx::query(
+        "UPDATE journeys SET state = 'released', updated_at = $3 \
+         WHERE person_id = $1 AND dose_number = $2 AND state = 'observing'",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let detail = match early_reason {
+        Some(r) => format!("released early: {r}"),
+        None => String::new(),
+    };
+    event(&mut tx, person, dose, "released", now, site, by, &detail).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// An adverse event to report.
+#[derive(Debug, Clone, Copy)]
+pub struct Aefi<'a> {
+    pub visit_id: i64,
+    pub onset_at: i64,
+    /// Symptom codes, comma-separated.
+    pub symptoms: &'a str,
+    pub note: &'a str,
+    /// `mild`, `moderate`, `severe` or `serious`.
+    pub severity: &'a str,
+    /// `observed`, `treated` or `hospital`.
+    pub action: &'a str,
+    pub action_note: &'a str,
+    pub by: Option<i64>,
+    pub now: i64,
+}
+
+/// Records an AEFI report for a vaccinated visit and marks the journey `aefi`, in one
+/// transaction. Returns the report's id, or None when the visit has no dose on record.
+pub async fn report_aefi(db: &Db, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT v.person_id, v.dose_number, v.site_id FROM visits v \
+         JOIN dose_records d ON d.visit_id = v.id WHERE v.id = $1",
+    )
+    .bind(a.visit_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO aefi_reports (visit_id, onset_at, symptoms, note, severity, action, action_note, \
+                                   reported_at, reported_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(a.visit_id)
+    .bind(a.onset_at)
+    .bind(a.symptoms)
+    .bind(a.note)
+    .bind(a.severity)
+    .bind(a.action)
+    .bind(a.action_note)
+    .bind(a.now)
+    .bind(a.by)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE journeys SET state = 'aefi', updated_at = $3 WHERE person_id = $1 AND dose_number = $2",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(a.now)
+    .execute(&mut *tx)
+    .await?;
+    let detail = format!("{} / {}", a.severity, a.action);
+    event(&mut tx, person, dose, "aefi", a.now, site, a.by, &detail).await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// The dose given at a visit: `(dose record id, lot number, given at, proof)`.
+pub async fn of_visit(db: &Db, visit_id: i64) -> StoreResult<Option<(i64, String, i64, String)>> {
+    let row = sqlx::query(
+        "SELECT d.id, l.lot_number, d.given_at, d.proof FROM dose_records d \
+         JOIN lots l ON l.id = d.lot_id WHERE d.visit_id = $1",
+    )
+    .bind(visit_id)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+        ))),
+        None => Ok(None),
+    }
+}
