@@ -36,8 +36,9 @@ pub struct TeamForm {
     pub time: String,
     /// Where and when the shuttle picks the team up, if it rides one.
     pub pickup: Option<String>,
-    /// `(name, masked ID number)` per member.
-    pub members: Vec<(String, String)>,
+    /// `(name, masked ID number, 4-digit presence code)` per member: the code is what the member
+    /// states at the vaccination desk when they have no phone with them.
+    pub members: Vec<(String, String, String)>,
     /// "打印于 … / printed …" and who printed it.
     pub footer: String,
 }
@@ -46,7 +47,7 @@ const INK: [u8; 3] = [0x1d, 0x26, 0x30];
 const MUTED: [u8; 3] = [0x5b, 0x68, 0x75];
 const RULE: [u8; 3] = [0xb8, 0xc0, 0xc8];
 /// Member rows per page of the form.
-const ROWS_PER_PAGE: usize = 24;
+const ROWS_PER_PAGE: usize = 23;
 
 fn pdf(document: Document) -> Result<Vec<u8>, PdfError> {
     document
@@ -161,7 +162,8 @@ pub fn registration_form(form: &TeamForm) -> Result<Vec<u8>, PdfError> {
         let cols = [
             (40.0, "序号 No."),
             (95.0, "姓名 Name"),
-            (235.0, "身份证号 ID number"),
+            (205.0, "身份证号 ID number"),
+            (335.0, "到场码 Code"),
             (396.0, "到达 Arrived"),
             (466.0, "已接种 Vaccinated"),
         ];
@@ -178,13 +180,14 @@ pub fn registration_form(form: &TeamForm) -> Result<Vec<u8>, PdfError> {
             .skip(p * ROWS_PER_PAGE)
             .take(ROWS_PER_PAGE);
         let mut ry = top + row_h;
-        for (i, (name, id)) in rows {
+        for (i, (name, id, code)) in rows {
             fill(&mut s, RULE);
             rects(&mut s, &[(36.0, ry + row_h - 0.5, WIDTH - 72.0, 0.5)]);
             fill(&mut s, INK);
             text(&mut s, &font, 44.0, ry + 14.5, 10.0, &(i + 1).to_string());
             text(&mut s, &font, 95.0, ry + 14.5, 11.0, name);
-            text(&mut s, &font, 235.0, ry + 14.5, 10.5, id);
+            text(&mut s, &font, 205.0, ry + 14.5, 10.5, id);
+            text(&mut s, &font, 340.0, ry + 14.5, 11.0, code);
             for x in [408.0, 488.0] {
                 frame(&mut s, (x, ry + 4.0, 12.0, 12.0), 0.8);
             }
@@ -206,6 +209,14 @@ pub fn registration_form(form: &TeamForm) -> Result<Vec<u8>, PdfError> {
             HEIGHT - 43.0,
             8.0,
             "Arrive at the booked time, queue by your colour label, bring your ID card.",
+        );
+        text(
+            &mut s,
+            &font,
+            40.0,
+            HEIGHT - 70.0,
+            9.0,
+            "接种时请向接种人员报出本人的到场码 · Tell the vaccinator your code.",
         );
         text(&mut s, &font, 40.0, HEIGHT - 28.0, 8.0, &form.footer);
         s.finish();
@@ -306,7 +317,13 @@ mod tests {
             time: "09:00–10:00".into(),
             pickup: Some("村委会门口 08:35".into()),
             members: (0..60)
-                .map(|i| (format!("村民{i}"), "3101**********123X".into()))
+                .map(|i| {
+                    (
+                        format!("村民{i}"),
+                        "3101**********123X".into(),
+                        format!("{:04}", i * 37),
+                    )
+                })
                 .collect(),
             footer: "打印于 2026-11-30 18:00 · printed by the desk".into(),
         };

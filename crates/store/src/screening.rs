@@ -150,3 +150,37 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
     tx.commit().await?;
     Ok(true)
 }
+
+/// The questions answered "yes" at the visit's last screening, in order: what the vaccinator
+/// and the observation nurse should know (an allergy history, say).
+pub async fn yes_answers(db: &Db, visit_id: i64) -> StoreResult<Vec<Question>> {
+    let answers: Option<String> = sqlx::query_scalar(
+        "SELECT answers FROM screenings WHERE visit_id = $1 ORDER BY screened_at DESC, id DESC LIMIT 1",
+    )
+    .bind(visit_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(answers) = answers else {
+        return Ok(Vec::new());
+    };
+    let yes: Vec<i64> = serde_json::from_str::<Vec<serde_json::Value>>(&answers)
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a["yes"].as_bool() == Some(true))
+        .filter_map(|a| a["question"].as_i64())
+        .collect();
+    let vaccine: Option<i64> = sqlx::query_scalar(
+        "SELECT a.vaccine_id FROM visits v JOIN appointments a ON a.id = v.appointment_id WHERE v.id = $1",
+    )
+    .bind(visit_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(vaccine) = vaccine else {
+        return Ok(Vec::new());
+    };
+    Ok(questions(db, vaccine)
+        .await?
+        .into_iter()
+        .filter(|q| yes.contains(&q.id))
+        .collect())
+}

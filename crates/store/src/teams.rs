@@ -157,12 +157,21 @@ pub async fn members(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(i64, i64,
         .collect()
 }
 
-/// A team's members as printed on its form: `(name, masked ID number, slot start, slot end)`
-/// per active appointment, by slot and name. Only the masked ID is read.
-pub async fn roster(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
+/// A member of a team as its papers list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    pub id_masked: String,
+    pub appointment_id: i64,
+    pub starts_min: i64,
+    pub ends_min: i64,
+}
+
+/// A team's members with active appointments, by slot and name.
+pub async fn roster(db: &crate::Db, team_id: i64) -> StoreResult<Vec<Member>> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT p.name, p.id_masked, s.starts_min, s.ends_min FROM appointments a \
+        "SELECT p.name, p.id_masked, a.id, s.starts_min, s.ends_min FROM appointments a \
          JOIN people p ON p.id = a.person_id JOIN slots s ON s.id = a.slot_id \
          WHERE a.team_id = $1 AND a.status = 'active' ORDER BY s.starts_min, p.name, p.id",
     )
@@ -170,6 +179,14 @@ pub async fn roster(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(String, St
     .fetch_all(db.pool())
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .map(|r| {
+            Ok(Member {
+                name: r.try_get(0)?,
+                id_masked: r.try_get(1)?,
+                appointment_id: r.try_get(2)?,
+                starts_min: r.try_get(3)?,
+                ends_min: r.try_get(4)?,
+            })
+        })
         .collect()
 }

@@ -45,12 +45,17 @@ impl WebConfig {
 
     /// A stored instant (milliseconds since the epoch) as local `YYYY-MM-DD HH:MM`.
     pub fn local_time(&self, ms: i64) -> String {
+        self.local_format(ms, "%Y-%m-%d %H:%M")
+    }
+
+    /// A stored instant as the local clock time, `HH:MM`.
+    pub fn local_hhmm(&self, ms: i64) -> String {
+        self.local_format(ms, "%H:%M")
+    }
+
+    fn local_format(&self, ms: i64, format: &str) -> String {
         chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| {
-                t.with_timezone(&self.timezone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
+            .map(|t| t.with_timezone(&self.timezone).format(format).to_string())
             .unwrap_or_default()
     }
 }

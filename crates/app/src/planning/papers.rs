@@ -16,9 +16,10 @@ pub struct TeamPapers {
 }
 
 /// What a team's papers say, from its booking: the unit, the label, the site, the day and the
-/// hours its slots span, and its members with masked ID numbers. `footer` is printed at the foot.
+/// hours its slots span, and its members with masked ID numbers and presence codes. `footer` is printed at the foot.
 pub async fn team_papers(
     db: &Db,
+    cipher: &vaxloop_store::PiiCipher,
     team: &vaxloop_store::teams::TeamRow,
     footer: String,
 ) -> StoreResult<TeamPapers> {
@@ -28,8 +29,8 @@ pub async fn team_papers(
     let (site_name, address) = site
         .map(|s| (s.name, s.address))
         .unwrap_or_else(|| (team.site_code.clone(), String::new()));
-    let from = members.iter().map(|m| m.2).min().unwrap_or(0);
-    let to = members.iter().map(|m| m.3).max().unwrap_or(from);
+    let from = members.iter().map(|m| m.starts_min).min().unwrap_or(0);
+    let to = members.iter().map(|m| m.ends_min).max().unwrap_or(from);
     let weekday = NaiveDate::parse_from_str(&team.day, "%Y-%m-%d")
         .map(|d| {
             [
@@ -60,7 +61,13 @@ pub async fn team_papers(
         date: format!("{} {weekday}", team.day),
         time: format!("{}–{}", hhmm(from), hhmm(to)),
         pickup: pickup(team, db).await?,
-        members: members.into_iter().map(|m| (m.0, m.1)).collect(),
+        members: members
+            .into_iter()
+            .map(|m| {
+                let code = cipher.presence_code(m.appointment_id);
+                (m.name, m.id_masked, code)
+            })
+            .collect(),
         footer,
     };
     Ok(TeamPapers {

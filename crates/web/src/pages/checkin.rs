@@ -148,13 +148,7 @@ fn card_of(
 ) -> Card {
     match done {
         Ok(c) => {
-            let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)
-                .map(|t| {
-                    t.with_timezone(&state.config.timezone)
-                        .format("%H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default();
+            let at = state.config.local_hhmm(c.visit.checked_in_at);
             let label = c.appointment.team.as_ref().map(|(_, colour, number)| {
                 let l = vaxloop_core::Label {
                     colour: u8::try_from(*colour).unwrap_or(0),

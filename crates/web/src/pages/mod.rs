@@ -8,6 +8,7 @@ pub(crate) use book::refusal_message;
 mod funnel;
 pub(crate) mod imports;
 mod login;
+mod observation;
 mod org;
 mod org_admin;
 mod people;
@@ -21,6 +22,7 @@ mod screening;
 mod sites;
 mod stock;
 mod team_papers;
+mod vaccination;
 
 use askama::Template;
 use axum::Router;
@@ -54,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .merge(plan::routes())
         .merge(checkin::routes())
         .merge(screening::routes())
+        .merge(vaccination::routes())
+        .merge(observation::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -29,8 +29,19 @@ struct MePage {
     consent_at: String,
     /// `(dose, state key, since)`.
     journeys: Vec<(i64, String, String)>,
-    /// Active appointments: `(id, dose, site, day, from, to)`.
-    appointments: Vec<(i64, i64, String, String, String, String)>,
+    appointments: Vec<MyAppointment>,
+}
+
+/// An active appointment on the resident's page, with the presence code they state at the
+/// vaccination desk.
+struct MyAppointment {
+    id: i64,
+    dose: i64,
+    site: String,
+    day: String,
+    from: String,
+    to: String,
+    presence: String,
 }
 
 async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
@@ -52,19 +63,17 @@ async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>
         .into_iter()
         .map(|(dose, s, at)| (dose, format!("journey.{s}"), state.config.local_time(at)))
         .collect();
-    let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
     let appointments = vaxloop_store::booking::active_of_person(&state.db, person_id)
         .await?
         .into_iter()
-        .map(|a| {
-            (
-                a.id,
-                a.dose_number,
-                a.site_name,
-                a.day,
-                hhmm(a.starts_min),
-                hhmm(a.ends_min),
-            )
+        .map(|a| MyAppointment {
+            presence: state.cipher.presence_code(a.id),
+            id: a.id,
+            dose: a.dose_number,
+            site: a.site_name,
+            day: a.day,
+            from: vaxloop_core::hhmm(a.starts_min),
+            to: vaxloop_core::hhmm(a.ends_min),
         })
         .collect();
     html(&MePage {

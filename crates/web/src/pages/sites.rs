@@ -83,6 +83,8 @@ struct SitePage {
     can_check_in: bool,
     /// Whether the reader screens (or may screen) at the site.
     can_screen: bool,
+    can_vaccinate: bool,
+    can_observe: bool,
 }
 
 async fn site(
@@ -175,6 +177,8 @@ async fn site(
         can_edit: user.role == Role::Admin,
         can_check_in: access::works_at(user, site_id, vaxloop_core::SitePost::CheckIn),
         can_screen: access::works_at(user, site_id, vaxloop_core::SitePost::Screening),
+        can_vaccinate: access::works_at(user, site_id, vaxloop_core::SitePost::Vaccinator),
+        can_observe: access::works_at(user, site_id, vaxloop_core::SitePost::Observation),
     })
 }
 

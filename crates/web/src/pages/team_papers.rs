@@ -47,7 +47,8 @@ async fn papers(
         state.config.local_time(vaxloop_store::now_ms()),
         user.display_name
     );
-    let papers = vaxloop_app::planning::team_papers(&state.db, &team, footer).await?;
+    let papers =
+        vaxloop_app::planning::team_papers(&state.db, &state.cipher, &team, footer).await?;
     let target = format!("team:{}", team.code);
     let detail = format!("rows={}", papers.form.members.len());
     let entry = Entry {

@@ -32,6 +32,9 @@ vaxloop_store::backend_tests! {
         assert!(again.body.contains("您已经有这一剂的预约"));
         let person = vaxloop_store::people::by_resident_id(&f.db, &f.db.cipher, &f.town.people[resident].id).await.expect("q").expect("person");
         let appointment = booking::active_of_person(&f.db, person.id).await.expect("q").remove(0);
+        // The page shows the appointment's presence code, stated at the vaccination desk.
+        let code = f.db.cipher.presence_code(appointment.id);
+        assert!(me.body.contains(&format!("id=\"presence-{}\">{code}<", appointment.id)), "presence code shown");
         // Nobody else may cancel it — not even the admin through the resident's page.
         let mut admin = f.client();
         admin.login("admin", vaxloop_demo::DEMO_PASSWORD).await;

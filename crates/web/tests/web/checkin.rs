@@ -178,4 +178,97 @@ vaxloop_store::backend_tests! {
         nurse.login("hcl.checkin", DEMO_PASSWORD).await;
         assert_eq!(nurse.get("/sites/HCL/screening").await.status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_vaccinator_needs_the_persons_code_and_the_nurse_releases_or_reports(t) {
+        let f = fixture(t).await;
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let mut found = None;
+        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
+            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 2).await.expect("q");
+            if serves && waiting.len() == 2 {
+                found = Some((u, waiting));
+                break;
+            }
+        }
+        let (unit, people) = found.expect("people HCL serves");
+        let today = vaxloop_web::WebConfig::default().today();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
+            .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let mut visits = Vec::new();
+        for &p in &people {
+            let code = format!("VXL1:{}", f.db.cipher.sign("person", p));
+            let v = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, hcl.id, today, &code, None).await.expect("store").expect("in").visit;
+            let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, v.id).await.expect("q").expect("visit");
+            let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
+            vaxloop_app::site_ops::screen(&f.db, hcl.id, today, v.id, &clear, &vaxloop_app::site_ops::Decision::Pass, None).await.expect("store").expect("passed");
+            visits.push(v);
+        }
+
+        let mut vac = f.client();
+        vac.login("hcl.vaccinator", DEMO_PASSWORD).await;
+        assert!(vac.get("/sites/HCL").await.body.contains("id=\"vaccination-link\""));
+        let list = vac.get("/sites/HCL/vaccination").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.body.matches("vaccination?visit=").count(), 2, "both wait");
+        let token = list.csrf();
+        let v = visits[0].clone();
+        let called = vac.get(&format!("/sites/HCL/vaccination?visit={}", v.id)).await;
+        assert!(called.body.contains("id=\"vaccination-form\""));
+        let lot = called.body.split("name=\"lot\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a lot offered").to_string();
+        let right = f.db.cipher.presence_code(v.appointment_id);
+        let wrong = if right == "0000" { "0001" } else { "0000" };
+        let give = |c: &crate::Client, code: &str| {
+            let mut c = c.clone();
+            let fields = [("csrf_token".to_string(), token.clone()), ("visit".into(), v.id.to_string()), ("lot".into(), lot.clone()), ("presence".into(), code.to_string()), ("minutes".into(), "30".into())];
+            async move {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.post_form("/sites/HCL/vaccination", &pairs).await
+            }
+        };
+        let refused = give(&vac, wrong).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.body.contains("到场码与该受种者的预约不符"));
+        let missing = give(&vac, "").await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let given = give(&vac, &right).await;
+        assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+        let after = vac.get(given.location()).await;
+        assert!(after.body.contains("已记录接种"));
+        assert_eq!(after.body.matches("vaccination?visit=").count(), 1);
+        assert_eq!(give(&vac, &right).await.status, StatusCode::CONFLICT, "given once");
+        let mut tx = f.db.begin_write().await.expect("tx");
+        let denied: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'dose.wrong_code' AND outcome = 'denied'").fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(denied, 1, "the wrong code is in the log");
+        drop(tx);
+        // The screener may not give doses.
+        let mut doc = f.client();
+        doc.login("hcl.screening", DEMO_PASSWORD).await;
+        assert_eq!(doc.get("/sites/HCL/vaccination").await.status, StatusCode::FORBIDDEN);
+
+        // Observation: listed with its countdown; release before time needs a reason.
+        let mut nurse = f.client();
+        nurse.login("hcl.observation", DEMO_PASSWORD).await;
+        let obs = nurse.get("/sites/HCL/observation").await;
+        assert_eq!(obs.status, StatusCode::OK);
+        assert!(obs.body.contains(&format!("id=\"obs-{}\"", v.id)) && obs.body.contains("data-due="));
+        let token = obs.csrf();
+        let early = nurse.post_form("/sites/HCL/observation/release", &[("csrf_token", &token), ("visit", &v.id.to_string())]).await;
+        assert_eq!(early.status, StatusCode::CONFLICT);
+        assert!(early.body.contains("id=\"early-reason\""));
+        // An adverse event, with a field missing and then whole.
+        let form = nurse.get(&format!("/sites/HCL/observation?aefi={}", v.id)).await;
+        assert!(form.body.contains("id=\"aefi-form\""));
+        let bad = nurse.post_form("/sites/HCL/observation/aefi", &[("csrf_token", &token), ("visit", &v.id.to_string()), ("onset", "00:00"), ("severity", "mild"), ("action", "observed")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("请至少选择一项症状"));
+        let ok = nurse.post_form("/sites/HCL/observation/aefi", &[("csrf_token", &token), ("visit", &v.id.to_string()), ("onset", "00:00"), ("symptom", "rash"), ("symptom", "fever"), ("severity", "mild"), ("action", "observed")]).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        assert!(nurse.get("/sites/HCL/observation").await.body.contains("AEFI"));
+        let released = nurse.post_form("/sites/HCL/observation/release", &[("csrf_token", &token), ("visit", &v.id.to_string()), ("reason", "家中有事")]).await;
+        assert_eq!(released.status, StatusCode::SEE_OTHER);
+        assert!(!nurse.get("/sites/HCL/observation").await.body.contains(&format!("id=\"obs-{}\"", v.id)));
+        assert_eq!(vac.get("/sites/HCL/observation").await.status, StatusCode::FORBIDDEN, "the vaccinator does not release");
+    }
 }

@@ -1,0 +1,273 @@
+//! The observation nurse's page (留观) on a site tablet: everyone in observation with a
+//! countdown (overdue highlighted), the seats used against the zone's space, release (early
+//! only with a reason), and the adverse-event (AEFI) report: onset, symptoms, severity and the
+//! action taken. The list refreshes itself; the countdowns tick in the browser.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use vaxloop_app::site_ops::{
+    AEFI_ACTIONS, AEFI_SEVERITIES, AEFI_SYMPTOMS, AefiRefusal, AefiReport, ReleaseRefusal, release,
+    report_aefi,
+};
+use vaxloop_core::{SitePost, ZoneKind};
+use vaxloop_store::doses::{self, Observed};
+use vaxloop_store::sites::{self, Site};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access;
+use crate::error::AppResult;
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sites/{code}/observation", get(show))
+        .route("/sites/{code}/observation/release", post(release_one))
+        .route("/sites/{code}/observation/aefi", post(aefi))
+}
+
+/// A person in observation as listed.
+struct Row {
+    o: Observed,
+    since: String,
+    due: String,
+    overdue: bool,
+    /// Screening notes, in the reader's language.
+    notes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "observation.html")]
+struct ObservationPage {
+    ctx: PageCtx,
+    site: Site,
+    rows: Vec<Row>,
+    seats: i64,
+    notice: Option<String>,
+    done: bool,
+    /// The visit whose early release asks for a reason.
+    early: Option<i64>,
+    /// The AEFI form, for this visit, with what was entered.
+    aefi: Option<AefiReport>,
+    aefi_name: String,
+    symptoms: &'static [&'static str],
+    severities: &'static [&'static str],
+    actions: &'static [&'static str],
+    now_hhmm: String,
+}
+
+impl ObservationPage {
+    /// Whether this person's early release waits for its reason.
+    fn asks_reason(&self, visit: &i64) -> bool {
+        self.early == Some(*visit)
+    }
+
+    /// Whether the AEFI form being filled names this symptom.
+    fn has_symptom(&self, code: &str) -> bool {
+        self.aefi
+            .as_ref()
+            .is_some_and(|a| a.symptoms.iter().any(|s| s == code))
+    }
+}
+
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
+    let user = access::user(&page.auth)?;
+    let path = format!("/sites/{code}/observation");
+    let site = access::station(state, user, code, SitePost::Observation, &path).await?;
+    Ok((site, user.id))
+}
+
+#[derive(Deserialize, Default)]
+struct Show {
+    done: Option<String>,
+    aefi: Option<i64>,
+}
+
+/// What the page shows besides the list.
+#[derive(Default)]
+struct Extra {
+    notice: Option<String>,
+    done: bool,
+    early: Option<i64>,
+    aefi: Option<AefiReport>,
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page,
+    site: Site,
+    extra: Extra,
+) -> AppResult<ObservationPage> {
+    let today = state.config.today().to_string();
+    let now = vaxloop_store::now_ms();
+    let mut rows = Vec::new();
+    for o in doses::observing(&state.db, site.id, &today).await? {
+        let notes = vaxloop_store::screening::yes_answers(&state.db, o.visit_id)
+            .await?
+            .into_iter()
+            .map(|q| {
+                if page.lang == Lang::En {
+                    q.text_en
+                } else {
+                    q.text_zh
+                }
+            })
+            .collect();
+        rows.push(Row {
+            since: state.config.local_hhmm(o.started_at),
+            due: state.config.local_hhmm(o.due_at),
+            overdue: o.due_at <= now,
+            notes,
+            o,
+        });
+    }
+    let seats = sites::zones(&state.db, site.id)
+        .await?
+        .into_iter()
+        .find(|z| z.kind == ZoneKind::Observation)
+        .map(|z| z.space)
+        .unwrap_or(0);
+    let aefi_name = match &extra.aefi {
+        Some(a) => rows
+            .iter()
+            .find(|r| r.o.visit_id == a.visit_id)
+            .map(|r| r.o.name.clone())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(ObservationPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        rows,
+        seats,
+        notice: extra.notice,
+        done: extra.done,
+        early: extra.early,
+        aefi: extra.aefi,
+        aefi_name,
+        symptoms: AEFI_SYMPTOMS,
+        severities: AEFI_SEVERITIES,
+        actions: AEFI_ACTIONS,
+        now_hhmm: state.config.local_hhmm(now),
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(q): Query<Show>,
+) -> AppResult<Html<String>> {
+    let (site, _) = station(&state, &page, &code).await?;
+    let notice = q
+        .done
+        .as_deref()
+        .filter(|d| ["released", "aefi"].contains(d))
+        .map(|d| page.lang.t(&format!("observation.done_{d}")));
+    let extra = Extra {
+        done: notice.is_some(),
+        notice,
+        early: None,
+        aefi: q.aefi.map(|visit_id| AefiReport {
+            visit_id,
+            ..Default::default()
+        }),
+    };
+    html(&render(&state, &page, site, extra).await?)
+}
+
+#[derive(Deserialize)]
+struct ReleaseForm {
+    visit: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn release_one(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<ReleaseForm>,
+) -> AppResult<Response> {
+    let (site, actor) = station(&state, &page, &code).await?;
+    let today = state.config.today();
+    let reason = Some(form.reason.as_str());
+    match release(&state.db, site.id, today, form.visit, reason, Some(actor)).await? {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sites/{code}/observation?done=released")).into_response())
+        }
+        Err(refusal) => {
+            let extra = Extra {
+                notice: Some(release_message(page.lang, &state, &refusal)),
+                early: matches!(refusal, ReleaseRefusal::TooEarly { .. }).then_some(form.visit),
+                ..Extra::default()
+            };
+            let body = html(&render(&state, &page, site, extra).await?)?;
+            Ok((StatusCode::CONFLICT, body).into_response())
+        }
+    }
+}
+
+pub(crate) fn release_message(lang: Lang, state: &AppState, refusal: &ReleaseRefusal) -> String {
+    match refusal {
+        ReleaseRefusal::NotObserving => lang.t("observation.not_observing"),
+        ReleaseRefusal::TooEarly { due_at } => lang.tf(
+            "observation.too_early",
+            &[("due", &state.config.local_hhmm(*due_at))],
+        ),
+    }
+}
+
+async fn aefi(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (site, actor) = station(&state, &page, &code).await?;
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let report = AefiReport {
+        visit_id: field("visit").parse().unwrap_or(0),
+        onset: field("onset"),
+        symptoms: form
+            .iter()
+            .filter(|(k, _)| k == "symptom")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        note: field("note"),
+        severity: field("severity"),
+        action: field("action"),
+        action_note: field("action_note"),
+    };
+    let today = state.config.today();
+    let tz = state.config.timezone;
+    match report_aefi(&state.db, tz, site.id, today, &report, Some(actor)).await? {
+        Ok(_) => Ok(Redirect::to(&format!("/sites/{code}/observation?done=aefi")).into_response()),
+        Err(refusal) => {
+            let extra = Extra {
+                notice: Some(aefi_message(page.lang, &refusal)),
+                aefi: Some(report),
+                ..Extra::default()
+            };
+            let body = html(&render(&state, &page, site, extra).await?)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        }
+    }
+}
+
+pub(crate) fn aefi_message(lang: Lang, refusal: &AefiRefusal) -> String {
+    match refusal {
+        AefiRefusal::NoVisit => lang.t("observation.no_visit"),
+        AefiRefusal::Field(f) => lang.t(&format!("observation.invalid_{f}")),
+    }
+}

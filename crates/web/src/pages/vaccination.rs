@@ -1,0 +1,277 @@
+//! The vaccinator's page (接种) on a site tablet: today's queue of people screened and passed
+//! (the green channel first), and for the one called, what screening noted, the presence code
+//! they state (or the identity card, checked), the lot — in stock here, not expired, the opened
+//! vial first — and their observation minutes.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vaxloop_app::site_ops::{DoseGiven, Proof, VaccinateRefusal, vaccinate};
+use vaxloop_core::SitePost;
+use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::doses::{self, LotChoice};
+use vaxloop_store::sites::Site;
+use vaxloop_store::visits::{self, Waiting};
+
+use super::{Page, PageCtx, html};
+use crate::AppState;
+use crate::access;
+use crate::error::AppResult;
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/sites/{code}/vaccination", get(show).post(give))
+}
+
+/// A lot as the form offers it.
+struct LotOption {
+    lot: LotChoice,
+    /// "open vial: 3 left, until 14:20", or empty.
+    vial: String,
+}
+
+/// The person called.
+struct Called {
+    who: Waiting,
+    /// Screening notes (questions answered yes), in the reader's language.
+    notes: Vec<String>,
+    lots: Vec<LotOption>,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "vaccination.html")]
+struct VaccinationPage {
+    ctx: PageCtx,
+    site: Site,
+    queue: Vec<Waiting>,
+    called: Option<Called>,
+    notice: Option<String>,
+    /// Whether the notice reports a success.
+    done: bool,
+}
+
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
+    let user = access::user(&page.auth)?;
+    let path = format!("/sites/{code}/vaccination");
+    let site = access::station(state, user, code, SitePost::Vaccinator, &path).await?;
+    Ok((site, user.id))
+}
+
+#[derive(Deserialize, Default)]
+struct Call {
+    visit: Option<i64>,
+    /// Observation due time after a dose, `HH:MM`.
+    due: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page,
+    site: Site,
+    call: Option<i64>,
+    notice: Option<String>,
+    done: bool,
+) -> AppResult<VaccinationPage> {
+    let today = state.config.today().to_string();
+    let queue = visits::queue(&state.db, site.id, &today, &["ready"]).await?;
+    let called = match call.and_then(|id| queue.iter().find(|w| w.visit.id == id)) {
+        Some(w) => Some(called(state, page, &site, w, &today).await?),
+        None => None,
+    };
+    Ok(VaccinationPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        queue,
+        called,
+        notice,
+        done,
+    })
+}
+
+async fn called(
+    state: &AppState,
+    page: &Page,
+    site: &Site,
+    w: &Waiting,
+    today: &str,
+) -> AppResult<Called> {
+    let vaccine = visits::by_id(&state.db, w.visit.id)
+        .await?
+        .map(|v| v.1)
+        .unwrap_or(0);
+    let now = vaxloop_store::now_ms();
+    let lots = doses::lots_for(&state.db, site.id, vaccine, today, now)
+        .await?
+        .into_iter()
+        .map(|lot| {
+            let vial = match lot.open_vial {
+                Some((_, left, until)) => page.lang.tf(
+                    "vaccination.open_vial",
+                    &[
+                        ("n", &left.to_string()),
+                        ("until", &state.config.local_hhmm(until)),
+                    ],
+                ),
+                None => String::new(),
+            };
+            LotOption { lot, vial }
+        })
+        .collect();
+    let notes = vaxloop_store::screening::yes_answers(&state.db, w.visit.id)
+        .await?
+        .into_iter()
+        .map(|q| {
+            if page.lang == Lang::En {
+                q.text_en
+            } else {
+                q.text_zh
+            }
+        })
+        .collect();
+    let minutes = vaxloop_store::vaccines::all(&state.db)
+        .await?
+        .into_iter()
+        .find(|v| v.id == vaccine)
+        .map(|v| v.observation_minutes)
+        .unwrap_or(30);
+    Ok(Called {
+        who: w.clone(),
+        notes,
+        lots,
+        minutes,
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(call): Query<Call>,
+) -> AppResult<Html<String>> {
+    let (site, _) = station(&state, &page, &code).await?;
+    let notice = call
+        .due
+        .as_deref()
+        .filter(|d| d.len() == 5 && d.as_bytes()[2] == b':')
+        .map(|d| page.lang.tf("vaccination.done", &[("due", d)]));
+    let done = notice.is_some();
+    html(&render(&state, &page, site, call.visit, notice, done).await?)
+}
+
+#[derive(Deserialize)]
+struct GiveForm {
+    visit: i64,
+    #[serde(default)]
+    lot: Option<i64>,
+    #[serde(default)]
+    presence: String,
+    /// "1" when the vaccinator checked the identity card instead.
+    #[serde(default)]
+    id_card: Option<String>,
+    #[serde(default)]
+    minutes: Option<String>,
+}
+
+async fn give(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<GiveForm>,
+) -> AppResult<Response> {
+    let (site, actor) = station(&state, &page, &code).await?;
+    let lang = page.lang;
+    let refuse = |notice: String, status: StatusCode| {
+        let (state, page, site) = (&state, &page, site.clone());
+        async move {
+            let body =
+                html(&render(state, page, site, Some(form.visit), Some(notice), false).await?)?;
+            AppResult::Ok((status, body).into_response())
+        }
+    };
+    let Some(lot) = form.lot else {
+        return refuse(
+            lang.t("vaccination.lot_required"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let minutes = match form
+        .minutes
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        None => None,
+        Some(m) => match m.parse::<i64>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                return refuse(
+                    lang.t("vaccination.minutes"),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+    };
+    let proof = if form.id_card.as_deref() == Some("1") {
+        Proof::IdCard
+    } else if form.presence.trim().is_empty() {
+        return refuse(
+            lang.t("vaccination.code_required"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    } else {
+        Proof::Code(form.presence.trim().to_string())
+    };
+    let d = DoseGiven {
+        visit_id: form.visit,
+        lot_id: lot,
+        proof,
+        minutes,
+    };
+    let today = state.config.today();
+    match vaccinate(&state.db, &state.cipher, site.id, today, &d, Some(actor)).await? {
+        Ok(given) => {
+            let due = state.config.local_hhmm(given.due_at);
+            Ok(Redirect::to(&format!("/sites/{code}/vaccination?due={due}")).into_response())
+        }
+        Err(refusal) => {
+            if refusal == VaccinateRefusal::WrongCode {
+                // A wrong code is kept in the log, so guessing shows.
+                let target = format!("visit:{}", form.visit);
+                let entry = Entry {
+                    actor_user_id: Some(actor),
+                    action: "dose.wrong_code",
+                    target: &target,
+                    reason: None,
+                    outcome: Outcome::Denied,
+                    detail: None,
+                };
+                audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+            }
+            refuse(refusal_message(lang, &refusal), StatusCode::CONFLICT).await
+        }
+    }
+}
+
+/// What a refused dose tells the vaccinator.
+pub(crate) fn refusal_message(lang: Lang, refusal: &VaccinateRefusal) -> String {
+    match refusal {
+        VaccinateRefusal::NoVisit => lang.t("vaccination.no_visit"),
+        VaccinateRefusal::WrongCode => lang.t("vaccination.wrong_code"),
+        VaccinateRefusal::NotReady(stage) if stage == "observing" || stage == "released" => {
+            lang.t("vaccination.already")
+        }
+        VaccinateRefusal::NotReady(_) => lang.t("vaccination.not_ready"),
+        VaccinateRefusal::WrongLot => lang.t("vaccination.wrong_lot"),
+        VaccinateRefusal::NoStock => lang.t("vaccination.no_stock"),
+        VaccinateRefusal::AlreadyGiven => lang.t("vaccination.already"),
+        VaccinateRefusal::Minutes => lang.t("vaccination.minutes"),
+    }
+}
