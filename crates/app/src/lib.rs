@@ -12,6 +12,7 @@ pub mod planning;
 pub mod privacy;
 pub mod proposals;
 pub mod register;
+pub mod site_day;
 pub mod site_ops;
 pub mod sites;
 pub mod slots;

@@ -31,6 +31,32 @@ pub enum CheckInRefusal {
     NotActive,
     #[error("the person cannot be booked as a walk-in: {0}")]
     WalkInRefused(&'static str),
+    #[error("the site's day is closed")]
+    DayClosed,
+}
+
+impl CheckInRefusal {
+    /// The refusal's code, as the API names it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadCode => "bad_code",
+            Self::BadIdNumber(_) => "bad_id_number",
+            Self::UnknownPerson => "unknown_person",
+            Self::NoAppointment => "no_appointment",
+            Self::OtherDay { .. } => "other_day",
+            Self::OtherSite { .. } => "other_site",
+            Self::NotActive => "not_active",
+            Self::WalkInRefused(_) => "walk_in_refused",
+            Self::DayClosed => "day_closed",
+        }
+    }
+}
+
+/// Whether the site's day is still open (its manager has not closed it).
+async fn day_open(db: &Db, site_id: i64, date: &str) -> Result<bool, StoreError> {
+    Ok(vaxloop_store::reconcile::closed(db, site_id, date)
+        .await?
+        .is_none())
 }
 
 /// A check-in, now or before.
@@ -89,6 +115,9 @@ pub async fn check_in(
             },
         }));
     };
+    if !day_open(db, site_id, &date).await? {
+        return Ok(Err(CheckInRefusal::DayClosed));
+    }
     let green = green_channel(&person, today);
     let now = vaxloop_store::now_ms();
     Ok(
@@ -154,6 +183,9 @@ pub async fn walk_in(
         Err(refusal) => return Ok(Err(refusal)),
     };
     let date = today.format("%Y-%m-%d").to_string();
+    if !day_open(db, site_id, &date).await? {
+        return Ok(Err(CheckInRefusal::DayClosed));
+    }
     let here = visits::active_of_person(db, person.id).await?;
     if here.iter().any(|a| a.site_id == site_id && a.day == date) {
         return check_in(db, cipher, site_id, today, code, actor).await;
@@ -225,6 +257,8 @@ pub enum ScreenRefusal {
     DeferUntil,
     #[error("the person has been screened already")]
     AlreadyScreened,
+    #[error("the site's day is closed")]
+    DayClosed,
 }
 
 /// Records the screening of visit `visit_id` at site `site_id` today: every question of the
@@ -250,6 +284,9 @@ pub async fn screen(
     };
     if !matches!(visit.stage.as_str(), "waiting" | "referred") {
         return Ok(Err(ScreenRefusal::AlreadyScreened));
+    }
+    if !day_open(db, site_id, &date).await? {
+        return Ok(Err(ScreenRefusal::DayClosed));
     }
     let questions = screening::questions(db, vaccine).await?;
     let mut serious = false;
@@ -336,6 +373,8 @@ pub enum VaccinateRefusal {
     AlreadyGiven,
     #[error("observation minutes must be between 0 and 240")]
     Minutes,
+    #[error("the site's day is closed")]
+    DayClosed,
 }
 
 /// A dose recorded.
@@ -367,6 +406,9 @@ pub async fn vaccinate(
     else {
         return Ok(Err(VaccinateRefusal::NoVisit));
     };
+    if !day_open(db, site_id, &date).await? {
+        return Ok(Err(VaccinateRefusal::DayClosed));
+    }
     let proof = match &d.proof {
         Proof::Code(code) => {
             if code.trim() != cipher.presence_code(visit.appointment_id) {

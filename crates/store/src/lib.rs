@@ -29,6 +29,7 @@ pub mod org;
 pub mod people;
 pub mod plan_drafts;
 pub mod planning;
+pub mod reconcile;
 pub mod roster;
 mod rows;
 pub mod screening;

@@ -66,6 +66,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_doses.sql"),
         include_str!("../migrations/postgres/0009_doses.sql"),
     ),
+    (
+        10,
+        "day closes",
+        include_str!("../migrations/sqlite/0010_day_closes.sql"),
+        include_str!("../migrations/postgres/0010_day_closes.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

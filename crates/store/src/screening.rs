@@ -110,10 +110,21 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
     .bind(s.by)
     .execute(&mut *tx)
     .await?;
-    let row = sqlx::query("SELECT person_id, dose_number, site_id FROM visits WHERE id = $1")
-        .bind(s.visit_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query(
+        "SELECT person_id, dose_number, site_id, appointment_id FROM visits WHERE id = $1",
+    )
+    .bind(s.visit_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if s.outcome == "defer" {
+        // The appointment took place; the dose waits for the day the person may come again,
+        // with a new appointment then.
+        sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
+            .bind(row.try_get::<i64, _>(3)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
     let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     // The journey: screened, or deferred; a referral stays checked in (the event says why)
     // until the doctor decides.

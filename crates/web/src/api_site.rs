@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vaxloop_app::site_ops::{CheckInRefusal, check_in};
+use vaxloop_app::site_ops::check_in;
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
 
@@ -122,29 +122,10 @@ pub async fn create(
                 (status, serde_json::to_string(&out).unwrap_or_default())
             }
             Err(refusal) => {
-                let (error, key) = match &refusal {
-                    CheckInRefusal::BadCode => ("bad_code", "checkin.bad_code"),
-                    CheckInRefusal::BadIdNumber(_) => ("bad_id_number", "checkin.bad_id"),
-                    CheckInRefusal::UnknownPerson => ("unknown_person", "checkin.unknown"),
-                    CheckInRefusal::NoAppointment => ("no_appointment", "checkin.no_appointment"),
-                    CheckInRefusal::OtherDay { .. } => ("other_day", "checkin.other_day"),
-                    CheckInRefusal::OtherSite { .. } => ("other_site", "checkin.other_site"),
-                    CheckInRefusal::NotActive => ("not_active", "checkin.not_active"),
-                    CheckInRefusal::WalkInRefused(_) => {
-                        ("walk_in_refused", "checkin.walk_in_refused")
-                    }
-                };
-                let message = match &refusal {
-                    CheckInRefusal::OtherDay { day, site } => {
-                        lang.tf(key, &[("day", day), ("site", site)])
-                    }
-                    CheckInRefusal::OtherSite { site } => lang.tf(key, &[("site", site)]),
-                    CheckInRefusal::WalkInRefused(code) => lang.tf(
-                        key,
-                        &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
-                    ),
-                    _ => lang.t(key),
-                };
+                let (error, message) = (
+                    refusal.code(),
+                    crate::pages::checkin_refusal(lang, &refusal),
+                );
                 let out = ApiError {
                     error: error.into(),
                     field: Some("code".into()),

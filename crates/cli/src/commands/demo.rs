@@ -110,6 +110,10 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
         return Ok(());
     };
     println!("\nvaxloop demo: open http://{addr}   (Ctrl-C stops it)");
+    tokio::spawn(vaxloop_app::site_day::run_sweeper(
+        db.clone(),
+        settings.web.0.timezone,
+    ));
     let state = AppState::new(db, cipher, settings.web.0.clone());
     vaxloop_web::serve(listener, state)
         .await

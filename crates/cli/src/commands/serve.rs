@@ -39,6 +39,11 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
     } else {
         tracing::info!("no webhook configured: outbox messages wait in the database");
     }
+    // No-shows after their slot and the grace period; deferred people back to the desk.
+    tokio::spawn(vaxloop_app::site_day::run_sweeper(
+        db.clone(),
+        settings.web.0.timezone,
+    ));
     let state = AppState::new(db, PiiCipher::new(&key), settings.web.0.clone());
     vaxloop_web::serve(listener, state)
         .await

@@ -122,7 +122,8 @@ async fn scan(
     })
 }
 
-fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
+/// What a refused check-in tells the desk (and the API's message).
+pub(crate) fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
     match r {
         CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
         CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
@@ -137,6 +138,7 @@ fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
             "checkin.walk_in_refused",
             &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
         ),
+        CheckInRefusal::DayClosed => lang.t("checkin.day_closed"),
     }
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod book;
 mod checkin;
 pub(crate) use book::refusal_message;
+pub(crate) use checkin::refusal_text as checkin_refusal;
 mod funnel;
 pub(crate) mod imports;
 mod login;

@@ -185,6 +185,7 @@ async fn decide(
                 ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
                 ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
                 ScreenRefusal::AlreadyScreened => lang.t("screening.already"),
+                ScreenRefusal::DayClosed => lang.t("checkin.day_closed"),
             };
             let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())

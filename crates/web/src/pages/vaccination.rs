@@ -273,5 +273,6 @@ pub(crate) fn refusal_message(lang: Lang, refusal: &VaccinateRefusal) -> String 
         VaccinateRefusal::NoStock => lang.t("vaccination.no_stock"),
         VaccinateRefusal::AlreadyGiven => lang.t("vaccination.already"),
         VaccinateRefusal::Minutes => lang.t("vaccination.minutes"),
+        VaccinateRefusal::DayClosed => lang.t("checkin.day_closed"),
     }
 }

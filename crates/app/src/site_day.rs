@@ -1,0 +1,279 @@
+//! A site's day as a whole: the reconciliation of every booked person and every dose (per team,
+//! per unit, per lot and for the site), no-shows marked after their slot and a grace period,
+//! and the manager's close of the day.
+
+use chrono::{NaiveDate, Timelike};
+use vaxloop_core::Label;
+use vaxloop_store::reconcile::{self, CloseSummary, DayAppointment, LotLedger, Scope};
+use vaxloop_store::{Db, StoreError};
+
+/// Minutes after a slot ends before a person who has not come is a no-show.
+pub const NO_SHOW_GRACE_MINUTES: i64 = 60;
+
+/// Where the people booked for a day stand. Every booked person is in exactly one of
+/// `vaccinated`, `deferred`, `left`, `no_show`, `in_progress` and `expected`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    pub booked: i64,
+    /// Checked in (whatever happened next).
+    pub arrived: i64,
+    pub vaccinated: i64,
+    pub deferred: i64,
+    /// Checked in, gone before their dose (counted at the close).
+    pub left: i64,
+    pub no_show: i64,
+    /// Here now, not yet vaccinated.
+    pub in_progress: i64,
+    /// Not come yet, their slot not yet past the grace period.
+    pub expected: i64,
+}
+
+impl Tally {
+    /// Counts one appointment in.
+    pub fn add(&mut self, a: &DayAppointment) {
+        self.booked += 1;
+        if a.stage.is_some() {
+            self.arrived += 1;
+        }
+        let state = state_of(a);
+        match state {
+            "vaccinated" => self.vaccinated += 1,
+            "deferred" => self.deferred += 1,
+            "left" => self.left += 1,
+            "no_show" => self.no_show += 1,
+            "in_progress" => self.in_progress += 1,
+            _ => self.expected += 1,
+        }
+    }
+
+    /// The six end states add up to the bookings.
+    pub fn whole(&self) -> bool {
+        self.vaccinated
+            + self.deferred
+            + self.left
+            + self.no_show
+            + self.in_progress
+            + self.expected
+            == self.booked
+    }
+}
+
+/// The one state a booked appointment of the day is in.
+pub fn state_of(a: &DayAppointment) -> &'static str {
+    match (&a.stage, a.vaccinated) {
+        (_, true) => "vaccinated",
+        (Some(stage), false) if stage == "deferred" => "deferred",
+        (Some(_), false) if a.status != "active" => "left",
+        (Some(_), false) => "in_progress",
+        (None, false) if a.status == "no_show" => "no_show",
+        (None, false) => "expected",
+    }
+}
+
+/// A team's line of the reconciliation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TeamLine {
+    pub code: String,
+    pub colour: i64,
+    /// "红-07" / "Red-07".
+    pub label_zh: String,
+    pub label_en: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub site_id: i64,
+    pub tally: Tally,
+}
+
+/// A unit's line: its teams and its people booked one by one, together.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UnitLine {
+    pub code: String,
+    pub name: String,
+    pub tally: Tally,
+}
+
+/// A site's day, reconciled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciliation {
+    pub teams: Vec<TeamLine>,
+    pub units: Vec<UnitLine>,
+    /// People booked one by one (and walk-ins), of every unit.
+    pub individuals: Tally,
+    pub walk_ins: i64,
+    pub total: Tally,
+    pub lots: Vec<LotLedger>,
+    /// When the day was closed, by whom (user id), and what the close did.
+    pub closed: Option<(i64, Option<i64>, CloseSummary)>,
+}
+
+/// The team lines of a day's appointments, by label.
+pub fn team_lines(all: &[DayAppointment]) -> Vec<TeamLine> {
+    let mut teams: Vec<TeamLine> = Vec::new();
+    for a in all {
+        let Some((code, colour, number)) = &a.team else {
+            continue;
+        };
+        let line = match teams.iter_mut().position(|t| &t.code == code) {
+            Some(i) => &mut teams[i],
+            None => {
+                let label = Label {
+                    colour: u8::try_from(*colour).unwrap_or(0),
+                    number: u32::try_from(*number).unwrap_or(0),
+                };
+                teams.push(TeamLine {
+                    code: code.clone(),
+                    colour: *colour,
+                    label_zh: label.zh(),
+                    label_en: label.en(),
+                    unit_code: a.unit_code.clone(),
+                    unit_name: a.unit_name.clone(),
+                    site_id: a.site_id,
+                    tally: Tally::default(),
+                });
+                teams.last_mut().expect("just pushed")
+            }
+        };
+        line.tally.add(a);
+    }
+    teams.sort_by_key(|t| (t.colour, t.label_zh.clone()));
+    teams
+}
+
+/// The reconciliation of site `site_id` on `day`; `tz` bounds the day's ledger movements.
+pub async fn reconcile(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    site_id: i64,
+    day: NaiveDate,
+) -> Result<Reconciliation, StoreError> {
+    let date = day.format("%Y-%m-%d").to_string();
+    let all = reconcile::appointments_of_day(db, Scope::Site(site_id), &date).await?;
+    let mut units: Vec<UnitLine> = Vec::new();
+    let mut individuals = Tally::default();
+    let mut total = Tally::default();
+    let mut walk_ins = 0;
+    for a in &all {
+        total.add(a);
+        walk_ins += i64::from(a.walk_in);
+        if a.team.is_none() {
+            individuals.add(a);
+        }
+        match units.iter_mut().find(|u| u.code == a.unit_code) {
+            Some(u) => u.tally.add(a),
+            None => {
+                let mut tally = Tally::default();
+                tally.add(a);
+                units.push(UnitLine {
+                    code: a.unit_code.clone(),
+                    name: a.unit_name.clone(),
+                    tally,
+                });
+            }
+        }
+    }
+    units.sort_by(|a, b| a.code.cmp(&b.code));
+    let (from, to) = day_bounds(tz, day);
+    let lots = reconcile::lot_ledgers(db, site_id, from, to).await?;
+    let closed = reconcile::closed(db, site_id, &date)
+        .await?
+        .map(|(at, by, json)| {
+            let summary = serde_json::from_str(&json).unwrap_or_default();
+            (at, by, summary)
+        });
+    Ok(Reconciliation {
+        teams: team_lines(&all),
+        units,
+        individuals,
+        walk_ins,
+        total,
+        lots,
+        closed,
+    })
+}
+
+/// A day's first and last instants (milliseconds) in `tz`: `[from, to)`.
+pub fn day_bounds(tz: chrono_tz::Tz, day: NaiveDate) -> (i64, i64) {
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0)
+    };
+    let next = day.succ_opt().unwrap_or(day);
+    (start(day), start(next))
+}
+
+/// A unit's teams on a day, at every site: what its contact sees.
+pub async fn unit_day(
+    db: &Db,
+    unit_id: i64,
+    day: NaiveDate,
+) -> Result<(Vec<TeamLine>, Tally), StoreError> {
+    let date = day.format("%Y-%m-%d").to_string();
+    let all = reconcile::appointments_of_day(db, Scope::Unit(unit_id), &date).await?;
+    let mut total = Tally::default();
+    for a in &all {
+        total.add(a);
+    }
+    Ok((team_lines(&all), total))
+}
+
+/// Closes site `site_id`'s `day` (see [`reconcile::close_day`]). None when it was closed
+/// already.
+pub async fn close_day(
+    db: &Db,
+    site_id: i64,
+    day: NaiveDate,
+    actor: Option<i64>,
+) -> Result<Option<CloseSummary>, StoreError> {
+    let date = day.format("%Y-%m-%d").to_string();
+    let tomorrow = day.succ_opt().unwrap_or(day).format("%Y-%m-%d").to_string();
+    reconcile::close_day(
+        db,
+        site_id,
+        &date,
+        &tomorrow,
+        actor,
+        vaxloop_store::now_ms(),
+    )
+    .await
+}
+
+/// Marks today's no-shows at every site (their slot over by [`NO_SHOW_GRACE_MINUTES`]) and
+/// returns the deferred people whose day has come to the desk. `now` is the local time.
+pub async fn sweep(db: &Db, now: chrono::NaiveDateTime) -> Result<(u64, u64), StoreError> {
+    let date = now.date().format("%Y-%m-%d").to_string();
+    let tomorrow = now
+        .date()
+        .succ_opt()
+        .unwrap_or(now.date())
+        .format("%Y-%m-%d")
+        .to_string();
+    let minute = i64::from(now.hour() * 60 + now.minute());
+    let stamp = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    let no_shows =
+        reconcile::mark_no_shows_in(&mut tx, None, &date, minute, NO_SHOW_GRACE_MINUTES, stamp)
+            .await?;
+    let reinvited = reconcile::reinvite_deferred_in(&mut tx, &tomorrow, stamp).await?;
+    tx.commit().await?;
+    Ok((no_shows, reinvited))
+}
+
+/// How often the server sweeps.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sweeps every [`SWEEP_EVERY`] for as long as the server runs.
+pub async fn run_sweeper(db: Db, tz: chrono_tz::Tz) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now().with_timezone(&tz).naive_local();
+        match sweep(&db, now).await {
+            Ok((0, 0)) => {}
+            Ok((no_shows, reinvited)) => tracing::info!(no_shows, reinvited, "day sweep"),
+            Err(e) => tracing::warn!(error = %e, "the day sweep could not reach the database"),
+        }
+    }
+}

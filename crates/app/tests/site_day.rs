@@ -1,0 +1,96 @@
+//! The end of a site's day: every booked person in exactly one state, no-shows marked after
+//! their slot and the grace period, the close once (releasing, writing off, returning deferred
+//! people to the desk), and the lots' ledgers balanced.
+
+use chrono::Days;
+use vaxloop_app::site_day::{close_day, reconcile, sweep, unit_day};
+use vaxloop_app::site_ops::{
+    CheckInRefusal, Decision, DoseGiven, Proof, QR_PREFIX, check_in, screen, vaccinate,
+};
+use vaxloop_store::{journeys, sites, slots};
+
+vaxloop_store::backend_tests! {
+    async fn a_day_reconciles_every_booked_person_and_dose_and_closes_once(t) {
+        let tz = chrono_tz::Asia::Shanghai;
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 21, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 6).await.expect("waiting");
+        assert_eq!(people.len(), 6);
+        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
+        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 6).expect("room").id;
+        let booked = vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+        let mut visits = Vec::new();
+        for &p in &people[..4] {
+            visits.push(check_in(&t, &t.cipher, here.id, today, &scan(p), None).await.expect("store").expect("in").visit);
+        }
+        let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
+        let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&t, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
+        for v in &visits[..2] {
+            screen(&t, here.id, today, v.id, &clear, &Decision::Pass, None).await.expect("store").expect("passed");
+        }
+        let tomorrow = today.checked_add_days(Days::new(1)).expect("day");
+        screen(&t, here.id, today, visits[2].id, &clear, &Decision::Defer { reason: "发热".into(), until: tomorrow }, None).await.expect("store").expect("deferred");
+        let lot = vaxloop_store::doses::lots_for(&t, here.id, vaccine, &today.to_string(), 0).await.expect("lots")[0].lot_id;
+        for v in &visits[..2] {
+            let d = DoseGiven { visit_id: v.id, lot_id: lot, proof: Proof::Code(t.cipher.presence_code(v.appointment_id)), minutes: Some(0) };
+            vaccinate(&t, &t.cipher, here.id, today, &d, None).await.expect("store").expect("given");
+        }
+        vaxloop_app::site_ops::release(&t, here.id, today, visits[0].id, None, None).await.expect("store").expect("released");
+
+        // During the day: two vaccinated, one deferred, one in the queue, two expected.
+        let r = reconcile(&t, tz, here.id, today).await.expect("reconcile");
+        assert_eq!((r.total.booked, r.total.arrived, r.total.vaccinated, r.total.deferred, r.total.in_progress, r.total.expected), (6, 4, 2, 1, 1, 2), "{:?}", r.total);
+        assert!(r.total.whole());
+        let team = r.teams.iter().find(|x| x.code == booked.team.code).expect("the team's line");
+        assert_eq!(team.tally, r.total, "one team, the whole day here");
+        assert!(r.lots.iter().all(|l| l.balanced()), "{:?}", r.lots);
+        assert_eq!(r.lots.iter().map(|l| l.administered_today).sum::<i64>(), 2);
+
+        // Past the last slot and the grace period: the two who never came are no-shows.
+        let late = today.and_hms_opt(23, 59, 0).expect("time");
+        // The deferred person may come tomorrow: back to the desk, to be booked.
+        let (no_shows, reinvited) = sweep(&t, late).await.expect("sweep");
+        assert_eq!((no_shows, reinvited), (2, 1));
+        assert_eq!(sweep(&t, late).await.expect("sweep").0, 0, "marked once");
+        assert_eq!(journeys::of_person(&t, people[4]).await.expect("q")[0].1.to_string(), "no_show", "back to the desk");
+
+        // The close: once, however many managers press it.
+        let (a, b) = tokio::join!(close_day(&t, here.id, today, None), close_day(&t, here.id, today, None));
+        let summary = match (a.expect("store"), b.expect("store")) {
+            (Some(s), None) | (None, Some(s)) => s,
+            other => panic!("closed once: {other:?}"),
+        };
+        assert_eq!((summary.no_shows, summary.left, summary.released, summary.reinvited), (0, 1, 1, 0), "{summary:?}");
+        let r = reconcile(&t, tz, here.id, today).await.expect("reconcile");
+        assert_eq!((r.total.vaccinated, r.total.deferred, r.total.left, r.total.no_show, r.total.in_progress, r.total.expected), (2, 1, 1, 2, 0, 0), "{:?}", r.total);
+        assert!(r.total.whole() && r.closed.is_some());
+        assert!(r.lots.iter().all(|l| l.balanced() && l.in_open_vials == 0));
+        // Nobody is left in a site state; the deferred person is back at the desk.
+        let states: Vec<String> = futures_states(&t, &people).await;
+        assert_eq!(states, ["released", "released", "registered", "no_show", "no_show", "no_show"]);
+        // After the close nothing more is recorded here today.
+        let at_noon = today.and_hms_opt(12, 0, 0).expect("time");
+        let walk_in = vaxloop_app::site_ops::walk_in(&t, &t.cipher, tz, here.id, at_noon, &scan(people[5]), None).await.expect("store");
+        assert_eq!(walk_in.expect_err("closed"), CheckInRefusal::DayClosed);
+        assert!(vaxloop_store::visits::active_of_person(&t, people[5]).await.expect("q").is_empty(), "not booked either");
+        // The unit's contact sees the same line for its team.
+        let (teams, total) = unit_day(&t, unit.id, today).await.expect("unit day");
+        assert_eq!(total, r.total);
+        assert_eq!(teams[0].tally, r.total);
+    }
+}
+
+async fn futures_states(db: &vaxloop_store::Db, people: &[i64]) -> Vec<String> {
+    let mut out = Vec::new();
+    for &p in people {
+        out.push(
+            journeys::of_person(db, p).await.expect("q")[0]
+                .1
+                .to_string(),
+        );
+    }
+    out
+}

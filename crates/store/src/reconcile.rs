@@ -1,0 +1,471 @@
+//! End-of-day reconciliation (migration 0010): where every booked person of a site's day stands,
+//! no-shows marked after their slot and a grace period, deferred people returned to the desk on
+//! the day they may come again, and the day's close — after which the site records nothing more
+//! that day and the figures are final.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// One booked appointment of a day, with what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayAppointment {
+    pub appointment_id: i64,
+    /// `active`, `completed` or `no_show`.
+    pub status: String,
+    pub site_id: i64,
+    /// `(code, colour, number)` of its team, if it was booked with one.
+    pub team: Option<(String, i64, i64)>,
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    /// The visit's stage, if the person arrived.
+    pub stage: Option<String>,
+    pub vaccinated: bool,
+    pub walk_in: bool,
+}
+
+/// Whose appointments to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Site(i64),
+    Unit(i64),
+}
+
+/// Every appointment booked for `day` (cancelled and moved ones aside) at a site or of a unit's
+/// people.
+pub async fn appointments_of_day(
+    db: &Db,
+    scope: Scope,
+    day: &str,
+) -> StoreResult<Vec<DayAppointment>> {
+    let (site, unit) = match scope {
+        Scope::Site(s) => (Some(s), None),
+        Scope::Unit(u) => (None, Some(u)),
+    };
+    let rows = sqlx::query(
+        "SELECT a.id, a.status, s.site_id, t.code, t.colour, t.number, p.unit_id, u.code, u.name, \
+                s.starts_min, s.ends_min, v.stage, \
+                CAST(CASE WHEN d.id IS NULL THEN 0 ELSE 1 END AS BIGINT), a.walk_in \
+         FROM appointments a JOIN slots s ON s.id = a.slot_id \
+         JOIN people p ON p.id = a.person_id JOIN units u ON u.id = p.unit_id \
+         LEFT JOIN teams t ON t.id = a.team_id \
+         LEFT JOIN visits v ON v.appointment_id = a.id \
+         LEFT JOIN dose_records d ON d.visit_id = v.id \
+         WHERE s.day = $1 AND a.status <> 'cancelled' \
+           AND ($2 IS NULL OR s.site_id = $2) AND ($3 IS NULL OR p.unit_id = $3) \
+         ORDER BY s.starts_min, a.id",
+    )
+    .bind(day)
+    .bind(site)
+    .bind(unit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let code: Option<String> = r.try_get(3)?;
+            let team = match code {
+                Some(code) => Some((code, r.try_get(4)?, r.try_get(5)?)),
+                None => None,
+            };
+            let vaccinated: i64 = r.try_get(12)?;
+            let walk_in: i64 = r.try_get(13)?;
+            Ok(DayAppointment {
+                appointment_id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                site_id: r.try_get(2)?,
+                team,
+                unit_id: r.try_get(6)?,
+                unit_code: r.try_get(7)?,
+                unit_name: r.try_get(8)?,
+                starts_min: r.try_get(9)?,
+                ends_min: r.try_get(10)?,
+                stage: r.try_get(11)?,
+                vaccinated: vaccinated != 0,
+                walk_in: walk_in != 0,
+            })
+        })
+        .collect()
+}
+
+/// A lot's stock at a site, from its ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotLedger {
+    pub lot_id: i64,
+    pub vaccine_code: String,
+    pub lot_number: String,
+    pub expires_on: String,
+    /// Delivered and transferred in.
+    pub received: i64,
+    pub administered: i64,
+    pub wasted: i64,
+    /// Of the wasted, what opened vials held past their life or at a close.
+    pub vial_waste: i64,
+    pub transferred_out: i64,
+    pub corrections: i64,
+    /// The stored balance.
+    pub remaining: i64,
+    /// Administered and wasted on the day.
+    pub administered_today: i64,
+    pub wasted_today: i64,
+    /// Doses left in opened vials now.
+    pub in_open_vials: i64,
+}
+
+impl LotLedger {
+    /// Whether received = administered + wasted + transferred out + remaining (corrections
+    /// counted): the ledger and the balance agree.
+    pub fn balanced(&self) -> bool {
+        self.received + self.corrections
+            == self.administered + self.wasted + self.transferred_out + self.remaining
+    }
+}
+
+/// Every lot with stock movements at a site; `day_from`..`day_to` (milliseconds) bound "today".
+pub async fn lot_ledgers(
+    db: &Db,
+    site_id: i64,
+    day_from: i64,
+    day_to: i64,
+) -> StoreResult<Vec<LotLedger>> {
+    let sum = |kinds: &str, today: bool| {
+        let when = if today {
+            " AND g.at >= $2 AND g.at < $3"
+        } else {
+            ""
+        };
+        format!(
+            "CAST(COALESCE((SELECT SUM(g.delta) FROM stock_ledger g WHERE g.lot_id = b.lot_id \
+             AND g.site_id = b.site_id AND g.kind IN ({kinds}){when}), 0) AS BIGINT)"
+        )
+    };
+    let sql = format!(
+        "SELECT b.lot_id, v.code, l.lot_number, l.expires_on, {}, {}, {}, \
+                CAST(COALESCE((SELECT SUM(x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id), 0) AS BIGINT), \
+                {}, {}, b.remaining, {}, {}, \
+                CAST(COALESCE((SELECT SUM(x.doses - x.used - x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id AND x.closed_at IS NULL), 0) AS BIGINT) \
+         FROM stock_balances b JOIN lots l ON l.id = b.lot_id JOIN vaccines v ON v.id = l.vaccine_id \
+         WHERE b.site_id = $1 ORDER BY v.code, l.expires_on, l.lot_number",
+        sum("'delivered', 'transfer_in'", false),
+        sum("'administered'", false),
+        sum("'wasted'", false),
+        sum("'transfer_out'", false),
+        sum("'correction'", false),
+        sum("'administered'", true),
+        sum("'wasted'", true),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(site_id)
+        .bind(day_from)
+        .bind(day_to)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let neg = |i: usize| -> StoreResult<i64> { Ok(-r.try_get::<i64, _>(i)?) };
+            Ok(LotLedger {
+                lot_id: r.try_get(0)?,
+                vaccine_code: r.try_get(1)?,
+                lot_number: r.try_get(2)?,
+                expires_on: r.try_get(3)?,
+                received: r.try_get(4)?,
+                administered: neg(5)?,
+                wasted: neg(6)?,
+                vial_waste: r.try_get(7)?,
+                transferred_out: neg(8)?,
+                corrections: r.try_get(9)?,
+                remaining: r.try_get(10)?,
+                administered_today: neg(11)?,
+                wasted_today: neg(12)?,
+                in_open_vials: r.try_get(13)?,
+            })
+        })
+        .collect()
+}
+
+/// Marks as no-shows the active appointments of `day` (at one site, or all) whose slot ended
+/// `grace` minutes or more before `now_min` (minutes after local midnight) and who never
+/// arrived: the appointment becomes `no_show` and the journey goes back to the desk to be
+/// booked again. Returns how many were marked.
+pub async fn mark_no_shows_in(
+    conn: &mut AnyConnection,
+    site_id: Option<i64>,
+    day: &str,
+    now_min: i64,
+    grace: i64,
+    now: i64,
+) -> StoreResult<u64> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.person_id, a.dose_number, s.site_id FROM appointments a \
+         JOIN slots s ON s.id = a.slot_id \
+         WHERE a.status = 'active' AND s.day = $1 AND ($2 IS NULL OR s.site_id = $2) \
+           AND s.ends_min + $3 <= $4 \
+           AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.appointment_id = a.id)",
+    )
+    .bind(day)
+    .bind(site_id)
+    .bind(grace)
+    .bind(now_min)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut marked = 0;
+    for r in &rows {
+        let (id, person, dose, site): (i64, i64, i64, i64) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        let done = sqlx::query(
+            "UPDATE appointments SET status = 'no_show', updated_at = $2 \
+             WHERE id = $1 AND status = 'active' \
+               AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.appointment_id = $1)",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() != 1 {
+            continue;
+        }
+        marked += 1;
+        sqlx::query(
+            "UPDATE journeys SET state = 'no_show', updated_at = $3 \
+             WHERE person_id = $1 AND dose_number = $2 AND state = 'booked'",
+        )
+        .bind(person)
+        .bind(dose)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        journey_event(
+            conn,
+            person,
+            dose,
+            "no_show",
+            now,
+            site,
+            None,
+            "did not come",
+        )
+        .await?;
+    }
+    Ok(marked)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn journey_event(
+    conn: &mut AnyConnection,
+    person: i64,
+    dose: i64,
+    state: &str,
+    at: i64,
+    site: i64,
+    actor: Option<i64>,
+    detail: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(state)
+    .bind(at)
+    .bind(site)
+    .bind(actor)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Returns to the desk the deferred people whose deferral ends by `by_day` (`YYYY-MM-DD`): their
+/// journey goes back to `registered`, so the planner and the desk book them for a day they may
+/// come. Returns how many.
+pub async fn reinvite_deferred_in(
+    conn: &mut AnyConnection,
+    by_day: &str,
+    now: i64,
+) -> StoreResult<u64> {
+    let rows = sqlx::query(
+        "SELECT j.person_id, j.dose_number, MAX(s.defer_until) FROM journeys j \
+         JOIN visits v ON v.person_id = j.person_id AND v.dose_number = j.dose_number \
+         JOIN screenings s ON s.visit_id = v.id AND s.outcome = 'defer' \
+         WHERE j.state = 'deferred' GROUP BY j.person_id, j.dose_number",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for r in &rows {
+        let (person, dose, until): (i64, i64, Option<String>) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let Some(until) = until.filter(|u| u.as_str() <= by_day) else {
+            continue;
+        };
+        let done = sqlx::query(
+            "UPDATE journeys SET state = 'registered', updated_at = $3 \
+             WHERE person_id = $1 AND dose_number = $2 AND state = 'deferred'",
+        )
+        .bind(person)
+        .bind(dose)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 1 {
+            n += 1;
+            sqlx::query(
+                "INSERT INTO journey_events (person_id, dose_number, state, at, detail) \
+                 VALUES ($1, $2, 'registered', $3, $4)",
+            )
+            .bind(person)
+            .bind(dose)
+            .bind(now)
+            .bind(format!("re-invited: deferred until {until}"))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(n)
+}
+
+/// When and by whom a site's day was closed, with what the close did (JSON).
+pub async fn closed(
+    db: &Db,
+    site_id: i64,
+    day: &str,
+) -> StoreResult<Option<(i64, Option<i64>, String)>> {
+    let row = sqlx::query(
+        "SELECT closed_at, closed_by, summary FROM day_closes WHERE site_id = $1 AND day = $2",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
+        None => Ok(None),
+    }
+}
+
+/// What closing a day did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CloseSummary {
+    pub no_shows: u64,
+    /// Checked in but gone before their dose.
+    pub left: u64,
+    /// Still in observation, released by the close.
+    pub released: u64,
+    /// Doses written off from opened vials.
+    pub vial_waste: i64,
+    /// Deferred people returned to the desk.
+    pub reinvited: u64,
+}
+
+/// Closes a site's day in one transaction: everyone booked who never came is a no-show; whoever
+/// was checked in and left before their dose goes back to the desk (their journey `no_show`,
+/// the event says why); whoever is still in observation is released; opened vials are written
+/// off; deferred people whose day has come are returned to the desk. Returns None, changing
+/// nothing, when the day was closed already.
+pub async fn close_day(
+    db: &Db,
+    site_id: i64,
+    day: &str,
+    tomorrow: &str,
+    by: Option<i64>,
+    now: i64,
+) -> StoreResult<Option<CloseSummary>> {
+    let mut tx = db.begin_write().await?;
+    let claimed = sqlx::query(
+        "INSERT INTO day_closes (site_id, day, closed_at, closed_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (site_id, day) DO NOTHING",
+    )
+    .bind(site_id)
+    .bind(day)
+    .bind(now)
+    .bind(by)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let mut summary = CloseSummary {
+        no_shows: mark_no_shows_in(&mut tx, Some(site_id), day, i64::MAX / 4, 0, now).await?,
+        ..CloseSummary::default()
+    };
+    let open = sqlx::query(
+        "SELECT v.id, v.appointment_id, v.person_id, v.dose_number, v.stage FROM visits v \
+         WHERE v.site_id = $1 AND v.day = $2 AND v.stage IN ('waiting', 'referred', 'ready', 'observing')",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &open {
+        let (visit, appointment, person, dose, stage): (i64, i64, i64, i64, String) = (
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        );
+        if stage == "observing" {
+            sqlx::query("UPDATE visits SET stage = 'released' WHERE id = $1")
+                .bind(visit)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE observations SET released_at = $2, released_by = $3 WHERE visit_id = $1",
+            )
+            .bind(visit)
+            .bind(now)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE journeys SET state = 'released', updated_at = $3 \
+                 WHERE person_id = $1 AND dose_number = $2 AND state = 'observing'",
+            )
+            .bind(person)
+            .bind(dose)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let detail = "released at the day's close";
+            journey_event(&mut tx, person, dose, "released", now, site_id, by, detail).await?;
+            summary.released += 1;
+        } else {
+            sqlx::query(
+                "UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1",
+            )
+            .bind(appointment)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE journeys SET state = 'no_show', updated_at = $3 \
+                 WHERE person_id = $1 AND dose_number = $2 AND state IN ('checked_in', 'screened')",
+            )
+            .bind(person)
+            .bind(dose)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!("left before the dose (at {stage})");
+            journey_event(&mut tx, person, dose, "no_show", now, site_id, by, &detail).await?;
+            summary.left += 1;
+        }
+    }
+    summary.vial_waste =
+        crate::doses::waste_vials_in(&mut tx, site_id, None, now, true, by).await?;
+    summary.reinvited = reinvite_deferred_in(&mut tx, tomorrow, now).await?;
+    let json = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
+    sqlx::query("UPDATE day_closes SET summary = $3 WHERE site_id = $1 AND day = $2")
+        .bind(site_id)
+        .bind(day)
+        .bind(json)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(summary))
+}
