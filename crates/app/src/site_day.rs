@@ -277,3 +277,104 @@ pub async fn run_sweeper(db: Db, tz: chrono_tz::Tz) {
         }
     }
 }
+
+/// One zone's queue on the board.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ZoneQueue {
+    /// `screening`, `vaccination` or `observation`.
+    pub zone: &'static str,
+    pub people: i64,
+    pub green: i64,
+    /// Minutes the longest-waiting person has waited (for observation: has sat).
+    pub longest_minutes: i64,
+    /// Mean minutes waited so far by those in the queue.
+    pub mean_minutes: f64,
+}
+
+/// The live site board: queues and waits per zone, the last half hour's flow, observation seats,
+/// doses per lot and every team of the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Board {
+    pub queues: Vec<ZoneQueue>,
+    /// Checked in and vaccinated in the last 30 minutes, and the mean minutes from check-in to
+    /// dose of those doses.
+    pub checked_in_30: i64,
+    pub vaccinated_30: i64,
+    pub check_in_to_dose_30: Option<f64>,
+    pub seats_used: i64,
+    pub seats: i64,
+    pub lots: Vec<LotLedger>,
+    pub teams: Vec<TeamLine>,
+    pub total: Tally,
+    pub closed: bool,
+}
+
+/// The board of site `site_id` on `day` at `now` (milliseconds).
+pub async fn board(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    site_id: i64,
+    day: NaiveDate,
+    now: i64,
+) -> Result<Board, StoreError> {
+    let date = day.format("%Y-%m-%d").to_string();
+    let present = reconcile::present(db, site_id, &date).await?;
+    let queue = |zone: &'static str, stages: &[&str]| {
+        let here: Vec<&reconcile::Present> = present
+            .iter()
+            .filter(|p| stages.contains(&p.stage.as_str()))
+            .collect();
+        let waits: Vec<i64> = here
+            .iter()
+            .map(|p| {
+                let since = match p.stage.as_str() {
+                    "ready" | "observing" => p.screened_at.unwrap_or(p.checked_in_at),
+                    _ => p.checked_in_at,
+                };
+                ((now - since) / 60_000).max(0)
+            })
+            .collect();
+        ZoneQueue {
+            zone,
+            people: here.len() as i64,
+            green: here.iter().filter(|p| p.green).count() as i64,
+            longest_minutes: waits.iter().copied().max().unwrap_or(0),
+            mean_minutes: if waits.is_empty() {
+                0.0
+            } else {
+                waits.iter().sum::<i64>() as f64 / waits.len() as f64
+            },
+        }
+    };
+    let queues = vec![
+        queue("screening", &["waiting", "referred"]),
+        queue("vaccination", &["ready"]),
+    ];
+    let seats_used = present.iter().filter(|p| p.stage == "observing").count() as i64;
+    let seats = vaxloop_store::sites::zones(db, site_id)
+        .await?
+        .into_iter()
+        .find(|z| z.kind == vaxloop_core::ZoneKind::Observation)
+        .map(|z| z.space)
+        .unwrap_or(0);
+    let (checked_in_30, vaccinated_30, check_in_to_dose_30) =
+        reconcile::flow_since(db, site_id, now - 30 * 60_000).await?;
+    let all = reconcile::appointments_of_day(db, Scope::Site(site_id), &date).await?;
+    let mut total = Tally::default();
+    for a in &all {
+        total.add(a);
+    }
+    let (from, to) = day_bounds(tz, day);
+    Ok(Board {
+        queues,
+        checked_in_30,
+        vaccinated_30,
+        check_in_to_dose_30,
+        seats_used,
+        seats,
+        lots: reconcile::lot_ledgers(db, site_id, from, to).await?,
+        teams: team_lines(&all),
+        total,
+        closed: reconcile::closed(db, site_id, &date).await?.is_some(),
+    })
+}

@@ -469,3 +469,63 @@ pub async fn close_day(
     tx.commit().await?;
     Ok(Some(summary))
 }
+
+/// A person at the site now: their stage, when they were checked in, and when screened (for
+/// those waiting for the vaccinator).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Present {
+    pub stage: String,
+    pub green: bool,
+    pub checked_in_at: i64,
+    pub screened_at: Option<i64>,
+}
+
+/// Everyone at a site on a day who has not left: waiting for screening or the doctor, for the
+/// vaccinator, or in observation.
+pub async fn present(db: &Db, site_id: i64, day: &str) -> StoreResult<Vec<Present>> {
+    let rows = sqlx::query(
+        "SELECT v.stage, v.green, v.checked_in_at, \
+                (SELECT MAX(s.screened_at) FROM screenings s WHERE s.visit_id = v.id) \
+         FROM visits v WHERE v.site_id = $1 AND v.day = $2 \
+           AND v.stage IN ('waiting', 'referred', 'ready', 'observing')",
+    )
+    .bind(site_id)
+    .bind(day)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let green: i64 = r.try_get(1)?;
+            Ok(Present {
+                stage: r.try_get(0)?,
+                green: green != 0,
+                checked_in_at: r.try_get(2)?,
+                screened_at: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// The site's flow since `since` (milliseconds): people checked in, doses given, and the mean
+/// minutes from check-in to dose of those doses.
+pub async fn flow_since(db: &Db, site_id: i64, since: i64) -> StoreResult<(i64, i64, Option<f64>)> {
+    let checked_in: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM visits WHERE site_id = $1 AND checked_in_at >= $2",
+    )
+    .bind(site_id)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?;
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(d.given_at - v.checked_in_at), 0) AS BIGINT) \
+         FROM dose_records d JOIN visits v ON v.id = d.visit_id \
+         WHERE d.site_id = $1 AND d.given_at >= $2",
+    )
+    .bind(site_id)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?;
+    let (doses, total_ms): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    let mean = (doses > 0).then(|| total_ms as f64 / doses as f64 / 60_000.0);
+    Ok((checked_in, doses, mean))
+}

@@ -13,3 +13,4 @@ CREATE TABLE day_closes (
     PRIMARY KEY (site_id, day)
 );
 CREATE INDEX appointments_by_team ON appointments (team_id);
+CREATE INDEX visits_by_site_time ON visits (site_id, checked_in_at);

@@ -20,6 +20,7 @@ pub(crate) use plan::{
 mod privacy;
 pub(crate) mod register;
 mod screening;
+mod site_day;
 mod sites;
 mod stock;
 mod team_papers;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .merge(screening::routes())
         .merge(vaccination::routes())
         .merge(observation::routes())
+        .merge(site_day::routes())
         .fallback(|| async { AppError::NotFound })
 }
 
@@ -84,6 +86,11 @@ pub struct PageCtx {
 impl PageCtx {
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
+    }
+
+    /// Whether the page is in English (for values stored in both languages).
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
     }
 
     /// The translation of a vocabulary code: `tk("role", "admin")` looks up `role.admin`.

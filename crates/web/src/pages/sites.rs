@@ -85,6 +85,8 @@ struct SitePage {
     can_screen: bool,
     can_vaccinate: bool,
     can_observe: bool,
+    /// The board and the day's reconciliation: the manager, the admin and the desk.
+    can_watch: bool,
 }
 
 async fn site(
@@ -179,6 +181,8 @@ async fn site(
         can_screen: access::works_at(user, site_id, vaxloop_core::SitePost::Screening),
         can_vaccinate: access::works_at(user, site_id, vaxloop_core::SitePost::Vaccinator),
         can_observe: access::works_at(user, site_id, vaxloop_core::SitePost::Observation),
+        can_watch: access::works_at(user, site_id, vaxloop_core::SitePost::Manager)
+            || user.role == vaxloop_core::Role::Desk,
     })
 }
 

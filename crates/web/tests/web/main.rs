@@ -16,6 +16,7 @@ mod papers;
 mod plan;
 mod privacy;
 mod registration;
+mod site_day;
 mod stock;
 
 pub use client::{Client, Fixture, fixture, fixture_with};
