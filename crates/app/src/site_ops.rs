@@ -598,3 +598,54 @@ pub async fn report_aefi(
         None => Err(AefiRefusal::NoVisit),
     })
 }
+
+impl ScreenRefusal {
+    /// The refusal's code, as the API names it, and the field it is about.
+    pub fn code(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NoVisit => ("no_visit", "visit_id"),
+            Self::Unanswered(_) => ("unanswered", "answers"),
+            Self::NeedsDoctor => ("needs_doctor", "outcome"),
+            Self::DeferReason => ("defer_reason", "reason"),
+            Self::DeferUntil => ("defer_until", "until"),
+            Self::AlreadyScreened => ("already_screened", "visit_id"),
+            Self::DayClosed => ("day_closed", "visit_id"),
+        }
+    }
+}
+
+impl VaccinateRefusal {
+    /// The refusal's code, as the API names it, and the field it is about.
+    pub fn code(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NoVisit => ("no_visit", "visit_id"),
+            Self::WrongCode => ("wrong_code", "presence_code"),
+            Self::NotReady(_) => ("not_ready", "visit_id"),
+            Self::WrongLot => ("wrong_lot", "lot_id"),
+            Self::NoStock => ("no_stock", "lot_id"),
+            Self::AlreadyGiven => ("already_given", "visit_id"),
+            Self::Minutes => ("minutes", "observation_minutes"),
+            Self::DayClosed => ("day_closed", "visit_id"),
+        }
+    }
+}
+
+impl ReleaseRefusal {
+    /// The refusal's code, as the API names it, and the field it is about.
+    pub fn code(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NotObserving => ("not_observing", "visit_id"),
+            Self::TooEarly { .. } => ("too_early", "early_reason"),
+        }
+    }
+}
+
+impl AefiRefusal {
+    /// The refusal's code, as the API names it, and the field it is about.
+    pub fn code(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NoVisit => ("no_visit", "visit_id"),
+            Self::Field(f) => ("invalid", f),
+        }
+    }
+}

@@ -202,6 +202,21 @@ pub async fn station(
     }
 }
 
+/// The site with code `code`, when the user may watch its day — the board and the
+/// reconciliation: its manager, the admin, or the desk; otherwise a denial, audited with `path`.
+pub async fn watched_site(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    path: &str,
+) -> AppResult<vaxloop_store::sites::Site> {
+    let site = vaxloop_store::sites::by_code(&state.db, code).await?;
+    match site.filter(|s| works_at(user, s.id, SitePost::Manager) || user.role == Role::Desk) {
+        Some(s) => Ok(s),
+        None => Err(deny(state, Some(user), path).await),
+    }
+}
+
 pub fn can_see_site(user: &User, site_id: i64) -> bool {
     match user.role {
         Role::Admin | Role::Desk => true,

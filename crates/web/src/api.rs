@@ -32,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_supply::routes())
         .merge(crate::api_plan::routes())
         .merge(crate::api_site::routes())
+        .merge(crate::api_site_flow::routes())
+        .merge(crate::api_site_day::routes())
 }
 
 #[derive(OpenApi)]
@@ -47,7 +49,11 @@ pub fn routes() -> Router<AppState> {
         crate::api_supply::create_vaccine, crate::api_supply::create_lot, crate::api_supply::create_delivery,
         crate::api_supply::receive, crate::api_supply::stock,
         crate::api_plan::current, crate::api_plan::instance, crate::api_plan::create, crate::api_plan::act,
-        crate::api_site::create
+        crate::api_site::create,
+        crate::api_site_flow::queue, crate::api_site_flow::lots, crate::api_site_flow::screen,
+        crate::api_site_flow::vaccinate, crate::api_site_flow::release, crate::api_site_flow::aefi,
+        crate::api_site_day::board, crate::api_site_day::day, crate::api_site_day::close,
+        crate::api_site_day::unit_day
     ),
     components(schemas(
         Me, WorkGroupOut, UnitOut, SiteOut, ApiError,
@@ -59,9 +65,16 @@ pub fn routes() -> Router<AppState> {
         crate::api_supply::DeliveryIn, crate::api_supply::StockOut,
         crate::api_plan::PlanOut, crate::api_plan::ChangeOut, crate::api_plan::PlaceOut,
         crate::api_plan::ActionIn, crate::api_plan::PublishedOut,
-        crate::api_site::CheckInIn, crate::api_site::CheckInOut
+        crate::api_site::CheckInIn, crate::api_site::CheckInOut,
+        crate::api_site_flow::QueuedOut, crate::api_site_flow::LotChoiceOut, crate::api_site_flow::AnswerIn,
+        crate::api_site_flow::ScreeningIn, crate::api_site_flow::StageOut, crate::api_site_flow::VaccinationIn,
+        crate::api_site_flow::VaccinationOut, crate::api_site_flow::ReleaseIn, crate::api_site_flow::AefiIn,
+        crate::api_site_flow::AefiOut,
+        crate::api_site_day::TallyOut, crate::api_site_day::TeamOut, crate::api_site_day::LotOut,
+        crate::api_site_day::QueueOut, crate::api_site_day::BoardOut, crate::api_site_day::UnitLineOut,
+        crate::api_site_day::DayOut, crate::api_site_day::ClosedOut, crate::api_site_day::UnitDayOut
     )),
-    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"), (name = "site", description = "On-site operations: check-in"))
+    tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"), (name = "site", description = "On-site operations: check-in, screening, vaccination, observation, the board and the day's reconciliation"))
 )]
 pub struct ApiDoc;
 

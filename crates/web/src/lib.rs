@@ -13,6 +13,8 @@ mod api_booking;
 mod api_org;
 mod api_plan;
 mod api_site;
+mod api_site_day;
+mod api_site_flow;
 mod api_slots;
 mod api_supply;
 mod assets;

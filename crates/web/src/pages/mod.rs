@@ -10,6 +10,7 @@ mod funnel;
 pub(crate) mod imports;
 mod login;
 mod observation;
+pub(crate) use observation::{aefi_message, release_message};
 mod org;
 mod org_admin;
 mod people;
@@ -20,11 +21,13 @@ pub(crate) use plan::{
 mod privacy;
 pub(crate) mod register;
 mod screening;
+pub(crate) use screening::refusal_message as screening_refusal;
 mod site_day;
 mod sites;
 mod stock;
 mod team_papers;
 mod vaccination;
+pub(crate) use vaccination::{audit_wrong_code, refusal_message as vaccination_refusal};
 
 use askama::Template;
 use axum::Router;

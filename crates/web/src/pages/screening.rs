@@ -176,19 +176,22 @@ async fn decide(
             Ok(Redirect::to(&to).into_response())
         }
         Err(refusal) => {
-            let notice = match refusal {
-                ScreenRefusal::NoVisit => lang.t("screening.no_visit"),
-                ScreenRefusal::Unanswered(n) => {
-                    lang.tf("screening.unanswered", &[("n", &n.to_string())])
-                }
-                ScreenRefusal::NeedsDoctor => lang.t("screening.needs_doctor"),
-                ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
-                ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
-                ScreenRefusal::AlreadyScreened => lang.t("screening.already"),
-                ScreenRefusal::DayClosed => lang.t("checkin.day_closed"),
-            };
+            let notice = refusal_message(lang, &refusal);
             let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
+    }
+}
+
+/// What a refused screening tells the screener (and the API's message).
+pub(crate) fn refusal_message(lang: Lang, refusal: &ScreenRefusal) -> String {
+    match refusal {
+        ScreenRefusal::NoVisit => lang.t("screening.no_visit"),
+        ScreenRefusal::Unanswered(n) => lang.tf("screening.unanswered", &[("n", &n.to_string())]),
+        ScreenRefusal::NeedsDoctor => lang.t("screening.needs_doctor"),
+        ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
+        ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
+        ScreenRefusal::AlreadyScreened => lang.t("screening.already"),
+        ScreenRefusal::DayClosed => lang.t("checkin.day_closed"),
     }
 }

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use vaxloop_app::site_day::{self, Board, Reconciliation, Tally, TeamLine};
-use vaxloop_core::{Role, SitePost};
+use vaxloop_core::SitePost;
 use vaxloop_documents::{Sheet, write_xlsx};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::org::{self, Unit};
@@ -33,17 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/sites/{code}/day/close", post(close))
         .route("/units/{code}/day", get(unit_day))
         .route("/units/{code}/day.xlsx", get(unit_day_xlsx))
-}
-
-/// The site, when the caller may watch its day: its manager, the admin, or the desk.
-async fn watched(state: &AppState, user: &User, code: &str, path: &str) -> AppResult<Site> {
-    let site = vaxloop_store::sites::by_code(&state.db, code).await?;
-    match site
-        .filter(|s| access::works_at(user, s.id, SitePost::Manager) || user.role == Role::Desk)
-    {
-        Some(s) => Ok(s),
-        None => Err(deny(state, Some(user), path).await),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -78,7 +67,7 @@ async fn board(
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
     let user = access::user(&page.auth)?;
-    let site = watched(&state, user, &code, &format!("/sites/{code}/board")).await?;
+    let site = access::watched_site(&state, user, &code, &format!("/sites/{code}/board")).await?;
     let now = vaxloop_store::now_ms();
     let tz = state.config.timezone;
     let b = site_day::board(&state.db, tz, site.id, state.config.today(), now).await?;
@@ -109,7 +98,7 @@ async fn day(
     Query(q): Query<DayQuery>,
 ) -> AppResult<Html<String>> {
     let user = access::user(&page.auth)?;
-    let site = watched(&state, user, &code, &format!("/sites/{code}/day")).await?;
+    let site = access::watched_site(&state, user, &code, &format!("/sites/{code}/day")).await?;
     let date = day_of(&state, &q)?;
     let r = site_day::reconcile(&state.db, state.config.timezone, site.id, date).await?;
     let closed_at = r
@@ -268,7 +257,8 @@ async fn day_xlsx(
     Query(q): Query<DayQuery>,
 ) -> AppResult<Response> {
     let user = access::user(&page.auth)?;
-    let site = watched(&state, user, &code, &format!("/sites/{code}/day.xlsx")).await?;
+    let site =
+        access::watched_site(&state, user, &code, &format!("/sites/{code}/day.xlsx")).await?;
     let date = day_of(&state, &q)?;
     let r = site_day::reconcile(&state.db, state.config.timezone, site.id, date).await?;
     let lang = page.lang;

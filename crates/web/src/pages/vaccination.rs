@@ -243,21 +243,26 @@ async fn give(
         }
         Err(refusal) => {
             if refusal == VaccinateRefusal::WrongCode {
-                // A wrong code is kept in the log, so guessing shows.
-                let target = format!("visit:{}", form.visit);
-                let entry = Entry {
-                    actor_user_id: Some(actor),
-                    action: "dose.wrong_code",
-                    target: &target,
-                    reason: None,
-                    outcome: Outcome::Denied,
-                    detail: None,
-                };
-                audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+                audit_wrong_code(&state, actor, form.visit).await?;
             }
             refuse(refusal_message(lang, &refusal), StatusCode::CONFLICT).await
         }
     }
+}
+
+/// A wrong presence code is kept in the log, so guessing shows.
+pub(crate) async fn audit_wrong_code(state: &AppState, actor: i64, visit: i64) -> AppResult<()> {
+    let target = format!("visit:{visit}");
+    let entry = Entry {
+        actor_user_id: Some(actor),
+        action: "dose.wrong_code",
+        target: &target,
+        reason: None,
+        outcome: Outcome::Denied,
+        detail: None,
+    };
+    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    Ok(())
 }
 
 /// What a refused dose tells the vaccinator.

@@ -92,4 +92,104 @@ vaxloop_store::backend_tests! {
         let exports: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'export'").fetch_one(&mut *tx).await.expect("n");
         assert_eq!(exports, 2, "both exports are in the log");
     }
+
+    async fn one_person_goes_through_the_site_by_api_each_post_honouring_its_key(t) {
+        let f = fixture(t).await;
+        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
+        let mut found = None;
+        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
+            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 1).await.expect("q");
+            if serves && waiting.len() == 1 {
+                found = Some((u, waiting[0]));
+                break;
+            }
+        }
+        let (unit, person) = found.expect("people HCL serves");
+        let today = vaxloop_web::WebConfig::default().today();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
+            .into_iter().find(|s| s.capacity > s.booked).expect("room today").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &[person], 1).await.expect("book").expect("booked");
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let token = admin.get("/admin").await.csrf();
+        let keyed = |c: &crate::Client, path: String, body: String, key: &'static str| {
+            let builder = axum::http::Request::builder().method("POST").uri(path)
+                .header("content-type", "application/json").header("x-csrf-token", token.clone())
+                .header("idempotency-key", key);
+            let mut c = c.clone();
+            async move { c.send_raw(builder, body).await }
+        };
+        let json = |r: &crate::client::Response| -> serde_json::Value { serde_json::from_str(&r.body).expect("json") };
+
+        let code = format!(r#"{{"code":"VXL1:{}"}}"#, f.db.cipher.sign("person", person));
+        let checked = keyed(&admin, "/api/v1/sites/HCL/checkins".into(), code, "in-1").await;
+        assert_eq!(checked.status, StatusCode::CREATED, "{}", checked.body);
+        let visit = json(&checked)["visit_id"].as_i64().expect("visit");
+        let queue = admin.get("/api/v1/sites/HCL/queue?station=screening").await;
+        assert!(json(&queue).as_array().expect("list").iter().any(|q| q["visit_id"] == visit));
+        assert_eq!(admin.get("/api/v1/sites/HCL/queue?station=kitchen").await.status, StatusCode::BAD_REQUEST);
+
+        // Screening: a missing answer is named; then all clear.
+        let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visit).await.expect("q").expect("visit");
+        let questions = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q");
+        let answers: Vec<serde_json::Value> = questions.iter().map(|q| serde_json::json!({"question": q.id, "yes": false})).collect();
+        let partial = serde_json::json!({"visit_id": visit, "answers": answers[1..], "outcome": "pass"}).to_string();
+        let missing = keyed(&admin, "/api/v1/sites/HCL/screenings".into(), partial, "screen-0").await;
+        assert_eq!(missing.status, StatusCode::CONFLICT);
+        assert_eq!((json(&missing)["error"].clone(), json(&missing)["field"].clone()), (serde_json::json!("unanswered"), serde_json::json!("answers")));
+        let whole = serde_json::json!({"visit_id": visit, "answers": answers, "outcome": "pass"}).to_string();
+        let passed = keyed(&admin, "/api/v1/sites/HCL/screenings".into(), whole, "screen-1").await;
+        assert_eq!(passed.status, StatusCode::CREATED, "{}", passed.body);
+        assert_eq!(json(&passed)["stage"], "ready");
+
+        // Vaccination: the lot offered, the code stated, a retry with the key gives one dose.
+        let lots = admin.get(&format!("/api/v1/sites/HCL/lots?visit_id={visit}")).await;
+        let lot = json(&lots)[0]["lot_id"].as_i64().expect("a lot");
+        let appointment = vaxloop_store::visits::by_id(&f.db, visit).await.expect("q").expect("visit").0.appointment_id;
+        let wrong = if f.db.cipher.presence_code(appointment) == "0000" { "0001" } else { "0000" };
+        let bad = serde_json::json!({"visit_id": visit, "lot_id": lot, "presence_code": wrong}).to_string();
+        let refused = keyed(&admin, "/api/v1/sites/HCL/vaccinations".into(), bad, "dose-0").await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert_eq!(json(&refused)["field"], "presence_code");
+        let dose = serde_json::json!({"visit_id": visit, "lot_id": lot, "presence_code": f.db.cipher.presence_code(appointment), "observation_minutes": 30}).to_string();
+        let given = keyed(&admin, "/api/v1/sites/HCL/vaccinations".into(), dose.clone(), "dose-1").await;
+        assert_eq!(given.status, StatusCode::CREATED, "{}", given.body);
+        let again = keyed(&admin, "/api/v1/sites/HCL/vaccinations".into(), dose.clone(), "dose-1").await;
+        assert_eq!((again.status, again.body.clone()), (given.status, given.body.clone()), "the same answer");
+        let other_key = keyed(&admin, "/api/v1/sites/HCL/vaccinations".into(), dose, "dose-2").await;
+        assert_eq!(other_key.status, StatusCode::CONFLICT, "given once");
+        assert_eq!(json(&other_key)["error"], "not_ready");
+
+        // Observation: too early without a reason; an AEFI with a bad field, then whole.
+        let obs = admin.get("/api/v1/sites/HCL/queue?station=observation").await;
+        assert!(json(&obs)[0]["observation_due"].is_string());
+        let early = keyed(&admin, "/api/v1/sites/HCL/releases".into(), serde_json::json!({"visit_id": visit}).to_string(), "rel-0").await;
+        assert_eq!(early.status, StatusCode::CONFLICT);
+        assert_eq!(json(&early)["error"], "too_early");
+        let aefi = |severity: &str| serde_json::json!({"visit_id": visit, "onset": "00:00", "symptoms": ["fever"], "severity": severity, "action": "observed"}).to_string();
+        let bad = keyed(&admin, "/api/v1/sites/HCL/aefi".into(), aefi("awful"), "aefi-0").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json(&bad)["field"], "severity");
+        assert_eq!(keyed(&admin, "/api/v1/sites/HCL/aefi".into(), aefi("mild"), "aefi-1").await.status, StatusCode::CREATED);
+        let released = keyed(&admin, "/api/v1/sites/HCL/releases".into(), serde_json::json!({"visit_id": visit, "early_reason": "接孩子"}).to_string(), "rel-1").await;
+        assert_eq!(released.status, StatusCode::CREATED, "{}", released.body);
+
+        // The board and the day, then the close — once.
+        let board = admin.get("/api/v1/sites/HCL/board").await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(json(&board)["total"]["vaccinated"].as_i64().expect("n") >= 1);
+        let day = admin.get(&format!("/api/v1/sites/HCL/days/{today}")).await;
+        assert!(json(&day)["lots"].as_array().expect("lots").iter().all(|l| l["balanced"] == true));
+        assert_eq!(admin.get("/api/v1/sites/HCL/days/someday").await.status, StatusCode::BAD_REQUEST);
+        let close = format!("/api/v1/sites/HCL/days/{today}/close");
+        let closed = keyed(&admin, close.clone(), String::new(), "close-1").await;
+        assert_eq!(closed.status, StatusCode::CREATED, "{}", closed.body);
+        assert_eq!(keyed(&admin, close.clone(), String::new(), "close-1").await.body, closed.body);
+        assert_eq!(keyed(&admin, close, String::new(), "close-2").await.status, StatusCode::CONFLICT);
+        let unit_day = admin.get(&format!("/api/v1/units/{}/days/{today}", unit.code)).await;
+        assert_eq!(json(&unit_day)["total"]["vaccinated"], 1);
+        let spec = admin.get("/api/openapi.json").await;
+        assert!(spec.body.contains("/api/v1/sites/{code}/vaccinations") && spec.body.contains("/api/v1/sites/{code}/days/{day}/close"));
+    }
 }

@@ -1,0 +1,517 @@
+//! The site operations API past check-in: the queues, screening, vaccination, release from
+//! observation and AEFI reports, for the staff of each station (and the manager and the admin).
+//! Every POST honours an `Idempotency-Key`; a refusal is a 409 (or 422 for a bad field) naming
+//! its code and the field.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use vaxloop_app::site_ops::{self, Decision, DoseGiven, Proof};
+use vaxloop_core::SitePost;
+
+use crate::AppState;
+use crate::access;
+use crate::api::ApiError;
+use crate::auth::AuthSession;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sites/{code}/queue", get(queue))
+        .route("/api/v1/sites/{code}/lots", get(lots))
+        .route("/api/v1/sites/{code}/screenings", post(screen))
+        .route("/api/v1/sites/{code}/vaccinations", post(vaccinate))
+        .route("/api/v1/sites/{code}/releases", post(release))
+        .route("/api/v1/sites/{code}/aefi", post(aefi))
+}
+
+/// A refusal as the API answers it.
+fn refused(status: StatusCode, code: (&str, &str), message: String) -> (StatusCode, String) {
+    let out = ApiError {
+        error: code.0.into(),
+        field: Some(code.1.into()),
+        message,
+    };
+    (status, serde_json::to_string(&out).unwrap_or_default())
+}
+
+fn created<T: Serialize>(out: &T) -> (StatusCode, String) {
+    (
+        StatusCode::CREATED,
+        serde_json::to_string(out).unwrap_or_default(),
+    )
+}
+
+/// Which queue.
+#[derive(Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// `screening` (waiting or referred), `vaccination` (screened and passed) or `observation`.
+    pub station: String,
+}
+
+/// A person in a station's queue, the green channel first.
+#[derive(Serialize, ToSchema)]
+pub struct QueuedOut {
+    pub visit_id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub green_channel: bool,
+    pub stage: String,
+    pub dose: i64,
+    /// RFC 3339.
+    pub checked_in_at: String,
+    /// In observation: when it ends (RFC 3339).
+    pub observation_due: Option<String>,
+}
+
+fn rfc3339(state: &AppState, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&state.config.timezone).to_rfc3339())
+        .unwrap_or_default()
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{code}/queue", tag = "site",
+    params(("code" = String, Path, description = "The site's code"), QueueQuery),
+    responses((status = 200, body = [QueuedOut]), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Json<Vec<QueuedOut>>> {
+    let (post, stages): (SitePost, &[&str]) = match q.station.as_str() {
+        "screening" => (SitePost::Screening, &["waiting", "referred"]),
+        "vaccination" => (SitePost::Vaccinator, &["ready"]),
+        "observation" => (SitePost::Observation, &["observing"]),
+        _ => {
+            return Err(AppError::BadRequest {
+                field: Some("station".into()),
+                message: "checkin.bad_station".into(),
+            });
+        }
+    };
+    let user = access::user(&auth)?;
+    let path = format!("/api/v1/sites/{code}/queue");
+    let site = access::station(&state, user, &code, post, &path).await?;
+    let today = state.config.today().to_string();
+    let people = vaxloop_store::visits::queue(&state.db, site.id, &today, stages).await?;
+    let due: Vec<(i64, i64)> = if post == SitePost::Observation {
+        vaxloop_store::doses::observing(&state.db, site.id, &today)
+            .await?
+            .into_iter()
+            .map(|o| (o.visit_id, o.due_at))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|w| QueuedOut {
+                observation_due: due
+                    .iter()
+                    .find(|d| d.0 == w.visit.id)
+                    .map(|d| rfc3339(&state, d.1)),
+                visit_id: w.visit.id,
+                name: w.name,
+                id_masked: w.id_masked,
+                green_channel: w.visit.green,
+                stage: w.visit.stage,
+                dose: w.visit.dose_number,
+                checked_in_at: rfc3339(&state, w.visit.checked_in_at),
+            })
+            .collect(),
+    ))
+}
+
+/// Which lots.
+#[derive(Deserialize, IntoParams)]
+pub struct LotsQuery {
+    /// The visit the dose is for: only lots of its vaccine.
+    pub visit_id: i64,
+}
+
+/// A lot a vaccinator may choose: in stock here, of the vaccine, not expired; the one with an
+/// opened vial first.
+#[derive(Serialize, ToSchema)]
+pub struct LotChoiceOut {
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub expires_on: String,
+    pub remaining: i64,
+    /// Doses left in the opened vial, if one is open.
+    pub open_vial_left: Option<i64>,
+    /// Until when the opened vial may be used (RFC 3339).
+    pub open_vial_until: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{code}/lots", tag = "site",
+    params(("code" = String, Path, description = "The site's code"), LotsQuery),
+    responses((status = 200, body = [LotChoiceOut]), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn lots(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(code): Path<String>,
+    Query(q): Query<LotsQuery>,
+) -> AppResult<Json<Vec<LotChoiceOut>>> {
+    let user = access::user(&auth)?;
+    let path = format!("/api/v1/sites/{code}/lots");
+    let site = access::station(&state, user, &code, SitePost::Vaccinator, &path).await?;
+    let (visit, vaccine) = vaxloop_store::visits::by_id(&state.db, q.visit_id)
+        .await?
+        .filter(|(v, _)| v.site_id == site.id)
+        .ok_or(AppError::NotFound)?;
+    let lots = vaxloop_store::doses::lots_for(
+        &state.db,
+        site.id,
+        vaccine,
+        &visit.day,
+        vaxloop_store::now_ms(),
+    )
+    .await?;
+    Ok(Json(
+        lots.into_iter()
+            .map(|l| LotChoiceOut {
+                lot_id: l.lot_id,
+                lot_number: l.lot_number,
+                expires_on: l.expires_on,
+                remaining: l.remaining,
+                open_vial_left: l.open_vial.map(|v| v.1),
+                open_vial_until: l.open_vial.map(|v| rfc3339(&state, v.2)),
+            })
+            .collect(),
+    ))
+}
+
+/// One answer of the questionnaire.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct AnswerIn {
+    /// The question's id.
+    pub question: i64,
+    pub yes: bool,
+}
+
+/// A screening's answers and decision.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ScreeningIn {
+    pub visit_id: i64,
+    pub answers: Vec<AnswerIn>,
+    /// `pass`, `defer` or `refer`.
+    pub outcome: String,
+    /// With `defer`: why.
+    pub reason: Option<String>,
+    /// With `defer`: the first day they may come again (`YYYY-MM-DD`).
+    pub until: Option<String>,
+}
+
+/// Where the person goes next.
+#[derive(Serialize, ToSchema)]
+pub struct StageOut {
+    pub visit_id: i64,
+    /// `ready` (to vaccination), `deferred` or `referred` (to the doctor).
+    pub stage: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{code}/screenings", tag = "site", request_body = ScreeningIn,
+    params(("code" = String, Path, description = "The site's code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = StageOut), (status = 409, body = ApiError, description = "Refused: the code and field say why"),
+              (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn screen(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(input): Json<ScreeningIn>,
+) -> AppResult<Response> {
+    let user = access::user(&auth)?.clone();
+    let path = format!("/api/v1/sites/{code}/screenings");
+    let site = access::station(&state, &user, &code, SitePost::Screening, &path).await?;
+    let decision = match input.outcome.as_str() {
+        "pass" => Decision::Pass,
+        "refer" => Decision::Refer,
+        "defer" => {
+            let until = input
+                .until
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .ok_or(AppError::BadRequest {
+                    field: Some("until".into()),
+                    message: "screening.until_invalid".into(),
+                })?;
+            Decision::Defer {
+                reason: input.reason.clone().unwrap_or_default(),
+                until,
+            }
+        }
+        _ => {
+            return Err(AppError::BadRequest {
+                field: Some("outcome".into()),
+                message: "screening.outcome_invalid".into(),
+            });
+        }
+    };
+    let answers: Vec<(i64, bool)> = input.answers.iter().map(|a| (a.question, a.yes)).collect();
+    let request = format!(
+        "screen:{}:{}",
+        site.id,
+        serde_json::to_string(&input).unwrap_or_default()
+    );
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
+        let today = state.config.today();
+        let done = site_ops::screen(
+            &state.db,
+            site.id,
+            today,
+            input.visit_id,
+            &answers,
+            &decision,
+            Some(user.id),
+        )
+        .await?;
+        Ok(match done {
+            Ok(stage) => created(&StageOut {
+                visit_id: input.visit_id,
+                stage: stage.into(),
+            }),
+            Err(r) => refused(
+                StatusCode::CONFLICT,
+                r.code(),
+                crate::pages::screening_refusal(lang, &r),
+            ),
+        })
+    })
+    .await
+}
+
+/// A dose given.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct VaccinationIn {
+    pub visit_id: i64,
+    pub lot_id: i64,
+    /// The 4-digit code the person stated.
+    pub presence_code: Option<String>,
+    /// True when, without a code, the vaccinator checked the person's identity card.
+    #[serde(default)]
+    pub id_card_checked: bool,
+    /// Observation minutes for this person; the vaccine's own when absent.
+    pub observation_minutes: Option<i64>,
+}
+
+/// The dose recorded.
+#[derive(Serialize, ToSchema)]
+pub struct VaccinationOut {
+    pub dose_record_id: i64,
+    /// True when this dose opened a vial.
+    pub opened_vial: bool,
+    /// When observation ends (RFC 3339).
+    pub observation_due: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{code}/vaccinations", tag = "site", request_body = VaccinationIn,
+    params(("code" = String, Path, description = "The site's code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = VaccinationOut), (status = 409, body = ApiError, description = "Refused: the code and field say why"),
+              (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn vaccinate(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(input): Json<VaccinationIn>,
+) -> AppResult<Response> {
+    let user = access::user(&auth)?.clone();
+    let path = format!("/api/v1/sites/{code}/vaccinations");
+    let site = access::station(&state, &user, &code, SitePost::Vaccinator, &path).await?;
+    let proof = match (&input.presence_code, input.id_card_checked) {
+        (_, true) => Proof::IdCard,
+        (Some(c), false) if !c.trim().is_empty() => Proof::Code(c.trim().to_string()),
+        _ => {
+            return Err(AppError::BadRequest {
+                field: Some("presence_code".into()),
+                message: "vaccination.code_required".into(),
+            });
+        }
+    };
+    let dose = DoseGiven {
+        visit_id: input.visit_id,
+        lot_id: input.lot_id,
+        proof,
+        minutes: input.observation_minutes,
+    };
+    let request = format!(
+        "vaccinate:{}:{}",
+        site.id,
+        serde_json::to_string(&input).unwrap_or_default()
+    );
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
+        let today = state.config.today();
+        let done = site_ops::vaccinate(
+            &state.db,
+            &state.cipher,
+            site.id,
+            today,
+            &dose,
+            Some(user.id),
+        )
+        .await?;
+        Ok(match done {
+            Ok(v) => created(&VaccinationOut {
+                dose_record_id: v.dose_record_id,
+                opened_vial: v.opened_vial,
+                observation_due: rfc3339(&state, v.due_at),
+            }),
+            Err(r) => {
+                if r == site_ops::VaccinateRefusal::WrongCode {
+                    crate::pages::audit_wrong_code(&state, user.id, input.visit_id).await?;
+                }
+                refused(
+                    StatusCode::CONFLICT,
+                    r.code(),
+                    crate::pages::vaccination_refusal(lang, &r),
+                )
+            }
+        })
+    })
+    .await
+}
+
+/// A release from observation.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ReleaseIn {
+    pub visit_id: i64,
+    /// Needed before the observation time is over.
+    pub early_reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{code}/releases", tag = "site", request_body = ReleaseIn,
+    params(("code" = String, Path, description = "The site's code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = StageOut), (status = 409, body = ApiError, description = "Not in observation, or too early without a reason"),
+              (status = 403, body = ApiError)))]
+pub async fn release(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(input): Json<ReleaseIn>,
+) -> AppResult<Response> {
+    let user = access::user(&auth)?.clone();
+    let path = format!("/api/v1/sites/{code}/releases");
+    let site = access::station(&state, &user, &code, SitePost::Observation, &path).await?;
+    let request = format!(
+        "release:{}:{}",
+        site.id,
+        serde_json::to_string(&input).unwrap_or_default()
+    );
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
+        let today = state.config.today();
+        let reason = input.early_reason.as_deref();
+        let done = site_ops::release(
+            &state.db,
+            site.id,
+            today,
+            input.visit_id,
+            reason,
+            Some(user.id),
+        )
+        .await?;
+        Ok(match done {
+            Ok(()) => created(&StageOut {
+                visit_id: input.visit_id,
+                stage: "released".into(),
+            }),
+            Err(r) => refused(
+                StatusCode::CONFLICT,
+                r.code(),
+                crate::pages::release_message(lang, &state, &r),
+            ),
+        })
+    })
+    .await
+}
+
+/// An adverse event following immunisation.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct AefiIn {
+    pub visit_id: i64,
+    /// Local time of onset today, `HH:MM`.
+    pub onset: String,
+    /// Codes: `local_reaction`, `fever`, `rash`, `allergic`, `syncope`, `headache`, `nausea`,
+    /// `anaphylaxis`, `other`.
+    pub symptoms: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+    /// `mild`, `moderate`, `severe` or `serious`.
+    pub severity: String,
+    /// `observed`, `treated` or `hospital`.
+    pub action: String,
+    #[serde(default)]
+    pub action_note: String,
+}
+
+/// A report recorded.
+#[derive(Serialize, ToSchema)]
+pub struct AefiOut {
+    pub id: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{code}/aefi", tag = "site", request_body = AefiIn,
+    params(("code" = String, Path, description = "The site's code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 201, body = AefiOut), (status = 422, body = ApiError, description = "A field is missing or invalid: it is named"),
+              (status = 409, body = ApiError, description = "No dose given at this visit"), (status = 403, body = ApiError)))]
+pub async fn aefi(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(input): Json<AefiIn>,
+) -> AppResult<Response> {
+    let user = access::user(&auth)?.clone();
+    let path = format!("/api/v1/sites/{code}/aefi");
+    let site = access::station(&state, &user, &code, SitePost::Observation, &path).await?;
+    let request = format!(
+        "aefi:{}:{}",
+        site.id,
+        serde_json::to_string(&input).unwrap_or_default()
+    );
+    let report = site_ops::AefiReport {
+        visit_id: input.visit_id,
+        onset: input.onset.clone(),
+        symptoms: input.symptoms.clone(),
+        note: input.note.clone(),
+        severity: input.severity.clone(),
+        action: input.action.clone(),
+        action_note: input.action_note.clone(),
+    };
+    crate::api::keyed(&state, user.id, &headers, &request, async || {
+        let today = state.config.today();
+        let tz = state.config.timezone;
+        let done =
+            site_ops::report_aefi(&state.db, tz, site.id, today, &report, Some(user.id)).await?;
+        Ok(match done {
+            Ok(id) => created(&AefiOut { id }),
+            Err(r @ site_ops::AefiRefusal::Field(_)) => refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r.code(),
+                crate::pages::aefi_message(lang, &r),
+            ),
+            Err(r) => refused(
+                StatusCode::CONFLICT,
+                r.code(),
+                crate::pages::aefi_message(lang, &r),
+            ),
+        })
+    })
+    .await
+}
