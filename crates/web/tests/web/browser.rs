@@ -704,3 +704,238 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
     assert!(text(&c, "#checkin-card").await.contains("签到成功"));
     c.close().await.expect("close");
 }
+
+/// Logs out whoever is logged in, then logs `login` in.
+async fn switch_to(c: &Client, base: &str, login: &str) {
+    if let Ok(out) = c.find(Locator::Id("logout")).await {
+        out.click().await.expect("logout");
+        c.wait()
+            .for_element(Locator::Id("login"))
+            .await
+            .expect("the login form");
+    }
+    log_in(c, base, login, DEMO_PASSWORD).await;
+    c.wait()
+        .for_element(Locator::Id("logout"))
+        .await
+        .expect("logged in");
+}
+
+/// The numbers in a team's row of a tally table.
+async fn tally_row(c: &Client, team: &str) -> Vec<String> {
+    let row = c
+        .wait()
+        .for_element(Locator::Id(&format!("team-{team}")))
+        .await
+        .expect("the team's row");
+    let mut out = Vec::new();
+    for cell in row.find_all(Locator::Css("td.num")).await.expect("cells") {
+        out.push(cell.text().await.expect("text"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_goes_through_the_site_on_a_tablet_and_the_day_adds_up() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (db, _town, base) = serve_town().await;
+    let hcl = vaxloop_store::sites::by_code(&db, "HCL")
+        .await
+        .expect("q")
+        .expect("HCL");
+    let mut found = None;
+    for u in vaxloop_store::org::units(&db, None).await.expect("units") {
+        let serves = vaxloop_store::sites::serving_unit(&db, u.id)
+            .await
+            .expect("q")
+            .iter()
+            .any(|s| s.id == hcl.id);
+        let waiting = vaxloop_store::journeys::waiting_of_unit(&db, u.id, 1, 2)
+            .await
+            .expect("q");
+        if serves && waiting.len() == 2 {
+            found = Some((u.id, waiting));
+            break;
+        }
+    }
+    let (unit, people) = found.expect("a team to book");
+    let today = WebConfig::default().today().to_string();
+    let slot = vaxloop_store::slots::of_site_day(&db, hcl.id, &today)
+        .await
+        .expect("slots")
+        .into_iter()
+        .find(|s| s.capacity - s.booked >= 2)
+        .expect("room today")
+        .id;
+    let booked =
+        vaxloop_app::booking::book_team(&db, chrono_tz::Asia::Shanghai, unit, slot, &people, 1)
+            .await
+            .expect("book")
+            .expect("booked");
+    let team = booked.team.code.clone();
+    let Some((_driver, c)) = start_browser(768, 1024, &profile.path().join("p")).await else {
+        return;
+    };
+
+    // Check-in: both members scanned (the handheld scanner types into the field).
+    switch_to(&c, &base, "hcl.checkin").await;
+    for &p in &people {
+        c.goto(&format!("{base}/sites/HCL/checkin"))
+            .await
+            .expect("open");
+        let field = c
+            .wait()
+            .for_element(Locator::Id("checkin-code"))
+            .await
+            .expect("field");
+        field
+            .send_keys(&format!("VXL1:{}", db.cipher.sign("person", p)))
+            .await
+            .expect("type");
+        click(&c, "#checkin-submit").await;
+        c.wait()
+            .for_element(Locator::Css("#checkin-card.fresh #team-label"))
+            .await
+            .expect("checked in, the team's label shown");
+    }
+    let visits: Vec<i64> = {
+        let mut v = Vec::new();
+        for &p in &people {
+            let a = vaxloop_store::visits::active_of_person(&db, p)
+                .await
+                .expect("q")
+                .remove(0);
+            let visit = vaxloop_store::visits::of_appointment(&db, a.appointment_id)
+                .await
+                .expect("q")
+                .expect("visit");
+            v.push(visit.id);
+        }
+        v
+    };
+
+    // Screening: the first passes; the second has a fever and is deferred a week.
+    switch_to(&c, &base, "hcl.screening").await;
+    for (i, &v) in visits.iter().enumerate() {
+        c.goto(&format!("{base}/sites/HCL/screening?visit={v}"))
+            .await
+            .expect("open");
+        c.wait()
+            .for_element(Locator::Id("screening-form"))
+            .await
+            .expect("the questions");
+        for radio in c
+            .find_all(Locator::Css("#screening-form .question input[value='no']"))
+            .await
+            .expect("answers")
+        {
+            radio.click().await.expect("no");
+        }
+        if i == 0 {
+            click(&c, "input[name='outcome'][value='pass']").await;
+        } else {
+            click(&c, "#screening-form .question input[value='yes']").await;
+            click(&c, "input[name='outcome'][value='defer']").await;
+            c.find(Locator::Id("defer-reason"))
+                .await
+                .expect("reason")
+                .send_keys("发热")
+                .await
+                .expect("type");
+            let later = (WebConfig::default().today() + chrono::Days::new(7)).to_string();
+            c.execute(
+                "document.getElementById('defer-until').value = arguments[0];",
+                vec![serde_json::json!(later)],
+            )
+            .await
+            .expect("date");
+        }
+        click(&c, "#screening-submit").await;
+        c.wait()
+            .for_element(Locator::Id("notice"))
+            .await
+            .expect("decided");
+    }
+
+    // Vaccination: the person states their code from their phone.
+    switch_to(&c, &base, "hcl.vaccinator").await;
+    c.goto(&format!("{base}/sites/HCL/vaccination?visit={}", visits[0]))
+        .await
+        .expect("open");
+    let appointment = vaxloop_store::visits::by_id(&db, visits[0])
+        .await
+        .expect("q")
+        .expect("visit")
+        .0
+        .appointment_id;
+    c.wait()
+        .for_element(Locator::Id("presence"))
+        .await
+        .expect("the code field")
+        .send_keys(&db.cipher.presence_code(appointment))
+        .await
+        .expect("type");
+    click(&c, "#vaccination-submit").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//p[@id='notice' and contains(., '已记录接种')]",
+        ))
+        .await
+        .expect("the dose recorded");
+
+    // Observation: the countdown ticks; an early release asks for its reason.
+    switch_to(&c, &base, "hcl.observation").await;
+    c.goto(&format!("{base}/sites/HCL/observation"))
+        .await
+        .expect("open");
+    let countdown = text(&c, &format!("#obs-{} .countdown", visits[0])).await;
+    assert!(countdown.contains(':'), "the countdown runs: {countdown:?}");
+    click(&c, &format!("#release-{}", visits[0])).await;
+    c.wait()
+        .for_element(Locator::Id("early-reason"))
+        .await
+        .expect("a reason is asked")
+        .send_keys("家中有事")
+        .await
+        .expect("type");
+    click(&c, &format!("#release-{}", visits[0])).await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//p[@id='notice' and contains(., '已离开')]",
+        ))
+        .await
+        .expect("released");
+
+    // The manager's board and the day: one vaccinated, one deferred; then the close.
+    switch_to(&c, &base, "hcl.manager").await;
+    c.goto(&format!("{base}/sites/HCL/board"))
+        .await
+        .expect("open");
+    assert_eq!(
+        tally_row(&c, &team).await,
+        ["2", "2", "1", "1", "0", "0", "0", "0"]
+    );
+    c.goto(&format!("{base}/sites/HCL/day"))
+        .await
+        .expect("open");
+    click(&c, "#close-day").await;
+    c.wait()
+        .for_element(Locator::Id("day-closed"))
+        .await
+        .expect("closed");
+    assert_eq!(
+        tally_row(&c, &team).await,
+        ["2", "2", "1", "1", "0", "0", "0", "0"]
+    );
+    let wide: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(true);
+    assert!(!wide, "the day's page fits the tablet");
+    c.close().await.expect("close");
+}
