@@ -1,6 +1,7 @@
-//! The funnel (漏斗) for work-group leaders and the town: per group and per unit, target →
-//! registered (by QR code, by roster import, at a desk) → booked → vaccinated, a server-drawn
-//! chart, and the units that lag behind, each a click from its list.
+//! The closed-loop funnel (漏斗) for work-group leaders and the town: per group and per unit,
+//! target → registered (by QR code, by roster import, at a desk) → booked → arrived → vaccinated
+//! → series complete, a server-drawn chart, the units that lag behind, each a click from its
+//! list, and the people stuck in a state longer than expected.
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use vaxloop_core::Role;
 use vaxloop_documents::chart::{Bar, funnel_svg};
-use vaxloop_store::funnel::{self, UnitFunnel};
+use vaxloop_store::funnel::{self, Stuck, UnitFunnel};
 use vaxloop_store::org::{self, WorkGroup};
 
 use super::{Page, PageCtx, html};
@@ -41,7 +42,9 @@ struct Totals {
     by_desk: i64,
     pending: i64,
     booked: i64,
+    arrived: i64,
     vaccinated: i64,
+    complete: i64,
 }
 
 impl Totals {
@@ -53,7 +56,9 @@ impl Totals {
             t.by_desk += u.by_desk;
             t.pending += u.pending;
             t.booked += u.booked;
+            t.arrived += u.arrived;
             t.vaccinated += u.vaccinated;
+            t.complete += u.complete;
             t
         })
     }
@@ -122,7 +127,13 @@ struct FunnelPage {
     lagging: Vec<UnitFunnel>,
     threshold: i64,
     chart_query: String,
+    /// `(stuck, state key, since)`, the longest first.
+    stuck: Vec<(Stuck, String, String)>,
+    stuck_total: i64,
 }
+
+/// How many stuck people the page lists.
+const STUCK_SHOWN: i64 = 50;
 
 async fn page(
     State(state): State<AppState>,
@@ -158,6 +169,18 @@ async fn page(
         .as_ref()
         .map(|g| format!("?group={}", g.code))
         .unwrap_or_default();
+    let now = vaxloop_store::now_ms();
+    let today = state.config.today().to_string();
+    let group = chosen.as_ref().map(|g| g.id);
+    let (stuck, stuck_total) = funnel::stuck(&state.db, group, now, &today, STUCK_SHOWN).await?;
+    let stuck = stuck
+        .into_iter()
+        .map(|s| {
+            let key = format!("journey.{}", s.state);
+            let since = state.config.local_time(s.since);
+            (s, key, since)
+        })
+        .collect();
     let ctx = page.ctx("/funnel").await?;
     html(&FunnelPage {
         ctx,
@@ -169,6 +192,8 @@ async fn page(
         lagging,
         threshold,
         chart_query,
+        stuck,
+        stuck_total,
     })
 }
 
@@ -190,9 +215,19 @@ fn bars(lang: Lang, t: &Totals) -> Vec<Bar> {
             colour: (0x2f, 0x80, 0xc0),
         },
         Bar {
+            label: lang.t("funnel.arrived"),
+            value: t.arrived,
+            colour: (0x1f, 0x9a, 0xa8),
+        },
+        Bar {
             label: lang.t("funnel.vaccinated"),
             value: t.vaccinated,
             colour: (0x7b, 0x4f, 0xb8),
+        },
+        Bar {
+            label: lang.t("funnel.complete"),
+            value: t.complete,
+            colour: (0x4a, 0x2d, 0x7a),
         },
     ]
 }

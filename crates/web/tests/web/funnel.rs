@@ -57,4 +57,43 @@ vaxloop_store::backend_tests! {
         c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
         assert_eq!(c.get("/funnel").await.status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_funnel_follows_people_to_their_dose_and_names_who_is_stuck(t) {
+        let f = fixture(t).await;
+        let unit = vaxloop_store::org::units(&f.db, None).await.expect("units").into_iter().next().expect("a unit");
+        let site = vaxloop_store::sites::serving_unit(&f.db, unit.id).await.expect("q").remove(0);
+        let people = vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 3).await.expect("q");
+        let today = vaxloop_web::WebConfig::default().today();
+        let slot = vaxloop_store::slots::of_site_day(&f.db, site.id, &today.to_string()).await.expect("slots")
+            .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room").id;
+        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people[..2], 1).await.expect("book").expect("booked");
+        let code = format!("VXL1:{}", f.db.cipher.sign("person", people[0]));
+        let visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, today, &code, None).await.expect("store").expect("in").visit;
+        let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visit.id).await.expect("q").expect("visit");
+        let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
+        vaxloop_app::site_ops::screen(&f.db, site.id, today, visit.id, &clear, &vaxloop_app::site_ops::Decision::Pass, None).await.expect("store").expect("passed");
+        let lot = vaxloop_store::doses::lots_for(&f.db, site.id, vaccine, &today.to_string(), 0).await.expect("lots")[0].lot_id;
+        let dose = vaxloop_app::site_ops::DoseGiven { visit_id: visit.id, lot_id: lot, proof: vaxloop_app::site_ops::Proof::IdCard, minutes: None };
+        vaxloop_app::site_ops::vaccinate(&f.db, &f.db.cipher, site.id, today, &dose, None).await.expect("store").expect("given");
+        // The third has waited for the desk since long ago.
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("UPDATE journeys SET updated_at = 0 WHERE person_id = $1").bind(people[2]).execute(&mut *tx).await.expect("old");
+        tx.commit().await.expect("commit");
+        let stuck = vaxloop_store::people::by_id(&f.db, people[2]).await.expect("q").expect("person");
+
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let groups = vaxloop_store::org::work_groups(&f.db).await.expect("groups");
+        let group = groups.iter().find(|g| g.id == unit.work_group_id).expect("group");
+        let page = admin.get(&format!("/funnel?group={}", group.code)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let table = page.body.split("id=\"funnel-units\"").nth(1).expect("the unit table");
+        let row = table.split(&format!("/units/{}\"", unit.code)).nth(1).expect("the unit's row");
+        let cells: Vec<&str> = row.split("<td class=\"num\">").skip(1).take(9).map(|c| c.split('<').next().unwrap_or("")).collect();
+        assert_eq!(&cells[5..], ["2", "1", "1", "0"], "booked 2, arrived 1, vaccinated 1, none complete (two doses)");
+        let stuck_table = page.body.split("id=\"stuck-people\"").nth(1).expect("the stuck table");
+        assert!(stuck_table.contains(&stuck.id_masked) && stuck_table.contains("已登记"), "the long wait is named");
+        let chart = admin.get(&format!("/funnel/chart.svg?group={}", group.code)).await;
+        assert!(chart.body.contains("已到场") && chart.body.contains("全程完成"));
+    }
 }
