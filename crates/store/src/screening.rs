@@ -195,3 +195,129 @@ pub async fn yes_answers(db: &Db, visit_id: i64) -> StoreResult<Vec<Question>> {
         .filter(|q| yes.contains(&q.id))
         .collect())
 }
+
+/// Adds a question at the end of a vaccine's list. Returns its id.
+pub async fn append_question(
+    db: &Db,
+    vaccine_id: i64,
+    text_zh: &str,
+    text_en: &str,
+    on_yes: &str,
+) -> StoreResult<i64> {
+    let mut tx = db.begin_write().await?;
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(position) FROM screening_questions WHERE vaccine_id = $1")
+            .bind(vaccine_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let id = add_question_in(
+        &mut tx,
+        vaccine_id,
+        last.unwrap_or(0) + 1,
+        text_zh,
+        text_en,
+        on_yes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a question's texts and what a "yes" means. False when the vaccine has no such
+/// question.
+pub async fn update_question(
+    db: &Db,
+    vaccine_id: i64,
+    id: i64,
+    text_zh: &str,
+    text_en: &str,
+    on_yes: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE screening_questions SET text_zh = $3, text_en = $4, on_yes = $5 \
+         WHERE id = $1 AND vaccine_id = $2",
+    )
+    .bind(id)
+    .bind(vaccine_id)
+    .bind(text_zh)
+    .bind(text_en)
+    .bind(on_yes)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a question (screenings already recorded keep their answers). False when the
+/// vaccine has no such question.
+pub async fn delete_question(db: &Db, vaccine_id: i64, id: i64) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM screening_questions WHERE id = $1 AND vaccine_id = $2")
+        .bind(id)
+        .bind(vaccine_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Swaps a question with the one before it (`up`) or after it, in one transaction. False when
+/// there is nothing to swap with.
+pub async fn move_question(db: &Db, vaccine_id: i64, id: i64, up: bool) -> StoreResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let position: Option<i64> = sqlx::query_scalar(
+        "SELECT position FROM screening_questions WHERE id = $1 AND vaccine_id = $2",
+    )
+    .bind(id)
+    .bind(vaccine_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(position) = position else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let sql = if up {
+        "SELECT id, position FROM screening_questions WHERE vaccine_id = $1 AND position < $2 \
+         ORDER BY position DESC LIMIT 1"
+    } else {
+        "SELECT id, position FROM screening_questions WHERE vaccine_id = $1 AND position > $2 \
+         ORDER BY position LIMIT 1"
+    };
+    let other = sqlx::query(sql)
+        .bind(vaccine_id)
+        .bind(position)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(other) = other else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let (other_id, other_position): (i64, i64) = (other.try_get(0)?, other.try_get(1)?);
+    // Through a free position, so the unique (vaccine, position) holds at every step.
+    let free: i64 = sqlx::query_scalar(
+        "SELECT MAX(position) + 1 FROM screening_questions WHERE vaccine_id = $1",
+    )
+    .bind(vaccine_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    for (q, p) in [(id, free), (other_id, position), (id, other_position)] {
+        sqlx::query("UPDATE screening_questions SET position = $2 WHERE id = $1")
+            .bind(q)
+            .bind(p)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The day from which a deferred person may come again for a dose: their last deferral's.
+pub async fn deferred_until(db: &Db, person_id: i64, dose: i64) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.defer_until FROM screenings s JOIN visits v ON v.id = s.visit_id \
+         WHERE v.person_id = $1 AND v.dose_number = $2 AND s.outcome = 'defer' \
+         ORDER BY s.screened_at DESC, s.id DESC LIMIT 1",
+    )
+    .bind(person_id)
+    .bind(dose)
+    .fetch_optional(db.pool())
+    .await?
+    .flatten())
+}

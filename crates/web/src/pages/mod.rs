@@ -19,6 +19,7 @@ pub(crate) use plan::{
     disruption_message as plan_disruption_message, move_message as plan_move_message,
 };
 mod privacy;
+mod questions;
 pub(crate) mod register;
 mod screening;
 pub(crate) use screening::refusal_message as screening_refusal;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(vaccination::routes())
         .merge(observation::routes())
         .merge(site_day::routes())
+        .merge(questions::routes())
         .fallback(|| async { AppError::NotFound })
 }
 

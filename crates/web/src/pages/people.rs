@@ -58,11 +58,20 @@ async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>
         .consent_at
         .map(|t| state.config.local_time(t))
         .unwrap_or_default();
-    let journeys = journeys::of_person(&state.db, person_id)
-        .await?
-        .into_iter()
-        .map(|(dose, s, at)| (dose, format!("journey.{s}"), state.config.local_time(at)))
-        .collect();
+    let mut journeys = Vec::new();
+    for (dose, s, at) in journeys::of_person(&state.db, person_id).await? {
+        // A deferral says from which day the person may come again.
+        let until = if s == vaxloop_core::JourneyState::Deferred {
+            vaxloop_store::screening::deferred_until(&state.db, person_id, dose).await?
+        } else {
+            None
+        };
+        let since = match until {
+            Some(day) => page.lang.tf("me.deferred_until", &[("day", &day)]),
+            None => state.config.local_time(at),
+        };
+        journeys.push((dose, format!("journey.{s}"), since));
+    }
     let appointments = vaxloop_store::booking::active_of_person(&state.db, person_id)
         .await?
         .into_iter()

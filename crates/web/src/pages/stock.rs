@@ -144,6 +144,8 @@ struct StockPage {
     sites: Vec<Site>,
     lots: Vec<(i64, String, String, String)>,
     notice: Option<String>,
+    /// The admin edits each vaccine's screening questions.
+    is_admin: bool,
 }
 
 async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<StockPage> {
@@ -171,6 +173,11 @@ async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppRes
         sites,
         lots: vaccines::lots(&state.db).await?,
         notice,
+        is_admin: page
+            .auth
+            .user
+            .as_ref()
+            .is_some_and(|u| u.0.role == Role::Admin),
     })
 }
 

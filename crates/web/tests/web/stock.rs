@@ -134,3 +134,45 @@ mod supply_api {
         }
     }
 }
+
+mod questions {
+    use axum::http::StatusCode;
+
+    use crate::fixture;
+
+    vaxloop_store::backend_tests! {
+    async fn the_admin_edits_a_vaccines_screening_questions(t) {
+        let f = fixture(t).await;
+        let mut admin = f.client();
+        admin.login("admin", vaxloop_demo::DEMO_PASSWORD).await;
+        assert!(admin.get("/stock").await.body.contains("id=\"questions-BIBP\""));
+        let page = admin.get("/vaccines/BIBP/screening").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.body.matches("id=\"question-").count(), vaxloop_demo::SCREENING.len());
+        let token = page.csrf();
+        let bad = admin.post_form("/vaccines/BIBP/screening", &[("csrf_token", &token), ("text_zh", "近期是否接种过其他疫苗？"), ("text_en", " "), ("on_yes", "note")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("请填写英文问题"));
+        let added = admin.post_form("/vaccines/BIBP/screening", &[("csrf_token", &token), ("text_zh", "近期是否接种过其他疫苗？"), ("text_en", "Any other vaccine lately?"), ("on_yes", "defer")]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER);
+        let vaccine = vaxloop_store::vaccines::all(&f.db).await.expect("q").into_iter().find(|v| v.code == "BIBP").expect("BIBP");
+        let questions = vaxloop_store::screening::questions(&f.db, vaccine.id).await.expect("q");
+        let new = questions.last().expect("added last").clone();
+        assert_eq!((new.text_en.as_str(), new.on_yes.as_str()), ("Any other vaccine lately?", "defer"));
+        // Up one place, edited, then removed.
+        let path = format!("/vaccines/BIBP/screening/{}", new.id);
+        admin.post_form(&path, &[("csrf_token", &token), ("action", "up")]).await;
+        let order: Vec<i64> = vaxloop_store::screening::questions(&f.db, vaccine.id).await.expect("q").iter().map(|q| q.id).collect();
+        assert_eq!(order[order.len() - 2], new.id, "moved up one place");
+        admin.post_form(&path, &[("csrf_token", &token), ("action", "save"), ("text_zh", "近14天是否接种过其他疫苗？"), ("text_en", "Another vaccine in the last 14 days?"), ("on_yes", "defer")]).await;
+        let edited = vaxloop_store::screening::questions(&f.db, vaccine.id).await.expect("q").into_iter().find(|q| q.id == new.id).expect("still there");
+        assert_eq!(edited.text_zh, "近14天是否接种过其他疫苗？");
+        admin.post_form(&path, &[("csrf_token", &token), ("action", "delete")]).await;
+        assert_eq!(vaxloop_store::screening::questions(&f.db, vaccine.id).await.expect("q").len(), vaxloop_demo::SCREENING.len());
+        assert_eq!(admin.get("/vaccines/NOPE/screening").await.status, StatusCode::NOT_FOUND);
+        let mut desk = f.client();
+        desk.login("desk", vaxloop_demo::DEMO_PASSWORD).await;
+        assert_eq!(desk.get("/vaccines/BIBP/screening").await.status, StatusCode::FORBIDDEN);
+    }
+    }
+}
