@@ -282,3 +282,118 @@ mod tests {
         assert!(same_name("欧阳 娜娜", "欧阳娜娜"));
     }
 }
+
+/// A walk-in registered at a site's desk: no login (the desk has their identity card in hand).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DeskRegistration {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    /// Optional at the desk; a mobile number when given.
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub disabled: Option<String>,
+    /// The code of the unit they belong to.
+    #[serde(default)]
+    pub unit: String,
+    /// Present when the person gave their consent at the desk.
+    #[serde(default)]
+    pub consent: Option<String>,
+}
+
+/// How a desk registration ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskRegistered {
+    /// Registered, confirmed, their dose-1 journey open.
+    Done { person_id: i64 },
+    /// The ID number is registered already: check them in by it.
+    AlreadyRegistered,
+}
+
+/// Registers a walk-in at a site's desk, confirmed at once (the desk saw their identity card),
+/// with the unit they name, in one transaction, audited with the desk as the actor.
+pub async fn register_at_desk(
+    db: &Db,
+    cipher: &PiiCipher,
+    form: &DeskRegistration,
+    today: NaiveDate,
+    actor: Option<i64>,
+) -> Result<DeskRegistered, RegisterError> {
+    let mut problems = Vec::new();
+    let mut problem = |field, code| problems.push(FieldProblem { field, code });
+    let name = form.name.trim();
+    if name.is_empty() {
+        problem("name", "required");
+    } else if name.chars().count() > 50 || name.chars().any(char::is_control) {
+        problem("name", "name_invalid");
+    }
+    let id = match ResidentId::parse_on(&form.id_number, today) {
+        Ok(id) => Some(id),
+        Err(_) if form.id_number.trim().is_empty() => {
+            problem("id_number", "required");
+            None
+        }
+        Err(_) => {
+            problem("id_number", "id_invalid");
+            None
+        }
+    };
+    let phone = match Phone::parse(&form.phone) {
+        Ok(p) => Some(p.as_str().to_string()),
+        Err(vaxloop_core::PhoneError::Empty) => None,
+        Err(_) => {
+            problem("phone", "phone_not_mobile");
+            None
+        }
+    };
+    let unit = vaxloop_store::org::unit_by_code(db, form.unit.trim()).await?;
+    if unit.is_none() {
+        problem("unit", "unit_unknown");
+    }
+    if form.consent.is_none() {
+        problem("consent", "consent_required");
+    }
+    let (Some(id), Some(unit), true) = (id, unit, problems.is_empty()) else {
+        return Err(RegisterError::Invalid(problems));
+    };
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    if people::known(&mut tx, cipher, &id).await?.is_some() {
+        return Ok(DeskRegistered::AlreadyRegistered);
+    }
+    let person = NewPerson {
+        unit_id: unit.id,
+        name: name.to_string(),
+        resident_id: id.clone(),
+        phone,
+        disabled: form.disabled.is_some(),
+        consent: Some((now, CONSENT_VERSION.to_string())),
+        source: Source::Desk,
+        confirmed: true,
+        note: None,
+    };
+    match people::insert_many(&mut tx, cipher, std::slice::from_ref(&person), now).await {
+        Ok(_) => {}
+        Err(e) if e.is_constraint("id_blind") => return Ok(DeskRegistered::AlreadyRegistered),
+        Err(e) => return Err(e.into()),
+    }
+    let person_id = people::id_by_resident_id(&mut tx, cipher, &id)
+        .await?
+        .ok_or(StoreError::NotFound("person"))?;
+    journeys::open_for_person(&mut tx, person_id, now).await?;
+    let target = format!("person:{person_id}");
+    let detail = format!("unit={} source=desk status=confirmed", unit.code);
+    let entry = Entry {
+        actor_user_id: actor,
+        action: "register",
+        target: &target,
+        reason: None,
+        outcome: AuditOutcome::Ok,
+        detail: Some(&detail),
+    };
+    audit::record_in(&mut tx, &entry, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(DeskRegistered::Done { person_id })
+}

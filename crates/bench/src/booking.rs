@@ -135,7 +135,7 @@ impl Run {
     }
 }
 
-fn percentile_ms(us: &mut [u32], p: f64) -> f64 {
+pub(crate) fn percentile_ms(us: &mut [u32], p: f64) -> f64 {
     if us.is_empty() {
         return 0.0;
     }
@@ -144,7 +144,7 @@ fn percentile_ms(us: &mut [u32], p: f64) -> f64 {
     f64::from(us[i]) / 1000.0
 }
 
-fn round(x: f64, places: i32) -> f64 {
+pub(crate) fn round(x: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
     if x.is_finite() {
         (x * f).round() / f
@@ -529,7 +529,7 @@ async fn make_world(
 }
 
 /// Opens a keep-alive HTTP/1.1 connection to the server.
-async fn connect(
+pub(crate) async fn connect(
     addr: std::net::SocketAddr,
 ) -> anyhow::Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
     let stream = tokio::net::TcpStream::connect(addr).await?;

@@ -10,9 +10,12 @@
 //!   availability) on each database; see [`booking`].
 //! - `planner --vaxloop BIN --python PY --peers DIR --work DIR` runs the planner benchmark
 //!   (vaxloop against the CP-SAT and HiGHS peers, gaps to a bound, a re-plan); see [`planner`].
+//! - `site DATABASE_URL…` replays a 5,000-person site day at full speed through the API with the
+//!   board open, then closes and reconciles it; see [`site`].
 
 mod booking;
 mod planner;
+mod site;
 
 /// The same allocator as the `vaxloop` binary, so the server measured here is the one served.
 #[global_allocator]
@@ -34,9 +37,10 @@ fn main() -> anyhow::Result<()> {
         Some("parse") => parse(&args[1..]),
         Some("booking") => booking::main(&args[1..]),
         Some("planner") => planner::main(&args[1..]),
+        Some("site") => site::main(&args[1..]),
         _ => {
             bail!(
-                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR"
+                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR | site DATABASE_URL…"
             )
         }
     }

@@ -6,9 +6,12 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
 use axum::response::Html;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vaxloop_app::register::{DeskRegistered, DeskRegistration, RegisterError, register_at_desk};
 use vaxloop_app::site_ops::{CheckIn, CheckInRefusal, QR_PREFIX, check_in, resolve};
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
@@ -23,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sites/{code}/checkin", get(show).post(scan))
         .route("/sites/{code}/checkin/walk-in", post(walk_in))
+        .route("/sites/{code}/checkin/register", post(register))
 }
 
 /// What the card shows after a scan.
@@ -48,6 +52,38 @@ struct CheckinPage {
     ctx: PageCtx,
     site: Site,
     card: Option<Card>,
+    /// The walk-in registration form, open when an ID number was not found (or being
+    /// corrected), with what was entered and the problems found.
+    register: Option<(DeskRegistration, Vec<(String, String)>)>,
+    /// Units this site serves, offered for the registration (all units when it names none).
+    units: Vec<(String, String)>,
+}
+
+impl CheckinPage {
+    /// The translated problem with a registration field, if any.
+    fn problem(&self, field: &str) -> Option<String> {
+        self.register
+            .as_ref()
+            .and_then(|(_, p)| p.iter().find(|(f, _)| f == field))
+            .map(|(_, m)| m.clone())
+    }
+}
+
+/// The units a walk-in may be registered with here: those the site serves, or every unit.
+async fn units_of(state: &AppState, site: &Site) -> AppResult<Vec<(String, String)>> {
+    let served = vaxloop_store::sites::units_served(&state.db, site.id).await?;
+    if !served.is_empty() {
+        return Ok(served
+            .into_iter()
+            .map(|(_, code, name)| (code, name))
+            .collect());
+    }
+    Ok(vaxloop_store::org::units(&state.db, None)
+        .await?
+        .into_iter()
+        .take(500)
+        .map(|u| (u.code, u.name))
+        .collect())
 }
 
 /// The site, when the caller works its check-in desk (or manages it, or is the admin).
@@ -68,6 +104,8 @@ async fn show(
         ctx: page.ctx("/site").await?,
         site,
         card: None,
+        register: None,
+        units: Vec::new(),
     })
 }
 
@@ -108,6 +146,7 @@ async fn scan(
             | CheckInRefusal::OtherDay { .. }
             | CheckInRefusal::OtherSite { .. })
     );
+    let unknown = matches!(done, Err(CheckInRefusal::UnknownPerson));
     let mut card = card_of(&state, lang, done);
     if may_walk_in && let Ok(person) = resolve(&state.db, &state.cipher, today, &form.code).await? {
         card.walk_in = Some(format!(
@@ -115,10 +154,21 @@ async fn scan(
             state.cipher.sign("person", person.id)
         ));
     }
+    // Nobody with this ID number: register them here, then book and check them in.
+    let (register, units) = if unknown {
+        (
+            Some((DeskRegistration::default(), Vec::new())),
+            units_of(&state, &site).await?,
+        )
+    } else {
+        (None, Vec::new())
+    };
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
         site,
         card: Some(card),
+        register,
+        units,
     })
 }
 
@@ -233,5 +283,86 @@ async fn walk_in(
         ctx: page.ctx("/site").await?,
         site,
         card: Some(card),
+        register: None,
+        units: Vec::new(),
     })
+}
+
+/// Registers a walk-in nobody knew (the desk has their identity card in hand), then books them
+/// into the slot under way and checks them in.
+async fn register(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(form): Form<DeskRegistration>,
+) -> AppResult<Response> {
+    let (site, actor) = desk_of(&state, &page, &code).await?;
+    let lang = page.lang;
+    let today = state.config.today();
+    let registered = register_at_desk(&state.db, &state.cipher, &form, today, Some(actor)).await;
+    let person = match registered {
+        Ok(DeskRegistered::Done { person_id }) => person_id,
+        Ok(DeskRegistered::AlreadyRegistered) => {
+            let card = Card {
+                kind: "refused",
+                headline: lang.t("checkin.already_registered"),
+                ..card_of(&state, lang, Err(CheckInRefusal::UnknownPerson))
+            };
+            let body = html(&CheckinPage {
+                ctx: page.ctx("/site").await?,
+                site,
+                card: Some(card),
+                register: None,
+                units: Vec::new(),
+            })?;
+            return Ok((StatusCode::CONFLICT, body).into_response());
+        }
+        Err(RegisterError::Invalid(problems)) => {
+            let problems = problems
+                .iter()
+                .map(|p| {
+                    let message = lang.t(&format!("register.problem.{}", p.code));
+                    (p.field.to_string(), message)
+                })
+                .collect();
+            // The ID number is never echoed back: the desk types it again.
+            let entered = DeskRegistration {
+                id_number: String::new(),
+                ..form
+            };
+            let units = units_of(&state, &site).await?;
+            let body = html(&CheckinPage {
+                ctx: page.ctx("/site").await?,
+                site,
+                card: None,
+                register: Some((entered, problems)),
+                units,
+            })?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        }
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+        Err(RegisterError::Hashing(e)) => return Err(AppError::Internal(anyhow::anyhow!(e))),
+    };
+    let tz = state.config.timezone;
+    let now = today.and_time(chrono::Utc::now().with_timezone(&tz).naive_local().time());
+    let personal = format!("{QR_PREFIX}{}", state.cipher.sign("person", person));
+    let done = vaxloop_app::site_ops::walk_in(
+        &state.db,
+        &state.cipher,
+        tz,
+        site.id,
+        now,
+        &personal,
+        Some(actor),
+    )
+    .await?;
+    let card = card_of(&state, lang, done);
+    Ok(html(&CheckinPage {
+        ctx: page.ctx("/site").await?,
+        site,
+        card: Some(card),
+        register: None,
+        units: Vec::new(),
+    })?
+    .into_response())
 }

@@ -58,6 +58,24 @@ vaxloop_store::backend_tests! {
         // Booked into the slot under way, or — late in the evening — told no slot is left.
         let checked = walked.body.contains("签到成功");
         assert!(checked || walked.body.contains("今天已没有空余名额的时段"), "{}", walked.body);
+        // Nobody with this ID number: the desk registers them, then books and checks them in.
+        let stranger = vaxloop_core::ResidentId::compose(310112, chrono::NaiveDate::from_ymd_opt(1971, 3, 9).expect("date"), 987);
+        let unknown = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", stranger.as_str())]).await;
+        assert!(unknown.body.contains("id=\"register-form\""), "the registration is offered");
+        assert!(!unknown.body.contains(stranger.as_str()), "the ID number is not echoed");
+        let served = vaxloop_store::sites::units_served(&f.db, hcl.id).await.expect("q");
+        let unit_code = served.first().map(|u| u.1.clone()).unwrap_or_else(|| unit.code.clone());
+        let bad = desk.post_form("/sites/HCL/checkin/register", &[("csrf_token", &token), ("id_number", stranger.as_str()), ("name", "路人甲"), ("phone", "021-5555"), ("unit", &unit_code), ("consent", "1")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("请填写中国大陆手机号") && !bad.body.contains(stranger.as_str()));
+        let registered = desk.post_form("/sites/HCL/checkin/register", &[("csrf_token", &token), ("id_number", stranger.as_str()), ("name", "路人甲"), ("phone", ""), ("unit", &unit_code), ("consent", "1")]).await;
+        assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+        let stranger_checked = registered.body.contains("签到成功");
+        assert!(stranger_checked || registered.body.contains("今天已没有空余名额的时段"), "{}", registered.body);
+        let person = vaxloop_store::people::by_resident_id(&f.db, &f.db.cipher, &stranger).await.expect("q").expect("registered");
+        assert!(person.confirmed);
+        let again = desk.post_form("/sites/HCL/checkin/register", &[("csrf_token", &token), ("id_number", stranger.as_str()), ("name", "路人甲"), ("unit", &unit_code), ("consent", "1")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "registered once");
         for login in ["hcl.vaccinator".to_string(), f.username(Role::UnitContact)] {
             let mut other = f.client();
             other.login(&login, DEMO_PASSWORD).await;
@@ -65,7 +83,7 @@ vaxloop_store::backend_tests! {
         }
         let mut tx = f.db.begin_write().await.expect("tx");
         let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
-        assert_eq!(visits, 1 + i64::from(checked));
+        assert_eq!(visits, 1 + i64::from(checked) + i64::from(stranger_checked));
     }
 
     async fn the_check_in_api_answers_each_scan_with_the_one_check_in(t) {
