@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, Timelike};
 use vaxloop_core::Label;
-use vaxloop_store::reconcile::{self, CloseSummary, DayAppointment, LotLedger, Scope};
+use vaxloop_store::reconcile::{self, CloseSummary, DayGroup, LotLedger, Scope};
 use vaxloop_store::{Db, StoreError};
 
 /// Minutes after a slot ends before a person who has not come is a no-show.
@@ -29,21 +29,16 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts one appointment in.
-    pub fn add(&mut self, a: &DayAppointment) {
-        self.booked += 1;
-        if a.stage.is_some() {
-            self.arrived += 1;
-        }
-        let state = state_of(a);
-        match state {
-            "vaccinated" => self.vaccinated += 1,
-            "deferred" => self.deferred += 1,
-            "left" => self.left += 1,
-            "no_show" => self.no_show += 1,
-            "in_progress" => self.in_progress += 1,
-            _ => self.expected += 1,
-        }
+    /// Counts a group of people in.
+    pub fn add(&mut self, g: &DayGroup) {
+        self.booked += g.booked;
+        self.arrived += g.arrived;
+        self.vaccinated += g.vaccinated;
+        self.deferred += g.deferred;
+        self.left += g.left;
+        self.no_show += g.no_show;
+        self.in_progress += g.in_progress;
+        self.expected += g.expected;
     }
 
     /// The six end states add up to the bookings.
@@ -55,18 +50,6 @@ impl Tally {
             + self.in_progress
             + self.expected
             == self.booked
-    }
-}
-
-/// The one state a booked appointment of the day is in.
-pub fn state_of(a: &DayAppointment) -> &'static str {
-    match (&a.stage, a.vaccinated) {
-        (_, true) => "vaccinated",
-        (Some(stage), false) if stage == "deferred" => "deferred",
-        (Some(_), false) if a.status != "active" => "left",
-        (Some(_), false) => "in_progress",
-        (None, false) if a.status == "no_show" => "no_show",
-        (None, false) => "expected",
     }
 }
 
@@ -106,8 +89,8 @@ pub struct Reconciliation {
     pub closed: Option<(i64, Option<i64>, CloseSummary)>,
 }
 
-/// The team lines of a day's appointments, by label.
-pub fn team_lines(all: &[DayAppointment]) -> Vec<TeamLine> {
+/// The team lines of a day's groups, by label.
+pub fn team_lines(all: &[DayGroup]) -> Vec<TeamLine> {
     let mut teams: Vec<TeamLine> = Vec::new();
     for a in all {
         let Some((code, colour, number)) = &a.team else {
@@ -147,14 +130,14 @@ pub async fn reconcile(
     day: NaiveDate,
 ) -> Result<Reconciliation, StoreError> {
     let date = day.format("%Y-%m-%d").to_string();
-    let all = reconcile::appointments_of_day(db, Scope::Site(site_id), &date).await?;
+    let all = reconcile::day_groups(db, Scope::Site(site_id), &date).await?;
     let mut units: Vec<UnitLine> = Vec::new();
     let mut individuals = Tally::default();
     let mut total = Tally::default();
     let mut walk_ins = 0;
     for a in &all {
         total.add(a);
-        walk_ins += i64::from(a.walk_in);
+        walk_ins += a.walk_ins;
         if a.team.is_none() {
             individuals.add(a);
         }
@@ -210,7 +193,7 @@ pub async fn unit_day(
     day: NaiveDate,
 ) -> Result<(Vec<TeamLine>, Tally), StoreError> {
     let date = day.format("%Y-%m-%d").to_string();
-    let all = reconcile::appointments_of_day(db, Scope::Unit(unit_id), &date).await?;
+    let all = reconcile::day_groups(db, Scope::Unit(unit_id), &date).await?;
     let mut total = Tally::default();
     for a in &all {
         total.add(a);
@@ -359,7 +342,7 @@ pub async fn board(
         .unwrap_or(0);
     let (checked_in_30, vaccinated_30, check_in_to_dose_30) =
         reconcile::flow_since(db, site_id, now - 30 * 60_000).await?;
-    let all = reconcile::appointments_of_day(db, Scope::Site(site_id), &date).await?;
+    let all = reconcile::day_groups(db, Scope::Site(site_id), &date).await?;
     let mut total = Tally::default();
     for a in &all {
         total.add(a);

@@ -8,27 +8,31 @@ use sqlx::{AnyConnection, Row};
 use crate::db::Db;
 use crate::error::StoreResult;
 
-/// One booked appointment of a day, with what became of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DayAppointment {
-    pub appointment_id: i64,
-    /// `active`, `completed` or `no_show`.
-    pub status: String,
-    pub site_id: i64,
-    /// `(code, colour, number)` of its team, if it was booked with one.
+/// The people booked for a day who share a team (or none) and a unit, counted by where they
+/// stand. Each booked person is counted in exactly one of the last six.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayGroup {
+    /// `(code, colour, number)` of the team, or None for people booked one by one.
     pub team: Option<(String, i64, i64)>,
-    pub unit_id: i64,
+    pub site_id: i64,
     pub unit_code: String,
     pub unit_name: String,
-    pub starts_min: i64,
-    pub ends_min: i64,
-    /// The visit's stage, if the person arrived.
-    pub stage: Option<String>,
-    pub vaccinated: bool,
-    pub walk_in: bool,
+    pub booked: i64,
+    /// Checked in (whatever happened next).
+    pub arrived: i64,
+    pub walk_ins: i64,
+    pub vaccinated: i64,
+    pub deferred: i64,
+    /// Checked in and gone before their dose (the day's close says so).
+    pub left: i64,
+    pub no_show: i64,
+    /// Here now, not yet vaccinated.
+    pub in_progress: i64,
+    /// Not come yet, their slot not yet past the grace period.
+    pub expected: i64,
 }
 
-/// Whose appointments to read.
+/// Whose appointments to count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Site(i64),
@@ -36,20 +40,19 @@ pub enum Scope {
 }
 
 /// Every appointment booked for `day` (cancelled and moved ones aside) at a site or of a unit's
-/// people.
-pub async fn appointments_of_day(
-    db: &Db,
-    scope: Scope,
-    day: &str,
-) -> StoreResult<Vec<DayAppointment>> {
+/// people, counted in the database per team (or none), site and unit: one row per group, so a
+/// day of 5,000 people reads a hundred rows.
+pub async fn day_groups(db: &Db, scope: Scope, day: &str) -> StoreResult<Vec<DayGroup>> {
     let (site, unit) = match scope {
         Scope::Site(s) => (Some(s), None),
         Scope::Unit(u) => (None, Some(u)),
     };
-    let rows = sqlx::query(
-        "SELECT a.id, a.status, s.site_id, t.code, t.colour, t.number, p.unit_id, u.code, u.name, \
-                s.starts_min, s.ends_min, v.stage, \
-                CAST(CASE WHEN d.id IS NULL THEN 0 ELSE 1 END AS BIGINT), a.walk_in \
+    let count =
+        |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
+    let sql = format!(
+        "SELECT t.code, t.colour, t.number, s.site_id, u.code, u.name, CAST(COUNT(*) AS BIGINT), \
+                {arrived}, CAST(SUM(a.walk_in) AS BIGINT), {vaccinated}, {deferred}, {left}, {no_show}, \
+                {in_progress}, {expected} \
          FROM appointments a JOIN slots s ON s.id = a.slot_id \
          JOIN people p ON p.id = a.person_id JOIN units u ON u.id = p.unit_id \
          LEFT JOIN teams t ON t.id = a.team_id \
@@ -57,35 +60,47 @@ pub async fn appointments_of_day(
          LEFT JOIN dose_records d ON d.visit_id = v.id \
          WHERE s.day = $1 AND a.status <> 'cancelled' \
            AND ($2 IS NULL OR s.site_id = $2) AND ($3 IS NULL OR p.unit_id = $3) \
-         ORDER BY s.starts_min, a.id",
-    )
-    .bind(day)
-    .bind(site)
-    .bind(unit)
-    .fetch_all(db.pool())
-    .await?;
+         GROUP BY t.id, t.code, t.colour, t.number, s.site_id, u.id, u.code, u.name \
+         ORDER BY t.colour, t.number, u.code",
+        arrived = count("v.id IS NOT NULL"),
+        vaccinated = count("d.id IS NOT NULL"),
+        deferred = count("d.id IS NULL AND v.stage = 'deferred'"),
+        left = count(
+            "d.id IS NULL AND v.id IS NOT NULL AND v.stage <> 'deferred' AND a.status <> 'active'"
+        ),
+        no_show = count("v.id IS NULL AND a.status = 'no_show'"),
+        in_progress = count(
+            "d.id IS NULL AND v.id IS NOT NULL AND v.stage <> 'deferred' AND a.status = 'active'"
+        ),
+        expected = count("v.id IS NULL AND a.status <> 'no_show'"),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(day)
+        .bind(site)
+        .bind(unit)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter()
         .map(|r| {
-            let code: Option<String> = r.try_get(3)?;
+            let code: Option<String> = r.try_get(0)?;
             let team = match code {
-                Some(code) => Some((code, r.try_get(4)?, r.try_get(5)?)),
+                Some(code) => Some((code, r.try_get(1)?, r.try_get(2)?)),
                 None => None,
             };
-            let vaccinated: i64 = r.try_get(12)?;
-            let walk_in: i64 = r.try_get(13)?;
-            Ok(DayAppointment {
-                appointment_id: r.try_get(0)?,
-                status: r.try_get(1)?,
-                site_id: r.try_get(2)?,
+            Ok(DayGroup {
                 team,
-                unit_id: r.try_get(6)?,
-                unit_code: r.try_get(7)?,
-                unit_name: r.try_get(8)?,
-                starts_min: r.try_get(9)?,
-                ends_min: r.try_get(10)?,
-                stage: r.try_get(11)?,
-                vaccinated: vaccinated != 0,
-                walk_in: walk_in != 0,
+                site_id: r.try_get(3)?,
+                unit_code: r.try_get(4)?,
+                unit_name: r.try_get(5)?,
+                booked: r.try_get(6)?,
+                arrived: r.try_get(7)?,
+                walk_ins: r.try_get(8)?,
+                vaccinated: r.try_get(9)?,
+                deferred: r.try_get(10)?,
+                left: r.try_get(11)?,
+                no_show: r.try_get(12)?,
+                in_progress: r.try_get(13)?,
+                expected: r.try_get(14)?,
             })
         })
         .collect()
