@@ -9,8 +9,43 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
 use crate::error::{StoreError, StoreResult};
 
-/// A write transaction begun by [`Db::begin_write`]; committed or rolled back by its holder.
-pub type WriteTx = Transaction<'static, Any>;
+/// A write transaction begun by [`Db::begin_write`]; committed or rolled back by its holder (or
+/// rolled back when dropped). It derefs to the connection, so queries run on `&mut *tx`.
+///
+/// On SQLite it also holds the process's write gate: SQLite has one writer at a time, and
+/// writers that find the lock taken sleep in SQLite's busy handler and retry on a growing
+/// back-off (up to 100 ms a try), which under load turns a queue of millisecond transactions
+/// into waits of hundreds of milliseconds. Taking an in-process gate first makes them queue, in
+/// order, and start the moment the writer before them is done; the busy timeout still guards
+/// against other processes (the command line) writing the same file.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
 
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +163,9 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     url: DatabaseUrl,
+    /// SQLite's one-writer-at-a-time, taken in the process before the database's own lock (see
+    /// [`WriteTx`]); shared by [`Db::sibling`] pools on the same file.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -175,6 +213,7 @@ impl Db {
             pool,
             backend,
             url: url.clone(),
+            write_gate: std::sync::Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -189,7 +228,9 @@ impl Db {
         {
             return Ok(self.clone());
         }
-        Self::connect_with(&self.url, Some(max_connections)).await
+        let mut sibling = Self::connect_with(&self.url, Some(max_connections)).await?;
+        sibling.write_gate = self.write_gate.clone();
+        Ok(sibling)
     }
 
     pub fn backend(&self) -> Backend {
@@ -206,11 +247,19 @@ impl Db {
     /// snapshot; on PostgreSQL it is a plain READ COMMITTED transaction whose writes use
     /// conditional updates and row locks.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: Some(gate),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _gate: None,
+            },
+        })
     }
 
     /// A round trip to the database, for health checks.
