@@ -164,17 +164,17 @@ async fn vaccinate_in(
     let appointment: i64 = row.try_get(5)?;
     let per_vial: i64 = row.try_get(6)?;
     let open_minutes: i64 = row.try_get(7)?;
-    let lot_ok: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
+    let lot_number: Option<String> = sqlx::query_scalar(
+        "SELECT lot_number FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
     )
     .bind(v.lot_id)
     .bind(vaccine)
     .bind(v.today)
     .fetch_optional(&mut *conn)
     .await?;
-    if lot_ok.is_none() {
+    let Some(lot_number) = lot_number else {
         return Ok(Err(DoseRefusal::WrongLot));
-    }
+    };
     let given_before: Option<i64> =
         sqlx::query_scalar("SELECT id FROM dose_records WHERE person_id = $1 AND dose_number = $2")
             .bind(person)
@@ -183,6 +183,39 @@ async fn vaccinate_in(
             .await?;
     if given_before.is_some() {
         return Ok(Err(DoseRefusal::AlreadyGiven));
+    }
+    // The observation, the appointment and the journey first; the lot's stock row last, since
+    // taking a dose from it locks it until commit and every vaccinator of the lot waits for it.
+    let minutes = v.minutes.clamp(0, 240);
+    let due_at = v.now + minutes * 60_000;
+    sqlx::query(
+        "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(v.visit_id)
+    .bind(v.now)
+    .bind(minutes)
+    .bind(due_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
+        .bind(appointment)
+        .bind(v.now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE journeys SET state = 'observing', updated_at = $3 \
+         WHERE person_id = $1 AND dose_number = $2",
+    )
+    .bind(person)
+    .bind(dose)
+    .bind(v.now)
+    .execute(&mut *conn)
+    .await?;
+    for (state, detail) in [
+        ("vaccinated", format!("lot {lot_number}, proof {}", v.proof)),
+        ("observing", format!("{minutes} min")),
+    ] {
+        event(conn, person, dose, state, v.now, site, v.by, &detail).await?;
     }
     // Taking the dose from the balance locks the lot's row at this site until commit, so the
     // vial bookkeeping below is never raced by another vaccinator using the same lot.
@@ -266,41 +299,6 @@ async fn vaccinate_in(
     .bind(ledger_id)
     .fetch_one(&mut *conn)
     .await?;
-    let minutes = v.minutes.clamp(0, 240);
-    let due_at = v.now + minutes * 60_000;
-    sqlx::query(
-        "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(v.visit_id)
-    .bind(v.now)
-    .bind(minutes)
-    .bind(due_at)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
-        .bind(appointment)
-        .bind(v.now)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "UPDATE journeys SET state = 'observing', updated_at = $3 \
-         WHERE person_id = $1 AND dose_number = $2",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(v.now)
-    .execute(&mut *conn)
-    .await?;
-    let lot_number: String = sqlx::query_scalar("SELECT lot_number FROM lots WHERE id = $1")
-        .bind(v.lot_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    for (state, detail) in [
-        ("vaccinated", format!("lot {lot_number}, proof {}", v.proof)),
-        ("observing", format!("{minutes} min")),
-    ] {
-        event(conn, person, dose, state, v.now, site, v.by, &detail).await?;
-    }
     Ok(Ok(Given {
         dose_record_id,
         vial_id,
