@@ -301,7 +301,16 @@ pub async fn board(
     now: i64,
 ) -> Result<Board, StoreError> {
     let date = day.format("%Y-%m-%d").to_string();
-    let present = reconcile::present(db, site_id, &date).await?;
+    let (from, to) = day_bounds(tz, day);
+    // The board's reads are independent: at once, each on a connection of its own.
+    let (present, zones, flow, all, lots, closed) = tokio::try_join!(
+        reconcile::present(db, site_id, &date),
+        vaxloop_store::sites::zones(db, site_id),
+        reconcile::flow_since(db, site_id, now - 30 * 60_000),
+        reconcile::day_groups(db, Scope::Site(site_id), &date),
+        reconcile::lot_ledgers(db, site_id, from, to),
+        reconcile::closed(db, site_id, &date),
+    )?;
     let queue = |zone: &'static str, stages: &[&str]| {
         let here: Vec<&reconcile::Present> = present
             .iter()
@@ -334,20 +343,16 @@ pub async fn board(
         queue("vaccination", &["ready"]),
     ];
     let seats_used = present.iter().filter(|p| p.stage == "observing").count() as i64;
-    let seats = vaxloop_store::sites::zones(db, site_id)
-        .await?
+    let seats = zones
         .into_iter()
         .find(|z| z.kind == vaxloop_core::ZoneKind::Observation)
         .map(|z| z.space)
         .unwrap_or(0);
-    let (checked_in_30, vaccinated_30, check_in_to_dose_30) =
-        reconcile::flow_since(db, site_id, now - 30 * 60_000).await?;
-    let all = reconcile::day_groups(db, Scope::Site(site_id), &date).await?;
+    let (checked_in_30, vaccinated_30, check_in_to_dose_30) = flow;
     let mut total = Tally::default();
     for a in &all {
         total.add(a);
     }
-    let (from, to) = day_bounds(tz, day);
     Ok(Board {
         queues,
         checked_in_30,
@@ -355,9 +360,9 @@ pub async fn board(
         check_in_to_dose_30,
         seats_used,
         seats,
-        lots: reconcile::lot_ledgers(db, site_id, from, to).await?,
+        lots,
         teams: team_lines(&all),
         total,
-        closed: reconcile::closed(db, site_id, &date).await?.is_some(),
+        closed: closed.is_some(),
     })
 }

@@ -34,7 +34,7 @@ vaxloop_store::backend_tests! {
         let tomorrow = today.checked_add_days(Days::new(1)).expect("day");
         screen(&t, here.id, today, visits[2].id, &clear, &Decision::Defer { reason: "发热".into(), until: tomorrow }, None).await.expect("store").expect("deferred");
         assert_eq!(vaxloop_store::screening::deferred_until(&t, people[2], 1).await.expect("q"), Some(tomorrow.to_string()), "the day to come again");
-        let lot = vaxloop_store::doses::lots_for(&t, here.id, vaccine, &today.to_string(), 0).await.expect("lots")[0].lot_id;
+        let lot = vaxloop_store::doses::lots_for(&t, here.id, vaccine, &today.to_string(), 0, None).await.expect("lots")[0].lot_id;
         for v in &visits[..2] {
             let d = DoseGiven { visit_id: v.id, lot_id: lot, proof: Proof::Code(t.cipher.presence_code(v.appointment_id)), minutes: Some(0) };
             vaccinate(&t, &t.cipher, here.id, today, &d, None).await.expect("store").expect("given");

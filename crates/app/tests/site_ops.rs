@@ -211,7 +211,7 @@ vaxloop_store::backend_tests! {
         for v in &visits[..6] {
             screen(&t, here.id, today, v.id, &clear, &Decision::Pass, None).await.expect("store").expect("passed");
         }
-        let lots = doses::lots_for(&t, here.id, vaccine, &today.to_string(), vaxloop_store::now_ms()).await.expect("lots");
+        let lots = doses::lots_for(&t, here.id, vaccine, &today.to_string(), vaxloop_store::now_ms(), None).await.expect("lots");
         let lot = lots.first().expect("a lot in stock").lot_id;
         assert!(lots.iter().all(|l| l.open_vial.is_none()), "no vial open yet");
         let code_of = |v: &vaxloop_store::visits::Visit| t.cipher.presence_code(v.appointment_id);
@@ -262,7 +262,9 @@ vaxloop_store::backend_tests! {
         let vials: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM vials").fetch_one(&mut *tx).await.expect("n");
         let proofs: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM dose_records WHERE proof = 'id_card'").fetch_one(&mut *tx).await.expect("n");
         drop(tx);
-        assert_eq!((given, administered, used, vials, proofs), (6, 6, 6, 3, 1), "six doses from three two-dose vials");
+        assert_eq!((given, administered, used, proofs), (6, 6, 6, 1), "six doses");
+        // Two-dose vials: three, or a fourth when two vaccinators found none open at once.
+        assert!((3..=4).contains(&vials), "{vials} vials");
         let states = journeys::of_person(&t, people[0]).await.expect("journey");
         assert_eq!(states[0].1.to_string(), "observing");
         for b in vaxloop_store::vaccines::ledger_balances(&t).await.expect("ledger") {
@@ -315,7 +317,7 @@ vaxloop_store::backend_tests! {
         }
         let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
         let date = today.to_string();
-        let lot = doses::lots_for(&t, here.id, vaccine, &date, 0).await.expect("lots")[0].lot_id;
+        let lot = doses::lots_for(&t, here.id, vaccine, &date, 0, None).await.expect("lots")[0].lot_id;
         let start = vaxloop_store::now_ms();
         let at = |v: i64, now: i64| Vaccination { visit_id: v, lot_id: lot, proof: "code", minutes: 30, by: None, now, today: &date };
         // One dose opens a ten-dose vial; 61 minutes later it is past its life: its nine doses

@@ -25,18 +25,21 @@ pub struct LotChoice {
 }
 
 /// The lots of `vaccine_id` with doses at `site_id` that have not expired by `today`
-/// (`YYYY-MM-DD`), the one with an opened vial first, then the soonest to expire.
+/// (`YYYY-MM-DD`), the one with the vaccinator `by`'s opened vial first, then the soonest to
+/// expire.
 pub async fn lots_for(
     db: &Db,
     site_id: i64,
     vaccine_id: i64,
     today: &str,
     now: i64,
+    by: Option<i64>,
 ) -> StoreResult<Vec<LotChoice>> {
     let rows = sqlx::query(
         "SELECT l.id, l.lot_number, l.expires_on, b.remaining, \
                 (SELECT MIN(x.id) FROM vials x WHERE x.lot_id = l.id AND x.site_id = b.site_id \
-                   AND x.closed_at IS NULL AND x.usable_until > $4 AND x.used + x.wasted < x.doses) \
+                   AND x.closed_at IS NULL AND x.usable_until > $4 AND x.used + x.wasted < x.doses \
+                   AND (x.opened_by = $5 OR ($5 IS NULL AND x.opened_by IS NULL))) \
          FROM stock_balances b JOIN lots l ON l.id = b.lot_id \
          WHERE b.site_id = $1 AND l.vaccine_id = $2 AND l.expires_on >= $3 AND b.remaining > 0 \
          ORDER BY l.expires_on, l.lot_number",
@@ -45,6 +48,7 @@ pub async fn lots_for(
     .bind(vaccine_id)
     .bind(today)
     .bind(now)
+    .bind(by)
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -217,8 +221,10 @@ async fn vaccinate_in(
     ] {
         event(conn, person, dose, state, v.now, site, v.by, &detail).await?;
     }
-    // Taking the dose from the balance locks the lot's row at this site until commit, so the
-    // vial bookkeeping below is never raced by another vaccinator using the same lot.
+    // The vaccinator's own opened vial (each desk works from its own), or a new one.
+    let (vial_id, opened_vial) = draw_from_vial(conn, v, site, per_vial, open_minutes).await?;
+    // Last, the dose out of the lot's balance with its ledger row: the conditional update locks
+    // the lot's row at this site until commit, and never lets the balance go below zero.
     let w = Withdrawal {
         lot_id: v.lot_id,
         site_id: site,
@@ -234,53 +240,6 @@ async fn vaccinate_in(
             return Ok(Err(DoseRefusal::NoStock));
         }
     };
-    waste_vials_in(conn, site, Some(v.lot_id), v.now, false, v.by).await?;
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(id) FROM vials WHERE lot_id = $1 AND site_id = $2 AND closed_at IS NULL \
-           AND usable_until > $3 AND used + wasted < doses",
-    )
-    .bind(v.lot_id)
-    .bind(site)
-    .bind(v.now)
-    .fetch_one(&mut *conn)
-    .await?;
-    let (vial_id, opened_vial) = match open {
-        Some(id) => (id, false),
-        None => {
-            // Every dose of the lot here is unopened now (an opened vial with doses left would
-            // have been found), so the new vial holds a full vial's doses or what is left.
-            let remaining: i64 = sqlx::query_scalar(
-                "SELECT remaining FROM stock_balances WHERE lot_id = $1 AND site_id = $2",
-            )
-            .bind(v.lot_id)
-            .bind(site)
-            .fetch_one(&mut *conn)
-            .await?;
-            let doses = per_vial.min(remaining + 1).max(1);
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO vials (lot_id, site_id, doses, opened_at, opened_by, usable_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(v.lot_id)
-            .bind(site)
-            .bind(doses)
-            .bind(v.now)
-            .bind(v.by)
-            .bind(v.now + open_minutes.max(1) * 60_000)
-            .fetch_one(&mut *conn)
-            .await?;
-            (id, true)
-        }
-    };
-    sqlx::query(
-        "UPDATE vials SET used = used + 1, \
-                closed_at = CASE WHEN used + 1 + wasted = doses THEN $2 ELSE NULL END \
-         WHERE id = $1",
-    )
-    .bind(vial_id)
-    .bind(v.now)
-    .execute(&mut *conn)
-    .await?;
     let dose_record_id: i64 = sqlx::query_scalar(
         "INSERT INTO dose_records (visit_id, person_id, vaccine_id, lot_id, vial_id, dose_number, \
                                    site_id, given_at, given_by, proof, ledger_id) \
@@ -305,6 +264,71 @@ async fn vaccinate_in(
         opened_vial,
         due_at,
     }))
+}
+
+/// Draws one dose from the vaccinator's opened vial of the lot at the site — writing off first
+/// what their vials hold past their life — or opens a new one (a full vial, or what the lot has
+/// left). The draw is a conditional update, so two draws never take a vial's last dose twice.
+/// Returns the vial and whether this dose opened it.
+async fn draw_from_vial(
+    conn: &mut AnyConnection,
+    v: &Vaccination<'_>,
+    site: i64,
+    per_vial: i64,
+    open_minutes: i64,
+) -> StoreResult<(i64, bool)> {
+    waste_vials_in(conn, site, Some(v.lot_id), v.now, false, v.by).await?;
+    for _ in 0..3 {
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM vials WHERE lot_id = $1 AND site_id = $2 AND closed_at IS NULL \
+               AND usable_until > $3 AND used + wasted < doses \
+               AND (opened_by = $4 OR ($4 IS NULL AND opened_by IS NULL))",
+        )
+        .bind(v.lot_id)
+        .bind(site)
+        .bind(v.now)
+        .bind(v.by)
+        .fetch_one(&mut *conn)
+        .await?;
+        let Some(id) = open else {
+            break;
+        };
+        let drawn = sqlx::query(
+            "UPDATE vials SET used = used + 1, \
+                    closed_at = CASE WHEN used + 1 + wasted = doses THEN $2 ELSE NULL END \
+             WHERE id = $1 AND closed_at IS NULL AND used + wasted < doses",
+        )
+        .bind(id)
+        .bind(v.now)
+        .execute(&mut *conn)
+        .await?;
+        if drawn.rows_affected() == 1 {
+            return Ok((id, false));
+        }
+    }
+    // A new vial: a full one, or the doses the lot has left here.
+    let remaining: i64 = sqlx::query_scalar(
+        "SELECT remaining FROM stock_balances WHERE lot_id = $1 AND site_id = $2",
+    )
+    .bind(v.lot_id)
+    .bind(site)
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(0);
+    let doses = per_vial.min(remaining).max(1);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO vials (lot_id, site_id, doses, used, opened_at, opened_by, usable_until, closed_at) \
+         VALUES ($1, $2, $3, 1, $4, $5, $6, CASE WHEN $3 = 1 THEN $4 ELSE NULL END) RETURNING id",
+    )
+    .bind(v.lot_id)
+    .bind(site)
+    .bind(doses)
+    .bind(v.now)
+    .bind(v.by)
+    .bind(v.now + open_minutes.max(1) * 60_000)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((id, true))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -359,47 +383,47 @@ pub async fn waste_vials_in(
     let mut total = 0;
     for r in &rows {
         let (vial, lot, left): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        let mut written_off = 0;
-        if left > 0 {
-            let reason = if closing {
-                format!("opened vial {vial} at the day's close")
-            } else {
-                format!("opened vial {vial} past its life")
-            };
-            let w = Withdrawal {
-                lot_id: lot,
-                site_id,
-                doses: left,
-                kind: "wasted",
-                reason: Some(&reason),
-                actor,
-                now,
-            };
-            // The balance holds the vial's doses unless someone wrote them off by hand already;
-            // then only what is left can go.
-            written_off = match withdraw(conn, &w).await? {
-                Ok(_) => left,
-                Err(StockRefusal::Short { remaining }) if remaining > 0 => {
-                    let w = Withdrawal {
-                        doses: remaining.min(left),
-                        ..w
-                    };
-                    withdraw(conn, &w)
-                        .await?
-                        .map(|_| remaining.min(left))
-                        .unwrap_or(0)
-                }
-                Err(_) => 0,
-            };
+        // Claim the vial first: a conditional close, so two writers never write it off twice.
+        let claimed = sqlx::query(
+            "UPDATE vials SET wasted = doses - used, closed_at = $2 WHERE id = $1 AND closed_at IS NULL",
+        )
+        .bind(vial)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        if claimed.rows_affected() != 1 || left <= 0 {
+            continue;
         }
-        // The rest of the vial (if a hand-written waste took it) counts as wasted too, so the
-        // vial closes balanced.
-        sqlx::query("UPDATE vials SET wasted = doses - used, closed_at = $2 WHERE id = $1")
-            .bind(vial)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        total += written_off;
+        let reason = if closing {
+            format!("opened vial {vial} at the day's close")
+        } else {
+            format!("opened vial {vial} past its life")
+        };
+        let w = Withdrawal {
+            lot_id: lot,
+            site_id,
+            doses: left,
+            kind: "wasted",
+            reason: Some(&reason),
+            actor,
+            now,
+        };
+        // The balance holds the vial's doses unless someone wrote them off by hand already;
+        // then only what is left can go.
+        total += match withdraw(conn, &w).await? {
+            Ok(_) => left,
+            Err(StockRefusal::Short { remaining }) if remaining > 0 => {
+                let w = Withdrawal {
+                    doses: remaining.min(left),
+                    ..w
+                };
+                withdraw(conn, &w)
+                    .await?
+                    .map(|_| remaining.min(left))
+                    .unwrap_or(0)
+            }
+            Err(_) => 0,
+        };
     }
     Ok(total)
 }

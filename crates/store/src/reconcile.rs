@@ -139,66 +139,78 @@ impl LotLedger {
     }
 }
 
-/// Every lot with stock movements at a site; `day_from`..`day_to` (milliseconds) bound "today".
+/// Every lot with stock at a site; `day_from`..`day_to` (milliseconds) bound "today". One
+/// grouped pass over the site's ledger, whatever its length.
 pub async fn lot_ledgers(
     db: &Db,
     site_id: i64,
     day_from: i64,
     day_to: i64,
 ) -> StoreResult<Vec<LotLedger>> {
-    let sum = |kinds: &str, today: bool| {
-        let when = if today {
-            " AND g.at >= $2 AND g.at < $3"
-        } else {
-            ""
-        };
-        format!(
-            "CAST(COALESCE((SELECT SUM(g.delta) FROM stock_ledger g WHERE g.lot_id = b.lot_id \
-             AND g.site_id = b.site_id AND g.kind IN ({kinds}){when}), 0) AS BIGINT)"
-        )
-    };
-    let sql = format!(
-        "SELECT b.lot_id, v.code, l.lot_number, l.expires_on, {}, {}, {}, \
+    let rows = sqlx::query(
+        "SELECT b.lot_id, v.code, l.lot_number, l.expires_on, b.remaining, \
                 CAST(COALESCE((SELECT SUM(x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id), 0) AS BIGINT), \
-                {}, {}, b.remaining, {}, {}, \
                 CAST(COALESCE((SELECT SUM(x.doses - x.used - x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id AND x.closed_at IS NULL), 0) AS BIGINT) \
          FROM stock_balances b JOIN lots l ON l.id = b.lot_id JOIN vaccines v ON v.id = l.vaccine_id \
          WHERE b.site_id = $1 ORDER BY v.code, l.expires_on, l.lot_number",
-        sum("'delivered', 'transfer_in'", false),
-        sum("'administered'", false),
-        sum("'wasted'", false),
-        sum("'transfer_out'", false),
-        sum("'correction'", false),
-        sum("'administered'", true),
-        sum("'wasted'", true),
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(site_id)
-        .bind(day_from)
-        .bind(day_to)
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter()
+    )
+    .bind(site_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut lots = rows
+        .iter()
         .map(|r| {
-            let neg = |i: usize| -> StoreResult<i64> { Ok(-r.try_get::<i64, _>(i)?) };
             Ok(LotLedger {
                 lot_id: r.try_get(0)?,
                 vaccine_code: r.try_get(1)?,
                 lot_number: r.try_get(2)?,
                 expires_on: r.try_get(3)?,
-                received: r.try_get(4)?,
-                administered: neg(5)?,
-                wasted: neg(6)?,
-                vial_waste: r.try_get(7)?,
-                transferred_out: neg(8)?,
-                corrections: r.try_get(9)?,
-                remaining: r.try_get(10)?,
-                administered_today: neg(11)?,
-                wasted_today: neg(12)?,
-                in_open_vials: r.try_get(13)?,
+                remaining: r.try_get(4)?,
+                vial_waste: r.try_get(5)?,
+                in_open_vials: r.try_get(6)?,
+                received: 0,
+                administered: 0,
+                wasted: 0,
+                transferred_out: 0,
+                corrections: 0,
+                administered_today: 0,
+                wasted_today: 0,
             })
         })
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    let sums = sqlx::query(
+        "SELECT g.lot_id, g.kind, CAST(SUM(g.delta) AS BIGINT), \
+                CAST(SUM(CASE WHEN g.at >= $2 AND g.at < $3 THEN g.delta ELSE 0 END) AS BIGINT) \
+         FROM stock_ledger g \
+         WHERE g.lot_id IN (SELECT b.lot_id FROM stock_balances b WHERE b.site_id = $1) AND g.site_id = $1 \
+         GROUP BY g.lot_id, g.kind",
+    )
+    .bind(site_id)
+    .bind(day_from)
+    .bind(day_to)
+    .fetch_all(db.pool())
+    .await?;
+    for r in &sums {
+        let (lot, kind, all, today): (i64, String, i64, i64) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        let Some(l) = lots.iter_mut().find(|l| l.lot_id == lot) else {
+            continue;
+        };
+        match kind.as_str() {
+            "delivered" | "transfer_in" => l.received += all,
+            "administered" => {
+                l.administered -= all;
+                l.administered_today -= today;
+            }
+            "wasted" => {
+                l.wasted -= all;
+                l.wasted_today -= today;
+            }
+            "transfer_out" => l.transferred_out -= all,
+            _ => l.corrections += all,
+        }
+    }
+    Ok(lots)
 }
 
 /// Marks as no-shows the active appointments of `day` (at one site, or all) whose slot ended

@@ -172,6 +172,7 @@ pub async fn lots(
         vaccine,
         &visit.day,
         vaxloop_store::now_ms(),
+        Some(user.id),
     )
     .await?;
     Ok(Json(

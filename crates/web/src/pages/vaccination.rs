@@ -105,7 +105,8 @@ async fn called(
         .map(|v| v.1)
         .unwrap_or(0);
     let now = vaxloop_store::now_ms();
-    let lots = doses::lots_for(&state.db, site.id, vaccine, today, now)
+    let by = page.auth.user.as_ref().map(|u| u.0.id);
+    let lots = doses::lots_for(&state.db, site.id, vaccine, today, now, by)
         .await?
         .into_iter()
         .map(|lot| {

@@ -31,7 +31,7 @@ vaxloop_store::backend_tests! {
         let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visits[0].id).await.expect("q").expect("visit");
         let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
         vaxloop_app::site_ops::screen(&f.db, site.id, today, visits[0].id, &clear, &vaxloop_app::site_ops::Decision::Pass, None).await.expect("store").expect("passed");
-        let lot = vaxloop_store::doses::lots_for(&f.db, site.id, vaccine, &today.to_string(), 0).await.expect("lots")[0].lot_id;
+        let lot = vaxloop_store::doses::lots_for(&f.db, site.id, vaccine, &today.to_string(), 0, None).await.expect("lots")[0].lot_id;
         let dose = vaxloop_app::site_ops::DoseGiven { visit_id: visits[0].id, lot_id: lot, proof: vaxloop_app::site_ops::Proof::IdCard, minutes: None };
         vaxloop_app::site_ops::vaccinate(&f.db, &f.db.cipher, site.id, today, &dose, None).await.expect("store").expect("given");
 
