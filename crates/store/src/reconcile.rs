@@ -49,19 +49,9 @@ pub async fn day_groups(db: &Db, scope: Scope, day: &str) -> StoreResult<Vec<Day
     };
     let count =
         |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
-    let sql = format!(
-        "SELECT t.code, t.colour, t.number, s.site_id, u.code, u.name, CAST(COUNT(*) AS BIGINT), \
-                {arrived}, CAST(SUM(a.walk_in) AS BIGINT), {vaccinated}, {deferred}, {left}, {no_show}, \
-                {in_progress}, {expected} \
-         FROM appointments a JOIN slots s ON s.id = a.slot_id \
-         JOIN people p ON p.id = a.person_id JOIN units u ON u.id = p.unit_id \
-         LEFT JOIN teams t ON t.id = a.team_id \
-         LEFT JOIN visits v ON v.appointment_id = a.id \
-         LEFT JOIN dose_records d ON d.visit_id = v.id \
-         WHERE s.day = $1 AND a.status <> 'cancelled' \
-           AND ($2 IS NULL OR s.site_id = $2) AND ($3 IS NULL OR p.unit_id = $3) \
-         GROUP BY t.id, t.code, t.colour, t.number, s.site_id, u.id, u.code, u.name \
-         ORDER BY t.colour, t.number, u.code",
+    let counts = format!(
+        "CAST(COUNT(*) AS BIGINT), {arrived}, CAST(SUM(a.walk_in) AS BIGINT), {vaccinated}, \
+         {deferred}, {left}, {no_show}, {in_progress}, {expected}",
         arrived = count("v.id IS NOT NULL"),
         vaccinated = count("d.id IS NOT NULL"),
         deferred = count("d.id IS NULL AND v.stage = 'deferred'"),
@@ -74,12 +64,36 @@ pub async fn day_groups(db: &Db, scope: Scope, day: &str) -> StoreResult<Vec<Day
         ),
         expected = count("v.id IS NULL AND a.status <> 'no_show'"),
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(day)
-        .bind(site)
-        .bind(unit)
-        .fetch_all(db.pool())
-        .await?;
+    let outcome = "LEFT JOIN visits v ON v.appointment_id = a.id \
+                   LEFT JOIN dose_records d ON d.visit_id = v.id";
+    let filter = "s.day = $1 AND a.status <> 'cancelled' AND ($2 IS NULL OR s.site_id = $2)";
+    // Teams carry their unit, so most people are counted without reading the people table;
+    // only those booked one by one are looked up.
+    let teams = format!(
+        "SELECT t.code, t.colour, t.number, s.site_id, u.code, u.name, {counts} \
+         FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN teams t ON t.id = a.team_id \
+         JOIN units u ON u.id = t.unit_id {outcome} \
+         WHERE {filter} AND ($3 IS NULL OR t.unit_id = $3) \
+         GROUP BY t.id, t.code, t.colour, t.number, s.site_id, u.id, u.code, u.name \
+         ORDER BY t.colour, t.number"
+    );
+    let individuals = format!(
+        "SELECT NULL, NULL, NULL, s.site_id, u.code, u.name, {counts} \
+         FROM appointments a JOIN slots s ON s.id = a.slot_id \
+         JOIN people p ON p.id = a.person_id JOIN units u ON u.id = p.unit_id {outcome} \
+         WHERE {filter} AND a.team_id IS NULL AND ($3 IS NULL OR p.unit_id = $3) \
+         GROUP BY s.site_id, u.id, u.code, u.name ORDER BY u.code"
+    );
+    let read = |sql: String| async move {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(day)
+            .bind(site)
+            .bind(unit)
+            .fetch_all(db.pool())
+            .await
+    };
+    let (mut rows, more) = tokio::try_join!(read(teams), read(individuals))?;
+    rows.extend(more);
     rows.iter()
         .map(|r| {
             let code: Option<String> = r.try_get(0)?;
