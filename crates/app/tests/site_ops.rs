@@ -247,12 +247,31 @@ vaxloop_store::backend_tests! {
             give(&visits[2], Proof::Code(code_of(&visits[2])), lot),
         );
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
-        // Three vaccinators at once on three people, one lot: three doses, the balance exact.
-        let (a, b, c) = tokio::join!(
-            give(&visits[3], Proof::Code(code_of(&visits[3])), lot),
-            give(&visits[4], Proof::Code(code_of(&visits[4])), lot),
-            give(&visits[5], Proof::Code(code_of(&visits[5])), lot),
-        );
+        // Three vaccinators at once on three people, one lot: three doses, and the ledger and the
+        // balance agree in every snapshot a reader takes meanwhile.
+        let watching = std::sync::atomic::AtomicBool::new(true);
+        let watch = async {
+            let mut looks = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) || looks == 0 {
+                for b in vaxloop_store::vaccines::ledger_balances(&t).await.expect("ledger") {
+                    assert_eq!(b.ledger_sum, b.remaining, "mid-flight: lot {} at site {}", b.lot_id, b.site_id);
+                }
+                looks += 1;
+                tokio::task::yield_now().await;
+            }
+            looks
+        };
+        let doses = async {
+            let done = tokio::join!(
+                give(&visits[3], Proof::Code(code_of(&visits[3])), lot),
+                give(&visits[4], Proof::Code(code_of(&visits[4])), lot),
+                give(&visits[5], Proof::Code(code_of(&visits[5])), lot),
+            );
+            watching.store(false, std::sync::atomic::Ordering::Relaxed);
+            done
+        };
+        let (looks, (a, b, c)) = tokio::join!(watch, doses);
+        assert!(looks > 0);
         assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
 
         let mut tx = t.begin_write().await.expect("tx");
