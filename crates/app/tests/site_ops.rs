@@ -186,19 +186,9 @@ vaxloop_store::backend_tests! {
         use vaxloop_app::site_ops::{Decision, DoseGiven, Proof, ReleaseRefusal, VaccinateRefusal, AefiReport, AefiRefusal, release, report_aefi, screen, vaccinate};
         use vaxloop_store::doses;
         let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 14, today });
-        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
         let tz = chrono_tz::Asia::Shanghai;
         // Two doses to a vial, usable for an hour once opened.
-        let mut tx = t.begin_write().await.expect("tx");
-        sqlx::query("UPDATE vaccines SET doses_per_vial = 2, open_vial_minutes = 60, observation_minutes = 15 WHERE code = 'BIBP'").execute(&mut *tx).await.expect("vaccine");
-        tx.commit().await.expect("commit");
-        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
-        let people = journeys::waiting_of_unit(&t, unit.id, 1, 7).await.expect("waiting");
-        assert_eq!(people.len(), 7);
-        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
-        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 7).expect("room").id;
-        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let (here, _, people) = booked_today(&t, 14, today, "doses_per_vial = 2, open_vial_minutes = 60, observation_minutes = 15", 7).await;
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
@@ -314,17 +304,7 @@ vaxloop_store::backend_tests! {
     async fn opened_vials_past_their_life_or_at_close_become_waste_and_the_ledger_balances(t) {
         use vaxloop_store::doses::{self, Vaccination};
         let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 15, today });
-        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
-        let tz = chrono_tz::Asia::Shanghai;
-        let mut tx = t.begin_write().await.expect("tx");
-        sqlx::query("UPDATE vaccines SET doses_per_vial = 10, open_vial_minutes = 60 WHERE code = 'BIBP'").execute(&mut *tx).await.expect("vaccine");
-        tx.commit().await.expect("commit");
-        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
-        let people = journeys::waiting_of_unit(&t, unit.id, 1, 3).await.expect("waiting");
-        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
-        let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 3).expect("room").id;
-        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let (here, _, people) = booked_today(&t, 15, today, "doses_per_vial = 10, open_vial_minutes = 60", 3).await;
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
@@ -360,4 +340,58 @@ vaxloop_store::backend_tests! {
         assert_eq!((administered, wasted, open), (-3, -17, 0));
         assert_eq!(delivered, -administered - wasted + remaining, "delivered = administered + wasted + remaining");
     }
+}
+
+/// A demo town stored for `today` with BIBP set to `sql` (vials, observation), and `n` people of
+/// its first unit booked as a team at the first site serving it, today: `(site, unit, people)`.
+async fn booked_today(
+    t: &vaxloop_store::testing::TestDb,
+    seed: u64,
+    today: chrono::NaiveDate,
+    vaccine: &str,
+    n: usize,
+) -> (
+    vaxloop_store::sites::Site,
+    vaxloop_store::org::Unit,
+    Vec<i64>,
+) {
+    let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec {
+        people: 600,
+        seed,
+        today,
+    });
+    vaxloop_demo::store(t, &t.cipher, &town)
+        .await
+        .expect("demo town");
+    let mut tx = t.begin_write().await.expect("tx");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE vaccines SET {vaccine} WHERE code = 'BIBP'"
+    )))
+    .execute(&mut *tx)
+    .await
+    .expect("vaccine");
+    tx.commit().await.expect("commit");
+    let unit = vaxloop_store::org::units(t, None)
+        .await
+        .expect("units")
+        .into_iter()
+        .next()
+        .expect("a unit");
+    let people = journeys::waiting_of_unit(t, unit.id, 1, n as i64)
+        .await
+        .expect("waiting");
+    assert_eq!(people.len(), n);
+    let here = sites::serving_unit(t, unit.id).await.expect("sites")[0].clone();
+    let slot = slots::of_site_day(t, here.id, &today.to_string())
+        .await
+        .expect("slots")
+        .into_iter()
+        .find(|s| s.capacity - s.booked >= n as i64)
+        .expect("room")
+        .id;
+    vaxloop_app::booking::book_team(t, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1)
+        .await
+        .expect("book")
+        .expect("booked");
+    (here, unit, people)
 }

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::StoreResult;
+use crate::journeys::{self, SiteEvent};
 use crate::vaccines::{StockRefusal, Withdrawal, withdraw};
 
 /// A lot the vaccinator may choose: in stock at the site, of the visit's vaccine, not expired.
@@ -206,20 +207,19 @@ async fn vaccinate_in(
         .bind(v.now)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "UPDATE journeys SET state = 'observing', updated_at = $3 \
-         WHERE person_id = $1 AND dose_number = $2",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(v.now)
-    .execute(&mut *conn)
-    .await?;
-    for (state, detail) in [
-        ("vaccinated", format!("lot {lot_number}, proof {}", v.proof)),
-        ("observing", format!("{minutes} min")),
-    ] {
-        event(conn, person, dose, state, v.now, site, v.by, &detail).await?;
+    let given = format!("lot {lot_number}, proof {}", v.proof);
+    let observed = format!("{minutes} min");
+    for (state, detail) in [("vaccinated", &given), ("observing", &observed)] {
+        let e = SiteEvent {
+            person,
+            dose,
+            state,
+            at: v.now,
+            site,
+            actor: v.by,
+            detail: Some(detail),
+        };
+        journeys::advance_in(conn, &e, &[]).await?;
     }
     // The vaccinator's own opened vial (each desk works from its own), or a new one.
     let (vial_id, opened_vial) = draw_from_vial(conn, v, site, per_vial, open_minutes).await?;
@@ -329,33 +329,6 @@ async fn draw_from_vial(
     .fetch_one(&mut *conn)
     .await?;
     Ok((id, true))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    conn: &mut AnyConnection,
-    person: i64,
-    dose: i64,
-    state: &str,
-    at: i64,
-    site: i64,
-    actor: Option<i64>,
-    detail: &str,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(state)
-    .bind(at)
-    .bind(site)
-    .bind(actor)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// Writes off what is left in the opened vials at a site (of one lot, or all): those past their
@@ -527,20 +500,17 @@ pub async fn release(
     let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     // After an adverse event the journey stays `aefi` (it needs following up); the event says
     // the person left.
-    sqlx::query(
-        "UPDATE journeys SET state = 'released', updated_at = $3 \
-         WHERE person_id = $1 AND dose_number = $2 AND state = 'observing'",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let detail = match early_reason {
-        Some(r) => format!("released early: {r}"),
-        None => String::new(),
+    let detail = early_reason.map(|r| format!("released early: {r}"));
+    let e = SiteEvent {
+        person,
+        dose,
+        state: "released",
+        at: now,
+        site,
+        actor: by,
+        detail: detail.as_deref(),
     };
-    event(&mut tx, person, dose, "released", now, site, by, &detail).await?;
+    journeys::advance_in(&mut tx, &e, &["observing"]).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -594,16 +564,17 @@ pub async fn report_aefi(db: &Db, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
     .bind(a.by)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE journeys SET state = 'aefi', updated_at = $3 WHERE person_id = $1 AND dose_number = $2",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(a.now)
-    .execute(&mut *tx)
-    .await?;
     let detail = format!("{} / {}", a.severity, a.action);
-    event(&mut tx, person, dose, "aefi", a.now, site, a.by, &detail).await?;
+    let e = SiteEvent {
+        person,
+        dose,
+        state: "aefi",
+        at: a.now,
+        site,
+        actor: a.by,
+        detail: Some(&detail),
+    };
+    journeys::advance_in(&mut tx, &e, &[]).await?;
     tx.commit().await?;
     Ok(Some(id))
 }

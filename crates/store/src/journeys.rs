@@ -169,3 +169,58 @@ pub async fn waiting_of_unit(
     .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
+
+/// A step of a person's journey at a site: the state reached, when, where, by whom and why.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteEvent<'a> {
+    pub person: i64,
+    pub dose: i64,
+    pub state: &'a str,
+    pub at: i64,
+    pub site: i64,
+    pub actor: Option<i64>,
+    pub detail: Option<&'a str>,
+}
+
+/// Appends the event to the journey's history, on the caller's transaction.
+pub async fn record_in(conn: &mut AnyConnection, e: &SiteEvent<'_>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.person)
+    .bind(e.dose)
+    .bind(e.state)
+    .bind(e.at)
+    .bind(e.site)
+    .bind(e.actor)
+    .bind(e.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves the journey to the event's state when it stands in one of `from` (any state when
+/// `from` is empty), and appends the event either way, on the caller's transaction.
+pub async fn advance_in(
+    conn: &mut AnyConnection,
+    e: &SiteEvent<'_>,
+    from: &[&str],
+) -> StoreResult<()> {
+    let only = if from.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
+        format!(" AND state IN ({})", list.join(", "))
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE journeys SET state = $3, updated_at = $4 WHERE person_id = $1 AND dose_number = $2{only}"
+    )))
+    .bind(e.person)
+    .bind(e.dose)
+    .bind(e.state)
+    .bind(e.at)
+    .execute(&mut *conn)
+    .await?;
+    record_in(conn, e).await
+}

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::StoreResult;
+use crate::journeys::{self, SiteEvent};
 
 /// The people booked for a day who share a team (or none) and a unit, counted by where they
 /// stand. Each booked person is counted in exactly one of the last six.
@@ -269,55 +270,18 @@ pub async fn mark_no_shows_in(
             continue;
         }
         marked += 1;
-        sqlx::query(
-            "UPDATE journeys SET state = 'no_show', updated_at = $3 \
-             WHERE person_id = $1 AND dose_number = $2 AND state = 'booked'",
-        )
-        .bind(person)
-        .bind(dose)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        journey_event(
-            conn,
+        let e = SiteEvent {
             person,
             dose,
-            "no_show",
-            now,
+            state: "no_show",
+            at: now,
             site,
-            None,
-            "did not come",
-        )
-        .await?;
+            actor: None,
+            detail: Some("did not come"),
+        };
+        journeys::advance_in(conn, &e, &["booked"]).await?;
     }
     Ok(marked)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn journey_event(
-    conn: &mut AnyConnection,
-    person: i64,
-    dose: i64,
-    state: &str,
-    at: i64,
-    site: i64,
-    actor: Option<i64>,
-    detail: &str,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(state)
-    .bind(at)
-    .bind(site)
-    .bind(actor)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// Returns to the desk the deferred people whose deferral ends by `by_day` (`YYYY-MM-DD`): their
@@ -463,17 +427,16 @@ pub async fn close_day(
             .bind(by)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE journeys SET state = 'released', updated_at = $3 \
-                 WHERE person_id = $1 AND dose_number = $2 AND state = 'observing'",
-            )
-            .bind(person)
-            .bind(dose)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let detail = "released at the day's close";
-            journey_event(&mut tx, person, dose, "released", now, site_id, by, detail).await?;
+            let e = SiteEvent {
+                person,
+                dose,
+                state: "released",
+                at: now,
+                site: site_id,
+                actor: by,
+                detail: Some("released at the day's close"),
+            };
+            journeys::advance_in(&mut tx, &e, &["observing"]).await?;
             summary.released += 1;
         } else {
             sqlx::query(
@@ -483,17 +446,17 @@ pub async fn close_day(
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE journeys SET state = 'no_show', updated_at = $3 \
-                 WHERE person_id = $1 AND dose_number = $2 AND state IN ('checked_in', 'screened')",
-            )
-            .bind(person)
-            .bind(dose)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
             let detail = format!("left before the dose (at {stage})");
-            journey_event(&mut tx, person, dose, "no_show", now, site_id, by, &detail).await?;
+            let e = SiteEvent {
+                person,
+                dose,
+                state: "no_show",
+                at: now,
+                site: site_id,
+                actor: by,
+                detail: Some(&detail),
+            };
+            journeys::advance_in(&mut tx, &e, &["checked_in", "screened"]).await?;
             summary.left += 1;
         }
     }

@@ -133,31 +133,20 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
         "defer" => ("deferred", s.defer_until.map(|d| format!("until {d}"))),
         _ => ("checked_in", Some("referred to a doctor".to_string())),
     };
-    if state != "checked_in" {
-        sqlx::query(
-            "UPDATE journeys SET state = $3, updated_at = $4 \
-             WHERE person_id = $1 AND dose_number = $2 AND state = 'checked_in'",
-        )
-        .bind(person)
-        .bind(dose)
-        .bind(state)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let e = crate::journeys::SiteEvent {
+        person,
+        dose,
+        state,
+        at: now,
+        site,
+        actor: s.by,
+        detail: detail.as_deref(),
+    };
+    if state == "checked_in" {
+        crate::journeys::record_in(&mut tx, &e).await?;
+    } else {
+        crate::journeys::advance_in(&mut tx, &e, &["checked_in"]).await?;
     }
-    sqlx::query(
-        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(person)
-    .bind(dose)
-    .bind(state)
-    .bind(now)
-    .bind(site)
-    .bind(s.by)
-    .bind(detail)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     Ok(true)
 }

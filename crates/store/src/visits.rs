@@ -148,26 +148,16 @@ pub async fn check_in(
         tx.rollback().await?;
         return Ok(CheckedIn::Before(found));
     }
-    sqlx::query(
-        "UPDATE journeys SET state = 'checked_in', updated_at = $3 \
-         WHERE person_id = $1 AND dose_number = $2 AND state = 'booked'",
-    )
-    .bind(found.person_id)
-    .bind(found.dose_number)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO journey_events (person_id, dose_number, state, at, site_id, actor_user_id) \
-         VALUES ($1, $2, 'checked_in', $3, $4, $5)",
-    )
-    .bind(found.person_id)
-    .bind(found.dose_number)
-    .bind(now)
-    .bind(found.site_id)
-    .bind(actor)
-    .execute(&mut *tx)
-    .await?;
+    let e = crate::journeys::SiteEvent {
+        person: found.person_id,
+        dose: found.dose_number,
+        state: "checked_in",
+        at: now,
+        site: found.site_id,
+        actor,
+        detail: None,
+    };
+    crate::journeys::advance_in(&mut tx, &e, &["booked"]).await?;
     tx.commit().await?;
     Ok(CheckedIn::Now(found))
 }

@@ -19,7 +19,6 @@ use vaxloop_store::sites::Site;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
@@ -86,12 +85,8 @@ async fn units_of(state: &AppState, site: &Site) -> AppResult<Vec<(String, Strin
         .collect())
 }
 
-/// The site, when the caller works its check-in desk (or manages it, or is the admin).
 async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/checkin");
-    let site = access::station(state, user, code, SitePost::CheckIn, &path).await?;
-    Ok((site, user.id))
+    super::station_of(state, page, code, SitePost::CheckIn, "checkin").await
 }
 
 async fn show(

@@ -245,6 +245,30 @@ impl ErrorPage {
     }
 }
 
+/// The site `code` and the caller's id, when the caller works `post` there (or manages the site,
+/// or is the admin); otherwise a denial, audited with the station's page (`/sites/{code}/{page}`).
+pub(crate) async fn station_of(
+    state: &AppState,
+    page: &Page,
+    code: &str,
+    post: vaxloop_core::SitePost,
+    station_page: &str,
+) -> AppResult<(vaxloop_store::sites::Site, i64)> {
+    let user = access::user(&page.auth)?;
+    let path = format!("/sites/{code}/{station_page}");
+    let site = access::station(state, user, code, post, &path).await?;
+    Ok((site, user.id))
+}
+
+/// A form field read as pairs (for forms whose fields vary, such as a questionnaire), trimmed;
+/// empty when absent.
+pub(crate) fn form_field(form: &[(String, String)], name: &str) -> String {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

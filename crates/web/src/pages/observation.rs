@@ -20,7 +20,6 @@ use vaxloop_store::sites::{self, Site};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -76,10 +75,7 @@ impl ObservationPage {
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/observation");
-    let site = access::station(state, user, code, SitePost::Observation, &path).await?;
-    Ok((site, user.id))
+    super::station_of(state, page, code, SitePost::Observation, "observation").await
 }
 
 #[derive(Deserialize, Default)]
@@ -230,12 +226,7 @@ async fn aefi(
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (site, actor) = station(&state, &page, &code).await?;
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| super::form_field(&form, name);
     let report = AefiReport {
         visit_id: field("visit").parse().unwrap_or(0),
         onset: field("onset"),

@@ -18,7 +18,6 @@ use vaxloop_store::visits::{self, Waiting};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -39,12 +38,8 @@ struct ScreeningPage {
     tomorrow: String,
 }
 
-/// The site, when the caller screens there (or manages it, or is the admin).
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/screening");
-    let site = access::station(state, user, code, SitePost::Screening, &path).await?;
-    Ok((site, user.id))
+    super::station_of(state, page, code, SitePost::Screening, "screening").await
 }
 
 #[derive(Deserialize, Default)]
@@ -124,12 +119,7 @@ async fn decide(
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (site, actor) = station(&state, &page, &code).await?;
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| super::form_field(&form, name);
     let visit: i64 = field("visit").parse().unwrap_or(0);
     let answers: Vec<(i64, bool)> = form
         .iter()

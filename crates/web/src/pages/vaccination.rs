@@ -19,7 +19,6 @@ use vaxloop_store::visits::{self, Waiting};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -56,10 +55,7 @@ struct VaccinationPage {
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/vaccination");
-    let site = access::station(state, user, code, SitePost::Vaccinator, &path).await?;
-    Ok((site, user.id))
+    super::station_of(state, page, code, SitePost::Vaccinator, "vaccination").await
 }
 
 #[derive(Deserialize, Default)]

@@ -199,30 +199,8 @@ vaxloop_store::backend_tests! {
 
     async fn the_vaccinator_needs_the_persons_code_and_the_nurse_releases_or_reports(t) {
         let f = fixture(t).await;
-        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
-        let mut found = None;
-        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
-            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
-            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 2).await.expect("q");
-            if serves && waiting.len() == 2 {
-                found = Some((u, waiting));
-                break;
-            }
-        }
-        let (unit, people) = found.expect("people HCL serves");
-        let today = vaxloop_web::WebConfig::default().today();
-        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
-            .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
-        let mut visits = Vec::new();
-        for &p in &people {
-            let code = format!("VXL1:{}", f.db.cipher.sign("person", p));
-            let v = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, hcl.id, today, &code, None).await.expect("store").expect("in").visit;
-            let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, v.id).await.expect("q").expect("visit");
-            let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
-            vaxloop_app::site_ops::screen(&f.db, hcl.id, today, v.id, &clear, &vaxloop_app::site_ops::Decision::Pass, None).await.expect("store").expect("passed");
-            visits.push(v);
-        }
+        let (hcl, _, people, _) = f.book_today("HCL", 2).await;
+        let visits = f.ready_for_the_dose(&hcl, &people).await;
 
         let mut vac = f.client();
         vac.login("hcl.vaccinator", DEMO_PASSWORD).await;

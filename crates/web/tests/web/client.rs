@@ -201,6 +201,105 @@ impl Fixture {
         Client::new(self.app.clone())
     }
 
+    /// The first unit that site `site_code` serves with `n` people waiting, those people booked
+    /// there today (the server's today) as one team: `(site, unit, people, team)`.
+    pub async fn book_today(
+        &self,
+        site_code: &str,
+        n: usize,
+    ) -> (
+        vaxloop_store::sites::Site,
+        vaxloop_store::org::Unit,
+        Vec<i64>,
+        vaxloop_app::booking::TeamBooked,
+    ) {
+        let site = vaxloop_store::sites::by_code(&self.db, site_code)
+            .await
+            .expect("q")
+            .expect("the site");
+        let mut found = None;
+        for u in vaxloop_store::org::units(&self.db, None)
+            .await
+            .expect("units")
+        {
+            let serves = vaxloop_store::sites::serving_unit(&self.db, u.id)
+                .await
+                .expect("q")
+                .iter()
+                .any(|s| s.id == site.id);
+            let waiting = vaxloop_store::journeys::waiting_of_unit(&self.db, u.id, 1, n as i64)
+                .await
+                .expect("q");
+            if serves && waiting.len() == n {
+                found = Some((u, waiting));
+                break;
+            }
+        }
+        let (unit, people) = found.expect("a unit the site serves with people waiting");
+        let today = WebConfig::default().today().to_string();
+        let slot = vaxloop_store::slots::of_site_day(&self.db, site.id, &today)
+            .await
+            .expect("slots")
+            .into_iter()
+            .find(|s| s.capacity - s.booked >= n as i64)
+            .expect("room today")
+            .id;
+        let team = vaxloop_app::booking::book_team(
+            &self.db,
+            chrono_tz::Asia::Shanghai,
+            unit.id,
+            slot,
+            &people,
+            1,
+        )
+        .await
+        .expect("book")
+        .expect("booked");
+        (site, unit, people, team)
+    }
+
+    /// Checks in, screens (all clear, passed) and returns the visits of `people` at `site` today.
+    pub async fn ready_for_the_dose(
+        &self,
+        site: &vaxloop_store::sites::Site,
+        people: &[i64],
+    ) -> Vec<vaxloop_store::visits::Visit> {
+        let today = WebConfig::default().today();
+        let mut visits = Vec::new();
+        for &p in people {
+            let code = format!("VXL1:{}", self.db.cipher.sign("person", p));
+            let visit = vaxloop_app::site_ops::check_in(
+                &self.db,
+                &self.db.cipher,
+                site.id,
+                today,
+                &code,
+                None,
+            )
+            .await
+            .expect("store")
+            .expect("checked in")
+            .visit;
+            let (_, vaccine) = vaxloop_store::visits::by_id(&self.db, visit.id)
+                .await
+                .expect("q")
+                .expect("visit");
+            let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&self.db, vaccine)
+                .await
+                .expect("q")
+                .iter()
+                .map(|q| (q.id, false))
+                .collect();
+            let pass = vaxloop_app::site_ops::Decision::Pass;
+            vaxloop_app::site_ops::screen(&self.db, site.id, today, visit.id, &clear, &pass, None)
+                .await
+                .expect("store")
+                .expect("passed");
+            visits.push(visit);
+        }
+        visits
+    }
+
     /// The username of the first demo login with this role (and post).
     pub fn username(&self, role: vaxloop_core::Role) -> String {
         self.town

@@ -95,21 +95,9 @@ vaxloop_store::backend_tests! {
 
     async fn one_person_goes_through_the_site_by_api_each_post_honouring_its_key(t) {
         let f = fixture(t).await;
-        let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
-        let mut found = None;
-        for u in vaxloop_store::org::units(&f.db, None).await.expect("units") {
-            let serves = vaxloop_store::sites::serving_unit(&f.db, u.id).await.expect("q").iter().any(|s| s.id == hcl.id);
-            let waiting = vaxloop_store::journeys::waiting_of_unit(&f.db, u.id, 1, 1).await.expect("q");
-            if serves && waiting.len() == 1 {
-                found = Some((u, waiting[0]));
-                break;
-            }
-        }
-        let (unit, person) = found.expect("people HCL serves");
+        let (_, unit, people, _) = f.book_today("HCL", 1).await;
+        let person = people[0];
         let today = vaxloop_web::WebConfig::default().today();
-        let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
-            .into_iter().find(|s| s.capacity > s.booked).expect("room today").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &[person], 1).await.expect("book").expect("booked");
         let mut admin = f.client();
         admin.login("admin", DEMO_PASSWORD).await;
         let token = admin.get("/admin").await.csrf();
