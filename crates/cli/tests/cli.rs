@@ -347,3 +347,86 @@ fn plan_generate_solve_and_check_round_trip() {
         text(&refused)
     );
 }
+
+#[test]
+fn simulate_mmc_prints_the_simulation_beside_erlang_c_and_refuses_an_unstable_queue() {
+    let dir = tempfile::tempdir().expect("dir");
+    let args = [
+        "simulate",
+        "mmc",
+        "--servers",
+        "2",
+        "--arrival-rate",
+        "1.8",
+        "--service-rate",
+        "1",
+        "--customers",
+        "400000",
+        "--seed",
+        "3",
+        "--json",
+    ];
+    let out = vaxloop(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("json");
+    assert_eq!(last["servers"], 2);
+    assert_eq!(last["customers"], 400_000);
+    let analytic = last["analytic"]["wq_mean"].as_f64().expect("analytic");
+    assert!((analytic - 4.26316).abs() < 1e-4, "{analytic}");
+    let simulated = last["simulated"]["wq_mean"].as_f64().expect("simulated");
+    let half = last["simulated"]["wq_mean_ci95"]
+        .as_f64()
+        .expect("interval");
+    assert!(
+        half > 0.0 && (simulated - analytic).abs() < 4.0 * half,
+        "{simulated} ± {half}"
+    );
+    assert!(last["simulated"]["wq_p95"].as_f64().expect("p95") > 0.0);
+    // The same seed, the same figures.
+    let again = vaxloop(dir.path(), &args);
+    let again: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&again.stdout)
+            .lines()
+            .last()
+            .expect("line"),
+    )
+    .expect("json");
+    assert_eq!(again["simulated"]["wq_mean"], last["simulated"]["wq_mean"]);
+
+    let unstable = vaxloop(
+        dir.path(),
+        &[
+            "simulate",
+            "mmc",
+            "--servers",
+            "1",
+            "--arrival-rate",
+            "2",
+            "--service-rate",
+            "1",
+        ],
+    );
+    assert!(!unstable.status.success());
+    assert!(
+        text(&unstable).contains("utilisation"),
+        "{}",
+        text(&unstable)
+    );
+    let bad = vaxloop(
+        dir.path(),
+        &[
+            "simulate",
+            "mmc",
+            "--servers",
+            "0",
+            "--arrival-rate",
+            "1",
+            "--service-rate",
+            "1",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--servers"), "{}", text(&bad));
+}

@@ -5,6 +5,7 @@ pub mod import;
 pub mod migrate;
 pub mod plan;
 pub mod serve;
+pub mod simulate;
 
 use anyhow::Context;
 use vaxloop_store::{DatabaseUrl, Db};

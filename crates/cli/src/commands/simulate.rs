@@ -1,0 +1,136 @@
+//! `vaxloop simulate mmc`: the simulator's event engine on an M/M/c queue, side by side with
+//! Erlang C (`specs/clinic-scenario.md`). The clinic day (`simulate run`) and capacity planning
+//! (`simulate capacity`) come with the rest of issue 7.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use serde_json::json;
+use vaxloop_sim::formulas::Mmc;
+
+#[derive(clap::Subcommand)]
+pub enum What {
+    /// Simulate an M/M/c queue and compare it with Erlang C.
+    Mmc(MmcArgs),
+}
+
+#[derive(clap::Args)]
+pub struct MmcArgs {
+    /// Servers (desks).
+    #[arg(long)]
+    servers: u32,
+    /// Arrivals per unit of time.
+    #[arg(long)]
+    arrival_rate: f64,
+    /// Customers one server serves per unit of time.
+    #[arg(long)]
+    service_rate: f64,
+    /// Customers to simulate (the first 1% are a warm-up).
+    #[arg(long, default_value_t = 1_000_000)]
+    customers: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The last line printed is one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(what: What) -> anyhow::Result<()> {
+    match what {
+        What::Mmc(args) => mmc(&args),
+    }
+}
+
+fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
+    if a.servers == 0 {
+        bail!("--servers must be at least 1");
+    }
+    if !(a.arrival_rate.is_finite() && a.arrival_rate > 0.0) {
+        bail!(
+            "--arrival-rate must be a positive number, not {}",
+            a.arrival_rate
+        );
+    }
+    if !(a.service_rate.is_finite() && a.service_rate > 0.0) {
+        bail!(
+            "--service-rate must be a positive number, not {}",
+            a.service_rate
+        );
+    }
+    let q = Mmc {
+        servers: a.servers,
+        lambda: a.arrival_rate,
+        mu: a.service_rate,
+    };
+    if !q.stable() {
+        bail!(
+            "the queue never settles: utilisation λ/(cμ) = {:.3} is not below 1 (add servers or lower the arrival rate)",
+            q.utilisation()
+        );
+    }
+    if a.customers < 100 {
+        bail!("--customers must be at least 100 (the first 1% are a warm-up)");
+    }
+    let started = Instant::now();
+    let run = vaxloop_sim::mmc::simulate(&q, a.customers, a.seed);
+    let seconds = started.elapsed().as_secs_f64();
+    let (wq_mean, wq_p95) = (q.wq_mean(), q.wq_quantile(0.95));
+    println!(
+        "M/M/{} with λ = {}, μ = {} (utilisation {:.3}), {} customers, seed {}",
+        a.servers,
+        a.arrival_rate,
+        a.service_rate,
+        q.utilisation(),
+        a.customers,
+        a.seed
+    );
+    println!("{:<28} {:>14} {:>14}", "", "simulated", "Erlang C");
+    println!(
+        "{:<28} {:>14.6} {:>14.6}",
+        "mean wait in queue", run.wq_mean, wq_mean
+    );
+    println!(
+        "{:<28} {:>14.6}",
+        "  ± (95%, 20 batch means)", run.wq_mean_ci95
+    );
+    println!(
+        "{:<28} {:>14.6} {:>14.6}",
+        "95th percentile of the wait", run.wq_p95, wq_p95
+    );
+    println!(
+        "{:<28} {:>14.6} {:>14.6}",
+        "probability of waiting",
+        run.sample.iter().filter(|w| **w > 0.0).count() as f64 / run.sample.len().max(1) as f64,
+        q.wait_probability()
+    );
+    println!(
+        "{:<28} {:>14.0}",
+        "events per second",
+        run.events as f64 / seconds.max(1e-9)
+    );
+    if a.json {
+        let out = json!({
+            "servers": a.servers,
+            "arrival_rate": a.arrival_rate,
+            "service_rate": a.service_rate,
+            "customers": a.customers,
+            "simulated": {
+                "wq_mean": run.wq_mean,
+                "wq_p95": run.wq_p95,
+                "wq_mean_ci95": run.wq_mean_ci95,
+                "wq_p50": run.wq_p50,
+                "wq_p99": run.wq_p99,
+                "events": run.events,
+                "seconds": seconds,
+            },
+            "analytic": {
+                "wq_mean": wq_mean,
+                "wq_p95": wq_p95,
+                "wait_probability": q.wait_probability(),
+            },
+            "seed": a.seed,
+        });
+        println!("{out}");
+    }
+    Ok(())
+}
