@@ -394,6 +394,20 @@ fn simulate_mmc_prints_the_simulation_beside_erlang_c_and_refuses_an_unstable_qu
     )
     .expect("json");
     assert_eq!(again["simulated"]["wq_mean"], last["simulated"]["wq_mean"]);
+    // Replications in parallel: the interval is across them, the same whatever the threads.
+    let mut replicated = args.to_vec();
+    replicated.extend(["--replications", "4"]);
+    let reps = vaxloop(dir.path(), &replicated);
+    let reps: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&reps.stdout)
+            .lines()
+            .last()
+            .expect("line"),
+    )
+    .expect("json");
+    assert_eq!(reps["replications"], 4);
+    assert_eq!(reps["simulated"]["events"], 4 * 4 * 400_000);
+    assert!(reps["simulated"]["wq_mean_ci95"].as_f64().expect("ci") > 0.0);
 
     let unstable = vaxloop(
         dir.path(),

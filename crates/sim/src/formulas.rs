@@ -79,6 +79,25 @@ impl Mmc {
     }
 }
 
+/// Mean waits of the classes of a non-preemptive priority M/M/c queue with one service rate for
+/// all (Cobham): class k (0 = served first) arriving at `shares[k]`·λ waits
+/// W_k = (C/(cμ)) / ((1 − σ_{k−1})(1 − σ_k)), σ_k the load of classes 0..=k. With one class this
+/// is Erlang C's W_q; weighted by arrival rates the classes' waits add up to FCFS's
+/// (Kleinrock's conservation law).
+pub fn priority_waits(q: &Mmc, shares: &[f64]) -> Vec<f64> {
+    let c_mu = f64::from(q.servers) * q.mu;
+    let w0 = q.wait_probability() / c_mu;
+    let mut sigma = 0.0;
+    shares
+        .iter()
+        .map(|share| {
+            let before = sigma;
+            sigma += share * q.lambda / c_mu;
+            w0 / ((1.0 - before) * (1.0 - sigma))
+        })
+        .collect()
+}
+
 /// Allen–Cunneen: the mean wait of a G/G/c queue, approximately W_q(M/M/c) · (c_a² + c_s²) / 2,
 /// with c_a and c_s the coefficients of variation of interarrival and service times.
 pub fn allen_cunneen_wq(q: &Mmc, ca2: f64, cs2: f64) -> f64 {
@@ -166,6 +185,20 @@ mod tests {
             .wq_mean()
             .is_infinite()
         );
+    }
+
+    #[test]
+    fn priority_waits_reduce_to_erlang_c_and_conserve_work() {
+        let q = Mmc {
+            servers: 4,
+            lambda: 3.6,
+            mu: 1.0,
+        };
+        let one = priority_waits(&q, &[1.0]);
+        assert!(close(one[0], q.wq_mean(), 1e-12));
+        let two = priority_waits(&q, &[0.1, 0.9]);
+        assert!(two[0] < q.wq_mean() && two[1] > q.wq_mean());
+        assert!(close(0.1 * two[0] + 0.9 * two[1], q.wq_mean(), 1e-12));
     }
 
     #[test]

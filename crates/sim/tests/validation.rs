@@ -106,6 +106,51 @@ fn mmc_matches_erlang_c_at_every_load() {
 }
 
 #[test]
+fn priority_classes_match_cobham_and_conserve_the_work_weighted_wait() {
+    // The green channel: a tenth of arrivals served first, at two loads.
+    for (servers, rho, customers) in [(4, 0.8, 8_000_000u64), (10, 0.9, 16_000_000)] {
+        let lambda = rho * f64::from(servers);
+        let q = Mmc {
+            servers,
+            lambda,
+            mu: 1.0,
+        };
+        let shares = [0.1, 0.9];
+        let runs = vaxloop_sim::mmc::simulate_priority(&q, &shares, customers, 1);
+        let exact = vaxloop_sim::formulas::priority_waits(&q, &shares);
+        for (k, (run, w)) in runs.iter().zip(&exact).enumerate() {
+            let (_, wide) = across_at(&run.batch_means, 1.0 - 0.05 / 4.0);
+            eprintln!(
+                "M/M/{servers} ρ={rho} class {k}: simulated {:.5} ± {:.5}, Cobham {w:.5}",
+                run.wq_mean, run.wq_mean_ci95
+            );
+            assert!(
+                (run.wq_mean - w).abs() <= wide,
+                "class {k}: {w} outside {} ± {wide}",
+                run.wq_mean
+            );
+            assert!(
+                run.wq_mean_ci95 <= 0.02 * w,
+                "class {k}: ±{} wider than 2% of {w}",
+                run.wq_mean_ci95
+            );
+        }
+        // Conservation: weighted by arrival shares, the classes' waits are FCFS's wait.
+        let weighted: f64 = runs.iter().zip(&shares).map(|(r, s)| s * r.wq_mean).sum();
+        let fcfs = q.wq_mean();
+        eprintln!("  share-weighted {weighted:.5} against FCFS {fcfs:.5}");
+        assert!(
+            (weighted - fcfs).abs() <= 0.02 * fcfs,
+            "{weighted} against {fcfs}"
+        );
+        assert!(
+            runs[0].wq_mean < fcfs && runs[1].wq_mean > fcfs,
+            "the green channel waits less"
+        );
+    }
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run_and_another_seed_another() {
     let q = Mmc {
         servers: 3,
