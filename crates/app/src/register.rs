@@ -83,18 +83,22 @@ struct Valid {
     pin: String,
 }
 
-fn validate(form: &RegistrationForm, today: NaiveDate) -> Result<Valid, Vec<FieldProblem>> {
-    let mut problems = Vec::new();
-    let mut problem = |field, code| problems.push(FieldProblem { field, code });
-    let name = form.name.trim();
+/// Checks a name (required, at most 50 characters, no control characters) and an ID number
+/// (required, valid on `today`), naming each problem; the parsed ID number when it is valid.
+fn name_and_id(
+    name: &str,
+    id_number: &str,
+    today: NaiveDate,
+    problem: &mut impl FnMut(&'static str, &'static str),
+) -> Option<ResidentId> {
     if name.is_empty() {
         problem("name", "required");
     } else if name.chars().count() > 50 || name.chars().any(char::is_control) {
         problem("name", "name_invalid");
     }
-    let id = match ResidentId::parse_on(&form.id_number, today) {
+    match ResidentId::parse_on(id_number, today) {
         Ok(id) => Some(id),
-        Err(_) if form.id_number.trim().is_empty() => {
+        Err(_) if id_number.trim().is_empty() => {
             problem("id_number", "required");
             None
         }
@@ -102,7 +106,14 @@ fn validate(form: &RegistrationForm, today: NaiveDate) -> Result<Valid, Vec<Fiel
             problem("id_number", "id_invalid");
             None
         }
-    };
+    }
+}
+
+fn validate(form: &RegistrationForm, today: NaiveDate) -> Result<Valid, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let mut problem = |field, code| problems.push(FieldProblem { field, code });
+    let name = form.name.trim();
+    let id = name_and_id(name, &form.id_number, today, &mut problem);
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => Some(p),
         Err(vaxloop_core::PhoneError::Empty) => {
@@ -324,22 +335,7 @@ pub async fn register_at_desk(
     let mut problems = Vec::new();
     let mut problem = |field, code| problems.push(FieldProblem { field, code });
     let name = form.name.trim();
-    if name.is_empty() {
-        problem("name", "required");
-    } else if name.chars().count() > 50 || name.chars().any(char::is_control) {
-        problem("name", "name_invalid");
-    }
-    let id = match ResidentId::parse_on(&form.id_number, today) {
-        Ok(id) => Some(id),
-        Err(_) if form.id_number.trim().is_empty() => {
-            problem("id_number", "required");
-            None
-        }
-        Err(_) => {
-            problem("id_number", "id_invalid");
-            None
-        }
-    };
+    let id = name_and_id(name, &form.id_number, today, &mut problem);
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => Some(p.as_str().to_string()),
         Err(vaxloop_core::PhoneError::Empty) => None,

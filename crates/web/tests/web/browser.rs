@@ -638,38 +638,8 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
     let profile = tempfile::tempdir().expect("profile dir");
     let (db, _town, base) = serve_town().await;
     // A person of a unit HCL serves, booked today at HCL.
-    let hcl = vaxloop_store::sites::by_code(&db, "HCL")
-        .await
-        .expect("q")
-        .expect("HCL");
-    let mut found = None;
-    for u in vaxloop_store::org::units(&db, None).await.expect("units") {
-        let serves = vaxloop_store::sites::serving_unit(&db, u.id)
-            .await
-            .expect("q")
-            .iter()
-            .any(|s| s.id == hcl.id);
-        let waiting = vaxloop_store::journeys::waiting_of_unit(&db, u.id, 1, 1)
-            .await
-            .expect("q");
-        if serves && waiting.len() == 1 {
-            found = Some((u.id, waiting[0]));
-            break;
-        }
-    }
-    let (unit, person) = found.expect("someone to book");
-    let today = WebConfig::default().today().to_string();
-    let slot = vaxloop_store::slots::of_site_day(&db, hcl.id, &today)
-        .await
-        .expect("slots")
-        .into_iter()
-        .find(|s| s.capacity > s.booked)
-        .expect("room today")
-        .id;
-    vaxloop_app::booking::book_team(&db, chrono_tz::Asia::Shanghai, unit, slot, &[person], 1)
-        .await
-        .expect("book")
-        .expect("booked");
+    let (_, people) = book_at_hcl(&db, 1).await;
+    let person = people[0];
     let video = profile.path().join("qr.y4m");
     qr_video(
         &format!("VXL1:{}", db.cipher.sign("person", person)),
@@ -703,6 +673,45 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
         .expect("checked in from the camera");
     assert!(text(&c, "#checkin-card").await.contains("签到成功"));
     c.close().await.expect("close");
+}
+
+/// The first unit HCL serves with `n` people waiting, those people booked there today as a
+/// team: the booking and the people.
+async fn book_at_hcl(db: &TestDb, n: usize) -> (vaxloop_app::booking::TeamBooked, Vec<i64>) {
+    let hcl = vaxloop_store::sites::by_code(db, "HCL")
+        .await
+        .expect("q")
+        .expect("HCL");
+    let mut found = None;
+    for u in vaxloop_store::org::units(db, None).await.expect("units") {
+        let serves = vaxloop_store::sites::serving_unit(db, u.id)
+            .await
+            .expect("q")
+            .iter()
+            .any(|s| s.id == hcl.id);
+        let waiting = vaxloop_store::journeys::waiting_of_unit(db, u.id, 1, n as i64)
+            .await
+            .expect("q");
+        if serves && waiting.len() == n {
+            found = Some((u.id, waiting));
+            break;
+        }
+    }
+    let (unit, people) = found.expect("people to book");
+    let today = WebConfig::default().today().to_string();
+    let slot = vaxloop_store::slots::of_site_day(db, hcl.id, &today)
+        .await
+        .expect("slots")
+        .into_iter()
+        .find(|s| s.capacity - s.booked >= n as i64)
+        .expect("room today")
+        .id;
+    let booked =
+        vaxloop_app::booking::book_team(db, chrono_tz::Asia::Shanghai, unit, slot, &people, 1)
+            .await
+            .expect("book")
+            .expect("booked");
+    (booked, people)
 }
 
 /// Logs out whoever is logged in, then logs `login` in.
@@ -739,39 +748,7 @@ async fn tally_row(c: &Client, team: &str) -> Vec<String> {
 async fn a_team_goes_through_the_site_on_a_tablet_and_the_day_adds_up() {
     let profile = tempfile::tempdir().expect("profile dir");
     let (db, _town, base) = serve_town().await;
-    let hcl = vaxloop_store::sites::by_code(&db, "HCL")
-        .await
-        .expect("q")
-        .expect("HCL");
-    let mut found = None;
-    for u in vaxloop_store::org::units(&db, None).await.expect("units") {
-        let serves = vaxloop_store::sites::serving_unit(&db, u.id)
-            .await
-            .expect("q")
-            .iter()
-            .any(|s| s.id == hcl.id);
-        let waiting = vaxloop_store::journeys::waiting_of_unit(&db, u.id, 1, 2)
-            .await
-            .expect("q");
-        if serves && waiting.len() == 2 {
-            found = Some((u.id, waiting));
-            break;
-        }
-    }
-    let (unit, people) = found.expect("a team to book");
-    let today = WebConfig::default().today().to_string();
-    let slot = vaxloop_store::slots::of_site_day(&db, hcl.id, &today)
-        .await
-        .expect("slots")
-        .into_iter()
-        .find(|s| s.capacity - s.booked >= 2)
-        .expect("room today")
-        .id;
-    let booked =
-        vaxloop_app::booking::book_team(&db, chrono_tz::Asia::Shanghai, unit, slot, &people, 1)
-            .await
-            .expect("book")
-            .expect("booked");
+    let (booked, people) = book_at_hcl(&db, 2).await;
     let team = booked.team.code.clone();
     let Some((_driver, c)) = start_browser(768, 1024, &profile.path().join("p")).await else {
         return;
