@@ -128,6 +128,20 @@ impl Random {
         -mean * self.unit().ln()
     }
 
+    /// A standard normal draw (Box–Muller; one of the pair is used, so the stream stays simple).
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// A log-normal draw with this mean and coefficient of variation (of the draw itself, not of
+    /// its logarithm).
+    pub fn lognormal(&mut self, mean: f64, cv: f64) -> f64 {
+        let s2 = (1.0 + cv * cv).ln();
+        let m = mean.ln() - s2 / 2.0;
+        (m + s2.sqrt() * self.normal()).exp()
+    }
+
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         self.rng.random::<f64>() < p
@@ -152,6 +166,18 @@ mod tests {
         // Nothing is scheduled in the past.
         c.at(2.0, 'e');
         assert_eq!(c.pop(), Some((5.0, 'e')));
+    }
+
+    #[test]
+    fn lognormal_draws_have_the_mean_and_spread_asked_for() {
+        let mut r = Random::seeded(3);
+        let n = 400_000;
+        let draws: Vec<f64> = (0..n).map(|_| r.lognormal(2.0, 0.5)).collect();
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!((mean - 2.0).abs() < 0.01, "{mean}");
+        assert!((sd / mean - 0.5).abs() < 0.01, "{}", sd / mean);
+        assert!(draws.iter().all(|x| *x > 0.0));
     }
 
     #[test]

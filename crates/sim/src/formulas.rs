@@ -104,6 +104,20 @@ pub fn allen_cunneen_wq(q: &Mmc, ca2: f64, cs2: f64) -> f64 {
     q.wq_mean() * (ca2 + cs2) / 2.0
 }
 
+/// P(N ≤ k) for a Poisson law with mean `m`.
+pub fn poisson_cdf(m: f64, k: u64) -> f64 {
+    if m <= 0.0 {
+        return 1.0;
+    }
+    let mut log_term = -m;
+    let mut cdf = log_term.exp();
+    for j in 1..=k {
+        log_term += m.ln() - (j as f64).ln();
+        cdf += log_term.exp();
+    }
+    cdf.min(1.0)
+}
+
 /// The p-quantile of a Poisson law with mean `m`: how many are present in an M/G/∞ system
 /// (observation seats: arrivals at rate λ each staying a mean of s, m = λ·s) at least a share
 /// p of the time.

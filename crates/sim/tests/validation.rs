@@ -167,3 +167,50 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
     );
     assert_ne!(a.sample, simulate(&q, 50_000, 6).sample);
 }
+
+#[test]
+fn an_unlimited_delay_holds_a_poisson_number_and_keeps_littles_law() {
+    use vaxloop_sim::delay::{Stay, simulate};
+    use vaxloop_sim::formulas::poisson_cdf;
+    // Observation: 4 arrivals a minute, each staying 15 or 30 minutes on average, however the
+    // stay is spread (M/G/∞ is insensitive to it).
+    for stay in [
+        Stay::Deterministic(15.0),
+        Stay::Exponential { mean: 15.0 },
+        Stay::Lognormal {
+            mean: 30.0,
+            cv: 0.6,
+        },
+    ] {
+        let lambda = 4.0;
+        let run = simulate(lambda, stay, 2_000_000, 200.0, 1);
+        let m = lambda * stay.mean();
+        let mean = run.mean_occupancy();
+        // The whole law: the time-average share at or below each count, against Poisson(m).
+        let worst = (0..run.time_at.len())
+            .map(|k| (run.occupancy_cdf(k) - poisson_cdf(m, k as u64)).abs())
+            .fold(0.0, f64::max);
+        // Little: L = λW, with λ and W as the run measured them.
+        let rate = run.measured_arrivals as f64 / run.measured_time;
+        let w = run.stay_sum / run.measured_arrivals as f64;
+        eprintln!(
+            "{stay:?}: mean {mean:.3} (Poisson {m}), largest CDF gap {worst:.4}, Little {:.4} against {:.4}, peak {}",
+            mean,
+            rate * w,
+            run.peak
+        );
+        assert!(
+            (mean - m).abs() <= 0.01 * m,
+            "{stay:?}: mean {mean} against {m}"
+        );
+        assert!(
+            worst <= 0.01,
+            "{stay:?}: the occupancy law is {worst} from Poisson"
+        );
+        assert!(
+            (mean - rate * w).abs() <= 0.005 * mean,
+            "{stay:?}: Little's law {mean} against {}",
+            rate * w
+        );
+    }
+}
