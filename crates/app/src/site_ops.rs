@@ -400,7 +400,7 @@ pub async fn vaccinate(
 ) -> Result<Result<Vaccinated, VaccinateRefusal>, StoreError> {
     use vaxloop_store::doses::{self, DoseRefusal, Vaccination};
     let date = today.format("%Y-%m-%d").to_string();
-    let Some((visit, vaccine_id)) = visits::by_id(db, d.visit_id)
+    let Some((visit, _)) = visits::by_id(db, d.visit_id)
         .await?
         .filter(|(v, _)| v.site_id == site_id && v.day == date)
     else {
@@ -418,21 +418,14 @@ pub async fn vaccinate(
         }
         Proof::IdCard => "id_card",
     };
-    let minutes = match d.minutes {
-        Some(m) if !(0..=240).contains(&m) => return Ok(Err(VaccinateRefusal::Minutes)),
-        Some(m) => m,
-        None => vaxloop_store::vaccines::all(db)
-            .await?
-            .into_iter()
-            .find(|v| v.id == vaccine_id)
-            .map(|v| v.observation_minutes)
-            .unwrap_or(30),
-    };
+    if d.minutes.is_some_and(|m| !(0..=240).contains(&m)) {
+        return Ok(Err(VaccinateRefusal::Minutes));
+    }
     let v = Vaccination {
         visit_id: d.visit_id,
         lot_id: d.lot_id,
         proof,
-        minutes,
+        minutes: d.minutes,
         by: actor,
         now: vaxloop_store::now_ms(),
         today: &date,

@@ -164,6 +164,11 @@ vaxloop_store::backend_tests! {
         // An allergy: to the doctor, who may then pass.
         assert_eq!(screen_as(visits[2].id, answers(Some("refer")), Decision::Refer).await, Ok("referred"));
         assert_eq!(screen_as(visits[2].id, answers(Some("refer")), Decision::Pass).await, Ok("ready"));
+        // What screening noted, for the vaccinator and the nurse: the allergy, and nothing for
+        // the one all clear.
+        let noted = vaxloop_store::screening::yes_answers(&t, &[visits[0].id, visits[2].id]).await.expect("notes");
+        assert_eq!(noted[&visits[2].id].iter().map(|q| q.on_yes.as_str()).collect::<Vec<_>>(), ["refer"]);
+        assert!(noted[&visits[0].id].is_empty());
 
         // Two screeners at once: one decides.
         let (a, b) = tokio::join!(
@@ -318,7 +323,7 @@ vaxloop_store::backend_tests! {
         let date = today.to_string();
         let lot = doses::lots_for(&t, here.id, vaccine, &date, 0, None).await.expect("lots")[0].lot_id;
         let start = vaxloop_store::now_ms();
-        let at = |v: i64, now: i64| Vaccination { visit_id: v, lot_id: lot, proof: "code", minutes: 30, by: None, now, today: &date };
+        let at = |v: i64, now: i64| Vaccination { visit_id: v, lot_id: lot, proof: "code", minutes: Some(30), by: None, now, today: &date };
         // One dose opens a ten-dose vial; 61 minutes later it is past its life: its nine doses
         // are written off when the next dose opens a new vial.
         assert!(doses::vaccinate(&t, &at(visits[0].id, start)).await.expect("store").expect("given").opened_vial);

@@ -86,8 +86,8 @@ pub struct Vaccination<'a> {
     pub lot_id: i64,
     /// `code` or `id_card`: how the person proved they were there.
     pub proof: &'a str,
-    /// Observation minutes for this person.
-    pub minutes: i64,
+    /// Observation minutes for this person; the vaccine's own when None.
+    pub minutes: Option<i64>,
     pub by: Option<i64>,
     pub now: i64,
     /// The site's day (`YYYY-MM-DD`): an expired lot is refused.
@@ -145,7 +145,7 @@ async fn vaccinate_in(
             .await?;
     let row = sqlx::query(
         "SELECT v.stage, v.person_id, v.dose_number, v.site_id, a.vaccine_id, a.id, \
-                x.doses_per_vial, x.open_vial_minutes \
+                x.doses_per_vial, x.open_vial_minutes, x.observation_minutes \
          FROM visits v JOIN appointments a ON a.id = v.appointment_id \
          JOIN vaccines x ON x.id = a.vaccine_id WHERE v.id = $1",
     )
@@ -169,6 +169,7 @@ async fn vaccinate_in(
     let appointment: i64 = row.try_get(5)?;
     let per_vial: i64 = row.try_get(6)?;
     let open_minutes: i64 = row.try_get(7)?;
+    let vaccine_minutes: i64 = row.try_get(8)?;
     let lot_number: Option<String> = sqlx::query_scalar(
         "SELECT lot_number FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
     )
@@ -191,7 +192,7 @@ async fn vaccinate_in(
     }
     // The observation, the appointment and the journey first; the lot's stock row last, since
     // taking a dose from it locks it until commit and every vaccinator of the lot waits for it.
-    let minutes = v.minutes.clamp(0, 240);
+    let minutes = v.minutes.unwrap_or(vaccine_minutes).clamp(0, 240);
     let due_at = v.now + minutes * 60_000;
     sqlx::query(
         "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",

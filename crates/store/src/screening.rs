@@ -151,38 +151,66 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
     Ok(true)
 }
 
-/// The questions answered "yes" at the visit's last screening, in order: what the vaccinator
-/// and the observation nurse should know (an allergy history, say).
-pub async fn yes_answers(db: &Db, visit_id: i64) -> StoreResult<Vec<Question>> {
-    let answers: Option<String> = sqlx::query_scalar(
-        "SELECT answers FROM screenings WHERE visit_id = $1 ORDER BY screened_at DESC, id DESC LIMIT 1",
-    )
-    .bind(visit_id)
-    .fetch_optional(db.pool())
+impl Question {
+    /// The question in English, or in Chinese.
+    pub fn text(&self, english: bool) -> &str {
+        if english {
+            &self.text_en
+        } else {
+            &self.text_zh
+        }
+    }
+}
+
+/// For each of `visit_ids`, the questions answered "yes" at its last screening, in order: what
+/// the vaccinator and the observation nurse should know (an allergy history, say). A fixed
+/// number of reads however many visits: their screenings at once, then each vaccine's questions.
+pub async fn yes_answers(
+    db: &Db,
+    visit_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Vec<Question>>> {
+    let mut out = std::collections::HashMap::new();
+    if visit_ids.is_empty() {
+        return Ok(out);
+    }
+    let list: Vec<String> = visit_ids.iter().map(i64::to_string).collect();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.visit_id, s.answers, a.vaccine_id FROM screenings s \
+         JOIN visits v ON v.id = s.visit_id JOIN appointments a ON a.id = v.appointment_id \
+         WHERE s.visit_id IN ({}) ORDER BY s.visit_id, s.screened_at, s.id",
+        list.join(", ")
+    )))
+    .fetch_all(db.pool())
     .await?;
-    let Some(answers) = answers else {
-        return Ok(Vec::new());
-    };
-    let yes: Vec<i64> = serde_json::from_str::<Vec<serde_json::Value>>(&answers)
-        .unwrap_or_default()
-        .iter()
-        .filter(|a| a["yes"].as_bool() == Some(true))
-        .filter_map(|a| a["question"].as_i64())
-        .collect();
-    let vaccine: Option<i64> = sqlx::query_scalar(
-        "SELECT a.vaccine_id FROM visits v JOIN appointments a ON a.id = v.appointment_id WHERE v.id = $1",
-    )
-    .bind(visit_id)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(vaccine) = vaccine else {
-        return Ok(Vec::new());
-    };
-    Ok(questions(db, vaccine)
-        .await?
-        .into_iter()
-        .filter(|q| yes.contains(&q.id))
-        .collect())
+    // The last screening of each visit wins (rows come oldest first).
+    let mut last: std::collections::HashMap<i64, (String, i64)> = std::collections::HashMap::new();
+    for r in &rows {
+        last.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+    }
+    let mut by_vaccine: std::collections::HashMap<i64, Vec<Question>> =
+        std::collections::HashMap::new();
+    for (visit, (answers, vaccine)) in last {
+        if let std::collections::hash_map::Entry::Vacant(e) = by_vaccine.entry(vaccine) {
+            e.insert(questions(db, vaccine).await?);
+        }
+        let yes: Vec<i64> = serde_json::from_str::<Vec<serde_json::Value>>(&answers)
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| a["yes"].as_bool() == Some(true))
+            .filter_map(|a| a["question"].as_i64())
+            .collect();
+        let asked = by_vaccine
+            .get(&vaccine)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let noted: Vec<Question> = asked
+            .iter()
+            .filter(|q| yes.contains(&q.id))
+            .cloned()
+            .collect();
+        out.insert(visit, noted);
+    }
+    Ok(out)
 }
 
 /// Adds a question at the end of a vaccine's list. Returns its id.

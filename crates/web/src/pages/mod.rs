@@ -260,6 +260,26 @@ pub(crate) async fn station_of(
     Ok((site, user.id))
 }
 
+/// What screening noted for each visit (the questions answered "yes"), in the reader's
+/// language: shown to the vaccinator and the observation nurse.
+pub(crate) async fn screening_notes(
+    state: &AppState,
+    lang: Lang,
+    visits: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
+    Ok(vaxloop_store::screening::yes_answers(&state.db, visits)
+        .await?
+        .into_iter()
+        .map(|(visit, qs)| {
+            let texts = qs
+                .iter()
+                .map(|q| q.text(lang == Lang::En).to_string())
+                .collect();
+            (visit, texts)
+        })
+        .collect())
+}
+
 /// A form field read as pairs (for forms whose fields vary, such as a questionnaire), trimmed;
 /// empty when absent.
 pub(crate) fn form_field(form: &[(String, String)], name: &str) -> String {

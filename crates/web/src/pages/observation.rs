@@ -101,19 +101,12 @@ async fn render(
 ) -> AppResult<ObservationPage> {
     let today = state.config.today().to_string();
     let now = vaxloop_store::now_ms();
+    let observing = doses::observing(&state.db, site.id, &today).await?;
+    let ids: Vec<i64> = observing.iter().map(|o| o.visit_id).collect();
+    let mut notes = super::screening_notes(state, page.lang, &ids).await?;
     let mut rows = Vec::new();
-    for o in doses::observing(&state.db, site.id, &today).await? {
-        let notes = vaxloop_store::screening::yes_answers(&state.db, o.visit_id)
-            .await?
-            .into_iter()
-            .map(|q| {
-                if page.lang == Lang::En {
-                    q.text_en
-                } else {
-                    q.text_zh
-                }
-            })
-            .collect();
+    for o in observing {
+        let notes = notes.remove(&o.visit_id).unwrap_or_default();
         rows.push(Row {
             since: state.config.local_hhmm(o.started_at),
             due: state.config.local_hhmm(o.due_at),

@@ -73,11 +73,7 @@ async fn render(
             let shown = questions
                 .into_iter()
                 .map(|q| {
-                    let text = if page.lang == Lang::En {
-                        q.text_en.clone()
-                    } else {
-                        q.text_zh.clone()
-                    };
+                    let text = q.text(page.lang == Lang::En).to_string();
                     (q, text)
                 })
                 .collect();

@@ -119,17 +119,10 @@ async fn called(
             LotOption { lot, vial }
         })
         .collect();
-    let notes = vaxloop_store::screening::yes_answers(&state.db, w.visit.id)
+    let notes = super::screening_notes(state, page.lang, &[w.visit.id])
         .await?
-        .into_iter()
-        .map(|q| {
-            if page.lang == Lang::En {
-                q.text_en
-            } else {
-                q.text_zh
-            }
-        })
-        .collect();
+        .remove(&w.visit.id)
+        .unwrap_or_default();
     let minutes = vaxloop_store::vaccines::all(&state.db)
         .await?
         .into_iter()

@@ -261,7 +261,7 @@ vaxloop_store::backend_tests! {
         assert!(bad.body.contains("请至少选择一项症状"));
         let ok = nurse.post_form("/sites/HCL/observation/aefi", &[("csrf_token", &token), ("visit", &v.id.to_string()), ("onset", "00:00"), ("symptom", "rash"), ("symptom", "fever"), ("severity", "mild"), ("action", "observed")]).await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-        assert!(nurse.get("/sites/HCL/observation").await.body.contains("AEFI"));
+        assert!(nurse.get("/sites/HCL/observation").await.body.contains("已报告不良反应"));
         let released = nurse.post_form("/sites/HCL/observation/release", &[("csrf_token", &token), ("visit", &v.id.to_string()), ("reason", "家中有事")]).await;
         assert_eq!(released.status, StatusCode::SEE_OTHER);
         assert!(!nurse.get("/sites/HCL/observation").await.body.contains(&format!("id=\"obs-{}\"", v.id)));
