@@ -444,3 +444,74 @@ fn simulate_mmc_prints_the_simulation_beside_erlang_c_and_refuses_an_unstable_qu
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--servers"), "{}", text(&bad));
 }
+
+#[test]
+fn simulate_run_reads_a_scenario_prints_the_day_and_refuses_a_bad_file_by_its_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let example = vaxloop(dir.path(), &["simulate", "example"]);
+    assert!(example.status.success(), "{}", text(&example));
+    let path = dir.path().join("day.toml");
+    std::fs::write(&path, &example.stdout).expect("write");
+    let file = path.to_str().expect("utf-8");
+    let last_json = |o: &Output| -> serde_json::Value {
+        serde_json::from_str(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .last()
+                .expect("a last line"),
+        )
+        .expect("json")
+    };
+    let args = [
+        "simulate",
+        "run",
+        file,
+        "--replications",
+        "6",
+        "--seed",
+        "4",
+        "--timeline",
+        "--json",
+    ];
+    let out = vaxloop(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("screening"), "{stdout}");
+    let r = last_json(&out);
+    assert_eq!(r["format"], "vaxloop-clinic-result/1");
+    assert_eq!(r["name"], "hechuan-weekday");
+    assert_eq!(r["replications"], 6);
+    assert_eq!(r["stations"].as_array().expect("stations").len(), 3);
+    let arrived = r["arrived"].as_f64().expect("arrived");
+    let (completed, left) = (r["completed"].as_f64(), r["left"].as_f64());
+    assert!((completed.expect("c") + left.expect("l") - arrived).abs() < 1e-3);
+    assert!(r["stations"][1]["wait_p95"].as_f64().expect("p95") > 0.0);
+    assert!(r["observation"]["peak"].as_f64().expect("peak") > 0.0);
+    assert!(
+        r["timeline"]["queues"]["screening"]
+            .as_array()
+            .expect("steps")
+            .len()
+            > 40
+    );
+    // Byte-identical output for the same scenario, seed and replications, on any threads.
+    let mut one_thread = args.to_vec();
+    one_thread.extend(["--threads", "1"]);
+    let again = vaxloop(dir.path(), &one_thread);
+    assert_eq!(again.stdout, out.stdout);
+
+    std::fs::write(
+        &path,
+        String::from_utf8_lossy(&example.stdout).replace("cv = 0.6", "cv = -0.6"),
+    )
+    .expect("write");
+    let bad = vaxloop(dir.path(), &["simulate", "run", file]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("day.toml: stations[1].service.cv: must be from 0 to 10"),
+        "{}",
+        text(&bad)
+    );
+    let missing = vaxloop(dir.path(), &["simulate", "run", "nowhere.toml"]);
+    assert!(text(&missing).contains("cannot read the scenario nowhere.toml"));
+}

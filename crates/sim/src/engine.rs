@@ -8,11 +8,14 @@ use std::collections::BinaryHeap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Exp1, StandardNormal};
 
 /// An event due at `time`; `seq` orders events at the same time by when they were scheduled.
+/// Times are never negative, so their bit patterns order as the times do and the pair compares
+/// as two integers.
 #[derive(Debug, Clone, Copy)]
 struct Due<E> {
-    time: f64,
+    time: u64,
     seq: u64,
     event: E,
 }
@@ -34,10 +37,7 @@ impl<E> PartialOrd for Due<E> {
 /// Reversed, so the max-heap pops the earliest event (and the first scheduled among equals).
 impl<E> Ord for Due<E> {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        (other.time, other.seq).cmp(&(self.time, self.seq))
     }
 }
 
@@ -82,10 +82,11 @@ impl<E: Copy> Calendar<E> {
 
     /// Schedules `event` at absolute time `time` (never before now).
     pub fn at(&mut self, time: f64, event: E) {
-        let time = if time < self.now { self.now } else { time };
+        // Also turns NaN into now, and -0.0 into +0.0 (whose bits order correctly).
+        let time = if time > self.now { time } else { self.now };
         self.seq += 1;
         self.heap.push(Due {
-            time,
+            time: time.to_bits(),
             seq: self.seq,
             event,
         });
@@ -96,12 +97,33 @@ impl<E: Copy> Calendar<E> {
         self.at(self.now + delay.max(0.0), event);
     }
 
+    /// The time of the next event, if any.
+    pub fn peek_time(&self) -> Option<f64> {
+        self.heap.peek().map(|due| f64::from_bits(due.time))
+    }
+
+    /// Moves the clock to `time` (never back) for something that happened outside the calendar —
+    /// an arrival taken from a sorted list, say.
+    pub fn advance(&mut self, time: f64) {
+        if time > self.now {
+            self.now = time;
+        }
+    }
+
+    /// Forgets every pending event and returns to time 0, keeping the heap's room.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.seq = 0;
+        self.now = 0.0;
+        self.popped = 0;
+    }
+
     /// The next event, advancing the clock to it.
     pub fn pop(&mut self) -> Option<(f64, E)> {
         let due = self.heap.pop()?;
-        self.now = due.time;
+        self.now = f64::from_bits(due.time);
         self.popped += 1;
-        Some((due.time, due.event))
+        Some((self.now, due.event))
     }
 }
 
@@ -123,15 +145,17 @@ impl Random {
         1.0 - self.rng.random::<f64>()
     }
 
-    /// An exponential draw with this mean.
+    /// An exponential draw with this mean (ziggurat).
+    #[inline]
     pub fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * self.unit().ln()
+        let e: f64 = self.rng.sample(Exp1);
+        mean * e
     }
 
-    /// A standard normal draw (Box–Muller; one of the pair is used, so the stream stays simple).
+    /// A standard normal draw (ziggurat).
+    #[inline]
     pub fn normal(&mut self) -> f64 {
-        let (u, v) = (self.unit(), self.unit());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        self.rng.sample(StandardNormal)
     }
 
     /// A log-normal draw with this mean and coefficient of variation (of the draw itself, not of
@@ -140,6 +164,11 @@ impl Random {
         let s2 = (1.0 + cv * cv).ln();
         let m = mean.ln() - s2 / 2.0;
         (m + s2.sqrt() * self.normal()).exp()
+    }
+
+    /// A uniform draw in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        self.rng.random::<f64>()
     }
 
     /// True with probability `p`.

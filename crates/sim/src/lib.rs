@@ -6,8 +6,10 @@
 //! The first model is the M/M/c queue ([`mmc`]), which exercises the engine end to end and is
 //! validated against Erlang C: `vaxloop simulate mmc`.
 
+pub mod clinic;
 pub mod delay;
 pub mod engine;
 pub mod formulas;
 pub mod mmc;
+pub mod scenario;
 pub mod stats;

@@ -1,6 +1,6 @@
-//! `vaxloop simulate mmc`: the simulator's event engine on an M/M/c queue, side by side with
-//! Erlang C (`specs/clinic-scenario.md`). The clinic day (`simulate run`) and capacity planning
-//! (`simulate capacity`) come with the rest of issue 7.
+//! `vaxloop simulate`: a clinic day from a scenario file (`run`, `specs/clinic-scenario.md`), the
+//! spec's example scenario (`example`), and the event engine on an M/M/c queue side by side with
+//! Erlang C (`mmc`).
 
 use std::time::Instant;
 
@@ -10,8 +10,32 @@ use vaxloop_sim::formulas::Mmc;
 
 #[derive(clap::Subcommand)]
 pub enum What {
+    /// Simulate a clinic day from a scenario file (vaxloop-clinic/1).
+    Run(RunArgs),
+    /// Print the example scenario of the spec, to start a scenario from.
+    Example,
     /// Simulate an M/M/c queue and compare it with Erlang C.
     Mmc(MmcArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The scenario (TOML, `format = "vaxloop-clinic/1"`).
+    scenario: std::path::PathBuf,
+    /// Independent replications of the day.
+    #[arg(long, default_value_t = 10)]
+    replications: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Threads to run replications on (default: every core). The result does not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Add queue lengths and observation occupancy every 15 minutes to the result.
+    #[arg(long)]
+    timeline: bool,
+    /// The last line printed is the result as one JSON object (vaxloop-clinic-result/1).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -40,8 +64,105 @@ pub struct MmcArgs {
 
 pub fn run(what: What) -> anyhow::Result<()> {
     match what {
+        What::Run(args) => clinic_day(&args),
+        What::Example => {
+            print!("{}", vaxloop_sim::scenario::EXAMPLE);
+            Ok(())
+        }
         What::Mmc(args) => mmc(&args),
     }
+}
+
+fn clinic_day(a: &RunArgs) -> anyhow::Result<()> {
+    let path = a.scenario.display();
+    let text = std::fs::read_to_string(&a.scenario)
+        .map_err(|e| anyhow::anyhow!("cannot read the scenario {path}: {e}"))?;
+    let scenario = vaxloop_sim::scenario::Scenario::from_toml(&text)
+        .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    if a.replications == 0 || a.replications > 100_000 {
+        bail!("--replications must be from 1 to 100,000");
+    }
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let step = a.timeline.then_some(15.0);
+    let started = Instant::now();
+    let model = vaxloop_sim::clinic::Model::new(&scenario);
+    let runs = vaxloop_sim::clinic::replicate(&model, a.replications, a.seed, threads, step);
+    let result = vaxloop_sim::clinic::summarise(&model, &runs, a.seed, step);
+    let seconds = started.elapsed().as_secs_f64();
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    let name = if result.name.is_empty() {
+        path.to_string()
+    } else {
+        result.name.clone()
+    };
+    println!(
+        "{name}: {} replications, seed {}; {:.1} arrived, {:.1} completed, {:.1} left{}",
+        result.replications,
+        result.seed,
+        result.arrived,
+        result.completed,
+        result.left,
+        if result.balked > 0.0 {
+            format!(" ({:.1} turned away)", result.balked)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}",
+        "station", "served", "wait", "±95%", "p95", "p99", "queue max", "busy", "green"
+    );
+    for st in &result.stations {
+        println!(
+            "{:<14} {:>9.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.1} {:>6.0}% {:>9}",
+            st.name,
+            st.served,
+            st.wait_mean,
+            st.wait_mean_ci95,
+            st.wait_p95,
+            st.wait_p99,
+            st.queue_max,
+            100.0 * st.busy_share,
+            st.priority_wait_mean
+                .map_or_else(|| "-".to_string(), |w| format!("{w:.2}"))
+        );
+    }
+    println!(
+        "total wait: mean {:.2}, p95 {:.2} min; time in the clinic: mean {:.2} ± {:.2}, p95 {:.2} min",
+        result.system.wait_mean,
+        result.system.wait_p95,
+        result.system.time_mean,
+        result.system.time_mean_ci95,
+        result.system.time_p95
+    );
+    if let Some(obs) = &result.observation {
+        println!(
+            "observation: peak {:.1} of {} seats, mean {:.1}; {:.1} waited for a seat",
+            obs.peak,
+            obs.seats
+                .map_or_else(|| "unlimited".to_string(), |s| s.to_string()),
+            obs.mean_occupancy,
+            obs.waited_for_seat
+        );
+    }
+    if result.waited_outside_peak > 0.0 || result.overtime_minutes > 0.0 {
+        println!(
+            "waiting outside at the peak: {:.1}; overtime: {:.1} min",
+            result.waited_outside_peak, result.overtime_minutes
+        );
+    }
+    // Speed goes to stderr: the output itself is the same for the same inputs.
+    eprintln!(
+        "{events} events in {seconds:.3} s on {threads} thread(s): {:.1} million events/s",
+        events as f64 / seconds.max(1e-9) / 1e6
+    );
+    if a.json {
+        println!("{}", serde_json::to_string(&result)?);
+    }
+    Ok(())
 }
 
 fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
