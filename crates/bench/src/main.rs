@@ -12,9 +12,12 @@
 //!   (vaxloop against the CP-SAT and HiGHS peers, gaps to a bound, a re-plan); see [`planner`].
 //! - `site DATABASE_URL…` replays a 5,000-person site day at full speed through the API with the
 //!   board open, then closes and reconciles it; see [`site`].
+//! - `sim --python PY --peers DIR --work DIR` runs the clinic simulator against its SimPy peer
+//!   and on a 3-day town plan; see [`sim`].
 
 mod booking;
 mod planner;
+mod sim;
 mod site;
 
 /// The same allocator as the `vaxloop` binary, so the server measured here is the one served.
@@ -38,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         Some("booking") => booking::main(&args[1..]),
         Some("planner") => planner::main(&args[1..]),
         Some("site") => site::main(&args[1..]),
+        Some("sim") => sim::main(&args[1..]),
         _ => {
             bail!(
                 "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR | site DATABASE_URL…"

@@ -12,4 +12,5 @@ pub mod engine;
 pub mod formulas;
 pub mod mmc;
 pub mod scenario;
+pub mod site;
 pub mod stats;

@@ -65,6 +65,12 @@ pub fn across_at(figures: &[f64], level: f64) -> (f64, f64) {
     (mean, t_quantile(0.5 + level / 2.0, n - 1) * se)
 }
 
+/// The mean of independent figures and its standard error.
+pub fn mean_and_se(figures: &[f64]) -> (f64, f64) {
+    let (mean, se, _) = mean_se(figures);
+    (mean, se)
+}
+
 fn mean_se(figures: &[f64]) -> (f64, f64, usize) {
     let n = figures.len();
     if n == 0 {
