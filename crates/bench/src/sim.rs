@@ -82,7 +82,10 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             .output()
             .context("running the SimPy peer")?;
         if !out.status.success() {
-            bail!("the SimPy peer failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "the SimPy peer failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let peer: Value = serde_json::from_str(
             String::from_utf8_lossy(&out.stdout)
@@ -242,11 +245,8 @@ fn site_days(instance: &Instance, plan: &Plan) -> Vec<(SiteProfile, DayBookings,
     let h = &instance.horizon;
     let slot = h.slot_minutes as f64;
     let open = slot * h.slots_per_day as f64;
-    let teams: std::collections::HashMap<&str, &vaxloop_planner::instance::Team> = instance
-        .teams
-        .iter()
-        .map(|t| (t.id.as_str(), t))
-        .collect();
+    let teams: std::collections::HashMap<&str, &vaxloop_planner::instance::Team> =
+        instance.teams.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut out = Vec::new();
     for site in &instance.sites {
         let peak = site

@@ -6,6 +6,7 @@
 //! The first model is the M/M/c queue ([`mmc`]), which exercises the engine end to end and is
 //! validated against Erlang C: `vaxloop simulate mmc`.
 
+pub mod capacity;
 pub mod clinic;
 pub mod delay;
 pub mod engine;

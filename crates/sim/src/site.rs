@@ -77,16 +77,8 @@ impl SiteProfile {
                     },
                     0.0,
                 ),
-                station(
-                    "screening",
-                    Dist::Lognormal { mean: 2.5, cv: 0.6 },
-                    0.03,
-                ),
-                station(
-                    "vaccination",
-                    Dist::Lognormal { mean: 2.0, cv: 0.4 },
-                    0.0,
-                ),
+                station("screening", Dist::Lognormal { mean: 2.5, cv: 0.6 }, 0.03),
+                station("vaccination", Dist::Lognormal { mean: 2.0, cv: 0.4 }, 0.0),
             ],
             observation: Observation {
                 seats: Some(seats.max(1)),
