@@ -3,6 +3,7 @@
 //! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
 
 pub mod booking;
+pub mod capacity;
 pub mod commit;
 pub mod days;
 pub mod import;

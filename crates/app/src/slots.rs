@@ -1,5 +1,7 @@
 //! Opening site-days for booking: slots cut from the site's hours, each with the capacity the
-//! bottleneck rule gives for the shift's desks and seats, and the arithmetic kept as the reason.
+//! simulator finds safe for the shift's desks, space and seats and the times the site's past
+//! days measured ([`crate::capacity`]), kept as the reason with the bottleneck rule's arithmetic
+//! beside it.
 
 use chrono::{Datelike, NaiveDate};
 use vaxloop_core::capacity::{UTILISATION, ZoneShift, bottleneck};
@@ -55,7 +57,8 @@ pub async fn open_days(
     slot_minutes: i64,
     observation_minutes: i64,
 ) -> Result<u64, StoreError> {
-    let rule = capacity_rule(db, site_id, slot_minutes, observation_minutes).await?;
+    let first = days.first().copied();
+    let rule = capacity_rule(db, site_id, first, slot_minutes, observation_minutes).await?;
     let mut tx = db.begin_write().await?;
     let mut created = 0;
     for day in days {
@@ -74,15 +77,19 @@ pub async fn open_days(
     Ok(created)
 }
 
-/// The bottleneck rule for a site's zones as they are now: a slot's capacity from its start
-/// (morning or afternoon desks), with the arithmetic as JSON for the reason.
+/// The capacity rule for a site's zones as they are now: a slot's capacity from its start
+/// (morning or afternoon desks), as the simulator finds it safe, with the simulation's figures
+/// and the bottleneck rule's arithmetic as JSON for the reason. Service times are calibrated
+/// from the site's journeys of the days before `first` ([`crate::capacity::measured_before`]).
 async fn capacity_rule(
     db: &Db,
     site_id: i64,
+    first: Option<NaiveDate>,
     slot_minutes: i64,
     observation_minutes: i64,
 ) -> Result<impl Fn(i64) -> (i64, String), StoreError> {
     let zones = sites::zones(db, site_id).await?;
+    let measured = crate::capacity::measured_before(db, site_id, first).await?;
     let shift = |afternoon: bool| -> Vec<ZoneShift> {
         zones
             .iter()
@@ -94,15 +101,41 @@ async fn capacity_rule(
             })
             .collect()
     };
-    let (am, pm) = (shift(false), shift(true));
-    Ok(move |start: i64| {
-        let c = bottleneck(
-            if start < AFTERNOON { &am } else { &pm },
+    let simulated = |afternoon: bool| {
+        let model = crate::capacity::profile(
+            &zones,
+            afternoon,
+            &measured,
             slot_minutes,
             observation_minutes,
-            UTILISATION,
         );
+        async move {
+            match model {
+                Some((profile, used)) => {
+                    tokio::task::spawn_blocking(move || crate::capacity::simulate(&profile, used))
+                        .await
+                        .ok()
+                }
+                None => None,
+            }
+        }
+    };
+    let (sim_am, sim_pm) = (simulated(false).await, simulated(true).await);
+    let rule = |zones: &[ZoneShift], simulated: &Option<vaxloop_core::capacity::Simulated>| {
+        let mut c = bottleneck(zones, slot_minutes, observation_minutes, UTILISATION);
+        if let Some(s) = simulated {
+            c.capacity = s.per_slot;
+            c.simulated = Some(s.clone());
+        }
         (c.capacity, serde_json::to_string(&c).unwrap_or_default())
+    };
+    let (am, pm) = (rule(&shift(false), &sim_am), rule(&shift(true), &sim_pm));
+    Ok(move |start: i64| {
+        if start < AFTERNOON {
+            am.clone()
+        } else {
+            pm.clone()
+        }
     })
 }
 
@@ -114,7 +147,7 @@ pub async fn resize_window(
     site: &sites::Site,
     today: NaiveDate,
 ) -> Result<u64, StoreError> {
-    let rule = capacity_rule(db, site.id, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
+    let rule = capacity_rule(db, site.id, Some(today), SLOT_MINUTES, OBSERVATION_MINUTES).await?;
     let hours = sites::hours(db, site.id).await?;
     let mut wanted = Vec::new();
     for day in booking_window(today) {

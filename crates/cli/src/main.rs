@@ -43,7 +43,7 @@ enum Command {
     /// The team planner on instance and plan files: generate, solve, check, bound, live.
     #[command(subcommand)]
     Plan(commands::plan::What),
-    /// The clinic-flow simulator: an M/M/c queue against Erlang C (more to come).
+    /// The clinic-flow simulator: a clinic day, a site's safe capacity, an M/M/c queue.
     #[command(subcommand)]
     Simulate(commands::simulate::What),
     /// Print a new random key for encrypting personal data (VAXLOOP_PII_KEY).
@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(args, settings).await,
             Command::Import(what) => commands::import::run(what, settings).await,
             Command::Plan(what) => commands::plan::run(what, settings).await,
-            Command::Simulate(what) => commands::simulate::run(what),
+            Command::Simulate(what) => commands::simulate::run(what, settings).await,
             Command::Keygen => {
                 println!("{}", vaxloop_store::PiiKey::generate().to_hex());
                 Ok(())

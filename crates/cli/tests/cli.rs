@@ -55,7 +55,7 @@ fn migrate_reports_the_schema_version() {
     let dir = tempfile::tempdir().expect("dir");
     let out = vaxloop(dir.path(), &["migrate", "--database-url", "sqlite://v.db"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("schema version 10"));
+    assert!(text(&out).contains("schema version 11"));
     assert!(dir.path().join("v.db").exists());
 }
 
@@ -514,4 +514,86 @@ fn simulate_run_reads_a_scenario_prints_the_day_and_refuses_a_bad_file_by_its_ke
     );
     let missing = vaxloop(dir.path(), &["simulate", "run", "nowhere.toml"]);
     assert!(text(&missing).contains("cannot read the scenario nowhere.toml"));
+}
+
+#[test]
+fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = vaxloop(dir.path(), &["demo", "--people", "400", "--no-serve"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let url = "sqlite://vaxloop-demo.db";
+    let out = vaxloop(
+        dir.path(),
+        &[
+            "simulate",
+            "capacity",
+            "--site",
+            "HCL",
+            "--database-url",
+            url,
+            "--replications",
+            "6",
+            "--per-day",
+            "1200",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let r: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("json");
+    assert_eq!(r["site"], "HCL");
+    let shifts = r["shifts"].as_array().expect("shifts");
+    assert_eq!(shifts.len(), 2);
+    for s in shifts {
+        let per_slot = s["per_slot"].as_i64().expect("per slot");
+        assert!(per_slot > 0, "{s}");
+        assert!(s["wait_p95"].as_f64().expect("wait") <= 10.0);
+        assert!(s["bottleneck_rule"].as_i64().expect("rule") > 0);
+        assert!(s["staffing"]["safe"].as_bool().expect("safe"));
+        assert!(s["staffing"]["seats"].as_u64().expect("seats") > 0);
+    }
+    assert!(stdout.contains("safe:"), "{stdout}");
+    // A stricter target takes fewer people.
+    let strict = vaxloop(
+        dir.path(),
+        &[
+            "simulate",
+            "capacity",
+            "--site",
+            "HCL",
+            "--database-url",
+            url,
+            "--target",
+            "2",
+            "--replications",
+            "6",
+            "--json",
+        ],
+    );
+    let strict: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&strict.stdout)
+            .lines()
+            .last()
+            .expect("line"),
+    )
+    .expect("json");
+    assert!(strict["shifts"][0]["per_slot"].as_i64() < shifts[0]["per_slot"].as_i64());
+    let unknown = vaxloop(
+        dir.path(),
+        &[
+            "simulate",
+            "capacity",
+            "--site",
+            "NOPE",
+            "--database-url",
+            url,
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("no site has the code \"NOPE\""),
+        "{}",
+        text(&unknown)
+    );
 }

@@ -30,6 +30,27 @@ pub struct Capacity {
     pub limits: Vec<Limit>,
     /// The zone that binds.
     pub bottleneck: Option<ZoneKind>,
+    /// When the simulator set the capacity: what it found. The bottleneck arithmetic above stays
+    /// for comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulated: Option<Simulated>,
+}
+
+/// The simulator's capacity: the most people per slot whose day keeps the 95th percentile of a
+/// person's total wait at or under the target with observation seats to spare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulated {
+    pub per_slot: i64,
+    pub wait_p95_target: f64,
+    /// The 95th-percentile total wait at that capacity, minutes.
+    pub wait_p95: f64,
+    pub seats_peak: f64,
+    pub replications: u64,
+    /// The station that limits next (the longest mean wait at one more a slot).
+    pub limiting: Option<String>,
+    /// Stations whose service times came from measured journeys, with how many measurements.
+    #[serde(default)]
+    pub measured: Vec<(String, usize)>,
 }
 
 /// A zone's resources for one shift: desks (seats for observation) and minutes per person.
@@ -79,6 +100,7 @@ pub fn bottleneck(
         utilisation,
         bottleneck: binding.map(|l| l.zone),
         limits,
+        simulated: None,
     }
 }
 

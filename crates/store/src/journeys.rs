@@ -224,3 +224,51 @@ pub async fn advance_in(
     .await?;
     record_in(conn, e).await
 }
+
+/// One step of a journey at a site, as the simulator's calibration reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepAt {
+    pub person: i64,
+    pub dose: i64,
+    pub state: String,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    pub actor: Option<i64>,
+}
+
+/// The steps taken at a site from `from` to before `until` (milliseconds) — check-ins,
+/// screenings, doses and releases — in time order, at most `limit` of the latest.
+pub async fn site_steps(
+    db: &Db,
+    site: i64,
+    from: i64,
+    until: i64,
+    limit: i64,
+) -> StoreResult<Vec<StepAt>> {
+    let rows = sqlx::query(
+        "SELECT person_id, dose_number, state, at, actor_user_id FROM journey_events \
+         WHERE site_id = $1 AND at >= $2 AND at < $3 \
+           AND state IN ('checked_in', 'screened', 'deferred', 'vaccinated', 'observing', 'released') \
+         ORDER BY at DESC, id DESC LIMIT $4",
+    )
+    .bind(site)
+    .bind(from)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut steps = rows
+        .iter()
+        .map(|r| {
+            Ok(StepAt {
+                person: r.try_get(0)?,
+                dose: r.try_get(1)?,
+                state: r.try_get(2)?,
+                at: r.try_get(3)?,
+                actor: r.try_get(4)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    steps.reverse();
+    Ok(steps)
+}

@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_day_closes.sql"),
         include_str!("../migrations/postgres/0010_day_closes.sql"),
     ),
+    (
+        11,
+        "measured times",
+        include_str!("../migrations/sqlite/0011_measured_times.sql"),
+        include_str!("../migrations/postgres/0011_measured_times.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

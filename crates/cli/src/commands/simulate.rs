@@ -8,12 +8,17 @@ use anyhow::bail;
 use serde_json::json;
 use vaxloop_sim::formulas::Mmc;
 
+use crate::settings::Settings;
+
 #[derive(clap::Subcommand)]
 pub enum What {
     /// Simulate a clinic day from a scenario file (vaxloop-clinic/1).
     Run(RunArgs),
     /// Print the example scenario of the spec, to start a scenario from.
     Example,
+    /// The safe bookings per slot of a site in the database, by shift, from its desks, space and
+    /// measured service times; with --per-day, the desks, seats and staff for that many a day.
+    Capacity(CapacityArgs),
     /// Simulate an M/M/c queue and compare it with Erlang C.
     Mmc(MmcArgs),
 }
@@ -34,6 +39,31 @@ pub struct RunArgs {
     #[arg(long)]
     timeline: bool,
     /// The last line printed is the result as one JSON object (vaxloop-clinic-result/1).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CapacityArgs {
+    /// The site's code.
+    #[arg(long)]
+    site: String,
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB` [default: sqlite://vaxloop.db; env VAXLOOP_DATABASE_URL]
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Minutes: the 95th percentile of a person's total wait must stay at or under this.
+    #[arg(long, default_value_t = 10.0)]
+    target: f64,
+    /// Replications per candidate.
+    #[arg(long, default_value_t = 20)]
+    replications: u64,
+    /// Also size the site for this many people a day.
+    #[arg(long)]
+    per_day: Option<u32>,
+    /// Calibrate from the days before this one (YYYY-MM-DD) [default: today where the campaign is].
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
+    /// The last line printed is one JSON object.
     #[arg(long)]
     json: bool,
 }
@@ -62,8 +92,9 @@ pub struct MmcArgs {
     json: bool,
 }
 
-pub fn run(what: What) -> anyhow::Result<()> {
+pub async fn run(what: What, settings: Settings) -> anyhow::Result<()> {
     match what {
+        What::Capacity(args) => capacity(&args, settings).await,
         What::Run(args) => clinic_day(&args),
         What::Example => {
             print!("{}", vaxloop_sim::scenario::EXAMPLE);
@@ -285,6 +316,169 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
             "replications": runs.len(),
         });
         println!("{out}");
+    }
+    Ok(())
+}
+
+async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
+    use vaxloop_app::capacity as cap;
+    use vaxloop_sim::capacity::{Demand, Judge, Ratios, safe_per_slot, staff_for};
+
+    if !(a.target.is_finite() && a.target >= 0.0) {
+        bail!("--target must be 0 or more minutes, not {}", a.target);
+    }
+    if a.replications == 0 || a.replications > 1_000 {
+        bail!("--replications must be from 1 to 1,000");
+    }
+    let url = settings.database_url(a.database_url.as_deref(), "sqlite://vaxloop.db")?;
+    let db = super::open(&url).await?;
+    let site = vaxloop_store::sites::by_code(&db, &a.site)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no site has the code {:?}", a.site))?;
+    let zones = vaxloop_store::sites::zones(&db, site.id).await?;
+    let today = a.today.unwrap_or_else(|| settings.web.0.today());
+    let measured = cap::measured_before(&db, site.id, Some(today)).await?;
+    db.close().await;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let judge = Judge {
+        wait_p95_target: a.target,
+        replications: a.replications,
+        seed: 1,
+        threads,
+    };
+    let slot = vaxloop_app::slots::SLOT_MINUTES;
+    let observation = vaxloop_app::slots::OBSERVATION_MINUTES;
+    println!(
+        "{} ({}): safe bookings per {slot}-minute slot, the 95th percentile of the total wait at most {} min, {} replications each",
+        site.name, site.code, a.target, a.replications
+    );
+    let mut shifts = Vec::new();
+    for (shift, afternoon) in [("am", false), ("pm", true)] {
+        let zone_shifts: Vec<vaxloop_core::capacity::ZoneShift> = zones
+            .iter()
+            .map(|z| vaxloop_core::capacity::ZoneShift {
+                zone: z.kind,
+                desks: if afternoon { z.desks_pm } else { z.desks_am },
+                space: z.space,
+                mean_service_seconds: z.mean_service_seconds,
+            })
+            .collect();
+        let rule = vaxloop_core::capacity::bottleneck(
+            &zone_shifts,
+            slot,
+            observation,
+            vaxloop_core::capacity::UTILISATION,
+        );
+        let Some((profile, used)) = cap::profile(&zones, afternoon, &measured, slot, observation)
+        else {
+            println!("{shift}: closed (a station has no desks)");
+            shifts.push(json!({"shift": shift, "closed": true, "per_slot": 0}));
+            continue;
+        };
+        let demand = Demand {
+            slots: (profile.open_minutes / profile.slot_minutes).round() as usize,
+            priority_share: cap::PRIORITY_SHARE,
+            walk_in_share: cap::WALK_IN_SHARE,
+        };
+        let found = safe_per_slot(&profile, &demand, &judge);
+        let at = found.at_capacity.as_ref();
+        let stations: Vec<serde_json::Value> = profile
+            .stations
+            .iter()
+            .map(|st| {
+                let measured = used.iter().find(|u| u.0 == st.name).map(|u| u.1);
+                json!({
+                    "name": st.name,
+                    "desks": st.servers,
+                    "space": st.capacity,
+                    "service": st.service.name(),
+                    "service_mean": st.service.mean(),
+                    "measured": measured,
+                })
+            })
+            .collect();
+        println!("{shift}:");
+        for st in &profile.stations {
+            let source = match used.iter().find(|u| u.0 == st.name) {
+                Some((_, n)) => format!("measured, {n} times"),
+                None => "configured".to_string(),
+            };
+            println!(
+                "  {:<12} {:>3} desks, space {:>5}, service {:.2} min ({}, {source})",
+                st.name,
+                st.servers.unwrap_or(0),
+                st.capacity
+                    .map_or_else(|| "-".to_string(), |c| c.to_string()),
+                st.service.mean(),
+                st.service.name()
+            );
+        }
+        println!(
+            "  observation  {} seats, {:.1} min on average",
+            profile
+                .observation
+                .seats
+                .map_or_else(|| "unlimited".to_string(), |s| s.to_string()),
+            profile.observation.minutes.mean()
+        );
+        println!(
+            "  safe: {} a slot (p95 total wait {:.1} min, observation peak {:.0}); the bottleneck rule gives {}; next limit: {}",
+            found.per_slot,
+            at.map_or(0.0, |r| r.system.wait_p95),
+            at.and_then(|r| r.observation.as_ref())
+                .map_or(0.0, |o| o.peak),
+            rule.capacity,
+            found.bottleneck.as_deref().unwrap_or("-")
+        );
+        let mut staffing = serde_json::Value::Null;
+        if let Some(per_day) = a.per_day {
+            let s = staff_for(&profile, &demand, per_day, &judge, &Ratios::default(), 200);
+            let desks: Vec<String> = s.desks.iter().map(|(n, d)| format!("{n} {d}")).collect();
+            println!(
+                "  for {per_day} a day ({} a slot): desks {}, {} seats; staff: {} at desks, {} security, {} volunteers, {} watching observation{}",
+                s.per_slot,
+                desks.join(", "),
+                s.seats,
+                s.desk_staff,
+                s.security,
+                s.volunteers,
+                s.observers,
+                if s.safe {
+                    ""
+                } else {
+                    " (not safe within 200 additions)"
+                }
+            );
+            staffing = json!({
+                "per_day": per_day,
+                "per_slot": s.per_slot,
+                "safe": s.safe,
+                "desks": s.desks.iter().map(|(n, d)| json!({"station": n, "desks": d})).collect::<Vec<_>>(),
+                "seats": s.seats,
+                "desk_staff": s.desk_staff,
+                "security": s.security,
+                "volunteers": s.volunteers,
+                "observers": s.observers,
+                "wait_p95": s.result.as_ref().map(|r| r.system.wait_p95),
+            });
+        }
+        shifts.push(json!({
+            "shift": shift,
+            "closed": false,
+            "per_slot": found.per_slot,
+            "wait_p95": at.map(|r| r.system.wait_p95),
+            "observation_peak": at.and_then(|r| r.observation.as_ref()).map(|o| o.peak),
+            "limiting": found.bottleneck,
+            "bottleneck_rule": rule.capacity,
+            "stations": stations,
+            "staffing": staffing,
+        }));
+    }
+    if a.json {
+        println!(
+            "{}",
+            json!({"site": site.code, "wait_p95_target": a.target, "replications": a.replications, "shifts": shifts})
+        );
     }
     Ok(())
 }

@@ -124,6 +124,39 @@ async fn site(
             let why = match serde_json::from_str::<vaxloop_core::capacity::Capacity>(
                 &s.capacity_reason,
             ) {
+                Ok(c) if c.simulated.is_some() => {
+                    let s = c.simulated.as_ref().expect("checked");
+                    let station = |name: &str| {
+                        let zone = match name {
+                            "checkin" => "waiting",
+                            other => other,
+                        };
+                        lang.t(&format!("zone.{zone}"))
+                    };
+                    let measured = if s.measured.is_empty() {
+                        String::new()
+                    } else {
+                        let list: Vec<String> = s
+                            .measured
+                            .iter()
+                            .map(|(name, n)| format!("{} ({n})", station(name)))
+                            .collect();
+                        lang.tf("slots.measured", &[("stations", list.join(", ").as_str())])
+                    };
+                    let args = [
+                        ("per_slot", s.per_slot.to_string()),
+                        ("wait", format!("{:.1}", s.wait_p95)),
+                        ("target", format!("{:.0}", s.wait_p95_target)),
+                        (
+                            "zone",
+                            s.limiting.as_deref().map(station).unwrap_or_default(),
+                        ),
+                        ("measured", measured),
+                    ];
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    lang.tf("slots.simulated", &args)
+                }
                 Ok(c) => {
                     let zone = c
                         .bottleneck

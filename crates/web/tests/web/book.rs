@@ -348,7 +348,10 @@ mod capacity {
             let token = desk.get("/desk").await.csrf();
             let path = format!("/api/v1/slots/{}/capacity", slot.id);
             let site_page = desk.get("/sites/HCL").await;
-            assert!(site_page.body.contains("瓶颈："), "the rule's reason is shown");
+            // The simulator's reason: the safe capacity, its wait and what limits next.
+            assert!(site_page.body.contains("模拟：每时段"), "the rule's reason is shown");
+            assert!(site_page.body.contains("95%的人总等候不超过"));
+            assert!(site_page.body.contains("下一个瓶颈："));
             let no_reason = desk.send_json("PUT", &path, r#"{"capacity":10,"reason":""}"#, Some(&token)).await;
             assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
             let ok = desk.send_json("PUT", &path, r#"{"capacity":2,"reason":"两名接种护士请假"}"#, Some(&token)).await;

@@ -1,0 +1,314 @@
+//! Slot capacity from the simulator (issue 7): a site's zones — desks per shift, space, mean
+//! service times — and what its past days measured become a clinic model, and the capacity of a
+//! slot is the most people per slot whose simulated day keeps the 95th percentile of a person's
+//! total wait at or under the target with observation seats to spare.
+//!
+//! What was measured closes the loop: service times at screening and vaccination are read from
+//! the gaps between one desk's successive completions when the next person was already waiting
+//! (so the gap is that person's service, not idle time), observation stays from dose to release;
+//! the share deferred at screening from the screenings. Check-in has no start time of its own
+//! (a scan is the arrival), so its service time stays as configured.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use vaxloop_core::ZoneKind;
+use vaxloop_core::capacity::Simulated;
+use vaxloop_sim::capacity::{Demand, Judge, safe_per_slot};
+use vaxloop_sim::scenario::{Dist, Observation, Station};
+use vaxloop_sim::site::SiteProfile;
+use vaxloop_store::journeys::StepAt;
+use vaxloop_store::sites::Zone;
+
+/// The wait a safe slot keeps: the 95th percentile of a person's total wait, minutes.
+pub const WAIT_P95_TARGET: f64 = 10.0;
+/// Replications per candidate capacity.
+pub const REPLICATIONS: u64 = 8;
+/// The green channel's share and walk-ins (as a share of bookings) assumed for a slot.
+pub const PRIORITY_SHARE: f64 = 0.1;
+pub const WALK_IN_SHARE: f64 = 0.05;
+/// Days of journeys read to calibrate service times.
+pub const CALIBRATION_DAYS: i64 = 14;
+/// Measurements kept at most (the latest).
+pub const MAX_STEPS: i64 = 200_000;
+/// The spread assumed for a configured mean service time (coefficient of variation).
+pub const CONFIGURED_CV: f64 = 0.5;
+/// The day simulated per candidate: 16 slots of 30 minutes.
+const DAY_MINUTES: f64 = 480.0;
+
+/// Service times and shares measured at a site, in minutes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measured {
+    pub screening: Vec<f64>,
+    pub vaccination: Vec<f64>,
+    pub observation: Vec<f64>,
+    /// Deferred among those screened, when at least 50 were.
+    pub deferred_share: Option<f64>,
+}
+
+/// What a site's journeys measured in the [`CALIBRATION_DAYS`] days before `first` (ending 12
+/// hours before its UTC midnight, so no part of that day counts in any time zone; before now
+/// without a day).
+pub async fn measured_before(
+    db: &vaxloop_store::Db,
+    site_id: i64,
+    first: Option<chrono::NaiveDate>,
+) -> Result<Measured, vaxloop_store::StoreError> {
+    let until = first
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or_else(vaxloop_store::now_ms, |t| {
+            t.and_utc().timestamp_millis() - 12 * 3_600_000
+        });
+    let from = until - CALIBRATION_DAYS * 86_400_000;
+    let steps = vaxloop_store::journeys::site_steps(db, site_id, from, until, MAX_STEPS).await?;
+    Ok(measure(&steps))
+}
+
+/// Reads service times from a site's journey steps (in time order).
+pub fn measure(steps: &[StepAt]) -> Measured {
+    // Each journey's first time in each state.
+    let mut when: HashMap<(i64, i64, &str), i64> = HashMap::new();
+    for s in steps {
+        when.entry((s.person, s.dose, s.state.as_str()))
+            .or_insert(s.at);
+    }
+    // One desk's successive completions: the gap is the service of the second person when they
+    // were already waiting (`ready` no later than the first completion).
+    let gaps = |done: &[&str], ready: &str| -> Vec<f64> {
+        let mut last: HashMap<i64, i64> = HashMap::new();
+        let mut out = Vec::new();
+        for s in steps.iter().filter(|s| done.contains(&s.state.as_str())) {
+            let Some(actor) = s.actor else { continue };
+            if let Some(previous) = last.insert(actor, s.at)
+                && when
+                    .get(&(s.person, s.dose, ready))
+                    .is_some_and(|r| *r <= previous)
+            {
+                out.push((s.at - previous) as f64 / 60_000.0);
+            }
+        }
+        out
+    };
+    let screening = gaps(&["screened", "deferred"], "checked_in");
+    let vaccination = gaps(&["vaccinated"], "screened");
+    let observation = steps
+        .iter()
+        .filter(|s| s.state == "released")
+        .filter_map(|s| {
+            when.get(&(s.person, s.dose, "observing"))
+                .map(|from| (s.at - from) as f64 / 60_000.0)
+        })
+        .collect();
+    let screened = steps.iter().filter(|s| s.state == "screened").count();
+    let deferred = steps.iter().filter(|s| s.state == "deferred").count();
+    Measured {
+        screening,
+        vaccination,
+        observation,
+        deferred_share: (screened + deferred >= 50)
+            .then(|| deferred as f64 / (screened + deferred) as f64),
+    }
+}
+
+/// The clinic model of a site's zones for one shift; None when a station has no desks then
+/// (the slot is closed) or the site has no stations at all. Also says which stations' times
+/// were measured, and from how many measurements.
+pub fn profile(
+    zones: &[Zone],
+    afternoon: bool,
+    measured: &Measured,
+    slot_minutes: i64,
+    observation_minutes: i64,
+) -> Option<(SiteProfile, Vec<(String, usize)>)> {
+    let mut stations = Vec::new();
+    let mut used = Vec::new();
+    for kind in [
+        ZoneKind::Waiting,
+        ZoneKind::Screening,
+        ZoneKind::Vaccination,
+    ] {
+        let Some(z) = zones.iter().find(|z| z.kind == kind) else {
+            continue;
+        };
+        let desks = if afternoon { z.desks_pm } else { z.desks_am };
+        if desks <= 0 {
+            return None;
+        }
+        let (name, samples) = match kind {
+            ZoneKind::Waiting => ("checkin", &[][..]),
+            ZoneKind::Screening => ("screening", measured.screening.as_slice()),
+            _ => ("vaccination", measured.vaccination.as_slice()),
+        };
+        let service = match vaxloop_sim::capacity::calibrate(samples, 30.0) {
+            Some(d) => {
+                used.push((name.to_string(), samples.len()));
+                d
+            }
+            None => Dist::Lognormal {
+                mean: z.mean_service_seconds.max(1) as f64 / 60.0,
+                cv: CONFIGURED_CV,
+            },
+        };
+        stations.push(Station {
+            name: name.into(),
+            servers: Some(desks as u32),
+            shifts: None,
+            service,
+            capacity: u32::try_from(z.space).ok().filter(|s| *s > 0),
+            leave_probability: if kind == ZoneKind::Screening {
+                measured.deferred_share.unwrap_or(0.03)
+            } else {
+                0.0
+            },
+            balk_when_full: false,
+        });
+    }
+    if stations.is_empty() {
+        return None;
+    }
+    let minutes = match vaxloop_sim::capacity::calibrate(&measured.observation, 120.0) {
+        Some(d) => {
+            used.push(("observation".into(), measured.observation.len()));
+            d
+        }
+        None => Dist::Deterministic {
+            value: observation_minutes.max(0) as f64,
+        },
+    };
+    let seats = zones
+        .iter()
+        .find(|z| z.kind == ZoneKind::Observation)
+        .and_then(|z| u32::try_from(z.space).ok())
+        .filter(|s| *s > 0);
+    Some((
+        SiteProfile {
+            open_minutes: DAY_MINUTES,
+            slot_minutes: slot_minutes.max(1) as f64,
+            stations,
+            observation: Observation { seats, minutes },
+            no_show: 0.05,
+            punctuality: Dist::Normal {
+                mean: -5.0,
+                sd: 7.0,
+            },
+        },
+        used,
+    ))
+}
+
+/// The safe capacity of a slot for this model, remembered for the life of the process (the
+/// same zones and measurements give the same answer).
+pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> Simulated {
+    static MEMO: OnceLock<Mutex<HashMap<String, Simulated>>> = OnceLock::new();
+    let key = format!("{profile:?}");
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let judge = Judge {
+        wait_p95_target: WAIT_P95_TARGET,
+        replications: REPLICATIONS,
+        seed: 1,
+        threads: 1,
+    };
+    let demand = Demand {
+        slots: (profile.open_minutes / profile.slot_minutes)
+            .round()
+            .max(1.0) as usize,
+        priority_share: PRIORITY_SHARE,
+        walk_in_share: WALK_IN_SHARE,
+    };
+    let found = safe_per_slot(profile, &demand, &judge);
+    let at = found.at_capacity.as_ref();
+    let result = Simulated {
+        per_slot: i64::from(found.per_slot),
+        wait_p95_target: WAIT_P95_TARGET,
+        wait_p95: at.map_or(0.0, |r| r.system.wait_p95),
+        seats_peak: at
+            .and_then(|r| r.observation.as_ref())
+            .map_or(0.0, |o| o.peak),
+        replications: REPLICATIONS,
+        limiting: found.bottleneck,
+        measured: measured_from,
+    };
+    if let Ok(mut m) = memo.lock() {
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, result.clone());
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(person: i64, state: &str, minute: f64, actor: Option<i64>) -> StepAt {
+        StepAt {
+            person,
+            dose: 1,
+            state: state.into(),
+            at: (minute * 60_000.0) as i64,
+            actor,
+        }
+    }
+
+    #[test]
+    fn a_busy_desks_gaps_are_service_times_and_an_idle_desks_are_not() {
+        let steps = vec![
+            step(1, "checked_in", 0.0, Some(9)),
+            step(2, "checked_in", 0.5, Some(9)),
+            step(1, "screened", 3.0, Some(5)),
+            // Person 2 was waiting at 3.0: their screening took 2.5 minutes.
+            step(2, "screened", 5.5, Some(5)),
+            // Person 3 came after the desk was free: the gap includes idle time, not used.
+            step(3, "checked_in", 20.0, Some(9)),
+            step(3, "deferred", 22.0, Some(5)),
+            step(1, "vaccinated", 6.0, Some(7)),
+            step(1, "observing", 6.0, None),
+            step(2, "vaccinated", 8.0, Some(7)),
+            step(2, "observing", 8.0, None),
+            step(1, "released", 36.0, Some(8)),
+            step(2, "released", 38.5, Some(8)),
+        ];
+        let m = measure(&steps);
+        assert_eq!(m.screening, [2.5]);
+        assert_eq!(m.vaccination, [2.0]);
+        assert_eq!(m.observation, [30.0, 30.5]);
+        assert_eq!(m.deferred_share, None);
+    }
+
+    #[test]
+    fn zones_become_a_model_and_a_shift_without_desks_is_closed() {
+        let zone = |kind, desks_am, desks_pm, space, seconds| Zone {
+            kind,
+            space,
+            desks_am,
+            desks_pm,
+            mean_service_seconds: seconds,
+        };
+        let zones = [
+            zone(ZoneKind::Waiting, 4, 4, 200, 45),
+            zone(ZoneKind::Screening, 8, 0, 40, 150),
+            zone(ZoneKind::Vaccination, 8, 6, 30, 120),
+            zone(ZoneKind::Observation, 2, 2, 120, 1800),
+        ];
+        let measured = Measured {
+            vaccination: vec![2.0; 40],
+            ..Measured::default()
+        };
+        let (p, used) = profile(&zones, false, &measured, 30, 30).expect("open");
+        assert_eq!(p.stations.len(), 3);
+        assert_eq!(p.stations[1].servers, Some(8));
+        assert_eq!(p.stations[1].capacity, Some(40));
+        assert!(matches!(p.stations[2].service, Dist::Empirical { .. }));
+        assert!(matches!(p.stations[1].service, Dist::Lognormal { mean, .. } if mean == 2.5));
+        assert_eq!(used, [("vaccination".to_string(), 40)]);
+        assert_eq!(p.observation.seats, Some(120));
+        assert!(profile(&zones, true, &measured, 30, 30).is_none());
+        let s = simulate(&p, used.clone());
+        assert!(s.per_slot > 0 && s.wait_p95 <= WAIT_P95_TARGET, "{s:?}");
+        assert_eq!(simulate(&p, used), s, "remembered");
+    }
+}
