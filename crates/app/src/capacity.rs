@@ -312,3 +312,196 @@ mod tests {
         assert_eq!(simulate(&p, used), s, "remembered");
     }
 }
+
+/// One station of a what-if: desks, space (0 = unlimited) and mean minutes per person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationInput {
+    pub name: String,
+    pub desks: u32,
+    pub space: u32,
+    pub minutes: f64,
+}
+
+/// A what-if for a site: its stations, observation and a day's bookings, all editable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    pub stations: Vec<StationInput>,
+    /// Observation seats (0 = unlimited) and mean minutes.
+    pub seats: u32,
+    pub observation_minutes: f64,
+    /// People booked in every slot of the day.
+    pub per_slot: u32,
+    pub walk_in_percent: f64,
+    pub green_percent: f64,
+    pub no_show_percent: f64,
+    /// Minutes: the 95th percentile of a person's total wait to keep.
+    pub target: f64,
+}
+
+impl WhatIf {
+    /// The site as it is for a shift: desks, space, the measured mean times where measured
+    /// (configured elsewhere), seats, and `per_slot` booked.
+    pub fn of_site(zones: &[Zone], afternoon: bool, measured: &Measured, per_slot: u32) -> Self {
+        let mean = |samples: &[f64], otherwise: f64| {
+            vaxloop_sim::capacity::calibrate(samples, 30.0).map_or(otherwise, |d| d.mean())
+        };
+        let stations = [
+            ZoneKind::Waiting,
+            ZoneKind::Screening,
+            ZoneKind::Vaccination,
+        ]
+        .iter()
+        .filter_map(|kind| zones.iter().find(|z| z.kind == *kind))
+        .map(|z| {
+            let configured = z.mean_service_seconds.max(1) as f64 / 60.0;
+            let (name, minutes) = match z.kind {
+                ZoneKind::Waiting => ("checkin", configured),
+                ZoneKind::Screening => ("screening", mean(&measured.screening, configured)),
+                _ => ("vaccination", mean(&measured.vaccination, configured)),
+            };
+            StationInput {
+                name: name.into(),
+                desks: u32::try_from(if afternoon { z.desks_pm } else { z.desks_am }).unwrap_or(0),
+                space: u32::try_from(z.space).unwrap_or(0),
+                minutes: (minutes * 100.0).round() / 100.0,
+            }
+        })
+        .collect();
+        let observation = vaxloop_sim::capacity::calibrate(&measured.observation, 120.0)
+            .map_or(crate::slots::OBSERVATION_MINUTES as f64, |d| d.mean());
+        WhatIf {
+            stations,
+            seats: zones
+                .iter()
+                .find(|z| z.kind == ZoneKind::Observation)
+                .and_then(|z| u32::try_from(z.space).ok())
+                .unwrap_or(0),
+            observation_minutes: (observation * 10.0).round() / 10.0,
+            per_slot,
+            walk_in_percent: WALK_IN_SHARE * 100.0,
+            green_percent: PRIORITY_SHARE * 100.0,
+            no_show_percent: 5.0,
+            target: WAIT_P95_TARGET,
+        }
+    }
+
+    /// The clinic model: a station's measured times keep their shape, scaled to the mean asked
+    /// for; without measurements, log-normal with [`CONFIGURED_CV`]. Observation likewise
+    /// (fixed minutes without measurements).
+    pub fn profile(&self, measured: &Measured) -> SiteProfile {
+        let shaped = |samples: &[f64], longest: f64, mean: f64, otherwise: Dist| {
+            match vaxloop_sim::capacity::calibrate(samples, longest) {
+                Some(Dist::Empirical { values }) => {
+                    let m = values.iter().sum::<f64>() / values.len() as f64;
+                    Dist::Empirical {
+                        values: values.iter().map(|v| v * mean / m).collect(),
+                    }
+                }
+                Some(Dist::Lognormal { cv, .. }) => Dist::Lognormal { mean, cv },
+                _ => otherwise,
+            }
+        };
+        let stations = self
+            .stations
+            .iter()
+            .map(|s| {
+                let samples: &[f64] = match s.name.as_str() {
+                    "screening" => &measured.screening,
+                    "vaccination" => &measured.vaccination,
+                    _ => &[],
+                };
+                Station {
+                    name: s.name.clone(),
+                    servers: Some(s.desks.max(1)),
+                    shifts: None,
+                    service: shaped(
+                        samples,
+                        30.0,
+                        s.minutes,
+                        Dist::Lognormal {
+                            mean: s.minutes,
+                            cv: CONFIGURED_CV,
+                        },
+                    ),
+                    capacity: (s.space > 0).then_some(s.space),
+                    leave_probability: if s.name == "screening" {
+                        measured.deferred_share.unwrap_or(0.03)
+                    } else {
+                        0.0
+                    },
+                    balk_when_full: false,
+                }
+            })
+            .collect();
+        SiteProfile {
+            open_minutes: DAY_MINUTES,
+            slot_minutes: crate::slots::SLOT_MINUTES as f64,
+            stations,
+            observation: Observation {
+                seats: (self.seats > 0).then_some(self.seats),
+                minutes: shaped(
+                    &measured.observation,
+                    120.0,
+                    self.observation_minutes,
+                    Dist::Deterministic {
+                        value: self.observation_minutes,
+                    },
+                ),
+            },
+            no_show: self.no_show_percent / 100.0,
+            punctuality: Dist::Normal {
+                mean: -5.0,
+                sd: 7.0,
+            },
+        }
+    }
+
+    /// The day as asked: 20 replications, queue lengths every 15 minutes.
+    pub fn simulate_day(&self, measured: &Measured) -> vaxloop_sim::clinic::ClinicResult {
+        let scenario = self
+            .profile(measured)
+            .day("what-if", &self.demand().day(self.per_slot));
+        vaxloop_sim::clinic::simulate(&scenario, 20, 1, 1, Some(15.0))
+    }
+
+    pub fn demand(&self) -> Demand {
+        Demand {
+            slots: (DAY_MINUTES / crate::slots::SLOT_MINUTES as f64) as usize,
+            priority_share: self.green_percent / 100.0,
+            walk_in_share: self.walk_in_percent / 100.0,
+        }
+    }
+}
+
+/// What a what-if found: the day as asked (with queue lengths every 15 minutes), and the safe
+/// bookings per slot for those desks and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIfOutcome {
+    pub day: vaxloop_sim::clinic::ClinicResult,
+    pub safe_per_slot: u32,
+    pub safe_wait_p95: f64,
+    pub limiting: Option<String>,
+}
+
+/// Runs a what-if (CPU-bound: call it off the async runtime).
+pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
+    let profile = w.profile(measured);
+    let demand = w.demand();
+    let day = w.simulate_day(measured);
+    let judge = Judge {
+        wait_p95_target: w.target,
+        replications: REPLICATIONS,
+        seed: 1,
+        threads: 1,
+    };
+    let found = safe_per_slot(&profile, &demand, &judge);
+    WhatIfOutcome {
+        safe_wait_p95: found
+            .at_capacity
+            .as_ref()
+            .map_or(0.0, |r| r.system.wait_p95),
+        safe_per_slot: found.per_slot,
+        limiting: found.bottleneck,
+        day,
+    }
+}

@@ -28,6 +28,7 @@ mod sites;
 mod stock;
 mod team_papers;
 mod vaccination;
+mod what_if;
 pub(crate) use vaccination::{audit_wrong_code, refusal_message as vaccination_refusal};
 
 use askama::Template;
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .merge(vaccination::routes())
         .merge(observation::routes())
         .merge(site_day::routes())
+        .merge(what_if::routes())
         .merge(questions::routes())
         .fallback(|| async { AppError::NotFound })
 }

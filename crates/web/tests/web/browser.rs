@@ -914,5 +914,66 @@ async fn a_team_goes_through_the_site_on_a_tablet_and_the_day_adds_up() {
         .as_bool()
         .unwrap_or(true);
     assert!(!wide, "the day's page fits the tablet");
+
+    // What if the screening had four desks? The form keeps the edit; the chart draws.
+    c.goto(&format!("{base}/sites/HCL/what-if"))
+        .await
+        .expect("open");
+    let safe_before = c
+        .find(Locator::Css("#safe-capacity .figure"))
+        .await
+        .expect("safe")
+        .text()
+        .await
+        .expect("text");
+    let desks = c.find(Locator::Id("desks_screening")).await.expect("field");
+    desks.clear().await.expect("clear");
+    desks.send_keys("4").await.expect("type");
+    click(&c, "#what-if-run").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//input[@id='desks_screening' and @value='4']",
+        ))
+        .await
+        .expect("simulated again");
+    let safe_after = c
+        .find(Locator::Css("#safe-capacity .figure"))
+        .await
+        .expect("safe")
+        .text()
+        .await
+        .expect("text");
+    let (before, after): (u32, u32) = (
+        safe_before.trim().parse().expect("a number"),
+        safe_after.trim().parse().expect("a number"),
+    );
+    assert!(after < before, "{after} vs {before}");
+    let mut drawn = false;
+    for _ in 0..50 {
+        drawn = c
+            .execute(
+                "const i = document.getElementById('what-if-chart'); return i.complete && i.naturalWidth > 0;",
+                vec![],
+            )
+            .await
+            .expect("script")
+            .as_bool()
+            .unwrap_or(false);
+        if drawn {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(drawn, "the chart loads");
+    let wide: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(true);
+    assert!(!wide, "the what-if page fits the tablet");
     c.close().await.expect("close");
 }

@@ -18,5 +18,6 @@ mod privacy;
 mod registration;
 mod site_day;
 mod stock;
+mod what_if;
 
 pub use client::{Client, Fixture, fixture, fixture_with};
