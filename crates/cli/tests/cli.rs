@@ -535,6 +535,8 @@ fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
             "6",
             "--per-day",
             "1200",
+            "--volunteers-per-desk",
+            "2",
             "--json",
         ],
     );
@@ -552,6 +554,17 @@ fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
         assert!(s["bottleneck_rule"].as_i64().expect("rule") > 0);
         assert!(s["staffing"]["safe"].as_bool().expect("safe"));
         assert!(s["staffing"]["seats"].as_u64().expect("seats") > 0);
+        let desks: u64 = s["staffing"]["desks"]
+            .as_array()
+            .expect("desks")
+            .iter()
+            .map(|d| d["desks"].as_u64().expect("n"))
+            .sum();
+        assert_eq!(
+            s["staffing"]["volunteers"].as_u64(),
+            Some(2 * desks),
+            "the ratio asked for"
+        );
     }
     assert!(stdout.contains("safe:"), "{stdout}");
     // A stricter target takes fewer people.

@@ -60,6 +60,18 @@ pub struct CapacityArgs {
     /// Also size the site for this many people a day.
     #[arg(long)]
     per_day: Option<u32>,
+    /// Staff per desk, with --per-day.
+    #[arg(long, default_value_t = 1.0)]
+    staff_per_desk: f64,
+    /// Security staff per 100 people an hour, with --per-day.
+    #[arg(long, default_value_t = 1.0)]
+    security_per_hundred_an_hour: f64,
+    /// Volunteers per desk, with --per-day.
+    #[arg(long, default_value_t = 0.5)]
+    volunteers_per_desk: f64,
+    /// Medical staff watching observation per 50 seats, with --per-day.
+    #[arg(long, default_value_t = 1.0)]
+    observers_per_fifty_seats: f64,
     /// Calibrate from the days before this one (YYYY-MM-DD) [default: today where the campaign is].
     #[arg(long)]
     today: Option<chrono::NaiveDate>,
@@ -330,6 +342,25 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
     if a.replications == 0 || a.replications > 1_000 {
         bail!("--replications must be from 1 to 1,000");
     }
+    let ratios = Ratios {
+        staff_per_desk: a.staff_per_desk,
+        security_per_hundred_an_hour: a.security_per_hundred_an_hour,
+        volunteers_per_desk: a.volunteers_per_desk,
+        observers_per_fifty_seats: a.observers_per_fifty_seats,
+    };
+    for (flag, v) in [
+        ("--staff-per-desk", a.staff_per_desk),
+        (
+            "--security-per-hundred-an-hour",
+            a.security_per_hundred_an_hour,
+        ),
+        ("--volunteers-per-desk", a.volunteers_per_desk),
+        ("--observers-per-fifty-seats", a.observers_per_fifty_seats),
+    ] {
+        if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
+            bail!("{flag} must be a number from 0 to 100, not {v}");
+        }
+    }
     let url = settings.database_url(a.database_url.as_deref(), "sqlite://vaxloop.db")?;
     let db = super::open(&url).await?;
     let site = vaxloop_store::sites::by_code(&db, &a.site)
@@ -432,7 +463,7 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
         );
         let mut staffing = serde_json::Value::Null;
         if let Some(per_day) = a.per_day {
-            let s = staff_for(&profile, &demand, per_day, &judge, &Ratios::default(), 200);
+            let s = staff_for(&profile, &demand, per_day, &judge, &ratios, 200);
             let desks: Vec<String> = s.desks.iter().map(|(n, d)| format!("{n} {d}")).collect();
             println!(
                 "  for {per_day} a day ({} a slot): desks {}, {} seats; staff: {} at desks, {} security, {} volunteers, {} watching observation{}",
