@@ -49,6 +49,8 @@ pub struct Row {
     pub wait_mean: String,
     pub wait_p95: String,
     pub queue_max: String,
+    /// The most people at the station at once: queued, at a desk or waiting to move on.
+    pub peak: String,
     pub busy: String,
 }
 
@@ -322,6 +324,11 @@ fn shown(lang: Lang, w: &WhatIf, o: &WhatIfOutcome) -> Shown {
                 wait_mean: f1(s.wait_mean),
                 wait_p95: f1(s.wait_p95),
                 queue_max: format!("{:.0}", s.queue_max),
+                peak: if input.space > 0 {
+                    format!("{:.0} / {}", s.peak, input.space)
+                } else {
+                    format!("{:.0}", s.peak)
+                },
                 busy: format!("{:.0}%", 100.0 * s.busy_share),
             })
             .collect(),
