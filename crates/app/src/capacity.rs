@@ -199,8 +199,14 @@ pub fn profile(
 /// The safe capacity of a slot for this model, remembered for the life of the process (the
 /// same zones and measurements give the same answer).
 pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> Simulated {
-    static MEMO: OnceLock<Mutex<HashMap<String, Simulated>>> = OnceLock::new();
-    let key = format!("{profile:?}");
+    static MEMO: OnceLock<Mutex<HashMap<u64, Simulated>>> = OnceLock::new();
+    // The model's full description, hashed: measured times can be thousands of numbers.
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{profile:?}").hash(&mut h);
+        h.finish()
+    };
     let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return hit;
@@ -232,7 +238,7 @@ pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> S
         measured: measured_from,
     };
     if let Ok(mut m) = memo.lock() {
-        if m.len() > 10_000 {
+        if m.len() > 2_000 {
             m.clear();
         }
         m.insert(key, result.clone());

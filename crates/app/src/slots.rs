@@ -57,6 +57,34 @@ pub async fn open_days(
     slot_minutes: i64,
     observation_minutes: i64,
 ) -> Result<u64, StoreError> {
+    // Most calls (the window's sweep) find every slot there already: then there is nothing to
+    // simulate or write.
+    let step = slot_minutes.max(5);
+    let hours = sites::hours(db, site_id).await?;
+    let mut missing = false;
+    for day in days {
+        let weekday = i64::from(day.weekday().num_days_from_monday());
+        let Some(&(_, opens, closes)) = hours.iter().find(|h| h.0 == weekday) else {
+            continue;
+        };
+        let have: std::collections::HashSet<i64> =
+            slots::of_site_day(db, site_id, &day.to_string())
+                .await?
+                .iter()
+                .map(|s| s.starts_min)
+                .collect();
+        let mut start = opens;
+        while start + step <= closes && !missing {
+            missing = !have.contains(&start);
+            start += step;
+        }
+        if missing {
+            break;
+        }
+    }
+    if !missing {
+        return Ok(0);
+    }
     let first = days.first().copied();
     let rule = capacity_rule(db, site_id, first, slot_minutes, observation_minutes).await?;
     let mut tx = db.begin_write().await?;
