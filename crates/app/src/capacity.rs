@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use vaxloop_core::ZoneKind;
-use vaxloop_core::capacity::Simulated;
+use vaxloop_core::capacity::{Simulated, UTILISATION, ZoneShift, bottleneck};
 use vaxloop_sim::capacity::{Demand, Judge, safe_per_slot};
 use vaxloop_sim::scenario::{Dist, Observation, Station};
 use vaxloop_sim::site::SiteProfile;
@@ -35,6 +35,105 @@ pub const MAX_STEPS: i64 = 200_000;
 pub const CONFIGURED_CV: f64 = 0.5;
 /// The day simulated per candidate: 16 slots of 30 minutes.
 const DAY_MINUTES: f64 = 480.0;
+/// The share deferred at screening, and the no-shows, when the site has not measured them.
+pub const DEFERRED_SHARE: f64 = 0.03;
+pub const NO_SHOW_SHARE: f64 = 0.05;
+
+/// The zones people pass in order, with their stations' names in the model.
+const STATIONS: [(ZoneKind, &str); 3] = [
+    (ZoneKind::Waiting, "checkin"),
+    (ZoneKind::Screening, "screening"),
+    (ZoneKind::Vaccination, "vaccination"),
+];
+
+/// The service times measured at a station (none at check-in: a scan is the arrival).
+fn samples<'a>(measured: &'a Measured, station: &str) -> &'a [f64] {
+    match station {
+        "screening" => &measured.screening,
+        "vaccination" => &measured.vaccination,
+        _ => &[],
+    }
+}
+
+/// A station of the model: `space` 0 is unlimited; screening defers the measured share.
+fn station(name: &str, desks: u32, space: u32, service: Dist, measured: &Measured) -> Station {
+    Station {
+        name: name.into(),
+        servers: Some(desks),
+        shifts: None,
+        service,
+        capacity: (space > 0).then_some(space),
+        leave_probability: if name == "screening" {
+            measured.deferred_share.unwrap_or(DEFERRED_SHARE)
+        } else {
+            0.0
+        },
+        balk_when_full: false,
+    }
+}
+
+/// A site's model of a day of [`DAY_MINUTES`]: `seats` 0 is unlimited.
+fn site_profile(
+    slot_minutes: f64,
+    stations: Vec<Station>,
+    seats: u32,
+    minutes: Dist,
+    no_show: f64,
+) -> SiteProfile {
+    SiteProfile {
+        no_show,
+        ..SiteProfile::new(
+            DAY_MINUTES,
+            slot_minutes,
+            stations,
+            Observation {
+                seats: (seats > 0).then_some(seats),
+                minutes,
+            },
+        )
+    }
+}
+
+/// The observation seats of a site's zones (0: unlimited).
+fn seats_of(zones: &[Zone]) -> u32 {
+    zones
+        .iter()
+        .find(|z| z.kind == ZoneKind::Observation)
+        .and_then(|z| u32::try_from(z.space).ok())
+        .unwrap_or(0)
+}
+
+/// Who comes to a slot when nothing else is known: every slot of the day booked alike, with
+/// [`PRIORITY_SHARE`] in the green channel and [`WALK_IN_SHARE`] walking in.
+pub fn demand_for(profile: &SiteProfile) -> Demand {
+    Demand {
+        slots: (profile.open_minutes / profile.slot_minutes)
+            .round()
+            .max(1.0) as usize,
+        priority_share: PRIORITY_SHARE,
+        walk_in_share: WALK_IN_SHARE,
+    }
+}
+
+/// The bottleneck rule's arithmetic for a shift of the site's zones (kept beside the simulated
+/// capacity, for comparison).
+pub fn bottleneck_rule(
+    zones: &[Zone],
+    afternoon: bool,
+    slot_minutes: i64,
+    observation_minutes: i64,
+) -> vaxloop_core::capacity::Capacity {
+    let shift: Vec<ZoneShift> = zones
+        .iter()
+        .map(|z| ZoneShift {
+            zone: z.kind,
+            desks: if afternoon { z.desks_pm } else { z.desks_am },
+            space: z.space,
+            mean_service_seconds: z.mean_service_seconds,
+        })
+        .collect();
+    bottleneck(&shift, slot_minutes, observation_minutes, UTILISATION)
+}
 
 /// Service times and shares measured at a site, in minutes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -122,11 +221,7 @@ pub fn profile(
 ) -> Option<(SiteProfile, Vec<(String, usize)>)> {
     let mut stations = Vec::new();
     let mut used = Vec::new();
-    for kind in [
-        ZoneKind::Waiting,
-        ZoneKind::Screening,
-        ZoneKind::Vaccination,
-    ] {
+    for (kind, name) in STATIONS {
         let Some(z) = zones.iter().find(|z| z.kind == kind) else {
             continue;
         };
@@ -134,14 +229,10 @@ pub fn profile(
         if desks <= 0 {
             return None;
         }
-        let (name, samples) = match kind {
-            ZoneKind::Waiting => ("checkin", &[][..]),
-            ZoneKind::Screening => ("screening", measured.screening.as_slice()),
-            _ => ("vaccination", measured.vaccination.as_slice()),
-        };
-        let service = match vaxloop_sim::capacity::calibrate(samples, 30.0) {
+        let measured_here = samples(measured, name);
+        let service = match vaxloop_sim::capacity::calibrate(measured_here, 30.0) {
             Some(d) => {
-                used.push((name.to_string(), samples.len()));
+                used.push((name.to_string(), measured_here.len()));
                 d
             }
             None => Dist::Lognormal {
@@ -149,19 +240,8 @@ pub fn profile(
                 cv: CONFIGURED_CV,
             },
         };
-        stations.push(Station {
-            name: name.into(),
-            servers: Some(desks as u32),
-            shifts: None,
-            service,
-            capacity: u32::try_from(z.space).ok().filter(|s| *s > 0),
-            leave_probability: if kind == ZoneKind::Screening {
-                measured.deferred_share.unwrap_or(0.03)
-            } else {
-                0.0
-            },
-            balk_when_full: false,
-        });
+        let space = u32::try_from(z.space).unwrap_or(0);
+        stations.push(station(name, desks as u32, space, service, measured));
     }
     if stations.is_empty() {
         return None;
@@ -175,38 +255,27 @@ pub fn profile(
             value: observation_minutes.max(0) as f64,
         },
     };
-    let seats = zones
-        .iter()
-        .find(|z| z.kind == ZoneKind::Observation)
-        .and_then(|z| u32::try_from(z.space).ok())
-        .filter(|s| *s > 0);
+    let slot = slot_minutes.max(1) as f64;
     Some((
-        SiteProfile {
-            open_minutes: DAY_MINUTES,
-            slot_minutes: slot_minutes.max(1) as f64,
-            stations,
-            observation: Observation { seats, minutes },
-            no_show: 0.05,
-            punctuality: Dist::Normal {
-                mean: -5.0,
-                sd: 7.0,
-            },
-        },
+        site_profile(slot, stations, seats_of(zones), minutes, NO_SHOW_SHARE),
         used,
     ))
+}
+
+/// A model's full description, hashed (measured times can be thousands of numbers), to
+/// remember what it gave.
+fn hash_of(model: &impl std::fmt::Debug) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{model:?}").hash(&mut h);
+    h.finish()
 }
 
 /// The safe capacity of a slot for this model, remembered for the life of the process (the
 /// same zones and measurements give the same answer).
 pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> Simulated {
     static MEMO: OnceLock<Mutex<HashMap<u64, Simulated>>> = OnceLock::new();
-    // The model's full description, hashed: measured times can be thousands of numbers.
-    let key = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        format!("{profile:?}").hash(&mut h);
-        h.finish()
-    };
+    let key = hash_of(profile);
     let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return hit;
@@ -217,14 +286,7 @@ pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> S
         seed: 1,
         threads: 1,
     };
-    let demand = Demand {
-        slots: (profile.open_minutes / profile.slot_minutes)
-            .round()
-            .max(1.0) as usize,
-        priority_share: PRIORITY_SHARE,
-        walk_in_share: WALK_IN_SHARE,
-    };
-    let found = safe_per_slot(profile, &demand, &judge);
+    let found = safe_per_slot(profile, &demand_for(profile), &judge);
     let at = found.at_capacity.as_ref();
     let result = Simulated {
         per_slot: i64::from(found.per_slot),
@@ -244,6 +306,175 @@ pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> S
         m.insert(key, result.clone());
     }
     result
+}
+
+/// One station of a what-if: desks, space (0 = unlimited) and mean minutes per person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationInput {
+    pub name: String,
+    pub desks: u32,
+    pub space: u32,
+    pub minutes: f64,
+}
+
+/// A what-if for a site: its stations, observation and a day's bookings, all editable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    pub stations: Vec<StationInput>,
+    /// Observation seats (0 = unlimited) and mean minutes.
+    pub seats: u32,
+    pub observation_minutes: f64,
+    /// People booked in every slot of the day.
+    pub per_slot: u32,
+    pub walk_in_percent: f64,
+    pub green_percent: f64,
+    pub no_show_percent: f64,
+    /// Minutes: the 95th percentile of a person's total wait to keep.
+    pub target: f64,
+}
+
+impl WhatIf {
+    /// The site as it is for a shift: desks, space, the measured mean times where measured
+    /// (configured elsewhere), seats, and `per_slot` booked.
+    pub fn of_site(zones: &[Zone], afternoon: bool, measured: &Measured, per_slot: u32) -> Self {
+        let stations = STATIONS
+            .iter()
+            .filter_map(|(kind, name)| Some((zones.iter().find(|z| z.kind == *kind)?, *name)))
+            .map(|(z, name)| {
+                let configured = z.mean_service_seconds.max(1) as f64 / 60.0;
+                let minutes = vaxloop_sim::capacity::calibrate(samples(measured, name), 30.0)
+                    .map_or(configured, |d| d.mean());
+                StationInput {
+                    name: name.into(),
+                    desks: u32::try_from(if afternoon { z.desks_pm } else { z.desks_am })
+                        .unwrap_or(0),
+                    space: u32::try_from(z.space).unwrap_or(0),
+                    minutes: (minutes * 100.0).round() / 100.0,
+                }
+            })
+            .collect();
+        let observation = vaxloop_sim::capacity::calibrate(&measured.observation, 120.0)
+            .map_or(crate::slots::OBSERVATION_MINUTES as f64, |d| d.mean());
+        WhatIf {
+            stations,
+            seats: seats_of(zones),
+            observation_minutes: (observation * 10.0).round() / 10.0,
+            per_slot,
+            walk_in_percent: WALK_IN_SHARE * 100.0,
+            green_percent: PRIORITY_SHARE * 100.0,
+            no_show_percent: NO_SHOW_SHARE * 100.0,
+            target: WAIT_P95_TARGET,
+        }
+    }
+
+    /// The clinic model: a station's measured times keep their shape, scaled to the mean asked
+    /// for; without measurements, log-normal with [`CONFIGURED_CV`]. Observation likewise
+    /// (fixed minutes without measurements).
+    pub fn profile(&self, measured: &Measured) -> SiteProfile {
+        let shaped = |samples: &[f64], longest: f64, mean: f64, otherwise: Dist| {
+            match vaxloop_sim::capacity::calibrate(samples, longest) {
+                Some(Dist::Empirical { values }) => {
+                    let m = values.iter().sum::<f64>() / values.len() as f64;
+                    Dist::Empirical {
+                        values: values.iter().map(|v| v * mean / m).collect(),
+                    }
+                }
+                Some(Dist::Lognormal { cv, .. }) => Dist::Lognormal { mean, cv },
+                _ => otherwise,
+            }
+        };
+        let stations = self
+            .stations
+            .iter()
+            .map(|s| {
+                let configured = Dist::Lognormal {
+                    mean: s.minutes,
+                    cv: CONFIGURED_CV,
+                };
+                let service = shaped(samples(measured, &s.name), 30.0, s.minutes, configured);
+                station(&s.name, s.desks.max(1), s.space, service, measured)
+            })
+            .collect();
+        let minutes = shaped(
+            &measured.observation,
+            120.0,
+            self.observation_minutes,
+            Dist::Deterministic {
+                value: self.observation_minutes,
+            },
+        );
+        site_profile(
+            crate::slots::SLOT_MINUTES as f64,
+            stations,
+            self.seats,
+            minutes,
+            self.no_show_percent / 100.0,
+        )
+    }
+
+    /// The day as asked: 20 replications, queue lengths every 15 minutes.
+    /// Remembered for a while, so the page and its chart simulate a what-if once.
+    pub fn simulate_day(&self, measured: &Measured) -> vaxloop_sim::clinic::ClinicResult {
+        static MEMO: OnceLock<Mutex<HashMap<u64, vaxloop_sim::clinic::ClinicResult>>> =
+            OnceLock::new();
+        let scenario = self
+            .profile(measured)
+            .day("what-if", &self.demand().day(self.per_slot));
+        let key = hash_of(&scenario);
+        let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return hit;
+        }
+        let day = vaxloop_sim::clinic::simulate(&scenario, 20, 1, 1, Some(15.0));
+        if let Ok(mut m) = memo.lock() {
+            if m.len() > 64 {
+                m.clear();
+            }
+            m.insert(key, day.clone());
+        }
+        day
+    }
+
+    pub fn demand(&self) -> Demand {
+        Demand {
+            slots: (DAY_MINUTES / crate::slots::SLOT_MINUTES as f64) as usize,
+            priority_share: self.green_percent / 100.0,
+            walk_in_share: self.walk_in_percent / 100.0,
+        }
+    }
+}
+
+/// What a what-if found: the day as asked (with queue lengths every 15 minutes), and the safe
+/// bookings per slot for those desks and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIfOutcome {
+    pub day: vaxloop_sim::clinic::ClinicResult,
+    pub safe_per_slot: u32,
+    pub safe_wait_p95: f64,
+    pub limiting: Option<String>,
+}
+
+/// Runs a what-if (CPU-bound: call it off the async runtime).
+pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
+    let profile = w.profile(measured);
+    let demand = w.demand();
+    let day = w.simulate_day(measured);
+    let judge = Judge {
+        wait_p95_target: w.target,
+        replications: REPLICATIONS,
+        seed: 1,
+        threads: 1,
+    };
+    let found = safe_per_slot(&profile, &demand, &judge);
+    WhatIfOutcome {
+        safe_wait_p95: found
+            .at_capacity
+            .as_ref()
+            .map_or(0.0, |r| r.system.wait_p95),
+        safe_per_slot: found.per_slot,
+        limiting: found.bottleneck,
+        day,
+    }
 }
 
 #[cfg(test)]
@@ -316,198 +547,5 @@ mod tests {
         let s = simulate(&p, used.clone());
         assert!(s.per_slot > 0 && s.wait_p95 <= WAIT_P95_TARGET, "{s:?}");
         assert_eq!(simulate(&p, used), s, "remembered");
-    }
-}
-
-/// One station of a what-if: desks, space (0 = unlimited) and mean minutes per person.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StationInput {
-    pub name: String,
-    pub desks: u32,
-    pub space: u32,
-    pub minutes: f64,
-}
-
-/// A what-if for a site: its stations, observation and a day's bookings, all editable.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WhatIf {
-    pub stations: Vec<StationInput>,
-    /// Observation seats (0 = unlimited) and mean minutes.
-    pub seats: u32,
-    pub observation_minutes: f64,
-    /// People booked in every slot of the day.
-    pub per_slot: u32,
-    pub walk_in_percent: f64,
-    pub green_percent: f64,
-    pub no_show_percent: f64,
-    /// Minutes: the 95th percentile of a person's total wait to keep.
-    pub target: f64,
-}
-
-impl WhatIf {
-    /// The site as it is for a shift: desks, space, the measured mean times where measured
-    /// (configured elsewhere), seats, and `per_slot` booked.
-    pub fn of_site(zones: &[Zone], afternoon: bool, measured: &Measured, per_slot: u32) -> Self {
-        let mean = |samples: &[f64], otherwise: f64| {
-            vaxloop_sim::capacity::calibrate(samples, 30.0).map_or(otherwise, |d| d.mean())
-        };
-        let stations = [
-            ZoneKind::Waiting,
-            ZoneKind::Screening,
-            ZoneKind::Vaccination,
-        ]
-        .iter()
-        .filter_map(|kind| zones.iter().find(|z| z.kind == *kind))
-        .map(|z| {
-            let configured = z.mean_service_seconds.max(1) as f64 / 60.0;
-            let (name, minutes) = match z.kind {
-                ZoneKind::Waiting => ("checkin", configured),
-                ZoneKind::Screening => ("screening", mean(&measured.screening, configured)),
-                _ => ("vaccination", mean(&measured.vaccination, configured)),
-            };
-            StationInput {
-                name: name.into(),
-                desks: u32::try_from(if afternoon { z.desks_pm } else { z.desks_am }).unwrap_or(0),
-                space: u32::try_from(z.space).unwrap_or(0),
-                minutes: (minutes * 100.0).round() / 100.0,
-            }
-        })
-        .collect();
-        let observation = vaxloop_sim::capacity::calibrate(&measured.observation, 120.0)
-            .map_or(crate::slots::OBSERVATION_MINUTES as f64, |d| d.mean());
-        WhatIf {
-            stations,
-            seats: zones
-                .iter()
-                .find(|z| z.kind == ZoneKind::Observation)
-                .and_then(|z| u32::try_from(z.space).ok())
-                .unwrap_or(0),
-            observation_minutes: (observation * 10.0).round() / 10.0,
-            per_slot,
-            walk_in_percent: WALK_IN_SHARE * 100.0,
-            green_percent: PRIORITY_SHARE * 100.0,
-            no_show_percent: 5.0,
-            target: WAIT_P95_TARGET,
-        }
-    }
-
-    /// The clinic model: a station's measured times keep their shape, scaled to the mean asked
-    /// for; without measurements, log-normal with [`CONFIGURED_CV`]. Observation likewise
-    /// (fixed minutes without measurements).
-    pub fn profile(&self, measured: &Measured) -> SiteProfile {
-        let shaped = |samples: &[f64], longest: f64, mean: f64, otherwise: Dist| {
-            match vaxloop_sim::capacity::calibrate(samples, longest) {
-                Some(Dist::Empirical { values }) => {
-                    let m = values.iter().sum::<f64>() / values.len() as f64;
-                    Dist::Empirical {
-                        values: values.iter().map(|v| v * mean / m).collect(),
-                    }
-                }
-                Some(Dist::Lognormal { cv, .. }) => Dist::Lognormal { mean, cv },
-                _ => otherwise,
-            }
-        };
-        let stations = self
-            .stations
-            .iter()
-            .map(|s| {
-                let samples: &[f64] = match s.name.as_str() {
-                    "screening" => &measured.screening,
-                    "vaccination" => &measured.vaccination,
-                    _ => &[],
-                };
-                Station {
-                    name: s.name.clone(),
-                    servers: Some(s.desks.max(1)),
-                    shifts: None,
-                    service: shaped(
-                        samples,
-                        30.0,
-                        s.minutes,
-                        Dist::Lognormal {
-                            mean: s.minutes,
-                            cv: CONFIGURED_CV,
-                        },
-                    ),
-                    capacity: (s.space > 0).then_some(s.space),
-                    leave_probability: if s.name == "screening" {
-                        measured.deferred_share.unwrap_or(0.03)
-                    } else {
-                        0.0
-                    },
-                    balk_when_full: false,
-                }
-            })
-            .collect();
-        SiteProfile {
-            open_minutes: DAY_MINUTES,
-            slot_minutes: crate::slots::SLOT_MINUTES as f64,
-            stations,
-            observation: Observation {
-                seats: (self.seats > 0).then_some(self.seats),
-                minutes: shaped(
-                    &measured.observation,
-                    120.0,
-                    self.observation_minutes,
-                    Dist::Deterministic {
-                        value: self.observation_minutes,
-                    },
-                ),
-            },
-            no_show: self.no_show_percent / 100.0,
-            punctuality: Dist::Normal {
-                mean: -5.0,
-                sd: 7.0,
-            },
-        }
-    }
-
-    /// The day as asked: 20 replications, queue lengths every 15 minutes.
-    pub fn simulate_day(&self, measured: &Measured) -> vaxloop_sim::clinic::ClinicResult {
-        let scenario = self
-            .profile(measured)
-            .day("what-if", &self.demand().day(self.per_slot));
-        vaxloop_sim::clinic::simulate(&scenario, 20, 1, 1, Some(15.0))
-    }
-
-    pub fn demand(&self) -> Demand {
-        Demand {
-            slots: (DAY_MINUTES / crate::slots::SLOT_MINUTES as f64) as usize,
-            priority_share: self.green_percent / 100.0,
-            walk_in_share: self.walk_in_percent / 100.0,
-        }
-    }
-}
-
-/// What a what-if found: the day as asked (with queue lengths every 15 minutes), and the safe
-/// bookings per slot for those desks and times.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WhatIfOutcome {
-    pub day: vaxloop_sim::clinic::ClinicResult,
-    pub safe_per_slot: u32,
-    pub safe_wait_p95: f64,
-    pub limiting: Option<String>,
-}
-
-/// Runs a what-if (CPU-bound: call it off the async runtime).
-pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
-    let profile = w.profile(measured);
-    let demand = w.demand();
-    let day = w.simulate_day(measured);
-    let judge = Judge {
-        wait_p95_target: w.target,
-        replications: REPLICATIONS,
-        seed: 1,
-        threads: 1,
-    };
-    let found = safe_per_slot(&profile, &demand, &judge);
-    WhatIfOutcome {
-        safe_wait_p95: found
-            .at_capacity
-            .as_ref()
-            .map_or(0.0, |r| r.system.wait_p95),
-        safe_per_slot: found.per_slot,
-        limiting: found.bottleneck,
-        day,
     }
 }

@@ -4,7 +4,6 @@
 //! beside it.
 
 use chrono::{Datelike, NaiveDate};
-use vaxloop_core::capacity::{UTILISATION, ZoneShift, bottleneck};
 use vaxloop_store::{Db, StoreError, sites, slots};
 
 /// The length of a booking slot, in minutes.
@@ -59,26 +58,11 @@ pub async fn open_days(
 ) -> Result<u64, StoreError> {
     // Most calls (the window's sweep) find every slot there already: then there is nothing to
     // simulate or write.
-    let step = slot_minutes.max(5);
-    let hours = sites::hours(db, site_id).await?;
     let mut missing = false;
     for day in days {
         let weekday = i64::from(day.weekday().num_days_from_monday());
-        let Some(&(_, opens, closes)) = hours.iter().find(|h| h.0 == weekday) else {
-            continue;
-        };
-        let have: std::collections::HashSet<i64> =
-            slots::of_site_day(db, site_id, &day.to_string())
-                .await?
-                .iter()
-                .map(|s| s.starts_min)
-                .collect();
-        let mut start = opens;
-        while start + step <= closes && !missing {
-            missing = !have.contains(&start);
-            start += step;
-        }
-        if missing {
+        if !slots::all_there(db, site_id, &day.to_string(), weekday, slot_minutes).await? {
+            missing = true;
             break;
         }
     }
@@ -118,18 +102,9 @@ async fn capacity_rule(
 ) -> Result<impl Fn(i64) -> (i64, String), StoreError> {
     let zones = sites::zones(db, site_id).await?;
     let measured = crate::capacity::measured_before(db, site_id, first).await?;
-    let shift = |afternoon: bool| -> Vec<ZoneShift> {
-        zones
-            .iter()
-            .map(|z| ZoneShift {
-                zone: z.kind,
-                desks: if afternoon { z.desks_pm } else { z.desks_am },
-                space: z.space,
-                mean_service_seconds: z.mean_service_seconds,
-            })
-            .collect()
-    };
-    let simulated = |afternoon: bool| {
+    // Each shift's capacity: the simulator's, with the bottleneck rule's arithmetic beside it
+    // (and alone when a station has no desks then).
+    let shift = |afternoon: bool| {
         let model = crate::capacity::profile(
             &zones,
             afternoon,
@@ -137,27 +112,25 @@ async fn capacity_rule(
             slot_minutes,
             observation_minutes,
         );
+        let mut c =
+            crate::capacity::bottleneck_rule(&zones, afternoon, slot_minutes, observation_minutes);
         async move {
-            match model {
+            let simulated = match model {
                 Some((profile, used)) => {
                     tokio::task::spawn_blocking(move || crate::capacity::simulate(&profile, used))
                         .await
                         .ok()
                 }
                 None => None,
+            };
+            if let Some(s) = simulated {
+                c.capacity = s.per_slot;
+                c.simulated = Some(s);
             }
+            (c.capacity, serde_json::to_string(&c).unwrap_or_default())
         }
     };
-    let (sim_am, sim_pm) = (simulated(false).await, simulated(true).await);
-    let rule = |zones: &[ZoneShift], simulated: &Option<vaxloop_core::capacity::Simulated>| {
-        let mut c = bottleneck(zones, slot_minutes, observation_minutes, UTILISATION);
-        if let Some(s) = simulated {
-            c.capacity = s.per_slot;
-            c.simulated = Some(s.clone());
-        }
-        (c.capacity, serde_json::to_string(&c).unwrap_or_default())
-    };
-    let (am, pm) = (rule(&shift(false), &sim_am), rule(&shift(true), &sim_pm));
+    let (am, pm) = (shift(false).await, shift(true).await);
     Ok(move |start: i64| {
         if start < AFTERNOON {
             am.clone()

@@ -16,6 +16,12 @@ fn vaxloop(dir: &Path, args: &[&str]) -> Output {
         .expect("run vaxloop")
 }
 
+/// The last line printed, as the JSON object the command promises there.
+fn last_json(o: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(stdout.lines().last().expect("a last line")).expect("a JSON last line")
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -368,9 +374,7 @@ fn simulate_mmc_prints_the_simulation_beside_erlang_c_and_refuses_an_unstable_qu
     ];
     let out = vaxloop(dir.path(), &args);
     assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("json");
+    let last = last_json(&out);
     assert_eq!(last["servers"], 2);
     assert_eq!(last["customers"], 400_000);
     let analytic = last["analytic"]["wq_mean"].as_f64().expect("analytic");
@@ -385,26 +389,12 @@ fn simulate_mmc_prints_the_simulation_beside_erlang_c_and_refuses_an_unstable_qu
     );
     assert!(last["simulated"]["wq_p95"].as_f64().expect("p95") > 0.0);
     // The same seed, the same figures.
-    let again = vaxloop(dir.path(), &args);
-    let again: serde_json::Value = serde_json::from_str(
-        String::from_utf8_lossy(&again.stdout)
-            .lines()
-            .last()
-            .expect("line"),
-    )
-    .expect("json");
+    let again = last_json(&vaxloop(dir.path(), &args));
     assert_eq!(again["simulated"]["wq_mean"], last["simulated"]["wq_mean"]);
     // Replications in parallel: the interval is across them, the same whatever the threads.
     let mut replicated = args.to_vec();
     replicated.extend(["--replications", "4"]);
-    let reps = vaxloop(dir.path(), &replicated);
-    let reps: serde_json::Value = serde_json::from_str(
-        String::from_utf8_lossy(&reps.stdout)
-            .lines()
-            .last()
-            .expect("line"),
-    )
-    .expect("json");
+    let reps = last_json(&vaxloop(dir.path(), &replicated));
     assert_eq!(reps["replications"], 4);
     assert_eq!(reps["simulated"]["events"], 4 * 4 * 400_000);
     assert!(reps["simulated"]["wq_mean_ci95"].as_f64().expect("ci") > 0.0);
@@ -453,15 +443,6 @@ fn simulate_run_reads_a_scenario_prints_the_day_and_refuses_a_bad_file_by_its_ke
     let path = dir.path().join("day.toml");
     std::fs::write(&path, &example.stdout).expect("write");
     let file = path.to_str().expect("utf-8");
-    let last_json = |o: &Output| -> serde_json::Value {
-        serde_json::from_str(
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .last()
-                .expect("a last line"),
-        )
-        .expect("json")
-    };
     let args = [
         "simulate",
         "run",
@@ -542,8 +523,7 @@ fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let r: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().expect("a last line")).expect("json");
+    let r = last_json(&out);
     assert_eq!(r["site"], "HCL");
     let shifts = r["shifts"].as_array().expect("shifts");
     assert_eq!(shifts.len(), 2);
@@ -584,13 +564,7 @@ fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
             "--json",
         ],
     );
-    let strict: serde_json::Value = serde_json::from_str(
-        String::from_utf8_lossy(&strict.stdout)
-            .lines()
-            .last()
-            .expect("line"),
-    )
-    .expect("json");
+    let strict = last_json(&strict);
     assert!(strict["shifts"][0]["per_slot"].as_i64() < shifts[0]["per_slot"].as_i64());
     let unknown = vaxloop(
         dir.path(),

@@ -43,6 +43,27 @@ pub fn desks_for(rate_per_minute: f64, service_mean: f64, target: f64) -> u32 {
 }
 
 impl SiteProfile {
+    /// A profile with the usual people: one in twenty booked does not come, and arrivals are
+    /// 5 minutes early on average, give or take 7 (normal).
+    pub fn new(
+        open_minutes: f64,
+        slot_minutes: f64,
+        stations: Vec<Station>,
+        observation: Observation,
+    ) -> Self {
+        SiteProfile {
+            open_minutes,
+            slot_minutes,
+            stations,
+            observation,
+            no_show: 0.05,
+            punctuality: Dist::Normal {
+                mean: -5.0,
+                sd: 7.0,
+            },
+        }
+    }
+
     /// A site staffed for `peak_per_slot` people a slot, each station at utilisation at most
     /// `target` at that rate, with the service times of the spec's example day (check-in
     /// triangular 0.3/0.5/1.5 min, screening log-normal 2.5 min cv 0.6 with 3% deferred,
@@ -64,10 +85,10 @@ impl SiteProfile {
             weights: vec![0.95, 0.05],
         };
         let seats = crate::formulas::poisson_quantile(rate * minutes.mean(), 0.999) as u32;
-        SiteProfile {
+        SiteProfile::new(
             open_minutes,
             slot_minutes,
-            stations: vec![
+            vec![
                 station(
                     "checkin",
                     Dist::Triangular {
@@ -80,16 +101,11 @@ impl SiteProfile {
                 station("screening", Dist::Lognormal { mean: 2.5, cv: 0.6 }, 0.03),
                 station("vaccination", Dist::Lognormal { mean: 2.0, cv: 0.4 }, 0.0),
             ],
-            observation: Observation {
+            Observation {
                 seats: Some(seats.max(1)),
                 minutes,
             },
-            no_show: 0.05,
-            punctuality: Dist::Normal {
-                mean: -5.0,
-                sd: 7.0,
-            },
-        }
+        )
     }
 
     /// The scenario of one day: booked people per slot (punctual as the profile says, some not

@@ -42,8 +42,7 @@ pub async fn generate(
     let (opens, closes): (i64, i64) = (hours.try_get(0)?, hours.try_get(1)?);
     let step = slot_minutes.max(5);
     let mut created = 0;
-    let mut start = opens;
-    while start + step <= closes {
+    for start in starts(opens, closes, slot_minutes) {
         let (capacity, reason) = capacity(start);
         let done = sqlx::query(
             "INSERT INTO slots (site_id, day, starts_min, ends_min, capacity, capacity_reason) \
@@ -58,9 +57,43 @@ pub async fn generate(
         .execute(&mut *conn)
         .await?;
         created += done.rows_affected();
-        start += step;
     }
     Ok(created)
+}
+
+/// The starts of a day's slots between `opens` and `closes` (minutes after midnight), as
+/// [`generate`] cuts them.
+fn starts(opens: i64, closes: i64, slot_minutes: i64) -> impl Iterator<Item = i64> {
+    let step = slot_minutes.max(5);
+    (0..)
+        .map(move |k| opens + k * step)
+        .take_while(move |start| start + step <= closes)
+}
+
+/// Whether every slot [`generate`] would cut for the site-day exists already (true on a day
+/// the site is closed): then there is nothing to generate.
+pub async fn all_there(
+    db: &Db,
+    site_id: i64,
+    day: &str,
+    weekday: i64,
+    slot_minutes: i64,
+) -> StoreResult<bool> {
+    let hours = sqlx::query(
+        "SELECT opens_min, closes_min FROM site_hours WHERE site_id = $1 AND weekday = $2",
+    )
+    .bind(site_id)
+    .bind(weekday)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(hours) = hours else { return Ok(true) };
+    let (opens, closes): (i64, i64) = (hours.try_get(0)?, hours.try_get(1)?);
+    let have: std::collections::HashSet<i64> = of_site_day(db, site_id, day)
+        .await?
+        .iter()
+        .map(|s| s.starts_min)
+        .collect();
+    Ok(starts(opens, closes, slot_minutes).all(|start| have.contains(&start)))
 }
 
 /// One slot.

@@ -334,7 +334,7 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
 
 async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
     use vaxloop_app::capacity as cap;
-    use vaxloop_sim::capacity::{Demand, Judge, Ratios, safe_per_slot, staff_for};
+    use vaxloop_sim::capacity::{Judge, Ratios, safe_per_slot, staff_for};
 
     if !(a.target.is_finite() && a.target >= 0.0) {
         bail!("--target must be 0 or more minutes, not {}", a.target);
@@ -385,32 +385,14 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
     );
     let mut shifts = Vec::new();
     for (shift, afternoon) in [("am", false), ("pm", true)] {
-        let zone_shifts: Vec<vaxloop_core::capacity::ZoneShift> = zones
-            .iter()
-            .map(|z| vaxloop_core::capacity::ZoneShift {
-                zone: z.kind,
-                desks: if afternoon { z.desks_pm } else { z.desks_am },
-                space: z.space,
-                mean_service_seconds: z.mean_service_seconds,
-            })
-            .collect();
-        let rule = vaxloop_core::capacity::bottleneck(
-            &zone_shifts,
-            slot,
-            observation,
-            vaxloop_core::capacity::UTILISATION,
-        );
+        let rule = cap::bottleneck_rule(&zones, afternoon, slot, observation);
         let Some((profile, used)) = cap::profile(&zones, afternoon, &measured, slot, observation)
         else {
             println!("{shift}: closed (a station has no desks)");
             shifts.push(json!({"shift": shift, "closed": true, "per_slot": 0}));
             continue;
         };
-        let demand = Demand {
-            slots: (profile.open_minutes / profile.slot_minutes).round() as usize,
-            priority_share: cap::PRIORITY_SHARE,
-            walk_in_share: cap::WALK_IN_SHARE,
-        };
+        let demand = cap::demand_for(&profile);
         let found = safe_per_slot(&profile, &demand, &judge);
         let at = found.at_capacity.as_ref();
         let stations: Vec<serde_json::Value> = profile
