@@ -484,7 +484,7 @@ pub async fn import_people(
         report: &json,
     };
     let id = imports::insert(&mut tx, cipher, &record, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     tracing::info!(unit = %unit.code, rows = report.rows, imported = report.imported, updated = report.updated, rejected = report.rejected, "people imported");
     Ok(Imported { id, report })
 }

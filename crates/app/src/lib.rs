@@ -1,11 +1,16 @@
 //! Application services: each use case that the web pages, the JSON API and the command line
-//! share — parse at the edge, check with the domain rules of `vaxloop-core`, store through
-//! `vaxloop-store` in one transaction, audit, and report back in a form every caller can render.
+//! share. A use case is one function that takes the [`App`] and the [`Caller`], checks the
+//! caller's permission through [`scope`], opens and commits its transaction, writes its audit row
+//! inside it, and answers with its outcome, its own typed refusal, or an [`Error`].
 
+pub mod audit;
 pub mod booking;
+pub mod caller;
 pub mod capacity;
 pub mod commit;
+mod context;
 pub mod days;
+pub mod error;
 pub mod import;
 pub mod org;
 pub mod outbox;
@@ -13,8 +18,13 @@ pub mod planning;
 pub mod privacy;
 pub mod proposals;
 pub mod register;
+pub mod scope;
 pub mod site_day;
 pub mod site_ops;
 pub mod sites;
 pub mod slots;
 pub mod supply;
+
+pub use caller::{Actor, Caller};
+pub use context::App;
+pub use error::{Error, Problem, Result};

@@ -11,12 +11,7 @@ use vaxloop_store::org::{self, NewUnit, NewWorkGroup, Unit, WorkGroup};
 use vaxloop_store::users::{self, NewUser};
 use vaxloop_store::{Db, StoreError};
 
-/// A field to correct: `field` names the input, `code` keys the message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    pub field: &'static str,
-    pub code: &'static str,
-}
+pub use crate::error::Problem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -230,7 +225,7 @@ pub async fn create_group(db: &Db, input: &GroupInput, actor: i64) -> Result<i64
         }
         Err(e) => return Err(e.into()),
     };
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -254,7 +249,7 @@ pub async fn update_group(
     let group = input.parse().map_err(OrgError::Invalid)?;
     let mut tx = db.begin_write().await?;
     org::update_work_group(&mut tx, existing.id, &group).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -282,7 +277,7 @@ pub async fn create_unit(
         }
         Err(e) => return Err(e.into()),
     };
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -307,7 +302,7 @@ pub async fn update_unit(
     let unit = input.parse(groups).map_err(OrgError::Invalid)?;
     let mut tx = db.begin_write().await?;
     org::update_unit(&mut tx, existing.id, &unit).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -365,7 +360,7 @@ pub async fn create_contact_login(
         }
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -526,7 +521,7 @@ pub async fn import_units(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(report)
 }
 

@@ -235,7 +235,7 @@ pub async fn register_by_qr(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(Registered::Done {
         user_id,
         person_id,
@@ -390,6 +390,6 @@ pub async fn register_at_desk(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(DeskRegistered::Done { person_id })
 }

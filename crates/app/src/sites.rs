@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveTime, Timelike};
 use vaxloop_core::{SiteKind, ZoneKind};
+use vaxloop_store::Db;
 use vaxloop_store::sites::{self, NewSite, NewZone};
-use vaxloop_store::{Db, StoreError};
 
 use crate::org::{OrgError, Problem, audited, check_code, check_name, problem};
 use crate::slots::{open_window, resize_window};
@@ -302,7 +302,7 @@ pub async fn create_site(
         }
         Err(e) => return Err(e.into()),
     };
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,
@@ -331,7 +331,7 @@ pub async fn update_site(
     let site = input.parse().map_err(OrgError::Invalid)?;
     let mut tx = db.begin_write().await?;
     sites::update(&mut tx, existing.id, &site).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     audited(
         db,
         actor,

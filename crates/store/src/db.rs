@@ -24,12 +24,12 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(self) -> StoreResult<()> {
+        Ok(self.tx.rollback().await?)
     }
 }
 

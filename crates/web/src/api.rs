@@ -286,7 +286,7 @@ where
     let now = vaxloop_store::now_ms();
     let mut tx = state.db.begin_write().await?;
     let claim = idempotency::claim(&mut tx, user, &key, &hash, now).await?;
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    tx.commit().await?;
     match claim {
         Claim::Fresh => {}
         Claim::Answered { status, body } => {
@@ -311,7 +311,7 @@ where
         // Nothing was done: the key is free for the retry.
         Err(_) => idempotency::release_many(&mut tx, &[(user, key.as_str())]).await?,
     }
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    tx.commit().await?;
     let (status, out) = outcome?;
     Ok(json_response(status, out))
 }

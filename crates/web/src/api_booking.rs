@@ -88,7 +88,8 @@ pub async fn availability(
         .to_string();
     // A moment old at most (see `vaxloop_app::days`); booking re-checks everything.
     let day = state
-        .days
+        .app
+        .days()
         .of_site(&state.db, &code, &date)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -245,7 +246,7 @@ pub async fn create(
         request_hash: hash,
     });
     let looked =
-        vaxloop_app::booking::check_place(&state.db, &state.days, state.config.timezone, &req)
+        vaxloop_app::booking::check_place(&state.db, state.app.days(), state.config.timezone, &req)
             .await?;
     let checked = match looked.outcome {
         Ok(checked) => checked,
@@ -267,7 +268,8 @@ pub async fn create(
         .unwrap_or_default()
     };
     match state
-        .bookings
+        .app
+        .bookings()
         .book(&req, &checked, team_of, keyed.clone(), render)
         .await?
     {
@@ -303,7 +305,7 @@ async fn refuse(
     let Some(keyed) = keyed else {
         return Ok(json(StatusCode::CONFLICT, body));
     };
-    match state.bookings.answer(keyed, 409, body).await? {
+    match state.app.bookings().answer(keyed, 409, body).await? {
         Written::Replayed { status, body } => Ok(replay(status, body)),
         _ => Err(key_reused()),
     }

@@ -78,6 +78,6 @@ pub async fn set_capacity(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

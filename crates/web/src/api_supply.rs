@@ -7,15 +7,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vaxloop_app::supply::{self, SupplyError, VaccineInput};
-use vaxloop_core::Role;
-use vaxloop_store::{sites, vaccines};
+use vaxloop_app::supply::{self, Received, SiteRef, VaccineInput};
 
 use crate::AppState;
-use crate::access::{self, can_manage_stock, deny};
 use crate::api::ApiError;
-use crate::auth::AuthSession;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,21 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/deliveries", post(create_delivery))
         .route("/api/v1/deliveries/{id}/receive", post(receive))
         .route("/api/v1/stock", get(stock))
-}
-
-fn supply_error(e: SupplyError) -> AppError {
-    match e {
-        SupplyError::Invalid(p) => AppError::Invalid(
-            p.into_iter()
-                .map(|p| (p.field.to_string(), format!("org.problem.{}", p.code)))
-                .collect(),
-        ),
-        SupplyError::Refused(_) => AppError::BadRequest {
-            field: None,
-            message: "stock.doses_positive".into(),
-        },
-        SupplyError::Store(e) => e.into(),
-    }
 }
 
 /// The id of what was created.
@@ -68,10 +50,9 @@ pub struct VaccineIn {
     responses((status = 201, body = Id), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn create_vaccine(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Json(v): Json<VaccineIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
-    access::require(&state, &auth, &[Role::Admin], "/api/v1/vaccines").await?;
     let input = VaccineInput {
         code: v.code,
         name: v.name,
@@ -84,9 +65,7 @@ pub async fn create_vaccine(
         open_vial_minutes: v.open_vial_minutes,
         observation_minutes: v.observation_minutes.unwrap_or(30),
     };
-    let id = supply::create_vaccine(&state.db, &input)
-        .await
-        .map_err(supply_error)?;
+    let id = supply::create_vaccine(&state.app, &caller, &input).await?;
     Ok((StatusCode::CREATED, Json(Id { id })))
 }
 
@@ -103,19 +82,17 @@ pub struct LotIn {
     responses((status = 201, body = Id), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn create_lot(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Json(l): Json<LotIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
-    access::require(&state, &auth, &[Role::Admin, Role::Desk], "/api/v1/lots").await?;
     let id = supply::create_lot(
-        &state.db,
+        &state.app,
+        &caller,
         l.vaccine_id,
         &l.lot_number,
         &l.expires_on,
-        state.config.today(),
     )
-    .await
-    .map_err(supply_error)?;
+    .await?;
     Ok((StatusCode::CREATED, Json(Id { id })))
 }
 
@@ -134,25 +111,11 @@ pub struct DeliveryIn {
     responses((status = 201, body = Id), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn create_delivery(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Json(d): Json<DeliveryIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
-    access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::Desk],
-        "/api/v1/deliveries",
-    )
-    .await?;
-    let site = sites::by_code(&state.db, &d.site)
-        .await?
-        .ok_or(AppError::BadRequest {
-            field: Some("site".into()),
-            message: "error.not_found".into(),
-        })?;
-    let id = supply::plan_delivery(&state.db, d.lot_id, site.id, &d.day, d.doses)
-        .await
-        .map_err(supply_error)?;
+    let site = SiteRef::Code(&d.site);
+    let id = supply::plan_delivery(&state.app, &caller, d.lot_id, site, &d.day, d.doses).await?;
     Ok((StatusCode::CREATED, Json(Id { id })))
 }
 
@@ -161,29 +124,16 @@ pub async fn create_delivery(
     responses((status = 204), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn receive(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let user = access::user(&auth)?;
-    let site = vaccines::delivery_site(&state.db, id).await?;
-    if !site.is_some_and(|s| can_manage_stock(user, s)) {
-        return Err(deny(
-            &state,
-            Some(user),
-            &format!("/api/v1/deliveries/{id}/receive"),
-        )
-        .await);
-    }
-    let mut tx = state.db.begin_write().await?;
-    match vaccines::receive_delivery(&mut tx, id, Some(user.id), vaxloop_store::now_ms()).await {
-        Ok(()) => {
-            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        // Received before: the ledger counted it once; say so rather than count it again.
-        Err(vaxloop_store::StoreError::NotFound(_)) => Ok(StatusCode::CONFLICT),
-        Err(e) => Err(e.into()),
-    }
+    Ok(
+        match supply::receive_delivery(&state.app, &caller, id).await? {
+            Received::Now => StatusCode::NO_CONTENT,
+            // Received before: the ledger counted it once; say so rather than count it again.
+            Received::Before => StatusCode::CONFLICT,
+        },
+    )
 }
 
 /// Doses of a lot at a site: what the ledger says was delivered, its sum, and the balance.
@@ -200,19 +150,11 @@ pub struct StockOut {
     responses((status = 200, body = [StockOut]), (status = 403, body = ApiError)))]
 pub async fn stock(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
 ) -> AppResult<Json<Vec<StockOut>>> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::Desk, Role::SiteStaff],
-        "/api/v1/stock",
-    )
-    .await?;
-    let out = vaccines::ledger_balances(&state.db)
+    let out = supply::balances(&state.app, &caller)
         .await?
         .into_iter()
-        .filter(|b| access::can_see_site(user, b.site_id))
         .map(|b| StockOut {
             lot_id: b.lot_id,
             site_id: b.site_id,

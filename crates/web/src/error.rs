@@ -43,6 +43,25 @@ impl From<vaxloop_store::StoreError> for AppError {
     }
 }
 
+/// A use case's answer besides its outcome: who may not, what is not there, what to correct.
+impl From<vaxloop_app::Error> for AppError {
+    fn from(e: vaxloop_app::Error) -> Self {
+        use vaxloop_app::Error;
+        match e {
+            Error::Unauthenticated => AppError::Unauthenticated,
+            Error::Denied => AppError::Forbidden,
+            Error::NotFound => AppError::NotFound,
+            Error::Invalid(problems) => AppError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| (p.field.to_string(), format!("org.problem.{}", p.code)))
+                    .collect(),
+            ),
+            Error::Store(e) => e.into(),
+        }
+    }
+}
+
 /// A proposal's refusals (stale, a move that does not fit, …) are answered where they happen;
 /// what reaches here is not found, or internal.
 impl From<vaxloop_app::proposals::ProposalError> for AppError {

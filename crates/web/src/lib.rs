@@ -28,6 +28,7 @@ mod ops;
 pub mod pages;
 pub mod qr;
 mod session_store;
+mod who;
 
 #[cfg(feature = "fixtures")]
 pub use session_store::fixtures;
@@ -41,6 +42,7 @@ use axum_login::AuthManagerLayerBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+use vaxloop_app::App;
 use vaxloop_store::{Db, PiiCipher};
 
 pub use config::WebConfig;
@@ -59,24 +61,20 @@ impl std::ops::Deref for AppState {
 
 /// The state behind an [`AppState`].
 pub struct Shared {
+    /// The application: every use case runs against it.
+    pub app: App,
     pub db: Db,
     pub cipher: PiiCipher,
     pub config: Arc<WebConfig>,
     pub limiters: Arc<limits::Limiters>,
-    /// Bookings from the API, committed in groups (see `vaxloop_app::commit`).
-    pub bookings: vaxloop_app::commit::Writer,
-    /// Site-days as bookings and availability look at them, a moment old at most.
-    pub days: vaxloop_app::days::DayCache,
     /// Logins read along with their sessions, for the login layer of the same request.
     pub seen_users: session_store::SeenUsers,
 }
 
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
-        let days = vaxloop_app::days::DayCache::new();
         Self(Arc::new(Shared {
-            bookings: vaxloop_app::commit::Writer::new(db.clone(), days.clone()),
-            days,
+            app: App::new(db.clone(), cipher.clone(), config.timezone),
             db,
             cipher,
             config: Arc::new(config),

@@ -178,6 +178,11 @@ impl FromRequestParts<AppState> for Page {
 }
 
 impl Page {
+    /// The request's caller, for the use cases: the login and this page's path.
+    pub fn caller(&self) -> vaxloop_app::Caller {
+        crate::who::caller(&self.auth, self.path.clone())
+    }
+
     /// The layout context, with the navigation entry at `active` highlighted.
     pub async fn ctx(&self, active: &str) -> AppResult<PageCtx> {
         let user = self.auth.user.as_ref().map(|u| &u.0);

@@ -280,6 +280,6 @@ async fn decide(
         detail: Some(&detail),
     };
     audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/units/{}#pending", unit.code)).into_response())
 }

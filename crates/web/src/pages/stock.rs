@@ -1,6 +1,6 @@
 //! Stock (库存): deliveries for the coming week to receive, each lot's balance per site, waste
 //! recorded with a reason, transfers between sites. Every movement is one ledger row (two for a
-//! transfer) written with its balance change in one transaction.
+//! transfer) written with its balance change in one transaction — by `vaxloop_app::supply`.
 
 use askama::Template;
 use axum::Router;
@@ -8,16 +8,14 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Days;
 use serde::Deserialize;
-use vaxloop_app::supply::{self, SupplyError, VaccineInput};
+use vaxloop_app::supply::{
+    self, BalanceRow, DeliveryRow, Site, SiteRef, StockRefusal, Vaccine, VaccineInput,
+};
 use vaxloop_core::Role;
-use vaxloop_store::sites::{self, Site};
-use vaxloop_store::vaccines::{self, DeliveryRow, StockRefusal, Vaccine};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_manage_stock, deny, require};
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
@@ -36,11 +34,11 @@ pub fn routes() -> Router<AppState> {
 async fn created(
     state: &AppState,
     page: &Page,
-    result: Result<i64, SupplyError>,
+    result: Result<i64, vaxloop_app::Error>,
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(Redirect::to("/stock").into_response()),
-        Err(SupplyError::Invalid(problems)) => {
+        Err(vaxloop_app::Error::Invalid(problems)) => {
             let lang = page.lang;
             let notice = problems
                 .iter()
@@ -59,8 +57,7 @@ async fn created(
             )
                 .into_response())
         }
-        Err(SupplyError::Refused(r)) => refused(state, page, r).await,
-        Err(SupplyError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -69,8 +66,7 @@ async fn new_vaccine(
     page: Page,
     Form(input): Form<VaccineInput>,
 ) -> AppResult<Response> {
-    require(&state, &page.auth, &[Role::Admin], "/vaccines").await?;
-    let result = supply::create_vaccine(&state.db, &input).await;
+    let result = supply::create_vaccine(&state.app, &page.caller(), &input).await;
     created(&state, &page, result).await
 }
 
@@ -88,13 +84,12 @@ async fn new_lot(
     page: Page,
     Form(form): Form<LotForm>,
 ) -> AppResult<Response> {
-    require(&state, &page.auth, &[Role::Admin, Role::Desk], "/lots").await?;
     let result = supply::create_lot(
-        &state.db,
+        &state.app,
+        &page.caller(),
         form.vaccine,
         &form.lot_number,
         &form.expires_on,
-        state.config.today(),
     )
     .await;
     created(&state, &page, result).await
@@ -114,24 +109,16 @@ async fn new_delivery(
     page: Page,
     Form(form): Form<DeliveryForm>,
 ) -> AppResult<Response> {
-    require(
-        &state,
-        &page.auth,
-        &[Role::Admin, Role::Desk],
-        "/deliveries",
+    let result = supply::plan_delivery(
+        &state.app,
+        &page.caller(),
+        form.lot,
+        SiteRef::Id(form.site),
+        &form.day,
+        form.doses,
     )
-    .await?;
-    let result = supply::plan_delivery(&state.db, form.lot, form.site, &form.day, form.doses).await;
+    .await;
     created(&state, &page, result).await
-}
-
-/// A lot's balance at a site, named.
-struct BalanceRow {
-    site: String,
-    vaccine: String,
-    lot: String,
-    expires: String,
-    remaining: i64,
 }
 
 #[derive(Template)]
@@ -149,29 +136,14 @@ struct StockPage {
 }
 
 async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<StockPage> {
-    let today = state.config.today();
-    let until = today.checked_add_days(Days::new(7)).unwrap_or(today);
-    let sites = sites::all(&state.db).await?;
-    let mut balances = Vec::new();
-    for s in &sites {
-        for l in vaccines::stock_at(&state.db, s.id).await? {
-            balances.push(BalanceRow {
-                site: s.name.clone(),
-                vaccine: l.vaccine_name,
-                lot: l.lot_number,
-                expires: l.expires_on,
-                remaining: l.remaining,
-            });
-        }
-    }
+    let view = supply::stock_view(&state.app, &page.caller()).await?;
     Ok(StockPage {
         ctx: page.ctx("/stock").await?,
-        vaccines: vaccines::all(&state.db).await?,
-        deliveries: vaccines::deliveries(&state.db, &today.to_string(), &until.to_string(), None)
-            .await?,
-        balances,
-        sites,
-        lots: vaccines::lots(&state.db).await?,
+        vaccines: view.vaccines,
+        deliveries: view.deliveries,
+        balances: view.balances,
+        sites: view.sites,
+        lots: view.lots,
         notice,
         is_admin: page
             .auth
@@ -182,27 +154,16 @@ async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppRes
 }
 
 async fn page(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin, Role::Desk], "/stock").await?;
     html(&render(&state, &page, None).await?)
 }
 
+/// Received now or before, the ledger counted it once: back to the page either way.
 async fn receive(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let site = vaccines::delivery_site(&state.db, id).await?;
-    if !site.is_some_and(|s| can_manage_stock(user, s)) {
-        return Err(deny(&state, Some(user), &format!("/deliveries/{id}/receive")).await);
-    }
-    let mut tx = state.db.begin_write().await?;
-    match vaccines::receive_delivery(&mut tx, id, Some(user.id), vaxloop_store::now_ms()).await {
-        Ok(()) => tx.commit().await.map_err(vaxloop_store::StoreError::from)?,
-        // Received already: nothing to do, the ledger counted it once.
-        Err(vaxloop_store::StoreError::NotFound(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
+    supply::receive_delivery(&state.app, &page.caller(), id).await?;
     Ok(Redirect::to("/stock").into_response())
 }
 
@@ -215,28 +176,23 @@ struct WasteForm {
     reason: String,
 }
 
-/// Commits a stock movement and goes back to the page, or rolls it back and says why not.
-async fn settle(
+/// Back to the page after a stock movement, or the page again saying why it was refused.
+async fn moved(
     state: &AppState,
     page: &Page,
-    tx: vaxloop_store::WriteTx,
-    moved: Result<(), StockRefusal>,
+    result: vaxloop_app::Result<Result<(), StockRefusal>>,
 ) -> AppResult<Response> {
-    match moved {
-        Ok(()) => {
-            tx.commit().await.map_err(vaxloop_store::StoreError::from)?;
-            Ok(Redirect::to("/stock").into_response())
+    let refusal = match result {
+        Ok(Ok(())) => return Ok(Redirect::to("/stock").into_response()),
+        Ok(Err(refusal)) => refusal,
+        Err(vaxloop_app::Error::Invalid(_)) => {
+            return Err(AppError::BadRequest {
+                field: Some("doses".into()),
+                message: "stock.doses_positive".into(),
+            });
         }
-        Err(refusal) => {
-            tx.rollback()
-                .await
-                .map_err(vaxloop_store::StoreError::from)?;
-            refused(state, page, refusal).await
-        }
-    }
-}
-
-async fn refused(state: &AppState, page: &Page, refusal: StockRefusal) -> AppResult<Response> {
+        Err(e) => return Err(e.into()),
+    };
     let notice = match refusal {
         StockRefusal::Short { remaining } => page
             .lang
@@ -255,28 +211,16 @@ async fn waste(
     page: Page,
     Form(form): Form<WasteForm>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    if !can_manage_stock(user, form.site) {
-        return Err(deny(&state, Some(user), "/stock/waste").await);
-    }
-    if form.doses < 1 {
-        return Err(AppError::BadRequest {
-            field: Some("doses".into()),
-            message: "stock.doses_positive".into(),
-        });
-    }
-    let mut tx = state.db.begin_write().await?;
-    let moved = vaccines::waste(
-        &mut tx,
-        form.lot,
+    let result = supply::waste(
+        &state.app,
+        &page.caller(),
         form.site,
+        form.lot,
         form.doses,
         &form.reason,
-        Some(user.id),
-        vaxloop_store::now_ms(),
     )
-    .await?;
-    settle(&state, &page, tx, moved).await
+    .await;
+    moved(&state, &page, result).await
 }
 
 #[derive(Deserialize)]
@@ -292,26 +236,14 @@ async fn transfer(
     page: Page,
     Form(form): Form<TransferForm>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    if !can_manage_stock(user, form.from) {
-        return Err(deny(&state, Some(user), "/stock/transfer").await);
-    }
-    if form.doses < 1 || form.from == form.to {
-        return Err(AppError::BadRequest {
-            field: Some("doses".into()),
-            message: "stock.doses_positive".into(),
-        });
-    }
-    let mut tx = state.db.begin_write().await?;
-    let moved = vaccines::transfer(
-        &mut tx,
+    let result = supply::transfer(
+        &state.app,
+        &page.caller(),
         form.lot,
         form.from,
         form.to,
         form.doses,
-        Some(user.id),
-        vaxloop_store::now_ms(),
     )
-    .await?;
-    settle(&state, &page, tx, moved).await
+    .await;
+    moved(&state, &page, result).await
 }

@@ -1,0 +1,69 @@
+//! The application: what every use case runs against — the database, the cipher for personal
+//! data, the campaign's time zone, the booking writer and the site-days it keeps fresh. Built once
+//! by the binary (or a test) and shared by every caller; cheap to clone.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use vaxloop_store::{Db, PiiCipher};
+
+use crate::commit::Writer;
+use crate::days::DayCache;
+
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "App({})", self.0.tz)
+    }
+}
+
+struct Inner {
+    db: Db,
+    cipher: PiiCipher,
+    tz: chrono_tz::Tz,
+    bookings: Writer,
+    days: DayCache,
+}
+
+impl App {
+    pub fn new(db: Db, cipher: PiiCipher, tz: chrono_tz::Tz) -> Self {
+        let days = DayCache::new();
+        Self(Arc::new(Inner {
+            bookings: Writer::new(db.clone(), days.clone()),
+            days,
+            db,
+            cipher,
+            tz,
+        }))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn cipher(&self) -> &PiiCipher {
+        &self.0.cipher
+    }
+
+    /// The campaign's time zone, for "today" and the clock times people read.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0.tz
+    }
+
+    /// Today in the campaign's time zone.
+    pub fn today(&self) -> NaiveDate {
+        chrono::Utc::now().with_timezone(&self.0.tz).date_naive()
+    }
+
+    /// Bookings committed in groups (see [`crate::commit`]).
+    pub fn bookings(&self) -> &Writer {
+        &self.0.bookings
+    }
+
+    /// Site-days as bookings and availability look at them, a moment old at most.
+    pub fn days(&self) -> &DayCache {
+        &self.0.days
+    }
+}
