@@ -32,6 +32,9 @@ pub enum Error {
     Invalid(Vec<Problem>),
     #[error(transparent)]
     Store(StoreError),
+    /// Something outside the store failed (a worker thread); the text is for the log only.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for Error {

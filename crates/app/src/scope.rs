@@ -17,27 +17,28 @@
 
 use vaxloop_core::{Role, SitePost};
 use vaxloop_store::audit::{self, Entry, Outcome};
+use vaxloop_store::now_ms;
 use vaxloop_store::org::Unit;
-use vaxloop_store::{Db, now_ms};
 
+use crate::App;
 use crate::caller::{Actor, Caller, Who};
 use crate::error::{Error, Result};
 
 /// Lets the caller through when `allowed` says their login may; otherwise answers
 /// [`Error::Unauthenticated`] (nobody logged in) or [`Error::Denied`], audited against the
 /// caller's door.
-pub async fn check(db: &Db, caller: &Caller, allowed: impl FnOnce(&Actor) -> bool) -> Result<()> {
+pub async fn check(app: &App, caller: &Caller, allowed: impl FnOnce(&Actor) -> bool) -> Result<()> {
     match &caller.who {
         Who::Operator => Ok(()),
         Who::Anonymous => Err(Error::Unauthenticated),
         Who::Login(actor) if allowed(actor) => Ok(()),
-        Who::Login(_) => Err(deny(db, caller).await),
+        Who::Login(_) => Err(deny(app, caller).await),
     }
 }
 
 /// [`check`] for a rule that is only a list of roles.
-pub async fn require(db: &Db, caller: &Caller, roles: &[Role]) -> Result<()> {
-    check(db, caller, |a| roles.contains(&a.role)).await
+pub async fn require(app: &App, caller: &Caller, roles: &[Role]) -> Result<()> {
+    check(app, caller, |a| roles.contains(&a.role)).await
 }
 
 /// The caller's login, or [`Error::Unauthenticated`] (the operator has none: use cases that act
@@ -47,12 +48,12 @@ pub fn login(caller: &Caller) -> Result<&Actor> {
 }
 
 /// Audits a refused access against the caller's door and returns the error to answer with.
-pub async fn deny(db: &Db, caller: &Caller) -> Error {
-    deny_as(db, caller, &caller.via).await
+pub async fn deny(app: &App, caller: &Caller) -> Error {
+    deny_as(app, caller, &caller.via).await
 }
 
 /// [`deny`], audited against `target` (the door and what exactly was asked for through it).
-pub async fn deny_as(db: &Db, caller: &Caller, target: &str) -> Error {
+pub async fn deny_as(app: &App, caller: &Caller, target: &str) -> Error {
     let entry = Entry {
         actor_user_id: caller.user_id(),
         action: "access",
@@ -61,7 +62,7 @@ pub async fn deny_as(db: &Db, caller: &Caller, target: &str) -> Error {
         outcome: Outcome::Denied,
         detail: None,
     };
-    if let Err(e) = audit::record(db, &entry, now_ms()).await {
+    if let Err(e) = audit::record(app.db(), &entry, now_ms()).await {
         tracing::error!(error = %e, "could not audit a denied access");
     }
     Error::Denied

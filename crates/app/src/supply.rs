@@ -93,7 +93,7 @@ impl VaccineInput {
 
 /// Creates a vaccine product (the admin's).
 pub async fn create_vaccine(app: &App, caller: &Caller, input: &VaccineInput) -> Result<i64> {
-    scope::require(app.db(), caller, &[Role::Admin]).await?;
+    scope::require(app, caller, &[Role::Admin]).await?;
     let v = input.parse().map_err(Error::Invalid)?;
     let mut tx = app.db().begin_write().await?;
     let id = match vaccines::insert_vaccine(&mut tx, &v).await {
@@ -114,7 +114,7 @@ pub async fn create_lot(
     number: &str,
     expires_on: &str,
 ) -> Result<i64> {
-    scope::require(app.db(), caller, SUPPLY_ROLES).await?;
+    scope::require(app, caller, SUPPLY_ROLES).await?;
     let number = number.trim();
     let mut p = Vec::new();
     if number.is_empty() || number.len() > 40 {
@@ -156,7 +156,7 @@ pub async fn plan_delivery(
     day: &str,
     doses: i64,
 ) -> Result<i64> {
-    scope::require(app.db(), caller, SUPPLY_ROLES).await?;
+    scope::require(app, caller, SUPPLY_ROLES).await?;
     let site_id = match site {
         SiteRef::Id(id) => id,
         SiteRef::Code(code) => sites::by_code(app.db(), code)
@@ -203,7 +203,7 @@ pub enum Received {
 /// delivery that does not exist is refused like one out of scope.
 pub async fn receive_delivery(app: &App, caller: &Caller, id: i64) -> Result<Received> {
     let site = vaccines::delivery_site(app.db(), id).await?;
-    scope::check(app.db(), caller, |a| {
+    scope::check(app, caller, |a| {
         site.is_some_and(|s| scope::can_manage_stock(a, s))
     })
     .await?;
@@ -228,7 +228,7 @@ pub async fn waste(
     doses: i64,
     reason: &str,
 ) -> Result<Result<(), StockRefusal>> {
-    scope::check(app.db(), caller, |a| scope::can_manage_stock(a, site_id)).await?;
+    scope::check(app, caller, |a| scope::can_manage_stock(a, site_id)).await?;
     if doses < 1 {
         return Err(Error::invalid("doses", "doses_invalid"));
     }
@@ -267,7 +267,7 @@ pub async fn transfer(
     to: i64,
     doses: i64,
 ) -> Result<Result<(), StockRefusal>> {
-    scope::check(app.db(), caller, |a| scope::can_manage_stock(a, from)).await?;
+    scope::check(app, caller, |a| scope::can_manage_stock(a, from)).await?;
     if doses < 1 || from == to {
         return Err(Error::invalid("doses", "doses_invalid"));
     }
@@ -338,7 +338,7 @@ pub struct StockView {
 
 /// The stock page's view, for the admin and the desk.
 pub async fn stock_view(app: &App, caller: &Caller) -> Result<StockView> {
-    scope::require(app.db(), caller, SUPPLY_ROLES).await?;
+    scope::require(app, caller, SUPPLY_ROLES).await?;
     let db = app.db();
     let today = app.today();
     let until = today.checked_add_days(Days::new(7)).unwrap_or(today);
@@ -366,12 +366,7 @@ pub async fn stock_view(app: &App, caller: &Caller) -> Result<StockView> {
 
 /// Each lot's balance at each site the caller may see: delivered, the ledger's sum, remaining.
 pub async fn balances(app: &App, caller: &Caller) -> Result<Vec<LedgerBalance>> {
-    scope::require(
-        app.db(),
-        caller,
-        &[Role::Admin, Role::Desk, Role::SiteStaff],
-    )
-    .await?;
+    scope::require(app, caller, &[Role::Admin, Role::Desk, Role::SiteStaff]).await?;
     let all = vaccines::ledger_balances(app.db()).await?;
     Ok(match caller.actor() {
         Some(a) => all

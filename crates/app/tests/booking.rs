@@ -187,7 +187,9 @@ vaxloop_store::backend_tests! {
         let mut tx = t.begin_write().await.expect("tx");
         let u2 = org::insert_unit(&mut tx, &NewUnit { code: "U2".into(), work_group_id: g, name: "另一单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t2".into() }, now).await.expect("u2");
         tx.commit().await.expect("commit");
-        sites::serve_unit(&t, site, u2, now).await.expect("serve");
+        let mut tx = t.begin_write().await.expect("tx");
+        sites::serve_unit(&mut tx, site, u2, now).await.expect("serve");
+        tx.commit().await.expect("commit");
         let elsewhere = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false }).await.expect("q");
         assert_eq!(elsewhere, Err(BookRefusal::SiteNotServing { person_id: ids[1] }));
         let walk_in = book(&t, tz, &Request { slot_id: day21, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: true }).await.expect("q");

@@ -272,7 +272,12 @@ pub async fn serving_unit(db: &Db, unit_id: i64) -> StoreResult<Vec<Site>> {
 
 /// Adds a unit to those a site serves (no change if it is already there). Returns whether a row
 /// was added.
-pub async fn serve_unit(db: &Db, site_id: i64, unit_id: i64, now: i64) -> StoreResult<bool> {
+pub async fn serve_unit(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    unit_id: i64,
+    now: i64,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO site_units (site_id, unit_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (site_id, unit_id) DO NOTHING",
@@ -280,17 +285,21 @@ pub async fn serve_unit(db: &Db, site_id: i64, unit_id: i64, now: i64) -> StoreR
     .bind(site_id)
     .bind(unit_id)
     .bind(now)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Removes a unit from those a site serves. Appointments already made stay.
-pub async fn stop_serving_unit(db: &Db, site_id: i64, unit_id: i64) -> StoreResult<bool> {
+pub async fn stop_serving_unit(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    unit_id: i64,
+) -> StoreResult<bool> {
     let done = sqlx::query("DELETE FROM site_units WHERE site_id = $1 AND unit_id = $2")
         .bind(site_id)
         .bind(unit_id)
-        .execute(db.pool())
+        .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -103,15 +103,15 @@ vaxloop_store::backend_tests! {
         };
         assert!(serves(a).await && serves(b).await);
         assert_eq!(sites::serving_unit(&t, b).await.expect("q").len(), 1);
-        assert!(sites::serve_unit(&t, site, a, now_ms()).await.expect("add"));
-        assert!(!sites::serve_unit(&t, site, a, now_ms()).await.expect("again"), "adding twice changes nothing");
+        assert!({ let mut tx = t.begin_write().await.expect("tx"); let changed = sites::serve_unit(&mut tx, site, a, now_ms()).await.expect("add"); tx.commit().await.expect("commit"); changed });
+        assert!(!{ let mut tx = t.begin_write().await.expect("tx"); let changed = sites::serve_unit(&mut tx, site, a, now_ms()).await.expect("again"); tx.commit().await.expect("commit"); changed }, "adding twice changes nothing");
         assert!(serves(a).await);
         assert!(!serves(b).await);
         assert!(sites::serving_unit(&t, b).await.expect("q").is_empty());
         assert_eq!(sites::units_served(&t, site).await.expect("q").iter().map(|u| u.0).collect::<Vec<_>>(), vec![a]);
         let ghost = sqlx::query("INSERT INTO site_units (site_id, unit_id, created_at) VALUES ($1, $2, 0)").bind(site).bind(9_999_999i64).execute(&mut *t.begin_write().await.expect("tx")).await;
         assert!(ghost.is_err(), "an unknown unit cannot be listed");
-        assert!(sites::stop_serving_unit(&t, site, a).await.expect("remove"));
+        assert!({ let mut tx = t.begin_write().await.expect("tx"); let changed = sites::stop_serving_unit(&mut tx, site, a).await.expect("remove"); tx.commit().await.expect("commit"); changed });
         assert!(serves(b).await, "an empty list serves everyone again");
     }
 

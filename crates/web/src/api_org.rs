@@ -8,14 +8,14 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vaxloop_app::org::{self as org_app, GroupInput, OrgError, Problem, UnitInput};
-use vaxloop_core::Role;
+use vaxloop_app::org::{self as org_app, GroupInput, UnitInput};
 use vaxloop_store::{org, people};
 
 use crate::AppState;
-use crate::access::{self, can_manage_group, can_see_unit, can_unmask, deny};
+use crate::access::{self, can_see_unit, can_unmask, deny};
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
+use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,22 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/units/{code}", get(unit_detail).put(update_unit))
         .route("/api/v1/units/{code}/people", get(unit_people))
         .route("/api/v1/people/{id}/unmask", post(unmask))
-}
-
-fn invalid(problems: Vec<Problem>) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|p| (p.field.to_string(), format!("org.problem.{}", p.code)))
-            .collect(),
-    )
-}
-
-fn org_error(e: OrgError) -> AppError {
-    match e {
-        OrgError::Invalid(p) => invalid(p),
-        other => AppError::Internal(other.into()),
-    }
 }
 
 /// What was created.
@@ -77,14 +61,11 @@ impl From<GroupIn> for GroupInput {
     responses((status = 201, body = Created), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn create_group(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Json(input): Json<GroupIn>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
-    let user = access::require(&state, &auth, &[Role::Admin], "/api/v1/work-groups").await?;
     let input: GroupInput = input.into();
-    org_app::create_group(&state.db, &input, user.id)
-        .await
-        .map_err(org_error)?;
+    org_app::create_group(&state.app, &caller, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -98,23 +79,11 @@ pub async fn create_group(
     responses((status = 204), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef), (status = 404, body = ApiErrorRef)))]
 pub async fn update_group(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
     Json(input): Json<GroupIn>,
 ) -> AppResult<StatusCode> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin],
-        &format!("/api/v1/work-groups/{code}"),
-    )
-    .await?;
-    let group = org::work_group_by_code(&state.db, &code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    org_app::update_group(&state.db, &group, &input.into(), user.id)
-        .await
-        .map_err(org_error)?;
+    org_app::update_group(&state.app, &caller, &code, &input.into()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,21 +137,11 @@ pub type ApiErrorRef = crate::api::ApiError;
     responses((status = 201, body = Created), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn create_unit(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Json(input): Json<UnitIn>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::GroupLeader],
-        "/api/v1/units",
-    )
-    .await?;
-    let groups: Vec<_> = access::manageable_groups(&state, user).await?;
     let input: UnitInput = input.into();
-    org_app::create_unit(&state.db, &input, &groups, user.id)
-        .await
-        .map_err(org_error)?;
+    org_app::create_unit(&state.app, &caller, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -196,19 +155,11 @@ pub async fn create_unit(
     responses((status = 204), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn update_unit(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
     Json(input): Json<UnitIn>,
 ) -> AppResult<StatusCode> {
-    let user = access::user(&auth)?;
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_manage_group(user, u.work_group_id)) else {
-        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}")).await);
-    };
-    let groups: Vec<_> = access::manageable_groups(&state, user).await?;
-    org_app::update_unit(&state.db, &unit, &input.into(), &groups, user.id)
-        .await
-        .map_err(org_error)?;
+    org_app::update_unit(&state.app, &caller, &code, &input.into()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -58,6 +58,7 @@ impl From<vaxloop_app::Error> for AppError {
                     .collect(),
             ),
             Error::Store(e) => e.into(),
+            Error::Internal(cause) => AppError::Internal(anyhow::anyhow!(cause)),
         }
     }
 }

@@ -10,14 +10,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::org::{
-    self as org_app, GroupInput, OrgError, Problem, UnitInput, UnitsImportError, UnitsReport,
+    self as org_app, GroupInput, Problem, Unit, UnitInput, UnitsImportError, UnitsReport, WorkGroup,
 };
-use vaxloop_core::{Role, UnitKind, WorkGroupKind};
-use vaxloop_store::org::{self, Unit, WorkGroup};
+use vaxloop_core::{UnitKind, WorkGroupKind};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_manage_group, deny, require};
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
@@ -38,18 +36,18 @@ pub fn routes() -> Router<AppState> {
 async fn saved<T: Template>(
     page: &Page,
     active: &str,
-    result: Result<(), OrgError>,
+    result: vaxloop_app::Result<()>,
     target: String,
     form: impl FnOnce(PageCtx, Vec<(&'static str, String)>) -> T,
 ) -> AppResult<Response> {
     match result {
         Ok(()) => Ok(Redirect::to(&target).into_response()),
-        Err(OrgError::Invalid(problems)) => {
+        Err(vaxloop_app::Error::Invalid(problems)) => {
             let ctx = page.ctx(active).await?;
             let errors = messages(&ctx, &problems);
             Ok((StatusCode::BAD_REQUEST, html(&form(ctx, errors))?).into_response())
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -81,7 +79,7 @@ impl GroupForm {
 }
 
 async fn new_group(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/groups/new").await?;
+    vaxloop_app::scope::require(&state.app, &page.caller(), &[vaxloop_core::Role::Admin]).await?;
     html(&GroupForm {
         ctx: page.ctx("/admin").await?,
         editing: None,
@@ -96,10 +94,7 @@ async fn create_group(
     page: Page,
     Form(input): Form<GroupInput>,
 ) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Admin], "/groups/new")
-        .await?
-        .clone();
-    let result = org_app::create_group(&state.db, &input, user.id)
+    let result = org_app::create_group(&state.app, &page.caller(), &input)
         .await
         .map(|_| ());
     let target = format!("/groups/{}", input.code.trim());
@@ -113,25 +108,12 @@ async fn create_group(
     .await
 }
 
-async fn group_for_admin(state: &AppState, page: &Page, code: &str) -> AppResult<WorkGroup> {
-    require(
-        state,
-        &page.auth,
-        &[Role::Admin],
-        &format!("/groups/{code}/edit"),
-    )
-    .await?;
-    org::work_group_by_code(&state.db, code)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 async fn edit_group(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let g = group_for_admin(&state, &page, &code).await?;
+    let g = org_app::group_to_edit(&state.app, &page.caller(), &code).await?;
     let input = GroupInput {
         code: g.code.clone(),
         name: g.name,
@@ -153,13 +135,11 @@ async fn update_group(
     Path(code): Path<String>,
     Form(input): Form<GroupInput>,
 ) -> AppResult<Response> {
-    let g = group_for_admin(&state, &page, &code).await?;
-    let actor = access::user(&page.auth)?.id;
-    let result = org_app::update_group(&state.db, &g, &input, actor).await;
-    let target = format!("/groups/{}", g.code);
+    let result = org_app::update_group(&state.app, &page.caller(), &code, &input).await;
+    let target = format!("/groups/{code}");
     saved(&page, "/admin", result, target, |ctx, errors| GroupForm {
         ctx,
-        editing: Some(g.code),
+        editing: Some(code),
         input,
         kinds: WorkGroupKind::ALL,
         errors,
@@ -187,12 +167,6 @@ impl UnitForm {
     }
 }
 
-/// The groups the caller may put units in: all for the admin, their own for a leader.
-async fn groups_for_units(state: &AppState, page: &Page, what: &str) -> AppResult<Vec<WorkGroup>> {
-    let user = require(state, &page.auth, &[Role::Admin, Role::GroupLeader], what).await?;
-    access::manageable_groups(state, user).await
-}
-
 #[derive(Deserialize)]
 struct NewUnitQuery {
     group: Option<String>,
@@ -203,7 +177,7 @@ async fn new_unit(
     page: Page,
     Query(q): Query<NewUnitQuery>,
 ) -> AppResult<Html<String>> {
-    let groups = groups_for_units(&state, &page, "/units/new").await?;
+    let groups = org_app::groups_for_units(&state.app, &page.caller()).await?;
     let input = UnitInput {
         group: q
             .group
@@ -226,10 +200,8 @@ async fn create_unit(
     page: Page,
     Form(input): Form<UnitInput>,
 ) -> AppResult<Response> {
-    let groups = groups_for_units(&state, &page, "/units/new").await?;
-    let actor = access::user(&page.auth)?.id;
-    // A leader naming another group finds it unknown: only their own is offered.
-    let result = org_app::create_unit(&state.db, &input, &groups, actor)
+    let groups = org_app::groups_for_units(&state.app, &page.caller()).await?;
+    let result = org_app::create_unit(&state.app, &page.caller(), &input)
         .await
         .map(|_| ());
     let target = format!("/units/{}", input.code.trim());
@@ -244,28 +216,12 @@ async fn create_unit(
     .await
 }
 
-/// The unit, if the caller may edit it.
-async fn editable_unit(
-    state: &AppState,
-    page: &Page,
-    code: &str,
-    what: &str,
-) -> AppResult<(Unit, Vec<WorkGroup>)> {
-    let user = access::user(&page.auth)?;
-    let unit = org::unit_by_code(&state.db, code).await?;
-    let Some(unit) = unit.filter(|u| can_manage_group(user, u.work_group_id)) else {
-        return Err(deny(state, Some(user), what).await);
-    };
-    let groups = access::manageable_groups(state, user).await?;
-    Ok((unit, groups))
-}
-
 async fn edit_unit(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let (u, groups) = editable_unit(&state, &page, &code, &format!("/units/{code}/edit")).await?;
+    let (u, groups) = org_app::unit_to_edit(&state.app, &page.caller(), &code).await?;
     let group = groups
         .iter()
         .find(|g| g.id == u.work_group_id)
@@ -299,9 +255,9 @@ async fn update_unit(
     Path(code): Path<String>,
     Form(input): Form<UnitInput>,
 ) -> AppResult<Response> {
-    let (u, groups) = editable_unit(&state, &page, &code, &format!("/units/{code}/edit")).await?;
-    let actor = access::user(&page.auth)?.id;
-    let result = org_app::update_unit(&state.db, &u, &input, &groups, actor).await;
+    let caller = page.caller();
+    let (u, groups) = org_app::unit_to_edit(&state.app, &caller, &code).await?;
+    let result = org_app::update_unit(&state.app, &caller, &code, &input).await;
     let target = format!("/units/{}", u.code);
     saved(&page, "", result, target, |ctx, errors| UnitForm {
         ctx,
@@ -338,33 +294,26 @@ async fn contact_login(
     Path(code): Path<String>,
     Form(input): Form<LoginInput>,
 ) -> AppResult<Response> {
-    let (unit, _) = editable_unit(
-        &state,
-        &page,
-        &code,
-        &format!("/units/{code}/contact-login"),
-    )
-    .await?;
-    let actor = access::user(&page.auth)?.id;
     let ctx = page.ctx("").await?;
-    match org_app::create_contact_login(
-        &state.db,
-        &unit,
+    let created = org_app::create_contact_login(
+        &state.app,
+        &page.caller(),
+        &code,
         &input.username,
         &input.display_name,
-        actor,
     )
-    .await
-    {
-        Ok(initial) => Ok(html(&LoginCreated {
+    .await;
+    match created {
+        Ok(login) => Ok(html(&LoginCreated {
             ctx,
-            unit,
-            username: input.username.trim().to_string(),
-            initial: Some(initial),
+            unit: login.unit,
+            username: login.username,
+            initial: Some(login.initial_password),
             errors: vec![],
         })?
         .into_response()),
-        Err(OrgError::Invalid(problems)) => {
+        Err(vaxloop_app::Error::Invalid(problems)) => {
+            let (unit, _) = org_app::unit_to_edit(&state.app, &page.caller(), &code).await?;
             let errors = messages(&ctx, &problems);
             let body = html(&LoginCreated {
                 ctx,
@@ -375,7 +324,7 @@ async fn contact_login(
             })?;
             Ok((StatusCode::BAD_REQUEST, body).into_response())
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -389,7 +338,7 @@ struct UnitsImportPage {
 }
 
 async fn units_import_form(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/admin/units/import").await?;
+    vaxloop_app::scope::require(&state.app, &page.caller(), &[vaxloop_core::Role::Admin]).await?;
     html(&UnitsImportPage {
         ctx: page.ctx("/admin").await?,
         report: None,
@@ -403,9 +352,8 @@ async fn units_import(
     page: Page,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Admin], "/admin/units/import")
-        .await?
-        .clone();
+    // Refused before the upload is read.
+    vaxloop_app::scope::require(&state.app, &page.caller(), &[vaxloop_core::Role::Admin]).await?;
     let mut bytes = Vec::new();
     while let Some(field) = multipart
         .next_field()
@@ -427,7 +375,7 @@ async fn units_import(
         }
     }
     let ctx = page.ctx("/admin").await?;
-    let outcome = org_app::import_units(&state.db, &bytes, user.id).await;
+    let outcome = org_app::import_units(&state.app, &page.caller(), &bytes).await?;
     let (status, report, error) = match outcome {
         Ok(r) => (StatusCode::OK, Some(r), None),
         Err(UnitsImportError::MissingColumns(cols)) => (
@@ -444,7 +392,6 @@ async fn units_import(
             None,
             Some(format!("{}: {e}", ctx.t("import.file_error.unreadable"))),
         ),
-        Err(UnitsImportError::Store(e)) => return Err(e.into()),
     };
     let errors = report
         .as_ref()

@@ -8,21 +8,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Days;
 use serde::Deserialize;
-use vaxloop_app::org::OrgError;
-use vaxloop_app::sites::SiteInput;
+use vaxloop_app::sites::{self, LotStock, ServeRefusal, Site, SiteDay, SiteInput, SlotWhy, Zone};
 use vaxloop_core::hhmm;
 use vaxloop_core::{Role, SiteKind, ZoneKind};
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::org;
-use vaxloop_store::sites::{self, Site, Zone};
-use vaxloop_store::vaccines::{self, LotStock, SiteDay};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_see_site, deny, require};
 use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,22 +38,17 @@ struct SitesPage {
 }
 
 async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], "/sites").await?;
-    let can_add = user.role == Role::Admin;
-    let sites = sites::all(&state.db).await?;
+    let caller = page.caller();
+    let sites = sites::list(&state.app, &caller).await?;
     html(&SitesPage {
         ctx: page.ctx("/sites").await?,
         sites,
-        can_add,
+        can_add: caller.role() == Some(Role::Admin),
     })
 }
 
 async fn my_site(State(state): State<AppState>, page: Page) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::SiteStaff], "/site").await?;
-    let id = user.site_id.ok_or(AppError::NotFound)?;
-    let s = sites::by_id(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let s = sites::my_site(&state.app, &page.caller()).await?;
     Ok(Redirect::to(&format!("/sites/{}", s.code)).into_response())
 }
 
@@ -89,97 +78,79 @@ struct SitePage {
     can_watch: bool,
 }
 
+/// Why a slot holds what it holds, in the reader's language.
+fn slot_why(lang: Lang, why: &SlotWhy) -> String {
+    let station = |name: &str| {
+        let zone = match name {
+            "checkin" => "waiting",
+            other => other,
+        };
+        lang.t(&format!("zone.{zone}"))
+    };
+    match why {
+        SlotWhy::Simulated(s) => {
+            let measured = if s.measured.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = s
+                    .measured
+                    .iter()
+                    .map(|(name, n)| format!("{} ({n})", station(name)))
+                    .collect();
+                lang.tf("slots.measured", &[("stations", list.join(", ").as_str())])
+            };
+            let args = [
+                ("per_slot", s.per_slot.to_string()),
+                ("wait", format!("{:.1}", s.wait_p95)),
+                ("target", format!("{:.0}", s.wait_p95_target)),
+                (
+                    "zone",
+                    s.limiting.as_deref().map(station).unwrap_or_default(),
+                ),
+                ("measured", measured),
+            ];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            lang.tf("slots.simulated", &args)
+        }
+        SlotWhy::Bottleneck {
+            zone,
+            per_slot,
+            utilisation,
+        } => {
+            let zone = zone
+                .map(|z| lang.t(&format!("zone.{z}")))
+                .unwrap_or_default();
+            let args = [
+                ("zone", zone.as_str()),
+                ("per_slot", &format!("{per_slot:.0}")),
+                ("utilisation", &format!("{:.0}", utilisation * 100.0)),
+            ];
+            lang.tf("slots.bottleneck", &args)
+        }
+        SlotWhy::Closed => lang.t("slots.closed"),
+        SlotWhy::Manual(reason) => lang.tf("slots.manual", &[("reason", reason)]),
+        SlotWhy::Other(text) => text.clone(),
+    }
+}
+
 async fn site(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let user = access::user(&page.auth)?;
-    let site = sites::by_code(&state.db, &code).await?;
-    let Some(site) = site.filter(|s| can_see_site(user, s.id)) else {
-        return Err(deny(&state, Some(user), &format!("/sites/{code}")).await);
-    };
-    let site_id = site.id;
-    let zones = sites::zones(&state.db, site.id).await?;
-    let hours = sites::hours(&state.db, site.id)
-        .await?
-        .into_iter()
-        .map(|(d, o, c)| (format!("weekday.{d}"), hhmm(o), hhmm(c)))
-        .collect();
-    let stock = vaccines::stock_at(&state.db, site.id).await?;
-    let today = state.config.today();
-    let until = today.checked_add_days(Days::new(6)).unwrap_or(today);
-    let supply = vaccines::site_days(
-        &state.db,
-        &today.to_string(),
-        &until.to_string(),
-        Some(site.id),
-    )
-    .await?;
+    let caller = page.caller();
+    let view = sites::overview(&state.app, &caller, &code).await?;
     let lang = page.lang;
-    let slots = vaxloop_store::slots::of_site_day(&state.db, site.id, &today.to_string())
-        .await?
-        .into_iter()
-        .map(|s| {
-            let why = match serde_json::from_str::<vaxloop_core::capacity::Capacity>(
-                &s.capacity_reason,
-            ) {
-                Ok(c) if c.simulated.is_some() => {
-                    let s = c.simulated.as_ref().expect("checked");
-                    let station = |name: &str| {
-                        let zone = match name {
-                            "checkin" => "waiting",
-                            other => other,
-                        };
-                        lang.t(&format!("zone.{zone}"))
-                    };
-                    let measured = if s.measured.is_empty() {
-                        String::new()
-                    } else {
-                        let list: Vec<String> = s
-                            .measured
-                            .iter()
-                            .map(|(name, n)| format!("{} ({n})", station(name)))
-                            .collect();
-                        lang.tf("slots.measured", &[("stations", list.join(", ").as_str())])
-                    };
-                    let args = [
-                        ("per_slot", s.per_slot.to_string()),
-                        ("wait", format!("{:.1}", s.wait_p95)),
-                        ("target", format!("{:.0}", s.wait_p95_target)),
-                        (
-                            "zone",
-                            s.limiting.as_deref().map(station).unwrap_or_default(),
-                        ),
-                        ("measured", measured),
-                    ];
-                    let args: Vec<(&str, &str)> =
-                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    lang.tf("slots.simulated", &args)
-                }
-                Ok(c) => {
-                    let zone = c
-                        .bottleneck
-                        .map(|z| lang.t(&format!("zone.{z}")))
-                        .unwrap_or_default();
-                    let per_slot = c
-                        .limits
-                        .iter()
-                        .map(|l| l.per_slot)
-                        .fold(f64::INFINITY, f64::min);
-                    let args = [
-                        ("zone", zone.as_str()),
-                        ("per_slot", &format!("{per_slot:.0}")),
-                        ("utilisation", &format!("{:.0}", c.utilisation * 100.0)),
-                    ];
-                    lang.tf("slots.bottleneck", &args)
-                }
-                Err(_) if s.capacity_reason == vaxloop_app::slots::CLOSED => lang.t("slots.closed"),
-                Err(_) => match s.capacity_reason.strip_prefix("manual: ") {
-                    Some(reason) => lang.tf("slots.manual", &[("reason", reason)]),
-                    None => s.capacity_reason.clone(),
-                },
-            };
+    let hours = view
+        .hours
+        .iter()
+        .map(|(d, o, c)| (format!("weekday.{d}"), hhmm(*o), hhmm(*c)))
+        .collect();
+    let slots = view
+        .slots
+        .iter()
+        .map(|(s, why)| {
+            let why = slot_why(lang, why);
             (
                 s.id,
                 hhmm(s.starts_min),
@@ -190,32 +161,27 @@ async fn site(
             )
         })
         .collect();
-    let active = if user.role == Role::SiteStaff {
+    let active = if caller.role() == Some(Role::SiteStaff) {
         "/site"
     } else {
         "/sites"
     };
-    let served = sites::units_served(&state.db, site.id)
-        .await?
-        .into_iter()
-        .map(|(_, code, name)| (code, name))
-        .collect();
+    let powers = view.powers;
     html(&SitePage {
         ctx: page.ctx(active).await?,
-        site,
-        zones,
+        site: view.site,
+        zones: view.zones,
         hours,
-        stock,
-        supply,
+        stock: view.stock,
+        supply: view.supply,
         slots,
-        served,
-        can_edit: user.role == Role::Admin,
-        can_check_in: access::works_at(user, site_id, vaxloop_core::SitePost::CheckIn),
-        can_screen: access::works_at(user, site_id, vaxloop_core::SitePost::Screening),
-        can_vaccinate: access::works_at(user, site_id, vaxloop_core::SitePost::Vaccinator),
-        can_observe: access::works_at(user, site_id, vaxloop_core::SitePost::Observation),
-        can_watch: access::works_at(user, site_id, vaxloop_core::SitePost::Manager)
-            || user.role == vaxloop_core::Role::Desk,
+        served: view.served,
+        can_edit: powers.edit,
+        can_check_in: powers.check_in,
+        can_screen: powers.screen,
+        can_vaccinate: powers.vaccinate,
+        can_observe: powers.observe,
+        can_watch: powers.watch,
     })
 }
 
@@ -232,22 +198,15 @@ async fn serve_unit(
     Path(code): Path<String>,
     Form(form): Form<ServeForm>,
 ) -> AppResult<Response> {
-    let path = format!("/sites/{code}/units");
-    let user = require(&state, &page.auth, &[Role::Admin], &path).await?;
-    let site = sites::by_code(&state.db, &code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let unit_code = form.unit.trim();
-    let Some(unit) = org::unit_by_code(&state.db, unit_code).await? else {
-        return Err(AppError::BadRequest {
-            field: Some("unit".into()),
-            message: "site.unknown_unit".into(),
-        });
+    let site = match sites::serve_unit(&state.app, &page.caller(), &code, &form.unit).await? {
+        Ok(site) => site,
+        Err(ServeRefusal::UnknownUnit) => {
+            return Err(AppError::BadRequest {
+                field: Some("unit".into()),
+                message: "site.unknown_unit".into(),
+            });
+        }
     };
-    let now = vaxloop_store::now_ms();
-    if sites::serve_unit(&state.db, site.id, unit.id, now).await? {
-        record(&state, user.id, "site_serve_unit", &site.code, &unit.code).await?;
-    }
     Ok(Redirect::to(&format!("/sites/{}#served", site.code)).into_response())
 }
 
@@ -257,46 +216,8 @@ async fn stop_serving_unit(
     page: Page,
     Path((code, unit_code)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let path = format!("/sites/{code}/units/{unit_code}/remove");
-    let user = require(&state, &page.auth, &[Role::Admin], &path).await?;
-    let site = sites::by_code(&state.db, &code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let unit = org::unit_by_code(&state.db, &unit_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if sites::stop_serving_unit(&state.db, site.id, unit.id).await? {
-        record(
-            &state,
-            user.id,
-            "site_stop_serving_unit",
-            &site.code,
-            &unit.code,
-        )
-        .await?;
-    }
+    let site = sites::stop_serving_unit(&state.app, &page.caller(), &code, &unit_code).await?;
     Ok(Redirect::to(&format!("/sites/{}#served", site.code)).into_response())
-}
-
-async fn record(
-    state: &AppState,
-    actor: i64,
-    action: &str,
-    site: &str,
-    unit: &str,
-) -> AppResult<()> {
-    let target = format!("site:{site}");
-    let detail = format!("unit:{unit}");
-    let entry = Entry {
-        actor_user_id: Some(actor),
-        action,
-        target: &target,
-        reason: None,
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
 }
 
 #[derive(Template)]
@@ -360,13 +281,8 @@ fn site_form(
 }
 
 async fn new_site(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
-    html(&site_form(
-        page.ctx("/sites").await?,
-        None,
-        SiteInput::starting(),
-        vec![],
-    ))
+    let input = sites::new_site_form(&state.app, &page.caller()).await?;
+    html(&site_form(page.ctx("/sites").await?, None, input, vec![]))
 }
 
 /// The admin adds a site; bad input gets the form back with each wrong field named.
@@ -375,8 +291,7 @@ async fn create_site(
     page: Page,
     Form(input): Form<SiteInput>,
 ) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Admin], "/sites/new").await?;
-    let result = vaxloop_app::sites::create_site(&state.db, &input, user.id, state.config.today())
+    let result = sites::create_site(&state.app, &page.caller(), &input)
         .await
         .map(|_| ());
     let target = format!("/sites/{}", input.v("code"));
@@ -387,14 +302,14 @@ async fn create_site(
 /// named and the input as typed.
 async fn site_saved(
     page: &Page,
-    result: Result<(), OrgError>,
+    result: vaxloop_app::Result<()>,
     target: String,
     editing: Option<String>,
     input: SiteInput,
 ) -> AppResult<Response> {
     match result {
         Ok(()) => Ok(Redirect::to(&target).into_response()),
-        Err(OrgError::Invalid(problems)) => {
+        Err(vaxloop_app::Error::Invalid(problems)) => {
             let ctx = page.ctx("/sites").await?;
             let errors = problems
                 .iter()
@@ -403,22 +318,8 @@ async fn site_saved(
             let form = site_form(ctx, editing, input, errors);
             Ok((StatusCode::BAD_REQUEST, html(&form)?).into_response())
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
-}
-
-async fn site_for_admin(state: &AppState, page: &Page, code: &str) -> AppResult<(i64, Site)> {
-    let user = require(
-        state,
-        &page.auth,
-        &[Role::Admin],
-        &format!("/sites/{code}/edit"),
-    )
-    .await?;
-    let site = sites::by_code(&state.db, code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((user.id, site))
 }
 
 async fn edit_site(
@@ -426,10 +327,7 @@ async fn edit_site(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let (_, site) = site_for_admin(&state, &page, &code).await?;
-    let hours = sites::hours(&state.db, site.id).await?;
-    let zones = sites::zones(&state.db, site.id).await?;
-    let input = SiteInput::of_site(&site, &hours, &zones);
+    let (site, input) = sites::site_to_edit(&state.app, &page.caller(), &code).await?;
     html(&site_form(
         page.ctx("/sites").await?,
         Some(site.code),
@@ -445,9 +343,7 @@ async fn update_site(
     Path(code): Path<String>,
     Form(input): Form<SiteInput>,
 ) -> AppResult<Response> {
-    let (actor, site) = site_for_admin(&state, &page, &code).await?;
-    let today = state.config.today();
-    let result = vaxloop_app::sites::update_site(&state.db, &site, &input, actor, today).await;
-    let target = format!("/sites/{}", site.code);
-    site_saved(&page, result, target, Some(site.code), input).await
+    let result = sites::update_site(&state.app, &page.caller(), &code, &input).await;
+    let target = format!("/sites/{code}");
+    site_saved(&page, result, target, Some(code), input).await
 }

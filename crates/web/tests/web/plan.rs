@@ -3,6 +3,7 @@
 //! nobody but the desk and the admin reaches any of it.
 
 use axum::http::StatusCode;
+use chrono::Datelike;
 use vaxloop_core::Role;
 use vaxloop_demo::DEMO_PASSWORD;
 
@@ -272,13 +273,19 @@ vaxloop_store::backend_tests! {
         let bad = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), ("window", "night")]).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         assert!(bad.body.contains("时段须为不限、上午或下午"));
-        let saved = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), ("d2", "1"), ("d4", "1"), ("window", "am"), ("hard", "1")]).await;
+        // Two of the planner's next three days (1 = Monday), so the unit stays in the plan.
+        let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let mut days: Vec<u32> = (1..=2).map(|d| (today + chrono::Days::new(d)).weekday().number_from_monday()).collect();
+        days.sort_unstable();
+        let (first, second) = (format!("d{}", days[0]), format!("d{}", days[1]));
+        let saved = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), (&first, "1"), (&second, "1"), ("window", "am"), ("hard", "1")]).await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER);
         let unit = vaxloop_store::org::unit_by_code(&f.db, &own).await.expect("q").expect("unit");
         let prefs = vaxloop_store::planning::prefs_of(&f.db, unit.id).await.expect("prefs");
-        assert_eq!((prefs.weekdays.as_str(), prefs.window.as_str(), prefs.hard_window), ("24", "am", true));
+        let chosen = format!("{}{}", days[0], days[1]);
+        assert_eq!((prefs.weekdays.as_str(), prefs.window.as_str(), prefs.hard_window), (chosen.as_str(), "am", true));
         let again = c.get(&format!("/units/{own}")).await;
-        assert!(again.body.contains("name=\"d2\" value=\"1\" checked"));
+        assert!(again.body.contains(&format!("name=\"{first}\" value=\"1\" checked")));
 
         // Another unit's contact cannot; the desk can, and sees it on the plan.
         let mut o = f.client();

@@ -1,16 +1,15 @@
-//! Setting up a vaccination site: its kind, the dates a temporary site is open, its daily hours,
+//! A site as typed into its form: its kind, the dates a temporary site is open, its daily hours,
 //! and each zone's space, desks per shift and mean service time — the figures slot capacities
-//! are computed from.
+//! are computed from — each field checked and named when it is wrong.
 
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveTime, Timelike};
 use vaxloop_core::{SiteKind, ZoneKind};
-use vaxloop_store::Db;
 use vaxloop_store::sites::{self, NewSite, NewZone};
 
-use crate::org::{OrgError, Problem, audited, check_code, check_name, problem};
-use crate::slots::{open_window, resize_window};
+use crate::error::{Problem, problem};
+use crate::org::{check_code, check_name};
 
 /// A site as typed into the form: every field by name, so the form can be shown again as typed.
 /// Zone fields are `{zone}_space`, `{zone}_am`, `{zone}_pm` and `{zone}_seconds`; weekdays
@@ -284,64 +283,3 @@ const ZONE_FIELDS: [&str; 16] = [
     "observation_pm",
     "observation_seconds",
 ];
-
-/// Creates a site with its hours and zones, audited, and opens its slots for the days of the
-/// booking window from `today` on that fall within its open dates.
-pub async fn create_site(
-    db: &Db,
-    input: &SiteInput,
-    actor: i64,
-    today: NaiveDate,
-) -> Result<i64, OrgError> {
-    let site = input.parse().map_err(OrgError::Invalid)?;
-    let mut tx = db.begin_write().await?;
-    let id = match sites::insert(&mut tx, &site, vaxloop_store::now_ms()).await {
-        Ok(id) => id,
-        Err(e) if e.is_constraint("code") => {
-            return Err(OrgError::Invalid(vec![problem("code", "code_taken")]));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    tx.commit().await?;
-    audited(
-        db,
-        actor,
-        "create_site",
-        &format!("site:{}", site.code),
-        None,
-    )
-    .await?;
-    if let Some(stored) = sites::by_id(db, id).await? {
-        open_window(db, &stored, today).await?;
-    }
-    Ok(id)
-}
-
-/// Changes a site (its code stays), audited; the booking window's slots are resized to the new
-/// hours and desks, never below what they already hold.
-pub async fn update_site(
-    db: &Db,
-    existing: &sites::Site,
-    input: &SiteInput,
-    actor: i64,
-    today: NaiveDate,
-) -> Result<(), OrgError> {
-    let mut input = input.clone();
-    input.0.insert("code".into(), existing.code.clone());
-    let site = input.parse().map_err(OrgError::Invalid)?;
-    let mut tx = db.begin_write().await?;
-    sites::update(&mut tx, existing.id, &site).await?;
-    tx.commit().await?;
-    audited(
-        db,
-        actor,
-        "update_site",
-        &format!("site:{}", existing.code),
-        None,
-    )
-    .await?;
-    if let Some(stored) = sites::by_id(db, existing.id).await? {
-        resize_window(db, &stored, today).await?;
-    }
-    Ok(())
-}
