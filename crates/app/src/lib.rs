@@ -18,6 +18,7 @@ pub mod planning;
 pub mod privacy;
 pub mod proposals;
 pub mod register;
+pub mod residents;
 mod save;
 pub mod scope;
 pub mod site_day;

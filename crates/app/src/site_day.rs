@@ -99,10 +99,7 @@ pub fn team_lines(all: &[DayGroup]) -> Vec<TeamLine> {
         let line = match teams.iter_mut().position(|t| &t.code == code) {
             Some(i) => &mut teams[i],
             None => {
-                let label = Label {
-                    colour: u8::try_from(*colour).unwrap_or(0),
-                    number: u32::try_from(*number).unwrap_or(0),
-                };
+                let label = Label::from_stored(*colour, *number);
                 teams.push(TeamLine {
                     code: code.clone(),
                     colour: *colour,

@@ -190,7 +190,9 @@ vaxloop_store::backend_tests! {
         // Reading the inbox marks it read, up to what was seen.
         let u = units[0];
         let newest = vaxloop_store::notifications::of_unit(&t, u, 1).await.expect("inbox")[0].id;
-        vaxloop_store::notifications::mark_read(&t, u, newest, now).await.expect("read");
+        let mut tx = t.begin_write().await.expect("tx");
+        vaxloop_store::notifications::mark_read(&mut tx, u, newest, now).await.expect("read");
+        tx.commit().await.expect("commit");
         assert_eq!(vaxloop_store::notifications::unread(&t, u).await.expect("n"), 0);
     }
 
@@ -213,8 +215,10 @@ vaxloop_store::backend_tests! {
             .filter(|c| (1..=3).all(|k| *c != digit(today.checked_add_days(chrono::Days::new(k)).expect("d"))))
             .take(1)
             .collect();
-        set_prefs(&t, u1, &UnitPrefs { weekdays: digit(day2).to_string(), window: "pm".into(), hard_window: true }, 1, 0).await.expect("prefs");
-        set_prefs(&t, u2, &UnitPrefs { weekdays: outside, window: "any".into(), hard_window: false }, 1, 0).await.expect("prefs");
+        let mut tx = t.begin_write().await.expect("tx");
+        set_prefs(&mut tx, u1, &UnitPrefs { weekdays: digit(day2).to_string(), window: "pm".into(), hard_window: true }, Some(1), 0).await.expect("prefs");
+        set_prefs(&mut tx, u2, &UnitPrefs { weekdays: outside, window: "any".into(), hard_window: false }, Some(1), 0).await.expect("prefs");
+        tx.commit().await.expect("commit");
 
         let live = live_instance(&t, today).await.expect("live");
         live.instance.validate().expect("valid");

@@ -43,6 +43,20 @@ impl Label {
         }
     }
 
+    /// A label as stored (colour and number in integer columns); out-of-range values read as
+    /// the first colour or number 0 rather than failing a page.
+    pub fn from_stored(colour: i64, number: i64) -> Self {
+        Self {
+            colour: u8::try_from(colour).unwrap_or(0),
+            number: u32::try_from(number).unwrap_or(0),
+        }
+    }
+
+    /// The label in English (`Red-07`) or Chinese (`红-07`).
+    pub fn text(self, english: bool) -> String {
+        if english { self.en() } else { self.zh() }
+    }
+
     pub fn rgb(self) -> [u8; 3] {
         COLOURS[usize::from(self.colour) % 20].2
     }

@@ -104,17 +104,20 @@ pub async fn unread(db: &Db, unit_id: i64) -> StoreResult<i64> {
 }
 
 /// Marks a unit's notifications read, up to and including `upto` (what the reader saw).
-pub async fn mark_read(db: &Db, unit_id: i64, upto: i64, now: i64) -> StoreResult<u64> {
-    let mut tx = db.begin_write().await?;
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    upto: i64,
+    now: i64,
+) -> StoreResult<u64> {
     let done = sqlx::query(
         "UPDATE notifications SET read_at = $1 WHERE unit_id = $2 AND id <= $3 AND read_at IS NULL",
     )
     .bind(now)
     .bind(unit_id)
     .bind(upto)
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::StoreResult;
@@ -288,10 +288,10 @@ pub async fn prefs_of(db: &Db, unit_id: i64) -> StoreResult<UnitPrefs> {
 
 /// Sets a unit's preferences.
 pub async fn set_prefs(
-    db: &Db,
+    conn: &mut AnyConnection,
     unit_id: i64,
     prefs: &UnitPrefs,
-    user_id: i64,
+    user_id: Option<i64>,
     now: i64,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -307,7 +307,7 @@ pub async fn set_prefs(
     .bind(i64::from(prefs.hard_window))
     .bind(now)
     .bind(user_id)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -10,14 +10,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
-use vaxloop_core::Role;
 use vaxloop_store::idempotency::{self, Claim};
-use vaxloop_store::{org, sites};
 
 use crate::AppState;
-use crate::access::{self, can_see_group, can_see_site, deny};
+use crate::access;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
+use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -140,19 +139,11 @@ pub struct WorkGroupOut {
     responses((status = 200, body = [WorkGroupOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 async fn work_groups(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
 ) -> AppResult<Json<Vec<WorkGroupOut>>> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::Desk, Role::GroupLeader],
-        "/api/v1/work-groups",
-    )
-    .await?;
-    let out = org::group_progress(&state.db)
+    let out = vaxloop_app::org::groups(&state.app, &caller)
         .await?
         .into_iter()
-        .filter(|g| can_see_group(user, g.group.id))
         .map(|g| WorkGroupOut {
             code: g.group.code,
             name: g.group.name,
@@ -182,21 +173,12 @@ pub struct UnitOut {
     responses((status = 200, body = [UnitOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 async fn group_units(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
 ) -> AppResult<Json<Vec<UnitOut>>> {
-    let user = access::user(&auth)?;
-    let group = org::work_group_by_code(&state.db, &code).await?;
-    let Some(group) = group.filter(|g| can_see_group(user, g.id)) else {
-        return Err(deny(
-            &state,
-            Some(user),
-            &format!("/api/v1/work-groups/{code}/units"),
-        )
-        .await);
-    };
-    let out = org::unit_progress(&state.db, Some(group.id), None)
+    let out = vaxloop_app::org::group(&state.app, &caller, &code)
         .await?
+        .units
         .into_iter()
         .map(|u| UnitOut {
             code: u.code,
@@ -227,19 +209,11 @@ pub struct SiteOut {
     responses((status = 200, body = [SiteOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 async fn site_list(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
 ) -> AppResult<Json<Vec<SiteOut>>> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::Desk, Role::SiteStaff],
-        "/api/v1/sites",
-    )
-    .await?;
-    let out = sites::all(&state.db)
+    let out = vaxloop_app::sites::visible(&state.app, &caller)
         .await?
         .into_iter()
-        .filter(|s| can_see_site(user, s.id))
         .map(|s| SiteOut {
             code: s.code,
             name: s.name,

@@ -9,11 +9,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::org::{self as org_app, GroupInput, UnitInput};
-use vaxloop_store::{org, people};
 
 use crate::AppState;
-use crate::access::{self, can_see_unit, can_unmask, deny};
-use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::who::Who;
 
@@ -184,33 +181,21 @@ pub struct UnitDetail {
     responses((status = 200, body = UnitDetail), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn unit_detail(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
 ) -> AppResult<Json<UnitDetail>> {
-    let user = access::user(&auth)?;
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_see_unit(user, u)) else {
-        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}")).await);
-    };
-    let progress = org::unit_progress(&state.db, None, Some(unit.id))
-        .await?
-        .into_iter()
-        .next();
-    let group = org::work_group(&state.db, unit.work_group_id)
-        .await?
-        .map(|g| g.code)
-        .unwrap_or_default();
+    let u = org_app::unit_summary(&state.app, &caller, &code).await?;
     Ok(Json(UnitDetail {
-        code: unit.code,
-        name: unit.name,
-        kind: unit.kind.to_string(),
-        group,
-        address: unit.address,
-        target: unit.target_headcount,
-        on_roster: progress.as_ref().map(|p| p.people).unwrap_or(0),
-        registered: progress.as_ref().map(|p| p.registered).unwrap_or(0),
-        contact_name: unit.contact_name,
-        contact_phone: unit.contact_phone.as_deref().map(people::mask_phone),
+        code: u.unit.code,
+        name: u.unit.name,
+        kind: u.unit.kind.to_string(),
+        group: u.group_code,
+        address: u.unit.address,
+        target: u.unit.target_headcount,
+        on_roster: u.progress.as_ref().map_or(0, |p| p.people),
+        registered: u.progress.as_ref().map_or(0, |p| p.registered),
+        contact_name: u.unit.contact_name,
+        contact_phone: u.contact_phone,
     }))
 }
 
@@ -242,17 +227,12 @@ const PAGE: i64 = 100;
     responses((status = 200, body = [PersonOut]), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn unit_people(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Vec<PersonOut>>> {
-    let user = access::user(&auth)?;
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_see_unit(user, u)) else {
-        return Err(deny(&state, Some(user), &format!("/api/v1/units/{code}/people")).await);
-    };
-    let page = q.page.unwrap_or(1).max(1);
-    let list = people::of_unit(&state.db, unit.id, PAGE, (page - 1) * PAGE).await?;
+    let page = q.page.unwrap_or(1);
+    let list = org_app::roster(&state.app, &caller, &code, page, PAGE).await?;
     Ok(Json(
         list.into_iter()
             .map(|p| PersonOut {
@@ -287,40 +267,17 @@ pub struct UnmaskOut {
     responses((status = 200, body = UnmaskOut), (status = 400, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn unmask(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(id): Path<i64>,
     Json(input): Json<UnmaskIn>,
 ) -> AppResult<Json<UnmaskOut>> {
-    let user = access::user(&auth)?;
-    let what = format!("/api/v1/people/{id}/unmask");
-    let person = people::by_id(&state.db, id).await?;
-    let unit = match &person {
-        Some(p) => org::unit(&state.db, p.unit_id)
-            .await?
-            .filter(|u| can_unmask(user, u)),
-        None => None,
-    };
-    if unit.is_none() {
-        return Err(deny(&state, Some(user), &what).await);
-    }
-    let (id_number, phone) = match vaxloop_app::privacy::unmask(
-        &state.db,
-        &state.cipher,
-        user.id,
-        id,
-        &input.reason,
-        "api",
-    )
-    .await
-    {
-        Ok(opened) => opened,
-        Err(vaxloop_app::privacy::UnmaskError::ReasonRequired) => {
-            return Err(AppError::BadRequest {
-                field: Some("reason".into()),
-                message: "privacy.reason_required".into(),
-            });
-        }
-        Err(vaxloop_app::privacy::UnmaskError::Store(e)) => return Err(e.into()),
+    let opened =
+        vaxloop_app::privacy::unmask(&state.app, &caller, id, &input.reason, "api").await?;
+    let Ok((id_number, phone)) = opened else {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            message: "privacy.reason_required".into(),
+        });
     };
     Ok(Json(UnmaskOut { id_number, phone }))
 }

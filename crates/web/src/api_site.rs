@@ -94,10 +94,7 @@ pub async fn create(
                     .map(|t| t.with_timezone(&state.config.timezone).to_rfc3339())
                     .unwrap_or_default();
                 let label = c.appointment.team.as_ref().map(|(_, colour, number)| {
-                    let l = vaxloop_core::Label {
-                        colour: u8::try_from(*colour).unwrap_or(0),
-                        number: u32::try_from(*number).unwrap_or(0),
-                    };
+                    let l = vaxloop_core::Label::from_stored(*colour, *number);
                     if lang == Lang::En { l.en() } else { l.zh() }
                 });
                 let out = CheckInOut {

@@ -7,6 +7,7 @@
 
 mod import;
 mod input;
+mod views;
 
 use vaxloop_core::{Role, password};
 use vaxloop_store::org::{self, NewUnit};
@@ -15,7 +16,13 @@ use vaxloop_store::users::{self, NewUser};
 pub use import::{UnitsImportError, UnitsReport, import_units};
 pub use input::{GroupInput, UnitInput, new_token};
 pub(crate) use input::{check_code, check_name};
-pub use vaxloop_store::org::{Unit, WorkGroup};
+pub use vaxloop_store::org::{GroupProgress, Unit, UnitProgress, WorkGroup};
+pub use vaxloop_store::people::Person;
+pub use vaxloop_store::planning::UnitPrefs;
+pub use views::{
+    GroupView, INBOX_SHOWN, Notice, PrefsInput, ROSTER_PAGE, UnitPowers, UnitSummary, UnitView,
+    group, groups, inbox_read, my_group, my_unit, roster, set_prefs, unit, unit_summary,
+};
 
 use crate::audit::Act;
 pub use crate::error::Problem;

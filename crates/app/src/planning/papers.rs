@@ -44,10 +44,7 @@ pub async fn team_papers(
             ][d.weekday().num_days_from_monday() as usize]
         })
         .unwrap_or("");
-    let label = vaxloop_core::Label {
-        colour: u8::try_from(team.colour).unwrap_or(0),
-        number: u32::try_from(team.number).unwrap_or(0),
-    };
+    let label = vaxloop_core::Label::from_stored(team.colour, team.number);
     let form = TeamForm {
         unit: team.unit_name.clone(),
         label: PrintedLabel {

@@ -388,10 +388,7 @@ fn sms_of(
     moved: bool,
 ) -> Option<String> {
     let phone = phone.as_ref()?;
-    let label = vaxloop_core::Label {
-        colour: u8::try_from(booked.team.colour).unwrap_or(0),
-        number: u32::try_from(booked.team.number).unwrap_or(0),
-    };
+    let label = vaxloop_core::Label::from_stored(booked.team.colour, booked.team.number);
     let shuttle = bus
         .map(|b| format!("{}号班车 {} 在单位门口接，", b.bus, hhmm(b.departs_min)))
         .unwrap_or_default();
@@ -417,10 +414,7 @@ fn cancelled_sms(
     site: &str,
 ) -> Option<String> {
     let phone = phone.as_ref()?;
-    let label = vaxloop_core::Label {
-        colour: u8::try_from(team.colour).unwrap_or(0),
-        number: u32::try_from(team.number).unwrap_or(0),
-    };
+    let label = vaxloop_core::Label::from_stored(team.colour, team.number);
     let text = format!(
         "【疫苗接种】{unit_name}：原定 {} 到{site}接种的{}批次取消，人员将另行安排预约。",
         team.day,

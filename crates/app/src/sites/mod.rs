@@ -28,6 +28,20 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<Site>> {
     Ok(sites::all(app.db()).await?)
 }
 
+/// The sites the caller may see: every site for the admin and the desk, their own for site
+/// staff.
+pub async fn visible(app: &App, caller: &Caller) -> Result<Vec<Site>> {
+    scope::require(app, caller, &[Role::Admin, Role::Desk, Role::SiteStaff]).await?;
+    let all = sites::all(app.db()).await?;
+    Ok(match caller.actor() {
+        Some(a) => all
+            .into_iter()
+            .filter(|s| scope::can_see_site(a, s.id))
+            .collect(),
+        None => all,
+    })
+}
+
 /// The site a member of site staff works at.
 pub async fn my_site(app: &App, caller: &Caller) -> Result<Site> {
     scope::require(app, caller, &[Role::SiteStaff]).await?;

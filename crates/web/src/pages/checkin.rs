@@ -197,10 +197,7 @@ fn card_of(
         Ok(c) => {
             let at = state.config.local_hhmm(c.visit.checked_in_at);
             let label = c.appointment.team.as_ref().map(|(_, colour, number)| {
-                let l = vaxloop_core::Label {
-                    colour: u8::try_from(*colour).unwrap_or(0),
-                    number: u32::try_from(*number).unwrap_or(0),
-                };
+                let l = vaxloop_core::Label::from_stored(*colour, *number);
                 let text = if lang == crate::i18n::Lang::En {
                     l.en()
                 } else {

@@ -5,14 +5,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use vaxloop_core::Role;
-use vaxloop_store::people::Person;
-use vaxloop_store::{journeys, org, people};
+use vaxloop_app::org::Person;
+use vaxloop_app::residents;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::require;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,46 +43,38 @@ struct MyAppointment {
 }
 
 async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let user = require(&state, &page.auth, &[Role::Resident], "/me").await?;
-    let person_id = user.person_id.ok_or(AppError::NotFound)?;
-    let person = people::by_id(&state.db, person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let unit_name = org::unit(&state.db, person.unit_id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let consent_at = person
+    let record = residents::my_record(&state.app, &page.caller()).await?;
+    let consent_at = record
+        .person
         .consent_at
         .map(|t| state.config.local_time(t))
         .unwrap_or_default();
-    let mut journeys = Vec::new();
-    for (dose, s, at) in journeys::of_person(&state.db, person_id).await? {
-        // A deferral says from which day the person may come again.
-        let until = if s == vaxloop_core::JourneyState::Deferred {
-            vaxloop_store::screening::deferred_until(&state.db, person_id, dose).await?
-        } else {
-            None
-        };
-        let since = match until {
-            Some(day) => page.lang.tf("me.deferred_until", &[("day", &day)]),
-            None => state.config.local_time(at),
-        };
-        journeys.push((dose, format!("journey.{s}"), since));
-    }
-    let appointments = vaxloop_store::booking::active_of_person(&state.db, person_id)
-        .await?
+    let journeys = record
+        .doses
+        .iter()
+        .map(|d| {
+            // A deferral says from which day the person may come again.
+            let since = match &d.deferred_until {
+                Some(day) => page.lang.tf("me.deferred_until", &[("day", day)]),
+                None => state.config.local_time(d.since),
+            };
+            (d.dose, format!("journey.{}", d.state), since)
+        })
+        .collect();
+    let appointments = record
+        .appointments
         .into_iter()
         .map(|a| MyAppointment {
-            presence: state.cipher.presence_code(a.id),
             id: a.id,
-            dose: a.dose_number,
-            site: a.site_name,
+            dose: a.dose,
+            site: a.site,
             day: a.day,
             from: vaxloop_core::hhmm(a.starts_min),
             to: vaxloop_core::hhmm(a.ends_min),
+            presence: a.presence,
         })
         .collect();
+    let (person, unit_name) = (record.person, record.unit_name);
     html(&MePage {
         ctx: page.ctx("/me").await?,
         person,
@@ -103,8 +93,7 @@ struct StaffPage {
 }
 
 async fn staff(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let user = require(&state, &page.auth, &[Role::Staff], "/staff").await?;
-    let name = user.display_name.clone();
+    let name = residents::staff_home(&state.app, &page.caller()).await?;
     html(&StaffPage {
         ctx: page.ctx("/staff").await?,
         name,

@@ -9,16 +9,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::privacy::{UnmaskError, reason as privacy_reason, unmask};
+use vaxloop_app::org::{Person, Unit};
+use vaxloop_app::privacy::{self, Export};
 use vaxloop_documents::{Sheet, write_csv, write_xlsx};
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::org::{self, Unit};
-use vaxloop_store::people::{self, Person};
-use vaxloop_store::users::User;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_see_unit, can_unmask, deny};
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Router<AppState> {
@@ -38,33 +34,12 @@ struct RevealPage {
     revealed: Option<(String, Option<String>)>,
 }
 
-/// The person and their unit, if the caller may unmask them; an audited denial otherwise.
-async fn unmaskable(
-    state: &AppState,
-    page: &Page,
-    id: i64,
-    what: &str,
-) -> AppResult<(Person, Unit, User)> {
-    let user = access::user(&page.auth)?.clone();
-    let person = people::by_id(&state.db, id).await?;
-    let unit = match &person {
-        Some(p) => org::unit(&state.db, p.unit_id)
-            .await?
-            .filter(|u| can_unmask(&user, u)),
-        None => None,
-    };
-    match (person, unit) {
-        (Some(person), Some(unit)) => Ok((person, unit, user)),
-        _ => Err(deny(state, Some(&user), what).await),
-    }
-}
-
 async fn reveal_form(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (person, unit, _) = unmaskable(&state, &page, id, &format!("/people/{id}/reveal")).await?;
+    let (person, unit) = privacy::unmaskable(&state.app, &page.caller(), id).await?;
     html(&RevealPage {
         ctx: page.ctx("").await?,
         person,
@@ -86,11 +61,11 @@ async fn reveal(
     Path(id): Path<i64>,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
-    let (person, unit, user) =
-        unmaskable(&state, &page, id, &format!("/people/{id}/reveal")).await?;
-    let revealed = match unmask(&state.db, &state.cipher, user.id, id, &form.reason, "page").await {
+    let caller = page.caller();
+    let (person, unit) = privacy::unmaskable(&state.app, &caller, id).await?;
+    let revealed = match privacy::unmask(&state.app, &caller, id, &form.reason, "page").await? {
         Ok(opened) => Some(opened),
-        Err(UnmaskError::ReasonRequired) => {
+        Err(privacy::ReasonRequired) => {
             let ctx = page.ctx("").await?;
             let error = Some(ctx.t("privacy.reason_required"));
             let body = html(&RevealPage {
@@ -102,7 +77,6 @@ async fn reveal(
             })?;
             return Ok((StatusCode::BAD_REQUEST, body).into_response());
         }
-        Err(UnmaskError::Store(e)) => return Err(e.into()),
     };
     Ok(html(&RevealPage {
         ctx: page.ctx("").await?,
@@ -133,22 +107,25 @@ async fn export(
     Path(code): Path<String>,
     Form(form): Form<ExportForm>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?.clone();
-    let what = format!("/units/{code}/export");
-    let unit = org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| can_see_unit(&user, u)) else {
-        return Err(deny(&state, Some(&user), &what).await);
-    };
-    let reason = privacy_reason(&form.reason).map_err(|_| AppError::BadRequest {
-        field: Some("reason".into()),
-        message: "privacy.reason_required".into(),
-    })?;
+    let csv = form.format == "csv";
+    let format = if csv { "csv" } else { "xlsx" };
     let full = form.full.is_some();
-    if full && !can_unmask(&user, &unit) {
-        return Err(deny(&state, Some(&user), &format!("{what}?full")).await);
-    }
+    let exported = privacy::export(
+        &state.app,
+        &page.caller(),
+        &code,
+        &form.reason,
+        full,
+        format,
+    )
+    .await?;
+    let Ok(Export { unit, rows }) = exported else {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            message: "privacy.reason_required".into(),
+        });
+    };
     let lang = page.lang;
-    let rows = people::export_rows(&state.db, &state.cipher, unit.id, full).await?;
     let headers: Vec<String> = [
         "person.name",
         "person.id_number",
@@ -187,23 +164,6 @@ async fn export(
             p.note.clone().unwrap_or_default(),
         ]);
     }
-    let csv = form.format == "csv";
-    let detail = format!(
-        "rows={} full={} format={}",
-        rows.len(),
-        if full { "yes" } else { "no" },
-        if csv { "csv" } else { "xlsx" }
-    );
-    let target = format!("unit:{}", unit.code);
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "export",
-        target: &target,
-        reason: Some(reason),
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
     let (bytes, mime, ext) = if csv {
         (write_csv(&sheet), "text/csv; charset=utf-8", "csv")
     } else {

@@ -1,0 +1,100 @@
+//! A resident's own record, as their phone shows it: who they are (masked), their unit, each
+//! dose's state, and their active appointments with the presence code they state at the
+//! vaccination desk.
+
+use vaxloop_core::{JourneyState, Role};
+use vaxloop_store::people::{self, Person};
+use vaxloop_store::{booking, journeys, org, screening};
+
+use crate::error::{Error, Result};
+use crate::{App, Caller, scope};
+
+/// One dose's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoseState {
+    pub dose: i64,
+    pub state: JourneyState,
+    /// When it entered that state (milliseconds since the epoch).
+    pub since: i64,
+    /// For a deferral: the day from which the person may come again.
+    pub deferred_until: Option<String>,
+}
+
+/// An active appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MyAppointment {
+    pub id: i64,
+    pub dose: i64,
+    pub site: String,
+    pub day: String,
+    pub starts_min: i64,
+    pub ends_min: i64,
+    /// The 4-digit code that proves the person is at the vaccination desk.
+    pub presence: String,
+}
+
+/// A resident's page.
+#[derive(Debug, Clone)]
+pub struct MyRecord {
+    pub person: Person,
+    pub unit_name: String,
+    pub doses: Vec<DoseState>,
+    pub appointments: Vec<MyAppointment>,
+}
+
+/// The logged-in resident's own record.
+pub async fn my_record(app: &App, caller: &Caller) -> Result<MyRecord> {
+    scope::require(app, caller, &[Role::Resident]).await?;
+    let person_id = caller
+        .actor()
+        .and_then(|a| a.person_id)
+        .ok_or(Error::NotFound)?;
+    let db = app.db();
+    let person = people::by_id(db, person_id).await?.ok_or(Error::NotFound)?;
+    let unit_name = org::unit(db, person.unit_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let mut doses = Vec::new();
+    for (dose, state, since) in journeys::of_person(db, person_id).await? {
+        let deferred_until = if state == JourneyState::Deferred {
+            screening::deferred_until(db, person_id, dose).await?
+        } else {
+            None
+        };
+        doses.push(DoseState {
+            dose,
+            state,
+            since,
+            deferred_until,
+        });
+    }
+    let appointments = booking::active_of_person(db, person_id)
+        .await?
+        .into_iter()
+        .map(|a| MyAppointment {
+            presence: app.cipher().presence_code(a.id),
+            id: a.id,
+            dose: a.dose_number,
+            site: a.site_name,
+            day: a.day,
+            starts_min: a.starts_min,
+            ends_min: a.ends_min,
+        })
+        .collect();
+    Ok(MyRecord {
+        person,
+        unit_name,
+        doses,
+        appointments,
+    })
+}
+
+/// The name a staff member's page greets them with (their shifts arrive with the rosters).
+pub async fn staff_home(app: &App, caller: &Caller) -> Result<String> {
+    scope::require(app, caller, &[Role::Staff]).await?;
+    Ok(caller
+        .actor()
+        .map(|a| a.display_name.clone())
+        .unwrap_or_default())
+}
