@@ -3,6 +3,7 @@
 //! caller's permission through [`scope`], opens and commits its transaction, writes its audit row
 //! inside it, and answers with its outcome, its own typed refusal, or an [`Error`].
 
+pub mod admin;
 pub mod audit;
 pub mod booking;
 pub mod caller;

@@ -7,12 +7,11 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Days;
 use serde::Deserialize;
+use vaxloop_app::admin::{self, Overview, TeamRow};
+use vaxloop_app::org::GroupProgress;
 use vaxloop_core::Role;
-use vaxloop_store::org::GroupProgress;
-use vaxloop_store::stats::Overview;
-use vaxloop_store::{audit, journeys, org, sites, stats, users, vaccines};
+use vaxloop_store::{audit, journeys, org, sites};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
@@ -41,19 +40,12 @@ struct AdminPage {
 }
 
 async fn overview(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/admin").await?;
-    let overview = stats::overview(&state.db).await?;
-    let registered = journeys::state_counts(&state.db, None, None)
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    let groups = org::group_progress(&state.db).await?;
+    let town = admin::overview(&state.app, &page.caller()).await?;
     html(&AdminPage {
         ctx: page.ctx("/admin").await?,
-        overview,
-        registered,
-        groups,
+        overview: town.overview,
+        registered: town.registered,
+        groups: town.groups,
     })
 }
 
@@ -75,42 +67,20 @@ struct UsersPage {
 }
 
 async fn user_list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/admin/users").await?;
     let lang = page.lang;
-    let groups = org::work_groups(&state.db).await?;
-    let units = org::units(&state.db, None).await?;
-    let all_sites = sites::all(&state.db).await?;
-    let now = vaxloop_store::now_ms();
-    let rows = users::list_staff(&state.db)
+    let rows = admin::logins(&state.app, &page.caller())
         .await?
         .into_iter()
-        .map(|u| {
-            let scope = match u.role {
-                Role::GroupLeader => groups
-                    .iter()
-                    .find(|g| Some(g.id) == u.work_group_id)
-                    .map(|g| g.name.clone()),
-                Role::UnitContact => units
-                    .iter()
-                    .find(|x| Some(x.id) == u.unit_id)
-                    .map(|x| x.name.clone()),
-                Role::SiteStaff => all_sites
-                    .iter()
-                    .find(|s| Some(s.id) == u.site_id)
-                    .map(|s| s.name.clone()),
-                _ => None,
-            };
-            LoginRow {
-                username: u.username.clone().unwrap_or_default(),
-                display_name: u.display_name.clone(),
-                role: lang.t(&format!("role.{}", u.role)),
-                post: u
-                    .site_post
-                    .map(|p| lang.t(&format!("post.{p}")))
-                    .unwrap_or_default(),
-                scope: scope.unwrap_or_else(|| lang.t("users.scope_all")),
-                locked: u.locked_until.is_some_and(|t| t > now),
-            }
+        .map(|u| LoginRow {
+            username: u.username,
+            display_name: u.display_name,
+            role: lang.t(&format!("role.{}", u.role)),
+            post: u
+                .post
+                .map(|p| lang.t(&format!("post.{p}")))
+                .unwrap_or_default(),
+            scope: u.scope.unwrap_or_else(|| lang.t("users.scope_all")),
+            locked: u.locked,
         })
         .collect();
     html(&UsersPage {
@@ -137,8 +107,7 @@ struct AuditPage {
 }
 
 async fn audit_log(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin], "/admin/audit").await?;
-    let rows = audit::recent(&state.db, 200)
+    let rows = admin::audit_log(&state.app, &page.caller(), 200)
         .await?
         .into_iter()
         .map(|e| AuditRow {
@@ -199,7 +168,7 @@ struct DeskPage {
 
 /// A team as the desk sees it, with its first slot's start as `HH:MM`.
 struct TeamLine {
-    team: vaxloop_store::teams::TeamRow,
+    team: TeamRow,
     starts: String,
 }
 
@@ -226,7 +195,6 @@ async fn desk(
     page: Page,
     Query(q): Query<DeskQuery>,
 ) -> AppResult<Html<String>> {
-    require(&state, &page.auth, &[Role::Admin, Role::Desk], "/desk").await?;
     let notice = team_code(q.team)
         .map(|c| page.lang.tf("desk.team_booked", &[("team", &c)]))
         .or_else(|| team_code(q.moved).map(|c| page.lang.tf("desk.team_moved", &[("team", &c)])))
@@ -250,23 +218,15 @@ async fn desk(
 }
 
 async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<DeskPage> {
-    let today = state.config.today();
-    let days: Vec<String> = (1..=3)
-        .filter_map(|d| today.checked_add_days(Days::new(d)))
-        .map(|d| d.to_string())
-        .collect();
-    let (from, to) = (
-        days.first().cloned().unwrap_or_default(),
-        days.last().cloned().unwrap_or_default(),
-    );
-    let supply = vaccines::site_days(&state.db, &from, &to, None).await?;
+    let board = admin::desk_board(&state.app, &page.caller()).await?;
+    let days = board.days;
+    let supply = board.supply;
     let mut totals = vec![DeskCell::default(); days.len()];
-    let all_sites = sites::all(&state.db).await?;
-    let site_list = all_sites
-        .iter()
+    let site_list = (board.sites.iter())
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
-    let rows = all_sites
+    let rows = board
+        .sites
         .into_iter()
         .map(|s| {
             let per_day = days
@@ -294,15 +254,11 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
             }
         })
         .collect();
-    let waiting = journeys::waiting_by_unit(&state.db, 20).await?;
-    let teams = vaxloop_store::teams::of_days(&state.db, &from, &to)
-        .await?
+    let teams = board
+        .teams
         .into_iter()
         .map(|team| TeamLine {
-            starts: team
-                .starts_min
-                .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
-                .unwrap_or_default(),
+            starts: team.starts_min.map(vaxloop_core::hhmm).unwrap_or_default(),
             team,
         })
         .collect();
@@ -311,7 +267,7 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         days,
         rows,
         totals,
-        waiting,
+        waiting: board.waiting,
         sites: site_list,
         teams,
         notice,
