@@ -200,7 +200,7 @@ pub async fn walk_in(
     };
     let booked = match here.first() {
         // Their appointment elsewhere comes here.
-        Some(a) => crate::booking::reschedule(db, tz, a.appointment_id, slot.id).await?,
+        Some(a) => crate::booking::engine::reschedule(db, tz, a.appointment_id, slot.id).await?,
         None => {
             let journeys = vaxloop_store::journeys::of_person(db, person.id).await?;
             let open = journeys.iter().find(|j| {
@@ -220,7 +220,7 @@ pub async fn walk_in(
                 team_id: None,
                 walk_in: true,
             };
-            crate::booking::book(db, tz, &req).await?
+            crate::booking::engine::book(db, tz, &req).await?
         }
     };
     if let Err(refusal) = booked {

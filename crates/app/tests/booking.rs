@@ -3,7 +3,7 @@
 //! and a move keeps the old place unless the new one is granted.
 
 use chrono::{Days, NaiveDate};
-use vaxloop_app::booking::{BookRefusal, Request, book, book_team, reschedule};
+use vaxloop_app::booking::engine::{BookRefusal, Request, book, book_team, reschedule};
 use vaxloop_core::{ResidentId, SiteKind, Source, UnitKind, WorkGroupKind, ZoneKind};
 use vaxloop_store::org::{NewUnit, NewWorkGroup};
 use vaxloop_store::people::NewPerson;
@@ -371,22 +371,22 @@ vaxloop_store::backend_tests! {
             async move { vaxloop_store::teams::by_code(&db, &code).await.expect("q").expect("team") }
         };
         // Later the same day: the same team, in slots 3 and 4.
-        let moved = vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[2].id).await.expect("q").expect("moved");
+        let moved = vaxloop_app::booking::engine::move_team(&t, tz, &row(team.team.code.clone()).await, all[2].id).await.expect("q").expect("moved");
         assert_eq!(moved.team.code, team.team.code, "on its own day a team keeps its number and colour");
         assert_eq!(per_slot(&t).await, vec![0, 0, 10, 5]);
         // Back one slot, overlapping its own places: they count as free for the move.
-        vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[1].id).await.expect("q").expect("moved");
+        vaxloop_app::booking::engine::move_team(&t, tz, &row(team.team.code.clone()).await, all[1].id).await.expect("q").expect("moved");
         assert_eq!(per_slot(&t).await, vec![0, 10, 5, 0]);
         // Ten others fill the first slot; a move into the last slot alone cannot hold fifteen:
         // nobody moves.
         for &p in &ids[15..25] {
             book(&t, tz, &Request { slot_id: all[0].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
         }
-        let refused = vaxloop_app::booking::move_team(&t, tz, &row(team.team.code.clone()).await, all[3].id).await.expect("q");
+        let refused = vaxloop_app::booking::engine::move_team(&t, tz, &row(team.team.code.clone()).await, all[3].id).await.expect("q");
         assert!(matches!(refused, Err(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. }))), "{refused:?}");
         assert_eq!(per_slot(&t).await, vec![10, 10, 5, 0], "the team kept its places");
         // Cancelled whole: its places come back and its people wait again.
-        let n = vaxloop_app::booking::cancel_team(&t, team.team.id).await.expect("cancel");
+        let n = vaxloop_app::booking::engine::cancel_team(&t, team.team.id).await.expect("cancel");
         assert_eq!(n, 15);
         assert_eq!(per_slot(&t).await, vec![10, 0, 0, 0]);
         assert_eq!(journeys::waiting_of_unit(&t, unit, 1, 100).await.expect("q").len(), 20);

@@ -251,7 +251,7 @@ vaxloop_store::backend_tests! {
         let after = live_instance(&t, today).await.expect("live");
         let waiting: Vec<i64> = after.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
         assert!(people.iter().all(|p| !waiting.contains(p)), "booked people do not wait");
-        vaxloop_app::booking::cancel_team(&t, first.team.id).await.expect("cancel");
+        vaxloop_app::booking::engine::cancel_team(&t, first.team.id).await.expect("cancel");
         let again = live_instance(&t, today).await.expect("live");
         let waiting: Vec<i64> = again.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
         assert!(people.iter().all(|p| waiting.contains(p)), "nobody falls out of the loop: the cancelled wait again");

@@ -20,11 +20,11 @@ vaxloop_store::backend_tests! {
         assert_eq!(people.len(), 7);
         let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
         let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 7).expect("room").id;
-        let booked = vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people[..6], 1).await.expect("book").expect("booked");
+        let booked = vaxloop_app::booking::engine::book_team(&t, tz, unit.id, slot, &people[..6], 1).await.expect("book").expect("booked");
         // The seventh booked one by one.
         let alone = [people[6]];
         let request = vaxloop_app::booking::Request { slot_id: slot, people: &alone, dose_number: 1, team_id: None, walk_in: false };
-        vaxloop_app::booking::book(&t, tz, &request).await.expect("book").expect("booked alone");
+        vaxloop_app::booking::engine::book(&t, tz, &request).await.expect("book").expect("booked alone");
         let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
         let mut visits = Vec::new();
         for &p in &people[..4] {

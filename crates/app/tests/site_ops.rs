@@ -24,9 +24,9 @@ vaxloop_store::backend_tests! {
         let slot_here = first_free(slots::of_site_day(&t, here.id, &date).await.expect("slots"));
         let slot_there = first_free(slots::of_site_day(&t, there.id, &date).await.expect("slots"));
         let slot_later = first_free(slots::of_site_day(&t, here.id, &tomorrow).await.expect("slots"));
-        let booked = vaxloop_app::booking::book_team(&t, tz, unit.id, slot_here, &people[..3], 1).await.expect("book").expect("booked");
-        vaxloop_app::booking::book_team(&t, tz, unit.id, slot_there, &people[3..4], 1).await.expect("book").expect("booked");
-        vaxloop_app::booking::book_team(&t, tz, unit.id, slot_later, &people[4..5], 1).await.expect("book").expect("booked");
+        let booked = vaxloop_app::booking::engine::book_team(&t, tz, unit.id, slot_here, &people[..3], 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&t, tz, unit.id, slot_there, &people[3..4], 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&t, tz, unit.id, slot_later, &people[4..5], 1).await.expect("book").expect("booked");
 
         // Three desks scan the same personal QR code at once: one check-in, the same answer.
         let person = people[0];
@@ -84,7 +84,7 @@ vaxloop_store::backend_tests! {
         let (here, there) = (&serving[0], &serving[1]);
         let tomorrow = today.checked_add_days(Days::new(1)).expect("day").to_string();
         let later = slots::of_site_day(&t, there.id, &tomorrow).await.expect("slots").into_iter().find(|s| s.capacity > s.booked).expect("room").id;
-        vaxloop_app::booking::book_team(&t, tz, unit.id, later, &people[1..2], 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&t, tz, unit.id, later, &people[1..2], 1).await.expect("book").expect("booked");
         let at_ten = today.and_hms_opt(10, 5, 0).expect("time");
         let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
 
@@ -121,7 +121,7 @@ vaxloop_store::backend_tests! {
         let people = journeys::waiting_of_unit(&t, unit.id, 1, 4).await.expect("waiting");
         let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
         let slot = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter().find(|s| s.capacity - s.booked >= 4).expect("room").id;
-        vaxloop_app::booking::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&t, tz, unit.id, slot, &people, 1).await.expect("book").expect("booked");
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
@@ -394,9 +394,16 @@ async fn booked_today(
         .find(|s| s.capacity - s.booked >= n as i64)
         .expect("room")
         .id;
-    vaxloop_app::booking::book_team(t, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1)
-        .await
-        .expect("book")
-        .expect("booked");
+    vaxloop_app::booking::engine::book_team(
+        t,
+        chrono_tz::Asia::Shanghai,
+        unit.id,
+        slot,
+        &people,
+        1,
+    )
+    .await
+    .expect("book")
+    .expect("booked");
     (here, unit, people)
 }

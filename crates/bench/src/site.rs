@@ -254,7 +254,7 @@ async fn make_world(db: &Db, cipher: &PiiCipher, today: NaiveDate) -> anyhow::Re
         let waiting = journeys::waiting_of_unit(db, unit, 1, PEOPLE as i64).await?;
         for team in waiting.chunks(TEAM) {
             let slot = (placed / (PEOPLE / 20)).min(slots.len() - 1);
-            vaxloop_app::booking::book_team(db, tz, unit, slots[slot].id, team, 1)
+            vaxloop_app::booking::engine::book_team(db, tz, unit, slots[slot].id, team, 1)
                 .await?
                 .map_err(|r| anyhow::anyhow!("booking a team: {r:?}"))?;
             placed += team.len();

@@ -144,13 +144,22 @@ pub async fn by_code(db: &crate::Db, code: &str) -> StoreResult<Option<TeamRow>>
 
 /// A team's active appointments: `(appointment, person, slot, dose number)`, by slot and person.
 pub async fn members(db: &crate::Db, team_id: i64) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
+    let mut conn = db.pool().acquire().await?;
+    members_in(&mut conn, team_id).await
+}
+
+/// [`members`], read on the caller's connection (inside its transaction).
+pub async fn members_in(
+    conn: &mut AnyConnection,
+    team_id: i64,
+) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
     use sqlx::Row;
     let rows = sqlx::query(
         "SELECT a.id, a.person_id, a.slot_id, a.dose_number FROM appointments a JOIN slots s ON s.id = a.slot_id \
          WHERE a.team_id = $1 AND a.status = 'active' ORDER BY s.starts_min, a.person_id",
     )
     .bind(team_id)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))

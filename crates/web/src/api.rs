@@ -228,6 +228,22 @@ async fn site_list(
     Ok(Json(out))
 }
 
+/// The request's `Idempotency-Key`, if it sent one: 1 to 200 visible characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .filter(|k| (1..=200).contains(&k.len()))
+            .map(|k| Some(k.to_string()))
+            .ok_or_else(|| AppError::BadRequest {
+                field: Some("Idempotency-Key".into()),
+                message: "booking.bad_key".into(),
+            }),
+    }
+}
+
 /// Runs `work` under the request's `Idempotency-Key`, if any: a retry gets the first answer.
 pub(crate) async fn keyed<F>(
     state: &AppState,
@@ -239,20 +255,7 @@ pub(crate) async fn keyed<F>(
 where
     F: AsyncFnOnce() -> AppResult<(StatusCode, String)>,
 {
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .filter(|k| (1..=200).contains(&k.len()))
-                .ok_or_else(|| AppError::BadRequest {
-                    field: Some("Idempotency-Key".into()),
-                    message: "booking.bad_key".into(),
-                })?
-                .to_string(),
-        ),
-    };
-    let Some(key) = key else {
+    let Some(key) = idempotency_key(headers)? else {
         let (status, out) = work().await?;
         return Ok(json_response(status, out));
     };

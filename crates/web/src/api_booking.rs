@@ -9,21 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use vaxloop_app::booking::{BookRefusal, Request};
-use vaxloop_app::commit::{Keyed, Written};
-use vaxloop_core::Role;
+use vaxloop_app::booking::{self, BookInput, BookRefusal, Booking, Refusal, Slot};
 use vaxloop_core::hhmm;
-use vaxloop_store::booking;
-use vaxloop_store::{org, people, slots};
 
 use crate::AppState;
-use crate::access::{self, can_see_unit, deny};
 use crate::api::ApiError;
-use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -59,7 +53,7 @@ pub struct DateQuery {
     date: String,
 }
 
-fn slot_out(s: &slots::Slot) -> SlotOut {
+fn slot_out(s: &Slot) -> SlotOut {
     SlotOut {
         slot_id: s.id,
         starts: hhmm(s.starts_min),
@@ -75,22 +69,22 @@ fn slot_out(s: &slots::Slot) -> SlotOut {
     responses((status = 200, body = Availability), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn availability(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(code): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> AppResult<Json<Availability>> {
-    access::user(&auth)?;
-    let date = chrono::NaiveDate::parse_from_str(&q.date, "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest {
+    if caller.role().is_none() {
+        return Err(AppError::Unauthenticated);
+    }
+    let day = chrono::NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").map_err(|_| {
+        AppError::BadRequest {
             field: Some("date".into()),
             message: "booking.bad_date".into(),
-        })?
-        .to_string();
+        }
+    })?;
+    let date = day.to_string();
     // A moment old at most (see `vaxloop_app::days`); booking re-checks everything.
-    let day = state
-        .app
-        .days()
-        .of_site(&state.db, &code, &date)
+    let day = booking::availability(&state.app, &caller, &code, day)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(Availability {
@@ -157,109 +151,20 @@ fn json(status: StatusCode, body: String) -> Response {
     responses((status = 201, body = Booked), (status = 409, body = Refused), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     lang: Lang,
     headers: HeaderMap,
     Json(input): Json<BookIn>,
 ) -> AppResult<Response> {
-    let roles = [Role::Resident, Role::Desk, Role::Admin, Role::SiteStaff];
-    let user = access::require(&state, &auth, &roles, "/api/v1/appointments")
-        .await?
-        .clone();
-    // Site staff record walk-ins at their own site only.
-    let own_site = user.role == Role::SiteStaff
-        && slots::by_id(&state.db, input.slot_id)
-            .await?
-            .is_some_and(|s| access::can_see_site(&user, s.site_id));
-    if (user.role == Role::SiteStaff && !(input.walk_in && own_site))
-        || (user.role == Role::Resident && input.walk_in)
-    {
-        return Err(deny(&state, Some(&user), "/api/v1/appointments").await);
-    }
-    // The units of the people booked: several people of one unit become a team.
-    let mut units = Vec::new();
-    let people_ids: Vec<i64> = if user.role == Role::Resident {
-        vec![user.person_id.ok_or(AppError::NotFound)?]
-    } else {
-        if input.people.is_empty() {
-            return Err(AppError::BadRequest {
-                field: Some("people".into()),
-                message: "booking.people_required".into(),
-            });
-        }
-        for &p in &input.people {
-            let person = people::by_id(&state.db, p).await?;
-            let unit = match &person {
-                Some(p) => org::unit(&state.db, p.unit_id).await?,
-                None => None,
-            };
-            if let Some(u) = &unit
-                && !units.contains(&u.id)
-            {
-                units.push(u.id);
-            }
-            let visible = unit.is_some_and(|u| can_see_unit(&user, &u))
-                || (user.role == Role::SiteStaff && person.is_some());
-            if !visible {
-                return Err(deny(
-                    &state,
-                    Some(&user),
-                    &format!("/api/v1/appointments person:{p}"),
-                )
-                .await);
-            }
-        }
-        input.people.clone()
-    };
-    let dose = input.dose.unwrap_or(1).clamp(1, 5);
-    let canonical = BookIn {
-        slot_id: input.slot_id,
-        people: people_ids.clone(),
-        dose: Some(dose),
+    let key = crate::api::idempotency_key(&headers)?;
+    let slot_id = input.slot_id;
+    let input = BookInput {
+        slot_id,
+        people: input.people,
+        dose: input.dose,
         walk_in: input.walk_in,
     };
-    let hash = hex::encode(Sha256::digest(
-        serde_json::to_vec(&canonical).unwrap_or_default(),
-    ));
-    let req = Request {
-        slot_id: input.slot_id,
-        people: &people_ids,
-        dose_number: dose,
-        team_id: None,
-        walk_in: input.walk_in,
-    };
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .filter(|k| (1..=200).contains(&k.len()))
-                .ok_or_else(|| AppError::BadRequest {
-                    field: Some("Idempotency-Key".into()),
-                    message: "booking.bad_key".into(),
-                })?,
-        ),
-    };
-    let keyed = key.map(|key| Keyed {
-        user_id: user.id,
-        key: key.to_string(),
-        request_hash: hash,
-    });
-    let looked =
-        vaxloop_app::booking::check_place(&state.db, state.app.days(), state.config.timezone, &req)
-            .await?;
-    let checked = match looked.outcome {
-        Ok(checked) => checked,
-        Err(refusal) => {
-            let day = looked.day.as_ref().map(|d| d.slots.as_slice());
-            return refuse(&state, lang, input.slot_id, &refusal, day, keyed).await;
-        }
-    };
-    let team_of = match units.as_slice() {
-        [unit] if people_ids.len() > 1 && !input.walk_in => Some(*unit),
-        _ => None,
-    };
-    let render = |ids: &[i64], team: Option<&vaxloop_store::teams::Team>| {
+    let booked = |ids: &[i64], team: Option<&booking::Team>| {
         serde_json::to_string(&Booked {
             appointments: ids.to_vec(),
             team: team.map(|t| t.code.clone()),
@@ -267,47 +172,23 @@ pub async fn create(
         })
         .unwrap_or_default()
     };
-    match state
-        .app
-        .bookings()
-        .book(&req, &checked, team_of, keyed.clone(), render)
-        .await?
-    {
-        Written::Booked { body, .. } => Ok(json(StatusCode::CREATED, body)),
-        Written::Refused(refusal) => {
-            refuse(&state, lang, input.slot_id, &refusal, None, keyed).await
-        }
-        Written::Replayed { status, body } => Ok(replay(status, body)),
-        Written::KeyReused => Err(key_reused()),
-    }
-}
-
-/// A 409 naming the refusal and the nearby free places (from the site-day's slots when they were
-/// just read, otherwise read now); kept under the key, if any, so that a retry hears the same.
-async fn refuse(
-    state: &AppState,
-    lang: Lang,
-    slot_id: i64,
-    refusal: &BookRefusal,
-    day_slots: Option<&[slots::Slot]>,
-    keyed: Option<Keyed>,
-) -> AppResult<Response> {
-    let read;
-    let day_slots = match day_slots {
-        Some(s) => s,
-        None => {
-            read = slots::of_same_day(&state.db, slot_id).await?;
-            &read
-        }
+    let refused = |refusal: &BookRefusal, day: &[Slot]| {
+        serde_json::to_string(&refused(lang, slot_id, refusal, day)).unwrap_or_default()
     };
-    let body =
-        serde_json::to_string(&refused(lang, slot_id, refusal, day_slots)).unwrap_or_default();
-    let Some(keyed) = keyed else {
-        return Ok(json(StatusCode::CONFLICT, body));
-    };
-    match state.app.bookings().answer(keyed, 409, body).await? {
-        Written::Replayed { status, body } => Ok(replay(status, body)),
-        _ => Err(key_reused()),
+    let outcome = booking::book(&state.app, &caller, &input, key.as_deref(), booked, refused)
+        .await
+        .map_err(|e| match e {
+            vaxloop_app::Error::Invalid(_) => AppError::BadRequest {
+                field: Some("people".into()),
+                message: "booking.people_required".into(),
+            },
+            other => other.into(),
+        })?;
+    match outcome {
+        Booking::Booked { body, .. } => Ok(json(StatusCode::CREATED, body)),
+        Booking::Refused { body, .. } => Ok(json(StatusCode::CONFLICT, body)),
+        Booking::Replayed { status, body } => Ok(replay(status, body)),
+        Booking::KeyReused => Err(key_reused()),
     }
 }
 
@@ -329,21 +210,18 @@ fn key_reused() -> AppError {
 /// How many other free times a refusal offers: the nearest to the asked-for one.
 const NEARBY: usize = 6;
 
-fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[slots::Slot]) -> Refused {
+fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[Slot]) -> Refused {
     let error = refusal.code();
     // The slots of the same site-day nearest in time that still have places — none when the
     // day has no doses left, since none of them could be booked either.
-    let nearby = if matches!(
-        refusal,
-        BookRefusal::Store(booking::Refusal::NoDoses { .. })
-    ) {
+    let nearby = if matches!(refusal, BookRefusal::Store(Refusal::NoDoses { .. })) {
         Vec::new()
     } else {
         let at = day_slots
             .iter()
             .find(|s| s.id == slot_id)
             .map_or(0, |s| s.starts_min);
-        let mut free: Vec<&slots::Slot> = day_slots
+        let mut free: Vec<&Slot> = day_slots
             .iter()
             .filter(|s| s.id != slot_id && s.capacity > s.booked)
             .collect();
@@ -366,20 +244,10 @@ fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[slots::
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn cancel(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    let user = access::user(&auth)?;
-    let appointment = booking::appointment(&state.db, id).await?;
-    let allowed = match (&appointment, user.role) {
-        (Some(a), Role::Resident) => Some(a.person_id) == user.person_id,
-        (Some(_), Role::Desk | Role::Admin) => true,
-        _ => false,
-    };
-    if !allowed {
-        return Err(deny(&state, Some(user), &format!("/api/v1/appointments/{id}")).await);
-    }
-    if booking::cancel(&state.db, id).await? {
+    if booking::cancel(&state.app, &caller, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)
@@ -390,9 +258,9 @@ pub async fn cancel(
 mod tests {
     use super::*;
 
-    fn day() -> Vec<slots::Slot> {
+    fn day() -> Vec<Slot> {
         (0..20)
-            .map(|i| slots::Slot {
+            .map(|i| Slot {
                 id: 100 + i,
                 site_id: 1,
                 day: "2026-12-01".into(),
@@ -408,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_full_slot_offers_the_nearest_free_times_in_order() {
-        let full = BookRefusal::Store(booking::Refusal::SlotFull {
+        let full = BookRefusal::Store(Refusal::SlotFull {
             slot_id: 109,
             free: 0,
         });
@@ -421,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_day_without_doses_offers_nothing_on_that_day() {
-        let none = BookRefusal::Store(booking::Refusal::NoDoses {
+        let none = BookRefusal::Store(Refusal::NoDoses {
             site_id: 1,
             day: "2026-12-01".into(),
             free: 0,

@@ -110,7 +110,7 @@ pub async fn publish(
     plan: &vaxloop_planner::Plan,
     mark: Option<Mark>,
 ) -> Result<Result<Published, Unpublished>, vaxloop_store::StoreError> {
-    use crate::booking::{BookRefusal, TeamOf, team_in, team_vaccine};
+    use crate::booking::engine::{BookRefusal, TeamOf, team_in, team_vaccine};
     use vaxloop_store::booking::Refusal;
 
     let team_at: HashMap<&str, usize> = (live.instance.teams.iter().enumerate())

@@ -9,13 +9,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::admin::{self, Overview, TeamRow};
+use vaxloop_app::booking::desk::{self, DeskRefusal, Place};
 use vaxloop_app::org::GroupProgress;
-use vaxloop_core::Role;
-use vaxloop_store::{audit, journeys, org, sites};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::require;
 use crate::error::{AppError, AppResult};
 use axum::extract::State;
 
@@ -291,25 +289,26 @@ fn bad(field: &str, message: &str) -> AppError {
     }
 }
 
-/// The slot of a site-day starting at `start` (`HH:MM`), as the desk's forms name it.
-async fn slot_at(
+/// After a desk action on a team: to the desk with a notice, the form's problem named, or the
+/// desk again (409) saying why the booking was refused.
+async fn team_done(
     state: &AppState,
-    site: &str,
-    day: &str,
-    start: &str,
-) -> AppResult<(sites::Site, vaxloop_store::slots::Slot)> {
-    let site = sites::by_code(&state.db, site.trim())
-        .await?
-        .ok_or_else(|| bad("site", "desk.unknown_site"))?;
-    let start = chrono::NaiveTime::parse_from_str(start.trim(), "%H:%M")
-        .map_err(|_| bad("start", "desk.no_such_slot"))?;
-    let start = i64::from(chrono::Timelike::hour(&start) * 60 + chrono::Timelike::minute(&start));
-    let slot = vaxloop_store::slots::of_site_day(&state.db, site.id, day.trim())
-        .await?
-        .into_iter()
-        .find(|s| s.starts_min == start)
-        .ok_or_else(|| bad("start", "desk.no_such_slot"))?;
-    Ok((site, slot))
+    page: &Page,
+    result: Result<String, DeskRefusal>,
+) -> AppResult<Response> {
+    match result {
+        Ok(location) => Ok(Redirect::to(&location).into_response()),
+        Err(DeskRefusal::UnknownUnit) => Err(bad("unit", "site.unknown_unit")),
+        Err(DeskRefusal::UnknownSite) => Err(bad("site", "desk.unknown_site")),
+        Err(DeskRefusal::NoSuchSlot) => Err(bad("start", "desk.no_such_slot")),
+        Err(DeskRefusal::SizeRange) => Err(bad("size", "desk.size_range")),
+        Err(DeskRefusal::TooFewWaiting) => Err(bad("size", "desk.too_few_waiting")),
+        Err(DeskRefusal::Booking(refusal)) => {
+            let notice = super::refusal_message(page.lang, &refusal);
+            let body = html(&desk_page(state, page, Some(notice)).await?)?;
+            Ok((StatusCode::CONFLICT, body).into_response())
+        }
+    }
 }
 
 /// The desk books a unit's next `size` waiting people as one team into a site-day from the
@@ -319,82 +318,15 @@ async fn book_team(
     page: Page,
     Form(form): Form<TeamForm>,
 ) -> AppResult<Response> {
-    let user = require(
-        &state,
-        &page.auth,
-        &[Role::Admin, Role::Desk],
-        "/desk/teams",
-    )
-    .await?;
-    let actor = user.id;
-    let unit = org::unit_by_code(&state.db, form.unit.trim())
-        .await?
-        .ok_or_else(|| bad("unit", "site.unknown_unit"))?;
-    let (site, slot) = slot_at(&state, &form.site, &form.day, &form.start).await?;
-    let size: i64 = form
-        .size
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=500).contains(n))
-        .ok_or_else(|| bad("size", "desk.size_range"))?;
-    let people = journeys::waiting_of_unit(&state.db, unit.id, 1, size).await?;
-    if (people.len() as i64) < size {
-        return Err(bad("size", "desk.too_few_waiting"));
-    }
-    let booked = vaxloop_app::booking::book_team(
-        &state.db,
-        state.config.timezone,
-        unit.id,
-        slot.id,
-        &people,
-        1,
-    )
-    .await?;
-    match booked {
-        Ok(team) => {
-            let target = format!(
-                "team:{} unit:{} site:{}",
-                team.team.code, unit.code, site.code
-            );
-            let detail = format!("people={} slots={}", people.len(), team.slots.len());
-            audit_team(&state, actor, "book_team", &target, &detail).await?;
-            Ok(Redirect::to(&format!("/desk?team={}", team.team.code)).into_response())
-        }
-        Err(refusal) => {
-            let notice = super::refusal_message(page.lang, &refusal);
-            let body = html(&desk_page(&state, &page, Some(notice)).await?)?;
-            Ok((StatusCode::CONFLICT, body).into_response())
-        }
-    }
-}
-
-/// Records a desk action on a team in the audit log.
-async fn audit_team(
-    state: &AppState,
-    actor: i64,
-    action: &'static str,
-    target: &str,
-    detail: &str,
-) -> AppResult<()> {
-    let entry = audit::Entry {
-        actor_user_id: Some(actor),
-        action,
-        target,
-        reason: None,
-        outcome: audit::Outcome::Ok,
-        detail: Some(detail),
+    let place = Place {
+        site: form.site,
+        day: form.day,
+        start: form.start,
     };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
-}
-
-/// The team named in the path, while it holds appointments.
-async fn active_team(state: &AppState, code: &str) -> AppResult<vaxloop_store::teams::TeamRow> {
-    vaxloop_store::teams::by_code(&state.db, code)
+    let booked = desk::book_team(&state.app, &page.caller(), &form.unit, &place, &form.size)
         .await?
-        .filter(|t| t.active > 0)
-        .ok_or(AppError::NotFound)
+        .map(|team| format!("/desk?team={}", team.team.code));
+    team_done(&state, &page, booked).await
 }
 
 /// The desk cancels a whole team: every member's place and dose come back, and they wait to
@@ -404,20 +336,7 @@ async fn cancel_team(
     page: Page,
     axum::extract::Path(code): axum::extract::Path<String>,
 ) -> AppResult<Response> {
-    let path = format!("/desk/teams/{code}/cancel");
-    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], &path).await?;
-    let actor = user.id;
-    let team = active_team(&state, &code).await?;
-    let n = vaxloop_app::booking::cancel_team(&state.db, team.id).await?;
-    let target = format!("team:{} unit:{}", team.code, team.unit_code);
-    audit_team(
-        &state,
-        actor,
-        "cancel_team",
-        &target,
-        &format!("people={n}"),
-    )
-    .await?;
+    let team = desk::cancel_team(&state.app, &page.caller(), &code).await?;
     Ok(Redirect::to(&format!("/desk?cancelled={}", team.code)).into_response())
 }
 
@@ -436,30 +355,13 @@ async fn move_team(
     axum::extract::Path(code): axum::extract::Path<String>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let path = format!("/desk/teams/{code}/move");
-    let user = require(&state, &page.auth, &[Role::Admin, Role::Desk], &path).await?;
-    let actor = user.id;
-    let team = active_team(&state, &code).await?;
-    let (site, slot) = slot_at(&state, &form.site, &form.day, &form.start).await?;
-    let moved =
-        vaxloop_app::booking::move_team(&state.db, state.config.timezone, &team, slot.id).await?;
-    match moved {
-        Ok(now) => {
-            let target = format!("team:{} unit:{}", team.code, team.unit_code);
-            let detail = format!(
-                "to={} site:{} day:{} slots={}",
-                now.team.code,
-                site.code,
-                slot.day,
-                now.slots.len()
-            );
-            audit_team(&state, actor, "move_team", &target, &detail).await?;
-            Ok(Redirect::to(&format!("/desk?moved={}", now.team.code)).into_response())
-        }
-        Err(refusal) => {
-            let notice = super::refusal_message(page.lang, &refusal);
-            let body = html(&desk_page(&state, &page, Some(notice)).await?)?;
-            Ok((StatusCode::CONFLICT, body).into_response())
-        }
-    }
+    let place = Place {
+        site: form.site,
+        day: form.day,
+        start: form.start,
+    };
+    let moved = desk::move_team(&state.app, &page.caller(), &code, &place)
+        .await?
+        .map(|now| format!("/desk?moved={}", now.team.code));
+    team_done(&state, &page, moved).await
 }

@@ -7,19 +7,13 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Days;
 use serde::Deserialize;
-use vaxloop_app::booking::{BookRefusal, Request};
-use vaxloop_core::Role;
-use vaxloop_store::booking::{self, Refusal};
-use vaxloop_store::people;
-use vaxloop_store::sites::{self, Site};
-use vaxloop_store::slots::{self, Slot};
+use vaxloop_app::booking::{self, BookInput, BookRefusal, Booking, Refusal, Slot};
+use vaxloop_app::sites::Site;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::require;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,55 +54,33 @@ impl BookPage {
 async fn page_for(
     state: &AppState,
     page: &Page,
-    person: i64,
     choice: Choice,
     notice: Option<String>,
 ) -> AppResult<BookPage> {
-    let today = state.config.today();
-    let days: Vec<String> = (0..4)
-        .filter_map(|d| today.checked_add_days(Days::new(d)))
-        .map(|d| d.to_string())
-        .collect();
-    let unit = people::by_id(&state.db, person)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .unit_id;
-    let all = sites::serving_unit(&state.db, unit).await?;
-    let site = choice
-        .site
-        .as_ref()
-        .and_then(|c| all.iter().find(|s| &s.code == c).cloned());
-    let date = choice
-        .date
-        .filter(|d| days.contains(d))
-        .unwrap_or_else(|| days[0].clone());
-    let moving = match choice.moving {
-        Some(id) => booking::appointment(&state.db, id)
-            .await?
-            .filter(|a| a.person_id == person)
-            .map(|a| {
-                let at = format!(
-                    "{} {:02}:{:02} {}",
-                    a.day,
-                    a.starts_min / 60,
-                    a.starts_min % 60,
-                    a.site_name
-                );
-                (a.id, at)
-            }),
-        None => None,
-    };
-    let slots = match &site {
-        Some(s) => slots::of_site_day(&state.db, s.id, &date).await?,
-        None => vec![],
-    };
+    let c = booking::choices(
+        &state.app,
+        &page.caller(),
+        choice.site.as_deref(),
+        choice.date.as_deref(),
+        choice.moving,
+    )
+    .await?;
+    let moving = c.moving.map(|a| {
+        let at = format!(
+            "{} {} {}",
+            a.day,
+            vaxloop_core::hhmm(a.starts_min),
+            a.site_name
+        );
+        (a.id, at)
+    });
     Ok(BookPage {
         ctx: page.ctx("/me").await?,
-        sites: all,
-        days,
-        site,
-        date,
-        slots,
+        sites: c.sites,
+        days: c.days,
+        site: c.site,
+        date: c.date,
+        slots: c.slots,
         notice,
         moving,
     })
@@ -119,9 +91,7 @@ async fn choose(
     page: Page,
     Query(choice): Query<Choice>,
 ) -> AppResult<Html<String>> {
-    let user = require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
-    let person = user.person_id.ok_or(AppError::NotFound)?;
-    html(&page_for(&state, &page, person, choice, None).await?)
+    html(&page_for(&state, &page, choice, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -141,31 +111,30 @@ async fn book(
     page: Page,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Resident], "/me/book").await?;
-    let person = user.person_id.ok_or(AppError::NotFound)?;
-    let req = Request {
-        slot_id: form.slot_id,
-        people: &[person],
-        dose_number: 1,
-        team_id: None,
-        walk_in: false,
-    };
-    let result = match form.moving {
-        Some(id) => {
-            let own = booking::appointment(&state.db, id)
-                .await?
-                .is_some_and(|a| a.person_id == person);
-            if !own {
-                return Err(crate::access::deny(&state, Some(user), "/me/book move").await);
+    let caller = page.caller();
+    let refusal = match form.moving {
+        Some(id) => booking::reschedule(&state.app, &caller, id, form.slot_id)
+            .await?
+            .err(),
+        None => {
+            let input = BookInput {
+                slot_id: form.slot_id,
+                ..BookInput::default()
+            };
+            let no_body = |_: &[i64], _: Option<&booking::Team>| String::new();
+            match booking::book(&state.app, &caller, &input, None, no_body, |_, _| {
+                String::new()
+            })
+            .await?
+            {
+                Booking::Refused { refusal, .. } => Some(refusal),
+                _ => None,
             }
-            vaxloop_app::booking::reschedule(&state.db, state.config.timezone, id, form.slot_id)
-                .await?
         }
-        None => vaxloop_app::booking::book(&state.db, state.config.timezone, &req).await?,
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/me").into_response()),
-        Err(refusal) => {
+    match refusal {
+        None => Ok(Redirect::to("/me").into_response()),
+        Some(refusal) => {
             let notice = refusal_message(page.lang, &refusal);
             let choice = Choice {
                 site: form.site,
@@ -174,7 +143,7 @@ async fn book(
             };
             Ok((
                 axum::http::StatusCode::CONFLICT,
-                html(&page_for(&state, &page, person, choice, Some(notice)).await?)?,
+                html(&page_for(&state, &page, choice, Some(notice)).await?)?,
             )
                 .into_response())
         }
@@ -202,18 +171,6 @@ async fn cancel(
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Resident], "/me/appointments").await?;
-    let own = booking::appointment(&state.db, id)
-        .await?
-        .filter(|a| Some(a.person_id) == user.person_id);
-    if own.is_none() {
-        return Err(crate::access::deny(
-            &state,
-            Some(user),
-            &format!("/me/appointments/{id}/cancel"),
-        )
-        .await);
-    }
-    booking::cancel(&state.db, id).await?;
+    booking::cancel(&state.app, &page.caller(), id).await?;
     Ok(Redirect::to("/me").into_response())
 }

@@ -79,7 +79,7 @@ vaxloop_store::backend_tests! {
         let unit = vaxloop_store::org::unit_by_code(&f.db, &unit_code).await.expect("q").expect("unit");
         let other = vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 1).await.expect("q")[0];
         assert_ne!(other, person.id);
-        let theirs = vaxloop_app::booking::book(&f.db, chrono_tz::Asia::Shanghai, &vaxloop_app::booking::Request { slot_id: b.id, people: &[other], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked")[0];
+        let theirs = vaxloop_app::booking::engine::book(&f.db, chrono_tz::Asia::Shanghai, &vaxloop_app::booking::Request { slot_id: b.id, people: &[other], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked")[0];
         let stolen = r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &a.id.to_string()), ("move", &theirs.to_string())]).await;
         assert_eq!(stolen.status, StatusCode::FORBIDDEN);
         assert_eq!(booking::active_of_person(&f.db, other).await.expect("q")[0].id, theirs, "theirs stands");

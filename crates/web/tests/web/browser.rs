@@ -706,11 +706,17 @@ async fn book_at_hcl(db: &TestDb, n: usize) -> (vaxloop_app::booking::TeamBooked
         .find(|s| s.capacity - s.booked >= n as i64)
         .expect("room today")
         .id;
-    let booked =
-        vaxloop_app::booking::book_team(db, chrono_tz::Asia::Shanghai, unit, slot, &people, 1)
-            .await
-            .expect("book")
-            .expect("booked");
+    let booked = vaxloop_app::booking::engine::book_team(
+        db,
+        chrono_tz::Asia::Shanghai,
+        unit,
+        slot,
+        &people,
+        1,
+    )
+    .await
+    .expect("book")
+    .expect("booked");
     (booked, people)
 }
 

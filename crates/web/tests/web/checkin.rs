@@ -24,7 +24,7 @@ vaxloop_store::backend_tests! {
         let today = vaxloop_web::WebConfig::default().today().to_string();
         let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots")
             .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
 
         let mut desk = f.client();
         desk.login("hcl.checkin", DEMO_PASSWORD).await;
@@ -102,7 +102,7 @@ vaxloop_store::backend_tests! {
         let today = vaxloop_web::WebConfig::default().today().to_string();
         let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots")
             .into_iter().find(|s| s.capacity > s.booked).expect("room today").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &[person], 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &[person], 1).await.expect("book").expect("booked");
         let mut desk = f.client();
         desk.login("hcl.checkin", DEMO_PASSWORD).await;
         let token = desk.get("/sites/HCL/checkin").await.csrf();
@@ -142,7 +142,7 @@ vaxloop_store::backend_tests! {
         let today = vaxloop_web::WebConfig::default().today();
         let slot = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &today.to_string()).await.expect("slots")
             .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room today").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("VXL1:{}", f.db.cipher.sign("person", p));

@@ -244,7 +244,7 @@ impl Fixture {
             .find(|s| s.capacity - s.booked >= n as i64)
             .expect("room today")
             .id;
-        let team = vaxloop_app::booking::book_team(
+        let team = vaxloop_app::booking::engine::book_team(
             &self.db,
             chrono_tz::Asia::Shanghai,
             unit.id,

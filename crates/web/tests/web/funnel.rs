@@ -66,7 +66,7 @@ vaxloop_store::backend_tests! {
         let today = vaxloop_web::WebConfig::default().today();
         let slot = vaxloop_store::slots::of_site_day(&f.db, site.id, &today.to_string()).await.expect("slots")
             .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room").id;
-        vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people[..2], 1).await.expect("book").expect("booked");
+        vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people[..2], 1).await.expect("book").expect("booked");
         let code = format!("VXL1:{}", f.db.cipher.sign("person", people[0]));
         let visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, today, &code, None).await.expect("store").expect("in").visit;
         let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visit.id).await.expect("q").expect("visit");

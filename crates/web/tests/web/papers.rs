@@ -18,7 +18,7 @@ vaxloop_store::backend_tests! {
         let day = f.town.spec.today.checked_add_days(chrono::Days::new(1)).expect("day").to_string();
         let hcl = vaxloop_store::sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
         let first = vaxloop_store::slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots")[0].id;
-        let booked = vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, first, &people, 1)
+        let booked = vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, first, &people, 1)
             .await
             .expect("book")
             .expect("booked");

@@ -21,7 +21,7 @@ vaxloop_store::backend_tests! {
         let today = vaxloop_web::WebConfig::default().today();
         let slot = vaxloop_store::slots::of_site_day(&f.db, site.id, &today.to_string()).await.expect("slots")
             .into_iter().find(|s| s.capacity - s.booked >= 3).expect("room today").id;
-        let booked = vaxloop_app::booking::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
+        let booked = vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people, 1).await.expect("book").expect("booked");
         // One vaccinated, one checked in, one not come.
         let mut visits = Vec::new();
         for &p in &people[..2] {

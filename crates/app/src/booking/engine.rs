@@ -1,5 +1,8 @@
-//! Booking use cases shared by the resident's page, the desk and the API: which vaccine, whether a
-//! later dose is due, then the all-or-nothing booking of the store.
+//! The booking engine behind every booking use case ([`super`]): the checks before a write (the
+//! slot, the units a site serves, a later dose's interval, room read but not promised), the
+//! write on the caller's transaction ([`book_in`]: everyone or nobody), and teams spread over
+//! consecutive slots. Caller-free: the use cases in [`super`] decide who may, and the planner's
+//! publishing and the check-in desk's walk-ins use the same steps.
 
 use std::sync::Arc;
 
@@ -280,6 +283,50 @@ pub(crate) async fn team_vaccine(
         .map(|c| c.vaccine_id))
 }
 
+/// A team's booking, checked and planned but not yet written.
+pub struct PreparedTeam<'p> {
+    pub(crate) vaccine_id: i64,
+    pub(crate) plan: Vec<(slots::Slot, &'p [i64])>,
+    pub(crate) dose_number: i64,
+}
+
+/// Checks a team of `people` for `first_slot` and plans where each goes.
+pub async fn prepare_team<'p>(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    first_slot: i64,
+    people: &'p [i64],
+    dose_number: i64,
+) -> Result<Result<PreparedTeam<'p>, BookRefusal>, StoreError> {
+    let vaccine_id = match team_vaccine(db, tz, first_slot, people, dose_number).await? {
+        Ok(v) => v,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    Ok(plan_team(db, first_slot, people, &[])
+        .await?
+        .map(|plan| PreparedTeam {
+            vaccine_id,
+            plan,
+            dose_number,
+        }))
+}
+
+/// Writes a prepared team as a new team of unit `unit_id`, on the caller's transaction.
+pub async fn book_team_in(
+    tx: &mut WriteTx,
+    unit_id: i64,
+    prepared: &PreparedTeam<'_>,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    team_in(
+        tx,
+        TeamOf::New(unit_id),
+        &prepared.plan,
+        prepared.dose_number,
+        prepared.vaccine_id,
+    )
+    .await
+}
+
 /// Books a team of a unit's people into a site-day from `first_slot` on: the first slot takes
 /// as many as it has places, the next the rest, and so on through consecutive slots — all in one
 /// transaction, so either everyone has a place or nobody does (a racing booking that takes a
@@ -292,23 +339,12 @@ pub async fn book_team(
     people: &[i64],
     dose_number: i64,
 ) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
-    let vaccine_id = match team_vaccine(db, tz, first_slot, people, dose_number).await? {
-        Ok(v) => v,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    let plan = match plan_team(db, first_slot, people, &[]).await? {
-        Ok(plan) => plan,
+    let prepared = match prepare_team(db, tz, first_slot, people, dose_number).await? {
+        Ok(p) => p,
         Err(refusal) => return Ok(Err(refusal)),
     };
     let mut tx = db.begin_write().await?;
-    let booked = team_in(
-        &mut tx,
-        TeamOf::New(unit_id),
-        &plan,
-        dose_number,
-        vaccine_id,
-    )
-    .await?;
+    let booked = book_team_in(&mut tx, unit_id, &prepared).await?;
     finish(tx, booked).await
 }
 
@@ -406,7 +442,7 @@ pub(crate) async fn team_in(
 }
 
 /// Commits when everyone was booked, rolls back otherwise.
-async fn finish<T>(
+pub(crate) async fn finish<T>(
     tx: WriteTx,
     outcome: Result<T, BookRefusal>,
 ) -> Result<Result<T, BookRefusal>, StoreError> {
@@ -418,32 +454,46 @@ async fn finish<T>(
     Ok(outcome)
 }
 
-/// Cancels every active appointment of a team in one transaction: their places and doses come
-/// back and the people wait to be booked again. Returns how many were cancelled.
-pub async fn cancel_team(db: &Db, team_id: i64) -> Result<usize, StoreError> {
-    let members = vaxloop_store::teams::members(db, team_id).await?;
+/// Cancels every active appointment of a team on the caller's transaction: their places and
+/// doses come back and the people wait to be booked again. Returns how many were cancelled.
+pub async fn cancel_team_in(tx: &mut WriteTx, team_id: i64) -> Result<usize, StoreError> {
+    let members = vaxloop_store::teams::members_in(tx, team_id).await?;
     let now = vaxloop_store::now_ms();
-    let mut tx = db.begin_write().await?;
     let mut cancelled = 0;
     for (appointment, ..) in &members {
-        if booking::cancel_in(&mut tx, *appointment, now).await? {
+        if booking::cancel_in(tx, *appointment, now).await? {
             cancelled += 1;
         }
     }
+    Ok(cancelled)
+}
+
+/// [`cancel_team_in`] in a transaction of its own.
+pub async fn cancel_team(db: &Db, team_id: i64) -> Result<usize, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let cancelled = cancel_team_in(&mut tx, team_id).await?;
     tx.commit().await?;
     Ok(cancelled)
 }
 
-/// Moves a whole team to consecutive slots from `first_slot` — on its own day or another —
-/// in one transaction: everyone moves, or (when the new places are not all there) nobody does
-/// and the team keeps its old ones. On its own site-day it stays the same team; elsewhere it is
-/// numbered and coloured anew on the new site-day.
-pub async fn move_team(
+/// A team's move, checked and planned but not yet written.
+pub struct PreparedMove {
+    team: vaxloop_store::teams::TeamRow,
+    appointments: Vec<i64>,
+    people: Vec<i64>,
+    vaccine_id: i64,
+    dose_number: i64,
+    own: Vec<(i64, i64)>,
+    first_slot: i64,
+}
+
+/// Checks a whole team's move to consecutive slots from `first_slot`.
+pub async fn prepare_move(
     db: &Db,
     tz: chrono_tz::Tz,
     team: &vaxloop_store::teams::TeamRow,
     first_slot: i64,
-) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+) -> Result<Result<PreparedMove, BookRefusal>, StoreError> {
     let members = vaxloop_store::teams::members(db, team.id).await?;
     let Some(&(_, _, _, dose_number)) = members.first() else {
         return Err(StoreError::NotFound("active team"));
@@ -460,38 +510,81 @@ pub async fn move_team(
             None => own.push((m.2, 1)),
         }
     }
-    let plan = match plan_team(db, first_slot, &people, &own).await? {
+    // Checked now, planned again inside the write (the places may change meanwhile).
+    if let Err(refusal) = plan_team(db, first_slot, &people, &own).await? {
+        return Ok(Err(refusal));
+    }
+    Ok(Ok(PreparedMove {
+        team: team.clone(),
+        appointments: members.iter().map(|m| m.0).collect(),
+        people,
+        vaccine_id,
+        dose_number,
+        own,
+        first_slot,
+    }))
+}
+
+/// Writes a prepared move on the caller's transaction: everyone moves, or (when the new places
+/// are not all there) the caller rolls back and the team keeps its old ones. On its own site-day
+/// it stays the same team; elsewhere it is numbered and coloured anew on the new site-day.
+pub async fn move_team_in(
+    db: &Db,
+    tx: &mut WriteTx,
+    prepared: &PreparedMove,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    let plan = match plan_team(db, prepared.first_slot, &prepared.people, &prepared.own).await? {
         Ok(plan) => plan,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    let team = &prepared.team;
     let same_day = plan
         .first()
         .is_some_and(|(s, _)| s.site_id == team.site_id && s.day == team.day);
-    let keep = vaxloop_store::teams::Team {
-        id: team.id,
-        code: team.code.clone(),
-        number: team.number,
-        colour: team.colour,
-    };
     let which = if same_day {
-        TeamOf::Existing(keep)
+        TeamOf::Existing(vaxloop_store::teams::Team {
+            id: team.id,
+            code: team.code.clone(),
+            number: team.number,
+            colour: team.colour,
+        })
     } else {
         TeamOf::New(team.unit_id)
     };
     let now = vaxloop_store::now_ms();
-    let mut tx = db.begin_write().await?;
-    for (appointment, ..) in &members {
-        if !booking::cancel_in(&mut tx, *appointment, now).await? {
+    for appointment in &prepared.appointments {
+        if !booking::cancel_in(tx, *appointment, now).await? {
             // Someone changed the team meanwhile; the desk looks again.
-            tx.rollback().await?;
             return Err(StoreError::NotFound("active appointment"));
         }
     }
     // Its shuttle was arranged for the old time: moved by hand, the team makes its own way
     // unless the desk plans it a bus again.
-    vaxloop_store::teams::set_trips_in(&mut tx, team.id, None).await?;
-    let booked = team_in(&mut tx, which, &plan, dose_number, vaccine_id).await?;
-    finish(tx, booked).await
+    vaxloop_store::teams::set_trips_in(tx, team.id, None).await?;
+    team_in(tx, which, &plan, prepared.dose_number, prepared.vaccine_id).await
+}
+
+/// Moves a whole team to consecutive slots from `first_slot` — on its own day or another —
+/// in one transaction of its own (see [`move_team_in`]).
+pub async fn move_team(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    team: &vaxloop_store::teams::TeamRow,
+    first_slot: i64,
+) -> Result<Result<TeamBooked, BookRefusal>, StoreError> {
+    let prepared = match prepare_move(db, tz, team, first_slot).await? {
+        Ok(p) => p,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let mut tx = db.begin_write().await?;
+    let moved = match move_team_in(db, &mut tx, &prepared).await {
+        Ok(moved) => moved,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    finish(tx, moved).await
 }
 
 /// Moves one person's active appointment to another slot in one transaction: the old place and

@@ -1,0 +1,323 @@
+//! Booking, as every caller reaches it: a resident books, moves or cancels their own place on
+//! their phone; the desk books people through the API and whole teams from its page; site staff
+//! record walk-ins. One entry each — [`book`], [`reschedule`], [`cancel`], and the desk's
+//! [`desk`] use cases — deciding who may, then the [`engine`]'s checks and writes. Single
+//! bookings ride the group-commit writer ([`crate::commit`]) from every door, with an
+//! `Idempotency-Key` when the caller sends one. A booking's audit trail is its journey events
+//! (booked, cancelled: who, when, which appointment), written in the booking's transaction.
+
+pub mod desk;
+pub mod engine;
+
+use std::sync::Arc;
+
+use chrono::Days;
+use sha2::{Digest, Sha256};
+use vaxloop_core::Role;
+use vaxloop_store::slots::DayView;
+use vaxloop_store::{booking as stored, org, people, sites, slots};
+
+pub use engine::{
+    BookRefusal, Checked, Looked, Request, TeamBooked, book_in, check, check_place, default_vaccine,
+};
+pub use vaxloop_store::booking::{AppointmentView, Refusal};
+pub use vaxloop_store::slots::Slot;
+pub use vaxloop_store::teams::Team;
+
+use crate::commit::{Keyed, Written};
+use crate::error::{Error, Result};
+use crate::sites::Site;
+use crate::{App, Caller, scope};
+
+/// What to book: a slot, the people (none: the resident themselves), which dose (1 unless
+/// said), and whether it is a walk-in recorded at the site.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookInput {
+    pub slot_id: i64,
+    pub people: Vec<i64>,
+    pub dose: Option<i64>,
+    pub walk_in: bool,
+}
+
+/// What became of a booking.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Booking {
+    /// Booked and committed, with the answer rendered for it (kept under the key, if any).
+    Booked {
+        appointments: Vec<i64>,
+        team: Option<Team>,
+        body: String,
+    },
+    /// Refused; nothing was kept. `body` is the refusal's answer as rendered.
+    Refused { refusal: BookRefusal, body: String },
+    /// A retry of a request already answered under its key: that answer.
+    Replayed { status: i64, body: String },
+    /// The key was used for another request, or its first request is still running.
+    KeyReused,
+}
+
+/// The people a caller books: a resident only themselves (never as a walk-in); the desk and the
+/// admin anyone in a unit they see; site staff walk-ins at their own site only. Several people
+/// of one unit become a team: its unit is returned with them.
+async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>, Option<i64>)> {
+    let roles = [Role::Resident, Role::Desk, Role::Admin, Role::SiteStaff];
+    scope::require(app, caller, &roles).await?;
+    let actor = caller.actor();
+    let role = caller.role();
+    // Site staff record walk-ins at their own site only.
+    if role == Some(Role::SiteStaff) {
+        let own_site = slots::by_id(app.db(), input.slot_id)
+            .await?
+            .is_some_and(|s| actor.is_some_and(|a| scope::can_see_site(a, s.site_id)));
+        if !(input.walk_in && own_site) {
+            return Err(scope::deny(app, caller).await);
+        }
+    }
+    if role == Some(Role::Resident) {
+        if input.walk_in {
+            return Err(scope::deny(app, caller).await);
+        }
+        let me = actor.and_then(|a| a.person_id).ok_or(Error::NotFound)?;
+        return Ok((vec![me], None));
+    }
+    if input.people.is_empty() {
+        return Err(Error::invalid("people", "people_required"));
+    }
+    let mut units = Vec::new();
+    for &p in &input.people {
+        let person = people::by_id(app.db(), p).await?;
+        let unit = match &person {
+            Some(p) => org::unit(app.db(), p.unit_id).await?,
+            None => None,
+        };
+        if let Some(u) = &unit
+            && !units.contains(&u.id)
+        {
+            units.push(u.id);
+        }
+        let visible = match actor {
+            None => person.is_some(),
+            Some(a) => {
+                unit.is_some_and(|u| scope::can_see_unit(a, &u))
+                    || (a.role == Role::SiteStaff && person.is_some())
+            }
+        };
+        if !visible {
+            let target = format!("{} person:{p}", caller.via);
+            return Err(scope::deny_as(app, caller, &target).await);
+        }
+    }
+    let team_of = match units.as_slice() {
+        [unit] if input.people.len() > 1 && !input.walk_in => Some(*unit),
+        _ => None,
+    };
+    Ok((input.people.clone(), team_of))
+}
+
+/// Books for the caller (see [`whom`]) through the group-commit writer: checked first (a
+/// moment-old view of the site-day turns away what cannot fit without queueing), then written
+/// everyone-or-nobody. With an idempotency `key`, the first request's answer is kept with it and
+/// a retry hears that answer; `booked` and `refused` render the answers to keep (the refused
+/// one also gets the site-day's slots, to offer others).
+pub async fn book(
+    app: &App,
+    caller: &Caller,
+    input: &BookInput,
+    key: Option<&str>,
+    booked: impl Fn(&[i64], Option<&Team>) -> String + Send + 'static,
+    refused: impl FnOnce(&BookRefusal, &[Slot]) -> String,
+) -> Result<Booking> {
+    let (people, team_of) = whom(app, caller, input).await?;
+    let dose = input.dose.unwrap_or(1).clamp(1, 5);
+    let keyed = match (key, caller.user_id()) {
+        (Some(key), Some(user_id)) => Some(Keyed {
+            user_id,
+            key: key.to_string(),
+            request_hash: request_hash(input.slot_id, &people, dose, input.walk_in),
+        }),
+        _ => None,
+    };
+    let req = Request {
+        slot_id: input.slot_id,
+        people: &people,
+        dose_number: dose,
+        team_id: None,
+        walk_in: input.walk_in,
+    };
+    let looked = check_place(app.db(), app.days(), app.tz(), &req).await?;
+    let checked = match looked.outcome {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            return refuse(app, input.slot_id, refusal, looked.day, keyed, refused).await;
+        }
+    };
+    let written = app
+        .bookings()
+        .book(&req, &checked, team_of, keyed.clone(), booked)
+        .await?;
+    Ok(match written {
+        Written::Booked {
+            appointments,
+            team,
+            body,
+        } => Booking::Booked {
+            appointments,
+            team,
+            body,
+        },
+        Written::Refused(refusal) => {
+            return refuse(app, input.slot_id, refusal, None, keyed, refused).await;
+        }
+        Written::Replayed { status, body } => Booking::Replayed { status, body },
+        Written::KeyReused => Booking::KeyReused,
+    })
+}
+
+/// A request's fingerprint, so that a key reused for another request is told apart.
+fn request_hash(slot_id: i64, people: &[i64], dose: i64, walk_in: bool) -> String {
+    let canonical = format!("{slot_id}|{people:?}|{dose}|{walk_in}");
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// A refusal's answer, rendered with the site-day's slots (as just read, or read now) and kept
+/// under the key, if any, so that a retry hears the same.
+async fn refuse(
+    app: &App,
+    slot_id: i64,
+    refusal: BookRefusal,
+    day: Option<Arc<DayView>>,
+    keyed: Option<Keyed>,
+    render: impl FnOnce(&BookRefusal, &[Slot]) -> String,
+) -> Result<Booking> {
+    let body = match &day {
+        Some(day) => render(&refusal, &day.slots),
+        None => render(&refusal, &slots::of_same_day(app.db(), slot_id).await?),
+    };
+    let Some(keyed) = keyed else {
+        return Ok(Booking::Refused { refusal, body });
+    };
+    Ok(match app.bookings().answer(keyed, 409, body).await? {
+        Written::Replayed { status, body } => Booking::Replayed { status, body },
+        _ => Booking::KeyReused,
+    })
+}
+
+/// Cancels an appointment: a resident their own, the desk and the admin anyone's. Its place and
+/// dose come back and the person waits to be booked again. False when it was not active.
+pub async fn cancel(app: &App, caller: &Caller, appointment_id: i64) -> Result<bool> {
+    let appointment = stored::appointment(app.db(), appointment_id).await?;
+    scope::check(app, caller, |a| match (&appointment, a.role) {
+        (Some(x), Role::Resident) => Some(x.person_id) == a.person_id,
+        (Some(_), Role::Desk | Role::Admin) => true,
+        _ => false,
+    })
+    .await?;
+    let mut tx = app.db().begin_write().await?;
+    let done = stored::cancel_in(&mut tx, appointment_id, vaxloop_store::now_ms()).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Moves the caller's own appointment to another slot (the resident's "change time"): the old
+/// place comes back and the new one is taken in one transaction, or — when the new slot is
+/// refused — the old appointment stands.
+pub async fn reschedule(
+    app: &App,
+    caller: &Caller,
+    appointment_id: i64,
+    new_slot: i64,
+) -> Result<std::result::Result<Vec<i64>, BookRefusal>> {
+    scope::require(app, caller, &[Role::Resident]).await?;
+    let me = caller.actor().and_then(|a| a.person_id);
+    let own = stored::appointment(app.db(), appointment_id)
+        .await?
+        .is_some_and(|a| Some(a.person_id) == me);
+    if !own {
+        let target = format!("{} move", caller.via);
+        return Err(scope::deny_as(app, caller, &target).await);
+    }
+    Ok(engine::reschedule(app.db(), app.tz(), appointment_id, new_slot).await?)
+}
+
+/// The days a resident may book on: today and the next three.
+const BOOKABLE_DAYS: u64 = 4;
+
+/// What the resident's booking page offers.
+#[derive(Debug, Clone)]
+pub struct Choices {
+    /// The sites that serve the resident's unit.
+    pub sites: Vec<Site>,
+    pub days: Vec<String>,
+    pub site: Option<Site>,
+    pub date: String,
+    /// The chosen site-day's slots.
+    pub slots: Vec<Slot>,
+    /// The appointment being moved, when the resident came to change it.
+    pub moving: Option<AppointmentView>,
+}
+
+/// The resident's booking page: only the sites that serve their unit, the bookable days, and —
+/// with a site and day chosen — that day's slots.
+pub async fn choices(
+    app: &App,
+    caller: &Caller,
+    site: Option<&str>,
+    date: Option<&str>,
+    moving: Option<i64>,
+) -> Result<Choices> {
+    scope::require(app, caller, &[Role::Resident]).await?;
+    let person = caller
+        .actor()
+        .and_then(|a| a.person_id)
+        .ok_or(Error::NotFound)?;
+    let today = app.today();
+    let days: Vec<String> = (0..BOOKABLE_DAYS)
+        .filter_map(|d| today.checked_add_days(Days::new(d)))
+        .map(|d| d.to_string())
+        .collect();
+    let unit = people::by_id(app.db(), person)
+        .await?
+        .ok_or(Error::NotFound)?
+        .unit_id;
+    let all = sites::serving_unit(app.db(), unit).await?;
+    let site = site.and_then(|c| all.iter().find(|s| s.code == c).cloned());
+    let date = date
+        .filter(|d| days.iter().any(|x| x == d))
+        .map_or_else(|| days[0].clone(), str::to_string);
+    let moving = match moving {
+        Some(id) => stored::appointment(app.db(), id)
+            .await?
+            .filter(|a| a.person_id == person),
+        None => None,
+    };
+    let slots = match &site {
+        Some(s) => slots::of_site_day(app.db(), s.id, &date).await?,
+        None => vec![],
+    };
+    Ok(Choices {
+        sites: all,
+        days,
+        site,
+        date,
+        slots,
+        moving,
+    })
+}
+
+/// A site-day's slots and the doses it may still promise, a moment old at most (see
+/// [`crate::days`]; booking re-checks everything), for anyone logged in. `None` when there is no
+/// such site.
+pub async fn availability(
+    app: &App,
+    caller: &Caller,
+    site: &str,
+    date: chrono::NaiveDate,
+) -> Result<Option<Arc<DayView>>> {
+    if caller.role().is_none() {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(app
+        .days()
+        .of_site(app.db(), site, &date.to_string())
+        .await?)
+}
