@@ -12,6 +12,7 @@ pub mod commit;
 mod context;
 pub mod days;
 pub mod error;
+pub mod funnel;
 pub mod import;
 pub mod org;
 pub mod outbox;

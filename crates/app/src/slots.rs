@@ -185,3 +185,51 @@ pub async fn resize_window(
     open_window(db, site, today).await?;
     Ok(changed)
 }
+
+/// Why a slot's capacity was not changed by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapacityRefusal {
+    /// A reason of a few words is needed: it is kept with the slot and audited.
+    ReasonRequired,
+    /// From 0 to 10,000.
+    OutOfRange,
+    /// Never below the bookings the slot holds.
+    BelowBooked,
+}
+
+/// The desk or the admin sets slot `slot_id`'s capacity by hand, with a reason kept with the slot
+/// (`manual: …`) and written to the audit log, in one transaction.
+pub async fn set_capacity(
+    app: &crate::App,
+    caller: &crate::Caller,
+    slot_id: i64,
+    capacity: i64,
+    why: &str,
+) -> crate::Result<Result<(), CapacityRefusal>> {
+    use vaxloop_core::Role;
+    crate::scope::require(app, caller, &[Role::Admin, Role::Desk]).await?;
+    let Ok(reason) = crate::privacy::reason(why) else {
+        return Ok(Err(CapacityRefusal::ReasonRequired));
+    };
+    if !(0..=10_000).contains(&capacity) {
+        return Ok(Err(CapacityRefusal::OutOfRange));
+    }
+    let mut tx = app.db().begin_write().await?;
+    let stored_reason = format!("manual: {reason}");
+    let Some(previous) = slots::set_capacity(&mut tx, slot_id, capacity, &stored_reason).await?
+    else {
+        tx.rollback().await?;
+        return match slots::by_id(app.db(), slot_id).await? {
+            Some(_) => Ok(Err(CapacityRefusal::BelowBooked)),
+            None => Err(crate::Error::NotFound),
+        };
+    };
+    let target = format!("slot:{slot_id}");
+    let detail = format!("capacity {previous} -> {capacity}");
+    let act = crate::audit::Act::new("slot_capacity", &target)
+        .reason(reason)
+        .detail(&detail);
+    crate::audit::write(&mut tx, caller, act).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

@@ -7,15 +7,12 @@ use axum::routing::put;
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use vaxloop_core::Role;
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::slots;
+use vaxloop_app::slots::{self, CapacityRefusal};
 
 use crate::AppState;
-use crate::access;
 use crate::api::ApiError;
-use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
+use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/slots/{id}/capacity", put(set_capacity))
@@ -33,51 +30,18 @@ pub struct CapacityIn {
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn set_capacity(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Who(caller): Who,
     Path(id): Path<i64>,
     Json(input): Json<CapacityIn>,
 ) -> AppResult<StatusCode> {
-    let user = access::require(
-        &state,
-        &auth,
-        &[Role::Admin, Role::Desk],
-        &format!("/api/v1/slots/{id}/capacity"),
-    )
-    .await?;
-    let reason = vaxloop_app::privacy::reason(&input.reason).map_err(|_| AppError::BadRequest {
-        field: Some("reason".into()),
-        message: "privacy.reason_required".into(),
-    })?;
-    if !(0..=10_000).contains(&input.capacity) {
-        return Err(AppError::BadRequest {
-            field: Some("capacity".into()),
-            message: "slots.capacity_range".into(),
-        });
+    let bad = |field: &str, message: &str| AppError::BadRequest {
+        field: Some(field.into()),
+        message: message.into(),
+    };
+    match slots::set_capacity(&state.app, &caller, id, input.capacity, &input.reason).await? {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(CapacityRefusal::ReasonRequired) => Err(bad("reason", "privacy.reason_required")),
+        Err(CapacityRefusal::OutOfRange) => Err(bad("capacity", "slots.capacity_range")),
+        Err(CapacityRefusal::BelowBooked) => Err(bad("capacity", "slots.below_booked")),
     }
-    let now = vaxloop_store::now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let stored_reason = format!("manual: {reason}");
-    let Some(previous) = slots::set_capacity(&mut tx, id, input.capacity, &stored_reason).await?
-    else {
-        return Err(match slots::by_id(&state.db, id).await? {
-            Some(_) => AppError::BadRequest {
-                field: Some("capacity".into()),
-                message: "slots.below_booked".into(),
-            },
-            None => AppError::NotFound,
-        });
-    };
-    let target = format!("slot:{id}");
-    let detail = format!("capacity {previous} -> {}", input.capacity);
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "slot_capacity",
-        target: &target,
-        reason: Some(reason),
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -212,6 +212,21 @@ pub async fn cancel(app: &App, caller: &Caller, appointment_id: i64) -> Result<b
         _ => false,
     })
     .await?;
+    cancel_now(app, appointment_id).await
+}
+
+/// Cancels the caller's own appointment (the resident's page): whoever else asks — the desk and
+/// the admin included — is refused here; they cancel through the desk or the API.
+pub async fn cancel_own(app: &App, caller: &Caller, appointment_id: i64) -> Result<bool> {
+    let appointment = stored::appointment(app.db(), appointment_id).await?;
+    scope::check(app, caller, |a| {
+        a.person_id.is_some() && appointment.as_ref().map(|x| x.person_id) == a.person_id
+    })
+    .await?;
+    cancel_now(app, appointment_id).await
+}
+
+async fn cancel_now(app: &App, appointment_id: i64) -> Result<bool> {
     let mut tx = app.db().begin_write().await?;
     let done = stored::cancel_in(&mut tx, appointment_id, vaxloop_store::now_ms()).await?;
     tx.commit().await?;

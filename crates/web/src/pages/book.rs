@@ -171,6 +171,6 @@ async fn cancel(
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    booking::cancel(&state.app, &page.caller(), id).await?;
+    booking::cancel_own(&state.app, &page.caller(), id).await?;
     Ok(Redirect::to("/me").into_response())
 }

@@ -10,14 +10,12 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vaxloop_core::Role;
+use vaxloop_app::funnel::{self, Stuck, Totals, UnitFunnel};
+use vaxloop_app::org::WorkGroup;
 use vaxloop_documents::chart::{Bar, funnel_svg};
-use vaxloop_store::funnel::{self, Stuck, UnitFunnel};
-use vaxloop_store::org::{self, WorkGroup};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{deny, require};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -31,82 +29,6 @@ pub fn routes() -> Router<AppState> {
 struct Scope {
     group: Option<String>,
     threshold: Option<i64>,
-}
-
-/// Totals of a set of units.
-#[derive(Debug, Clone, Default)]
-struct Totals {
-    target: i64,
-    by_qr: i64,
-    by_import: i64,
-    by_desk: i64,
-    pending: i64,
-    booked: i64,
-    arrived: i64,
-    vaccinated: i64,
-    complete: i64,
-}
-
-impl Totals {
-    fn of<'a>(units: impl IntoIterator<Item = &'a UnitFunnel>) -> Self {
-        units.into_iter().fold(Totals::default(), |mut t, u| {
-            t.target += u.target;
-            t.by_qr += u.by_qr;
-            t.by_import += u.by_import;
-            t.by_desk += u.by_desk;
-            t.pending += u.pending;
-            t.booked += u.booked;
-            t.arrived += u.arrived;
-            t.vaccinated += u.vaccinated;
-            t.complete += u.complete;
-            t
-        })
-    }
-
-    fn registered(&self) -> i64 {
-        self.by_qr + self.by_import + self.by_desk
-    }
-}
-
-/// Resolves the scope the caller asked for against what they may see: a leader always gets
-/// their own group; the admin and the desk any group, or the whole town.
-async fn scope(
-    state: &AppState,
-    page: &Page,
-    q: &Scope,
-    what: &str,
-) -> AppResult<(Option<WorkGroup>, Vec<WorkGroup>)> {
-    let user = require(
-        state,
-        &page.auth,
-        &[Role::Admin, Role::Desk, Role::GroupLeader],
-        what,
-    )
-    .await?;
-    let groups = org::work_groups(&state.db).await?;
-    if user.role == Role::GroupLeader {
-        let own = groups
-            .iter()
-            .find(|g| Some(g.id) == user.work_group_id)
-            .cloned();
-        if q.group
-            .as_ref()
-            .is_some_and(|c| own.as_ref().is_none_or(|g| &g.code != c))
-        {
-            return Err(deny(
-                state,
-                Some(user),
-                &format!("{what}?group={}", q.group.clone().unwrap_or_default()),
-            )
-            .await);
-        }
-        return Ok((own.clone(), own.into_iter().collect()));
-    }
-    let chosen = q
-        .group
-        .as_ref()
-        .and_then(|c| groups.iter().find(|g| &g.code == c).cloned());
-    Ok((chosen, groups))
 }
 
 /// A row of the group table.
@@ -140,39 +62,18 @@ async fn page(
     page: Page,
     Query(q): Query<Scope>,
 ) -> AppResult<Html<String>> {
-    let (chosen, groups) = scope(&state, &page, &q, "/funnel").await?;
-    let units = funnel::by_unit(&state.db, chosen.as_ref().map(|g| g.id)).await?;
+    let caller = page.caller();
+    let group = q.group.as_deref();
+    let f = funnel::funnel(&state.app, &caller, group).await?;
     let threshold = q.threshold.unwrap_or(60).clamp(1, 100);
-    let group_rows = if chosen.is_none() {
-        groups
-            .iter()
-            .map(|g| GroupRow {
-                group: g.clone(),
-                totals: Totals::of(units.iter().filter(|u| u.work_group_id == g.id)),
-            })
-            .collect()
-    } else {
-        vec![]
-    };
-    let mut lagging: Vec<UnitFunnel> = units
-        .iter()
-        .filter(|u| u.target > 0 && u.registered() * 100 < threshold * u.target)
-        .cloned()
+    let group_rows = (f.by_group().into_iter())
+        .map(|(group, totals)| GroupRow { group, totals })
         .collect();
-    lagging.sort_by(|a, b| {
-        (a.registered() * b.target)
-            .cmp(&(b.registered() * a.target))
-            .then(a.code.cmp(&b.code))
-    });
-    let totals = Totals::of(&units);
-    let chart_query = chosen
-        .as_ref()
+    let lagging = f.lagging(threshold);
+    let chart_query = (f.chosen.as_ref())
         .map(|g| format!("?group={}", g.code))
         .unwrap_or_default();
-    let now = vaxloop_store::now_ms();
-    let today = state.config.today().to_string();
-    let group = chosen.as_ref().map(|g| g.id);
-    let (stuck, stuck_total) = funnel::stuck(&state.db, group, now, &today, STUCK_SHOWN).await?;
+    let (stuck, stuck_total) = funnel::stuck(&state.app, &caller, group, STUCK_SHOWN).await?;
     let stuck = stuck
         .into_iter()
         .map(|s| {
@@ -181,6 +82,7 @@ async fn page(
             (s, key, since)
         })
         .collect();
+    let (chosen, groups, units, totals) = (f.chosen, f.groups, f.units, f.totals);
     let ctx = page.ctx("/funnel").await?;
     html(&FunnelPage {
         ctx,
@@ -237,9 +139,8 @@ async fn chart(
     page: Page,
     Query(q): Query<Scope>,
 ) -> AppResult<Response> {
-    let (chosen, _) = scope(&state, &page, &q, "/funnel/chart.svg").await?;
-    let units = funnel::by_unit(&state.db, chosen.as_ref().map(|g| g.id)).await?;
-    let svg = funnel_svg(&bars(page.lang, &Totals::of(&units)), 560);
+    let f = funnel::funnel(&state.app, &page.caller(), q.group.as_deref()).await?;
+    let svg = funnel_svg(&bars(page.lang, &f.totals), 560);
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
