@@ -44,12 +44,43 @@ impl<'a> Act<'a> {
 
 /// Appends `act`, done by `caller`, inside `tx`: the change and its entry commit together.
 pub async fn write(tx: &mut WriteTx, caller: &Caller, act: Act<'_>) -> Result<()> {
+    append(tx, caller, act, Outcome::Ok).await
+}
+
+/// Appends `act`, attempted by `caller` and refused (a wrong code, kept so guessing shows).
+pub async fn write_denied(tx: &mut WriteTx, caller: &Caller, act: Act<'_>) -> Result<()> {
+    append(tx, caller, act, Outcome::Denied).await
+}
+
+/// Appends `act`, attempted by `caller`, that changed nothing (a day closed already).
+pub async fn write_failed(tx: &mut WriteTx, caller: &Caller, act: Act<'_>) -> Result<()> {
+    append(tx, caller, act, Outcome::Failed).await
+}
+
+/// [`write`], answering the store's own error (for the steps of a use case that speak it).
+pub(crate) async fn record_in(
+    tx: &mut WriteTx,
+    caller: &Caller,
+    act: Act<'_>,
+) -> vaxloop_store::StoreResult<()> {
     let entry = Entry {
         actor_user_id: caller.user_id(),
         action: act.action,
         target: act.target,
         reason: act.reason,
         outcome: Outcome::Ok,
+        detail: act.detail,
+    };
+    audit::record_in(tx, &entry, vaxloop_store::now_ms()).await
+}
+
+async fn append(tx: &mut WriteTx, caller: &Caller, act: Act<'_>, outcome: Outcome) -> Result<()> {
+    let entry = Entry {
+        actor_user_id: caller.user_id(),
+        action: act.action,
+        target: act.target,
+        reason: act.reason,
+        outcome,
         detail: act.detail,
     };
     audit::record_in(tx, &entry, vaxloop_store::now_ms()).await?;

@@ -477,6 +477,38 @@ pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
     }
 }
 
+/// The site with code `code` as a what-if starts from, for whoever may watch its day: its desks,
+/// space and service times for the shift asked for, what was measured there before today, and
+/// the bookings per slot it runs on now. [`crate::Error::NotFound`] for a site without zones.
+pub async fn what_if_base(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    afternoon: bool,
+) -> crate::Result<(vaxloop_store::sites::Site, WhatIf, Measured)> {
+    let site = crate::stations::watched(app, caller, code).await?;
+    let zones = vaxloop_store::sites::zones(app.db(), site.id).await?;
+    if zones.is_empty() {
+        return Err(crate::Error::NotFound);
+    }
+    let today = app.today();
+    let measured = measured_before(app.db(), site.id, Some(today)).await?;
+    let slots = vaxloop_store::slots::of_site_day(app.db(), site.id, &today.to_string()).await?;
+    let current = slots
+        .iter()
+        .filter(|s| (s.starts_min >= 12 * 60) == afternoon && s.capacity > 0)
+        .map(|s| s.capacity)
+        .next()
+        .unwrap_or(50);
+    let w = WhatIf::of_site(
+        &zones,
+        afternoon,
+        &measured,
+        u32::try_from(current).unwrap_or(50),
+    );
+    Ok((site, w, measured))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

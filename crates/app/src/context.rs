@@ -67,3 +67,12 @@ impl App {
         &self.0.days
     }
 }
+
+impl App {
+    /// Whether the database answers, and which backend it is (`sqlite`, `postgres`): the health
+    /// check's question.
+    pub async fn health(&self) -> crate::Result<&'static str> {
+        self.0.db.ping().await?;
+        Ok(self.0.db.backend().as_str())
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod auth;
 pub mod booking;
 pub mod caller;
 pub mod capacity;
@@ -13,22 +14,27 @@ mod context;
 pub mod days;
 pub mod error;
 pub mod funnel;
+pub mod idempotency;
 pub mod import;
 pub mod org;
 pub mod outbox;
 pub mod planning;
 pub mod privacy;
 pub mod proposals;
+pub mod questions;
 pub mod register;
 pub mod residents;
 mod save;
 pub mod scope;
+pub mod sessions;
 pub mod site_day;
 pub mod site_ops;
 pub mod sites;
 pub mod slots;
+pub mod stations;
 pub mod supply;
 
 pub use caller::{Actor, Caller};
 pub use context::App;
 pub use error::{Error, Problem, Result};
+pub use vaxloop_store::{Db, PiiCipher, now_ms};

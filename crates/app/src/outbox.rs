@@ -49,19 +49,28 @@ pub async fn deliver_due(
     limit: i64,
 ) -> StoreResult<Round> {
     let mut round = Round::default();
-    for m in notifications::claim_due(db, now, LEASE_MS, limit).await? {
-        match sender.send(m.id, &m.topic, &m.payload).await {
+    let mut tx = db.begin_write().await?;
+    let due = notifications::claim_due_in(&mut tx, now, LEASE_MS, limit).await?;
+    tx.commit().await?;
+    // Each message is sent outside any transaction, then its outcome recorded in one of its own.
+    for m in due {
+        let sent = sender.send(m.id, &m.topic, &m.payload).await;
+        let mut tx = db.begin_write().await?;
+        match sent {
             Ok(()) => {
-                notifications::delivered(db, m.id, vaxloop_store::now_ms().max(now)).await?;
+                let at = vaxloop_store::now_ms().max(now);
+                notifications::delivered_in(&mut tx, m.id, at).await?;
                 round.delivered += 1;
             }
             Err(why) => {
                 // The error is the receiver's words about a request, never the payload.
                 let why: String = why.chars().take(200).collect();
-                notifications::failed(db, m.id, now + pause_after(m.attempts), &why).await?;
+                let retry_at = now + pause_after(m.attempts);
+                notifications::failed_in(&mut tx, m.id, retry_at, &why).await?;
                 round.failed += 1;
             }
         }
+        tx.commit().await?;
     }
     Ok(round)
 }

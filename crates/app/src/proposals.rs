@@ -13,12 +13,19 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use vaxloop_planner::{Change, MoveRefusal, Plan, Report};
+use vaxloop_core::Role;
+pub use vaxloop_planner::{Change, MoveRefusal, Plan, Report};
 use vaxloop_store::{Db, StoreError, plan_drafts};
 
+use crate::audit::{self, Act};
 use crate::planning::{
-    Disruption, DisruptionError, Live, NotPublished, Published, Unpublished, live_instance, publish,
+    Disruption, DisruptionError, Live, Mark, NotPublished, Published, Unpublished, live_instance,
+    publish,
 };
+use crate::{App, Caller, scope};
+
+/// Who may plan: the appointment desk and the town admin.
+pub const PLANNERS: &[Role] = &[Role::Desk, Role::Admin];
 
 /// How long the desk waits for the planner.
 pub const TIME_LIMIT: Duration = Duration::from_secs(2);
@@ -91,6 +98,30 @@ pub enum ProposalError {
     Corrupt(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller may not plan (audited), or is not logged in.
+    #[error(transparent)]
+    Access(crate::Error),
+}
+
+impl From<crate::Error> for ProposalError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Store(e) => ProposalError::Store(e),
+            other => ProposalError::Access(other),
+        }
+    }
+}
+
+pub use vaxloop_planner::plan::Assignment;
+pub use vaxloop_planner::{Instance, Place};
+
+/// Lets a planner through (see [`PLANNERS`]); an audited denial otherwise.
+pub async fn may_plan(app: &App, caller: &Caller) -> ProposalResult<()> {
+    planner(app, caller).await
+}
+
+async fn planner(app: &App, caller: &Caller) -> ProposalResult<()> {
+    Ok(scope::require(app, caller, PLANNERS).await?)
 }
 
 pub type ProposalResult<T> = Result<T, ProposalError>;
@@ -132,14 +163,17 @@ async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T 
     }
 }
 
-/// A new proposal for the [`crate::planning::DAYS`] days after `today`, by `user`; it
-/// supersedes the open one.
+/// A new proposal for the [`crate::planning::DAYS`] days after `today`, by the caller (a desk
+/// member's login); it supersedes the open one, and commits with its audit row.
 pub async fn propose(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     today: NaiveDate,
-    user: i64,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
+    planner(app, caller).await?;
+    let user = scope::login(caller)?.id;
+    let db = app.db();
     let mut live = live_instance(db, today).await?;
     // The disruptions the desk recorded on the open proposal still hold.
     if let Some(open) = latest(db).await?.filter(Proposal::is_open) {
@@ -161,8 +195,9 @@ pub async fn propose(
         (live, solved)
     })
     .await;
+    let mut tx = db.begin_write().await?;
     let id = plan_drafts::open(
-        db,
+        &mut tx,
         user,
         vaxloop_store::now_ms(),
         &json(&live),
@@ -170,7 +205,31 @@ pub async fn propose(
         solved.seconds,
     )
     .await?;
+    let detail = format!(
+        "proposal={id} teams={} placed={}",
+        live.instance.teams.len(),
+        solved.plan.assignments.len()
+    );
+    audit::write(
+        &mut tx,
+        caller,
+        Act::new("plan_propose", "plan").detail(&detail),
+    )
+    .await?;
+    tx.commit().await?;
     load(db, id).await
+}
+
+/// The newest proposal, for a planner.
+pub async fn current(app: &App, caller: &Caller) -> ProposalResult<Option<Proposal>> {
+    planner(app, caller).await?;
+    latest(app.db()).await
+}
+
+/// Proposal `id`, for a planner.
+pub async fn proposal(app: &App, caller: &Caller, id: i64) -> ProposalResult<Proposal> {
+    planner(app, caller).await?;
+    load(app.db(), id).await
 }
 
 /// One proposal.
@@ -196,9 +255,19 @@ async fn open_at(db: &Db, id: i64, version: i64) -> ProposalResult<Proposal> {
     Ok(p)
 }
 
-/// Writes the new state of an open proposal, conditional on `version`.
+/// An act on the open proposal, as audited: who, which action, what exactly.
+struct Acting<'a> {
+    by: &'a Caller,
+    action: &'static str,
+    detail: String,
+}
+
+/// Writes the new state of an open proposal, conditional on `version`, with the act's audit
+/// row (how many teams it moved added to its detail) in the same transaction.
+#[allow(clippy::too_many_arguments)]
 async fn save(
     db: &Db,
+    acting: Acting<'_>,
     p: &Proposal,
     plan: &Plan,
     previous: Option<&Plan>,
@@ -206,6 +275,7 @@ async fn save(
     seconds: f64,
     live: Option<&Live>,
 ) -> ProposalResult<Proposal> {
+    let moved = previous.map_or(0, |before| vaxloop_planner::diff(before, plan).len());
     let previous = previous.map(json);
     let change = plan_drafts::Change {
         live: &json(live.unwrap_or(&p.live)),
@@ -214,20 +284,29 @@ async fn save(
         locked: &json(locked),
         seconds,
     };
-    if !plan_drafts::update(db, p.id, p.version, vaxloop_store::now_ms(), change).await? {
+    let mut tx = db.begin_write().await?;
+    if !plan_drafts::update(&mut tx, p.id, p.version, vaxloop_store::now_ms(), change).await? {
+        tx.rollback().await?;
         return Err(ProposalError::Stale);
     }
+    let detail = format!("proposal={} {} moved={moved}", p.id, acting.detail);
+    let act = Act::new(acting.action, "plan").detail(&detail);
+    audit::write(&mut tx, acting.by, act).await?;
+    tx.commit().await?;
     load(db, p.id).await
 }
 
 /// Locks a team where it is (re-runs keep it there), or unlocks it.
 pub async fn set_lock(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     team: &str,
     lock: bool,
 ) -> ProposalResult<Proposal> {
+    planner(app, caller).await?;
+    let db = app.db();
     let p = open_at(db, id, version).await?;
     if !p.live.instance.teams.iter().any(|t| t.id == team) {
         return Err(ProposalError::Move(MoveRefusal::UnknownTeam));
@@ -238,8 +317,14 @@ pub async fn set_lock(
     } else {
         locked.remove(team);
     }
+    let acting = Acting {
+        by: caller,
+        action: "plan_lock",
+        detail: format!("team={team} lock={lock}"),
+    };
     save(
         db,
+        acting,
         &p,
         &p.plan,
         p.previous.as_ref(),
@@ -252,8 +337,10 @@ pub async fn set_lock(
 
 /// Moves a team by hand to start in grid slot `slot` of day `day` at site `site` (the site's
 /// code), and locks it there; refused with the reason when it does not fit.
+#[allow(clippy::too_many_arguments)]
 pub async fn move_team(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     team: &str,
@@ -261,18 +348,38 @@ pub async fn move_team(
     day: usize,
     slot: usize,
 ) -> ProposalResult<Proposal> {
+    planner(app, caller).await?;
+    let db = app.db();
     let p = open_at(db, id, version).await?;
     let moved = vaxloop_planner::place_team(&p.live.instance, &p.plan, team, site, day, slot)
         .map_err(ProposalError::Move)?;
     let mut locked = p.locked.clone();
     locked.insert(team.to_string());
-    save(db, &p, &moved.plan, Some(&p.plan), &locked, p.seconds, None).await
+    let acting = Acting {
+        by: caller,
+        action: "plan_move",
+        detail: format!("team={team} to={site} day={day} slot={slot}"),
+    };
+    let plan = &moved.plan;
+    save(
+        db,
+        acting,
+        &p,
+        plan,
+        Some(&p.plan),
+        &locked,
+        p.seconds,
+        None,
+    )
+    .await
 }
 
 /// As [`move_team`], with the day as its date and the slot as its start ("09:30"), as the desk
 /// names them; a day or time the plan does not have is refused as outside it.
+#[allow(clippy::too_many_arguments)]
 pub async fn move_team_at(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     team: &str,
@@ -280,11 +387,14 @@ pub async fn move_team_at(
     date: &str,
     starts: &str,
 ) -> ProposalResult<Proposal> {
-    let p = load(db, id).await?;
+    planner(app, caller).await?;
+    let p = load(app.db(), id).await?;
     let inst = &p.live.instance;
     let day = inst.horizon.dates.iter().position(|d| d == date.trim());
     match day.zip(inst.slot_at(starts)) {
-        Some((day, slot)) => move_team(db, id, version, team, site.trim(), day, slot).await,
+        Some((day, slot)) => {
+            move_team(app, caller, id, version, team, site.trim(), day, slot).await
+        }
         None => Err(ProposalError::Move(MoveRefusal::OutsideHorizon)),
     }
 }
@@ -300,11 +410,14 @@ pub fn desk_options() -> vaxloop_planner::Options {
 
 /// Re-runs the planner from the proposal: locked teams stay, the others may move.
 pub async fn rerun(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
+    planner(app, caller).await?;
+    let db = app.db();
     let p = open_at(db, id, version).await?;
     let (instance, plan, mut locked) = (p.live.instance.clone(), p.plan.clone(), p.locked.clone());
     // Teams booked already move only when their place is gone.
@@ -325,8 +438,14 @@ pub async fn rerun(
         )
     })
     .await;
+    let acting = Acting {
+        by: caller,
+        action: "plan_rerun",
+        detail: String::new(),
+    };
     save(
         db,
+        acting,
         &p,
         &solved.plan,
         Some(&p.plan),
@@ -341,37 +460,54 @@ pub async fn rerun(
 /// day, or people were booked elsewhere: every team whose place still fits keeps it, and only
 /// the teams that lost theirs (or are new) are planned again. The difference is kept to show.
 pub async fn refresh(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     today: NaiveDate,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    let p = open_at(db, id, version).await?;
+    planner(app, caller).await?;
+    let p = open_at(app.db(), id, version).await?;
     let disruptions = p.live.disruptions.clone();
-    replan_with(db, p, today, disruptions, options).await
+    let acting = Acting {
+        by: caller,
+        action: "plan_refresh",
+        detail: String::new(),
+    };
+    replan_with(app.db(), acting, p, today, disruptions, options).await
 }
 
 /// Records a disruption on the proposal — a site closed on a day, or a site-day's delivery
 /// short — and re-plans from it on today's data: the teams (booked or not) whose place is gone
 /// move, as few as can be, and the rest stay. Publishing applies it.
+#[allow(clippy::too_many_arguments)]
 pub async fn disrupt(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     today: NaiveDate,
     disruption: Disruption,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    let p = open_at(db, id, version).await?;
+    planner(app, caller).await?;
+    let p = open_at(app.db(), id, version).await?;
+    let acting = Acting {
+        by: caller,
+        action: "plan_disrupt",
+        detail: format!("{disruption:?}"),
+    };
     let mut disruptions = p.live.disruptions.clone();
     disruptions.push(disruption);
-    replan_with(db, p, today, disruptions, options).await
+    replan_with(app.db(), acting, p, today, disruptions, options).await
 }
 
 /// Takes back the disruption recorded for a site-day, and re-plans.
+#[allow(clippy::too_many_arguments)]
 pub async fn undisrupt(
-    db: &Db,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
     today: NaiveDate,
@@ -379,16 +515,23 @@ pub async fn undisrupt(
     day: &str,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    let p = open_at(db, id, version).await?;
+    planner(app, caller).await?;
+    let p = open_at(app.db(), id, version).await?;
     let disruptions = (p.live.disruptions.iter())
         .filter(|d| d.site_day() != (site, day))
         .cloned()
         .collect();
-    replan_with(db, p, today, disruptions, options).await
+    let acting = Acting {
+        by: caller,
+        action: "plan_undisrupt",
+        detail: format!("site={site} day={day}"),
+    };
+    replan_with(app.db(), acting, p, today, disruptions, options).await
 }
 
 async fn replan_with(
     db: &Db,
+    acting: Acting<'_>,
     p: Proposal,
     today: NaiveDate,
     disruptions: Vec<Disruption>,
@@ -417,6 +560,7 @@ async fn replan_with(
         .collect();
     save(
         db,
+        acting,
         &p,
         &solved.plan,
         Some(&p.plan),
@@ -427,20 +571,57 @@ async fn replan_with(
     .await
 }
 
-/// Publishes the proposal as `user` saw it at `version`: all its teams booked, labelled and
-/// told, and the proposal marked published, in one transaction — or nothing.
+/// Publishes the proposal as the caller saw it at `version`: all its teams booked, labelled and
+/// told, the proposal marked published and the act audited, in one transaction — or nothing.
 pub async fn publish_proposal(
-    db: &Db,
-    tz: chrono_tz::Tz,
+    app: &App,
+    caller: &Caller,
     id: i64,
     version: i64,
-    user: i64,
 ) -> ProposalResult<Published> {
+    planner(app, caller).await?;
+    let db = app.db();
     let p = open_at(db, id, version).await?;
-    match publish(db, tz, &p.live, &p.plan, Some((id, version, user))).await? {
+    let mark = Mark {
+        proposal: id,
+        version,
+        by: caller,
+    };
+    match publish(db, app.tz(), &p.live, &p.plan, Some(mark)).await? {
         Ok(done) => Ok(done),
         Err(Unpublished::Stale) => Err(ProposalError::Stale),
         Err(Unpublished::Changed(what)) => Err(ProposalError::Changed(what)),
         Err(Unpublished::Team(t)) => Err(ProposalError::NotPublished(t)),
     }
+}
+
+/// What the desk's planning page shows around a proposal: the sites and the units by name, and
+/// what each unit said about its days (its planning preferences).
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub proposal: Option<Proposal>,
+    pub sites: Vec<vaxloop_store::sites::Site>,
+    pub units: Vec<vaxloop_store::org::Unit>,
+    pub prefs: std::collections::HashMap<i64, vaxloop_store::planning::UnitPrefs>,
+}
+
+/// The planning page's [`Board`], for a planner: around `proposal` when one was just answered,
+/// the newest otherwise.
+pub async fn board(
+    app: &App,
+    caller: &Caller,
+    proposal: Option<Proposal>,
+) -> ProposalResult<Board> {
+    planner(app, caller).await?;
+    let db = app.db();
+    let proposal = match proposal {
+        Some(p) => Some(p),
+        None => latest(db).await?,
+    };
+    Ok(Board {
+        proposal,
+        sites: vaxloop_store::sites::all(db).await?,
+        units: vaxloop_store::org::units(db, None).await?,
+        prefs: vaxloop_store::planning::prefs(db).await?,
+    })
 }

@@ -393,3 +393,104 @@ pub async fn register_at_desk(
     tx.commit().await?;
     Ok(DeskRegistered::Done { person_id })
 }
+
+/// The unit a registration link names; [`crate::Error::NotFound`] when the code is not valid.
+pub async fn link_unit(app: &crate::App, token: &str) -> crate::Result<Unit> {
+    vaxloop_store::org::unit_by_reg_token(app.db(), token)
+        .await?
+        .ok_or(crate::Error::NotFound)
+}
+
+/// Registers a person with `unit` from its public QR page (anyone may: the roster and the
+/// pending queue decide what the registration becomes, see the module's notes). A registration
+/// that made a login answers it, for the page to log in.
+pub async fn register(
+    app: &crate::App,
+    unit: &Unit,
+    form: &RegistrationForm,
+) -> crate::Result<Result<(Registered, Option<users::User>), RegisterError>> {
+    let outcome = match register_by_qr(app.db(), app.cipher(), unit, form, app.today()).await {
+        Ok(outcome) => outcome,
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+        Err(e @ RegisterError::Hashing(_)) => return Err(crate::Error::Internal(e.to_string())),
+        Err(e) => return Ok(Err(e)),
+    };
+    let user = match &outcome {
+        Registered::Done { user_id, .. } => users::by_id(app.db(), *user_id).await?,
+        _ => None,
+    };
+    Ok(Ok((outcome, user)))
+}
+
+/// What the unit's contact decides about a registration that matched no roster entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Confirm,
+    Reject,
+}
+
+/// Confirms (the person's journey opens) or rejects a pending registration of the unit with code
+/// `code`, audited in the same transaction. [`crate::Error::NotFound`] when no such registration
+/// is pending there.
+pub async fn decide(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    person: i64,
+    decision: Decision,
+) -> crate::Result<Unit> {
+    let unit = crate::import::importable(app, caller, code).await?;
+    let now = vaxloop_store::now_ms();
+    let mut tx = app.db().begin_write().await?;
+    let done = match decision {
+        Decision::Confirm => {
+            let ok = people::confirm_pending(&mut tx, unit.id, person, now).await?;
+            if ok {
+                journeys::open_for_person(&mut tx, person, now).await?;
+            }
+            ok
+        }
+        Decision::Reject => people::reject_pending(&mut tx, unit.id, person).await?,
+    };
+    if !done {
+        tx.rollback().await?;
+        return Err(crate::Error::NotFound);
+    }
+    let target = format!("person:{person}");
+    let detail = format!("unit={}", unit.code);
+    let action = match decision {
+        Decision::Confirm => "confirm_registration",
+        Decision::Reject => "reject_registration",
+    };
+    crate::audit::write(
+        &mut tx,
+        caller,
+        crate::audit::Act::new(action, &target).detail(&detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// The unit with code `code` and its work group's name, for its registration poster.
+pub async fn poster(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+) -> crate::Result<(Unit, String)> {
+    let unit = crate::import::importable(app, caller, code).await?;
+    let group = vaxloop_store::org::work_group(app.db(), unit.work_group_id)
+        .await?
+        .map(|g| g.name)
+        .unwrap_or_default();
+    Ok((unit, group))
+}
+
+/// The signed token the resident's personal QR code carries, which check-in scans.
+pub async fn personal_token(app: &crate::App, caller: &crate::Caller) -> crate::Result<String> {
+    crate::scope::require(app, caller, &[Role::Resident]).await?;
+    let person = crate::scope::login(caller)?
+        .person_id
+        .ok_or(crate::Error::NotFound)?;
+    Ok(app.cipher().sign("person", person))
+}

@@ -4,8 +4,12 @@
 
 use chrono::{NaiveDate, Timelike};
 use vaxloop_core::Label;
-use vaxloop_store::reconcile::{self, CloseSummary, DayGroup, LotLedger, Scope};
+use vaxloop_store::reconcile::{self, CloseSummary, DayGroup, Scope};
 use vaxloop_store::{Db, StoreError};
+
+pub use vaxloop_store::org::Unit;
+pub use vaxloop_store::reconcile::LotLedger;
+pub use vaxloop_store::sites::Site;
 
 /// Minutes after a slot ends before a person who has not come is a no-show.
 pub const NO_SHOW_GRACE_MINUTES: i64 = 60;
@@ -198,25 +202,174 @@ pub async fn unit_day(
     Ok((team_lines(&all), total))
 }
 
-/// Closes site `site_id`'s `day` (see [`reconcile::close_day`]). None when it was closed
-/// already.
+/// Closes site `site_id`'s `day` in a transaction of its own (see [`reconcile::close_day_in`]).
+/// None when it was closed already.
 pub async fn close_day(
     db: &Db,
     site_id: i64,
     day: NaiveDate,
     actor: Option<i64>,
 ) -> Result<Option<CloseSummary>, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let done = close_day_in(&mut tx, site_id, day, actor).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+async fn close_day_in(
+    tx: &mut vaxloop_store::WriteTx,
+    site_id: i64,
+    day: NaiveDate,
+    actor: Option<i64>,
+) -> Result<Option<CloseSummary>, StoreError> {
     let date = day.format("%Y-%m-%d").to_string();
     let tomorrow = day.succ_opt().unwrap_or(day).format("%Y-%m-%d").to_string();
-    reconcile::close_day(
-        db,
-        site_id,
-        &date,
-        &tomorrow,
-        actor,
-        vaxloop_store::now_ms(),
+    let now = vaxloop_store::now_ms();
+    reconcile::close_day_in(tx, site_id, &date, &tomorrow, actor, now).await
+}
+
+/// Why a day was not closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseRefusal {
+    /// Only today may be closed.
+    NotToday,
+    /// It was closed already.
+    Closed,
+}
+
+impl CloseRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            CloseRefusal::NotToday => "not_today",
+            CloseRefusal::Closed => "closed",
+        }
+    }
+}
+
+/// The manager closes their site's day (today only): the close and its audit row (with what it
+/// did, or that it was closed already) commit together.
+pub async fn close(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    day: NaiveDate,
+) -> crate::Result<Result<CloseSummary, CloseRefusal>> {
+    let manager =
+        crate::stations::station(app, caller, code, vaxloop_core::SitePost::Manager).await?;
+    if day != app.today() {
+        return Ok(Err(CloseRefusal::NotToday));
+    }
+    let site = manager.site();
+    let mut tx = app.db().begin_write().await?;
+    let done = close_day_in(&mut tx, site.id, day, caller.user_id()).await?;
+    let target = format!("site:{}:{day}", site.code);
+    let act = crate::audit::Act::new("site.close_day", &target);
+    match &done {
+        Some(summary) => {
+            let detail = serde_json::to_string(summary).unwrap_or_default();
+            crate::audit::write(&mut tx, caller, act.detail(&detail)).await?;
+        }
+        None => crate::audit::write_failed(&mut tx, caller, act).await?,
+    }
+    tx.commit().await?;
+    Ok(done.ok_or(CloseRefusal::Closed))
+}
+
+/// The live board of the site with code `code`, for whoever may watch its day.
+pub async fn live_board(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    now: i64,
+) -> crate::Result<(Site, Board)> {
+    let site = crate::stations::watched(app, caller, code).await?;
+    let b = board(app.db(), app.tz(), site.id, app.today(), now).await?;
+    Ok((site, b))
+}
+
+/// The reconciliation of the site with code `code` on `day`, for whoever may watch its day, and
+/// whether the caller may close it (its manager, today).
+pub async fn site_day(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    day: NaiveDate,
+) -> crate::Result<(Site, Reconciliation, bool)> {
+    let site = crate::stations::watched(app, caller, code).await?;
+    let r = reconcile(app.db(), app.tz(), site.id, day).await?;
+    let may_close = day == app.today()
+        && caller
+            .actor()
+            .is_some_and(|a| crate::scope::works_at(a, site.id, vaxloop_core::SitePost::Manager));
+    Ok((site, r, may_close))
+}
+
+/// [`site_day`] handed over as a spreadsheet: the export is audited.
+pub async fn site_day_export(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    day: NaiveDate,
+) -> crate::Result<(Site, Reconciliation)> {
+    let (site, r, _) = site_day(app, caller, code, day).await?;
+    let rows = r.teams.len() + r.units.len() + r.lots.len() + 1;
+    audit_export(app, caller, &format!("site:{}:{day}", site.code), rows).await?;
+    Ok((site, r))
+}
+
+/// The unit with code `code` (when the caller may see it: its contact, its group's leader, the
+/// desk, the admin) and its teams on `day` at every site, with their total.
+pub async fn unit_teams(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    day: NaiveDate,
+) -> crate::Result<(Unit, Vec<TeamLine>, Tally)> {
+    let unit = vaxloop_store::org::unit_by_code(app.db(), code).await?;
+    crate::scope::check(app, caller, |a| {
+        unit.as_ref()
+            .is_some_and(|u| crate::scope::can_see_unit(a, u))
+    })
+    .await?;
+    let unit = unit.ok_or(crate::Error::NotFound)?;
+    let (teams, total) = unit_day(app.db(), unit.id, day).await?;
+    Ok((unit, teams, total))
+}
+
+/// [`unit_teams`] handed over as a spreadsheet: the export is audited.
+pub async fn unit_teams_export(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+    day: NaiveDate,
+) -> crate::Result<(Unit, Vec<TeamLine>)> {
+    let (unit, teams, _) = unit_teams(app, caller, code, day).await?;
+    audit_export(
+        app,
+        caller,
+        &format!("unit:{}:{day}", unit.code),
+        teams.len(),
     )
-    .await
+    .await?;
+    Ok((unit, teams))
+}
+
+async fn audit_export(
+    app: &crate::App,
+    caller: &crate::Caller,
+    target: &str,
+    rows: usize,
+) -> crate::Result<()> {
+    let detail = format!("rows={rows} format=xlsx");
+    let mut tx = app.db().begin_write().await?;
+    crate::audit::write(
+        &mut tx,
+        caller,
+        crate::audit::Act::new("export", target).detail(&detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Marks today's no-shows at every site (their slot over by [`NO_SHOW_GRACE_MINUTES`]) and

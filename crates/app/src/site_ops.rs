@@ -120,23 +120,24 @@ pub async fn check_in(
     }
     let green = green_channel(&person, today);
     let now = vaxloop_store::now_ms();
-    Ok(
-        match visits::check_in(db, &appointment, green, actor, now).await? {
-            CheckedIn::Now(visit) => Ok(CheckIn {
-                visit,
-                fresh: true,
-                person,
-                appointment,
-            }),
-            CheckedIn::Before(visit) => Ok(CheckIn {
-                visit,
-                fresh: false,
-                person,
-                appointment,
-            }),
-            CheckedIn::NotActive => Err(CheckInRefusal::NotActive),
-        },
-    )
+    let mut tx = db.begin_write().await?;
+    let checked = visits::check_in_in(&mut tx, &appointment, green, actor, now).await?;
+    tx.commit().await?;
+    Ok(match checked {
+        CheckedIn::Now(visit) => Ok(CheckIn {
+            visit,
+            fresh: true,
+            person,
+            appointment,
+        }),
+        CheckedIn::Before(visit) => Ok(CheckIn {
+            visit,
+            fresh: false,
+            person,
+            appointment,
+        }),
+        CheckedIn::NotActive => Err(CheckInRefusal::NotActive),
+    })
 }
 
 /// The person a scanned code or a typed ID number names.
@@ -327,7 +328,10 @@ pub async fn screen(
         defer_until: until.as_deref(),
         by: actor,
     };
-    if !screening::record(db, &s, vaxloop_store::now_ms()).await? {
+    let mut tx = db.begin_write().await?;
+    let recorded = screening::record_in(&mut tx, &s, vaxloop_store::now_ms()).await?;
+    tx.commit().await?;
+    if !recorded {
         return Ok(Err(ScreenRefusal::AlreadyScreened));
     }
     Ok(Ok(match outcome {
@@ -430,7 +434,14 @@ pub async fn vaccinate(
         now: vaxloop_store::now_ms(),
         today: &date,
     };
-    Ok(match doses::vaccinate(db, &v).await? {
+    let mut tx = db.begin_write().await?;
+    let given = doses::vaccinate_in(&mut tx, &v).await?;
+    if given.is_ok() {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(match given {
         Ok(g) => Ok(Vaccinated {
             dose_record_id: g.dose_record_id,
             opened_vial: g.opened_vial,
@@ -480,7 +491,10 @@ pub async fn release(
         return Ok(Err(ReleaseRefusal::TooEarly { due_at: obs.2 }));
     }
     let reason = if early { reason } else { None };
-    Ok(if doses::release(db, visit_id, reason, actor, now).await? {
+    let mut tx = db.begin_write().await?;
+    let released = doses::release_in(&mut tx, visit_id, reason, actor, now).await?;
+    tx.commit().await?;
+    Ok(if released {
         Ok(())
     } else {
         Err(ReleaseRefusal::NotObserving)
@@ -586,7 +600,10 @@ pub async fn report_aefi(
         by: actor,
         now,
     };
-    Ok(match doses::report_aefi(db, &a).await? {
+    let mut tx = db.begin_write().await?;
+    let reported = doses::report_aefi_in(&mut tx, &a).await?;
+    tx.commit().await?;
+    Ok(match reported {
         Some(id) => Ok(id),
         None => Err(AefiRefusal::NoVisit),
     })

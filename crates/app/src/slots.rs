@@ -35,6 +35,12 @@ pub async fn open_window(db: &Db, site: &sites::Site, today: NaiveDate) -> Resul
     open_days(db, site.id, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await
 }
 
+/// The booking window's slots opened at every site as of today (the server's ten-minute sweep);
+/// answers how many slots were created.
+pub async fn open_windows(app: &crate::App) -> crate::Result<u64> {
+    Ok(open_window_everywhere(app.db(), app.today()).await?)
+}
+
 /// Opens the booking window at every site (run at start-up and through the day, so that a new
 /// day's slots exist as soon as the day enters the window); returns how many slots were new.
 pub async fn open_window_everywhere(db: &Db, today: NaiveDate) -> Result<u64, StoreError> {

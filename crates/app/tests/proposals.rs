@@ -16,6 +16,18 @@ fn quick(steps: u64) -> Options {
     }
 }
 
+/// The application and a desk member's login as the caller of the planning use cases.
+async fn desk(t: &vaxloop_store::testing::TestDb) -> (vaxloop_app::App, vaxloop_app::Caller) {
+    let id = desk_user(t).await;
+    let user = vaxloop_store::users::by_id(t, id)
+        .await
+        .expect("q")
+        .expect("desk user");
+    let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), chrono_tz::Asia::Shanghai);
+    let by = vaxloop_app::Caller::login(vaxloop_app::Actor::from(&user), "test");
+    (app, by)
+}
+
 async fn desk_user(t: &vaxloop_store::testing::TestDb) -> i64 {
     let mut tx = t.begin_write().await.expect("tx");
     let id: i64 =
@@ -31,19 +43,19 @@ vaxloop_store::backend_tests! {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
         let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 6, today });
         vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
-        let user = desk_user(&t).await;
+        let (app, by) = desk(&t).await;
         assert!(latest(&t).await.expect("latest").is_none());
 
-        let p = propose(&t, today, user, quick(100)).await.expect("proposal");
+        let p = propose(&app, &by, today, quick(100)).await.expect("proposal");
         assert!(p.is_open() && p.report.valid, "{:?}", p.report.violations);
         assert!(p.plan.assignments.len() >= 3);
         assert!(p.changes().is_empty());
 
         // Lock a team; a colleague acting on the old version is told, and changes nothing.
         let locked_team = p.plan.assignments[0].team.clone();
-        let p2 = set_lock(&t, p.id, p.version, &locked_team, true).await.expect("lock");
+        let p2 = set_lock(&app, &by, p.id, p.version, &locked_team, true).await.expect("lock");
         assert!(p2.locked.contains(&locked_team) && p2.version > p.version);
-        assert!(matches!(set_lock(&t, p.id, p.version, &locked_team, false).await, Err(ProposalError::Stale)));
+        assert!(matches!(set_lock(&app, &by, p.id, p.version, &locked_team, false).await, Err(ProposalError::Stale)));
 
         // Move a team by hand to the first place where it fits, other than its own: it is
         // there, locked, and the difference names it alone.
@@ -56,7 +68,7 @@ vaxloop_store::backend_tests! {
                     if (&s.id, d, k) == (&a.site, a.day, a.parts[0].slot) {
                         continue;
                     }
-                    match move_team(&t, p2.id, p2.version, &a.team, &s.id, d, k).await {
+                    match move_team(&app, &by, p2.id, p2.version, &a.team, &s.id, d, k).await {
                         Ok(p3) => { moved = Some((p3, s.id.clone(), d, k)); break 'search; }
                         Err(ProposalError::Move(_)) => {}
                         Err(e) => panic!("{e}"),
@@ -71,11 +83,11 @@ vaxloop_store::backend_tests! {
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].after, Some((site.clone(), day, slot)));
         // A move that cannot fit says why.
-        let too_far = move_team(&t, p3.id, p3.version, &a.team, &site, day, inst.slots()).await;
+        let too_far = move_team(&app, &by, p3.id, p3.version, &a.team, &site, day, inst.slots()).await;
         assert!(matches!(too_far, Err(ProposalError::Move(vaxloop_planner::MoveRefusal::OutsideHorizon))));
 
         // Re-run around the locks: both locked teams stay where they are.
-        let p4 = rerun(&t, p3.id, p3.version, quick(200)).await.expect("rerun");
+        let p4 = rerun(&app, &by, p3.id, p3.version, quick(200)).await.expect("rerun");
         assert!(p4.report.valid);
         for team in [&locked_team, &a.team] {
             let was = p3.plan.assignments.iter().find(|x| &x.team == team).expect("placed");
@@ -96,7 +108,7 @@ vaxloop_store::backend_tests! {
         let there: Vec<String> = p4.plan.assignments.iter()
             .filter(|x| x.site == victim.site && x.day == victim.day)
             .map(|x| x.team.clone()).collect();
-        let p5 = refresh(&t, p4.id, p4.version, today, quick(50)).await.expect("refresh");
+        let p5 = refresh(&app, &by, p4.id, p4.version, today, quick(50)).await.expect("refresh");
         assert!(p5.report.valid, "{:?}", p5.report.violations);
         assert!(!p5.plan.assignments.iter().any(|x| x.site == victim.site && x.day == victim.day));
         let changes = p5.changes();
@@ -106,10 +118,9 @@ vaxloop_store::backend_tests! {
         }
 
         // Two desk members publish at once: one books the whole plan, the other is told.
-        let tz = chrono_tz::Asia::Shanghai;
         let (x, y) = tokio::join!(
-            publish_proposal(&t, tz, p5.id, p5.version, user),
-            publish_proposal(&t, tz, p5.id, p5.version, user),
+            publish_proposal(&app, &by, p5.id, p5.version),
+            publish_proposal(&app, &by, p5.id, p5.version),
         );
         let (ok, stale): (Vec<_>, Vec<_>) = [x, y].into_iter().partition(|r| r.is_ok());
         assert_eq!((ok.len(), stale.len()), (1, 1));
@@ -119,7 +130,7 @@ vaxloop_store::backend_tests! {
         assert!(published.moved.is_empty() && published.cancelled.is_empty());
         let done = latest(&t).await.expect("latest").expect("one");
         assert_eq!(done.status, "published");
-        assert!(matches!(set_lock(&t, done.id, done.version, &locked_team, false).await, Err(ProposalError::Stale)));
+        assert!(matches!(set_lock(&app, &by, done.id, done.version, &locked_team, false).await, Err(ProposalError::Stale)));
 
         // Every team that rides the shuttle has its trips on it; the others make their own way.
         let riders = p5.plan.assignments.iter().filter(|x| !x.trips.is_empty()).count();
@@ -140,15 +151,14 @@ vaxloop_store::backend_tests! {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
         let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 8, today });
         vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
-        let user = desk_user(&t).await;
-        let tz = chrono_tz::Asia::Shanghai;
+        let (app, by) = desk(&t).await;
 
-        let p = propose(&t, today, user, quick(100)).await.expect("proposal");
-        let first = publish_proposal(&t, tz, p.id, p.version, user).await.expect("published");
+        let p = propose(&app, &by, today, quick(100)).await.expect("proposal");
+        let first = publish_proposal(&app, &by, p.id, p.version).await.expect("published");
         assert!(first.booked.len() >= 3);
 
         // A new proposal keeps every published team where it is.
-        let p = propose(&t, today, user, quick(50)).await.expect("proposal");
+        let p = propose(&app, &by, today, quick(50)).await.expect("proposal");
         assert!(p.report.valid, "{:?}", p.report.violations);
         assert!(p.booked_changes().is_empty(), "{:?}", p.booked_changes());
         let booked = p.live.booked_plan();
@@ -171,10 +181,10 @@ vaxloop_store::backend_tests! {
         // that is not one.
         let s = p.live.site_day(&site, &date).expect("site-day").0;
         let allocated = p.live.allocated[s][day];
-        let more = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: site.clone(), day: date.clone(), doses: allocated + 1 }, quick(10)).await;
+        let more = disrupt(&app, &by, p.id, p.version, today, Disruption::Doses { site: site.clone(), day: date.clone(), doses: allocated + 1 }, quick(10)).await;
         assert!(matches!(more, Err(ProposalError::Disruption(DisruptionError::NotShort { .. }))), "{more:?}");
 
-        let p2 = disrupt(&t, p.id, p.version, today, Disruption::Closed { site: site.clone(), day: date.clone() }, quick(100))
+        let p2 = disrupt(&app, &by, p.id, p.version, today, Disruption::Closed { site: site.clone(), day: date.clone() }, quick(100))
             .await
             .expect("closed");
         assert!(p2.report.valid, "{:?}", p2.report.violations);
@@ -188,7 +198,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(moved, expected, "only the teams of the closed site-day change");
 
         // Publishing moves them (or cancels those with nowhere to go) and closes the site-day.
-        let done = publish_proposal(&t, tz, p2.id, p2.version, user).await.expect("published");
+        let done = publish_proposal(&app, &by, p2.id, p2.version).await.expect("published");
         assert!(!done.moved.is_empty(), "some teams find a place elsewhere");
         let mut touched: Vec<String> = done.moved.iter().chain(&done.cancelled).cloned().collect();
         touched.sort();
@@ -228,23 +238,23 @@ vaxloop_store::backend_tests! {
             drop(tx);
 
         // A delivery falls short at another busy site-day: its teams beyond the doses left move.
-        let p = propose(&t, today, user, quick(50)).await.expect("proposal");
+        let p = propose(&app, &by, today, quick(50)).await.expect("proposal");
         assert!(p.booked_changes().is_empty(), "{:?}", p.booked_changes());
         let booked = p.live.booked_plan();
         let a = booked.assignments.iter().find(|a| (a.site.as_str(), a.day) != (site.as_str(), day)).expect("another team").clone();
         let date2 = p.live.instance.horizon.dates[a.day].clone();
         let s2 = p.live.site_day(&a.site, &date2).expect("site-day").0;
         let fixed = p.live.fixed[s2][a.day];
-        let below = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed - 1 }, quick(10)).await;
+        let below = disrupt(&app, &by, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed - 1 }, quick(10)).await;
         assert!(fixed < 1 || matches!(below, Err(ProposalError::Disruption(DisruptionError::BelowFixed { .. }))), "{below:?}");
         let p = vaxloop_app::proposals::latest(&t).await.expect("q").expect("p");
-        let cut = disrupt(&t, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed }, quick(50))
+        let cut = disrupt(&app, &by, p.id, p.version, today, Disruption::Doses { site: a.site.clone(), day: date2.clone(), doses: fixed }, quick(50))
             .await
             .expect("cut");
         assert!(cut.report.valid, "{:?}", cut.report.violations);
         assert!(cut.booked_changes().iter().any(|c| c.team == a.team), "its teams move");
         assert!(cut.booked_changes().iter().all(|c| c.before.as_ref().is_some_and(|b| b.0 == a.site && b.1 == a.day)));
-        publish_proposal(&t, tz, cut.id, cut.version, user).await.expect("published");
+        publish_proposal(&app, &by, cut.id, cut.version).await.expect("published");
         let mut tx = t.begin_write().await.expect("tx");
         let allocated: i64 = sqlx::query_scalar("SELECT doses_allocated FROM site_days WHERE site_id = $1 AND day = $2")
             .bind(p.live.site_ids[s2]).bind(&date2).fetch_one(&mut *tx).await.expect("q");

@@ -324,12 +324,18 @@ vaxloop_store::backend_tests! {
         let lot = doses::lots_for(&t, here.id, vaccine, &date, 0, None).await.expect("lots")[0].lot_id;
         let start = vaxloop_store::now_ms();
         let at = |v: i64, now: i64| Vaccination { visit_id: v, lot_id: lot, proof: "code", minutes: Some(30), by: None, now, today: &date };
+        let give = async |v: Vaccination<'_>| {
+            let mut tx = t.begin_write().await.expect("tx");
+            let given = doses::vaccinate_in(&mut tx, &v).await;
+            tx.commit().await.expect("commit");
+            given
+        };
         // One dose opens a ten-dose vial; 61 minutes later it is past its life: its nine doses
         // are written off when the next dose opens a new vial.
-        assert!(doses::vaccinate(&t, &at(visits[0].id, start)).await.expect("store").expect("given").opened_vial);
+        assert!(give(at(visits[0].id, start)).await.expect("store").expect("given").opened_vial);
         let later = start + 61 * 60_000;
-        assert!(doses::vaccinate(&t, &at(visits[1].id, later)).await.expect("store").expect("given").opened_vial);
-        assert!(!doses::vaccinate(&t, &at(visits[2].id, later + 1000)).await.expect("store").expect("given").opened_vial);
+        assert!(give(at(visits[1].id, later)).await.expect("store").expect("given").opened_vial);
+        assert!(!give(at(visits[2].id, later + 1000)).await.expect("store").expect("given").opened_vial);
         // At the day's close the open vial's eight doses go too.
         let mut tx = t.begin_write().await.expect("tx");
         let closed = doses::waste_vials_in(&mut tx, here.id, None, later + 2000, true, None).await.expect("close");

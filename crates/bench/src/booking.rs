@@ -1,5 +1,5 @@
 //! `vaxloop-bench booking URL…`: the booking benchmark of `docs/benchmarks.md` on each database
-//! named (SQLite and PostgreSQL), as `../shared/specs/benchmarks.md` lays it out.
+//! named (SQLite and PostgreSQL), as `docs/benchmark-methods.md` lays it out.
 //!
 //! Per backend, on one fresh database, four worlds of their own (a unit of residents, a site open
 //! 08:00–18:00 in 30-minute slots, doses allocated per day), so no run sees another's bookings:
@@ -245,8 +245,18 @@ async fn backend(
     let w_surge_ref = world("SRR", surge).await?;
     let w_sust = world("SUS", sustained).await?;
     let w_sust_ref = world("SUR", sustained).await?;
-    let signed_surge = sign_in(&db, &logins(&w_surge, &pin_hash), 600).await?;
-    let signed_sust = sign_in(&db, &logins(&w_sust, &pin_hash), 600).await?;
+    let signed_surge = sign_in(
+        &vaxloop_app::App::new(db.clone(), cipher.clone(), config.timezone),
+        &logins(&w_surge, &pin_hash),
+        600,
+    )
+    .await?;
+    let signed_sust = sign_in(
+        &vaxloop_app::App::new(db.clone(), cipher.clone(), config.timezone),
+        &logins(&w_sust, &pin_hash),
+        600,
+    )
+    .await?;
     db.after_bulk_load().await?;
 
     // The server: the application's own router, plus two trivial handlers to compare reads

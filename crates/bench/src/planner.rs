@@ -1,5 +1,5 @@
 //! `vaxloop-bench planner --vaxloop BIN --python PY --peers DIR --work DIR`: the planner
-//! benchmark (`specs/benchmarks.md`, issue "the 3-day team planner").
+//! benchmark (`docs/benchmark-methods.md`, issue "the 3-day team planner").
 //!
 //! For town seeds 1–3 and city seed 1, each instance is written to a file and solved by:
 //! vaxloop's greedy start alone (`--steps 0`), vaxloop with 1 s and 5 s, and the two peers

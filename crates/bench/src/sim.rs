@@ -1,5 +1,5 @@
 //! `vaxloop-bench sim --python PY --peers DIR --work DIR [--replications R]`: the clinic-flow
-//! simulator against its SimPy peer, and on a 3-day town plan (`specs/benchmarks.md`, "sim").
+//! simulator against its SimPy peer, and on a 3-day town plan (`docs/benchmark-methods.md`, "sim").
 //!
 //! 1. **Against SimPy**, for two clinic days — the spec's example day, and the busiest site-day
 //!    of the town plan below — the same scenario file, the same number of replications, one

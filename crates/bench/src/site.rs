@@ -1,5 +1,5 @@
 //! `vaxloop-bench site URL…`: the site benchmark of `docs/benchmarks.md` on each database named
-//! (SQLite and PostgreSQL), as `../shared/specs/benchmarks.md` lays it out.
+//! (SQLite and PostgreSQL), as `docs/benchmark-methods.md` lays it out.
 //!
 //! Per backend, on one fresh database: a site open 08:00–18:00 in 30-minute slots with 5,000
 //! people booked today in 100 teams of 50 from 20 units, 5,500 doses of one lot in 10-dose vials
@@ -274,7 +274,12 @@ async fn make_world(db: &Db, cipher: &PiiCipher, today: NaiveDate) -> anyhow::Re
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()?;
     let logins: Vec<(i64, String)> = staff.iter().map(|s| (s.1, hash.clone())).collect();
-    let signed = sign_in(db, &logins, 600).await?;
+    let signed = sign_in(
+        &vaxloop_app::App::new(db.clone(), cipher.clone(), chrono_tz::Asia::Shanghai),
+        &logins,
+        600,
+    )
+    .await?;
     let mut desks: BTreeMap<&'static str, Vec<SignedIn>> = BTreeMap::new();
     let mut manager = None;
     for ((post, _), s) in staff.iter().zip(signed) {

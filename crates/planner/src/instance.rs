@@ -1,4 +1,4 @@
-//! The instance file (`vaxloop-plan-instance/1`, see `specs/planner-format.md`): what is to be
+//! The instance file (`vaxloop-plan-instance/1`, see `docs/formats/planner-format.md`): what is to be
 //! planned. [`Instance::parse`] reads and checks one; everything past it may rely on the shape
 //! (one capacity row per date, one number per slot, sizes ≥ 1, days in the horizon …).
 

@@ -2,7 +2,7 @@
 //! against vaccine supply, with shuttle buses. Pure: no IO, no database, no async — the
 //! application builds an [`Instance`] from live data, the command line reads one from a file,
 //! and both get a [`Plan`] back. The file formats are the contract in
-//! `specs/planner-format.md`.
+//! `docs/formats/planner-format.md`.
 //!
 //! # The model
 //!

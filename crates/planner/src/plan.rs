@@ -1,4 +1,4 @@
-//! The plan file (`vaxloop-plan/1`, see `specs/planner-format.md`): where each team goes, in
+//! The plan file (`vaxloop-plan/1`, see `docs/formats/planner-format.md`): where each team goes, in
 //! which slots, on which buses, and who was left out and why.
 
 use serde::{Deserialize, Serialize};

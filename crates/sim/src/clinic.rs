@@ -1,4 +1,4 @@
-//! A clinic day (`specs/clinic-scenario.md`): people arrive by appointment, by bus and on their
+//! A clinic day (`docs/formats/clinic-scenario.md`): people arrive by appointment, by bus and on their
 //! own, pass the stations in order — each a set of desks by shift, first come first served with
 //! the green channel first, in a space that may fill — and sit out their observation time.
 //!

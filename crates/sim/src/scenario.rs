@@ -1,4 +1,4 @@
-//! The clinic scenario, `vaxloop-clinic/1` (`specs/clinic-scenario.md`): who arrives when, the
+//! The clinic scenario, `vaxloop-clinic/1` (`docs/formats/clinic-scenario.md`): who arrives when, the
 //! stations they pass in order with their desks, service times and space, and the observation
 //! area. Read from TOML, checked as a whole before anything runs, every problem named by the key
 //! it is about (`stations[2].service.cv`). All times are minutes from the opening of the day.
@@ -748,7 +748,7 @@ fn servers_in_range(at: &str, servers: u32) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// The example of `specs/clinic-scenario.md`, a weekday at one site.
+/// The example of `docs/formats/clinic-scenario.md`, a weekday at one site.
 pub const EXAMPLE: &str = r#"format = "vaxloop-clinic/1"
 name = "hechuan-weekday"
 arrivals_until = 600

@@ -1,4 +1,4 @@
-//! The clinic model (`specs/clinic-scenario.md`): small days worked out by hand (a bus through
+//! The clinic model (`docs/formats/clinic-scenario.md`): small days worked out by hand (a bus through
 //! desks, blocking, waiting outside, turning away, shifts and overtime, observation seats),
 //! Little's law at every station, the engine against Erlang C and Cobham on a long day, the
 //! arrival streams' counts, and the same seed giving the same result on any number of threads.

@@ -1,4 +1,4 @@
-//! Validation of the simulator against queueing theory (`specs/clinic-scenario.md`,
+//! Validation of the simulator against queueing theory (`docs/formats/clinic-scenario.md`,
 //! "Validation"): a simulated mean matches a formula when the formula's value lies inside the
 //! batch-means confidence interval of the mean and the 95% interval's half-width is at most 2%
 //! of the value; a simulated distribution matches a law when the Kolmogorov–Smirnov distance of

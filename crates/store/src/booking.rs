@@ -432,21 +432,6 @@ async fn people_in(
     Ok(found)
 }
 
-/// Books in a transaction of its own, committed only if everyone got a place.
-pub async fn book(db: &Db, b: &Booking<'_>) -> StoreResult<Result<Vec<i64>, Refusal>> {
-    let mut tx = db.begin_write().await?;
-    match book_in(&mut tx, b, crate::now_ms()).await? {
-        Ok(ids) => {
-            tx.commit().await?;
-            Ok(Ok(ids))
-        }
-        Err(refusal) => {
-            tx.rollback().await?;
-            Ok(Err(refusal))
-        }
-    }
-}
-
 /// Cancels an active appointment: its place and dose go back, the journey returns to
 /// `cancelled` (bookable again). False when there was no active appointment to cancel.
 pub async fn cancel_in(
@@ -490,13 +475,6 @@ pub async fn cancel_in(
         .execute(&mut *conn)
         .await?;
     Ok(true)
-}
-
-pub async fn cancel(db: &Db, appointment_id: i64) -> StoreResult<bool> {
-    let mut tx = db.begin_write().await?;
-    let done = cancel_in(&mut tx, appointment_id, crate::now_ms()).await?;
-    tx.commit().await?;
-    Ok(done)
 }
 
 /// Counts for checking the invariants: per slot, `(capacity, booked, active appointments)`.

@@ -117,23 +117,9 @@ pub struct Given {
     pub due_at: i64,
 }
 
-/// Gives a dose, all in one transaction (see the module's description).
-pub async fn vaccinate(db: &Db, v: &Vaccination<'_>) -> StoreResult<Result<Given, DoseRefusal>> {
-    let mut tx = db.begin_write().await?;
-    let outcome = vaccinate_in(&mut tx, v).await?;
-    match outcome {
-        Ok(given) => {
-            tx.commit().await?;
-            Ok(Ok(given))
-        }
-        Err(refusal) => {
-            tx.rollback().await?;
-            Ok(Err(refusal))
-        }
-    }
-}
-
-async fn vaccinate_in(
+/// Gives a dose on the caller's transaction (see the module's description); the caller commits
+/// only a dose given, and rolls a refusal back.
+pub async fn vaccinate_in(
     conn: &mut AnyConnection,
     v: &Vaccination<'_>,
 ) -> StoreResult<Result<Given, DoseRefusal>> {
@@ -468,24 +454,22 @@ pub async fn observation(
     }
 }
 
-/// Releases a person from observation, with the reason when it is before their time (the
-/// caller decides whether early release is allowed). Returns false, changing nothing, when the
+/// Releases a person from observation on the caller's transaction, with the reason when it is
+/// before their time (the caller decides whether early release is allowed). Returns false, changing nothing, when the
 /// visit was not in observation.
-pub async fn release(
-    db: &Db,
+pub async fn release_in(
+    tx: &mut AnyConnection,
     visit_id: i64,
     early_reason: Option<&str>,
     by: Option<i64>,
     now: i64,
 ) -> StoreResult<bool> {
-    let mut tx = db.begin_write().await?;
     let moved =
         sqlx::query("UPDATE visits SET stage = 'released' WHERE id = $1 AND stage = 'observing'")
             .bind(visit_id)
             .execute(&mut *tx)
             .await?;
     if moved.rows_affected() != 1 {
-        tx.rollback().await?;
         return Ok(false);
     }
     sqlx::query("UPDATE observations SET released_at = $2, released_by = $3 WHERE visit_id = $1")
@@ -511,8 +495,7 @@ pub async fn release(
         actor: by,
         detail: detail.as_deref(),
     };
-    journeys::advance_in(&mut tx, &e, &["observing"]).await?;
-    tx.commit().await?;
+    journeys::advance_in(tx, &e, &["observing"]).await?;
     Ok(true)
 }
 
@@ -533,10 +516,9 @@ pub struct Aefi<'a> {
     pub now: i64,
 }
 
-/// Records an AEFI report for a vaccinated visit and marks the journey `aefi`, in one
+/// Records an AEFI report for a vaccinated visit and marks the journey `aefi`, on the caller's
 /// transaction. Returns the report's id, or None when the visit has no dose on record.
-pub async fn report_aefi(db: &Db, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
-    let mut tx = db.begin_write().await?;
+pub async fn report_aefi_in(tx: &mut AnyConnection, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
     let row = sqlx::query(
         "SELECT v.person_id, v.dose_number, v.site_id FROM visits v \
          JOIN dose_records d ON d.visit_id = v.id WHERE v.id = $1",
@@ -545,7 +527,6 @@ pub async fn report_aefi(db: &Db, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
-        tx.rollback().await?;
         return Ok(None);
     };
     let (person, dose, site): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
@@ -575,8 +556,7 @@ pub async fn report_aefi(db: &Db, a: &Aefi<'_>) -> StoreResult<Option<i64>> {
         actor: a.by,
         detail: Some(&detail),
     };
-    journeys::advance_in(&mut tx, &e, &[]).await?;
-    tx.commit().await?;
+    journeys::advance_in(tx, &e, &[]).await?;
     Ok(Some(id))
 }
 

@@ -146,19 +146,23 @@ pub struct Queued {
     pub attempts: i64,
 }
 
-/// Claims up to `limit` messages due at `now`, each for `lease_ms` (another deliverer skips
-/// them until then), oldest first.
-pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<Queued>> {
+/// Claims up to `limit` messages due at `now` on the caller's transaction, each for `lease_ms`
+/// (another deliverer skips them until then), oldest first.
+pub async fn claim_due_in(
+    tx: &mut AnyConnection,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> StoreResult<Vec<Queued>> {
     let rows = sqlx::query(
         "SELECT id, topic, payload, attempts FROM outbox \
          WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *tx)
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
-    let mut tx = db.begin_write().await?;
     for r in rows {
         let id: i64 = r.try_get(0)?;
         // Only if nobody claimed or delivered it since it was read.
@@ -181,25 +185,26 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: i64) -> StoreRes
             });
         }
     }
-    tx.commit().await?;
     Ok(claimed)
 }
 
-/// Records a delivery.
-pub async fn delivered(db: &Db, id: i64, now: i64) -> StoreResult<()> {
-    let mut tx = db.begin_write().await?;
+/// Records a delivery, on the caller's transaction.
+pub async fn delivered_in(tx: &mut AnyConnection, id: i64, now: i64) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-/// Records a failed attempt and when to try again.
-pub async fn failed(db: &Db, id: i64, retry_at: i64, error: &str) -> StoreResult<()> {
-    let mut tx = db.begin_write().await?;
+/// Records a failed attempt and when to try again, on the caller's transaction.
+pub async fn failed_in(
+    tx: &mut AnyConnection,
+    id: i64,
+    retry_at: i64,
+    error: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, next_at = $1, last_error = $2 WHERE id = $3",
     )
@@ -208,7 +213,6 @@ pub async fn failed(db: &Db, id: i64, retry_at: i64, error: &str) -> StoreResult
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

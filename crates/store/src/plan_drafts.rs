@@ -52,16 +52,16 @@ fn draft(r: &sqlx::any::AnyRow) -> StoreResult<Draft> {
     })
 }
 
-/// A new open proposal; the open one before it, if any, is superseded in the same transaction.
+/// A new open proposal, on the caller's transaction; the open one before it, if any, is
+/// superseded with it.
 pub async fn open(
-    db: &Db,
+    tx: &mut AnyConnection,
     user_id: i64,
     now: i64,
     live: &str,
     plan: &str,
     seconds: f64,
 ) -> StoreResult<i64> {
-    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE plan_drafts SET status = 'superseded', updated_at = $1 WHERE status = 'open'",
     )
@@ -79,7 +79,6 @@ pub async fn open(
     .bind(seconds)
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -115,7 +114,7 @@ pub struct Change<'a> {
 /// Writes `change` to proposal `id` when it is still open at `version`; returns whether it did
 /// (false: a colleague changed it meanwhile, or it was published or superseded).
 pub async fn update(
-    db: &Db,
+    conn: &mut AnyConnection,
     id: i64,
     version: i64,
     now: i64,
@@ -134,7 +133,7 @@ pub async fn update(
     .bind(now)
     .bind(id)
     .bind(version)
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -145,7 +144,7 @@ pub async fn publish_in(
     conn: &mut AnyConnection,
     id: i64,
     version: i64,
-    user_id: i64,
+    user_id: Option<i64>,
     now: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(

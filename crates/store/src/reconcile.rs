@@ -366,20 +366,19 @@ pub struct CloseSummary {
     pub reinvited: u64,
 }
 
-/// Closes a site's day in one transaction: everyone booked who never came is a no-show; whoever
-/// was checked in and left before their dose goes back to the desk (their journey `no_show`,
+/// Closes a site's day on the caller's transaction: everyone booked who never came is a no-show;
+/// whoever was checked in and left before their dose goes back to the desk (their journey `no_show`,
 /// the event says why); whoever is still in observation is released; opened vials are written
 /// off; deferred people whose day has come are returned to the desk. Returns None, changing
 /// nothing, when the day was closed already.
-pub async fn close_day(
-    db: &Db,
+pub async fn close_day_in(
+    tx: &mut AnyConnection,
     site_id: i64,
     day: &str,
     tomorrow: &str,
     by: Option<i64>,
     now: i64,
 ) -> StoreResult<Option<CloseSummary>> {
-    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "INSERT INTO day_closes (site_id, day, closed_at, closed_by) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (site_id, day) DO NOTHING",
@@ -391,11 +390,10 @@ pub async fn close_day(
     .execute(&mut *tx)
     .await?;
     if claimed.rows_affected() != 1 {
-        tx.rollback().await?;
         return Ok(None);
     }
     let mut summary = CloseSummary {
-        no_shows: mark_no_shows_in(&mut tx, Some(site_id), day, i64::MAX / 4, 0, now).await?,
+        no_shows: mark_no_shows_in(tx, Some(site_id), day, i64::MAX / 4, 0, now).await?,
         ..CloseSummary::default()
     };
     let open = sqlx::query(
@@ -436,7 +434,7 @@ pub async fn close_day(
                 actor: by,
                 detail: Some("released at the day's close"),
             };
-            journeys::advance_in(&mut tx, &e, &["observing"]).await?;
+            journeys::advance_in(tx, &e, &["observing"]).await?;
             summary.released += 1;
         } else {
             sqlx::query(
@@ -456,13 +454,12 @@ pub async fn close_day(
                 actor: by,
                 detail: Some(&detail),
             };
-            journeys::advance_in(&mut tx, &e, &["checked_in", "screened"]).await?;
+            journeys::advance_in(tx, &e, &["checked_in", "screened"]).await?;
             summary.left += 1;
         }
     }
-    summary.vial_waste =
-        crate::doses::waste_vials_in(&mut tx, site_id, None, now, true, by).await?;
-    summary.reinvited = reinvite_deferred_in(&mut tx, tomorrow, now).await?;
+    summary.vial_waste = crate::doses::waste_vials_in(tx, site_id, None, now, true, by).await?;
+    summary.reinvited = reinvite_deferred_in(tx, tomorrow, now).await?;
     let json = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
     sqlx::query("UPDATE day_closes SET summary = $3 WHERE site_id = $1 AND day = $2")
         .bind(site_id)
@@ -470,7 +467,6 @@ pub async fn close_day(
         .bind(json)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(Some(summary))
 }
 

@@ -77,15 +77,14 @@ pub struct Screening<'a> {
     pub by: Option<i64>,
 }
 
-/// Records a screening and moves the visit and the journey on, in one transaction — when the
+/// Records a screening and moves the visit and the journey on, on the caller's transaction — when the
 /// visit is still waiting (or referred). Returns false, recording nothing, when it was not.
-pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
+pub async fn record_in(tx: &mut AnyConnection, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
     let stage = match s.outcome {
         "pass" => "ready",
         "defer" => "deferred",
         _ => "referred",
     };
-    let mut tx = db.begin_write().await?;
     let moved = sqlx::query(
         "UPDATE visits SET stage = $2 WHERE id = $1 AND stage IN ('waiting', 'referred')",
     )
@@ -94,7 +93,6 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() != 1 {
-        tx.rollback().await?;
         return Ok(false);
     }
     sqlx::query(
@@ -143,11 +141,10 @@ pub async fn record(db: &Db, s: &Screening<'_>, now: i64) -> StoreResult<bool> {
         detail: detail.as_deref(),
     };
     if state == "checked_in" {
-        crate::journeys::record_in(&mut tx, &e).await?;
+        crate::journeys::record_in(tx, &e).await?;
     } else {
-        crate::journeys::advance_in(&mut tx, &e, &["checked_in"]).await?;
+        crate::journeys::advance_in(tx, &e, &["checked_in"]).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
@@ -213,22 +210,21 @@ pub async fn yes_answers(
     Ok(out)
 }
 
-/// Adds a question at the end of a vaccine's list. Returns its id.
+/// Adds a question at the end of a vaccine's list, on the caller's transaction. Returns its id.
 pub async fn append_question(
-    db: &Db,
+    tx: &mut AnyConnection,
     vaccine_id: i64,
     text_zh: &str,
     text_en: &str,
     on_yes: &str,
 ) -> StoreResult<i64> {
-    let mut tx = db.begin_write().await?;
     let last: Option<i64> =
         sqlx::query_scalar("SELECT MAX(position) FROM screening_questions WHERE vaccine_id = $1")
             .bind(vaccine_id)
             .fetch_one(&mut *tx)
             .await?;
     let id = add_question_in(
-        &mut tx,
+        tx,
         vaccine_id,
         last.unwrap_or(0) + 1,
         text_zh,
@@ -236,14 +232,13 @@ pub async fn append_question(
         on_yes,
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
 /// Changes a question's texts and what a "yes" means. False when the vaccine has no such
 /// question.
 pub async fn update_question(
-    db: &Db,
+    conn: &mut AnyConnection,
     vaccine_id: i64,
     id: i64,
     text_zh: &str,
@@ -259,26 +254,34 @@ pub async fn update_question(
     .bind(text_zh)
     .bind(text_en)
     .bind(on_yes)
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Removes a question (screenings already recorded keep their answers). False when the
 /// vaccine has no such question.
-pub async fn delete_question(db: &Db, vaccine_id: i64, id: i64) -> StoreResult<bool> {
+pub async fn delete_question(
+    conn: &mut AnyConnection,
+    vaccine_id: i64,
+    id: i64,
+) -> StoreResult<bool> {
     let done = sqlx::query("DELETE FROM screening_questions WHERE id = $1 AND vaccine_id = $2")
         .bind(id)
         .bind(vaccine_id)
-        .execute(db.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Swaps a question with the one before it (`up`) or after it, in one transaction. False when
+/// Swaps a question with the one before it (`up`) or after it, on the caller's transaction. False when
 /// there is nothing to swap with.
-pub async fn move_question(db: &Db, vaccine_id: i64, id: i64, up: bool) -> StoreResult<bool> {
-    let mut tx = db.begin_write().await?;
+pub async fn move_question(
+    tx: &mut AnyConnection,
+    vaccine_id: i64,
+    id: i64,
+    up: bool,
+) -> StoreResult<bool> {
     let position: Option<i64> = sqlx::query_scalar(
         "SELECT position FROM screening_questions WHERE id = $1 AND vaccine_id = $2",
     )
@@ -287,7 +290,6 @@ pub async fn move_question(db: &Db, vaccine_id: i64, id: i64, up: bool) -> Store
     .fetch_optional(&mut *tx)
     .await?;
     let Some(position) = position else {
-        tx.rollback().await?;
         return Ok(false);
     };
     let sql = if up {
@@ -303,7 +305,6 @@ pub async fn move_question(db: &Db, vaccine_id: i64, id: i64, up: bool) -> Store
         .fetch_optional(&mut *tx)
         .await?;
     let Some(other) = other else {
-        tx.rollback().await?;
         return Ok(false);
     };
     let (other_id, other_position): (i64, i64) = (other.try_get(0)?, other.try_get(1)?);
@@ -321,7 +322,6 @@ pub async fn move_question(db: &Db, vaccine_id: i64, id: i64, up: bool) -> Store
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 

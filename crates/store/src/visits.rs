@@ -2,7 +2,7 @@
 //! check-in on. One per appointment, enforced by the schema: however many scans arrive, and
 //! from however many desks, one check-in is recorded and every scan is answered with it.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::StoreResult;
@@ -109,17 +109,16 @@ pub enum CheckedIn {
     NotActive,
 }
 
-/// Checks in the person of an active appointment at its site, in one transaction: the visit is
+/// Checks in the person of an active appointment at its site, on the caller's transaction: the visit is
 /// recorded (once — a second check-in finds the first), the journey moves to `checked_in` and
 /// the event is kept.
-pub async fn check_in(
-    db: &Db,
+pub async fn check_in_in(
+    tx: &mut AnyConnection,
     appointment: &PersonAppointment,
     green: bool,
     actor: Option<i64>,
     now: i64,
 ) -> StoreResult<CheckedIn> {
-    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO visits (appointment_id, person_id, dose_number, site_id, day, green, \
                              checked_in_at, checked_in_by) \
@@ -141,11 +140,9 @@ pub async fn check_in(
         .fetch_optional(&mut *tx)
         .await?;
     let Some(found) = found.as_ref().map(visit).transpose()? else {
-        tx.rollback().await?;
         return Ok(CheckedIn::NotActive);
     };
     if inserted.rows_affected() == 0 {
-        tx.rollback().await?;
         return Ok(CheckedIn::Before(found));
     }
     let e = crate::journeys::SiteEvent {
@@ -157,8 +154,7 @@ pub async fn check_in(
         actor,
         detail: None,
     };
-    crate::journeys::advance_in(&mut tx, &e, &["booked"]).await?;
-    tx.commit().await?;
+    crate::journeys::advance_in(tx, &e, &["booked"]).await?;
     Ok(CheckedIn::Now(found))
 }
 

@@ -12,6 +12,33 @@ use vaxloop_store::testing::TestDb;
 use vaxloop_store::vaccines::{self, NewVaccine};
 use vaxloop_store::{journeys, now_ms, org, people, sites, slots};
 
+/// Books in a transaction of its own, committed only if everyone got a place (the writer in app
+/// commits many such bookings together; here each stands alone).
+async fn book_alone(
+    db: &vaxloop_store::Db,
+    b: &Booking<'_>,
+) -> vaxloop_store::StoreResult<Result<Vec<i64>, Refusal>> {
+    let mut tx = db.begin_write().await?;
+    let booked = booking::book_in(&mut tx, b, vaxloop_store::now_ms()).await?;
+    if booked.is_ok() {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(booked)
+}
+
+/// Cancels in a transaction of its own.
+async fn cancel_alone(
+    db: &vaxloop_store::Db,
+    appointment: i64,
+) -> vaxloop_store::StoreResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let done = booking::cancel_in(&mut tx, appointment, vaxloop_store::now_ms()).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
 const DAY: &str = "2026-11-30"; // a Monday
 
 struct World {
@@ -173,7 +200,7 @@ async fn race(
                 team_id: None,
                 walk_in: false,
             };
-            booking::book(&db, &b).await.expect("book")
+            book_alone(&db, &b).await.expect("book")
         }));
     }
     let mut out = Vec::new();
@@ -269,7 +296,7 @@ vaxloop_store::backend_tests! {
         }
         for (db, w) in [(&t, &w), (&twin, &w2)] {
             let p0 = [w.people[0]];
-            booking::book(db, &Booking { people: &p0, ..one(w, w.slots[0], 0) }).await.expect("q").expect("p0 booked");
+            book_alone(db, &Booking { people: &p0, ..one(w, w.slots[0], 0) }).await.expect("q").expect("p0 booked");
         }
         // (slot index or a missing slot, person)
         let queue: [(Option<usize>, usize); 12] = [
@@ -285,7 +312,7 @@ vaxloop_store::backend_tests! {
         tx.commit().await.expect("commit");
         let mut apart = Vec::new();
         for &(s, p) in &queue {
-            apart.push(booking::book(&twin, &one(&w2, slot_of(&w2, s), p)).await.expect("q").map(|ids| ids.len()));
+            apart.push(book_alone(&twin, &one(&w2, slot_of(&w2, s), p)).await.expect("q").map(|ids| ids.len()));
         }
         let together: Vec<Result<usize, Refusal>> = together.into_iter().map(|r| r.map(|_| 1)).collect();
         assert_eq!(together, apart);
@@ -311,12 +338,12 @@ vaxloop_store::backend_tests! {
         fn b<'a>(w: &World, p: &'a [i64]) -> Booking<'a> {
             Booking { slot_id: w.slots[0], people: p, vaccine_id: w.vaccine, dose_number: 1, team_id: None, walk_in: false }
         }
-        let first = booking::book(&t, &b(&w, &[w.people[0]])).await.expect("q").expect("booked");
-        assert!(matches!(booking::book(&t, &b(&w, &[w.people[1]])).await.expect("q"), Err(Refusal::SlotFull { .. })));
-        assert!(booking::cancel(&t, first[0]).await.expect("cancel"));
-        assert!(!booking::cancel(&t, first[0]).await.expect("again"), "cancelling twice changes nothing");
-        booking::book(&t, &b(&w, &[w.people[1]])).await.expect("q").expect("the freed place");
-        booking::book(&t, &b(&w, &[w.people[0]])).await.expect("q").expect_err("full again");
+        let first = book_alone(&t, &b(&w, &[w.people[0]])).await.expect("q").expect("booked");
+        assert!(matches!(book_alone(&t, &b(&w, &[w.people[1]])).await.expect("q"), Err(Refusal::SlotFull { .. })));
+        assert!(cancel_alone(&t, first[0]).await.expect("cancel"));
+        assert!(!cancel_alone(&t, first[0]).await.expect("again"), "cancelling twice changes nothing");
+        book_alone(&t, &b(&w, &[w.people[1]])).await.expect("q").expect("the freed place");
+        book_alone(&t, &b(&w, &[w.people[0]])).await.expect("q").expect_err("full again");
         invariants(&t).await;
     }
 }
@@ -373,7 +400,7 @@ async fn model_run(t: &TestDb, seed: u64, steps: usize) {
                     team_id: None,
                     walk_in: rng.random_bool(0.1),
                 };
-                let got = booking::book(t, &b).await.expect("book");
+                let got = book_alone(t, &b).await.expect("book");
                 let n = people.len() as i64;
                 let total: i64 = booked.iter().sum();
                 let expect_ok = booked[slot] + n <= capacity[slot]
@@ -400,14 +427,14 @@ async fn model_run(t: &TestDb, seed: u64, steps: usize) {
                 };
                 if let Some((&id, &(person, slot))) = pick {
                     assert!(
-                        booking::cancel(t, id).await.expect("cancel"),
+                        cancel_alone(t, id).await.expect("cancel"),
                         "seed {seed} step {step}"
                     );
                     active.remove(&id);
                     holding.remove(&person);
                     booked[slot] -= 1;
                 } else {
-                    assert!(!booking::cancel(t, 999_999).await.expect("cancel"));
+                    assert!(!cancel_alone(t, 999_999).await.expect("cancel"));
                 }
             }
             10..=11 => {

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
-use vaxloop_store::idempotency::{self, Claim};
+use vaxloop_app::idempotency::{self, Claimed};
 
 use crate::AppState;
 use crate::access;
@@ -259,19 +259,14 @@ where
         let (status, out) = work().await?;
         return Ok(json_response(status, out));
     };
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(request.as_bytes()));
-    let now = vaxloop_store::now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let claim = idempotency::claim(&mut tx, user, &key, &hash, now).await?;
-    tx.commit().await?;
-    match claim {
-        Claim::Fresh => {}
-        Claim::Answered { status, body } => {
-            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
-                .unwrap_or(StatusCode::OK);
+    let app = &state.app;
+    match idempotency::claim(app, user, &key, request).await? {
+        Claimed::Fresh => {}
+        Claimed::Answered { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             return Ok(json_response(status, body));
         }
-        Claim::Mismatch | Claim::InFlight => {
+        Claimed::Reused => {
             return Err(AppError::BadRequest {
                 field: Some("Idempotency-Key".into()),
                 message: "booking.key_reused".into(),
@@ -279,16 +274,13 @@ where
         }
     }
     let outcome = work().await;
-    let mut tx = state.db.begin_write().await?;
     match &outcome {
         Ok((status, out)) => {
-            let status = i64::from(status.as_u16());
-            idempotency::answer(&mut tx, user, &key, &hash, status, out, now).await?;
+            idempotency::answer(app, user, &key, request, status.as_u16(), out).await?;
         }
         // Nothing was done: the key is free for the retry.
-        Err(_) => idempotency::release_many(&mut tx, &[(user, key.as_str())]).await?,
+        Err(_) => idempotency::release(app, user, &key).await?,
     }
-    tx.commit().await?;
     let (status, out) = outcome?;
     Ok(json_response(status, out))
 }

@@ -11,20 +11,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use vaxloop_app::Caller;
 use vaxloop_app::planning::Disruption;
-use vaxloop_app::proposals::{self, Proposal, ProposalError};
-use vaxloop_core::Role;
+use vaxloop_app::proposals::{self, MoveRefusal, Place, Proposal, ProposalError};
 use vaxloop_core::hhmm;
-use vaxloop_planner::{MoveRefusal, Place};
 
 use crate::AppState;
-use crate::access;
 use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-
-const ROLES: &[Role] = &[Role::Admin, Role::Desk];
+use crate::who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -127,7 +124,7 @@ fn plan_out(p: &Proposal) -> PlanOut {
             starts: hhmm(inst.slot_clock(*k)),
         })
     };
-    let changes = |list: Vec<vaxloop_planner::Change>| -> Vec<ChangeOut> {
+    let changes = |list: Vec<proposals::Change>| -> Vec<ChangeOut> {
         list.iter()
             .map(|c| ChangeOut {
                 team: c.team.clone(),
@@ -211,8 +208,8 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
 #[utoipa::path(get, path = "/api/v1/plans/current", tag = "planning",
     responses((status = 200, body = PlanOut), (status = 404, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn current(State(state): State<AppState>, auth: AuthSession) -> AppResult<Json<PlanOut>> {
-    access::require(&state, &auth, ROLES, "/api/v1/plans/current").await?;
-    let p = proposals::latest(&state.db)
+    let caller = who::caller(&auth, "/api/v1/plans/current");
+    let p = proposals::current(&state.app, &caller)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(plan_out(&p)))
@@ -225,9 +222,9 @@ pub async fn instance(
     State(state): State<AppState>,
     auth: AuthSession,
     Path(id): Path<i64>,
-) -> AppResult<Json<vaxloop_planner::Instance>> {
-    access::require(&state, &auth, ROLES, "/api/v1/plans").await?;
-    let p = proposals::load(&state.db, id).await?;
+) -> AppResult<Json<proposals::Instance>> {
+    let caller = who::caller(&auth, "/api/v1/plans");
+    let p = proposals::proposal(&state.app, &caller, id).await?;
     Ok(Json(p.live.instance))
 }
 
@@ -239,35 +236,22 @@ pub async fn create(
     auth: AuthSession,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let user = access::require(&state, &auth, ROLES, "/api/v1/plans")
-        .await?
-        .clone();
-    crate::api::keyed(&state, user.id, &headers, "propose", async || {
-        let today = state.config.today();
-        let p = proposals::propose(&state.db, today, user.id, proposals::desk_options()).await?;
-        audit(
-            &state,
-            user.id,
-            "plan_propose",
-            &format!("proposal={} api", p.id),
-        )
-        .await?;
+    let (caller, user_id) = planner(&state, &auth).await?;
+    crate::api::keyed(&state, user_id, &headers, "propose", async || {
+        let (today, options) = (state.app.today(), proposals::desk_options());
+        let p = proposals::propose(&state.app, &caller, today, options).await?;
         Ok((StatusCode::CREATED, body(&plan_out(&p))))
     })
     .await
 }
 
-async fn audit(state: &AppState, actor: i64, action: &'static str, detail: &str) -> AppResult<()> {
-    let entry = vaxloop_store::audit::Entry {
-        actor_user_id: Some(actor),
-        action,
-        target: "plan",
-        reason: None,
-        outcome: vaxloop_store::audit::Outcome::Ok,
-        detail: Some(detail),
-    };
-    vaxloop_store::audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
+/// The caller through `/api/v1/plans`, when they may plan, and their login's id (the
+/// Idempotency-Key's owner); an audited denial otherwise.
+async fn planner(state: &AppState, auth: &AuthSession) -> AppResult<(Caller, i64)> {
+    let caller = who::caller(auth, "/api/v1/plans");
+    proposals::may_plan(&state.app, &caller).await?;
+    let user_id = vaxloop_app::scope::login(&caller)?.id;
+    Ok((caller, user_id))
 }
 
 fn need<'a>(value: &'a Option<String>, field: &str) -> AppResult<&'a str> {
@@ -294,32 +278,30 @@ pub async fn act(
     Path(id): Path<i64>,
     Json(input): Json<ActionIn>,
 ) -> AppResult<Response> {
-    let user = access::require(&state, &auth, ROLES, "/api/v1/plans")
-        .await?
-        .clone();
+    let (caller, user_id) = planner(&state, &auth).await?;
     let request = format!("{id}:{}", body(&input));
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let (db, today, v) = (&state.db, state.config.today(), input.version);
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
+        let (app, today, v) = (&state.app, state.app.today(), input.version);
+        let (by, options) = (&caller, proposals::desk_options());
         let done = match input.action.as_str() {
             "lock" | "unlock" => {
                 let team = need(&input.team, "team")?;
-                proposals::set_lock(db, id, v, team, input.action == "lock").await
+                proposals::set_lock(app, by, id, v, team, input.action == "lock").await
             }
             "move" => {
                 let team = need(&input.team, "team")?;
                 let site = need(&input.site, "site")?;
                 let date = need(&input.date, "date")?;
                 let starts = need(&input.starts, "starts")?;
-                proposals::move_team_at(db, id, v, team, site, date, starts).await
+                proposals::move_team_at(app, by, id, v, team, site, date, starts).await
             }
-            "rerun" => proposals::rerun(db, id, v, proposals::desk_options()).await,
-            "refresh" => proposals::refresh(db, id, v, today, proposals::desk_options()).await,
+            "rerun" => proposals::rerun(app, by, id, v, options).await,
+            "refresh" => proposals::refresh(app, by, id, v, today, options).await,
             "disrupt" | "undisrupt" => {
                 let site = need(&input.site, "site")?.to_string();
                 let day = need(&input.date, "date")?.to_string();
                 if input.action == "undisrupt" {
-                    proposals::undisrupt(db, id, v, today, &site, &day, proposals::desk_options())
-                        .await
+                    proposals::undisrupt(app, by, id, v, today, &site, &day, options).await
                 } else {
                     let d = match (need(&input.kind, "kind")?, input.doses) {
                         ("closed", _) => Disruption::Closed { site, day },
@@ -339,20 +321,12 @@ pub async fn act(
                             });
                         }
                     };
-                    proposals::disrupt(db, id, v, today, d, proposals::desk_options()).await
+                    proposals::disrupt(app, by, id, v, today, d, options).await
                 }
             }
             "publish" => {
-                let tz = state.config.timezone;
-                return match proposals::publish_proposal(db, tz, id, v, user.id).await {
+                return match proposals::publish_proposal(app, by, id, v).await {
                     Ok(done) => {
-                        let detail = format!(
-                            "proposal={id} booked={} moved={} cancelled={} api",
-                            done.booked.len(),
-                            done.moved.len(),
-                            done.cancelled.len()
-                        );
-                        audit(&state, user.id, "plan_publish", &detail).await?;
                         let out = PublishedOut {
                             booked: done
                                 .booked
@@ -378,24 +352,7 @@ pub async fn act(
             }
         };
         match done {
-            Ok(p) => {
-                let action = match input.action.as_str() {
-                    "lock" | "unlock" => "plan_lock",
-                    "move" => "plan_move",
-                    "rerun" => "plan_rerun",
-                    "refresh" => "plan_refresh",
-                    "disrupt" => "plan_disrupt",
-                    _ => "plan_undisrupt",
-                };
-                audit(
-                    &state,
-                    user.id,
-                    action,
-                    &format!("proposal={id} api {}", body(&input)),
-                )
-                .await?;
-                Ok((StatusCode::OK, body(&plan_out(&p))))
-            }
+            Ok(p) => Ok((StatusCode::OK, body(&plan_out(&p)))),
             Err(e) => match conflict(lang, &e) {
                 Some(out) => Ok((StatusCode::CONFLICT, out)),
                 None => Err(e.into()),

@@ -9,12 +9,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vaxloop_app::site_ops::check_in;
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
 
 use crate::AppState;
-use crate::access;
 use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
@@ -67,27 +65,18 @@ pub async fn create(
     Path(code): Path<String>,
     Json(input): Json<CheckInIn>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/checkins");
-    let site = access::station(&state, &user, &code, SitePost::CheckIn, &path).await?;
+    let via = format!("/api/v1/sites/{code}/checkins");
+    let (desk, user_id) =
+        crate::api_site_flow::station_for(&state, &auth, via, &code, SitePost::CheckIn).await?;
     if input.code.trim().is_empty() || input.code.len() > 256 {
         return Err(AppError::BadRequest {
             field: Some("code".into()),
             message: "checkin.code_required".into(),
         });
     }
-    let request = format!("{}:{}", site.id, input.code.trim());
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let today = state.config.today();
-        let done = check_in(
-            &state.db,
-            &state.cipher,
-            site.id,
-            today,
-            &input.code,
-            Some(user.id),
-        )
-        .await?;
+    let request = format!("{}:{}", desk.site().id, input.code.trim());
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
+        let done = desk.check_in(&state.app, &input.code).await?;
         Ok(match done {
             Ok(c) => {
                 let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)

@@ -9,16 +9,15 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
-use vaxloop_app::site_day::{self, Tally, TeamLine};
+use vaxloop_app::site_day::{self, CloseRefusal, LotLedger, Tally, TeamLine};
 use vaxloop_core::SitePost;
-use vaxloop_store::reconcile::LotLedger;
 
 use crate::AppState;
-use crate::access;
 use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -162,12 +161,8 @@ pub async fn board(
     lang: Lang,
     Path(code): Path<String>,
 ) -> AppResult<Json<BoardOut>> {
-    let user = access::user(&auth)?;
-    let site =
-        access::watched_site(&state, user, &code, &format!("/api/v1/sites/{code}/board")).await?;
-    let now = vaxloop_store::now_ms();
-    let tz = state.config.timezone;
-    let b = site_day::board(&state.db, tz, site.id, state.config.today(), now).await?;
+    let caller = who::caller(&auth, format!("/api/v1/sites/{code}/board"));
+    let (_, b) = site_day::live_board(&state.app, &caller, &code, vaxloop_app::now_ms()).await?;
     Ok(Json(BoardOut {
         queues: b
             .queues
@@ -232,11 +227,9 @@ pub async fn day(
     lang: Lang,
     Path((code, day)): Path<(String, String)>,
 ) -> AppResult<Json<DayOut>> {
-    let user = access::user(&auth)?;
-    let site =
-        access::watched_site(&state, user, &code, &format!("/api/v1/sites/{code}/days")).await?;
     let date = parse_day(&day)?;
-    let r = site_day::reconcile(&state.db, state.config.timezone, site.id, date).await?;
+    let caller = who::caller(&auth, format!("/api/v1/sites/{code}/days"));
+    let (site, r, _) = site_day::site_day(&state.app, &caller, &code, date).await?;
     Ok(Json(DayOut {
         site: site.code,
         day: date.to_string(),
@@ -285,29 +278,16 @@ pub async fn close(
     headers: HeaderMap,
     Path((code, day)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/days/{day}/close");
-    let site = access::station(&state, &user, &code, SitePost::Manager, &path).await?;
+    let caller = who::caller(&auth, format!("/api/v1/sites/{code}/days/{day}/close"));
+    let manager = SitePost::Manager;
+    vaxloop_app::stations::station(&state.app, &caller, &code, manager).await?;
+    let user_id = vaxloop_app::scope::login(&caller)?.id;
     let date = parse_day(&day)?;
-    let request = format!("close:{}:{date}", site.id);
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let refuse = |error: &str, key: &str| {
-            let out = ApiError {
-                error: error.into(),
-                field: Some("day".into()),
-                message: lang.t(key),
-            };
-            (
-                StatusCode::CONFLICT,
-                serde_json::to_string(&out).unwrap_or_default(),
-            )
-        };
-        if date != state.config.today() {
-            return Ok(refuse("not_today", "day.not_today"));
-        }
+    let request = format!("close:{code}:{date}");
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
         Ok(
-            match site_day::close_day(&state.db, site.id, date, Some(user.id)).await? {
-                Some(s) => (
+            match site_day::close(&state.app, &caller, &code, date).await? {
+                Ok(s) => (
                     StatusCode::CREATED,
                     serde_json::to_string(&ClosedOut {
                         no_shows: s.no_shows,
@@ -318,7 +298,21 @@ pub async fn close(
                     })
                     .unwrap_or_default(),
                 ),
-                None => refuse("closed", "day.closed"),
+                Err(refusal) => {
+                    let key = match refusal {
+                        CloseRefusal::NotToday => "day.not_today",
+                        CloseRefusal::Closed => "day.closed",
+                    };
+                    let out = ApiError {
+                        error: refusal.code().into(),
+                        field: Some("day".into()),
+                        message: lang.t(key),
+                    };
+                    (
+                        StatusCode::CONFLICT,
+                        serde_json::to_string(&out).unwrap_or_default(),
+                    )
+                }
             },
         )
     })
@@ -343,14 +337,9 @@ pub async fn unit_day(
     lang: Lang,
     Path((code, day)): Path<(String, String)>,
 ) -> AppResult<Json<UnitDayOut>> {
-    let user = access::user(&auth)?;
-    let unit = vaxloop_store::org::unit_by_code(&state.db, &code).await?;
-    let Some(unit) = unit.filter(|u| access::can_see_unit(user, u)) else {
-        let path = format!("/api/v1/units/{code}/days");
-        return Err(access::deny(&state, Some(user), &path).await);
-    };
     let date = parse_day(&day)?;
-    let (teams, total) = site_day::unit_day(&state.db, unit.id, date).await?;
+    let caller = who::caller(&auth, format!("/api/v1/units/{code}/days"));
+    let (unit, teams, total) = site_day::unit_teams(&state.app, &caller, &code, date).await?;
     Ok(Json(UnitDayOut {
         unit: unit.code,
         day: date.to_string(),

@@ -10,15 +10,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vaxloop_app::site_ops::{self, Decision, DoseGiven, Proof};
+use vaxloop_app::stations::{self, AefiRefusal, AefiReport, Decision, DoseGiven, Proof, Station};
 use vaxloop_core::SitePost;
 
 use crate::AppState;
-use crate::access;
 use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::who;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sites/{code}/vaccinations", post(vaccinate))
         .route("/api/v1/sites/{code}/releases", post(release))
         .route("/api/v1/sites/{code}/aefi", post(aefi))
+}
+
+/// The station `post` at site `code` for the caller coming through `via`, and their login's id
+/// (the Idempotency-Key's owner).
+pub(crate) async fn station_for(
+    state: &AppState,
+    auth: &AuthSession,
+    via: String,
+    code: &str,
+    post: SitePost,
+) -> AppResult<(Station, i64)> {
+    let caller = who::caller(auth, via);
+    let station = stations::station(&state.app, &caller, code, post).await?;
+    let user_id = caller.user_id().ok_or(AppError::Unauthenticated)?;
+    Ok((station, user_id))
 }
 
 /// A refusal as the API answers it.
@@ -95,13 +110,12 @@ pub async fn queue(
             });
         }
     };
-    let user = access::user(&auth)?;
-    let path = format!("/api/v1/sites/{code}/queue");
-    let site = access::station(&state, user, &code, post, &path).await?;
-    let today = state.config.today().to_string();
-    let people = vaxloop_store::visits::queue(&state.db, site.id, &today, stages).await?;
+    let caller = who::caller(&auth, format!("/api/v1/sites/{code}/queue"));
+    let station = stations::station(&state.app, &caller, &code, post).await?;
+    let people = station.queue(&state.app, stages).await?;
     let due: Vec<(i64, i64)> = if post == SitePost::Observation {
-        vaxloop_store::doses::observing(&state.db, site.id, &today)
+        station
+            .observing(&state.app)
             .await?
             .into_iter()
             .map(|o| (o.visit_id, o.due_at))
@@ -159,22 +173,13 @@ pub async fn lots(
     Path(code): Path<String>,
     Query(q): Query<LotsQuery>,
 ) -> AppResult<Json<Vec<LotChoiceOut>>> {
-    let user = access::user(&auth)?;
-    let path = format!("/api/v1/sites/{code}/lots");
-    let site = access::station(&state, user, &code, SitePost::Vaccinator, &path).await?;
-    let (visit, vaccine) = vaxloop_store::visits::by_id(&state.db, q.visit_id)
+    let caller = who::caller(&auth, format!("/api/v1/sites/{code}/lots"));
+    let station = stations::station(&state.app, &caller, &code, SitePost::Vaccinator).await?;
+    let lots = station
+        .dose_choice(&state.app, q.visit_id)
         .await?
-        .filter(|(v, _)| v.site_id == site.id)
-        .ok_or(AppError::NotFound)?;
-    let lots = vaxloop_store::doses::lots_for(
-        &state.db,
-        site.id,
-        vaccine,
-        &visit.day,
-        vaxloop_store::now_ms(),
-        Some(user.id),
-    )
-    .await?;
+        .ok_or(AppError::NotFound)?
+        .lots;
     Ok(Json(
         lots.into_iter()
             .map(|l| LotChoiceOut {
@@ -231,9 +236,14 @@ pub async fn screen(
     Path(code): Path<String>,
     Json(input): Json<ScreeningIn>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/screenings");
-    let site = access::station(&state, &user, &code, SitePost::Screening, &path).await?;
+    let (station, user_id) = station_for(
+        &state,
+        &auth,
+        format!("/api/v1/sites/{code}/screenings"),
+        &code,
+        SitePost::Screening,
+    )
+    .await?;
     let decision = match input.outcome.as_str() {
         "pass" => Decision::Pass,
         "refer" => Decision::Refer,
@@ -261,21 +271,13 @@ pub async fn screen(
     let answers: Vec<(i64, bool)> = input.answers.iter().map(|a| (a.question, a.yes)).collect();
     let request = format!(
         "screen:{}:{}",
-        site.id,
+        station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let today = state.config.today();
-        let done = site_ops::screen(
-            &state.db,
-            site.id,
-            today,
-            input.visit_id,
-            &answers,
-            &decision,
-            Some(user.id),
-        )
-        .await?;
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
+        let done = station
+            .screen(&state.app, input.visit_id, &answers, &decision)
+            .await?;
         Ok(match done {
             Ok(stage) => created(&StageOut {
                 visit_id: input.visit_id,
@@ -328,9 +330,14 @@ pub async fn vaccinate(
     Path(code): Path<String>,
     Json(input): Json<VaccinationIn>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/vaccinations");
-    let site = access::station(&state, &user, &code, SitePost::Vaccinator, &path).await?;
+    let (station, user_id) = station_for(
+        &state,
+        &auth,
+        format!("/api/v1/sites/{code}/vaccinations"),
+        &code,
+        SitePost::Vaccinator,
+    )
+    .await?;
     let proof = match (&input.presence_code, input.id_card_checked) {
         (_, true) => Proof::IdCard,
         (Some(c), false) if !c.trim().is_empty() => Proof::Code(c.trim().to_string()),
@@ -349,36 +356,22 @@ pub async fn vaccinate(
     };
     let request = format!(
         "vaccinate:{}:{}",
-        site.id,
+        station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let today = state.config.today();
-        let done = site_ops::vaccinate(
-            &state.db,
-            &state.cipher,
-            site.id,
-            today,
-            &dose,
-            Some(user.id),
-        )
-        .await?;
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
+        let done = station.vaccinate(&state.app, &dose).await?;
         Ok(match done {
             Ok(v) => created(&VaccinationOut {
                 dose_record_id: v.dose_record_id,
                 opened_vial: v.opened_vial,
                 observation_due: rfc3339(&state, v.due_at),
             }),
-            Err(r) => {
-                if r == site_ops::VaccinateRefusal::WrongCode {
-                    crate::pages::audit_wrong_code(&state, user.id, input.visit_id).await?;
-                }
-                refused(
-                    StatusCode::CONFLICT,
-                    r.code(),
-                    crate::pages::vaccination_refusal(lang, &r),
-                )
-            }
+            Err(r) => refused(
+                StatusCode::CONFLICT,
+                r.code(),
+                crate::pages::vaccination_refusal(lang, &r),
+            ),
         })
     })
     .await
@@ -405,26 +398,22 @@ pub async fn release(
     Path(code): Path<String>,
     Json(input): Json<ReleaseIn>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/releases");
-    let site = access::station(&state, &user, &code, SitePost::Observation, &path).await?;
+    let (station, user_id) = station_for(
+        &state,
+        &auth,
+        format!("/api/v1/sites/{code}/releases"),
+        &code,
+        SitePost::Observation,
+    )
+    .await?;
     let request = format!(
         "release:{}:{}",
-        site.id,
+        station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let today = state.config.today();
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
         let reason = input.early_reason.as_deref();
-        let done = site_ops::release(
-            &state.db,
-            site.id,
-            today,
-            input.visit_id,
-            reason,
-            Some(user.id),
-        )
-        .await?;
+        let done = station.release(&state.app, input.visit_id, reason).await?;
         Ok(match done {
             Ok(()) => created(&StageOut {
                 visit_id: input.visit_id,
@@ -478,15 +467,20 @@ pub async fn aefi(
     Path(code): Path<String>,
     Json(input): Json<AefiIn>,
 ) -> AppResult<Response> {
-    let user = access::user(&auth)?.clone();
-    let path = format!("/api/v1/sites/{code}/aefi");
-    let site = access::station(&state, &user, &code, SitePost::Observation, &path).await?;
+    let (station, user_id) = station_for(
+        &state,
+        &auth,
+        format!("/api/v1/sites/{code}/aefi"),
+        &code,
+        SitePost::Observation,
+    )
+    .await?;
     let request = format!(
         "aefi:{}:{}",
-        site.id,
+        station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    let report = site_ops::AefiReport {
+    let report = AefiReport {
         visit_id: input.visit_id,
         onset: input.onset.clone(),
         symptoms: input.symptoms.clone(),
@@ -495,14 +489,11 @@ pub async fn aefi(
         action: input.action.clone(),
         action_note: input.action_note.clone(),
     };
-    crate::api::keyed(&state, user.id, &headers, &request, async || {
-        let today = state.config.today();
-        let tz = state.config.timezone;
-        let done =
-            site_ops::report_aefi(&state.db, tz, site.id, today, &report, Some(user.id)).await?;
+    crate::api::keyed(&state, user_id, &headers, &request, async || {
+        let done = station.report_aefi(&state.app, &report).await?;
         Ok(match done {
             Ok(id) => created(&AefiOut { id }),
-            Err(r @ site_ops::AefiRefusal::Field(_)) => refused(
+            Err(r @ AefiRefusal::Field(_)) => refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 r.code(),
                 crate::pages::aefi_message(lang, &r),

@@ -34,15 +34,6 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<vaxloop_store::StoreError> for AppError {
-    fn from(e: vaxloop_store::StoreError) -> Self {
-        match e {
-            vaxloop_store::StoreError::NotFound(_) => AppError::NotFound,
-            other => AppError::Internal(other.into()),
-        }
-    }
-}
-
 /// A use case's answer besides its outcome: who may not, what is not there, what to correct.
 impl From<vaxloop_app::Error> for AppError {
     fn from(e: vaxloop_app::Error) -> Self {
@@ -57,7 +48,7 @@ impl From<vaxloop_app::Error> for AppError {
                     .map(|p| (p.field.to_string(), format!("org.problem.{}", p.code)))
                     .collect(),
             ),
-            Error::Store(e) => e.into(),
+            Error::Store(e) => AppError::Internal(e.into()),
             Error::Internal(cause) => AppError::Internal(anyhow::anyhow!(cause)),
         }
     }
@@ -69,7 +60,8 @@ impl From<vaxloop_app::proposals::ProposalError> for AppError {
     fn from(e: vaxloop_app::proposals::ProposalError) -> Self {
         use vaxloop_app::proposals::ProposalError;
         match e {
-            ProposalError::Store(e) => e.into(),
+            ProposalError::Store(e) => vaxloop_app::Error::from(e).into(),
+            ProposalError::Access(e) => e.into(),
             ProposalError::NotFound => AppError::NotFound,
             other => AppError::Internal(anyhow::anyhow!("{other}")),
         }

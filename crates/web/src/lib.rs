@@ -43,7 +43,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use vaxloop_app::App;
-use vaxloop_store::{Db, PiiCipher};
+use vaxloop_app::{Db, PiiCipher};
 
 pub use config::WebConfig;
 
@@ -63,8 +63,6 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     /// The application: every use case runs against it.
     pub app: App,
-    pub db: Db,
-    pub cipher: PiiCipher,
     pub config: Arc<WebConfig>,
     pub limiters: Arc<limits::Limiters>,
     /// Logins read along with their sessions, for the login layer of the same request.
@@ -74,9 +72,7 @@ pub struct Shared {
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
         Self(Arc::new(Shared {
-            app: App::new(db.clone(), cipher.clone(), config.timezone),
-            db,
-            cipher,
+            app: App::new(db, cipher, config.timezone),
             config: Arc::new(config),
             limiters: Arc::new(limits::Limiters::new()),
             seen_users: session_store::SeenUsers::new(),
@@ -101,7 +97,7 @@ pub fn router(state: AppState) -> Router {
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     ops::install_metrics();
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(
-        state.db.clone(),
+        state.app.clone(),
         state.seen_users.clone(),
     ))
     .with_name("vaxloop_session")
@@ -150,20 +146,19 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
 /// meanwhile (and once at start): expired sessions and quiet rate-limit keys are swept, and the
 /// booking window's slots are opened at every site, so a day enters the window on time.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let db = state.db.clone();
+    let sweep = state.app.clone();
     let limiters = Arc::clone(&state.limiters);
-    let config = state.config.clone();
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
             limiters.sweep();
-            match vaxloop_store::sessions::delete_expired(&db, vaxloop_store::now_ms()).await {
+            match vaxloop_app::sessions::delete_expired(&sweep, vaxloop_app::now_ms()).await {
                 Ok(n) if n > 0 => tracing::debug!(sessions = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
             }
-            match vaxloop_app::slots::open_window_everywhere(&db, config.today()).await {
+            match vaxloop_app::slots::open_windows(&sweep).await {
                 Ok(n) if n > 0 => tracing::info!(slots = n, "booking window opened"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not open the booking window"),

@@ -43,10 +43,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => {
-            Json(serde_json::json!({ "status": "ok", "database": state.db.backend().as_str() }))
-                .into_response()
+    match state.app.health().await {
+        Ok(backend) => {
+            Json(serde_json::json!({ "status": "ok", "database": backend })).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

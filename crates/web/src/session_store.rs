@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
-use vaxloop_store::users::User;
-use vaxloop_store::{Db, sessions};
+use vaxloop_app::App;
+use vaxloop_app::sessions::{self, User};
 
 /// How long a session, and the login read with it, stand for reading them again.
 pub const FRESH: Duration = Duration::from_secs(1);
@@ -81,7 +81,7 @@ const READERS: usize = 4;
 
 impl Reads {
     /// Starts the reader on the current runtime.
-    fn start(db: Db) -> Self {
+    fn start(app: App) -> Self {
         let (queue, mut waiting) =
             tokio::sync::mpsc::unbounded_channel::<(String, tokio::sync::oneshot::Sender<Answer>)>(
             );
@@ -101,11 +101,10 @@ impl Reads {
                         Err(_) => break,
                     }
                 }
-                let db = db.clone();
+                let app = app.clone();
                 tokio::spawn(async move {
                     let keys: Vec<&str> = batch.iter().map(|(k, _)| k.as_str()).collect();
-                    let read =
-                        sessions::load_many_with_user(&db, &keys, vaxloop_store::now_ms()).await;
+                    let read = sessions::load_many(&app, &keys, vaxloop_app::now_ms()).await;
                     match read {
                         Ok(rows) => {
                             let found: HashMap<String, sessions::WithUser> =
@@ -129,7 +128,7 @@ impl Reads {
     }
 
     /// The session under `key` with its login, read with whatever else is waiting.
-    async fn load(&self, db: &Db, key: &str, now: i64) -> Result<Option<sessions::WithUser>> {
+    async fn load(&self, app: &App, key: &str, now: i64) -> Result<Option<sessions::WithUser>> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         if self.queue.send((key.to_string(), answer)).is_ok()
             && let Ok(read) = answered.await
@@ -139,15 +138,13 @@ impl Reads {
             return read.map_err(Error::Backend);
         }
         // The reader's runtime is gone (a server moved to another runtime): read alone.
-        sessions::load_with_user(db, key, now)
-            .await
-            .map_err(backend)
+        sessions::load(app, key, now).await.map_err(backend)
     }
 }
 
 #[derive(Clone)]
 pub struct DbSessionStore {
-    db: Db,
+    app: App,
     seen: SeenUsers,
     /// Sessions read within [`FRESH`], by key, with the login read with them.
     kept: Arc<quick_cache::sync::Cache<String, Kept>>,
@@ -162,9 +159,9 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, seen: SeenUsers) -> Self {
+    pub fn new(app: App, seen: SeenUsers) -> Self {
         Self {
-            db,
+            app,
             seen,
             kept: Arc::new(quick_cache::sync::Cache::new(100_000)),
             reads: Arc::new(std::sync::OnceLock::new()),
@@ -195,7 +192,7 @@ fn expiry_ms(record: &Record) -> i64 {
     (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn backend(e: vaxloop_store::StoreError) -> Error {
+fn backend(e: vaxloop_app::Error) -> Error {
     Error::Backend(e.to_string())
 }
 
@@ -214,7 +211,7 @@ impl SessionStore for DbSessionStore {
         // A collision among 128-bit random ids is all but impossible; draw again if it happens.
         let user = user_of(&record.data);
         self.kept.remove(&key(&record.id));
-        while !sessions::create(&self.db, &key(&record.id), &data, expiry_ms(record), user)
+        while !sessions::create(&self.app, &key(&record.id), &data, expiry_ms(record), user)
             .await
             .map_err(backend)?
         {
@@ -226,7 +223,7 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         self.kept.remove(&key(&record.id));
         sessions::save(
-            &self.db,
+            &self.app,
             &key(&record.id),
             &encode(record)?,
             expiry_ms(record),
@@ -237,7 +234,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let now = vaxloop_store::now_ms();
+        let now = vaxloop_app::now_ms();
         let k = key(id);
         if let Some((at, record, user)) = self.kept.get(&k)
             && at.elapsed() < FRESH
@@ -249,8 +246,8 @@ impl SessionStore for DbSessionStore {
             return Ok(Some(record));
         }
         let at = Instant::now();
-        let reads = self.reads.get_or_init(|| Reads::start(self.db.clone()));
-        let Some((text, user)) = reads.load(&self.db, &k, now).await? else {
+        let reads = self.reads.get_or_init(|| Reads::start(self.app.clone()));
+        let Some((text, user)) = reads.load(&self.app, &k, now).await? else {
             return Ok(None);
         };
         if let Some(user) = &user {
@@ -273,7 +270,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> Result<()> {
         self.kept.remove(&key(id));
-        sessions::delete(&self.db, &key(id)).await.map_err(backend)
+        sessions::delete(&self.app, &key(id)).await.map_err(backend)
     }
 }
 
@@ -285,7 +282,7 @@ pub mod fixtures {
     use std::collections::HashMap;
 
     use tower_sessions::session::{Id, Record};
-    use vaxloop_store::{Db, sessions};
+    use vaxloop_app::{App, sessions};
 
     /// One signed-in session: the `Cookie` header value and the CSRF token its POSTs carry.
     #[derive(Debug, Clone)]
@@ -296,7 +293,7 @@ pub mod fixtures {
 
     /// Signs in each `(user id, password hash)` for `minutes`, as the login form would.
     pub async fn sign_in(
-        db: &Db,
+        app: &App,
         users: &[(i64, String)],
         minutes: i64,
     ) -> anyhow::Result<Vec<SignedIn>> {
@@ -330,9 +327,7 @@ pub mod fixtures {
                 csrf,
             });
         }
-        let mut tx = db.begin_write().await?;
-        sessions::create_many(&mut tx, &rows).await?;
-        tx.commit().await?;
+        sessions::create_many(app, &rows).await?;
         Ok(out)
     }
 }

@@ -12,7 +12,6 @@ pub mod engine;
 use std::sync::Arc;
 
 use chrono::Days;
-use sha2::{Digest, Sha256};
 use vaxloop_core::Role;
 use vaxloop_store::slots::DayView;
 use vaxloop_store::{booking as stored, org, people, sites, slots};
@@ -175,8 +174,7 @@ pub async fn book(
 
 /// A request's fingerprint, so that a key reused for another request is told apart.
 fn request_hash(slot_id: i64, people: &[i64], dose: i64, walk_in: bool) -> String {
-    let canonical = format!("{slot_id}|{people:?}|{dose}|{walk_in}");
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+    crate::idempotency::fingerprint(&format!("{slot_id}|{people:?}|{dose}|{walk_in}"))
 }
 
 /// A refusal's answer, rendered with the site-day's slots (as just read, or read now) and kept

@@ -517,7 +517,7 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
 mod papers;
 mod publish;
 
-pub use papers::{TeamPapers, team_papers};
+pub use papers::{TeamPapers, print_team, team_papers};
 pub use publish::{
     BusTrip, Mark, NotPublished, Published, PublishedTeam, Unpublished, bus_trips, publish,
 };

@@ -100,3 +100,48 @@ async fn pickup(team: &vaxloop_store::teams::TeamRow, db: &Db) -> StoreResult<Op
         .collect();
     Ok(Some(format!("{place} {}", trips.join("、"))))
 }
+
+/// The team with code `code` and its papers, when the caller may see its unit (the desk and the
+/// admin any team's, a group's leader its units', a unit's contact their own): the print is
+/// audited, since the form lists people. Unknown and forbidden look the same from outside.
+pub async fn print_team(
+    app: &crate::App,
+    caller: &crate::Caller,
+    code: &str,
+) -> crate::Result<(vaxloop_store::teams::TeamRow, TeamPapers)> {
+    let team = vaxloop_store::teams::by_code(app.db(), code).await?;
+    let unit = match &team {
+        Some(t) => vaxloop_store::org::unit(app.db(), t.unit_id).await?,
+        None => None,
+    };
+    crate::scope::check(app, caller, |a| {
+        unit.as_ref()
+            .is_some_and(|u| crate::scope::can_see_unit(a, u))
+    })
+    .await?;
+    let team = team.ok_or(crate::Error::NotFound)?;
+    let now = chrono::DateTime::from_timestamp_millis(vaxloop_store::now_ms())
+        .map(|t| {
+            t.with_timezone(&app.tz())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let by = caller
+        .actor()
+        .map(|a| a.display_name.clone())
+        .unwrap_or_default();
+    let footer = format!("打印 printed {now} · {by}");
+    let papers = team_papers(app.db(), app.cipher(), &team, footer).await?;
+    let target = format!("team:{}", team.code);
+    let detail = format!("rows={}", papers.form.members.len());
+    let mut tx = app.db().begin_write().await?;
+    crate::audit::write(
+        &mut tx,
+        caller,
+        crate::audit::Act::new("print", &target).detail(&detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((team, papers))
+}

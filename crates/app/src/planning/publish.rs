@@ -15,9 +15,15 @@ pub struct NotPublished {
     pub refusal: crate::booking::BookRefusal,
 }
 
-/// The desk's proposal a plan comes from, marked published in the same transaction: `(proposal
-/// id, the version read, the user publishing)`.
-pub type Mark = (i64, i64, i64);
+/// The desk's proposal a plan comes from, marked published in the same transaction, with the
+/// audit row of who published it.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark<'a> {
+    pub proposal: i64,
+    /// The version the publisher saw.
+    pub version: i64,
+    pub by: &'a crate::Caller,
+}
 
 /// Why a plan was not published.
 #[derive(Debug)]
@@ -108,7 +114,7 @@ pub async fn publish(
     tz: chrono_tz::Tz,
     live: &Live,
     plan: &vaxloop_planner::Plan,
-    mark: Option<Mark>,
+    mark: Option<Mark<'_>>,
 ) -> Result<Result<Published, Unpublished>, vaxloop_store::StoreError> {
     use crate::booking::engine::{BookRefusal, TeamOf, team_in, team_vaccine};
     use vaxloop_store::booking::Refusal;
@@ -265,8 +271,10 @@ pub async fn publish(
     // Then one transaction for the whole plan.
     let now = vaxloop_store::now_ms();
     let mut tx = db.begin_write().await?;
-    if let Some((id, version, user)) = mark
-        && !vaxloop_store::plan_drafts::publish_in(&mut tx, id, version, user, now).await?
+    let user = mark.and_then(|m| m.by.user_id());
+    if let Some(m) = mark
+        && !vaxloop_store::plan_drafts::publish_in(&mut tx, m.proposal, m.version, user, now)
+            .await?
     {
         tx.rollback().await?;
         return Ok(Err(Unpublished::Stale));
@@ -372,6 +380,18 @@ pub async fn publish(
             tx.rollback().await?;
             return Ok(Err(Unpublished::Changed(format!("{code} {date}"))));
         }
+    }
+    if let Some(m) = mark {
+        let people: usize = (out.booked.iter()).map(|b| b.1.appointments.len()).sum();
+        let detail = format!(
+            "proposal={} booked={} moved={} cancelled={} people={people}",
+            m.proposal,
+            out.booked.len(),
+            out.moved.len(),
+            out.cancelled.len()
+        );
+        let act = crate::audit::Act::new("plan_publish", "plan").detail(&detail);
+        crate::audit::record_in(&mut tx, m.by, act).await?;
     }
     tx.commit().await?;
     Ok(Ok(out))

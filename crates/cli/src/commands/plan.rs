@@ -1,5 +1,5 @@
 //! `vaxloop plan generate|solve|check|bound|live`: the team planner on instance and plan files
-//! (`specs/planner-format.md`). `check` exits non-zero when a plan breaks any rule.
+//! (`docs/formats/planner-format.md`). `check` exits non-zero when a plan breaks any rule.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

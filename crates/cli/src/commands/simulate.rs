@@ -1,4 +1,4 @@
-//! `vaxloop simulate`: a clinic day from a scenario file (`run`, `specs/clinic-scenario.md`), the
+//! `vaxloop simulate`: a clinic day from a scenario file (`run`, `docs/formats/clinic-scenario.md`), the
 //! spec's example scenario (`example`), and the event engine on an M/M/c queue side by side with
 //! Erlang C (`mmc`).
 

@@ -11,11 +11,9 @@ use axum::response::Html;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::register::{DeskRegistered, DeskRegistration, RegisterError, register_at_desk};
-use vaxloop_app::site_ops::{CheckIn, CheckInRefusal, QR_PREFIX, check_in, resolve};
+use vaxloop_app::stations::{CheckIn, CheckInRefusal, DeskRegistration, Site, Station, WalkedIn};
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
-use vaxloop_store::sites::Site;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
@@ -68,25 +66,8 @@ impl CheckinPage {
     }
 }
 
-/// The units a walk-in may be registered with here: those the site serves, or every unit.
-async fn units_of(state: &AppState, site: &Site) -> AppResult<Vec<(String, String)>> {
-    let served = vaxloop_store::sites::units_served(&state.db, site.id).await?;
-    if !served.is_empty() {
-        return Ok(served
-            .into_iter()
-            .map(|(_, code, name)| (code, name))
-            .collect());
-    }
-    Ok(vaxloop_store::org::units(&state.db, None)
-        .await?
-        .into_iter()
-        .take(500)
-        .map(|u| (u.code, u.name))
-        .collect())
-}
-
-async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    super::station_of(state, page, code, SitePost::CheckIn, "checkin").await
+async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
+    super::station_of(state, page, code, SitePost::CheckIn).await
 }
 
 async fn show(
@@ -94,7 +75,7 @@ async fn show(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let (site, _) = desk_of(&state, &page, &code).await?;
+    let site = desk_of(&state, &page, &code).await?.into_site();
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
         site,
@@ -115,7 +96,7 @@ async fn scan(
     Path(code): Path<String>,
     Form(form): Form<ScanForm>,
 ) -> AppResult<Html<String>> {
-    let (site, actor) = desk_of(&state, &page, &code).await?;
+    let desk = desk_of(&state, &page, &code).await?;
     if form.code.trim().is_empty() || form.code.len() > 256 {
         return Err(AppError::BadRequest {
             field: Some("code".into()),
@@ -123,16 +104,7 @@ async fn scan(
         });
     }
     let lang = page.lang;
-    let today = state.config.today();
-    let done = check_in(
-        &state.db,
-        &state.cipher,
-        site.id,
-        today,
-        &form.code,
-        Some(actor),
-    )
-    .await?;
+    let done = desk.check_in(&state.app, &form.code).await?;
     // A registered person without an appointment here today may walk in: the card carries
     // their personal code for it.
     let may_walk_in = matches!(
@@ -143,24 +115,21 @@ async fn scan(
     );
     let unknown = matches!(done, Err(CheckInRefusal::UnknownPerson));
     let mut card = card_of(&state, lang, done);
-    if may_walk_in && let Ok(person) = resolve(&state.db, &state.cipher, today, &form.code).await? {
-        card.walk_in = Some(format!(
-            "{QR_PREFIX}{}",
-            state.cipher.sign("person", person.id)
-        ));
+    if may_walk_in {
+        card.walk_in = desk.walk_in_code(&state.app, &form.code).await?;
     }
     // Nobody with this ID number: register them here, then book and check them in.
     let (register, units) = if unknown {
         (
             Some((DeskRegistration::default(), Vec::new())),
-            units_of(&state, &site).await?,
+            desk.walk_in_units(&state.app).await?,
         )
     } else {
         (None, Vec::new())
     };
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: desk.into_site(),
         card: Some(card),
         register,
         units,
@@ -256,24 +225,12 @@ async fn walk_in(
     Path(code): Path<String>,
     Form(form): Form<WalkInForm>,
 ) -> AppResult<Html<String>> {
-    let (site, actor) = desk_of(&state, &page, &code).await?;
-    let tz = state.config.timezone;
-    let now = chrono::Utc::now().with_timezone(&tz).naive_local();
-    let now = state.config.today().and_time(now.time());
-    let done = vaxloop_app::site_ops::walk_in(
-        &state.db,
-        &state.cipher,
-        tz,
-        site.id,
-        now,
-        &form.code,
-        Some(actor),
-    )
-    .await?;
+    let desk = desk_of(&state, &page, &code).await?;
+    let done = desk.walk_in(&state.app, &form.code).await?;
     let card = card_of(&state, page.lang, done);
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: desk.into_site(),
         card: Some(card),
         register: None,
         units: Vec::new(),
@@ -288,13 +245,11 @@ async fn register(
     Path(code): Path<String>,
     Form(form): Form<DeskRegistration>,
 ) -> AppResult<Response> {
-    let (site, actor) = desk_of(&state, &page, &code).await?;
+    let desk = desk_of(&state, &page, &code).await?;
     let lang = page.lang;
-    let today = state.config.today();
-    let registered = register_at_desk(&state.db, &state.cipher, &form, today, Some(actor)).await;
-    let person = match registered {
-        Ok(DeskRegistered::Done { person_id }) => person_id,
-        Ok(DeskRegistered::AlreadyRegistered) => {
+    let done = match desk.register_walk_in(&state.app, &form).await? {
+        Ok(WalkedIn::Registered(done)) => *done,
+        Ok(WalkedIn::AlreadyRegistered) => {
             let card = Card {
                 kind: "refused",
                 headline: lang.t("checkin.already_registered"),
@@ -302,14 +257,14 @@ async fn register(
             };
             let body = html(&CheckinPage {
                 ctx: page.ctx("/site").await?,
-                site,
+                site: desk.into_site(),
                 card: Some(card),
                 register: None,
                 units: Vec::new(),
             })?;
             return Ok((StatusCode::CONFLICT, body).into_response());
         }
-        Err(RegisterError::Invalid(problems)) => {
+        Err(problems) => {
             let problems = problems
                 .iter()
                 .map(|p| {
@@ -322,36 +277,21 @@ async fn register(
                 id_number: String::new(),
                 ..form
             };
-            let units = units_of(&state, &site).await?;
+            let units = desk.walk_in_units(&state.app).await?;
             let body = html(&CheckinPage {
                 ctx: page.ctx("/site").await?,
-                site,
+                site: desk.into_site(),
                 card: None,
                 register: Some((entered, problems)),
                 units,
             })?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
         }
-        Err(RegisterError::Store(e)) => return Err(e.into()),
-        Err(RegisterError::Hashing(e)) => return Err(AppError::Internal(anyhow::anyhow!(e))),
     };
-    let tz = state.config.timezone;
-    let now = today.and_time(chrono::Utc::now().with_timezone(&tz).naive_local().time());
-    let personal = format!("{QR_PREFIX}{}", state.cipher.sign("person", person));
-    let done = vaxloop_app::site_ops::walk_in(
-        &state.db,
-        &state.cipher,
-        tz,
-        site.id,
-        now,
-        &personal,
-        Some(actor),
-    )
-    .await?;
     let card = card_of(&state, lang, done);
     Ok(html(&CheckinPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: desk.into_site(),
         card: Some(card),
         register: None,
         units: Vec::new(),

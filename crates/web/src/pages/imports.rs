@@ -9,16 +9,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use vaxloop_app::import::{
-    self as roster_import, Field, ImportError, ImportReport, RowError, Upload,
+    self as roster_import, Field, ImportError, ImportRecord, Limits, ReadError, Report, RowError,
+    Upload,
 };
-use vaxloop_documents::{Limits, ReadError, write_xlsx};
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::imports::{self, ImportRecord};
-use vaxloop_store::org::{self, Unit};
+use vaxloop_app::org::Unit;
+use vaxloop_documents::write_xlsx;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_import, deny};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -27,43 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/import", get(form).post(upload))
         .route("/imports/{id}", get(report))
         .route("/imports/{id}/rejected.xlsx", get(rejected))
-}
-
-/// The unit, if the caller may look after its list (import, registration code, poster,
-/// pending registrations); otherwise a denial of `what`, audited.
-pub(crate) async fn importable(
-    state: &AppState,
-    page: &Page,
-    code: &str,
-    what: &str,
-) -> AppResult<Unit> {
-    let user = access::user(&page.auth)?;
-    let unit = org::unit_by_code(&state.db, code).await?;
-    match unit.filter(|u| can_import(user, u)) {
-        Some(u) => Ok(u),
-        None => Err(deny(state, Some(user), what).await),
-    }
-}
-
-/// The import record and its unit, if the caller may see them.
-async fn visible_import(
-    state: &AppState,
-    page: &Page,
-    id: i64,
-    what: &str,
-) -> AppResult<(ImportRecord, Unit)> {
-    let user = access::user(&page.auth)?;
-    let record = imports::by_id(&state.db, id).await?;
-    let unit = match &record {
-        Some(r) => org::unit(&state.db, r.unit_id)
-            .await?
-            .filter(|u| can_import(user, u)),
-        None => None,
-    };
-    match (record, unit) {
-        (Some(record), Some(unit)) => Ok((record, unit)),
-        _ => Err(deny(state, Some(user), what).await),
-    }
 }
 
 #[derive(Template)]
@@ -77,14 +38,14 @@ struct FormPage {
     max_rows: usize,
 }
 
-async fn form_page(
+fn form_page(
     state: &AppState,
-    page: &Page,
+    ctx: PageCtx,
     unit: Unit,
+    history: Vec<ImportRecord>,
     error: Option<String>,
-) -> AppResult<FormPage> {
-    let history = imports::of_unit(&state.db, unit.id, 20)
-        .await?
+) -> FormPage {
+    let history = history
         .into_iter()
         .map(|r| {
             let at = state.config.local_time(r.at);
@@ -92,14 +53,14 @@ async fn form_page(
         })
         .collect();
     let limits = Limits::default();
-    Ok(FormPage {
-        ctx: page.ctx(active(page)).await?,
+    FormPage {
+        ctx,
         unit,
         history,
         error,
         max_mb: limits.max_bytes / (1024 * 1024),
         max_rows: limits.max_rows,
-    })
+    }
 }
 
 fn active(page: &Page) -> &'static str {
@@ -115,8 +76,9 @@ async fn form(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let unit = importable(&state, &page, &code, &format!("/units/{code}/import")).await?;
-    html(&form_page(&state, &page, unit, None).await?)
+    let (unit, history) = roster_import::upload_page(&state.app, &page.caller(), &code).await?;
+    let ctx = page.ctx(active(&page)).await?;
+    html(&form_page(&state, ctx, unit, history, None))
 }
 
 async fn upload(
@@ -125,7 +87,8 @@ async fn upload(
     Path(code): Path<String>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let unit = importable(&state, &page, &code, &format!("/units/{code}/import")).await?;
+    let caller = page.caller();
+    roster_import::importable(&state.app, &caller, &code).await?;
     let lang = page.lang;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
@@ -135,41 +98,27 @@ async fn upload(
             file = Some((name, bytes.to_vec()));
         }
     }
-    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let page_body = form_page(
-            &state,
-            &page,
-            unit,
-            Some(lang.t("import.file_error.missing")),
-        )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, html(&page_body)?).into_response());
-    };
-    let actor = page.auth.user.as_ref().map(|u| u.0.id);
-    let upload = Upload {
-        file_name: &file_name,
-        bytes: &bytes,
-    };
-    let today = state.config.today();
-    match roster_import::import_people(
-        &state.db,
-        &state.cipher,
-        &unit,
-        upload,
-        &Limits::default(),
-        today,
-        actor,
-    )
-    .await
-    {
-        Ok(imported) => Ok(Redirect::to(&format!("/imports/{}", imported.id)).into_response()),
-        Err(ImportError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            let message = file_error(lang, &e);
-            let page_body = form_page(&state, &page, unit, Some(message)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page_body)?).into_response())
+    let refused = match file.filter(|(_, b)| !b.is_empty()) {
+        None => lang.t("import.file_error.missing"),
+        Some((file_name, bytes)) => {
+            let upload = Upload {
+                file_name: &file_name,
+                bytes: &bytes,
+            };
+            match roster_import::upload(&state.app, &caller, &code, upload, &Limits::default())
+                .await?
+            {
+                Ok(imported) => {
+                    return Ok(Redirect::to(&format!("/imports/{}", imported.id)).into_response());
+                }
+                Err(e) => file_error(lang, &e),
+            }
         }
-    }
+    };
+    let (unit, history) = roster_import::upload_page(&state.app, &caller, &code).await?;
+    let ctx = page.ctx(active(&page)).await?;
+    let body = form_page(&state, ctx, unit, history, Some(refused));
+    Ok((StatusCode::BAD_REQUEST, html(&body)?).into_response())
 }
 
 fn bad_upload() -> AppError {
@@ -254,8 +203,11 @@ async fn report(
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (record, unit) = visible_import(&state, &page, id, &format!("/imports/{id}")).await?;
-    let full: ImportReport = roster_import::load_report(&state.db, &state.cipher, id).await?;
+    let Report {
+        record,
+        unit,
+        report: full,
+    } = roster_import::report(&state.app, &page.caller(), id).await?;
     let lang = page.lang;
     let warnings = full
         .warnings
@@ -295,9 +247,11 @@ async fn rejected(
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let what = format!("/imports/{id}/rejected.xlsx");
-    let (record, unit) = visible_import(&state, &page, id, &what).await?;
-    let full = roster_import::load_report(&state.db, &state.cipher, id).await?;
+    let Report {
+        record,
+        unit,
+        report: full,
+    } = roster_import::rejected(&state.app, &page.caller(), id).await?;
     let lang = page.lang;
     let sheet = full.rejected_sheet(
         &lang.t("import.row"),
@@ -306,17 +260,6 @@ async fn rejected(
     );
     let bytes =
         write_xlsx(&[sheet]).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
-    let detail = format!("rows={}", full.rejected_rows.len());
-    let target = format!("import:{} unit:{}", record.id, unit.code);
-    let entry = Entry {
-        actor_user_id: page.auth.user.as_ref().map(|u| u.0.id),
-        action: "export",
-        target: &target,
-        reason: Some("rejected rows of an import, to correct and upload again"),
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
     let disposition = format!(
         "attachment; filename=\"rejected-{}-{}.xlsx\"",
         unit.code, record.id

@@ -29,7 +29,7 @@ mod stock;
 mod team_papers;
 mod vaccination;
 mod what_if;
-pub(crate) use vaccination::{audit_wrong_code, refusal_message as vaccination_refusal};
+pub(crate) use vaccination::refusal_message as vaccination_refusal;
 
 use askama::Template;
 use axum::Router;
@@ -252,30 +252,24 @@ impl ErrorPage {
     }
 }
 
-/// The site `code` and the caller's id, when the caller works `post` there (or manages the site,
-/// or is the admin); otherwise a denial, audited with the station's page (`/sites/{code}/{page}`).
+/// The station `post` at site `code`, when the caller works it there (or manages the site, or is
+/// the admin); otherwise a denial, audited with the page asked for.
 pub(crate) async fn station_of(
     state: &AppState,
     page: &Page,
     code: &str,
     post: vaxloop_core::SitePost,
-    station_page: &str,
-) -> AppResult<(vaxloop_store::sites::Site, i64)> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/{station_page}");
-    let site = access::station(state, user, code, post, &path).await?;
-    Ok((site, user.id))
+) -> AppResult<vaxloop_app::stations::Station> {
+    Ok(vaxloop_app::stations::station(&state.app, &page.caller(), code, post).await?)
 }
 
 /// What screening noted for each visit (the questions answered "yes"), in the reader's
 /// language: shown to the vaccinator and the observation nurse.
-pub(crate) async fn screening_notes(
-    state: &AppState,
+pub(crate) fn screening_notes(
     lang: Lang,
-    visits: &[i64],
-) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
-    Ok(vaxloop_store::screening::yes_answers(&state.db, visits)
-        .await?
+    notes: vaxloop_app::stations::Notes,
+) -> std::collections::HashMap<i64, Vec<String>> {
+    notes
         .into_iter()
         .map(|(visit, qs)| {
             let texts = qs
@@ -284,7 +278,7 @@ pub(crate) async fn screening_notes(
                 .collect();
             (visit, texts)
         })
-        .collect())
+        .collect()
 }
 
 /// A form field read as pairs (for forms whose fields vary, such as a questionnaire), trimmed;

@@ -10,13 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::site_ops::{
-    AEFI_ACTIONS, AEFI_SEVERITIES, AEFI_SYMPTOMS, AefiRefusal, AefiReport, ReleaseRefusal, release,
-    report_aefi,
-};
-use vaxloop_core::{SitePost, ZoneKind};
-use vaxloop_store::doses::{self, Observed};
-use vaxloop_store::sites::{self, Site};
+use vaxloop_app::site_ops::{AEFI_ACTIONS, AEFI_SEVERITIES, AEFI_SYMPTOMS};
+use vaxloop_app::stations::{AefiRefusal, AefiReport, Observed, ReleaseRefusal, Site, Station};
+use vaxloop_core::SitePost;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
@@ -74,8 +70,8 @@ impl ObservationPage {
     }
 }
 
-async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    super::station_of(state, page, code, SitePost::Observation, "observation").await
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
+    super::station_of(state, page, code, SitePost::Observation).await
 }
 
 #[derive(Deserialize, Default)]
@@ -96,14 +92,14 @@ struct Extra {
 async fn render(
     state: &AppState,
     page: &Page,
-    site: Site,
+    station: &Station,
     extra: Extra,
 ) -> AppResult<ObservationPage> {
-    let today = state.config.today().to_string();
-    let now = vaxloop_store::now_ms();
-    let observing = doses::observing(&state.db, site.id, &today).await?;
+    let now = vaxloop_app::now_ms();
+    let observing = station.observing(&state.app).await?;
     let ids: Vec<i64> = observing.iter().map(|o| o.visit_id).collect();
-    let mut notes = super::screening_notes(state, page.lang, &ids).await?;
+    let notes = station.notes(&state.app, &ids).await?;
+    let mut notes = super::screening_notes(page.lang, notes);
     let mut rows = Vec::new();
     for o in observing {
         let notes = notes.remove(&o.visit_id).unwrap_or_default();
@@ -115,12 +111,7 @@ async fn render(
             o,
         });
     }
-    let seats = sites::zones(&state.db, site.id)
-        .await?
-        .into_iter()
-        .find(|z| z.kind == ZoneKind::Observation)
-        .map(|z| z.space)
-        .unwrap_or(0);
+    let seats = station.observation_seats(&state.app).await?;
     let aefi_name = match &extra.aefi {
         Some(a) => rows
             .iter()
@@ -131,7 +122,7 @@ async fn render(
     };
     Ok(ObservationPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: station.site().clone(),
         rows,
         seats,
         notice: extra.notice,
@@ -152,7 +143,7 @@ async fn show(
     Path(code): Path<String>,
     Query(q): Query<Show>,
 ) -> AppResult<Html<String>> {
-    let (site, _) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let notice = q
         .done
         .as_deref()
@@ -167,7 +158,7 @@ async fn show(
             ..Default::default()
         }),
     };
-    html(&render(&state, &page, site, extra).await?)
+    html(&render(&state, &page, &station, extra).await?)
 }
 
 #[derive(Deserialize)]
@@ -183,10 +174,9 @@ async fn release_one(
     Path(code): Path<String>,
     Form(form): Form<ReleaseForm>,
 ) -> AppResult<Response> {
-    let (site, actor) = station(&state, &page, &code).await?;
-    let today = state.config.today();
+    let station = station(&state, &page, &code).await?;
     let reason = Some(form.reason.as_str());
-    match release(&state.db, site.id, today, form.visit, reason, Some(actor)).await? {
+    match station.release(&state.app, form.visit, reason).await? {
         Ok(()) => {
             Ok(Redirect::to(&format!("/sites/{code}/observation?done=released")).into_response())
         }
@@ -196,7 +186,7 @@ async fn release_one(
                 early: matches!(refusal, ReleaseRefusal::TooEarly { .. }).then_some(form.visit),
                 ..Extra::default()
             };
-            let body = html(&render(&state, &page, site, extra).await?)?;
+            let body = html(&render(&state, &page, &station, extra).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
     }
@@ -218,7 +208,7 @@ async fn aefi(
     Path(code): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (site, actor) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let field = |name: &str| super::form_field(&form, name);
     let report = AefiReport {
         visit_id: field("visit").parse().unwrap_or(0),
@@ -233,9 +223,7 @@ async fn aefi(
         action: field("action"),
         action_note: field("action_note"),
     };
-    let today = state.config.today();
-    let tz = state.config.timezone;
-    match report_aefi(&state.db, tz, site.id, today, &report, Some(actor)).await? {
+    match station.report_aefi(&state.app, &report).await? {
         Ok(_) => Ok(Redirect::to(&format!("/sites/{code}/observation?done=aefi")).into_response()),
         Err(refusal) => {
             let extra = Extra {
@@ -243,7 +231,7 @@ async fn aefi(
                 aefi: Some(report),
                 ..Extra::default()
             };
-            let body = html(&render(&state, &page, site, extra).await?)?;
+            let body = html(&render(&state, &page, &station, extra).await?)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
         }
     }

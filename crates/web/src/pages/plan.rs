@@ -14,19 +14,15 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vaxloop_app::org::UnitPrefs;
 use vaxloop_app::planning::{Disruption, DisruptionError, bus_trips};
-use vaxloop_app::proposals::{self, Proposal, ProposalError};
-use vaxloop_core::Role;
-use vaxloop_planner::MoveRefusal;
-use vaxloop_store::audit;
+use vaxloop_app::proposals::{self, Assignment, MoveRefusal, Place, Proposal, ProposalError};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::require;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
-const ROLES: &[Role] = &[Role::Admin, Role::Desk];
 /// Units listed at once; a filter finds the others.
 const UNITS_SHOWN: usize = 25;
 
@@ -186,7 +182,7 @@ fn summarise(
     let site_at: HashMap<&str, usize> = (inst.sites.iter().enumerate())
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
-    let where_ = |place: &Option<vaxloop_planner::Place>| match place {
+    let where_ = |place: &Option<Place>| match place {
         Some((site, d, k)) => format!(
             "{} {} {}",
             site_name(site),
@@ -195,7 +191,7 @@ fn summarise(
         ),
         None => lang.t("plan.left_out"),
     };
-    let bus_lines = |t: usize, a: &vaxloop_planner::plan::Assignment| -> Vec<String> {
+    let bus_lines = |t: usize, a: &Assignment| -> Vec<String> {
         let Some(&s) = site_at.get(a.site.as_str()) else {
             return vec![];
         };
@@ -453,19 +449,13 @@ async fn page(
     notice: Option<String>,
     proposal: Option<Proposal>,
 ) -> AppResult<PlanPage> {
-    let proposal = match proposal {
-        Some(p) => Some(p),
-        None => proposals::latest(&state.db).await?,
-    };
-    let all_sites = vaxloop_store::sites::all(&state.db).await?;
+    let board = proposals::board(&state.app, &page.caller(), proposal).await?;
+    let (proposal, all_sites, prefs) = (board.proposal, board.sites, board.prefs);
     let site_names: HashMap<String, String> = (all_sites.iter())
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
-    let prefs = vaxloop_store::planning::prefs(&state.db).await?;
     let lang = page.lang;
-    let unit_names: HashMap<String, (String, String)> = vaxloop_store::org::units(&state.db, None)
-        .await?
-        .into_iter()
+    let unit_names: HashMap<String, (String, String)> = (board.units.into_iter())
         .map(|u| {
             let said = prefs
                 .get(&u.id)
@@ -500,7 +490,7 @@ async fn page(
 }
 
 /// A unit's preferences in words: "Mon Wed · Morning (only)".
-fn prefs_text(lang: Lang, p: &vaxloop_store::planning::UnitPrefs) -> String {
+fn prefs_text(lang: Lang, p: &UnitPrefs) -> String {
     let days = if p.weekdays.is_empty() {
         lang.t("unit.prefs_any_day")
     } else {
@@ -534,40 +524,13 @@ async fn show(
     p: Page,
     Query(view): Query<View>,
 ) -> AppResult<Html<String>> {
-    require(&state, &p.auth, ROLES, "/desk/plan").await?;
     html(&page(&state, &p, view, None, None).await?)
-}
-
-async fn record(state: &AppState, actor: i64, action: &'static str, detail: &str) -> AppResult<()> {
-    let entry = audit::Entry {
-        actor_user_id: Some(actor),
-        action,
-        target: "plan",
-        reason: None,
-        outcome: audit::Outcome::Ok,
-        detail: Some(detail),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
 }
 
 /// Runs the planner on live data: a new proposal for the whole desk.
 async fn run(State(state): State<AppState>, p: Page) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    let made = proposals::propose(
-        &state.db,
-        state.config.today(),
-        user.id,
-        proposals::desk_options(),
-    )
-    .await?;
-    let detail = format!(
-        "proposal={} teams={} placed={}",
-        made.id,
-        made.live.instance.teams.len(),
-        made.plan.assignments.len()
-    );
-    record(&state, user.id, "plan_propose", &detail).await?;
+    let (app, today) = (&state.app, state.app.today());
+    proposals::propose(app, &p.caller(), today, proposals::desk_options()).await?;
     Ok(Redirect::to("/desk/plan?done=run").into_response())
 }
 
@@ -659,12 +622,10 @@ async fn lock(
     Path(id): Path<i64>,
     Form(form): Form<LockForm>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let caller = p.caller();
     let on = form.lock == "1";
-    match proposals::set_lock(&state.db, id, form.version, &form.team, on).await {
+    match proposals::set_lock(&state.app, &caller, id, form.version, &form.team, on).await {
         Ok(_) => {
-            let detail = format!("proposal={id} team={} lock={on}", form.team);
-            record(&state, user.id, "plan_lock", &detail).await?;
             let done = if on { "locked" } else { "unlocked" };
             let to = format!("/desk/plan?done={done}&team={}", urlencoding(&form.team));
             Ok(Redirect::to(&to).into_response())
@@ -687,17 +648,16 @@ async fn move_team(
     Path(id): Path<i64>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let caller = p.caller();
     let view = View {
         team: Some(form.team.clone()),
         ..View::default()
     };
     let site = form.site.trim();
     let (day, start) = (form.day.trim(), form.start.trim());
-    match proposals::move_team_at(&state.db, id, form.version, &form.team, site, day, start).await {
+    let (app, v, team) = (&state.app, form.version, &form.team);
+    match proposals::move_team_at(app, &caller, id, v, team, site, day, start).await {
         Ok(_) => {
-            let detail = format!("proposal={id} team={} to={site} {day} {start}", form.team);
-            record(&state, user.id, "plan_move", &detail).await?;
             let to = format!(
                 "/desk/plan?done=moved&team={}&site={}&day={}",
                 urlencoding(&form.team),
@@ -716,13 +676,10 @@ async fn rerun(
     Path(id): Path<i64>,
     Form(form): Form<Versioned>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    match proposals::rerun(&state.db, id, form.version, proposals::desk_options()).await {
-        Ok(done) => {
-            let detail = format!("proposal={id} moved={}", done.changes().len());
-            record(&state, user.id, "plan_rerun", &detail).await?;
-            Ok(Redirect::to("/desk/plan?done=rerun").into_response())
-        }
+    let caller = p.caller();
+    let options = proposals::desk_options();
+    match proposals::rerun(&state.app, &caller, id, form.version, options).await {
+        Ok(_) => Ok(Redirect::to("/desk/plan?done=rerun").into_response()),
         Err(e) => refused(&state, &p, View::default(), e).await,
     }
 }
@@ -733,22 +690,10 @@ async fn refresh(
     Path(id): Path<i64>,
     Form(form): Form<Versioned>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    let today = state.config.today();
-    match proposals::refresh(
-        &state.db,
-        id,
-        form.version,
-        today,
-        proposals::desk_options(),
-    )
-    .await
-    {
-        Ok(done) => {
-            let detail = format!("proposal={id} moved={}", done.changes().len());
-            record(&state, user.id, "plan_refresh", &detail).await?;
-            Ok(Redirect::to("/desk/plan?done=refreshed").into_response())
-        }
+    let caller = p.caller();
+    let (today, options) = (state.app.today(), proposals::desk_options());
+    match proposals::refresh(&state.app, &caller, id, form.version, today, options).await {
+        Ok(_) => Ok(Redirect::to("/desk/plan?done=refreshed").into_response()),
         Err(e) => refused(&state, &p, View::default(), e).await,
     }
 }
@@ -759,20 +704,9 @@ async fn publish(
     Path(id): Path<i64>,
     Form(form): Form<Versioned>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    let tz = state.config.timezone;
-    match proposals::publish_proposal(&state.db, tz, id, form.version, user.id).await {
+    let caller = p.caller();
+    match proposals::publish_proposal(&state.app, &caller, id, form.version).await {
         Ok(done) => {
-            let people: usize = (done.booked.iter())
-                .map(|(_, b)| b.appointments.len())
-                .sum();
-            let detail = format!(
-                "proposal={id} booked={} moved={} cancelled={} people={people}",
-                done.booked.len(),
-                done.moved.len(),
-                done.cancelled.len()
-            );
-            record(&state, user.id, "plan_publish", &detail).await?;
             let new = done.booked.len() - done.moved.len();
             let to = format!(
                 "/desk?published={new}&relocated={}&dropped={}",
@@ -804,7 +738,7 @@ async fn disrupt(
     Path(id): Path<i64>,
     Form(form): Form<DisruptForm>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
+    let caller = p.caller();
     let (site, day) = (form.site.trim().to_string(), form.day.trim().to_string());
     let disruption = match form.kind.as_str() {
         "closed" => Disruption::Closed { site, day },
@@ -824,23 +758,10 @@ async fn disrupt(
             });
         }
     };
-    let detail = format!("proposal={id} {disruption:?}");
-    let today = state.config.today();
-    match proposals::disrupt(
-        &state.db,
-        id,
-        form.version,
-        today,
-        disruption,
-        proposals::desk_options(),
-    )
-    .await
-    {
-        Ok(done) => {
-            let detail = format!("{detail} moved={}", done.booked_changes().len());
-            record(&state, user.id, "plan_disrupt", &detail).await?;
-            Ok(Redirect::to("/desk/plan?done=disrupted").into_response())
-        }
+    let (today, options) = (state.app.today(), proposals::desk_options());
+    let (app, v) = (&state.app, form.version);
+    match proposals::disrupt(app, &caller, id, v, today, disruption, options).await {
+        Ok(_) => Ok(Redirect::to("/desk/plan?done=disrupted").into_response()),
         Err(e) => refused(&state, &p, View::default(), e).await,
     }
 }
@@ -859,25 +780,12 @@ async fn undisrupt(
     Path(id): Path<i64>,
     Form(form): Form<UndisruptForm>,
 ) -> AppResult<Response> {
-    let user = require(&state, &p.auth, ROLES, "/desk/plan").await?;
-    let today = state.config.today();
+    let caller = p.caller();
+    let (today, options) = (state.app.today(), proposals::desk_options());
     let (site, day) = (form.site.trim(), form.day.trim());
-    match proposals::undisrupt(
-        &state.db,
-        id,
-        form.version,
-        today,
-        site,
-        day,
-        proposals::desk_options(),
-    )
-    .await
-    {
-        Ok(_) => {
-            let detail = format!("proposal={id} site={site} day={day}");
-            record(&state, user.id, "plan_undisrupt", &detail).await?;
-            Ok(Redirect::to("/desk/plan?done=undisrupted").into_response())
-        }
+    let (app, v) = (&state.app, form.version);
+    match proposals::undisrupt(app, &caller, id, v, today, site, day, options).await {
+        Ok(_) => Ok(Redirect::to("/desk/plan?done=undisrupted").into_response()),
         Err(e) => refused(&state, &p, View::default(), e).await,
     }
 }

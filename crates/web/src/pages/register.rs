@@ -8,17 +8,13 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use vaxloop_app::import::importable;
+use vaxloop_app::org::Unit;
 use vaxloop_app::register::{
-    FieldProblem, RegisterError, Registered, RegistrationForm, register_by_qr,
+    self as registration, Decision, FieldProblem, RegisterError, Registered, RegistrationForm,
 };
-use vaxloop_core::Role;
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::org::{self, Unit};
-use vaxloop_store::{journeys, people, users};
 
-use super::imports::importable;
 use super::{Page, PageCtx, html};
-use crate::access::{self, require};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -57,19 +53,12 @@ impl RegisterPage {
     }
 }
 
-/// The unit a registration link names, or a not-found page that says the code is not valid.
-async fn unit_of(state: &AppState, token: &str) -> AppResult<Unit> {
-    org::unit_by_reg_token(&state.db, token)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 async fn form(
     State(state): State<AppState>,
     page: Page,
     Path(token): Path<String>,
 ) -> AppResult<Html<String>> {
-    let unit = unit_of(&state, &token).await?;
+    let unit = registration::link_unit(&state.app, &token).await?;
     let ctx = page.ctx("").await?;
     html(&RegisterPage {
         ctx,
@@ -88,7 +77,7 @@ async fn submit(
     Path(token): Path<String>,
     Form(mut form): Form<RegistrationForm>,
 ) -> AppResult<Response> {
-    let unit = unit_of(&state, &token).await?;
+    let unit = registration::link_unit(&state.app, &token).await?;
     let ctx = page.ctx("").await?;
     let limited = state
         .limiters
@@ -113,29 +102,25 @@ async fn submit(
         })?;
         return Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response());
     }
-    let today = state.config.today();
-    let outcome = register_by_qr(&state.db, &state.cipher, &unit, &form, today).await;
+    let outcome = registration::register(&state.app, &unit, &form).await?;
     forget_pins(&mut form);
     let (status, notice, problems) = match outcome {
-        Ok(Registered::Done { user_id, .. }) => {
-            let user = users::by_id(&state.db, user_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
+        Ok((Registered::Done { .. }, user)) => {
+            let user = user.ok_or(AppError::NotFound)?;
             page.auth
                 .login(&CurrentUser(user))
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             return Ok(Redirect::to("/me").into_response());
         }
-        Ok(Registered::AlreadyRegistered) => {
+        Ok((Registered::AlreadyRegistered, _)) => {
             (StatusCode::OK, Some(ctx.t("register.already")), vec![])
         }
-        Ok(Registered::RosterMismatch) => {
+        Ok((Registered::RosterMismatch, _)) => {
             (StatusCode::OK, Some(ctx.t("register.mismatch")), vec![])
         }
         Err(RegisterError::Invalid(problems)) => (StatusCode::BAD_REQUEST, None, problems),
-        Err(RegisterError::Store(e)) => return Err(e.into()),
-        Err(e @ RegisterError::Hashing(_)) => return Err(AppError::Internal(e.into())),
+        Err(e) => return Err(AppError::Internal(e.into())),
     };
     let body = html(&RegisterPage {
         ctx,
@@ -167,9 +152,7 @@ fn svg_response(svg: String) -> Response {
 
 /// The resident's personal QR code: a signed token naming them, which check-in scans.
 async fn personal_qr(State(state): State<AppState>, page: Page) -> AppResult<Response> {
-    let user = require(&state, &page.auth, &[Role::Resident], "/me/qr.svg").await?;
-    let person = user.person_id.ok_or(AppError::NotFound)?;
-    let token = state.cipher.sign("person", person);
+    let token = registration::personal_token(&state.app, &page.caller()).await?;
     Ok(svg_response(qr::svg(&qr::personal_payload(&token))?))
 }
 
@@ -192,7 +175,7 @@ async fn unit_qr(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let unit = importable(&state, &page, &code, &format!("/units/{code}/qr.svg")).await?;
+    let unit = importable(&state.app, &page.caller(), &code).await?;
     let link = format!("{}/r/{}", public_base(&state, &headers), unit.reg_token);
     Ok(svg_response(qr::svg(&link)?))
 }
@@ -204,11 +187,7 @@ async fn unit_poster(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let unit = importable(&state, &page, &code, &format!("/units/{code}/poster.pdf")).await?;
-    let group = org::work_group(&state.db, unit.work_group_id)
-        .await?
-        .map(|g| g.name)
-        .unwrap_or_default();
+    let (unit, group) = registration::poster(&state.app, &page.caller(), &code).await?;
     let both = |key: &str| (Lang::ZhCn.t(key), Lang::En.t(key));
     let poster = Poster {
         title: both("poster.title"),
@@ -245,41 +224,11 @@ async fn decide(
     page: Page,
     Path((code, person, decision)): Path<(String, i64, String)>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let what = format!("/units/{code}/pending/{person}/{decision}");
-    let unit = importable(&state, &page, &code, &what).await?;
-    let now = vaxloop_store::now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let done = match decision.as_str() {
-        "confirm" => {
-            let ok = people::confirm_pending(&mut tx, unit.id, person, now).await?;
-            if ok {
-                journeys::open_for_person(&mut tx, person, now).await?;
-            }
-            ok
-        }
-        "reject" => people::reject_pending(&mut tx, unit.id, person).await?,
+    let decision = match decision.as_str() {
+        "confirm" => Decision::Confirm,
+        "reject" => Decision::Reject,
         _ => return Err(AppError::NotFound),
     };
-    if !done {
-        return Err(AppError::NotFound);
-    }
-    let target = format!("person:{person}");
-    let detail = format!("unit={}", unit.code);
-    let action = if decision == "confirm" {
-        "confirm_registration"
-    } else {
-        "reject_registration"
-    };
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action,
-        target: &target,
-        reason: None,
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record_in(&mut tx, &entry, now).await?;
-    tx.commit().await?;
+    let unit = registration::decide(&state.app, &page.caller(), &code, person, decision).await?;
     Ok(Redirect::to(&format!("/units/{}#pending", unit.code)).into_response())
 }

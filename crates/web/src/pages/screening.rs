@@ -10,11 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vaxloop_app::site_ops::{Decision, ScreenRefusal, screen};
+use vaxloop_app::stations::{Decision, Question, ScreenRefusal, Site, Station, Waiting};
 use vaxloop_core::SitePost;
-use vaxloop_store::screening::Question;
-use vaxloop_store::sites::Site;
-use vaxloop_store::visits::{self, Waiting};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
@@ -38,8 +35,8 @@ struct ScreeningPage {
     tomorrow: String,
 }
 
-async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    super::station_of(state, page, code, SitePost::Screening, "screening").await
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
+    super::station_of(state, page, code, SitePost::Screening).await
 }
 
 #[derive(Deserialize, Default)]
@@ -51,26 +48,16 @@ struct Call {
 async fn render(
     state: &AppState,
     page: &Page,
-    site: Site,
+    station: &Station,
     call: Option<i64>,
     notice: Option<String>,
 ) -> AppResult<ScreeningPage> {
-    let today = state.config.today();
-    let queue = visits::queue(
-        &state.db,
-        site.id,
-        &today.to_string(),
-        &["waiting", "referred"],
-    )
-    .await?;
+    let queue = station.queue(&state.app, &["waiting", "referred"]).await?;
     let called = match call.and_then(|id| queue.iter().find(|w| w.visit.id == id)) {
         Some(w) => {
-            let vaccine = visits::by_id(&state.db, w.visit.id).await?.map(|v| v.1);
-            let questions = match vaccine {
-                Some(v) => vaxloop_store::screening::questions(&state.db, v).await?,
-                None => vec![],
-            };
-            let shown = questions
+            let shown = station
+                .questions(&state.app, w.visit.id)
+                .await?
                 .into_iter()
                 .map(|q| {
                     let text = q.text(page.lang == Lang::En).to_string();
@@ -81,9 +68,10 @@ async fn render(
         }
         None => None,
     };
+    let today = state.app.today();
     Ok(ScreeningPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: station.site().clone(),
         queue,
         called,
         notice,
@@ -97,13 +85,13 @@ async fn show(
     Path(code): Path<String>,
     Query(call): Query<Call>,
 ) -> AppResult<Html<String>> {
-    let (site, _) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let notice = call
         .done
         .as_deref()
         .filter(|d| ["ready", "deferred", "referred"].contains(d))
         .map(|d| page.lang.t(&format!("screening.done_{d}")));
-    html(&render(&state, &page, site, call.visit, notice).await?)
+    html(&render(&state, &page, &station, call.visit, notice).await?)
 }
 
 /// The form: `q{id}` = `yes` | `no` per question, the outcome, and for a deferral its reason
@@ -114,7 +102,7 @@ async fn decide(
     Path(code): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (site, actor) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let field = |name: &str| super::form_field(&form, name);
     let visit: i64 = field("visit").parse().unwrap_or(0);
     let answers: Vec<(i64, bool)> = form
@@ -135,27 +123,20 @@ async fn decide(
             },
             Err(_) => {
                 let notice = lang.t("screening.until_invalid");
-                let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+                let body =
+                    html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
             }
         },
         _ => {
             let notice = lang.t("screening.outcome_invalid");
-            let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+            let body = html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
         }
     };
-    let today = state.config.today();
-    match screen(
-        &state.db,
-        site.id,
-        today,
-        visit,
-        &answers,
-        &decision,
-        Some(actor),
-    )
-    .await?
+    match station
+        .screen(&state.app, visit, &answers, &decision)
+        .await?
     {
         Ok(stage) => {
             let to = format!("/sites/{code}/screening?done={stage}");
@@ -163,7 +144,7 @@ async fn decide(
         }
         Err(refusal) => {
             let notice = refusal_message(lang, &refusal);
-            let body = html(&render(&state, &page, site, Some(visit), Some(notice)).await?)?;
+            let body = html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
     }

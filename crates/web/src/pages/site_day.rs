@@ -11,17 +11,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use vaxloop_app::site_day::{self, Board, Reconciliation, Tally, TeamLine};
-use vaxloop_core::SitePost;
+use vaxloop_app::site_day::{self, Board, Reconciliation, Site, Tally, TeamLine, Unit};
 use vaxloop_documents::{Sheet, write_xlsx};
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::org::{self, Unit};
-use vaxloop_store::sites::Site;
-use vaxloop_store::users::User;
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access::{self, can_see_unit, deny};
+use crate::access;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -66,11 +61,8 @@ async fn board(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let user = access::user(&page.auth)?;
-    let site = access::watched_site(&state, user, &code, &format!("/sites/{code}/board")).await?;
-    let now = vaxloop_store::now_ms();
-    let tz = state.config.timezone;
-    let b = site_day::board(&state.db, tz, site.id, state.config.today(), now).await?;
+    let now = vaxloop_app::now_ms();
+    let (site, b) = site_day::live_board(&state.app, &page.caller(), &code, now).await?;
     html(&BoardPage {
         ctx: page.ctx("/site").await?,
         site,
@@ -97,10 +89,8 @@ async fn day(
     Path(code): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> AppResult<Html<String>> {
-    let user = access::user(&page.auth)?;
-    let site = access::watched_site(&state, user, &code, &format!("/sites/{code}/day")).await?;
     let date = day_of(&state, &q)?;
-    let r = site_day::reconcile(&state.db, state.config.timezone, site.id, date).await?;
+    let (site, r, can_close) = site_day::site_day(&state.app, &page.caller(), &code, date).await?;
     let closed_at = r
         .closed
         .as_ref()
@@ -113,8 +103,7 @@ async fn day(
         .map(|_| page.lang.t("day.done_closed"));
     html(&DayPage {
         ctx: page.ctx("/site").await?,
-        can_close: access::works_at(user, site.id, SitePost::Manager)
-            && date == state.config.today(),
+        can_close,
         site,
         day: date.to_string(),
         r,
@@ -128,28 +117,9 @@ async fn close(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let path = format!("/sites/{code}/day/close");
-    let site = access::station(&state, user, &code, SitePost::Manager, &path).await?;
-    let today = state.config.today();
-    let done = site_day::close_day(&state.db, site.id, today, Some(user.id)).await?;
-    let target = format!("site:{}:{today}", site.code);
-    let detail = done
-        .as_ref()
-        .map(|s| serde_json::to_string(s).unwrap_or_default());
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "site.close_day",
-        target: &target,
-        reason: None,
-        outcome: if done.is_some() {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        },
-        detail: detail.as_deref(),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
+    // Closed now, or closed already: either way the day's page says where it stands.
+    let today = state.app.today();
+    let _closed_or_not = site_day::close(&state.app, &page.caller(), &code, today).await?;
     Ok(Redirect::to(&format!("/sites/{code}/day?done=closed")).into_response())
 }
 
@@ -236,31 +206,14 @@ fn xlsx_response(sheets: &[Sheet], file: &str) -> AppResult<Response> {
         .into_response())
 }
 
-async fn audit_export(state: &AppState, user: &User, target: &str, rows: usize) -> AppResult<()> {
-    let detail = format!("rows={rows} format=xlsx");
-    let entry = Entry {
-        actor_user_id: Some(user.id),
-        action: "export",
-        target,
-        reason: None,
-        outcome: Outcome::Ok,
-        detail: Some(&detail),
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
-}
-
 async fn day_xlsx(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let site =
-        access::watched_site(&state, user, &code, &format!("/sites/{code}/day.xlsx")).await?;
     let date = day_of(&state, &q)?;
-    let r = site_day::reconcile(&state.db, state.config.timezone, site.id, date).await?;
+    let (site, r) = site_day::site_day_export(&state.app, &page.caller(), &code, date).await?;
     let lang = page.lang;
     let mut unit_head = vec![lang.t("day.col.code"), lang.t("col.unit")];
     unit_head.extend(tally_headers(lang));
@@ -325,24 +278,13 @@ async fn day_xlsx(
     site_head.extend(tally_headers(lang));
     let mut site_row = vec![site.name.clone(), date.to_string()];
     site_row.extend(tally_cells(&r.total));
-    let rows = r.teams.len() + r.units.len() + r.lots.len() + 1;
     let sheets = [
         sheet_of(&lang.t("day.site"), &site_head, vec![site_row]),
         team_sheet(lang, &r.teams),
         sheet_of(&lang.t("day.units"), &unit_head, unit_rows),
         sheet_of(&lang.t("day.lots"), &lot_head, lot_rows),
     ];
-    audit_export(&state, user, &format!("site:{}:{date}", site.code), rows).await?;
     xlsx_response(&sheets, &format!("{}-{date}.xlsx", site.code))
-}
-
-/// The unit, when the caller may see it (its contact, its group's leader, the desk, the admin).
-async fn seen_unit(state: &AppState, user: &User, code: &str, path: &str) -> AppResult<Unit> {
-    let unit = org::unit_by_code(&state.db, code).await?;
-    match unit.filter(|u| can_see_unit(user, u)) {
-        Some(u) => Ok(u),
-        None => Err(deny(state, Some(user), path).await),
-    }
 }
 
 #[derive(Template)]
@@ -361,12 +303,12 @@ async fn unit_day(
     Path(code): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> AppResult<Html<String>> {
-    let user = access::user(&page.auth)?;
-    let unit = seen_unit(&state, user, &code, &format!("/units/{code}/day")).await?;
     let date = day_of(&state, &q)?;
-    let (teams, total) = site_day::unit_day(&state.db, unit.id, date).await?;
+    let (unit, teams, total) =
+        site_day::unit_teams(&state.app, &page.caller(), &code, date).await?;
+    let role = page.caller().role();
     html(&UnitDayPage {
-        ctx: page.ctx(access::home(user.role)).await?,
+        ctx: page.ctx(role.map_or("/", access::home)).await?,
         unit,
         day: date.to_string(),
         teams,
@@ -380,12 +322,9 @@ async fn unit_day_xlsx(
     Path(code): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> AppResult<Response> {
-    let user = access::user(&page.auth)?;
-    let unit = seen_unit(&state, user, &code, &format!("/units/{code}/day.xlsx")).await?;
     let date = day_of(&state, &q)?;
-    let (teams, _) = site_day::unit_day(&state.db, unit.id, date).await?;
-    let target = format!("unit:{}:{date}", unit.code);
-    audit_export(&state, user, &target, teams.len()).await?;
+    let (unit, teams) =
+        site_day::unit_teams_export(&state.app, &page.caller(), &code, date).await?;
     xlsx_response(
         &[team_sheet(page.lang, &teams)],
         &format!("{}-{date}.xlsx", unit.code),

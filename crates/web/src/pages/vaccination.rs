@@ -10,12 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vaxloop_app::site_ops::{DoseGiven, Proof, VaccinateRefusal, vaccinate};
+use vaxloop_app::stations::{
+    DoseGiven, LotChoice, Proof, Site, Station, VaccinateRefusal, Waiting,
+};
 use vaxloop_core::SitePost;
-use vaxloop_store::audit::{self, Entry, Outcome};
-use vaxloop_store::doses::{self, LotChoice};
-use vaxloop_store::sites::Site;
-use vaxloop_store::visits::{self, Waiting};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
@@ -54,8 +52,8 @@ struct VaccinationPage {
     done: bool,
 }
 
-async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<(Site, i64)> {
-    super::station_of(state, page, code, SitePost::Vaccinator, "vaccination").await
+async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
+    super::station_of(state, page, code, SitePost::Vaccinator).await
 }
 
 #[derive(Deserialize, Default)]
@@ -68,20 +66,19 @@ struct Call {
 async fn render(
     state: &AppState,
     page: &Page,
-    site: Site,
+    station: &Station,
     call: Option<i64>,
     notice: Option<String>,
     done: bool,
 ) -> AppResult<VaccinationPage> {
-    let today = state.config.today().to_string();
-    let queue = visits::queue(&state.db, site.id, &today, &["ready"]).await?;
+    let queue = station.queue(&state.app, &["ready"]).await?;
     let called = match call.and_then(|id| queue.iter().find(|w| w.visit.id == id)) {
-        Some(w) => Some(called(state, page, &site, w, &today).await?),
+        Some(w) => Some(called(state, page, station, w).await?),
         None => None,
     };
     Ok(VaccinationPage {
         ctx: page.ctx("/site").await?,
-        site,
+        site: station.site().clone(),
         queue,
         called,
         notice,
@@ -92,18 +89,12 @@ async fn render(
 async fn called(
     state: &AppState,
     page: &Page,
-    site: &Site,
+    station: &Station,
     w: &Waiting,
-    today: &str,
 ) -> AppResult<Called> {
-    let vaccine = visits::by_id(&state.db, w.visit.id)
-        .await?
-        .map(|v| v.1)
-        .unwrap_or(0);
-    let now = vaxloop_store::now_ms();
-    let by = page.auth.user.as_ref().map(|u| u.0.id);
-    let lots = doses::lots_for(&state.db, site.id, vaccine, today, now, by)
-        .await?
+    let choice = station.dose_choice(&state.app, w.visit.id).await?;
+    let (lots, minutes) = choice.map_or((Vec::new(), 30), |c| (c.lots, c.observation_minutes));
+    let lots = lots
         .into_iter()
         .map(|lot| {
             let vial = match lot.open_vial {
@@ -119,16 +110,10 @@ async fn called(
             LotOption { lot, vial }
         })
         .collect();
-    let notes = super::screening_notes(state, page.lang, &[w.visit.id])
-        .await?
+    let notes = station.notes(&state.app, &[w.visit.id]).await?;
+    let notes = super::screening_notes(page.lang, notes)
         .remove(&w.visit.id)
         .unwrap_or_default();
-    let minutes = vaxloop_store::vaccines::all(&state.db)
-        .await?
-        .into_iter()
-        .find(|v| v.id == vaccine)
-        .map(|v| v.observation_minutes)
-        .unwrap_or(30);
     Ok(Called {
         who: w.clone(),
         notes,
@@ -143,14 +128,14 @@ async fn show(
     Path(code): Path<String>,
     Query(call): Query<Call>,
 ) -> AppResult<Html<String>> {
-    let (site, _) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let notice = call
         .due
         .as_deref()
         .filter(|d| d.len() == 5 && d.as_bytes()[2] == b':')
         .map(|d| page.lang.tf("vaccination.done", &[("due", d)]));
     let done = notice.is_some();
-    html(&render(&state, &page, site, call.visit, notice, done).await?)
+    html(&render(&state, &page, &station, call.visit, notice, done).await?)
 }
 
 #[derive(Deserialize)]
@@ -173,13 +158,13 @@ async fn give(
     Path(code): Path<String>,
     Form(form): Form<GiveForm>,
 ) -> AppResult<Response> {
-    let (site, actor) = station(&state, &page, &code).await?;
+    let station = station(&state, &page, &code).await?;
     let lang = page.lang;
     let refuse = |notice: String, status: StatusCode| {
-        let (state, page, site) = (&state, &page, site.clone());
+        let (state, page, station) = (&state, &page, &station);
         async move {
             let body =
-                html(&render(state, page, site, Some(form.visit), Some(notice), false).await?)?;
+                html(&render(state, page, station, Some(form.visit), Some(notice), false).await?)?;
             AppResult::Ok((status, body).into_response())
         }
     };
@@ -225,34 +210,13 @@ async fn give(
         proof,
         minutes,
     };
-    let today = state.config.today();
-    match vaccinate(&state.db, &state.cipher, site.id, today, &d, Some(actor)).await? {
+    match station.vaccinate(&state.app, &d).await? {
         Ok(given) => {
             let due = state.config.local_hhmm(given.due_at);
             Ok(Redirect::to(&format!("/sites/{code}/vaccination?due={due}")).into_response())
         }
-        Err(refusal) => {
-            if refusal == VaccinateRefusal::WrongCode {
-                audit_wrong_code(&state, actor, form.visit).await?;
-            }
-            refuse(refusal_message(lang, &refusal), StatusCode::CONFLICT).await
-        }
+        Err(refusal) => refuse(refusal_message(lang, &refusal), StatusCode::CONFLICT).await,
     }
-}
-
-/// A wrong presence code is kept in the log, so guessing shows.
-pub(crate) async fn audit_wrong_code(state: &AppState, actor: i64, visit: i64) -> AppResult<()> {
-    let target = format!("visit:{visit}");
-    let entry = Entry {
-        actor_user_id: Some(actor),
-        action: "dose.wrong_code",
-        target: &target,
-        reason: None,
-        outcome: Outcome::Denied,
-        detail: None,
-    };
-    audit::record(&state.db, &entry, vaxloop_store::now_ms()).await?;
-    Ok(())
 }
 
 /// What a refused dose tells the vaccinator.

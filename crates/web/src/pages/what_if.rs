@@ -12,13 +12,12 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use vaxloop_app::capacity::{Measured, WhatIf, WhatIfOutcome, measured_before, run_what_if};
+use vaxloop_app::capacity::{Measured, WhatIf, WhatIfOutcome, run_what_if, what_if_base};
+use vaxloop_app::sites::Site;
 use vaxloop_documents::chart::{Line, lines_svg};
-use vaxloop_store::sites::{self, Site};
 
 use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 
@@ -94,32 +93,17 @@ struct Read {
     afternoon: bool,
 }
 
+/// The site with code `code`, for whoever may watch its day, as it is for the shift asked for,
+/// with the form's edits on top.
 async fn read(
     state: &AppState,
-    lang: Lang,
-    site: &Site,
+    page: &Page,
+    code: &str,
     q: &HashMap<String, String>,
-) -> AppResult<Read> {
+) -> AppResult<(Site, Read)> {
+    let lang = page.lang;
     let afternoon = q.get("shift").is_some_and(|s| s == "pm");
-    let today = state.config.today();
-    let zones = sites::zones(&state.db, site.id).await?;
-    if zones.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    let measured = measured_before(&state.db, site.id, Some(today)).await?;
-    let slots = vaxloop_store::slots::of_site_day(&state.db, site.id, &today.to_string()).await?;
-    let current = slots
-        .iter()
-        .filter(|s| (s.starts_min >= 12 * 60) == afternoon && s.capacity > 0)
-        .map(|s| s.capacity)
-        .next()
-        .unwrap_or(50);
-    let mut w = WhatIf::of_site(
-        &zones,
-        afternoon,
-        &measured,
-        u32::try_from(current).unwrap_or(50),
-    );
+    let (site, mut w, measured) = what_if_base(&state.app, &page.caller(), code, afternoon).await?;
     let mut valid = true;
     let mut number =
         |name: &str, label: String, default: f64, min: f64, max: f64| -> (f64, Field) {
@@ -206,25 +190,21 @@ async fn read(
     w.green_percent = other("green", w.green_percent, 0.0, 100.0);
     w.no_show_percent = other("no_show", w.no_show_percent, 0.0, 95.0);
     w.target = other("target", w.target, 0.0, 240.0);
-    Ok(Read {
+    let read = Read {
         what_if: w,
         stations,
         others,
         valid,
         measured,
         afternoon,
-    })
+    };
+    Ok((site, read))
 }
 
 /// A number as a person would type it: no trailing zeros.
 fn trim_number(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-async fn site_for(state: &AppState, page: &Page, code: &str, path: &str) -> AppResult<Site> {
-    let user = access::user(&page.auth)?;
-    access::watched_site(state, user, code, path).await
 }
 
 async fn what_if(
@@ -234,9 +214,8 @@ async fn what_if(
     Query(q): Query<HashMap<String, String>>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Html<String>> {
-    let site = site_for(&state, &page, &code, &format!("/sites/{code}/what-if")).await?;
     let lang = page.lang;
-    let r = read(&state, lang, &site, &q).await?;
+    let (site, r) = read(&state, &page, &code, &q).await?;
     let shown = if r.valid {
         let (w, m) = (r.what_if.clone(), r.measured.clone());
         let outcome = tokio::task::spawn_blocking(move || run_what_if(&w, &m))
@@ -343,15 +322,8 @@ async fn chart(
     Path(code): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let site = site_for(
-        &state,
-        &page,
-        &code,
-        &format!("/sites/{code}/what-if/chart.svg"),
-    )
-    .await?;
     let lang = page.lang;
-    let r = read(&state, lang, &site, &q).await?;
+    let (_, r) = read(&state, &page, &code, &q).await?;
     if !r.valid {
         return Err(AppError::BadRequest {
             field: None,

@@ -135,11 +135,13 @@ vaxloop_store::backend_tests! {
         let mut desk = f.client();
         desk.login("desk", DEMO_PASSWORD).await;
         let token = desk.get("/desk/plan").await.csrf();
-        let user = vaxloop_store::users::by_username(&f.db, "desk").await.expect("q").expect("desk").id;
+        let login = vaxloop_store::users::by_username(&f.db, "desk").await.expect("q").expect("desk");
+        let by = vaxloop_app::Caller::login(vaxloop_app::Actor::from(&login), "test");
+        let app = vaxloop_app::App::new(f.db.db.clone(), f.db.cipher.clone(), chrono_tz::Asia::Shanghai);
         let today = vaxloop_web::WebConfig::default().today();
         let quick = vaxloop_planner::Options { time_limit: std::time::Duration::from_secs(5), max_steps: Some(50), seed: 3 };
-        let p = vaxloop_app::proposals::propose(&f.db, today, user, quick.clone()).await.expect("proposal");
-        vaxloop_app::proposals::publish_proposal(&f.db, chrono_tz::Asia::Shanghai, p.id, p.version, user).await.expect("published");
+        let p = vaxloop_app::proposals::propose(&app, &by, today, quick.clone()).await.expect("proposal");
+        vaxloop_app::proposals::publish_proposal(&app, &by, p.id, p.version).await.expect("published");
 
         // The desk makes a new plan: the published teams are in it, marked, and stay.
         let ran = desk.post_form("/desk/plan", &[("csrf_token", &token)]).await;

@@ -7,17 +7,23 @@
 //! numbers it: header = row 1), field and reason, and keeps the rejected rows so they can be
 //! handed back as a spreadsheet with a reason column.
 
+mod unit;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use vaxloop_core::{PhoneError, PhoneValidator, ResidentId, ResidentIdError};
-use vaxloop_documents::{Limits, ReadError, RowSink, Sheet, read_rows};
+use vaxloop_documents::{RowSink, Sheet, read_rows};
 use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::imports::{self, Counts, NewImport};
 use vaxloop_store::org::Unit;
 use vaxloop_store::roster::{self, RosterRow};
 use vaxloop_store::{Db, PiiCipher, StoreError};
+
+pub use unit::{Report, importable, rejected, report, upload, upload_page};
+pub use vaxloop_documents::{Limits, ReadError};
+pub use vaxloop_store::imports::ImportRecord;
 
 /// Every problem code a row can be reported with (each has a translation in the web layer).
 pub const REASON_CODES: &[&str] = &[

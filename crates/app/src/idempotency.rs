@@ -1,0 +1,67 @@
+//! `Idempotency-Key`: a client that retries a request with the same key gets the first answer,
+//! and nothing is done twice. A key belongs to its login; a key sent again with another request
+//! is refused. The key is claimed in a transaction of its own before the work, answered after
+//! it, and freed when the work failed (so the retry may do it).
+
+use sha2::{Digest, Sha256};
+use vaxloop_store::idempotency::{self, Claim};
+
+use crate::App;
+use crate::error::Result;
+
+/// What a claimed key says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimed {
+    /// New: do the work, then [`answer`] it (or [`release`] it when the work failed).
+    Fresh,
+    /// Answered before: return this.
+    Answered { status: u16, body: String },
+    /// Used for another request, or its first request has not finished.
+    Reused,
+}
+
+/// A request's fingerprint, so that a key reused for another request is told apart.
+pub fn fingerprint(request: &str) -> String {
+    hex::encode(Sha256::digest(request.as_bytes()))
+}
+
+/// Claims `key` of login `user` for `request`.
+pub async fn claim(app: &App, user: i64, key: &str, request: &str) -> Result<Claimed> {
+    let now = vaxloop_store::now_ms();
+    let mut tx = app.db().begin_write().await?;
+    let claim = idempotency::claim(&mut tx, user, key, &fingerprint(request), now).await?;
+    tx.commit().await?;
+    Ok(match claim {
+        Claim::Fresh => Claimed::Fresh,
+        Claim::Answered { status, body } => Claimed::Answered {
+            status: u16::try_from(status).unwrap_or(200),
+            body,
+        },
+        Claim::Mismatch | Claim::InFlight => Claimed::Reused,
+    })
+}
+
+/// Keeps the answer to the claimed `key`, for its retries.
+pub async fn answer(
+    app: &App,
+    user: i64,
+    key: &str,
+    request: &str,
+    status: u16,
+    body: &str,
+) -> Result<()> {
+    let now = vaxloop_store::now_ms();
+    let mut tx = app.db().begin_write().await?;
+    let hash = fingerprint(request);
+    idempotency::answer(&mut tx, user, key, &hash, i64::from(status), body, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Frees the claimed `key`: nothing was done, so a retry may do it.
+pub async fn release(app: &App, user: i64, key: &str) -> Result<()> {
+    let mut tx = app.db().begin_write().await?;
+    idempotency::release_many(&mut tx, &[(user, key)]).await?;
+    tx.commit().await?;
+    Ok(())
+}
