@@ -354,7 +354,9 @@ impl WhatIf {
             })
             .collect();
         let observation = vaxloop_sim::capacity::calibrate(&measured.observation, 120.0)
-            .map_or(crate::slots::OBSERVATION_MINUTES as f64, |d| d.mean());
+            .map_or(vaxloop_core::capacity::OBSERVATION_MINUTES as f64, |d| {
+                d.mean()
+            });
         WhatIf {
             stations,
             seats: seats_of(zones),
@@ -404,7 +406,7 @@ impl WhatIf {
             },
         );
         site_profile(
-            crate::slots::SLOT_MINUTES as f64,
+            vaxloop_core::capacity::SLOT_MINUTES as f64,
             stations,
             self.seats,
             minutes,
@@ -437,7 +439,7 @@ impl WhatIf {
 
     pub fn demand(&self) -> Demand {
         Demand {
-            slots: (DAY_MINUTES / crate::slots::SLOT_MINUTES as f64) as usize,
+            slots: (DAY_MINUTES / vaxloop_core::capacity::SLOT_MINUTES as f64) as usize,
             priority_share: self.green_percent / 100.0,
             walk_in_share: self.walk_in_percent / 100.0,
         }

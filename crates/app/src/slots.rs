@@ -6,10 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 use vaxloop_store::{Db, StoreError, sites, slots};
 
-/// The length of a booking slot, in minutes.
-pub const SLOT_MINUTES: i64 = 30;
-/// Observation after the jab, in minutes (the seats it holds count against the slot).
-pub const OBSERVATION_MINUTES: i64 = 30;
+pub use vaxloop_core::capacity::{OBSERVATION_MINUTES, SLOT_MINUTES};
 /// Days open for booking: today and the next three.
 pub const BOOKING_DAYS: u64 = 4;
 

@@ -166,11 +166,11 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             "usage: vaxloop-bench booking DATABASE_URL… [--connections N] [--scale F] [--only surge|sustained|availability]"
         );
     }
-    let connections: usize = crate::flag(args, "--connections", 1000)?;
+    let connections: usize = crate::args::flag(args, "--connections", 1000)?;
     // For a quick look: --scale 0.1 runs a tenth of every size.
-    let scale: f64 = crate::flag(args, "--scale", 1.0)?;
+    let scale: f64 = crate::args::flag(args, "--scale", 1.0)?;
     // For a quick look at one part: --only surge|sustained|availability (no reference runs).
-    let only: String = crate::flag(args, "--only", String::new())?;
+    let only: String = crate::args::flag(args, "--only", String::new())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

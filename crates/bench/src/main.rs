@@ -15,6 +15,7 @@
 //! - `sim --python PY --peers DIR --work DIR` runs the clinic simulator against its SimPy peer
 //!   and on a 3-day town plan; see [`sim`].
 
+mod args;
 mod booking;
 mod planner;
 mod sim;
@@ -50,21 +51,11 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> anyhow::Result<T> {
-    match args.iter().position(|a| a == name) {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("{name} needs a value")),
-        None => Ok(default),
-    }
-}
-
 fn roster(args: &[String]) -> anyhow::Result<()> {
     let path = args.first().context("roster FILE")?;
-    let rows: usize = flag(args, "--rows", 100_000)?;
-    let bad: f64 = flag(args, "--bad", 0.02)?;
-    let seed: u64 = flag(args, "--seed", 1)?;
+    let rows: usize = args::flag(args, "--rows", 100_000)?;
+    let bad: f64 = args::flag(args, "--bad", 0.02)?;
+    let seed: u64 = args::flag(args, "--seed", 1)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();

@@ -29,7 +29,7 @@ use vaxloop_sim::scenario::{EXAMPLE, Scenario};
 use vaxloop_sim::site::{DayBookings, SiteProfile};
 use vaxloop_sim::stats::{mean_and_se, t_quantile};
 
-use crate::flag;
+use crate::args::flag;
 
 fn path_arg(args: &[String], name: &str) -> Option<PathBuf> {
     args.iter()

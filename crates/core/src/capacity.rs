@@ -65,6 +65,11 @@ pub struct ZoneShift {
 /// The default target utilisation of the bottleneck.
 pub const UTILISATION: f64 = 0.85;
 
+/// The length of a booking slot, in minutes.
+pub const SLOT_MINUTES: i64 = 30;
+/// Observation after the jab, in minutes (the seats it holds count against the slot).
+pub const OBSERVATION_MINUTES: i64 = 30;
+
 /// The bottleneck capacity of one slot.
 pub fn bottleneck(
     zones: &[ZoneShift],

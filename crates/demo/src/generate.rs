@@ -6,131 +6,14 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vaxloop_core::{
-    ResidentId, Role, SiteKind, SitePost, Source, UnitKind, WorkGroupKind, ZoneKind,
-};
+use vaxloop_core::{ResidentId, Source, UnitKind, WorkGroupKind};
 
+use crate::model::*;
 use crate::names::*;
+use crate::places::{address, near_centre};
 
 /// Minhang District's administrative code, the region part of every demo ID number.
 const MINHANG: u32 = 310112;
-/// The centre of Hongqiao town; units and sites scatter within a few kilometres.
-const CENTRE: (f64, f64) = (31.1885, 121.3950);
-
-/// What to generate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TownSpec {
-    pub people: usize,
-    pub seed: u64,
-    /// The campaign's "today": deliveries run from here for 7 days.
-    pub today: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoGroup {
-    pub code: String,
-    pub name: String,
-    pub kind: WorkGroupKind,
-    pub leader: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoUnit {
-    pub code: String,
-    /// Index into [`Town::groups`].
-    pub group: usize,
-    pub name: String,
-    pub kind: UnitKind,
-    pub address: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub target: i64,
-    pub contact: String,
-    pub contact_phone: String,
-    pub reg_token: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoPerson {
-    /// Index into [`Town::units`].
-    pub unit: usize,
-    pub name: String,
-    pub id: ResidentId,
-    pub phone: String,
-    pub disabled: bool,
-    /// Scanned the unit's QR code (and gave consent), or arrived on the unit's uploaded roster.
-    pub source: Source,
-    /// False for a QR registration the unit contact has not yet confirmed.
-    pub confirmed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoSite {
-    pub code: String,
-    pub name: String,
-    pub kind: SiteKind,
-    pub address: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub open_from: Option<NaiveDate>,
-    pub open_until: Option<NaiveDate>,
-    /// `(weekday, opens, closes)` in minutes after midnight.
-    pub hours: Vec<(i64, i64, i64)>,
-    /// `(zone, space, desks am, desks pm, mean service seconds)`.
-    pub zones: Vec<(ZoneKind, i64, i64, i64, i64)>,
-    /// Doses a normal day brings.
-    pub daily_doses: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoDelivery {
-    /// Index into [`Town::sites`].
-    pub site: usize,
-    /// Index into the lots of [`Town`]: `(vaccine code, lot number)`.
-    pub lot: usize,
-    pub day: NaiveDate,
-    pub doses: i64,
-    pub received: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoVehicle {
-    pub code: String,
-    pub plate: String,
-    pub seats: i64,
-    pub driver: String,
-    pub phone: String,
-    pub depot: String,
-}
-
-/// One demo login. Residents log in with their ID number and PIN instead of a username.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemoLogin {
-    pub username: Option<String>,
-    pub display_name: String,
-    pub role: Role,
-    pub group: Option<usize>,
-    pub unit: Option<usize>,
-    pub site: Option<usize>,
-    pub post: Option<SitePost>,
-    /// Index into [`Town::people`], for the resident.
-    pub person: Option<usize>,
-}
-
-/// A whole demo town, ready to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Town {
-    pub spec: TownSpec,
-    pub groups: Vec<DemoGroup>,
-    pub units: Vec<DemoUnit>,
-    pub people: Vec<DemoPerson>,
-    pub sites: Vec<DemoSite>,
-    /// `(vaccine code, lot number, expiry)`.
-    pub lots: Vec<(String, String, NaiveDate)>,
-    pub deliveries: Vec<DemoDelivery>,
-    pub vehicles: Vec<DemoVehicle>,
-    pub logins: Vec<DemoLogin>,
-}
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
     items[rng.random_range(0..items.len())]
@@ -155,17 +38,6 @@ fn phone(rng: &mut ChaCha8Rng) -> String {
         pick(rng, &PREFIXES),
         rng.random_range(0..100_000_000u32)
     )
-}
-
-pub(crate) fn near_centre(rng: &mut ChaCha8Rng, km: f64) -> (f64, f64) {
-    // One degree of latitude is ~111 km; of longitude at 31°N, ~95 km.
-    let dlat = rng.random_range(-km..km) / 111.0;
-    let dlon = rng.random_range(-km..km) / 95.0;
-    (CENTRE.0 + dlat, CENTRE.1 + dlon)
-}
-
-pub(crate) fn address(rng: &mut ChaCha8Rng) -> String {
-    format!("闵行区{}{}号", pick(rng, ROADS), rng.random_range(1..2000))
 }
 
 /// How one kind of unit is sized: relative weight of its people, and the age band it draws from.
@@ -560,6 +432,7 @@ fn site_open(site: &DemoSite, day: NaiveDate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vaxloop_core::Role;
 
     fn spec(people: usize, seed: u64) -> TownSpec {
         TownSpec {

@@ -10,11 +10,13 @@
 mod generate;
 mod load;
 mod logins;
+mod model;
 mod names;
+mod places;
 mod sites;
 
-pub use generate::{
-    DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town,
-    TownSpec, generate,
-};
+pub use generate::generate;
 pub use load::{DEMO_PASSWORD, DEMO_PIN, SCREENING, StoreError, Stored, store};
+pub use model::{
+    DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town, TownSpec,
+};

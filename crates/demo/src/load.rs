@@ -14,7 +14,7 @@ use vaxloop_store::{Db, PiiCipher, journeys, org, people, sites, users, vaccines
 
 pub use vaxloop_store::StoreError;
 
-use crate::generate::Town;
+use crate::model::Town;
 
 /// The password of every demo staff login. The demo prints it; it is not a secret.
 pub const DEMO_PASSWORD: &str = "vaxloop-demo";

@@ -2,7 +2,7 @@
 
 use vaxloop_core::{Role, SitePost};
 
-use crate::generate::{DemoGroup, DemoLogin, DemoPerson, DemoUnit};
+use crate::model::{DemoGroup, DemoLogin, DemoPerson, DemoUnit};
 
 /// One login per role, and a few per scope so the demo can show scoping.
 pub(crate) fn logins(

@@ -5,7 +5,8 @@ use chrono::{Days, NaiveDate};
 use rand_chacha::ChaCha8Rng;
 use vaxloop_core::{SiteKind, ZoneKind};
 
-use crate::generate::{DemoSite, address, near_centre};
+use crate::model::DemoSite;
+use crate::places::{address, near_centre};
 
 /// `(code, name, kind, (open from, open until), hours, size multiple)`.
 type SiteDef = (

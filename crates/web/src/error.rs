@@ -3,15 +3,8 @@
 //! request's language and whether it came to the API — turns it into a translated HTML page or a
 //! JSON body. Internal causes are logged, never shown.
 
-use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::pages::ErrorPage;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -135,64 +128,4 @@ impl IntoResponse for AppError {
         });
         response
     }
-}
-
-/// Renders errors for the caller: JSON under `/api/`, otherwise a page in the request's language
-/// (or, for a page that needs a login, a redirect to the login form that comes back afterwards).
-pub async fn render(State(_state): State<AppState>, request: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(request.headers());
-    let path = request.uri().path().to_string();
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| path.clone());
-    let is_api = path.starts_with("/api/");
-    let response = next.run(request).await;
-    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
-        return response;
-    };
-    let status = response.status();
-    let message = lang.t(&info.message_key);
-    if is_api {
-        let problems: Vec<serde_json::Value> = info
-            .problems
-            .iter()
-            .map(|(field, key)| serde_json::json!({ "field": field, "message": lang.t(key) }))
-            .collect();
-        let body = serde_json::json!({
-            "error": info.code,
-            "field": info.field,
-            "message": message,
-            "problems": problems,
-        });
-        return (status, Json(body)).into_response();
-    }
-    if status == StatusCode::UNAUTHORIZED {
-        let next = crate::pages::safe_next(&path_and_query).unwrap_or("/");
-        let target = format!("/login?next={}", urlencode(next));
-        return Redirect::to(&target).into_response();
-    }
-    let page = ErrorPage::new(lang, status, message);
-    match askama::Template::render(&page) {
-        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "error page failed to render");
-            status.into_response()
-        }
-    }
-}
-
-/// Percent-encodes a path for a query value (only what a local path can contain).
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(char::from(b))
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

@@ -2,32 +2,29 @@
 //! under `/api/v1` with its OpenAPI document, logins and sessions, CSRF protection, security
 //! headers, zh-CN/en translations, `/healthz` and `/metrics`.
 //!
-//! Nothing below this crate knows about HTTP. Every page and API call decides what the caller may
-//! see in [`access`], in one place; personal data leaves the store masked and stays masked here.
+//! Nothing below this crate knows about HTTP, and this crate knows nothing below the application:
+//! every page and API call parses its request, calls one `vaxloop_app` use case with the caller,
+//! and renders the outcome or the refusal (see ARCHITECTURE.md). Personal data reaches it masked
+//! and stays masked here.
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");
 
-pub mod access;
 pub mod api;
-mod api_booking;
-mod api_org;
-mod api_plan;
-mod api_site;
-mod api_site_day;
-mod api_site_flow;
-mod api_slots;
-mod api_supply;
 mod assets;
 pub mod auth;
 pub mod config;
 mod csrf;
 pub mod error;
+mod error_page;
+pub mod furniture;
 pub mod i18n;
 pub mod limits;
+mod messages;
 mod ops;
 pub mod pages;
 pub mod qr;
 mod session_store;
+mod state;
 mod who;
 
 #[cfg(feature = "fixtures")]
@@ -42,43 +39,9 @@ use axum_login::AuthManagerLayerBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use vaxloop_app::App;
-use vaxloop_app::{Db, PiiCipher};
 
 pub use config::WebConfig;
-
-/// What every handler can reach: cheap to clone (every request does), one shared [`Shared`].
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-/// The state behind an [`AppState`].
-pub struct Shared {
-    /// The application: every use case runs against it.
-    pub app: App,
-    pub config: Arc<WebConfig>,
-    pub limiters: Arc<limits::Limiters>,
-    /// Logins read along with their sessions, for the login layer of the same request.
-    pub seen_users: session_store::SeenUsers,
-}
-
-impl AppState {
-    pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
-        Self(Arc::new(Shared {
-            app: App::new(db, cipher, config.timezone),
-            config: Arc::new(config),
-            limiters: Arc::new(limits::Limiters::new()),
-            seen_users: session_store::SeenUsers::new(),
-        }))
-    }
-}
+pub use state::{AppState, Shared};
 
 /// The content security policy: everything from this origin, nothing inline, no framing.
 /// The QR scanner decodes in a worker it makes from a blob, and the camera plays as media.
@@ -121,7 +84,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(axum::middleware::from_fn(csrf::guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            error::render,
+            error_page::render,
         ))
         .layer(auth)
         .merge(ops::routes())

@@ -6,11 +6,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-use crate::AppState;
 
 /// The limiters the application holds.
 pub struct Limiters {
@@ -54,14 +52,19 @@ impl Default for Limiters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientAddr {
+/// Whether a proxy in front sets `X-Forwarded-For` (the configuration's `trust_forwarded_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustForwarded(pub bool);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    TrustForwarded: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if TrustForwarded::from_ref(state).0 {
             let forwarded = parts
                 .headers
                 .get("x-forwarded-for")

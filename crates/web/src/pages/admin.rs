@@ -12,9 +12,9 @@ use vaxloop_app::admin::{self, Overview, TeamRow};
 use vaxloop_app::booking::desk::{self, DeskRefusal, Place};
 use vaxloop_app::org::GroupProgress;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use axum::extract::State;
 
 pub fn routes() -> Router<AppState> {
@@ -304,7 +304,7 @@ async fn team_done(
         Err(DeskRefusal::SizeRange) => Err(bad("size", "desk.size_range")),
         Err(DeskRefusal::TooFewWaiting) => Err(bad("size", "desk.too_few_waiting")),
         Err(DeskRefusal::Booking(refusal)) => {
-            let notice = super::refusal_message(page.lang, &refusal);
+            let notice = crate::messages::booking(page.lang, &refusal);
             let body = html(&desk_page(state, page, Some(notice)).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }

@@ -8,12 +8,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::booking::{self, BookInput, BookRefusal, Booking, Refusal, Slot};
+use vaxloop_app::booking::{self, BookInput, Booking, Slot};
 use vaxloop_app::sites::Site;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -135,7 +135,7 @@ async fn book(
     match refusal {
         None => Ok(Redirect::to("/me").into_response()),
         Some(refusal) => {
-            let notice = refusal_message(page.lang, &refusal);
+            let notice = crate::messages::booking(page.lang, &refusal);
             let choice = Choice {
                 site: form.site,
                 date: form.date,
@@ -147,22 +147,6 @@ async fn book(
             )
                 .into_response())
         }
-    }
-}
-
-/// A refusal in the reader's language.
-pub(crate) fn refusal_message(lang: crate::i18n::Lang, refusal: &BookRefusal) -> String {
-    match refusal {
-        BookRefusal::Store(Refusal::SlotFull { .. }) => lang.t("book.slot_full"),
-        BookRefusal::Store(Refusal::NoDoses { .. }) => lang.t("book.no_doses"),
-        BookRefusal::Store(Refusal::AlreadyBooked { .. }) => lang.t("book.already"),
-        BookRefusal::Store(Refusal::NotBookable { .. }) => lang.t("book.not_bookable"),
-        BookRefusal::Store(Refusal::NoSlot) => lang.t("error.not_found"),
-        BookRefusal::NoPriorDose { .. } => lang.t("book.no_prior_dose"),
-        BookRefusal::TooEarly { earliest, .. } => {
-            lang.tf("book.too_early", &[("date", &earliest.to_string())])
-        }
-        BookRefusal::SiteNotServing { .. } => lang.t("book.site_not_serving"),
     }
 }
 

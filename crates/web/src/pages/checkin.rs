@@ -15,9 +15,9 @@ use vaxloop_app::stations::{CheckIn, CheckInRefusal, DeskRegistration, Site, Sta
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -67,7 +67,7 @@ impl CheckinPage {
 }
 
 async fn desk_of(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
-    super::station_of(state, page, code, SitePost::CheckIn).await
+    super::station::station_of(state, page, code, SitePost::CheckIn).await
 }
 
 async fn show(
@@ -136,26 +136,6 @@ async fn scan(
     })
 }
 
-/// What a refused check-in tells the desk (and the API's message).
-pub(crate) fn refusal_text(lang: crate::i18n::Lang, r: &CheckInRefusal) -> String {
-    match r {
-        CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
-        CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
-        CheckInRefusal::UnknownPerson => lang.t("checkin.unknown"),
-        CheckInRefusal::NoAppointment => lang.t("checkin.no_appointment"),
-        CheckInRefusal::OtherDay { day, site } => {
-            lang.tf("checkin.other_day", &[("day", day), ("site", site)])
-        }
-        CheckInRefusal::OtherSite { site } => lang.tf("checkin.other_site", &[("site", site)]),
-        CheckInRefusal::NotActive => lang.t("checkin.not_active"),
-        CheckInRefusal::WalkInRefused(code) => lang.tf(
-            "checkin.walk_in_refused",
-            &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
-        ),
-        CheckInRefusal::DayClosed => lang.t("checkin.day_closed"),
-    }
-}
-
 /// The card for a check-in's outcome.
 fn card_of(
     state: &AppState,
@@ -200,7 +180,7 @@ fn card_of(
         }
         Err(refusal) => Card {
             kind: "refused",
-            headline: refusal_text(lang, &refusal),
+            headline: crate::messages::check_in(lang, &refusal),
             name: String::new(),
             id_masked: String::new(),
             appointment: String::new(),

@@ -14,9 +14,9 @@ use vaxloop_app::funnel::{self, Stuck, Totals, UnitFunnel};
 use vaxloop_app::org::WorkGroup;
 use vaxloop_documents::chart::{Bar, funnel_svg};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {

@@ -15,9 +15,9 @@ use vaxloop_app::import::{
 use vaxloop_app::org::Unit;
 use vaxloop_documents::write_xlsx;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {

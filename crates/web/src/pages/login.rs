@@ -8,11 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Page, PageCtx, html, safe_next};
 use crate::AppState;
-use crate::access;
 use crate::auth::Credentials;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html, safe_next};
 use crate::i18n::{self, Lang};
 
 pub fn routes() -> Router<AppState> {
@@ -25,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn root(page: Page) -> Redirect {
     match &page.auth.user {
-        Some(u) => Redirect::to(access::home(u.0.role)),
+        Some(u) => Redirect::to(crate::furniture::home(u.0.role)),
         None => Redirect::to("/login"),
     }
 }
@@ -46,7 +45,7 @@ struct NextQuery {
 
 async fn login_form(page: Page, Query(q): Query<NextQuery>) -> AppResult<Response> {
     if let Some(u) = &page.auth.user {
-        return Ok(Redirect::to(access::home(u.0.role)).into_response());
+        return Ok(Redirect::to(crate::furniture::home(u.0.role)).into_response());
     }
     let next = q
         .next
@@ -102,7 +101,7 @@ async fn login(mut page: Page, Form(form): Form<LoginForm>) -> AppResult<Respons
         .login(&user)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    let target = safe_next(&form.next).unwrap_or(access::home(user.0.role));
+    let target = safe_next(&form.next).unwrap_or(crate::furniture::home(user.0.role));
     Ok(Redirect::to(target).into_response())
 }
 

@@ -11,13 +11,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::site_ops::{AEFI_ACTIONS, AEFI_SEVERITIES, AEFI_SYMPTOMS};
-use vaxloop_app::stations::{AefiRefusal, AefiReport, Observed, ReleaseRefusal, Site, Station};
+use vaxloop_app::stations::{AefiReport, Observed, ReleaseRefusal, Site, Station};
 use vaxloop_core::SitePost;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
-use crate::i18n::Lang;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -71,7 +70,7 @@ impl ObservationPage {
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
-    super::station_of(state, page, code, SitePost::Observation).await
+    super::station::station_of(state, page, code, SitePost::Observation).await
 }
 
 #[derive(Deserialize, Default)]
@@ -99,7 +98,7 @@ async fn render(
     let observing = station.observing(&state.app).await?;
     let ids: Vec<i64> = observing.iter().map(|o| o.visit_id).collect();
     let notes = station.notes(&state.app, &ids).await?;
-    let mut notes = super::screening_notes(page.lang, notes);
+    let mut notes = super::station::screening_notes(page.lang, notes);
     let mut rows = Vec::new();
     for o in observing {
         let notes = notes.remove(&o.visit_id).unwrap_or_default();
@@ -182,23 +181,13 @@ async fn release_one(
         }
         Err(refusal) => {
             let extra = Extra {
-                notice: Some(release_message(page.lang, &state, &refusal)),
+                notice: Some(crate::messages::release(page.lang, &state, &refusal)),
                 early: matches!(refusal, ReleaseRefusal::TooEarly { .. }).then_some(form.visit),
                 ..Extra::default()
             };
             let body = html(&render(&state, &page, &station, extra).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
-    }
-}
-
-pub(crate) fn release_message(lang: Lang, state: &AppState, refusal: &ReleaseRefusal) -> String {
-    match refusal {
-        ReleaseRefusal::NotObserving => lang.t("observation.not_observing"),
-        ReleaseRefusal::TooEarly { due_at } => lang.tf(
-            "observation.too_early",
-            &[("due", &state.config.local_hhmm(*due_at))],
-        ),
     }
 }
 
@@ -209,7 +198,7 @@ async fn aefi(
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let station = station(&state, &page, &code).await?;
-    let field = |name: &str| super::form_field(&form, name);
+    let field = |name: &str| crate::furniture::form_field(&form, name);
     let report = AefiReport {
         visit_id: field("visit").parse().unwrap_or(0),
         onset: field("onset"),
@@ -227,19 +216,12 @@ async fn aefi(
         Ok(_) => Ok(Redirect::to(&format!("/sites/{code}/observation?done=aefi")).into_response()),
         Err(refusal) => {
             let extra = Extra {
-                notice: Some(aefi_message(page.lang, &refusal)),
+                notice: Some(crate::messages::aefi(page.lang, &refusal)),
                 aefi: Some(report),
                 ..Extra::default()
             };
             let body = html(&render(&state, &page, &station, extra).await?)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
         }
-    }
-}
-
-pub(crate) fn aefi_message(lang: Lang, refusal: &AefiRefusal) -> String {
-    match refusal {
-        AefiRefusal::NoVisit => lang.t("observation.no_visit"),
-        AefiRefusal::Field(f) => lang.t(&format!("observation.invalid_{f}")),
     }
 }

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use vaxloop_app::org::{self, Person, PrefsInput, Unit, UnitPrefs, UnitProgress, WorkGroup};
 use vaxloop_core::Role;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

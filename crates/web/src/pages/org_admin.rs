@@ -14,9 +14,9 @@ use vaxloop_app::org::{
 };
 use vaxloop_core::{UnitKind, WorkGroupKind};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

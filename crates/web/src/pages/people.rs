@@ -8,9 +8,9 @@ use axum::routing::get;
 use vaxloop_app::org::Person;
 use vaxloop_app::residents;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -15,12 +15,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::org::UnitPrefs;
-use vaxloop_app::planning::{Disruption, DisruptionError, bus_trips};
-use vaxloop_app::proposals::{self, Assignment, MoveRefusal, Place, Proposal, ProposalError};
+use vaxloop_app::planning::{Disruption, bus_trips};
+use vaxloop_app::proposals::{self, Assignment, Place, Proposal, ProposalError};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 /// Units listed at once; a filter finds the others.
@@ -563,57 +563,20 @@ async fn refused(state: &AppState, p: &Page, view: View, e: ProposalError) -> Ap
     let lang = p.lang;
     let notice = match &e {
         ProposalError::Stale => lang.t("plan.stale"),
-        ProposalError::Move(m) => move_message(lang, m),
-        ProposalError::Disruption(d) => disruption_message(lang, d),
+        ProposalError::Move(m) => crate::messages::plan_move(lang, m),
+        ProposalError::Disruption(d) => crate::messages::plan_disruption(lang, d),
         ProposalError::Changed(what) => lang.tf("plan.changed", &[("what", what)]),
         ProposalError::NotPublished(np) => lang.tf(
             "plan.not_published",
             &[
                 ("team", &np.team),
-                ("reason", &super::refusal_message(lang, &np.refusal)),
+                ("reason", &crate::messages::booking(lang, &np.refusal)),
             ],
         ),
         _ => return Err(e.into()),
     };
     let body = html(&page(state, p, view, Some(notice), None).await?)?;
     Ok((StatusCode::CONFLICT, body).into_response())
-}
-
-pub(crate) fn disruption_message(lang: Lang, d: &DisruptionError) -> String {
-    match d {
-        DisruptionError::Unknown => lang.t("plan.disruption.unknown"),
-        DisruptionError::PeopleBooked { people } => lang.tf(
-            "plan.disruption.people_booked",
-            &[("n", &people.to_string())],
-        ),
-        DisruptionError::BelowFixed { fixed } => {
-            lang.tf("plan.disruption.below_fixed", &[("n", &fixed.to_string())])
-        }
-        DisruptionError::NotShort { allocated } => lang.tf(
-            "plan.disruption.not_short",
-            &[("n", &allocated.to_string())],
-        ),
-    }
-}
-
-pub(crate) fn move_message(lang: Lang, m: &MoveRefusal) -> String {
-    match m {
-        MoveRefusal::UnknownTeam => lang.t("plan.refuse.unknown_team"),
-        MoveRefusal::UnknownSite => lang.t("plan.refuse.unknown_site"),
-        MoveRefusal::OutsideHorizon => lang.t("plan.refuse.outside_horizon"),
-        MoveRefusal::NotServed => lang.t("plan.refuse.not_served"),
-        MoveRefusal::DayNotAllowed => lang.t("plan.refuse.day_not_allowed"),
-        MoveRefusal::OutsideWindow => lang.t("plan.refuse.outside_window"),
-        MoveRefusal::NoDoses { free, needed } => lang.tf(
-            "plan.refuse.no_doses",
-            &[("free", &free.to_string()), ("needed", &needed.to_string())],
-        ),
-        MoveRefusal::NoRoom { free, needed } => lang.tf(
-            "plan.refuse.no_room",
-            &[("free", &free.to_string()), ("needed", &needed.to_string())],
-        ),
-        MoveRefusal::NoBus => lang.t("plan.refuse.no_bus"),
-    }
 }
 
 async fn lock(

@@ -13,9 +13,9 @@ use vaxloop_app::org::{Person, Unit};
 use vaxloop_app::privacy::{self, Export};
 use vaxloop_documents::{Sheet, write_csv, write_xlsx};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::questions::{self, Change, ON_YES, Question, QuestionInput, Vaccine};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -14,9 +14,9 @@ use vaxloop_app::register::{
     self as registration, Decision, FieldProblem, RegisterError, Registered, RegistrationForm,
 };
 
-use super::{Page, PageCtx, html};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 use crate::limits::ClientAddr;
 use crate::{AppState, qr};

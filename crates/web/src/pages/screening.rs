@@ -10,12 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vaxloop_app::stations::{Decision, Question, ScreenRefusal, Site, Station, Waiting};
+use vaxloop_app::stations::{Decision, Question, Site, Station, Waiting};
 use vaxloop_core::SitePost;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
@@ -36,7 +36,7 @@ struct ScreeningPage {
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
-    super::station_of(state, page, code, SitePost::Screening).await
+    super::station::station_of(state, page, code, SitePost::Screening).await
 }
 
 #[derive(Deserialize, Default)]
@@ -103,7 +103,7 @@ async fn decide(
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let station = station(&state, &page, &code).await?;
-    let field = |name: &str| super::form_field(&form, name);
+    let field = |name: &str| crate::furniture::form_field(&form, name);
     let visit: i64 = field("visit").parse().unwrap_or(0);
     let answers: Vec<(i64, bool)> = form
         .iter()
@@ -143,22 +143,9 @@ async fn decide(
             Ok(Redirect::to(&to).into_response())
         }
         Err(refusal) => {
-            let notice = refusal_message(lang, &refusal);
+            let notice = crate::messages::screening(lang, &refusal);
             let body = html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
-    }
-}
-
-/// What a refused screening tells the screener (and the API's message).
-pub(crate) fn refusal_message(lang: Lang, refusal: &ScreenRefusal) -> String {
-    match refusal {
-        ScreenRefusal::NoVisit => lang.t("screening.no_visit"),
-        ScreenRefusal::Unanswered(n) => lang.tf("screening.unanswered", &[("n", &n.to_string())]),
-        ScreenRefusal::NeedsDoctor => lang.t("screening.needs_doctor"),
-        ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
-        ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
-        ScreenRefusal::AlreadyScreened => lang.t("screening.already"),
-        ScreenRefusal::DayClosed => lang.t("checkin.day_closed"),
     }
 }

@@ -14,10 +14,9 @@ use serde::Deserialize;
 use vaxloop_app::site_day::{self, Board, Reconciliation, Site, Tally, TeamLine, Unit};
 use vaxloop_documents::{Sheet, write_xlsx};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
-use crate::access;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
@@ -308,7 +307,7 @@ async fn unit_day(
         site_day::unit_teams(&state.app, &page.caller(), &code, date).await?;
     let role = page.caller().role();
     html(&UnitDayPage {
-        ctx: page.ctx(role.map_or("/", access::home)).await?,
+        ctx: page.ctx(role.map_or("/", crate::furniture::home)).await?,
         unit,
         day: date.to_string(),
         teams,

@@ -13,9 +13,9 @@ use vaxloop_app::sites::{self, LotStock, ServeRefusal, Site, SiteDay, SiteInput,
 use vaxloop_core::hhmm;
 use vaxloop_core::{Role, SiteKind, ZoneKind};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {

@@ -14,9 +14,9 @@ use vaxloop_app::supply::{
 };
 use vaxloop_core::Role;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use vaxloop_app::planning::print_team;
 
-use super::Page;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

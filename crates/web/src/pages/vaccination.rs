@@ -10,15 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vaxloop_app::stations::{
-    DoseGiven, LotChoice, Proof, Site, Station, VaccinateRefusal, Waiting,
-};
+use vaxloop_app::stations::{DoseGiven, LotChoice, Proof, Site, Station, Waiting};
 use vaxloop_core::SitePost;
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::AppResult;
-use crate::i18n::Lang;
+use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/sites/{code}/vaccination", get(show).post(give))
@@ -53,7 +50,7 @@ struct VaccinationPage {
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
-    super::station_of(state, page, code, SitePost::Vaccinator).await
+    super::station::station_of(state, page, code, SitePost::Vaccinator).await
 }
 
 #[derive(Deserialize, Default)]
@@ -111,7 +108,7 @@ async fn called(
         })
         .collect();
     let notes = station.notes(&state.app, &[w.visit.id]).await?;
-    let notes = super::screening_notes(page.lang, notes)
+    let notes = super::station::screening_notes(page.lang, notes)
         .remove(&w.visit.id)
         .unwrap_or_default();
     Ok(Called {
@@ -215,23 +212,12 @@ async fn give(
             let due = state.config.local_hhmm(given.due_at);
             Ok(Redirect::to(&format!("/sites/{code}/vaccination?due={due}")).into_response())
         }
-        Err(refusal) => refuse(refusal_message(lang, &refusal), StatusCode::CONFLICT).await,
-    }
-}
-
-/// What a refused dose tells the vaccinator.
-pub(crate) fn refusal_message(lang: Lang, refusal: &VaccinateRefusal) -> String {
-    match refusal {
-        VaccinateRefusal::NoVisit => lang.t("vaccination.no_visit"),
-        VaccinateRefusal::WrongCode => lang.t("vaccination.wrong_code"),
-        VaccinateRefusal::NotReady(stage) if stage == "observing" || stage == "released" => {
-            lang.t("vaccination.already")
+        Err(refusal) => {
+            refuse(
+                crate::messages::vaccination(lang, &refusal),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
-        VaccinateRefusal::NotReady(_) => lang.t("vaccination.not_ready"),
-        VaccinateRefusal::WrongLot => lang.t("vaccination.wrong_lot"),
-        VaccinateRefusal::NoStock => lang.t("vaccination.no_stock"),
-        VaccinateRefusal::AlreadyGiven => lang.t("vaccination.already"),
-        VaccinateRefusal::Minutes => lang.t("vaccination.minutes"),
-        VaccinateRefusal::DayClosed => lang.t("checkin.day_closed"),
     }
 }

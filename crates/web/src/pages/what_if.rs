@@ -16,9 +16,9 @@ use vaxloop_app::capacity::{Measured, WhatIf, WhatIfOutcome, run_what_if, what_i
 use vaxloop_app::sites::Site;
 use vaxloop_documents::chart::{Line, lines_svg};
 
-use super::{Page, PageCtx, html};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::furniture::{Page, PageCtx, html};
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {

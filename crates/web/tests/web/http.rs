@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use vaxloop_core::Role;
 use vaxloop_demo::{DEMO_PASSWORD, DEMO_PIN};
 use vaxloop_store::audit;
-use vaxloop_web::access;
+use vaxloop_web::furniture as access;
 
 use crate::fixture;
 

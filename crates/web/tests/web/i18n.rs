@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use vaxloop_core::{JourneyState, Role, SiteKind, SitePost, UnitKind, WorkGroupKind, ZoneKind};
 use vaxloop_demo::DEMO_PASSWORD;
-use vaxloop_web::access;
+use vaxloop_web::furniture as access;
 
 use crate::fixture;
 

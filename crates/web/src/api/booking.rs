@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use vaxloop_app::booking::{self, BookInput, BookRefusal, Booking, Refusal, Slot};
 use vaxloop_core::hhmm;
 
+use super::kit::ApiError;
 use crate::AppState;
-use crate::api::ApiError;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::who::Who;
@@ -156,7 +156,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(input): Json<BookIn>,
 ) -> AppResult<Response> {
-    let key = crate::api::idempotency_key(&headers)?;
+    let key = super::kit::idempotency_key(&headers)?;
     let slot_id = input.slot_id;
     let input = BookInput {
         slot_id,
@@ -230,7 +230,7 @@ fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[Slot]) 
         free.sort_by_key(|s| s.starts_min);
         free.into_iter().map(slot_out).collect()
     };
-    let message = crate::pages::refusal_message(lang, refusal);
+    let message = crate::messages::booking(lang, refusal);
     Refused {
         error: error.into(),
         message,

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use vaxloop_app::site_day::{self, CloseRefusal, LotLedger, Tally, TeamLine};
 use vaxloop_core::SitePost;
 
+use super::kit::ApiError;
 use crate::AppState;
-use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -284,7 +284,7 @@ pub async fn close(
     let user_id = vaxloop_app::scope::login(&caller)?.id;
     let date = parse_day(&day)?;
     let request = format!("close:{code}:{date}");
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         Ok(
             match site_day::close(&state.app, &caller, &code, date).await? {
                 Ok(s) => (

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use vaxloop_app::slots::{self, CapacityRefusal};
 
+use super::kit::ApiError;
 use crate::AppState;
-use crate::api::ApiError;
 use crate::error::{AppError, AppResult};
 use crate::who::Who;
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::supply::{self, Received, SiteRef, VaccineInput};
 
+use super::kit::ApiError;
 use crate::AppState;
-use crate::api::ApiError;
 use crate::error::AppResult;
 use crate::who::Who;
 

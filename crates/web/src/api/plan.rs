@@ -16,8 +16,8 @@ use vaxloop_app::planning::Disruption;
 use vaxloop_app::proposals::{self, MoveRefusal, Place, Proposal, ProposalError};
 use vaxloop_core::hhmm;
 
+use super::kit::{ApiError, body};
 use crate::AppState;
-use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -158,10 +158,6 @@ fn plan_out(p: &Proposal) -> PlanOut {
     }
 }
 
-fn body<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// A refusal as the API says it: 409 with a code, the field it is about, and the message.
 fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
     let (code, field, message) = match e {
@@ -174,12 +170,12 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
                 MoveRefusal::DayNotAllowed | MoveRefusal::NoDoses { .. } => "date",
                 _ => "starts",
             }),
-            crate::pages::plan_move_message(lang, m),
+            crate::messages::plan_move(lang, m),
         ),
         ProposalError::Disruption(d) => (
             "disruption_refused",
             Some("doses"),
-            crate::pages::plan_disruption_message(lang, d),
+            crate::messages::plan_disruption(lang, d),
         ),
         ProposalError::Changed(what) => {
             ("changed", None, lang.tf("plan.changed", &[("what", what)]))
@@ -191,7 +187,7 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
                 "plan.not_published",
                 &[
                     ("team", &np.team),
-                    ("reason", &crate::pages::refusal_message(lang, &np.refusal)),
+                    ("reason", &crate::messages::booking(lang, &np.refusal)),
                 ],
             ),
         ),
@@ -237,7 +233,7 @@ pub async fn create(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (caller, user_id) = planner(&state, &auth).await?;
-    crate::api::keyed(&state, user_id, &headers, "propose", async || {
+    super::kit::keyed(&state, user_id, &headers, "propose", async || {
         let (today, options) = (state.app.today(), proposals::desk_options());
         let p = proposals::propose(&state.app, &caller, today, options).await?;
         Ok((StatusCode::CREATED, body(&plan_out(&p))))
@@ -280,7 +276,7 @@ pub async fn act(
 ) -> AppResult<Response> {
     let (caller, user_id) = planner(&state, &auth).await?;
     let request = format!("{id}:{}", body(&input));
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let (app, today, v) = (&state.app, state.app.today(), input.version);
         let (by, options) = (&caller, proposals::desk_options());
         let done = match input.action.as_str() {

@@ -10,11 +10,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vaxloop_app::stations::{self, AefiRefusal, AefiReport, Decision, DoseGiven, Proof, Station};
+use vaxloop_app::stations::{self, AefiRefusal, AefiReport, Decision, DoseGiven, Proof};
 use vaxloop_core::SitePost;
 
+use super::kit::{ApiError, created, station_for};
 use crate::AppState;
-use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -30,21 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sites/{code}/aefi", post(aefi))
 }
 
-/// The station `post` at site `code` for the caller coming through `via`, and their login's id
-/// (the Idempotency-Key's owner).
-pub(crate) async fn station_for(
-    state: &AppState,
-    auth: &AuthSession,
-    via: String,
-    code: &str,
-    post: SitePost,
-) -> AppResult<(Station, i64)> {
-    let caller = who::caller(auth, via);
-    let station = stations::station(&state.app, &caller, code, post).await?;
-    let user_id = caller.user_id().ok_or(AppError::Unauthenticated)?;
-    Ok((station, user_id))
-}
-
 /// A refusal as the API answers it.
 fn refused(status: StatusCode, code: (&str, &str), message: String) -> (StatusCode, String) {
     let out = ApiError {
@@ -53,13 +38,6 @@ fn refused(status: StatusCode, code: (&str, &str), message: String) -> (StatusCo
         message,
     };
     (status, serde_json::to_string(&out).unwrap_or_default())
-}
-
-fn created<T: Serialize>(out: &T) -> (StatusCode, String) {
-    (
-        StatusCode::CREATED,
-        serde_json::to_string(out).unwrap_or_default(),
-    )
 }
 
 /// Which queue.
@@ -274,7 +252,7 @@ pub async fn screen(
         station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let done = station
             .screen(&state.app, input.visit_id, &answers, &decision)
             .await?;
@@ -286,7 +264,7 @@ pub async fn screen(
             Err(r) => refused(
                 StatusCode::CONFLICT,
                 r.code(),
-                crate::pages::screening_refusal(lang, &r),
+                crate::messages::screening(lang, &r),
             ),
         })
     })
@@ -359,7 +337,7 @@ pub async fn vaccinate(
         station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let done = station.vaccinate(&state.app, &dose).await?;
         Ok(match done {
             Ok(v) => created(&VaccinationOut {
@@ -370,7 +348,7 @@ pub async fn vaccinate(
             Err(r) => refused(
                 StatusCode::CONFLICT,
                 r.code(),
-                crate::pages::vaccination_refusal(lang, &r),
+                crate::messages::vaccination(lang, &r),
             ),
         })
     })
@@ -411,7 +389,7 @@ pub async fn release(
         station.site().id,
         serde_json::to_string(&input).unwrap_or_default()
     );
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let reason = input.early_reason.as_deref();
         let done = station.release(&state.app, input.visit_id, reason).await?;
         Ok(match done {
@@ -422,7 +400,7 @@ pub async fn release(
             Err(r) => refused(
                 StatusCode::CONFLICT,
                 r.code(),
-                crate::pages::release_message(lang, &state, &r),
+                crate::messages::release(lang, &state, &r),
             ),
         })
     })
@@ -489,19 +467,19 @@ pub async fn aefi(
         action: input.action.clone(),
         action_note: input.action_note.clone(),
     };
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let done = station.report_aefi(&state.app, &report).await?;
         Ok(match done {
             Ok(id) => created(&AefiOut { id }),
             Err(r @ AefiRefusal::Field(_)) => refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 r.code(),
-                crate::pages::aefi_message(lang, &r),
+                crate::messages::aefi(lang, &r),
             ),
             Err(r) => refused(
                 StatusCode::CONFLICT,
                 r.code(),
-                crate::pages::aefi_message(lang, &r),
+                crate::messages::aefi(lang, &r),
             ),
         })
     })

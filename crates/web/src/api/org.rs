@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::org::{self as org_app, GroupInput, UnitInput};
 
+use super::kit::ApiError;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::who::Who;
@@ -280,4 +281,73 @@ pub async fn unmask(
         });
     };
     Ok(Json(UnmaskOut { id_number, phone }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkGroupOut {
+    pub code: String,
+    pub name: String,
+    /// `village_company`, `community`, `street`, `enterprise` or `construction`.
+    pub kind: String,
+    pub units: i64,
+    pub target: i64,
+    pub on_roster: i64,
+    pub registered: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/work-groups", tag = "organisation",
+    responses((status = 200, body = [WorkGroupOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn work_groups(
+    State(state): State<AppState>,
+    Who(caller): Who,
+) -> AppResult<Json<Vec<WorkGroupOut>>> {
+    let out = vaxloop_app::org::groups(&state.app, &caller)
+        .await?
+        .into_iter()
+        .map(|g| WorkGroupOut {
+            code: g.group.code,
+            name: g.group.name,
+            kind: g.group.kind.to_string(),
+            units: g.units,
+            target: g.target,
+            on_roster: g.people,
+            registered: g.registered,
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitOut {
+    pub code: String,
+    pub name: String,
+    /// `village`, `community`, `enterprise`, `office_building`, `construction_site`, `school` or `shop`.
+    pub kind: String,
+    pub target: i64,
+    pub on_roster: i64,
+    pub registered: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/work-groups/{code}/units", tag = "organisation",
+    params(("code" = String, Path, description = "The work group's code")),
+    responses((status = 200, body = [UnitOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn group_units(
+    State(state): State<AppState>,
+    Who(caller): Who,
+    Path(code): Path<String>,
+) -> AppResult<Json<Vec<UnitOut>>> {
+    let out = vaxloop_app::org::group(&state.app, &caller, &code)
+        .await?
+        .units
+        .into_iter()
+        .map(|u| UnitOut {
+            code: u.code,
+            name: u.name,
+            kind: u.kind.to_string(),
+            target: u.target,
+            on_roster: u.people,
+            registered: u.registered,
+        })
+        .collect();
+    Ok(Json(out))
 }

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
 
+use super::kit::ApiError;
 use crate::AppState;
-use crate::api::ApiError;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -67,7 +67,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let via = format!("/api/v1/sites/{code}/checkins");
     let (desk, user_id) =
-        crate::api_site_flow::station_for(&state, &auth, via, &code, SitePost::CheckIn).await?;
+        super::kit::station_for(&state, &auth, via, &code, SitePost::CheckIn).await?;
     if input.code.trim().is_empty() || input.code.len() > 256 {
         return Err(AppError::BadRequest {
             field: Some("code".into()),
@@ -75,7 +75,7 @@ pub async fn create(
         });
     }
     let request = format!("{}:{}", desk.site().id, input.code.trim());
-    crate::api::keyed(&state, user_id, &headers, &request, async || {
+    super::kit::keyed(&state, user_id, &headers, &request, async || {
         let done = desk.check_in(&state.app, &input.code).await?;
         Ok(match done {
             Ok(c) => {
@@ -108,10 +108,7 @@ pub async fn create(
                 (status, serde_json::to_string(&out).unwrap_or_default())
             }
             Err(refusal) => {
-                let (error, message) = (
-                    refusal.code(),
-                    crate::pages::checkin_refusal(lang, &refusal),
-                );
+                let (error, message) = (refusal.code(), crate::messages::check_in(lang, &refusal));
                 let out = ApiError {
                     error: error.into(),
                     field: Some("code".into()),
