@@ -625,3 +625,40 @@ pub async fn board(
         prefs: vaxloop_store::planning::prefs(db).await?,
     })
 }
+
+/// A proposal's totals: teams and people, and how many of them the plan places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub teams: usize,
+    pub placed: usize,
+    pub people: u64,
+    pub people_placed: u64,
+    /// People for the green channel (the elderly and the disabled).
+    pub green: u64,
+    pub green_placed: u64,
+}
+
+impl Proposal {
+    /// The teams and people of the instance, and how many the plan places.
+    pub fn totals(&self) -> Totals {
+        let inst = &self.live.instance;
+        let on: BTreeSet<&str> = (self.plan.assignments.iter())
+            .map(|a| a.team.as_str())
+            .collect();
+        let mut t = Totals {
+            teams: inst.teams.len(),
+            placed: self.plan.assignments.len(),
+            ..Totals::default()
+        };
+        for team in &inst.teams {
+            let placed = on.contains(team.id.as_str());
+            t.people += u64::from(team.size);
+            t.green += u64::from(team.priority_people);
+            if placed {
+                t.people_placed += u64::from(team.size);
+                t.green_placed += u64::from(team.priority_people);
+            }
+        }
+        t
+    }
+}

@@ -8,6 +8,8 @@
 //! racing update waits for the row and re-checks its condition after the winner commits. The
 //! CHECK constraints stand behind all three.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
@@ -203,108 +205,168 @@ pub async fn book_singles(
     dose_number: i64,
     now: i64,
 ) -> StoreResult<Option<Vec<Result<i64, Refusal>>>> {
-    use std::collections::HashMap;
     if items.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    // What the slots, their site-days and the people look like now.
-    let mut slot_ids: Vec<i64> = items.iter().map(|i| i.slot_id).collect();
-    slot_ids.sort_unstable();
-    slot_ids.dedup();
-    let mut slots: HashMap<i64, (i64, String, i64)> = HashMap::new();
-    for chunk in slot_ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id, site_id, day, capacity - booked FROM slots WHERE id IN ({})",
-            crate::rows::ints(chunk.iter().copied())
-        );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            slots.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-        }
+    let mut seen = Seen::read(conn, items, dose_number).await?;
+    let shared = seen.share_out(items);
+    if !take_places(conn, &shared).await? {
+        return Ok(None);
     }
-    let mut days: HashMap<(i64, String), i64> = HashMap::new();
-    for (site_id, day, _) in slots.values() {
-        let key = (*site_id, day.clone());
-        if days.contains_key(&key) {
-            continue;
-        }
-        let free: Option<i64> = sqlx::query_scalar(
-            "SELECT doses_allocated - doses_booked FROM site_days WHERE site_id = $1 AND day = $2",
-        )
-        .bind(site_id)
-        .bind(day)
-        .fetch_optional(&mut *conn)
-        .await?;
-        days.insert(key, free.unwrap_or(0));
-    }
-    let people: Vec<i64> = items.iter().map(|i| i.person_id).collect();
-    let bookable = people_in(
-        conn,
-        &format!("SELECT person_id FROM journeys WHERE dose_number = $1 AND {BOOKABLE_BY_ID} AND person_id IN "),
-        dose_number,
-        &people,
-    )
-    .await?;
-    let unbookable: Vec<i64> = people
-        .iter()
-        .copied()
-        .filter(|p| !bookable.contains(p))
+    let winners: Vec<&Single> = (items.iter().zip(&shared.outcomes))
+        .filter(|(_, o)| o.is_none())
+        .map(|(it, _)| it)
         .collect();
-    let active = people_in(
-        conn,
-        "SELECT person_id FROM appointments WHERE dose_number = $1 AND status = 'active' AND person_id IN ",
-        dose_number,
-        &unbookable,
-    )
-    .await?;
+    let Some(ids) = write_winners(conn, &winners, dose_number, now).await? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (it, refusal) in items.iter().zip(shared.outcomes) {
+        out.push(match refusal {
+            Some(r) => Err(r),
+            None => match ids.get(&it.person_id) {
+                Some(id) => Ok(*id),
+                None => return Ok(None),
+            },
+        });
+    }
+    Ok(Some(out))
+}
 
-    // Shared out in order, as one booking after another would.
-    let mut outcomes: Vec<Option<Refusal>> = Vec::with_capacity(items.len());
-    let mut taken_slots: HashMap<i64, i64> = HashMap::new();
-    let mut taken_days: HashMap<(i64, String), i64> = HashMap::new();
-    for it in items {
-        let Some((site_id, day, free)) = slots.get_mut(&it.slot_id) else {
-            outcomes.push(Some(Refusal::NoSlot));
-            continue;
-        };
-        let key = (*site_id, day.clone());
-        let doses = days.get_mut(&key).expect("every slot's day was read");
-        let refusal = if *free < 1 {
-            Some(Refusal::SlotFull {
-                slot_id: it.slot_id,
-                free: *free,
-            })
-        } else if *doses < 1 {
-            Some(Refusal::NoDoses {
-                site_id: *site_id,
-                day: day.clone(),
-                free: *doses,
-            })
-        } else if !bookable.contains(&it.person_id) {
-            Some(if active.contains(&it.person_id) {
-                Refusal::AlreadyBooked {
-                    person_id: it.person_id,
-                }
-            } else {
-                Refusal::NotBookable {
-                    person_id: it.person_id,
-                }
-            })
-        } else {
-            *free -= 1;
-            *doses -= 1;
-            *taken_slots.entry(it.slot_id).or_default() += 1;
-            *taken_days.entry(key).or_default() += 1;
-            None
-        };
-        outcomes.push(refusal);
+/// What the slots, their site-days and the people of a batch look like when it is read.
+struct Seen {
+    /// Slot → (site, day, places free).
+    slots: HashMap<i64, (i64, String, i64)>,
+    /// (site, day) → doses free.
+    days: HashMap<(i64, String), i64>,
+    /// The people whose journey for the dose may be booked.
+    bookable: std::collections::HashSet<i64>,
+    /// Of the others, those who hold an active appointment for the dose.
+    active: std::collections::HashSet<i64>,
+}
+
+/// A batch shared out: each item's refusal (None: booked), and the places and doses taken.
+struct SharedOut {
+    outcomes: Vec<Option<Refusal>>,
+    taken_slots: HashMap<i64, i64>,
+    taken_days: HashMap<(i64, String), i64>,
+}
+
+impl Seen {
+    async fn read(
+        conn: &mut AnyConnection,
+        items: &[Single],
+        dose_number: i64,
+    ) -> StoreResult<Self> {
+        let mut slot_ids: Vec<i64> = items.iter().map(|i| i.slot_id).collect();
+        slot_ids.sort_unstable();
+        slot_ids.dedup();
+        let mut slots: HashMap<i64, (i64, String, i64)> = HashMap::new();
+        for chunk in slot_ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, site_id, day, capacity - booked FROM slots WHERE id IN ({})",
+                crate::rows::ints(chunk.iter().copied())
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await?
+            {
+                slots.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+            }
+        }
+        let mut days: HashMap<(i64, String), i64> = HashMap::new();
+        for (site_id, day, _) in slots.values() {
+            let key = (*site_id, day.clone());
+            if days.contains_key(&key) {
+                continue;
+            }
+            let free: Option<i64> = sqlx::query_scalar(
+                "SELECT doses_allocated - doses_booked FROM site_days WHERE site_id = $1 AND day = $2",
+            )
+            .bind(site_id)
+            .bind(day)
+            .fetch_optional(&mut *conn)
+            .await?;
+            days.insert(key, free.unwrap_or(0));
+        }
+        let people: Vec<i64> = items.iter().map(|i| i.person_id).collect();
+        let bookable = people_in(
+            conn,
+            &format!("SELECT person_id FROM journeys WHERE dose_number = $1 AND {BOOKABLE_BY_ID} AND person_id IN "),
+            dose_number,
+            &people,
+        )
+        .await?;
+        let unbookable: Vec<i64> = (people.iter().copied())
+            .filter(|p| !bookable.contains(p))
+            .collect();
+        let active = people_in(
+            conn,
+            "SELECT person_id FROM appointments WHERE dose_number = $1 AND status = 'active' AND person_id IN ",
+            dose_number,
+            &unbookable,
+        )
+        .await?;
+        Ok(Self {
+            slots,
+            days,
+            bookable,
+            active,
+        })
     }
 
-    // The same conditional updates as one booking at a time; any surprise and the caller
-    // books one by one instead.
-    let taken_slots: Vec<(i64, i64)> = taken_slots.into_iter().collect();
+    /// Shares the places and doses out in the order given, as one booking after another would.
+    fn share_out(&mut self, items: &[Single]) -> SharedOut {
+        let mut out = SharedOut {
+            outcomes: Vec::with_capacity(items.len()),
+            taken_slots: HashMap::new(),
+            taken_days: HashMap::new(),
+        };
+        for it in items {
+            let Some((site_id, day, free)) = self.slots.get_mut(&it.slot_id) else {
+                out.outcomes.push(Some(Refusal::NoSlot));
+                continue;
+            };
+            let key = (*site_id, day.clone());
+            let doses = self.days.get_mut(&key).expect("every slot's day was read");
+            let refusal = if *free < 1 {
+                Some(Refusal::SlotFull {
+                    slot_id: it.slot_id,
+                    free: *free,
+                })
+            } else if *doses < 1 {
+                Some(Refusal::NoDoses {
+                    site_id: *site_id,
+                    day: day.clone(),
+                    free: *doses,
+                })
+            } else if !self.bookable.contains(&it.person_id) {
+                Some(if self.active.contains(&it.person_id) {
+                    Refusal::AlreadyBooked {
+                        person_id: it.person_id,
+                    }
+                } else {
+                    Refusal::NotBookable {
+                        person_id: it.person_id,
+                    }
+                })
+            } else {
+                *free -= 1;
+                *doses -= 1;
+                *out.taken_slots.entry(it.slot_id).or_default() += 1;
+                *out.taken_days.entry(key).or_default() += 1;
+                None
+            };
+            out.outcomes.push(refusal);
+        }
+        out
+    }
+}
+
+/// Takes the places and doses shared out, by the same conditional updates as one booking at a
+/// time; false when any finds the database changed since it was read.
+async fn take_places(conn: &mut AnyConnection, shared: &SharedOut) -> StoreResult<bool> {
+    let taken_slots: Vec<(i64, i64)> = shared.taken_slots.iter().map(|(k, v)| (*k, *v)).collect();
     for chunk in taken_slots.chunks(CHUNK) {
         let add = (0..chunk.len())
             .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
@@ -323,10 +385,10 @@ pub async fn book_singles(
             q = q.bind(*slot_id).bind(*n);
         }
         if q.execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
-            return Ok(None);
+            return Ok(false);
         }
     }
-    for ((site_id, day), n) in &taken_days {
+    for ((site_id, day), n) in &shared.taken_days {
         let done = sqlx::query(
             "UPDATE site_days SET doses_booked = doses_booked + $3 \
              WHERE site_id = $1 AND day = $2 AND doses_booked + $3 <= doses_allocated",
@@ -337,15 +399,20 @@ pub async fn book_singles(
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() != 1 {
-            return Ok(None);
+            return Ok(false);
         }
     }
-    let winners: Vec<&Single> = items
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, o)| o.is_none())
-        .map(|(it, _)| it)
-        .collect();
+    Ok(true)
+}
+
+/// The journeys, appointments and events of the people who got a place; their appointments'
+/// ids by person, or None when a journey was no longer bookable.
+async fn write_winners(
+    conn: &mut AnyConnection,
+    winners: &[&Single],
+    dose_number: i64,
+    now: i64,
+) -> StoreResult<Option<HashMap<i64, i64>>> {
     for chunk in winners.chunks(CHUNK) {
         let sql = format!(
             "UPDATE journeys SET state = 'booked', updated_at = $2 \
@@ -403,17 +470,7 @@ pub async fn book_singles(
             .execute(&mut *conn)
             .await?;
     }
-    let mut out = Vec::with_capacity(items.len());
-    for (it, refusal) in items.iter().zip(outcomes) {
-        out.push(match refusal {
-            Some(r) => Err(r),
-            None => match ids.get(&it.person_id) {
-                Some(id) => Ok(*id),
-                None => return Ok(None),
-            },
-        });
-    }
-    Ok(Some(out))
+    Ok(Some(ids))
 }
 
 /// The people among `people` that `select` (ending in `person_id IN `, `$1` the dose) finds.

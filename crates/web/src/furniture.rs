@@ -219,7 +219,7 @@ pub fn safe_next(next: &str) -> Option<&str> {
 
 /// The page shown for any error, in the request's language.
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "furniture/error.html")]
 pub struct ErrorPage {
     pub ctx: PageCtx,
     pub status: u16,

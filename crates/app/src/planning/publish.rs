@@ -3,7 +3,11 @@
 use std::collections::HashMap;
 
 use vaxloop_planner::Instance;
-use vaxloop_store::Db;
+use vaxloop_planner::plan::Assignment;
+use vaxloop_store::booking::Refusal;
+use vaxloop_store::{Db, StoreResult, WriteTx};
+
+use crate::booking::engine::{BookRefusal, TeamOf, team_in, team_vaccine};
 
 use super::Live;
 use vaxloop_core::hhmm;
@@ -116,33 +120,89 @@ pub async fn publish(
     plan: &vaxloop_planner::Plan,
     mark: Option<Mark<'_>>,
 ) -> Result<Result<Published, Unpublished>, vaxloop_store::StoreError> {
-    use crate::booking::engine::{BookRefusal, TeamOf, team_in, team_vaccine};
-    use vaxloop_store::booking::Refusal;
-
-    let team_at: HashMap<&str, usize> = (live.instance.teams.iter().enumerate())
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
-    let site_at: HashMap<&str, usize> = (live.instance.sites.iter().enumerate())
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let refused = |team: &str, refusal: BookRefusal| {
-        Ok(Err(Unpublished::Team(NotPublished {
-            team: team.to_string(),
-            refusal,
-        })))
-    };
-    let gone = || BookRefusal::Store(Refusal::NoSlot);
-    let placed: HashMap<&str, &vaxloop_planner::plan::Assignment> = (plan.assignments.iter())
+    let placed: HashMap<&str, &Assignment> = (plan.assignments.iter())
         .map(|a| (a.team.as_str(), a))
         .collect();
-    let same = |a: &vaxloop_planner::plan::Assignment, b: &vaxloop_planner::plan::Assignment| {
-        a.site == b.site && a.day == b.day && a.parts == b.parts
+    // Everything read first: the teams that give up their places, each team's slots and vaccine,
+    // the units' and sites' names for the messages.
+    let (released, mut free) = match released(db, live, &placed).await? {
+        Ok(r) => r,
+        Err(unpublished) => return Ok(Err(unpublished)),
     };
+    let reads = match to_book(db, tz, live, plan, &released, &mut free).await? {
+        Ok(r) => r,
+        Err(unpublished) => return Ok(Err(unpublished)),
+    };
+    let names = Names::read(db, &reads.to_book, &released).await?;
 
-    // The booked teams that give up their places: moved or left out. Their appointments must
-    // be as the plan saw them.
+    // Then one transaction for the whole plan.
+    let now = vaxloop_store::now_ms();
+    let mut tx = db.begin_write().await?;
+    let mut out = Published::default();
+    let user = mark.and_then(|m| m.by.user_id());
+    let marked = match mark {
+        Some(m) => {
+            vaxloop_store::plan_drafts::publish_in(&mut tx, m.proposal, m.version, user, now)
+                .await?
+        }
+        None => true,
+    };
+    let done = if !marked {
+        Err(Unpublished::Stale)
+    } else {
+        // First every place given up, so that teams may move into each other's.
+        let w = Writing {
+            live,
+            placed: &placed,
+            names: &names,
+            now,
+        };
+        match w.give_up(&mut tx, &released, &mut out).await? {
+            Ok(()) => match w.book(&mut tx, &reads, &mut out).await? {
+                Ok(()) => apply_disruptions(&mut tx, live).await?,
+                refused => refused,
+            },
+            refused => refused,
+        }
+    };
+    if let Err(unpublished) = done {
+        tx.rollback().await?;
+        return Ok(Err(unpublished));
+    }
+    if let Some(m) = mark {
+        audit_publish(&mut tx, m, &out).await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(out))
+}
+
+/// A booked team that gives up its places: its index in the plan, its row, its appointments.
+type Released = (usize, vaxloop_store::teams::TeamRow, Members);
+
+fn same(a: &Assignment, b: &Assignment) -> bool {
+    a.site == b.site && a.day == b.day && a.parts == b.parts
+}
+
+fn refused<T>(team: &str, refusal: BookRefusal) -> Result<T, Unpublished> {
+    Err(Unpublished::Team(NotPublished {
+        team: team.to_string(),
+        refusal,
+    }))
+}
+
+fn gone() -> BookRefusal {
+    BookRefusal::Store(Refusal::NoSlot)
+}
+
+/// The booked teams that give up their places, moved or left out — their appointments must be as
+/// the plan saw them — and the free places of every slot, those places counted back in.
+async fn released(
+    db: &Db,
+    live: &Live,
+    placed: &HashMap<&str, &Assignment>,
+) -> StoreResult<Result<(Vec<Released>, HashMap<i64, i64>), Unpublished>> {
     let mut free: HashMap<i64, i64> = live.slots.values().flatten().copied().collect();
-    let mut released: Vec<(usize, vaxloop_store::teams::TeamRow, Members)> = Vec::new();
+    let mut out: Vec<Released> = Vec::new();
     for (t, lt) in live.teams.iter().enumerate() {
         let Some(b) = &lt.booked else { continue };
         if placed.get(b.code.as_str()).is_some_and(|a| same(a, &b.now)) {
@@ -160,19 +220,40 @@ pub async fn publish(
         for &(slot, n) in &b.holds {
             *free.entry(slot).or_default() += n;
         }
-        released.push((t, row, members));
+        out.push((t, row, members));
     }
+    Ok(Ok((out, free)))
+}
 
-    // Everything read first: each team's slots and vaccine.
+/// What the plan books: the teams to book, and the shuttle trips of the booked teams that stay.
+struct Reads<'a> {
+    to_book: Vec<ToBook<'a>>,
+    keep_trips: Vec<(i64, Option<String>)>,
+}
+
+/// Each placed team's slots (its people shared out over the free places of its grid slots) and
+/// vaccine.
+async fn to_book<'a>(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    live: &'a Live,
+    plan: &'a vaxloop_planner::Plan,
+    released: &[Released],
+    free: &mut HashMap<i64, i64>,
+) -> StoreResult<Result<Reads<'a>, Unpublished>> {
+    let inst = &live.instance;
     let mut slot_cache: HashMap<i64, vaxloop_store::slots::Slot> = HashMap::new();
-    let mut to_book: Vec<ToBook> = Vec::new();
-    let mut keep_trips: Vec<(i64, Option<String>)> = Vec::new();
+    let mut reads = Reads {
+        to_book: Vec::new(),
+        keep_trips: Vec::new(),
+    };
     for a in &plan.assignments {
-        let (Some(&t), Some(&s)) = (team_at.get(a.team.as_str()), site_at.get(a.site.as_str()))
-        else {
-            return refused(&a.team, gone());
+        let t = inst.teams.iter().position(|t| t.id == a.team);
+        let s = inst.sites.iter().position(|s| s.id == a.site);
+        let (Some(t), Some(s)) = (t, s) else {
+            return Ok(refused(&a.team, gone()));
         };
-        let trips = bus_trips(&live.instance, t, s, a);
+        let trips = bus_trips(inst, t, s, a);
         let lt = &live.teams[t];
         if let Some(b) = &lt.booked
             && same(a, &b.now)
@@ -180,51 +261,16 @@ pub async fn publish(
             // Staying where it is; its shuttle may be new.
             let json =
                 (!trips.is_empty()).then(|| serde_json::to_string(&trips).unwrap_or_default());
-            keep_trips.push((b.team_id, json));
+            reads.keep_trips.push((b.team_id, json));
             continue;
         }
-        let people = &lt.people;
-        let mut parts: Vec<(vaxloop_store::slots::Slot, &[i64])> = Vec::new();
-        let mut rest: &[i64] = people;
-        for part in &a.parts {
-            let mut left = part.people as usize;
-            for &(slot_id, _) in live.slots.get(&(s, a.day, part.slot)).into_iter().flatten() {
-                let room = free.entry(slot_id).or_default();
-                let take = left
-                    .min(usize::try_from(*room).unwrap_or(0))
-                    .min(rest.len());
-                if take == 0 {
-                    continue;
-                }
-                let slot = match slot_cache.get(&slot_id) {
-                    Some(slot) => slot.clone(),
-                    None => match vaxloop_store::slots::by_id(db, slot_id).await? {
-                        Some(slot) => {
-                            slot_cache.insert(slot_id, slot.clone());
-                            slot
-                        }
-                        None => return refused(&a.team, gone()),
-                    },
-                };
-                *room -= take as i64;
-                let (now, later) = rest.split_at(take);
-                parts.push((slot, now));
-                rest = later;
-                left -= take;
-                if left == 0 {
-                    break;
-                }
-            }
-            if left > 0 {
-                return refused(&a.team, gone());
-            }
-        }
-        if !rest.is_empty() || parts.is_empty() {
-            return refused(&a.team, gone());
-        }
-        let vaccine = match team_vaccine(db, tz, parts[0].0.id, people, 1).await? {
+        let parts = match slots_of(db, live, a, s, &lt.people, free, &mut slot_cache).await? {
+            Some(parts) => parts,
+            None => return Ok(refused(&a.team, gone())),
+        };
+        let vaccine = match team_vaccine(db, tz, parts[0].0.id, &lt.people, 1).await? {
             Ok(v) => v,
-            Err(refusal) => return refused(&a.team, refusal),
+            Err(refusal) => return Ok(refused(&a.team, refusal)),
         };
         let before = released.iter().find(|r| r.0 == t).map(|r| &r.1);
         let keep = before
@@ -235,7 +281,7 @@ pub async fn publish(
                 number: row.number,
                 colour: row.colour,
             });
-        to_book.push(ToBook {
+        reads.to_book.push(ToBook {
             id: a.team.as_str(),
             unit_id: lt.unit_id,
             parts,
@@ -245,123 +291,192 @@ pub async fn publish(
             moved_from: before.map(|row| row.code.clone()),
         });
     }
+    Ok(Ok(reads))
+}
 
-    // The units' names and contact phones and the sites' names, for the SMS.
-    let mut units: HashMap<i64, (String, Option<String>)> = HashMap::new();
-    let mut site_names: HashMap<i64, String> = HashMap::new();
-    let unit_ids = (to_book.iter().map(|b| b.unit_id)).chain(released.iter().map(|r| r.1.unit_id));
-    let site_ids: Vec<i64> = (to_book.iter().map(|b| b.parts[0].0.site_id))
-        .chain(released.iter().map(|r| r.1.site_id))
-        .collect();
-    for unit_id in unit_ids {
-        if !units.contains_key(&unit_id)
-            && let Some(u) = vaxloop_store::org::unit(db, unit_id).await?
-        {
-            units.insert(unit_id, (u.name, u.contact_phone.filter(|p| !p.is_empty())));
-        }
-    }
-    for site in site_ids {
-        if !site_names.contains_key(&site)
-            && let Some(s) = vaxloop_store::sites::by_id(db, site).await?
-        {
-            site_names.insert(site, s.name);
-        }
-    }
-
-    // Then one transaction for the whole plan.
-    let now = vaxloop_store::now_ms();
-    let mut tx = db.begin_write().await?;
-    let user = mark.and_then(|m| m.by.user_id());
-    if let Some(m) = mark
-        && !vaxloop_store::plan_drafts::publish_in(&mut tx, m.proposal, m.version, user, now)
-            .await?
-    {
-        tx.rollback().await?;
-        return Ok(Err(Unpublished::Stale));
-    }
-    let mut out = Published::default();
-    // First every place given up, so that teams may move into each other's.
-    for (t, row, members) in &released {
-        for (appointment, ..) in members {
-            if !vaxloop_store::booking::cancel_in(&mut tx, *appointment, now).await? {
-                tx.rollback().await?;
-                return Ok(Err(Unpublished::Changed(row.code.clone())));
+/// A team's people shared out over the free places of the slots its parts name, in order; None
+/// when they do not fit (a slot filled or went since the plan was made).
+async fn slots_of<'p>(
+    db: &Db,
+    live: &Live,
+    a: &Assignment,
+    s: usize,
+    people: &'p [i64],
+    free: &mut HashMap<i64, i64>,
+    cache: &mut HashMap<i64, vaxloop_store::slots::Slot>,
+) -> StoreResult<Option<Vec<(vaxloop_store::slots::Slot, &'p [i64])>>> {
+    let mut parts = Vec::new();
+    let mut rest: &[i64] = people;
+    for part in &a.parts {
+        let mut left = part.people as usize;
+        for &(slot_id, _) in live.slots.get(&(s, a.day, part.slot)).into_iter().flatten() {
+            let room = free.entry(slot_id).or_default();
+            let take = left
+                .min(usize::try_from(*room).unwrap_or(0))
+                .min(rest.len());
+            if take == 0 {
+                continue;
+            }
+            let slot = match cache.get(&slot_id) {
+                Some(slot) => slot.clone(),
+                None => match vaxloop_store::slots::by_id(db, slot_id).await? {
+                    Some(slot) => {
+                        cache.insert(slot_id, slot.clone());
+                        slot
+                    }
+                    None => return Ok(None),
+                },
+            };
+            *room -= take as i64;
+            let (now, later) = rest.split_at(take);
+            parts.push((slot, now));
+            rest = later;
+            left -= take;
+            if left == 0 {
+                break;
             }
         }
-        vaxloop_store::teams::set_trips_in(&mut tx, row.id, None).await?;
-        if !placed.contains_key(live.instance.teams[*t].id.as_str()) {
-            vaxloop_store::notifications::notify_in(
-                &mut tx,
-                row.unit_id,
-                "team_cancelled",
-                row.id,
-                now,
-            )
-            .await?;
-            let site = site_names.get(&row.site_id).map_or("", String::as_str);
-            if let Some(sms) = units
-                .get(&row.unit_id)
-                .and_then(|u| cancelled_sms(u, row, site))
+        if left > 0 {
+            return Ok(None);
+        }
+    }
+    Ok((rest.is_empty() && !parts.is_empty()).then_some(parts))
+}
+
+/// The units' names and contact phones and the sites' names, for the SMS.
+struct Names {
+    units: HashMap<i64, (String, Option<String>)>,
+    sites: HashMap<i64, String>,
+}
+
+impl Names {
+    async fn read(db: &Db, to_book: &[ToBook<'_>], released: &[Released]) -> StoreResult<Self> {
+        let mut names = Names {
+            units: HashMap::new(),
+            sites: HashMap::new(),
+        };
+        let unit_ids =
+            (to_book.iter().map(|b| b.unit_id)).chain(released.iter().map(|r| r.1.unit_id));
+        for unit_id in unit_ids {
+            if !names.units.contains_key(&unit_id)
+                && let Some(u) = vaxloop_store::org::unit(db, unit_id).await?
             {
-                vaxloop_store::notifications::enqueue_in(&mut tx, crate::outbox::SMS, &sms, now)
-                    .await?;
+                let phone = u.contact_phone.filter(|p| !p.is_empty());
+                names.units.insert(unit_id, (u.name, phone));
+            }
+        }
+        let site_ids = (to_book.iter().map(|b| b.parts[0].0.site_id))
+            .chain(released.iter().map(|r| r.1.site_id));
+        for site in site_ids {
+            if !names.sites.contains_key(&site)
+                && let Some(s) = vaxloop_store::sites::by_id(db, site).await?
+            {
+                names.sites.insert(site, s.name);
+            }
+        }
+        Ok(names)
+    }
+
+    fn site(&self, id: i64) -> &str {
+        self.sites.get(&id).map_or("", String::as_str)
+    }
+}
+
+/// The write steps of publishing, on its one transaction.
+struct Writing<'a> {
+    live: &'a Live,
+    placed: &'a HashMap<&'a str, &'a Assignment>,
+    names: &'a Names,
+    now: i64,
+}
+
+impl Writing<'_> {
+    /// Every place the released teams held comes back; a team the plan left out is cancelled,
+    /// its unit told.
+    async fn give_up(
+        &self,
+        tx: &mut WriteTx,
+        released: &[Released],
+        out: &mut Published,
+    ) -> StoreResult<Result<(), Unpublished>> {
+        let now = self.now;
+        for (t, row, members) in released {
+            for (appointment, ..) in members {
+                if !vaxloop_store::booking::cancel_in(tx, *appointment, now).await? {
+                    return Ok(Err(Unpublished::Changed(row.code.clone())));
+                }
+            }
+            vaxloop_store::teams::set_trips_in(tx, row.id, None).await?;
+            if self
+                .placed
+                .contains_key(self.live.instance.teams[*t].id.as_str())
+            {
+                continue;
+            }
+            vaxloop_store::notifications::notify_in(tx, row.unit_id, "team_cancelled", row.id, now)
+                .await?;
+            let site = self.names.site(row.site_id);
+            let unit = self.names.units.get(&row.unit_id);
+            if let Some(sms) = unit.and_then(|u| cancelled_sms(u, row, site)) {
+                vaxloop_store::notifications::enqueue_in(tx, crate::outbox::SMS, &sms, now).await?;
             }
             out.cancelled.push(row.code.clone());
         }
+        Ok(Ok(()))
     }
-    for b in &to_book {
-        let moved = b.moved_from.is_some();
-        let which = match &b.keep {
-            Some(team) => TeamOf::Existing(team.clone()),
-            None => TeamOf::New(b.unit_id),
-        };
-        match team_in(&mut tx, which, &b.parts, 1, b.vaccine).await? {
-            Ok(done) => {
-                if !b.trips.is_empty() {
-                    let json = serde_json::to_string(&b.trips).unwrap_or_default();
-                    vaxloop_store::teams::set_trips_in(&mut tx, done.team.id, Some(&json)).await?;
-                }
-                if b.keep.is_some() {
-                    vaxloop_store::notifications::notify_in(
-                        &mut tx,
-                        b.unit_id,
-                        "team_moved",
-                        done.team.id,
-                        now,
-                    )
-                    .await?;
-                } else if moved {
-                    vaxloop_store::notifications::booked_as_moved_in(&mut tx, done.team.id).await?;
-                }
-                let first = &b.parts[0].0;
-                let site = site_names.get(&first.site_id).map_or("", String::as_str);
-                if let Some(sms) = units
-                    .get(&b.unit_id)
-                    .and_then(|u| sms_of(u, &done, first, site, b.trips.first(), moved))
-                {
-                    vaxloop_store::notifications::enqueue_in(
-                        &mut tx,
-                        crate::outbox::SMS,
-                        &sms,
-                        now,
-                    )
-                    .await?;
-                }
-                if let Some(from) = &b.moved_from {
-                    out.moved.push(from.clone());
-                }
-                out.booked.push((b.id.to_string(), done))
+
+    /// Every team booked as a numbered, coloured team of its site-day (a moved team keeps its
+    /// own on its own site-day), its trips kept, its unit told.
+    async fn book(
+        &self,
+        tx: &mut WriteTx,
+        reads: &Reads<'_>,
+        out: &mut Published,
+    ) -> StoreResult<Result<(), Unpublished>> {
+        let now = self.now;
+        for b in &reads.to_book {
+            let moved = b.moved_from.is_some();
+            let which = match &b.keep {
+                Some(team) => TeamOf::Existing(team.clone()),
+                None => TeamOf::New(b.unit_id),
+            };
+            let done = match team_in(tx, which, &b.parts, 1, b.vaccine).await? {
+                Ok(done) => done,
+                Err(refusal) => return Ok(refused(b.id, refusal)),
+            };
+            if !b.trips.is_empty() {
+                let json = serde_json::to_string(&b.trips).unwrap_or_default();
+                vaxloop_store::teams::set_trips_in(tx, done.team.id, Some(&json)).await?;
             }
-            Err(refusal) => {
-                tx.rollback().await?;
-                return refused(b.id, refusal);
+            if b.keep.is_some() {
+                let team = done.team.id;
+                vaxloop_store::notifications::notify_in(tx, b.unit_id, "team_moved", team, now)
+                    .await?;
+            } else if moved {
+                vaxloop_store::notifications::booked_as_moved_in(tx, done.team.id).await?;
             }
+            let first = &b.parts[0].0;
+            let site = self.names.site(first.site_id);
+            let unit = self.names.units.get(&b.unit_id);
+            if let Some(sms) =
+                unit.and_then(|u| sms_of(u, &done, first, site, b.trips.first(), moved))
+            {
+                vaxloop_store::notifications::enqueue_in(tx, crate::outbox::SMS, &sms, now).await?;
+            }
+            if let Some(from) = &b.moved_from {
+                out.moved.push(from.clone());
+            }
+            out.booked.push((b.id.to_string(), done));
         }
+        for (team_id, json) in &reads.keep_trips {
+            vaxloop_store::teams::set_trips_in(tx, *team_id, json.as_deref()).await?;
+        }
+        Ok(Ok(()))
     }
-    for (team_id, json) in &keep_trips {
-        vaxloop_store::teams::set_trips_in(&mut tx, *team_id, json.as_deref()).await?;
-    }
-    // The disruptions, now that no team holds places there.
+}
+
+/// The disruptions recorded on the plan, now that no team holds places there.
+async fn apply_disruptions(tx: &mut WriteTx, live: &Live) -> StoreResult<Result<(), Unpublished>> {
     for d in &live.disruptions {
         let (code, date) = d.site_day();
         let Some((s, _)) = live.site_day(code, date) else {
@@ -370,31 +485,31 @@ pub async fn publish(
         let site_id = live.site_ids[s];
         let applied = match d {
             super::Disruption::Closed { .. } => {
-                vaxloop_store::slots::close_site_day_in(&mut tx, site_id, date, "closed").await?
+                vaxloop_store::slots::close_site_day_in(tx, site_id, date, "closed").await?
             }
             super::Disruption::Doses { doses, .. } => {
-                vaxloop_store::vaccines::set_allocation_in(&mut tx, site_id, date, *doses).await?
+                vaxloop_store::vaccines::set_allocation_in(tx, site_id, date, *doses).await?
             }
         };
         if !applied {
-            tx.rollback().await?;
             return Ok(Err(Unpublished::Changed(format!("{code} {date}"))));
         }
     }
-    if let Some(m) = mark {
-        let people: usize = (out.booked.iter()).map(|b| b.1.appointments.len()).sum();
-        let detail = format!(
-            "proposal={} booked={} moved={} cancelled={} people={people}",
-            m.proposal,
-            out.booked.len(),
-            out.moved.len(),
-            out.cancelled.len()
-        );
-        let act = crate::audit::Act::new("plan_publish", "plan").detail(&detail);
-        crate::audit::record_in(&mut tx, m.by, act).await?;
-    }
-    tx.commit().await?;
-    Ok(Ok(out))
+    Ok(Ok(()))
+}
+
+/// Who published what, in the publishing transaction.
+async fn audit_publish(tx: &mut WriteTx, m: Mark<'_>, out: &Published) -> StoreResult<()> {
+    let people: usize = (out.booked.iter()).map(|b| b.1.appointments.len()).sum();
+    let detail = format!(
+        "proposal={} booked={} moved={} cancelled={} people={people}",
+        m.proposal,
+        out.booked.len(),
+        out.moved.len(),
+        out.cancelled.len()
+    );
+    let act = crate::audit::Act::new("plan_publish", "plan").detail(&detail);
+    crate::audit::record_in(tx, m.by, act).await
 }
 
 /// The SMS to a unit's contact about a team booked or moved, when the unit has a contact phone:

@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "admin.html")]
+#[template(path = "admin/admin.html")]
 struct AdminPage {
     ctx: PageCtx,
     overview: Overview,
@@ -58,7 +58,7 @@ struct LoginRow {
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "admin/users.html")]
 struct UsersPage {
     ctx: PageCtx,
     rows: Vec<LoginRow>,
@@ -98,7 +98,7 @@ struct AuditRow {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "admin/audit.html")]
 struct AuditPage {
     ctx: PageCtx,
     rows: Vec<AuditRow>,
@@ -150,7 +150,7 @@ struct DeskRow {
 }
 
 #[derive(Template)]
-#[template(path = "desk.html")]
+#[template(path = "admin/desk.html")]
 struct DeskPage {
     ctx: PageCtx,
     days: Vec<String>,

@@ -31,7 +31,7 @@ struct Choice {
 }
 
 #[derive(Template)]
-#[template(path = "book.html")]
+#[template(path = "book/book.html")]
 struct BookPage {
     ctx: PageCtx,
     sites: Vec<Site>,

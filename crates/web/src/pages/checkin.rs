@@ -44,7 +44,7 @@ struct Card {
 }
 
 #[derive(Template)]
-#[template(path = "checkin.html")]
+#[template(path = "checkin/checkin.html")]
 struct CheckinPage {
     ctx: PageCtx,
     site: Site,

@@ -38,7 +38,7 @@ struct GroupRow {
 }
 
 #[derive(Template)]
-#[template(path = "funnel.html")]
+#[template(path = "funnel/funnel.html")]
 struct FunnelPage {
     ctx: PageCtx,
     chosen: Option<WorkGroup>,

@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "import_form.html")]
+#[template(path = "imports/import_form.html")]
 struct FormPage {
     ctx: PageCtx,
     unit: Unit,
@@ -184,7 +184,7 @@ struct ErrorLine {
 }
 
 #[derive(Template)]
-#[template(path = "import_report.html")]
+#[template(path = "imports/import_report.html")]
 struct ReportPage {
     ctx: PageCtx,
     unit: Unit,

@@ -30,7 +30,7 @@ async fn root(page: Page) -> Redirect {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "login/login.html")]
 struct LoginPage {
     ctx: PageCtx,
     next: String,

@@ -36,7 +36,7 @@ struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "observation.html")]
+#[template(path = "observation/observation.html")]
 struct ObservationPage {
     ctx: PageCtx,
     site: Site,

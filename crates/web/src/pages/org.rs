@@ -31,7 +31,7 @@ async fn my_group(State(state): State<AppState>, page: Page) -> AppResult<Respon
 }
 
 #[derive(Template)]
-#[template(path = "group.html")]
+#[template(path = "org/group.html")]
 struct GroupPage {
     ctx: PageCtx,
     group: WorkGroup,
@@ -73,7 +73,7 @@ async fn my_unit(State(state): State<AppState>, page: Page) -> AppResult<Respons
 }
 
 #[derive(Template)]
-#[template(path = "unit.html")]
+#[template(path = "org/unit.html")]
 struct UnitPage {
     ctx: PageCtx,
     unit: Unit,

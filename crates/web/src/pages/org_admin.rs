@@ -60,7 +60,7 @@ fn messages(ctx: &PageCtx, problems: &[Problem]) -> Vec<(&'static str, String)> 
 }
 
 #[derive(Template)]
-#[template(path = "group_form.html")]
+#[template(path = "org_admin/group_form.html")]
 struct GroupForm {
     ctx: PageCtx,
     editing: Option<String>,
@@ -148,7 +148,7 @@ async fn update_group(
 }
 
 #[derive(Template)]
-#[template(path = "unit_form.html")]
+#[template(path = "org_admin/unit_form.html")]
 struct UnitForm {
     ctx: PageCtx,
     editing: Option<String>,
@@ -279,7 +279,7 @@ struct LoginInput {
 }
 
 #[derive(Template)]
-#[template(path = "login_created.html")]
+#[template(path = "org_admin/login_created.html")]
 struct LoginCreated {
     ctx: PageCtx,
     unit: Unit,
@@ -329,7 +329,7 @@ async fn contact_login(
 }
 
 #[derive(Template)]
-#[template(path = "units_import.html")]
+#[template(path = "org_admin/units_import.html")]
 struct UnitsImportPage {
     ctx: PageCtx,
     report: Option<UnitsReport>,

@@ -19,7 +19,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "me.html")]
+#[template(path = "people/me.html")]
 struct MePage {
     ctx: PageCtx,
     person: Person,
@@ -86,7 +86,7 @@ async fn me(State(state): State<AppState>, page: Page) -> AppResult<Html<String>
 }
 
 #[derive(Template)]
-#[template(path = "staff.html")]
+#[template(path = "people/staff.html")]
 struct StaffPage {
     ctx: PageCtx,
     name: String,

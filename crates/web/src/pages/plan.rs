@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::org::UnitPrefs;
 use vaxloop_app::planning::{Disruption, bus_trips};
-use vaxloop_app::proposals::{self, Assignment, Place, Proposal, ProposalError};
+use vaxloop_app::proposals::{self, Assignment, Instance, Place, Proposal, ProposalError};
 
 use crate::AppState;
 use crate::error::AppResult;
@@ -152,7 +152,7 @@ struct Summary {
 }
 
 #[derive(Template)]
-#[template(path = "plan.html")]
+#[template(path = "plan/plan.html")]
 struct PlanPage {
     ctx: PageCtx,
     notice: Option<String>,
@@ -164,41 +164,54 @@ struct PlanPage {
 /// How many chip backgrounds the stylesheet has.
 const CHIPS: usize = 6;
 
-/// Builds the page's view of proposal `p`.
-fn summarise(
+/// What the page's lines are written with: the reader's language, the proposal's instance, and
+/// the names of its sites and units.
+struct Names<'a> {
     lang: Lang,
-    p: &Proposal,
-    view: &View,
-    sites: &HashMap<String, String>,
-    units: &HashMap<String, (String, String)>,
-    tz: chrono_tz::Tz,
-) -> Summary {
-    let inst = &p.live.instance;
-    let time_of = |k: usize| hhmm(inst.slot_clock(k));
-    let site_name = |code: &str| sites.get(code).cloned().unwrap_or_else(|| code.to_string());
-    let team_at: HashMap<&str, usize> = (inst.teams.iter().enumerate())
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
-    let site_at: HashMap<&str, usize> = (inst.sites.iter().enumerate())
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let where_ = |place: &Option<Place>| match place {
-        Some((site, d, k)) => format!(
-            "{} {} {}",
-            site_name(site),
-            inst.horizon.dates.get(*d).map_or("", String::as_str),
-            time_of(*k)
-        ),
-        None => lang.t("plan.left_out"),
-    };
-    let bus_lines = |t: usize, a: &Assignment| -> Vec<String> {
-        let Some(&s) = site_at.get(a.site.as_str()) else {
+    inst: &'a Instance,
+    sites: &'a HashMap<String, String>,
+    /// Unit code → (name, what it said about its days).
+    units: &'a HashMap<String, (String, String)>,
+}
+
+impl Names<'_> {
+    fn site_name(&self, code: &str) -> String {
+        self.sites
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    fn time_of(&self, k: usize) -> String {
+        hhmm(self.inst.slot_clock(k))
+    }
+
+    fn date(&self, d: usize) -> String {
+        self.inst.horizon.dates.get(d).cloned().unwrap_or_default()
+    }
+
+    /// Where a team is: "site date time", or left out.
+    fn place(&self, place: &Option<Place>) -> String {
+        match place {
+            Some((site, d, k)) => format!(
+                "{} {} {}",
+                self.site_name(site),
+                self.date(*d),
+                self.time_of(*k)
+            ),
+            None => self.lang.t("plan.left_out"),
+        }
+    }
+
+    /// "07:40 · 3号车 30" for each of team `t`'s bus trips.
+    fn bus_lines(&self, t: usize, a: &Assignment) -> Vec<String> {
+        let Some(s) = self.inst.sites.iter().position(|s| s.id == a.site) else {
             return vec![];
         };
-        bus_trips(inst, t, s, a)
+        bus_trips(self.inst, t, s, a)
             .iter()
             .map(|b| {
-                lang.tf(
+                self.lang.tf(
                     "plan.bus_trip",
                     &[
                         ("time", &hhmm(b.departs_min)),
@@ -208,12 +221,24 @@ fn summarise(
                 )
             })
             .collect()
-    };
+    }
 
-    // Where each team is.
-    let mut lines: Vec<TeamLine> = inst
-        .teams
-        .iter()
+    fn changes(&self, changes: &[proposals::Change]) -> Vec<ChangeLine> {
+        changes
+            .iter()
+            .map(|c| ChangeLine {
+                team: c.team.clone(),
+                before: self.place(&c.before),
+                after: self.place(&c.after),
+            })
+            .collect()
+    }
+}
+
+/// Where each team is, in the order of the instance.
+fn team_lines(n: &Names, p: &Proposal) -> Vec<TeamLine> {
+    let inst = n.inst;
+    let mut lines: Vec<TeamLine> = (inst.teams.iter())
         .map(|t| TeamLine {
             id: t.id.clone(),
             size: t.size,
@@ -229,41 +254,42 @@ fn summarise(
             reason: String::new(),
         })
         .collect();
-    let mut green_placed = 0u64;
+    let team_at: HashMap<&str, usize> = (inst.teams.iter().enumerate())
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
     for a in &p.plan.assignments {
         let Some(&t) = team_at.get(a.team.as_str()) else {
             continue;
         };
-        green_placed += u64::from(inst.teams[t].priority_people);
         let first = a.parts.first().map_or(0, |x| x.slot);
         let line = &mut lines[t];
-        line.site = site_name(&a.site);
+        line.site = n.site_name(&a.site);
         line.site_code = a.site.clone();
-        line.date = inst.horizon.dates.get(a.day).cloned().unwrap_or_default();
-        line.time = time_of(first);
-        line.buses = bus_lines(t, a);
+        line.date = n.date(a.day);
+        line.time = n.time_of(first);
+        line.buses = n.bus_lines(t, a);
     }
     for u in &p.plan.unassigned {
         if let Some(&t) = team_at.get(u.team.as_str()) {
             lines[t].reason = u.reason.clone();
         }
     }
+    lines
+}
 
-    // The overview: per site and day, teams, people and doses left.
-    let days = inst.horizon.dates.len();
-    let overview = inst
-        .sites
-        .iter()
+/// Per site and day: teams, people and the doses left.
+fn overview(n: &Names, p: &Proposal) -> Vec<OverviewRow> {
+    let days = n.inst.horizon.dates.len();
+    (n.inst.sites.iter())
         .map(|s| OverviewRow {
             code: s.id.clone(),
-            name: site_name(&s.id),
+            name: n.site_name(&s.id),
             cells: (0..days)
                 .map(|d| {
                     let here: Vec<_> = (p.plan.assignments.iter())
                         .filter(|a| a.site == s.id && a.day == d)
                         .collect();
-                    let people: u32 = here
-                        .iter()
+                    let people: u32 = (here.iter())
                         .flat_map(|a| a.parts.iter().map(|x| x.people))
                         .sum();
                     Cell {
@@ -274,14 +300,18 @@ fn summarise(
                 })
                 .collect(),
         })
-        .collect();
+        .collect()
+}
 
-    // The timeline of one site-day: the one asked for, else the busiest.
+/// The site-day the timeline shows, `(site index, day index)`: the one asked for, else the
+/// busiest site of the day.
+fn timeline_day(n: &Names, p: &Proposal, view: &View) -> (usize, usize) {
+    let inst = n.inst;
     let d = (view.day.as_ref())
         .and_then(|day| inst.horizon.dates.iter().position(|x| x == day))
         .unwrap_or(0);
     let s = (view.site.as_ref())
-        .and_then(|c| site_at.get(c.as_str()).copied())
+        .and_then(|c| inst.sites.iter().position(|s| &s.id == c))
         .or_else(|| {
             (0..inst.sites.len()).max_by_key(|&s| {
                 (p.plan.assignments.iter())
@@ -290,55 +320,65 @@ fn summarise(
             })
         })
         .unwrap_or(0);
-    let mut timeline = Vec::new();
-    if let Some(site) = inst.sites.get(s) {
-        for k in 0..inst.slots() {
-            let capacity = site.slot_capacity.get(d).and_then(|c| c.get(k)).copied();
-            let mut chips = Vec::new();
-            for a in p
-                .plan
-                .assignments
-                .iter()
-                .filter(|a| a.site == site.id && a.day == d)
-            {
-                for part in a.parts.iter().filter(|x| x.slot == k) {
-                    let t = team_at.get(a.team.as_str()).copied().unwrap_or(0);
-                    chips.push(Chip {
-                        team: a.team.clone(),
-                        people: part.people,
-                        bus: !a.trips.is_empty(),
-                        locked: p.locked.contains(&a.team),
-                        colour: t % CHIPS,
-                    });
-                }
-            }
-            let capacity = capacity.unwrap_or(0);
-            if capacity == 0 && chips.is_empty() {
-                continue;
-            }
-            timeline.push(SlotRow {
-                time: time_of(k),
-                capacity,
-                used: chips.iter().map(|c| c.people).sum(),
-                chips,
-            });
-        }
-    }
+    (s, d)
+}
 
-    // The list per unit, filtered.
+/// The slots of site `s` on day `d` with the teams in each.
+fn timeline(n: &Names, p: &Proposal, s: usize, d: usize) -> Vec<SlotRow> {
+    let inst = n.inst;
+    let Some(site) = inst.sites.get(s) else {
+        return Vec::new();
+    };
+    let here: Vec<_> = (p.plan.assignments.iter())
+        .filter(|a| a.site == site.id && a.day == d)
+        .collect();
+    let mut rows = Vec::new();
+    for k in 0..inst.slots() {
+        let capacity = site.slot_capacity.get(d).and_then(|c| c.get(k)).copied();
+        let mut chips = Vec::new();
+        for a in &here {
+            for part in a.parts.iter().filter(|x| x.slot == k) {
+                let t = inst.teams.iter().position(|t| t.id == a.team).unwrap_or(0);
+                chips.push(Chip {
+                    team: a.team.clone(),
+                    people: part.people,
+                    bus: !a.trips.is_empty(),
+                    locked: p.locked.contains(&a.team),
+                    colour: t % CHIPS,
+                });
+            }
+        }
+        let capacity = capacity.unwrap_or(0);
+        if capacity == 0 && chips.is_empty() {
+            continue;
+        }
+        rows.push(SlotRow {
+            time: n.time_of(k),
+            capacity,
+            used: chips.iter().map(|c| c.people).sum(),
+            chips,
+        });
+    }
+    rows
+}
+
+/// The teams by unit, filtered by the view's unit filter, the first [`UNITS_SHOWN`] units of
+/// them; with how many units matched, and the team whose adjust form is open.
+fn unit_blocks(
+    n: &Names,
+    lines: Vec<TeamLine>,
+    view: &View,
+) -> (Vec<UnitBlock>, usize, Option<TeamLine>) {
     let filter = view.unit.as_deref().unwrap_or("").trim().to_lowercase();
     let mut blocks: Vec<UnitBlock> = Vec::new();
-    let adjust_id = view.team.clone();
     let mut adjust = None;
     for (t, line) in lines.into_iter().enumerate() {
-        let code = &inst.teams[t].unit;
-        if adjust_id.as_deref() == Some(line.id.as_str()) {
+        let code = &n.inst.teams[t].unit;
+        if view.team.as_deref() == Some(line.id.as_str()) {
             adjust = Some(line.clone());
         }
-        let (name, prefs) = units
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| (code.clone(), String::new()));
+        let (name, prefs) =
+            (n.units.get(code).cloned()).unwrap_or_else(|| (code.clone(), String::new()));
         if !filter.is_empty()
             && !code.to_lowercase().contains(&filter)
             && !name.to_lowercase().contains(&filter)
@@ -355,20 +395,49 @@ fn summarise(
             }),
         }
     }
-    let units_total = blocks.len();
+    let total = blocks.len();
     blocks.truncate(UNITS_SHOWN);
+    (blocks, total, adjust)
+}
 
+/// The disruptions recorded on the plan: `(site code, site name, date, what)`.
+fn disruptions(n: &Names, p: &Proposal) -> Vec<(String, String, String, String)> {
+    (p.live.disruptions.iter())
+        .map(|d| {
+            let (site, day) = d.site_day();
+            let what = match d {
+                Disruption::Closed { .. } => n.lang.t("plan.closed"),
+                Disruption::Doses { doses, .. } => {
+                    n.lang.tf("plan.doses_only", &[("n", &doses.to_string())])
+                }
+            };
+            (site.to_string(), n.site_name(site), day.to_string(), what)
+        })
+        .collect()
+}
+
+/// Builds the page's view of proposal `p`.
+fn summarise(
+    lang: Lang,
+    p: &Proposal,
+    view: &View,
+    sites: &HashMap<String, String>,
+    units: &HashMap<String, (String, String)>,
+    tz: chrono_tz::Tz,
+) -> Summary {
+    let inst = &p.live.instance;
+    let n = Names {
+        lang,
+        inst,
+        sites,
+        units,
+    };
+    let (s, d) = timeline_day(&n, p, view);
+    let (blocks, units_total, adjust) = unit_blocks(&n, team_lines(&n, p), view);
+    let totals = p.totals();
     let made = chrono::DateTime::from_timestamp_millis(p.updated_at)
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
-    let team_people = |placed: bool| -> u64 {
-        let on: std::collections::HashSet<&str> =
-            p.plan.assignments.iter().map(|a| a.team.as_str()).collect();
-        (inst.teams.iter())
-            .filter(|t| !placed || on.contains(t.id.as_str()))
-            .map(|t| u64::from(t.size))
-            .sum()
-    };
     Summary {
         id: p.id,
         version: p.version,
@@ -376,69 +445,38 @@ fn summarise(
         open: p.is_open(),
         made,
         seconds: format!("{:.1}", p.seconds),
-        teams: inst.teams.len(),
-        placed: p.plan.assignments.len(),
-        people: team_people(false),
-        people_placed: team_people(true),
-        green: inst
-            .teams
-            .iter()
-            .map(|t| u64::from(t.priority_people))
-            .sum(),
-        green_placed,
+        teams: totals.teams,
+        placed: totals.placed,
+        people: totals.people,
+        people_placed: totals.people_placed,
+        green: totals.green,
+        green_placed: totals.green_placed,
         locked: p.locked.len(),
         valid: p.report.valid,
         violations: p.report.violations.iter().take(20).cloned().collect(),
-        changes: p
-            .changes()
-            .iter()
-            .map(|c| ChangeLine {
-                team: c.team.clone(),
-                before: where_(&c.before),
-                after: where_(&c.after),
-            })
-            .collect(),
-        booked_changes: p
-            .booked_changes()
-            .iter()
-            .map(|c| ChangeLine {
-                team: c.team.clone(),
-                before: where_(&c.before),
-                after: where_(&c.after),
-            })
-            .collect(),
-        disruptions: (p.live.disruptions.iter())
-            .map(|d| {
-                let (site, day) = d.site_day();
-                let what = match d {
-                    Disruption::Closed { .. } => lang.t("plan.closed"),
-                    Disruption::Doses { doses, .. } => {
-                        lang.tf("plan.doses_only", &[("n", &doses.to_string())])
-                    }
-                };
-                (site.to_string(), site_name(site), day.to_string(), what)
-            })
-            .collect(),
+        changes: n.changes(&p.changes()),
+        booked_changes: n.changes(&p.booked_changes()),
+        disruptions: disruptions(&n, p),
         dates: inst.horizon.dates.clone(),
-        overview,
+        overview: overview(&n, p),
         site_code: inst.sites.get(s).map(|x| x.id.clone()).unwrap_or_default(),
         site_name: inst
             .sites
             .get(s)
-            .map(|x| site_name(&x.id))
+            .map(|x| n.site_name(&x.id))
             .unwrap_or_default(),
-        date: inst.horizon.dates.get(d).cloned().unwrap_or_default(),
-        timeline,
+        date: n.date(d),
+        timeline: timeline(&n, p, s, d),
         units: blocks,
         units_total,
         deferred: (p.live.deferred.iter())
-            .map(|(code, n)| {
+            .map(|(code, count)| {
                 let name = units.get(code).map_or(code.as_str(), |u| u.0.as_str());
-                (name.to_string(), *n)
+                (name.to_string(), *count)
             })
             .collect(),
         adjust,
-        times: (0..inst.slots()).map(time_of).collect(),
+        times: (0..inst.slots()).map(|k| n.time_of(k)).collect(),
     }
 }
 

@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "reveal.html")]
+#[template(path = "privacy/reveal.html")]
 struct RevealPage {
     ctx: PageCtx,
     person: Person,

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "questions.html")]
+#[template(path = "questions/questions.html")]
 struct QuestionsPage {
     ctx: PageCtx,
     vaccine: Vaccine,

@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "register.html")]
+#[template(path = "register/register.html")]
 struct RegisterPage {
     ctx: PageCtx,
     unit: Unit,

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "screening.html")]
+#[template(path = "screening/screening.html")]
 struct ScreeningPage {
     ctx: PageCtx,
     site: Site,

@@ -47,7 +47,7 @@ fn day_of(state: &AppState, q: &DayQuery) -> AppResult<NaiveDate> {
 }
 
 #[derive(Template)]
-#[template(path = "board.html")]
+#[template(path = "site_day/board.html")]
 struct BoardPage {
     ctx: PageCtx,
     site: Site,
@@ -71,7 +71,7 @@ async fn board(
 }
 
 #[derive(Template)]
-#[template(path = "site_day.html")]
+#[template(path = "site_day/site_day.html")]
 struct DayPage {
     ctx: PageCtx,
     site: Site,
@@ -287,7 +287,7 @@ async fn day_xlsx(
 }
 
 #[derive(Template)]
-#[template(path = "unit_day.html")]
+#[template(path = "site_day/unit_day.html")]
 struct UnitDayPage {
     ctx: PageCtx,
     unit: Unit,

@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "sites.html")]
+#[template(path = "sites/sites.html")]
 struct SitesPage {
     ctx: PageCtx,
     sites: Vec<Site>,
@@ -53,7 +53,7 @@ async fn my_site(State(state): State<AppState>, page: Page) -> AppResult<Respons
 }
 
 #[derive(Template)]
-#[template(path = "site.html")]
+#[template(path = "sites/site.html")]
 struct SitePage {
     ctx: PageCtx,
     site: Site,
@@ -221,7 +221,7 @@ async fn stop_serving_unit(
 }
 
 #[derive(Template)]
-#[template(path = "site_form.html")]
+#[template(path = "sites/site_form.html")]
 struct SiteForm {
     ctx: PageCtx,
     /// The code of the site being changed; `None` for a new one.

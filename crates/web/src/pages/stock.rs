@@ -122,7 +122,7 @@ async fn new_delivery(
 }
 
 #[derive(Template)]
-#[template(path = "stock.html")]
+#[template(path = "stock/stock.html")]
 struct StockPage {
     ctx: PageCtx,
     vaccines: Vec<Vaccine>,

@@ -38,7 +38,7 @@ struct Called {
 }
 
 #[derive(Template)]
-#[template(path = "vaccination.html")]
+#[template(path = "vaccination/vaccination.html")]
 struct VaccinationPage {
     ctx: PageCtx,
     site: Site,

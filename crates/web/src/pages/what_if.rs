@@ -66,7 +66,7 @@ pub struct Shown {
 }
 
 #[derive(Template)]
-#[template(path = "what_if.html")]
+#[template(path = "what_if/what_if.html")]
 struct WhatIfPage {
     ctx: PageCtx,
     site: Site,

@@ -46,13 +46,17 @@ fn keys(file: &str) -> BTreeSet<String> {
 fn used_keys() -> BTreeSet<String> {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut files = Vec::new();
-    for dir in ["templates", "src", "src/pages"] {
-        for entry in std::fs::read_dir(format!("{root}/{dir}"))
-            .expect("dir")
-            .flatten()
-        {
-            if entry.path().is_file() {
-                files.push(std::fs::read_to_string(entry.path()).expect("file"));
+    let mut dirs: Vec<std::path::PathBuf> = ["templates", "src"]
+        .iter()
+        .map(|d| std::path::Path::new(root).join(d))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(std::fs::read_to_string(&path).expect("file"));
             }
         }
     }

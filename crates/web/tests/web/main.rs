@@ -1,7 +1,7 @@
 //! The web layer, in-process: the real router on a fresh database with a small demo town, driven
 //! by a cookie-keeping client. Each test runs on SQLite and on PostgreSQL.
 
-mod api;
+mod api_people;
 mod book;
 mod browser;
 mod checkin;
@@ -12,12 +12,12 @@ mod i18n;
 mod imports;
 mod logs;
 mod org_admin;
-mod papers;
 mod plan;
 mod privacy;
-mod registration;
+mod register;
 mod site_day;
 mod stock;
+mod team_papers;
 mod what_if;
 
 pub use client::{Client, Fixture, fixture, fixture_with};
