@@ -81,30 +81,37 @@ pub fn generate(spec: &TownSpec) -> Town {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let surnames = WeightedIndex::new(SURNAMES.iter().map(|s| s.1)).expect("positive weights");
     let bands = WeightedIndex::new(AGE_BANDS.iter().map(|b| b.2)).expect("positive weights");
+    let mut draw = Draw {
+        rng: &mut rng,
+        surnames: &surnames,
+    };
+    let groups = draw.groups();
+    let profiles = profiles();
+    let unit_count = (spec.people / 800).clamp(25, 300);
+    let (mut units, weights) = draw.units(&profiles, unit_count);
+    let sizes = unit_sizes(&weights, spec.people);
+    let people = draw.people(spec, &bands, &profiles, &mut units, &sizes);
+    let sites = crate::sites::sites(draw.rng, spec.today, spec.people);
+    let deliveries = draw.deliveries(&sites, spec.today);
+    let vehicles = draw.vehicles();
+    let logins = crate::logins::logins(&groups, &units, &people);
+    Town {
+        spec: spec.clone(),
+        groups,
+        units,
+        people,
+        sites,
+        lots: lots(spec.today),
+        deliveries,
+        vehicles,
+        logins,
+    }
+}
 
-    let group_defs = [
-        ("VC", "村公司组", WorkGroupKind::VillageCompany),
-        ("CM", "社区组", WorkGroupKind::Community),
-        ("ST", "街面组", WorkGroupKind::Street),
-        ("EN", "企业组", WorkGroupKind::Enterprise),
-        ("CS", "工地组", WorkGroupKind::Construction),
-    ];
-    let groups: Vec<DemoGroup> = group_defs
-        .iter()
-        .map(|&(code, name, kind)| {
-            let male = rng.random_bool(0.5);
-            DemoGroup {
-                code: format!("G{code}"),
-                name: name.to_string(),
-                kind,
-                leader: person_name(&mut rng, &surnames, male),
-            }
-        })
-        .collect();
-
-    // Share of units and of people per kind: residents live in villages and communities; firms,
-    // offices, sites and shops add their staff.
-    let profiles = [
+/// Share of units and of people per kind: residents live in villages and communities; firms,
+/// offices, sites and shops add their staff.
+fn profiles() -> [(UnitProfile, f64); 6] {
+    [
         (
             UnitProfile {
                 group: 0,
@@ -159,51 +166,25 @@ pub fn generate(spec: &TownSpec) -> Town {
             },
             0.15,
         ),
-    ];
-    let unit_count = (spec.people / 800).clamp(25, 300);
+    ]
+}
 
-    let mut units = Vec::new();
-    let mut unit_weights = Vec::new();
-    let mut used_names = HashSet::new();
-    let mut big_firms = BIG_ENTERPRISES.iter();
-    for (profile, unit_share) in &profiles {
-        let n = ((unit_count as f64 * unit_share).round() as usize).max(1);
-        for i in 0..n {
-            let (name, weight) = unit_name(&mut rng, profile, i, &mut big_firms, &mut used_names);
-            let (lat, lon) = near_centre(&mut rng, 3.0);
-            let contact_male = rng.random_bool(0.5);
-            units.push(DemoUnit {
-                code: format!("{}{:03}", unit_prefix(profile.kind), i + 1),
-                group: profile.group,
-                name,
-                kind: profile.kind,
-                address: address(&mut rng),
-                lat,
-                lon,
-                target: 0,
-                contact: person_name(&mut rng, &surnames, contact_male),
-                contact_phone: phone(&mut rng),
-                reg_token: token(&mut rng),
-            });
-            unit_weights.push((profile.share / n as f64) * weight * rng.random_range(0.6..1.4));
-        }
-    }
-    let total_weight: f64 = unit_weights.iter().sum();
-
-    // Sizes that add up exactly to the requested population, every unit at least one person.
-    let mut sizes: Vec<usize> = unit_weights
+/// Sizes that add up exactly to `people`, in proportion to `weights`, every unit at least one.
+fn unit_sizes(weights: &[f64], people: usize) -> Vec<usize> {
+    let total_weight: f64 = weights.iter().sum();
+    let mut sizes: Vec<usize> = weights
         .iter()
-        .map(|w| ((w / total_weight) * spec.people as f64).floor().max(1.0) as usize)
+        .map(|w| ((w / total_weight) * people as f64).floor().max(1.0) as usize)
         .collect();
     let mut assigned: usize = sizes.iter().sum();
     let mut i = 0;
-    while assigned < spec.people {
+    while assigned < people {
         let j = i % sizes.len();
         sizes[j] += 1;
         assigned += 1;
         i += 1;
     }
-    while assigned > spec.people {
+    while assigned > people {
         let j = i % sizes.len();
         if sizes[j] > 1 {
             sizes[j] -= 1;
@@ -211,124 +192,207 @@ pub fn generate(spec: &TownSpec) -> Town {
         }
         i += 1;
     }
+    sizes
+}
 
-    let mut people = Vec::with_capacity(spec.people);
-    let mut ids = HashSet::with_capacity(spec.people);
-    for (u, &size) in sizes.iter().enumerate() {
-        let working = profiles
-            .iter()
-            .find(|(p, _)| p.kind == units[u].kind)
-            .map(|(p, _)| p.working_age_only)
-            .unwrap_or(false);
-        // Villages and communities send rosters; firms' staff scan the code themselves.
-        let qr_share = match units[u].kind {
-            UnitKind::Village | UnitKind::Community => rng.random_range(0.2..0.6),
-            _ => rng.random_range(0.5..0.95),
-        };
-        for _ in 0..size {
-            let male = rng.random_bool(0.51);
-            let id = loop {
-                let birth = birth_date(&mut rng, spec.today, working, &bands);
-                let seq = rng.random_range(0..500u16) * 2 + u16::from(male);
-                let id = ResidentId::compose(MINHANG, birth, seq);
-                if ids.insert(id.clone()) {
-                    break id;
-                }
-            };
-            people.push(DemoPerson {
-                unit: u,
-                name: person_name(&mut rng, &surnames, male),
-                id,
-                phone: phone(&mut rng),
-                disabled: rng.random_bool(0.015),
-                source: if rng.random_bool(qr_share) {
-                    Source::Qr
-                } else {
-                    Source::Import
-                },
-                confirmed: true,
-            });
-            // A few QR registrations match no roster entry and wait for the unit contact.
-            if let Some(last) = people.last_mut() {
-                last.confirmed = last.source == Source::Import || !rng.random_bool(0.01);
-            }
-        }
-        // Mobilisation differs by unit: the people stored are those registered so far, and the
-        // work group's target is the unit's whole headcount.
-        let mobilised = rng.random_range(0.55..0.98);
-        units[u].target = (size as f64 / mobilised).round() as i64;
-    }
-
-    let sites = crate::sites::sites(&mut rng, spec.today, spec.people);
-    let lots = vec![
+/// The lots delivered: two of the two-dose vaccine, one of the three-dose one.
+fn lots(today: NaiveDate) -> Vec<(String, String, NaiveDate)> {
+    let (y, m) = (today.year(), today.month());
+    vec![
         (
             "BIBP".to_string(),
-            format!("{}{:02}A", spec.today.year(), spec.today.month()),
-            spec.today + Days::new(240),
+            format!("{y}{m:02}A"),
+            today + Days::new(240),
         ),
         (
             "BIBP".to_string(),
-            format!("{}{:02}B", spec.today.year(), spec.today.month()),
-            spec.today + Days::new(300),
+            format!("{y}{m:02}B"),
+            today + Days::new(300),
         ),
         (
             "ZFSW".to_string(),
-            format!("Z{}{:02}01", spec.today.year(), spec.today.month()),
-            spec.today + Days::new(200),
+            format!("Z{y}{m:02}01"),
+            today + Days::new(200),
         ),
-    ];
-    let mut deliveries = Vec::new();
-    for (s, site) in sites.iter().enumerate() {
-        for d in 0..7u64 {
-            let day = spec.today + Days::new(d);
-            if !site_open(site, day) {
-                continue;
-            }
-            // Most doses are the two-dose inactivated vaccine; a quarter the three-dose one.
-            let doses = (site.daily_doses as f64 * rng.random_range(0.8..1.1)).round() as i64;
-            let main = (doses as f64 * 0.75).round() as i64;
-            let lot = if d < 4 { 0 } else { 1 };
-            deliveries.push(DemoDelivery {
-                site: s,
-                lot,
-                day,
-                doses: main,
-                received: d == 0,
-            });
-            deliveries.push(DemoDelivery {
-                site: s,
-                lot: 2,
-                day,
-                doses: doses - main,
-                received: d == 0,
-            });
-        }
+    ]
+}
+
+/// The town's random draws, in the order that makes it the same town every time.
+struct Draw<'a> {
+    rng: &'a mut ChaCha8Rng,
+    surnames: &'a WeightedIndex<u32>,
+}
+
+impl Draw<'_> {
+    fn name(&mut self, male: bool) -> String {
+        person_name(self.rng, self.surnames, male)
     }
-    let vehicles = (1..=12)
-        .map(|i| DemoVehicle {
-            code: format!("BUS{i:02}"),
-            plate: format!(
-                "沪{}{:05}",
-                pick(&mut rng, &['A', 'B', 'D', 'E', 'F']),
-                rng.random_range(10_000..99_999)
-            ),
-            seats: if i <= 8 { 45 } else { 33 },
-            driver: person_name(&mut rng, &surnames, true),
-            phone: phone(&mut rng),
-            depot: "虹桥镇公交停车场".to_string(),
-        })
-        .collect();
-    let logins = crate::logins::logins(&groups, &units, &people);
-    Town {
-        spec: spec.clone(),
-        groups,
-        units,
-        people,
-        sites,
-        lots,
-        deliveries,
-        vehicles,
-        logins,
+
+    fn groups(&mut self) -> Vec<DemoGroup> {
+        let group_defs = [
+            ("VC", "村公司组", WorkGroupKind::VillageCompany),
+            ("CM", "社区组", WorkGroupKind::Community),
+            ("ST", "街面组", WorkGroupKind::Street),
+            ("EN", "企业组", WorkGroupKind::Enterprise),
+            ("CS", "工地组", WorkGroupKind::Construction),
+        ];
+        group_defs
+            .iter()
+            .map(|&(code, name, kind)| {
+                let male = self.rng.random_bool(0.5);
+                DemoGroup {
+                    code: format!("G{code}"),
+                    name: name.to_string(),
+                    kind,
+                    leader: self.name(male),
+                }
+            })
+            .collect()
+    }
+
+    /// The units of each kind, with their weights in the population.
+    fn units(
+        &mut self,
+        profiles: &[(UnitProfile, f64)],
+        unit_count: usize,
+    ) -> (Vec<DemoUnit>, Vec<f64>) {
+        let mut units = Vec::new();
+        let mut weights = Vec::new();
+        let mut used_names = HashSet::new();
+        let mut big_firms = BIG_ENTERPRISES.iter();
+        for (profile, unit_share) in profiles {
+            let n = ((unit_count as f64 * unit_share).round() as usize).max(1);
+            for i in 0..n {
+                let (name, weight) =
+                    unit_name(self.rng, profile, i, &mut big_firms, &mut used_names);
+                let (lat, lon) = near_centre(self.rng, 3.0);
+                let contact_male = self.rng.random_bool(0.5);
+                units.push(DemoUnit {
+                    code: format!("{}{:03}", unit_prefix(profile.kind), i + 1),
+                    group: profile.group,
+                    name,
+                    kind: profile.kind,
+                    address: address(self.rng),
+                    lat,
+                    lon,
+                    target: 0,
+                    contact: self.name(contact_male),
+                    contact_phone: phone(self.rng),
+                    reg_token: token(self.rng),
+                });
+                weights.push((profile.share / n as f64) * weight * self.rng.random_range(0.6..1.4));
+            }
+        }
+        (units, weights)
+    }
+
+    /// Each unit's people, registered by roster or by QR code; the unit's target is its whole
+    /// headcount, of which those stored are the mobilised share.
+    fn people(
+        &mut self,
+        spec: &TownSpec,
+        bands: &WeightedIndex<f64>,
+        profiles: &[(UnitProfile, f64)],
+        units: &mut [DemoUnit],
+        sizes: &[usize],
+    ) -> Vec<DemoPerson> {
+        let mut people = Vec::with_capacity(spec.people);
+        let mut ids = HashSet::with_capacity(spec.people);
+        for (u, &size) in sizes.iter().enumerate() {
+            let working = profiles
+                .iter()
+                .find(|(p, _)| p.kind == units[u].kind)
+                .map(|(p, _)| p.working_age_only)
+                .unwrap_or(false);
+            // Villages and communities send rosters; firms' staff scan the code themselves.
+            let qr_share = match units[u].kind {
+                UnitKind::Village | UnitKind::Community => self.rng.random_range(0.2..0.6),
+                _ => self.rng.random_range(0.5..0.95),
+            };
+            for _ in 0..size {
+                let male = self.rng.random_bool(0.51);
+                let id = loop {
+                    let birth = birth_date(self.rng, spec.today, working, bands);
+                    let seq = self.rng.random_range(0..500u16) * 2 + u16::from(male);
+                    let id = ResidentId::compose(MINHANG, birth, seq);
+                    if ids.insert(id.clone()) {
+                        break id;
+                    }
+                };
+                let mut person = DemoPerson {
+                    unit: u,
+                    name: self.name(male),
+                    id,
+                    phone: phone(self.rng),
+                    disabled: self.rng.random_bool(0.015),
+                    source: if self.rng.random_bool(qr_share) {
+                        Source::Qr
+                    } else {
+                        Source::Import
+                    },
+                    confirmed: true,
+                };
+                // A few QR registrations match no roster entry and wait for the unit contact.
+                person.confirmed = person.source == Source::Import || !self.rng.random_bool(0.01);
+                people.push(person);
+            }
+            // Mobilisation differs by unit: the people stored are those registered so far, and
+            // the work group's target is the unit's whole headcount.
+            let mobilised = self.rng.random_range(0.55..0.98);
+            units[u].target = (size as f64 / mobilised).round() as i64;
+        }
+        people
+    }
+
+    /// A week of deliveries to every open site-day: most doses of the two-dose vaccine, a
+    /// quarter of the three-dose one; today's received.
+    fn deliveries(&mut self, sites: &[DemoSite], today: NaiveDate) -> Vec<DemoDelivery> {
+        let mut deliveries = Vec::new();
+        for (s, site) in sites.iter().enumerate() {
+            for d in 0..7u64 {
+                let day = today + Days::new(d);
+                if !site_open(site, day) {
+                    continue;
+                }
+                let doses =
+                    (site.daily_doses as f64 * self.rng.random_range(0.8..1.1)).round() as i64;
+                let main = (doses as f64 * 0.75).round() as i64;
+                let lot = if d < 4 { 0 } else { 1 };
+                deliveries.push(DemoDelivery {
+                    site: s,
+                    lot,
+                    day,
+                    doses: main,
+                    received: d == 0,
+                });
+                deliveries.push(DemoDelivery {
+                    site: s,
+                    lot: 2,
+                    day,
+                    doses: doses - main,
+                    received: d == 0,
+                });
+            }
+        }
+        deliveries
+    }
+
+    /// The shuttle fleet.
+    fn vehicles(&mut self) -> Vec<DemoVehicle> {
+        (1..=12)
+            .map(|i| DemoVehicle {
+                code: format!("BUS{i:02}"),
+                plate: format!(
+                    "沪{}{:05}",
+                    pick(self.rng, &['A', 'B', 'D', 'E', 'F']),
+                    self.rng.random_range(10_000..99_999)
+                ),
+                seats: if i <= 8 { 45 } else { 33 },
+                driver: self.name(true),
+                phone: phone(self.rng),
+                depot: "虹桥镇公交停车场".to_string(),
+            })
+            .collect()
     }
 }
 

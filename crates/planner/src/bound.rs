@@ -46,144 +46,14 @@ pub fn upper_bound(
 ) -> Bound {
     let started = Instant::now();
     let m = Model::new(instance);
-    let (sites, days, slots) = (m.sites, m.days, m.slots);
-    let spill = instance
-        .teams
-        .iter()
-        .map(|t| t.max_parts as usize)
-        .max()
-        .unwrap_or(1)
-        .saturating_sub(1);
-    // Rows: [sd] totals, then [sd*2 + half] halves (0 = am, 1 = pm).
-    let mut rows: Vec<Row> = Vec::with_capacity(sites * days * 3);
-    let mut open = vec![[false; 2]; sites * days];
-    for (s, site) in instance.sites.iter().enumerate() {
-        for d in 0..days {
-            let caps = &site.slot_capacity[d];
-            let total: u64 = caps.iter().map(|&c| u64::from(c)).sum();
-            let dose = u64::from(site.doses[d]);
-            rows.push(Row {
-                rhs: total.min(dose) as f64,
-                price: 0.0,
-                used: 0.0,
-            });
-            for k in 0..slots {
-                if caps[k] > 0 {
-                    open[s * days + d][usize::from(!instance.in_window(k, Window::Am))] = true;
-                }
-            }
-        }
-    }
-    let halves_at = rows.len();
-    for site in &instance.sites {
-        for d in 0..days {
-            let caps = &site.slot_capacity[d];
-            let (mut am, mut pm, mut spilled) = (0u64, 0u64, 0usize);
-            for (k, &c) in caps.iter().enumerate() {
-                if instance.in_window(k, Window::Am) {
-                    am += u64::from(c);
-                } else {
-                    pm += u64::from(c);
-                    if spilled < spill {
-                        am += u64::from(c);
-                        spilled += 1;
-                    }
-                }
-            }
-            rows.push(Row {
-                rhs: am as f64,
-                price: 0.0,
-                used: 0.0,
-            });
-            rows.push(Row {
-                rhs: pm as f64,
-                price: 0.0,
-                used: 0.0,
-            });
-        }
-    }
-    let w = &instance.weights;
-    let (person, tpm, miss_cost) = (
-        w.person as f64,
-        w.travel_person_minute as f64,
-        w.window_miss_person as f64,
-    );
-    // Each team's sites by travel, to stop the search once travel alone costs too much.
-    let by_travel: Vec<Vec<u32>> = (0..m.teams())
-        .map(|t| {
-            let mut v: Vec<u32> = (0..sites as u32).collect();
-            v.sort_by_key(|&s| m.travel(t, s as usize));
-            v
-        })
-        .collect();
-
+    let mut relaxed = Relaxation::new(instance, &m);
     let mut best = f64::INFINITY;
     let mut theta = 2.0;
     let mut stale = 0;
     let mut iterations = 0;
     while iterations < max_iterations && started.elapsed() < budget {
         iterations += 1;
-        for r in rows.iter_mut() {
-            r.used = 0.0;
-        }
-        let min_price = rows
-            .iter()
-            .map(|r| r.price)
-            .fold(f64::INFINITY, f64::min)
-            .max(0.0);
-        let mut value: f64 = rows.iter().map(|r| r.price * r.rhs).sum();
-        for (t, team) in instance.teams.iter().enumerate() {
-            // The cheapest option per person: travel + window miss + the rows' prices.
-            let mut cost = f64::INFINITY;
-            let mut pick = None;
-            for &s in &by_travel[t] {
-                let s = s as usize;
-                if !instance.serves(s, t) {
-                    continue;
-                }
-                let travel = tpm * f64::from(m.travel(t, s));
-                if travel + 2.0 * min_price >= cost {
-                    break;
-                }
-                for d in 0..days {
-                    let sd = s * days + d;
-                    if !instance.allows_day(t, d) || instance.sites[s].doses[d] < team.size {
-                        continue;
-                    }
-                    for half in 0..2 {
-                        if !open[sd][half] {
-                            continue;
-                        }
-                        let in_window = match team.window {
-                            Window::Any => true,
-                            Window::Am => half == 0,
-                            Window::Pm => half == 1,
-                        };
-                        if team.hard_window && !in_window {
-                            continue;
-                        }
-                        let c = travel
-                            + if in_window { 0.0 } else { miss_cost }
-                            + rows[sd].price
-                            + rows[halves_at + sd * 2 + half].price;
-                        if c < cost {
-                            cost = c;
-                            pick = Some((sd, halves_at + sd * 2 + half));
-                        }
-                    }
-                }
-            }
-            let size = f64::from(team.size);
-            let worth =
-                size * (person - cost) + w.priority_person as f64 * f64::from(team.priority_people);
-            if worth > 0.0
-                && let Some((a, b)) = pick
-            {
-                value += worth;
-                rows[a].used += size;
-                rows[b].used += size;
-            }
-        }
+        let value = relaxed.dual_value(instance, &m);
         if value < best - 1e-9 {
             best = value;
             stale = 0;
@@ -197,25 +67,9 @@ pub fn upper_bound(
                 }
             }
         }
-        // A step against the subgradient (right-hand side minus use), projected on prices ≥ 0.
-        let norm: f64 = rows
-            .iter()
-            .map(|r| {
-                let g = r.rhs - r.used;
-                if r.price <= 0.0 && g > 0.0 {
-                    0.0
-                } else {
-                    g * g
-                }
-            })
-            .sum();
-        if norm <= 0.0 {
-            break; // The prices are optimal: every row is used exactly or free at price 0.
-        }
         let aim = target.map_or(best * 0.97, |t| t as f64);
-        let step = theta * (value - aim).max(best * 1e-4) / norm;
-        for r in rows.iter_mut() {
-            r.price = (r.price - step * (r.rhs - r.used)).max(0.0);
+        if !relaxed.step(theta, value, aim, best) {
+            break; // The prices are optimal: every row is used exactly or free at price 0.
         }
     }
     Bound {
@@ -228,5 +82,188 @@ pub fn upper_bound(
         },
         iterations,
         seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// The aggregated problem's rows with their prices, and what the search over them needs.
+struct Relaxation {
+    /// `[sd]` totals, then `[halves_at + sd*2 + half]` halves (0 = am, 1 = pm).
+    rows: Vec<Row>,
+    halves_at: usize,
+    /// Per site-day, whether its morning and its afternoon have any place.
+    open: Vec<[bool; 2]>,
+    /// Each team's sites by travel, to stop the search once travel alone costs too much.
+    by_travel: Vec<Vec<u32>>,
+}
+
+fn row(rhs: f64) -> Row {
+    Row {
+        rhs,
+        price: 0.0,
+        used: 0.0,
+    }
+}
+
+impl Relaxation {
+    fn new(instance: &Instance, m: &Model) -> Self {
+        let (sites, days, slots) = (m.sites, m.days, m.slots);
+        let spill = (instance.teams.iter().map(|t| t.max_parts as usize))
+            .max()
+            .unwrap_or(1)
+            .saturating_sub(1);
+        let mut rows: Vec<Row> = Vec::with_capacity(sites * days * 3);
+        let mut open = vec![[false; 2]; sites * days];
+        for (s, site) in instance.sites.iter().enumerate() {
+            for d in 0..days {
+                let caps = &site.slot_capacity[d];
+                let total: u64 = caps.iter().map(|&c| u64::from(c)).sum();
+                let dose = u64::from(site.doses[d]);
+                rows.push(row(total.min(dose) as f64));
+                for k in 0..slots {
+                    if caps[k] > 0 {
+                        open[s * days + d][usize::from(!instance.in_window(k, Window::Am))] = true;
+                    }
+                }
+            }
+        }
+        let halves_at = rows.len();
+        for site in &instance.sites {
+            for d in 0..days {
+                let (mut am, mut pm, mut spilled) = (0u64, 0u64, 0usize);
+                for (k, &c) in site.slot_capacity[d].iter().enumerate() {
+                    if instance.in_window(k, Window::Am) {
+                        am += u64::from(c);
+                    } else {
+                        pm += u64::from(c);
+                        if spilled < spill {
+                            am += u64::from(c);
+                            spilled += 1;
+                        }
+                    }
+                }
+                rows.push(row(am as f64));
+                rows.push(row(pm as f64));
+            }
+        }
+        let by_travel = (0..m.teams())
+            .map(|t| {
+                let mut v: Vec<u32> = (0..sites as u32).collect();
+                v.sort_by_key(|&s| m.travel(t, s as usize));
+                v
+            })
+            .collect();
+        Self {
+            rows,
+            halves_at,
+            open,
+            by_travel,
+        }
+    }
+
+    /// The Lagrangian dual at the current prices: each team where it is worth most net of them
+    /// (if anywhere), and the rows' use recorded for the next step.
+    fn dual_value(&mut self, instance: &Instance, m: &Model) -> f64 {
+        for r in self.rows.iter_mut() {
+            r.used = 0.0;
+        }
+        let min_price = (self.rows.iter().map(|r| r.price))
+            .fold(f64::INFINITY, f64::min)
+            .max(0.0);
+        let mut value: f64 = self.rows.iter().map(|r| r.price * r.rhs).sum();
+        let w = &instance.weights;
+        let person = w.person as f64;
+        for (t, team) in instance.teams.iter().enumerate() {
+            let (cost, pick) = self.cheapest(instance, m, t, min_price);
+            let size = f64::from(team.size);
+            let worth =
+                size * (person - cost) + w.priority_person as f64 * f64::from(team.priority_people);
+            if worth > 0.0
+                && let Some((a, b)) = pick
+            {
+                value += worth;
+                self.rows[a].used += size;
+                self.rows[b].used += size;
+            }
+        }
+        value
+    }
+
+    /// Team `t`'s cheapest option per person — travel, window miss and the rows' prices — and
+    /// the two rows it uses.
+    fn cheapest(
+        &self,
+        instance: &Instance,
+        m: &Model,
+        t: usize,
+        min_price: f64,
+    ) -> (f64, Option<(usize, usize)>) {
+        let team = &instance.teams[t];
+        let days = m.days;
+        let w = &instance.weights;
+        let (tpm, miss_cost) = (w.travel_person_minute as f64, w.window_miss_person as f64);
+        let mut cost = f64::INFINITY;
+        let mut pick = None;
+        for &s in &self.by_travel[t] {
+            let s = s as usize;
+            if !instance.serves(s, t) {
+                continue;
+            }
+            let travel = tpm * f64::from(m.travel(t, s));
+            if travel + 2.0 * min_price >= cost {
+                break;
+            }
+            for d in 0..days {
+                let sd = s * days + d;
+                if !instance.allows_day(t, d) || instance.sites[s].doses[d] < team.size {
+                    continue;
+                }
+                for half in 0..2 {
+                    if !self.open[sd][half] {
+                        continue;
+                    }
+                    let in_window = match team.window {
+                        Window::Any => true,
+                        Window::Am => half == 0,
+                        Window::Pm => half == 1,
+                    };
+                    if team.hard_window && !in_window {
+                        continue;
+                    }
+                    let half_row = self.halves_at + sd * 2 + half;
+                    let c = travel
+                        + if in_window { 0.0 } else { miss_cost }
+                        + self.rows[sd].price
+                        + self.rows[half_row].price;
+                    if c < cost {
+                        cost = c;
+                        pick = Some((sd, half_row));
+                    }
+                }
+            }
+        }
+        (cost, pick)
+    }
+
+    /// A step against the subgradient (right-hand side minus use), projected on prices ≥ 0;
+    /// false when there is none to take.
+    fn step(&mut self, theta: f64, value: f64, aim: f64, best: f64) -> bool {
+        let norm: f64 = (self.rows.iter())
+            .map(|r| {
+                let g = r.rhs - r.used;
+                if r.price <= 0.0 && g > 0.0 {
+                    0.0
+                } else {
+                    g * g
+                }
+            })
+            .sum();
+        if norm <= 0.0 {
+            return false;
+        }
+        let step = theta * (value - aim).max(best * 1e-4) / norm;
+        for r in self.rows.iter_mut() {
+            r.price = (r.price - step * (r.rhs - r.used)).max(0.0);
+        }
+        true
     }
 }

@@ -118,12 +118,40 @@ pub fn generate(preset: Preset, seed: u64) -> Instance {
     let dates: Vec<String> = (0..sh.days)
         .map(|d| format!("2026-12-{:02}", d + 1))
         .collect();
+    let mut sites = draw_sites(&sh, preset, &mut rng);
+    // Units, then teams drawn from them.
+    let units = draw_units(&sh, &mut rng);
+    let teams: Vec<Team> = (0..sh.teams)
+        .map(|i| draw_team(i, &sh, preset, &units, &mut rng))
+        .collect();
+    share_doses(&mut sites, &teams, &sh, preset, &mut rng);
+    Instance {
+        format: INSTANCE_FORMAT.into(),
+        name: format!("{}-seed-{seed}", preset.name()),
+        horizon: Horizon {
+            dates,
+            day_start: sh.day_start.into(),
+            slot_minutes: 30,
+            slots_per_day: sh.slots,
+        },
+        sites,
+        teams,
+        buses: Buses {
+            count: sh.buses,
+            seats: sh.seats,
+            speed_kmh: 20.0,
+            stop_minutes: 10,
+        },
+        weights: Weights::default(),
+    }
+}
+
+/// Sites: hubs near the centre, the rest anywhere; fewer places over noon.
+fn draw_sites(sh: &Shape, preset: Preset, rng: &mut ChaCha8Rng) -> Vec<Site> {
     let noon_slot = |k: usize| {
         let start = crate::instance::clock_minutes(sh.day_start).unwrap_or(0) + 30 * k as u32;
         (12 * 60..13 * 60).contains(&start)
     };
-
-    // Sites: hubs near the centre, the rest anywhere.
     let mut sites = Vec::new();
     for (size, &(count, per_slot)) in sh.sites.iter().enumerate() {
         for _ in 0..count {
@@ -162,9 +190,12 @@ pub fn generate(preset: Preset, seed: u64) -> Instance {
             });
         }
     }
+    sites
+}
 
-    // Units, then teams drawn from them.
-    let units: Vec<(usize, f64, f64)> = (0..sh.units)
+/// Units: `(kind, x, y)`.
+fn draw_units(sh: &Shape, rng: &mut ChaCha8Rng) -> Vec<(usize, f64, f64)> {
+    (0..sh.units)
         .map(|_| {
             let mut r = rng.random::<f64>();
             let kind = KINDS
@@ -180,66 +211,82 @@ pub fn generate(preset: Preset, seed: u64) -> Instance {
                 round2(rng.random_range(0.0..sh.side_km)),
             )
         })
-        .collect();
-    let mut teams = Vec::with_capacity(sh.teams);
-    for i in 0..sh.teams {
-        let u = if i < sh.units {
-            i
-        } else {
-            rng.random_range(0..sh.units)
-        };
-        let (kind, x, y) = units[u];
-        let (_, _, p_bus, green) = KINDS[kind];
-        let size = if preset == Preset::Tiny {
-            rng.random_range(2..=sh.max_size)
-        } else {
-            lognormal(&mut rng, 12.0, 0.9)
-                .round()
-                .clamp(3.0, f64::from(sh.max_size)) as u32
-        };
-        let priority_people = (0..size).filter(|_| rng.random_bool(green)).count() as u32;
-        let days = match rng.random_range(0..100) {
-            0..45 => vec![],
-            45..85 => vec![rng.random_range(0..sh.days)],
-            _ => {
-                let a = rng.random_range(0..sh.days);
-                let b = (a + 1 + rng.random_range(0..sh.days.max(2) - 1)) % sh.days;
-                let mut two = vec![a.min(b), a.max(b)];
-                two.dedup();
-                two
-            }
-        };
-        let window = match rng.random_range(0..100) {
-            0..40 => Window::Am,
-            40..65 => Window::Pm,
-            _ => Window::Any,
-        };
-        let hard_window = window != Window::Any && rng.random_bool(0.05);
-        let max_parts = if rng.random_bool(0.1) {
-            3
-        } else if size >= 20 || (preset == Preset::Tiny && size >= 5) {
-            2
-        } else {
-            1
-        };
-        teams.push(Team {
-            id: format!("t{:05}", i + 1),
-            unit: format!("u{:04}", u + 1),
-            size,
-            // Teams of one unit gather at the unit, give or take a street.
-            x_km: round2(x + rng.random_range(-0.2..0.2)),
-            y_km: round2(y + rng.random_range(-0.2..0.2)),
-            days,
-            window,
-            hard_window,
-            priority_people,
-            bus: rng.random_bool(p_bus),
-            max_parts,
-            sites: vec![],
-        });
-    }
+        .collect()
+}
 
-    // Doses: about 85% of the people, in proportion to each site-day's capacity.
+/// Team `i`: of the `i`-th unit while there are units left, then of any; its size, days,
+/// window, parts and shuttle drawn by its unit's kind.
+fn draw_team(
+    i: usize,
+    sh: &Shape,
+    preset: Preset,
+    units: &[(usize, f64, f64)],
+    rng: &mut ChaCha8Rng,
+) -> Team {
+    let u = if i < sh.units {
+        i
+    } else {
+        rng.random_range(0..sh.units)
+    };
+    let (kind, x, y) = units[u];
+    let (_, _, p_bus, green) = KINDS[kind];
+    let size = if preset == Preset::Tiny {
+        rng.random_range(2..=sh.max_size)
+    } else {
+        lognormal(rng, 12.0, 0.9)
+            .round()
+            .clamp(3.0, f64::from(sh.max_size)) as u32
+    };
+    let priority_people = (0..size).filter(|_| rng.random_bool(green)).count() as u32;
+    let days = match rng.random_range(0..100) {
+        0..45 => vec![],
+        45..85 => vec![rng.random_range(0..sh.days)],
+        _ => {
+            let a = rng.random_range(0..sh.days);
+            let b = (a + 1 + rng.random_range(0..sh.days.max(2) - 1)) % sh.days;
+            let mut two = vec![a.min(b), a.max(b)];
+            two.dedup();
+            two
+        }
+    };
+    let window = match rng.random_range(0..100) {
+        0..40 => Window::Am,
+        40..65 => Window::Pm,
+        _ => Window::Any,
+    };
+    let hard_window = window != Window::Any && rng.random_bool(0.05);
+    let max_parts = if rng.random_bool(0.1) {
+        3
+    } else if size >= 20 || (preset == Preset::Tiny && size >= 5) {
+        2
+    } else {
+        1
+    };
+    Team {
+        id: format!("t{:05}", i + 1),
+        unit: format!("u{:04}", u + 1),
+        size,
+        // Teams of one unit gather at the unit, give or take a street.
+        x_km: round2(x + rng.random_range(-0.2..0.2)),
+        y_km: round2(y + rng.random_range(-0.2..0.2)),
+        days,
+        window,
+        hard_window,
+        priority_people,
+        bus: rng.random_bool(p_bus),
+        max_parts,
+        sites: vec![],
+    }
+}
+
+/// Doses: about 85% of the people, in proportion to each site-day's capacity, in whole vials.
+fn share_doses(
+    sites: &mut [Site],
+    teams: &[Team],
+    sh: &Shape,
+    preset: Preset,
+    rng: &mut ChaCha8Rng,
+) {
     let demand: u64 = teams.iter().map(|t| u64::from(t.size)).sum();
     let capacity: Vec<u64> = sites
         .iter()
@@ -257,26 +304,6 @@ pub fn generate(preset: Preset, seed: u64) -> Instance {
             let doses = 0.85 * demand as f64 * share * rng.random_range(0.9..1.1);
             site.doses[d] = ((doses / f64::from(vial)).round() as u32) * vial;
         }
-    }
-
-    Instance {
-        format: INSTANCE_FORMAT.into(),
-        name: format!("{}-seed-{seed}", preset.name()),
-        horizon: Horizon {
-            dates,
-            day_start: sh.day_start.into(),
-            slot_minutes: 30,
-            slots_per_day: sh.slots,
-        },
-        sites,
-        teams,
-        buses: Buses {
-            count: sh.buses,
-            seats: sh.seats,
-            speed_kmh: 20.0,
-            stop_minutes: 10,
-        },
-        weights: Weights::default(),
     }
 }
 

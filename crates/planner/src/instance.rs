@@ -132,9 +132,15 @@ impl Instance {
 
     /// The shape every solver and the checker rely on.
     pub fn validate(&self) -> Result<(), PlanError> {
-        let bad = |field: String, message: String| Err(PlanError::Field { field, message });
+        self.validate_horizon()?;
+        self.validate_sites()?;
+        self.validate_teams()?;
+        self.validate_buses_and_weights()
+    }
+
+    fn validate_horizon(&self) -> Result<(), PlanError> {
         if self.format != INSTANCE_FORMAT {
-            return bad(
+            return bad_field(
                 "format".into(),
                 format!("expected \"{INSTANCE_FORMAT}\", found \"{}\"", self.format),
             );
@@ -142,30 +148,30 @@ impl Instance {
         let h = &self.horizon;
         let days = h.dates.len();
         if days == 0 {
-            return bad("horizon.dates".into(), "at least one date is needed".into());
+            return bad_field("horizon.dates".into(), "at least one date is needed".into());
         }
         for (d, date) in h.dates.iter().enumerate() {
             if chrono_like_date(date).is_none() {
-                return bad(
+                return bad_field(
                     format!("horizon.dates[{d}]"),
                     format!("\"{date}\" is not a date YYYY-MM-DD"),
                 );
             }
         }
         let Some(start) = clock_minutes(&h.day_start) else {
-            return bad(
+            return bad_field(
                 "horizon.day_start".into(),
                 format!("\"{}\" is not a time HH:MM", h.day_start),
             );
         };
         if h.slot_minutes == 0 || h.slot_minutes > 24 * 60 {
-            return bad(
+            return bad_field(
                 "horizon.slot_minutes".into(),
                 format!("{} is not a slot length in minutes", h.slot_minutes),
             );
         }
         if h.slots_per_day == 0 || start + h.slot_minutes * h.slots_per_day as u32 > 24 * 60 {
-            return bad(
+            return bad_field(
                 "horizon.slots_per_day".into(),
                 format!(
                     "{} slots do not fit in a day from {}",
@@ -173,20 +179,26 @@ impl Instance {
                 ),
             );
         }
+        Ok(())
+    }
+
+    fn validate_sites(&self) -> Result<(), PlanError> {
+        let h = &self.horizon;
+        let days = h.dates.len();
         let mut ids = std::collections::HashSet::new();
         for (i, s) in self.sites.iter().enumerate() {
             let at = |f: &str| format!("sites[{i}] ({}).{f}", s.id);
             if s.id.is_empty() || !ids.insert(s.id.as_str()) {
-                return bad(
+                return bad_field(
                     format!("sites[{i}].id"),
                     format!("\"{}\" is empty or repeated", s.id),
                 );
             }
             if !s.x_km.is_finite() || !s.y_km.is_finite() {
-                return bad(at("x_km"), "the location must be finite numbers".into());
+                return bad_field(at("x_km"), "the location must be finite numbers".into());
             }
             if s.slot_capacity.len() != days {
-                return bad(
+                return bad_field(
                     at("slot_capacity"),
                     format!(
                         "{days} rows (one per date) expected, found {}",
@@ -196,7 +208,7 @@ impl Instance {
             }
             for (d, row) in s.slot_capacity.iter().enumerate() {
                 if row.len() != h.slots_per_day {
-                    return bad(
+                    return bad_field(
                         at(&format!("slot_capacity[{d}]")),
                         format!(
                             "{} numbers (one per slot) expected, found {}",
@@ -207,7 +219,7 @@ impl Instance {
                 }
             }
             if s.doses.len() != days {
-                return bad(
+                return bad_field(
                     at("doses"),
                     format!(
                         "{days} numbers (one per date) expected, found {}",
@@ -216,20 +228,25 @@ impl Instance {
                 );
             }
         }
+        Ok(())
+    }
+
+    fn validate_teams(&self) -> Result<(), PlanError> {
+        let days = self.horizon.dates.len();
         let mut ids = std::collections::HashSet::new();
         for (i, t) in self.teams.iter().enumerate() {
             let at = |f: &str| format!("teams[{i}] ({}).{f}", t.id);
             if t.id.is_empty() || !ids.insert(t.id.as_str()) {
-                return bad(
+                return bad_field(
                     format!("teams[{i}].id"),
                     format!("\"{}\" is empty or repeated", t.id),
                 );
             }
             if t.size == 0 {
-                return bad(at("size"), "a team has at least one person".into());
+                return bad_field(at("size"), "a team has at least one person".into());
             }
             if t.priority_people > t.size {
-                return bad(
+                return bad_field(
                     at("priority_people"),
                     format!(
                         "{} is more than the team's size {}",
@@ -238,43 +255,47 @@ impl Instance {
                 );
             }
             if let Some(&d) = t.days.iter().find(|&&d| d >= days) {
-                return bad(
+                return bad_field(
                     at("days"),
                     format!("day {d} is past the horizon's {days} dates"),
                 );
             }
             if t.max_parts == 0 {
-                return bad(at("max_parts"), "at least 1 (1 = never split)".into());
+                return bad_field(at("max_parts"), "at least 1 (1 = never split)".into());
             }
             if !t.x_km.is_finite() || !t.y_km.is_finite() {
-                return bad(at("x_km"), "the location must be finite numbers".into());
+                return bad_field(at("x_km"), "the location must be finite numbers".into());
             }
             if let Some(unknown) = t
                 .sites
                 .iter()
                 .find(|id| !self.sites.iter().any(|s| &s.id == *id))
             {
-                return bad(
+                return bad_field(
                     at("sites"),
                     format!("site \"{unknown}\" is not in the instance"),
                 );
             }
             if t.hard_window && t.window == Window::Any {
-                return bad(
+                return bad_field(
                     at("hard_window"),
                     "a hard window needs \"am\" or \"pm\"".into(),
                 );
             }
         }
+        Ok(())
+    }
+
+    fn validate_buses_and_weights(&self) -> Result<(), PlanError> {
         let b = &self.buses;
         if !(b.speed_kmh.is_finite() && b.speed_kmh > 0.0) {
-            return bad(
+            return bad_field(
                 "buses.speed_kmh".into(),
                 format!("{} is not a speed", b.speed_kmh),
             );
         }
         if b.seats == 0 && self.teams.iter().any(|t| t.bus) {
-            return bad(
+            return bad_field(
                 "buses.seats".into(),
                 "teams need the shuttle, but a bus has no seats".into(),
             );
@@ -289,7 +310,7 @@ impl Instance {
         .iter()
         .any(|&x| x < 0)
         {
-            return bad("weights".into(), "weights are not negative".into());
+            return bad_field("weights".into(), "weights are not negative".into());
         }
         Ok(())
     }
@@ -380,4 +401,9 @@ fn chrono_like_date(text: &str) -> Option<()> {
     }
     let (_, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(())
+}
+
+/// A field of the instance that is not as the format says.
+fn bad_field(field: String, message: String) -> Result<(), PlanError> {
+    Err(PlanError::Field { field, message })
 }

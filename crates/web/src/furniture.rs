@@ -244,6 +244,15 @@ impl ErrorPage {
     }
 }
 
+/// The message for `field` among a form's field problems `(field, message)`, if it has one: what
+/// a form page shows under each input.
+pub fn field_error<F: AsRef<str>>(errors: &[(F, String)], field: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|(f, _)| f.as_ref() == field)
+        .map(|(_, m)| m.clone())
+}
+
 /// A form field read as pairs (for forms whose fields vary, such as a questionnaire), trimmed;
 /// empty when absent.
 pub fn form_field(form: &[(String, String)], name: &str) -> String {

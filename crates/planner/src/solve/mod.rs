@@ -431,19 +431,7 @@ fn improve(
         return 0;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    // Sites by distance from each site, for neighbourhoods.
-    let near: Vec<Vec<usize>> = (0..m.sites)
-        .map(|s| {
-            let here = &m.inst.sites[s];
-            let mut by: Vec<usize> = (0..m.sites).collect();
-            by.sort_by(|&a, &b| {
-                let da = (m.inst.sites[a].x_km - here.x_km).hypot(m.inst.sites[a].y_km - here.y_km);
-                let db = (m.inst.sites[b].x_km - here.x_km).hypot(m.inst.sites[b].y_km - here.y_km);
-                da.total_cmp(&db)
-            });
-            by
-        })
-        .collect();
+    let near = sites_by_distance(m);
     // Teams whose best class is at each site: the candidates a neighbourhood re-seats.
     let mut fans: Vec<Vec<usize>> = vec![Vec::new(); m.sites];
     for (t, c) in classes.iter().enumerate() {
@@ -463,28 +451,19 @@ fn improve(
             .sum::<f64>()
         / m.teams() as f64;
     let mut steps = 0u64;
-    let mut freed: Vec<usize> = Vec::new();
-    let mut undo: Vec<(usize, Option<Placement>)> = Vec::new();
-    let mut seated: Vec<usize> = Vec::new();
+    let mut step = Step::default();
     loop {
         if options.max_steps.is_some_and(|n| steps >= n) || started.elapsed() >= options.time_limit
         {
             if let Some((_, plan)) = best {
-                for t in 0..m.teams() {
-                    st.remove(m, t);
-                }
-                for (t, p) in plan.into_iter().enumerate() {
-                    if let Some(p) = p {
-                        st.place(m, t, p);
-                    }
-                }
+                restore(m, st, plan.into_iter().enumerate());
             }
             return steps;
         }
         steps += 1;
-        freed.clear();
-        undo.clear();
-        seated.clear();
+        step.freed.clear();
+        step.undo.clear();
+        step.seated.clear();
         let before = st.objective;
 
         let s = rng.random_range(0..m.sites);
@@ -494,91 +473,24 @@ fn improve(
         if steps == 1 && m.teams() <= EXACT_TEAMS && !locked.contains(&true) {
             // A small instance is solved exactly: everyone is freed and re-seated by an
             // exhaustive search, with room to finish.
-            let all: Vec<usize> = (0..m.teams()).collect();
-            for &t in &all {
-                if let Some(p) = st.remove(m, t) {
-                    undo.push((t, Some(p)));
-                }
-            }
-            let proven = exact::repair(m, st, &all, classes, EXACT_NODES_SMALL);
-            if proven {
+            if solve_small(m, st, classes, &mut step) {
                 // Nothing better exists: the search is over.
                 return steps;
             }
-            if st.objective < before {
-                for t in 0..m.teams() {
-                    st.remove(m, t);
-                }
-                for (t, p) in undo.drain(..) {
-                    if let Some(p) = p {
-                        st.place(m, t, p);
-                    }
-                }
-            }
             continue;
         }
-        if rng.random_bool(0.85) {
-            // The teams of a few neighbouring sites on one day (or every day), and the teams
-            // that would rather be there.
-            let all_days = rng.random_bool(0.2);
-            for &n in near[s].iter().take(reach) {
-                for (t, p) in st.placed.iter().enumerate() {
-                    if let Some(p) = p
-                        && p.site as usize == n
-                        && (all_days || p.day as usize == d)
-                        && rng.random_bool(share)
-                    {
-                        freed.push(t);
-                    }
-                }
-                freed.extend(fans[n].iter().copied().filter(|&t| st.placed[t].is_none()));
-            }
-        } else {
-            let n = 2 + rng.random_range(0..(m.teams() / 20).clamp(1, 40));
-            for _ in 0..n {
-                freed.push(rng.random_range(0..m.teams()));
-            }
-            freed.sort_unstable();
-            freed.dedup();
-        }
-        freed.retain(|&t| !locked[t]);
-        if freed.is_empty() {
+        let around = Around {
+            near: &near[s],
+            fans: &fans,
+            day: d,
+            reach,
+            share,
+        };
+        step.free(m, st, &mut rng, &around, locked);
+        if step.freed.is_empty() {
             continue;
         }
-        for &t in &freed {
-            if let Some(p) = st.remove(m, t) {
-                undo.push((t, Some(p)));
-            }
-        }
-        // Worth with noise, so each step tries another order.
-        let noise = rng.random_range(0.0..0.15);
-        let mut keyed: Vec<(f64, usize)> = freed
-            .iter()
-            .map(|&t| (worth(t) * (1.0 + rng.random_range(-noise..=noise)), t))
-            .collect();
-        keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
-        if rng.random_bool(0.1) {
-            keyed.shuffle(&mut rng);
-        }
-        if freed.len() <= EXACT_TEAMS && rng.random_bool(0.2) {
-            exact::repair(m, st, &freed, classes, EXACT_NODES);
-            seated.extend(freed.iter().copied().filter(|&t| st.placed[t].is_some()));
-            keyed.clear();
-        }
-        let detour = rng.random_range(0.0..0.3);
-        let scatter = rng.random_range(0.0..0.3);
-        for &(_, t) in &keyed {
-            let skip = if rng.random_bool(detour) {
-                rng.random_range(1..=2)
-            } else {
-                0
-            };
-            let shake = rng.random_bool(scatter).then_some(&mut rng);
-            if let Some(p) = place::nth_best(m, st, t, &classes[t], skip, shake) {
-                st.place(m, t, p);
-                seated.push(t);
-            }
-        }
+        step.reseat(m, st, &mut rng, classes, worth);
         // Simulated annealing: a worse plan is kept with probability e^(Δ/T), T falling to 0
         // over the run, so the search can cross a valley to a better plan; the best plan seen
         // is kept aside and is what the search returns.
@@ -594,28 +506,196 @@ fn improve(
             || (temperature > 0.0 && rng.random_bool((delta / temperature).exp().min(1.0)));
         if keep && delta < 0.0 && best.is_none() {
             // Leaving the best plan seen: keep a copy of it first.
-            let mut then = st.placed.clone();
-            for &t in &seated {
-                then[t] = None;
-            }
-            for (t, p) in &undo {
-                then[*t] = p.clone();
-            }
-            best = Some((before, then));
+            best = Some((before, step.plan_before(st)));
         }
         if keep && best.as_ref().is_some_and(|(v, _)| st.objective > *v) {
             best = None;
         }
         if !keep {
-            for &t in seated.iter().rev() {
-                st.remove(m, t);
-            }
-            for (t, p) in undo.drain(..).rev() {
-                if let Some(p) = p {
-                    st.place(m, t, p);
-                }
-            }
+            step.take_back(m, st);
             debug_assert_eq!(st.objective, before);
+        }
+    }
+}
+
+/// For each site, every site by distance from it (itself first): neighbourhoods are near sites.
+fn sites_by_distance(m: &Model) -> Vec<Vec<usize>> {
+    (0..m.sites)
+        .map(|s| {
+            let here = &m.inst.sites[s];
+            let mut by: Vec<usize> = (0..m.sites).collect();
+            by.sort_by(|&a, &b| {
+                let da = (m.inst.sites[a].x_km - here.x_km).hypot(m.inst.sites[a].y_km - here.y_km);
+                let db = (m.inst.sites[b].x_km - here.x_km).hypot(m.inst.sites[b].y_km - here.y_km);
+                da.total_cmp(&db)
+            });
+            by
+        })
+        .collect()
+}
+
+/// Puts `plan` in place of whatever is placed now.
+fn restore(m: &Model, st: &mut State, plan: impl Iterator<Item = (usize, Option<Placement>)>) {
+    for t in 0..m.teams() {
+        st.remove(m, t);
+    }
+    for (t, p) in plan {
+        if let Some(p) = p {
+            st.place(m, t, p);
+        }
+    }
+}
+
+/// Frees every team and re-seats them by an exhaustive search; true when that proved nothing
+/// better exists. A worse result than before is taken back.
+fn solve_small(
+    m: &Model,
+    st: &mut State,
+    classes: &[Vec<(i64, u32, bool)>],
+    step: &mut Step,
+) -> bool {
+    let before = st.objective;
+    let all: Vec<usize> = (0..m.teams()).collect();
+    for &t in &all {
+        if let Some(p) = st.remove(m, t) {
+            step.undo.push((t, Some(p)));
+        }
+    }
+    let proven = exact::repair(m, st, &all, classes, EXACT_NODES_SMALL);
+    if !proven && st.objective < before {
+        restore(m, st, step.undo.drain(..));
+    }
+    proven
+}
+
+/// Where a step's neighbourhood lies: the sites near the one drawn, the teams that would rather
+/// be at each site, the day drawn, how many sites and what share of their teams.
+struct Around<'a> {
+    near: &'a [usize],
+    fans: &'a [Vec<usize>],
+    day: usize,
+    reach: usize,
+    share: f64,
+}
+
+/// One step of the search: the teams it freed, their places before, and the teams it seated.
+#[derive(Default)]
+struct Step {
+    freed: Vec<usize>,
+    undo: Vec<(usize, Option<Placement>)>,
+    seated: Vec<usize>,
+}
+
+impl Step {
+    /// Frees a neighbourhood (usually the teams of a few neighbouring sites on one day, or every
+    /// day, and the teams that would rather be there; sometimes a few teams anywhere), locked
+    /// teams excepted.
+    fn free(
+        &mut self,
+        m: &Model,
+        st: &mut State,
+        rng: &mut ChaCha8Rng,
+        around: &Around,
+        locked: &[bool],
+    ) {
+        if rng.random_bool(0.85) {
+            let all_days = rng.random_bool(0.2);
+            for &n in around.near.iter().take(around.reach) {
+                for (t, p) in st.placed.iter().enumerate() {
+                    if let Some(p) = p
+                        && p.site as usize == n
+                        && (all_days || p.day as usize == around.day)
+                        && rng.random_bool(around.share)
+                    {
+                        self.freed.push(t);
+                    }
+                }
+                let waiting = around.fans[n].iter().copied();
+                self.freed
+                    .extend(waiting.filter(|&t| st.placed[t].is_none()));
+            }
+        } else {
+            let n = 2 + rng.random_range(0..(m.teams() / 20).clamp(1, 40));
+            for _ in 0..n {
+                self.freed.push(rng.random_range(0..m.teams()));
+            }
+            self.freed.sort_unstable();
+            self.freed.dedup();
+        }
+        self.freed.retain(|&t| !locked[t]);
+        for &t in &self.freed {
+            if let Some(p) = st.remove(m, t) {
+                self.undo.push((t, Some(p)));
+            }
+        }
+    }
+
+    /// Seats the freed teams again: by worth with noise (so each step tries another order),
+    /// sometimes shuffled, sometimes by an exact search; some take their second or third best
+    /// place, some a scattered one.
+    fn reseat(
+        &mut self,
+        m: &Model,
+        st: &mut State,
+        rng: &mut ChaCha8Rng,
+        classes: &[Vec<(i64, u32, bool)>],
+        worth: &dyn Fn(usize) -> f64,
+    ) {
+        let noise = rng.random_range(0.0..0.15);
+        let mut keyed: Vec<(f64, usize)> = (self.freed.iter())
+            .map(|&t| (worth(t) * (1.0 + rng.random_range(-noise..=noise)), t))
+            .collect();
+        keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        if rng.random_bool(0.1) {
+            keyed.shuffle(rng);
+        }
+        if self.freed.len() <= EXACT_TEAMS && rng.random_bool(0.2) {
+            exact::repair(m, st, &self.freed, classes, EXACT_NODES);
+            let seated = self
+                .freed
+                .iter()
+                .copied()
+                .filter(|&t| st.placed[t].is_some());
+            self.seated.extend(seated);
+            keyed.clear();
+        }
+        let detour = rng.random_range(0.0..0.3);
+        let scatter = rng.random_range(0.0..0.3);
+        for &(_, t) in &keyed {
+            let skip = if rng.random_bool(detour) {
+                rng.random_range(1..=2)
+            } else {
+                0
+            };
+            let shake = rng.random_bool(scatter).then_some(&mut *rng);
+            if let Some(p) = place::nth_best(m, st, t, &classes[t], skip, shake) {
+                st.place(m, t, p);
+                self.seated.push(t);
+            }
+        }
+    }
+
+    /// The plan as it was before this step.
+    fn plan_before(&self, st: &State) -> Vec<Option<Placement>> {
+        let mut then = st.placed.clone();
+        for &t in &self.seated {
+            then[t] = None;
+        }
+        for (t, p) in &self.undo {
+            then[*t] = p.clone();
+        }
+        then
+    }
+
+    /// Takes the step back: the seated teams out, the freed ones where they were.
+    fn take_back(&mut self, m: &Model, st: &mut State) {
+        for &t in self.seated.iter().rev() {
+            st.remove(m, t);
+        }
+        for (t, p) in self.undo.drain(..).rev() {
+            if let Some(p) = p {
+                st.place(m, t, p);
+            }
         }
     }
 }

@@ -59,10 +59,8 @@ struct CheckinPage {
 impl CheckinPage {
     /// The translated problem with a registration field, if any.
     fn problem(&self, field: &str) -> Option<String> {
-        self.register
-            .as_ref()
-            .and_then(|(_, p)| p.iter().find(|(f, _)| f == field))
-            .map(|(_, m)| m.clone())
+        let (_, problems) = self.register.as_ref()?;
+        crate::furniture::field_error(problems, field)
     }
 }
 

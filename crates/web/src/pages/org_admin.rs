@@ -71,10 +71,7 @@ struct GroupForm {
 
 impl GroupForm {
     fn error(&self, field: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.clone())
+        crate::furniture::field_error(&self.errors, field)
     }
 }
 
@@ -160,10 +157,7 @@ struct UnitForm {
 
 impl UnitForm {
     fn error(&self, field: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.clone())
+        crate::furniture::field_error(&self.errors, field)
     }
 }
 

@@ -234,10 +234,7 @@ struct SiteForm {
 
 impl SiteForm {
     fn error(&self, field: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.clone())
+        crate::furniture::field_error(&self.errors, field)
     }
 
     /// A zone field's name, e.g. `vaccination_am`.
