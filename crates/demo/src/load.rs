@@ -10,7 +10,9 @@ use vaxloop_store::sites::{NewSite, NewZone};
 use vaxloop_store::users::NewUser;
 use vaxloop_store::vaccines::NewVaccine;
 use vaxloop_store::vehicles::NewVehicle;
-use vaxloop_store::{Db, PiiCipher, journeys, org, people, sites, users, vaccines, vehicles};
+use vaxloop_store::{
+    Db, PiiCipher, WriteTx, journeys, org, people, sites, users, vaccines, vehicles,
+};
 
 pub use vaxloop_store::StoreError;
 
@@ -80,18 +82,48 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             })
         })
         .collect();
-    // Registrations happened over the last ten days, in the morning.
-    let registered_at = town
-        .spec
-        .today
-        .checked_sub_days(Days::new(10))
-        .unwrap_or(town.spec.today)
-        .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default())
-        .and_utc()
-        .timestamp_millis();
     let now = vaxloop_store::now_ms();
-
     let mut tx = db.begin_write().await?;
+    let org = store_org(&mut tx, town, now).await?;
+    let (stored_people, registered) = store_people(&mut tx, cipher, town, &org.1, now).await?;
+    let ids = Ids {
+        org,
+        sites: store_sites(&mut tx, town, now).await?,
+    };
+    store_supply(&mut tx, town, &ids, now).await?;
+    store_vehicles(&mut tx, town).await?;
+    store_logins(&mut tx, cipher, town, &hashes, &ids, now).await?;
+    tx.commit().await?;
+    // Slots for today and the next three days, sized by each site's desks and seats.
+    use vaxloop_app::slots::{OBSERVATION_MINUTES, SLOT_MINUTES, booking_window, open_days};
+    let days = booking_window(town.spec.today);
+    let mut slots = 0;
+    for &site in &ids.sites {
+        slots += open_days(db, site, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
+    }
+    db.after_bulk_load().await?;
+    Ok(Stored {
+        people: stored_people,
+        registered,
+        units: ids.org.1.len(),
+        sites: ids.sites.len(),
+        logins: town.logins.len(),
+        slots,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The stored ids of the town's work groups and units, and of its sites, by index.
+struct Ids {
+    org: (Vec<i64>, Vec<i64>),
+    sites: Vec<i64>,
+}
+
+async fn store_org(
+    tx: &mut WriteTx,
+    town: &Town,
+    now: i64,
+) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
     let mut group_ids = Vec::with_capacity(town.groups.len());
     for g in &town.groups {
         let new = NewWorkGroup {
@@ -100,7 +132,7 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             kind: g.kind,
             leader_name: Some(g.leader.clone()),
         };
-        group_ids.push(org::insert_work_group(&mut tx, &new, now).await?);
+        group_ids.push(org::insert_work_group(tx, &new, now).await?);
     }
     let mut unit_ids = Vec::with_capacity(town.units.len());
     for u in &town.units {
@@ -117,9 +149,29 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             contact_phone: Some(u.contact_phone.clone()),
             reg_token: u.reg_token.clone(),
         };
-        unit_ids.push(org::insert_unit(&mut tx, &new, now).await?);
+        unit_ids.push(org::insert_unit(tx, &new, now).await?);
     }
 
+    Ok((group_ids, unit_ids))
+}
+
+/// The people, each unit's in chunks, and their journeys opened; answers `(stored, registered)`.
+async fn store_people(
+    tx: &mut WriteTx,
+    cipher: &PiiCipher,
+    town: &Town,
+    unit_ids: &[i64],
+    now: i64,
+) -> Result<(u64, u64), StoreError> {
+    // Registrations happened over the last ten days, in the morning.
+    let registered_at = town
+        .spec
+        .today
+        .checked_sub_days(Days::new(10))
+        .unwrap_or(town.spec.today)
+        .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default())
+        .and_utc()
+        .timestamp_millis();
     let mut stored_people = 0;
     for chunk in town.people.chunks(5000) {
         let batch: Vec<NewPerson> = chunk
@@ -137,10 +189,14 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
                 note: None,
             })
             .collect();
-        stored_people += people::insert_many(&mut tx, cipher, &batch, now).await?;
+        stored_people += people::insert_many(tx, cipher, &batch, now).await?;
     }
-    let registered = journeys::open_for_registered(&mut tx, None, now).await?;
+    let registered = journeys::open_for_registered(tx, None, now).await?;
 
+    Ok((stored_people, registered))
+}
+
+async fn store_sites(tx: &mut WriteTx, town: &Town, now: i64) -> Result<Vec<i64>, StoreError> {
     let mut site_ids = Vec::with_capacity(town.sites.len());
     for s in &town.sites {
         let new = NewSite {
@@ -167,10 +223,15 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
                 )
                 .collect(),
         };
-        site_ids.push(sites::insert(&mut tx, &new, now).await?);
+        site_ids.push(sites::insert(tx, &new, now).await?);
     }
 
-    let products = [
+    Ok(site_ids)
+}
+
+/// The two vaccines the demo town uses.
+fn products() -> [NewVaccine; 2] {
+    [
         NewVaccine {
             code: "BIBP".into(),
             name: "新型冠状病毒灭活疫苗（Vero细胞）".into(),
@@ -195,14 +256,24 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             open_vial_minutes: 360,
             observation_minutes: 30,
         },
-    ];
+    ]
+}
+
+/// The vaccines with their screening questions, the lots, and the deliveries (today's
+/// received).
+async fn store_supply(
+    tx: &mut WriteTx,
+    town: &Town,
+    ids: &Ids,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (products, site_ids) = (products(), &ids.sites);
     let mut vaccine_ids = Vec::new();
     for v in &products {
-        let id = vaccines::insert_vaccine(&mut tx, v).await?;
+        let id = vaccines::insert_vaccine(tx, v).await?;
         // The usual contraindication questions before an inactivated vaccine.
         for (i, (zh, en, on_yes)) in SCREENING.iter().enumerate() {
-            vaxloop_store::screening::add_question_in(&mut tx, id, i as i64 + 1, zh, en, on_yes)
-                .await?;
+            vaxloop_store::screening::add_question_in(tx, id, i as i64 + 1, zh, en, on_yes).await?;
         }
         vaccine_ids.push((v.code.clone(), id));
     }
@@ -213,17 +284,21 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             .find(|(c, _)| c == code)
             .map(|v| v.1)
             .ok_or(StoreError::NotFound("vaccine"))?;
-        lot_ids.push(vaccines::insert_lot(&mut tx, vaccine, number, &expiry.to_string()).await?);
+        lot_ids.push(vaccines::insert_lot(tx, vaccine, number, &expiry.to_string()).await?);
     }
     for d in &town.deliveries {
         let day = d.day.to_string();
-        let id = vaccines::plan_delivery(&mut tx, lot_ids[d.lot], site_ids[d.site], &day, d.doses)
-            .await?;
-        vaccines::allocate(&mut tx, site_ids[d.site], &day, d.doses).await?;
+        let id =
+            vaccines::plan_delivery(tx, lot_ids[d.lot], site_ids[d.site], &day, d.doses).await?;
+        vaccines::allocate(tx, site_ids[d.site], &day, d.doses).await?;
         if d.received {
-            vaccines::receive_delivery(&mut tx, id, None, now).await?;
+            vaccines::receive_delivery(tx, id, None, now).await?;
         }
     }
+    Ok(())
+}
+
+async fn store_vehicles(tx: &mut WriteTx, town: &Town) -> Result<(), StoreError> {
     for v in &town.vehicles {
         let new = NewVehicle {
             code: v.code.clone(),
@@ -235,13 +310,26 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             depot_lat: None,
             depot_lon: None,
         };
-        vehicles::insert(&mut tx, &new).await?;
+        vehicles::insert(tx, &new).await?;
     }
 
-    for (login, hash) in town.logins.iter().zip(&hashes) {
+    Ok(())
+}
+
+/// One login per role and scope, each with the demo password (residents: the demo PIN).
+async fn store_logins(
+    tx: &mut WriteTx,
+    cipher: &PiiCipher,
+    town: &Town,
+    hashes: &[String],
+    ids: &Ids,
+    now: i64,
+) -> Result<(), StoreError> {
+    let ((group_ids, unit_ids), site_ids) = (&ids.org, &ids.sites);
+    for (login, hash) in town.logins.iter().zip(hashes) {
         let person_id = match login.person {
             Some(p) => Some(
-                people::id_by_resident_id(&mut tx, cipher, &town.people[p].id)
+                people::id_by_resident_id(tx, cipher, &town.people[p].id)
                     .await?
                     .ok_or(StoreError::NotFound("demo resident"))?,
             ),
@@ -258,24 +346,7 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
             site_post: login.post,
             person_id,
         };
-        users::insert(&mut tx, &new, now).await?;
+        users::insert(tx, &new, now).await?;
     }
-    tx.commit().await?;
-    // Slots for today and the next three days, sized by each site's desks and seats.
-    use vaxloop_app::slots::{OBSERVATION_MINUTES, SLOT_MINUTES, booking_window, open_days};
-    let days = booking_window(town.spec.today);
-    let mut slots = 0;
-    for &site in &site_ids {
-        slots += open_days(db, site, &days, SLOT_MINUTES, OBSERVATION_MINUTES).await?;
-    }
-    db.after_bulk_load().await?;
-    Ok(Stored {
-        people: stored_people,
-        registered,
-        units: unit_ids.len(),
-        sites: site_ids.len(),
-        logins: town.logins.len(),
-        slots,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(())
 }

@@ -22,18 +22,52 @@ type SiteDef = (
 /// workplace visit. Daily doses scale with the town's size.
 pub(crate) fn sites(rng: &mut ChaCha8Rng, today: NaiveDate, people: usize) -> Vec<DemoSite> {
     let scale = (people as f64 / 250_000.0).clamp(0.05, 4.0);
+    site_defs(today)
+        .into_iter()
+        .map(|(code, name, kind, (open_from, open_until), hours, big)| {
+            let (lat, lon) = near_centre(rng, 2.5);
+            DemoSite {
+                code: code.to_string(),
+                name: name.to_string(),
+                kind,
+                address: address(rng),
+                lat,
+                lon,
+                open_from,
+                open_until,
+                hours,
+                zones: zones(kind, big),
+                daily_doses: ((big as f64) * 700.0 * scale).round().max(40.0) as i64,
+            }
+        })
+        .collect()
+}
+
+/// A site's zones, `(kind, space, desks am, desks pm, mean service seconds)`: in proportion to
+/// its size multiple; a van has a few seats outside, one screening desk, one vaccinator.
+fn zones(kind: SiteKind, big: i64) -> Vec<(ZoneKind, i64, i64, i64, i64)> {
+    if kind == SiteKind::Mobile {
+        return vec![
+            (ZoneKind::Waiting, 20, 1, 1, 60),
+            (ZoneKind::Screening, 4, 1, 1, 150),
+            (ZoneKind::Vaccination, 2, 1, 1, 120),
+            (ZoneKind::Observation, 15, 1, 1, 1800),
+        ];
+    }
+    vec![
+        (ZoneKind::Waiting, 60 * big, 2 * big, 2 * big, 60),
+        (ZoneKind::Screening, 16 * big, 3 * big, 3 * big, 150),
+        (ZoneKind::Vaccination, 12 * big, 3 * big, 2 * big, 120),
+        (ZoneKind::Observation, 50 * big, big, big, 1800),
+    ]
+}
+
+/// The sites' codes, names, kinds, dates open, hours and size multiples.
+fn site_defs(today: NaiveDate) -> Vec<SiteDef> {
     let every_day = |o: i64, c: i64| (0..7).map(|d| (d, o, c)).collect::<Vec<_>>();
     let weekdays = |o: i64, c: i64| (0..5).map(|d| (d, o, c)).collect::<Vec<_>>();
-    let zones = |big: i64| {
-        vec![
-            (ZoneKind::Waiting, 60 * big, 2 * big, 2 * big, 60),
-            (ZoneKind::Screening, 16 * big, 3 * big, 3 * big, 150),
-            (ZoneKind::Vaccination, 12 * big, 3 * big, 2 * big, 120),
-            (ZoneKind::Observation, 50 * big, big, big, 1800),
-        ]
-    };
     let temporary = (Some(today - Days::new(14)), Some(today + Days::new(45)));
-    let defs: Vec<SiteDef> = vec![
+    vec![
         (
             "HCL",
             "合川路接种点",
@@ -114,33 +148,5 @@ pub(crate) fn sites(rng: &mut ChaCha8Rng, today: NaiveDate, people: usize) -> Ve
             weekdays(570, 930),
             1,
         ),
-    ];
-    defs.into_iter()
-        .map(|(code, name, kind, (open_from, open_until), hours, big)| {
-            let (lat, lon) = near_centre(rng, 2.5);
-            let mut zones = zones(big);
-            if kind == SiteKind::Mobile {
-                // A van: a few seats outside, one screening desk, one vaccinator.
-                zones = vec![
-                    (ZoneKind::Waiting, 20, 1, 1, 60),
-                    (ZoneKind::Screening, 4, 1, 1, 150),
-                    (ZoneKind::Vaccination, 2, 1, 1, 120),
-                    (ZoneKind::Observation, 15, 1, 1, 1800),
-                ];
-            }
-            DemoSite {
-                code: code.to_string(),
-                name: name.to_string(),
-                kind,
-                address: address(rng),
-                lat,
-                lon,
-                open_from,
-                open_until,
-                hours,
-                zones,
-                daily_doses: ((big as f64) * 700.0 * scale).round().max(40.0) as i64,
-            }
-        })
-        .collect()
+    ]
 }

@@ -104,125 +104,144 @@ pub fn registration_form(form: &TeamForm) -> Result<Vec<u8>, PdfError> {
     for p in 0..pages {
         let mut page = document.start_page_with(a4()?);
         let mut s = page.surface();
-        fill(&mut s, INK);
-        centred(&mut s, &font, 52.0, 22.0, "疫苗接种预约登记表");
-        fill(&mut s, MUTED);
-        centred(
-            &mut s,
-            &font,
-            70.0,
-            10.0,
-            "Vaccination appointment registration form",
-        );
-        swatch(
-            &mut s,
-            &font,
-            &form.label,
-            (WIDTH - 150.0, 30.0, 114.0, 64.0),
-            22.0,
-        );
-
-        let facts = [
-            ("单位 Unit", form.unit.as_str()),
-            ("接种点 Site", form.site.as_str()),
-            ("地址 Address", form.site_address.as_str()),
-            ("日期 Date", form.date.as_str()),
-            ("时间 Time", form.time.as_str()),
-            (
-                "班车 Shuttle",
-                form.pickup.as_deref().unwrap_or("自行前往 On their own"),
-            ),
-        ];
-        let mut y = 112.0;
-        for (name, value) in facts {
-            fill(&mut s, MUTED);
-            text(&mut s, &font, 40.0, y, 10.0, name);
-            fill(&mut s, INK);
-            text(&mut s, &font, 130.0, y, 12.0, value);
-            y += 19.0;
-        }
-        fill(&mut s, MUTED);
-        text(
-            &mut s,
-            &font,
-            40.0,
-            y + 4.0,
-            9.0,
-            &format!(
-                "人数 People: {}    第 {} / {} 页 Page",
-                form.members.len(),
-                p + 1,
-                pages
-            ),
-        );
-
-        // The table.
-        let top = y + 20.0;
-        let row_h = 21.0;
-        let cols = [
-            (40.0, "序号 No."),
-            (95.0, "姓名 Name"),
-            (205.0, "身份证号 ID number"),
-            (335.0, "到场码 Code"),
-            (396.0, "到达 Arrived"),
-            (466.0, "已接种 Vaccinated"),
-        ];
-        fill(&mut s, [0xee, 0xf1, 0xf4]);
-        rects(&mut s, &[(36.0, top, WIDTH - 72.0, row_h)]);
-        fill(&mut s, INK);
-        for (x, head) in cols {
-            text(&mut s, &font, x, top + 14.0, 9.5, head);
-        }
-        let rows = form
-            .members
-            .iter()
-            .enumerate()
-            .skip(p * ROWS_PER_PAGE)
-            .take(ROWS_PER_PAGE);
-        let mut ry = top + row_h;
-        for (i, (name, id, code)) in rows {
-            fill(&mut s, RULE);
-            rects(&mut s, &[(36.0, ry + row_h - 0.5, WIDTH - 72.0, 0.5)]);
-            fill(&mut s, INK);
-            text(&mut s, &font, 44.0, ry + 14.5, 10.0, &(i + 1).to_string());
-            text(&mut s, &font, 95.0, ry + 14.5, 11.0, name);
-            text(&mut s, &font, 205.0, ry + 14.5, 10.5, id);
-            text(&mut s, &font, 340.0, ry + 14.5, 11.0, code);
-            for x in [408.0, 488.0] {
-                frame(&mut s, (x, ry + 4.0, 12.0, 12.0), 0.8);
-            }
-            ry += row_h;
-        }
-        fill(&mut s, MUTED);
-        text(
-            &mut s,
-            &font,
-            40.0,
-            HEIGHT - 56.0,
-            9.0,
-            "请按预约时间到达，凭彩色标签排队；带好身份证。",
-        );
-        text(
-            &mut s,
-            &font,
-            40.0,
-            HEIGHT - 43.0,
-            8.0,
-            "Arrive at the booked time, queue by your colour label, bring your ID card.",
-        );
-        text(
-            &mut s,
-            &font,
-            40.0,
-            HEIGHT - 70.0,
-            9.0,
-            "接种时请向接种人员报出本人的到场码 · Tell the vaccinator your code.",
-        );
-        text(&mut s, &font, 40.0, HEIGHT - 28.0, 8.0, &form.footer);
+        let y = form_header(&mut s, &font, form, (p, pages));
+        member_table(&mut s, &font, form, p, y + 20.0);
+        form_footer(&mut s, &font, form);
         s.finish();
         page.finish();
     }
     pdf(document)
+}
+
+/// The form's title, the team's label, the appointment and the page; answers where it ends.
+fn form_header(
+    s: &mut Surface<'_>,
+    font: &Font,
+    form: &TeamForm,
+    (p, pages): (usize, usize),
+) -> f32 {
+    fill(s, INK);
+    centred(s, font, 52.0, 22.0, "疫苗接种预约登记表");
+    fill(s, MUTED);
+    centred(
+        s,
+        font,
+        70.0,
+        10.0,
+        "Vaccination appointment registration form",
+    );
+    swatch(
+        s,
+        font,
+        &form.label,
+        (WIDTH - 150.0, 30.0, 114.0, 64.0),
+        22.0,
+    );
+
+    let facts = [
+        ("单位 Unit", form.unit.as_str()),
+        ("接种点 Site", form.site.as_str()),
+        ("地址 Address", form.site_address.as_str()),
+        ("日期 Date", form.date.as_str()),
+        ("时间 Time", form.time.as_str()),
+        (
+            "班车 Shuttle",
+            form.pickup.as_deref().unwrap_or("自行前往 On their own"),
+        ),
+    ];
+    let mut y = 112.0;
+    for (name, value) in facts {
+        fill(s, MUTED);
+        text(s, font, 40.0, y, 10.0, name);
+        fill(s, INK);
+        text(s, font, 130.0, y, 12.0, value);
+        y += 19.0;
+    }
+    fill(s, MUTED);
+    text(
+        s,
+        font,
+        40.0,
+        y + 4.0,
+        9.0,
+        &format!(
+            "人数 People: {}    第 {} / {} 页 Page",
+            form.members.len(),
+            p + 1,
+            pages
+        ),
+    );
+
+    y
+}
+
+/// Page `p`'s members, with boxes to tick on arrival and after the dose.
+fn member_table(s: &mut Surface<'_>, font: &Font, form: &TeamForm, p: usize, top: f32) {
+    let row_h = 21.0;
+    let cols = [
+        (40.0, "序号 No."),
+        (95.0, "姓名 Name"),
+        (205.0, "身份证号 ID number"),
+        (335.0, "到场码 Code"),
+        (396.0, "到达 Arrived"),
+        (466.0, "已接种 Vaccinated"),
+    ];
+    fill(s, [0xee, 0xf1, 0xf4]);
+    rects(s, &[(36.0, top, WIDTH - 72.0, row_h)]);
+    fill(s, INK);
+    for (x, head) in cols {
+        text(s, font, x, top + 14.0, 9.5, head);
+    }
+    let rows = form
+        .members
+        .iter()
+        .enumerate()
+        .skip(p * ROWS_PER_PAGE)
+        .take(ROWS_PER_PAGE);
+    let mut ry = top + row_h;
+    for (i, (name, id, code)) in rows {
+        fill(s, RULE);
+        rects(s, &[(36.0, ry + row_h - 0.5, WIDTH - 72.0, 0.5)]);
+        fill(s, INK);
+        text(s, font, 44.0, ry + 14.5, 10.0, &(i + 1).to_string());
+        text(s, font, 95.0, ry + 14.5, 11.0, name);
+        text(s, font, 205.0, ry + 14.5, 10.5, id);
+        text(s, font, 340.0, ry + 14.5, 11.0, code);
+        for x in [408.0, 488.0] {
+            frame(s, (x, ry + 4.0, 12.0, 12.0), 0.8);
+        }
+        ry += row_h;
+    }
+}
+
+/// What the team is asked to do, and who printed the form when.
+fn form_footer(s: &mut Surface<'_>, font: &Font, form: &TeamForm) {
+    fill(s, MUTED);
+    text(
+        s,
+        font,
+        40.0,
+        HEIGHT - 56.0,
+        9.0,
+        "请按预约时间到达，凭彩色标签排队；带好身份证。",
+    );
+    text(
+        s,
+        font,
+        40.0,
+        HEIGHT - 43.0,
+        8.0,
+        "Arrive at the booked time, queue by your colour label, bring your ID card.",
+    );
+    text(
+        s,
+        font,
+        40.0,
+        HEIGHT - 70.0,
+        9.0,
+        "接种时请向接种人员报出本人的到场码 · Tell the vaccinator your code.",
+    );
+    text(s, font, 40.0, HEIGHT - 28.0, 8.0, &form.footer);
 }
 
 /// Labels per row and rows per page on the label sheet (6.5 × 3.4 cm each).

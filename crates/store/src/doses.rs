@@ -123,98 +123,21 @@ pub async fn vaccinate_in(
     conn: &mut AnyConnection,
     v: &Vaccination<'_>,
 ) -> StoreResult<Result<Given, DoseRefusal>> {
-    // The visit first: only one vaccinator moves it from ready.
-    let moved =
-        sqlx::query("UPDATE visits SET stage = 'observing' WHERE id = $1 AND stage = 'ready'")
-            .bind(v.visit_id)
-            .execute(&mut *conn)
-            .await?;
-    let row = sqlx::query(
-        "SELECT v.stage, v.person_id, v.dose_number, v.site_id, a.vaccine_id, a.id, \
-                x.doses_per_vial, x.open_vial_minutes, x.observation_minutes \
-         FROM visits v JOIN appointments a ON a.id = v.appointment_id \
-         JOIN vaccines x ON x.id = a.vaccine_id WHERE v.id = $1",
-    )
-    .bind(v.visit_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(Err(DoseRefusal::NotReady {
-            stage: String::new(),
-        }));
+    let ready = match Ready::take(conn, v).await? {
+        Ok(ready) => ready,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    if moved.rows_affected() != 1 {
-        return Ok(Err(DoseRefusal::NotReady {
-            stage: row.try_get(0)?,
-        }));
-    }
-    let person: i64 = row.try_get(1)?;
-    let dose: i64 = row.try_get(2)?;
-    let site: i64 = row.try_get(3)?;
-    let vaccine: i64 = row.try_get(4)?;
-    let appointment: i64 = row.try_get(5)?;
-    let per_vial: i64 = row.try_get(6)?;
-    let open_minutes: i64 = row.try_get(7)?;
-    let vaccine_minutes: i64 = row.try_get(8)?;
-    let lot_number: Option<String> = sqlx::query_scalar(
-        "SELECT lot_number FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
-    )
-    .bind(v.lot_id)
-    .bind(vaccine)
-    .bind(v.today)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(lot_number) = lot_number else {
-        return Ok(Err(DoseRefusal::WrongLot));
-    };
-    let given_before: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM dose_records WHERE person_id = $1 AND dose_number = $2")
-            .bind(person)
-            .bind(dose)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if given_before.is_some() {
-        return Ok(Err(DoseRefusal::AlreadyGiven));
-    }
     // The observation, the appointment and the journey first; the lot's stock row last, since
     // taking a dose from it locks it until commit and every vaccinator of the lot waits for it.
-    let minutes = v.minutes.unwrap_or(vaccine_minutes).clamp(0, 240);
-    let due_at = v.now + minutes * 60_000;
-    sqlx::query(
-        "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(v.visit_id)
-    .bind(v.now)
-    .bind(minutes)
-    .bind(due_at)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
-        .bind(appointment)
-        .bind(v.now)
-        .execute(&mut *conn)
-        .await?;
-    let given = format!("lot {lot_number}, proof {}", v.proof);
-    let observed = format!("{minutes} min");
-    for (state, detail) in [("vaccinated", &given), ("observing", &observed)] {
-        let e = SiteEvent {
-            person,
-            dose,
-            state,
-            at: v.now,
-            site,
-            actor: v.by,
-            detail: Some(detail),
-        };
-        journeys::advance_in(conn, &e, &[]).await?;
-    }
+    let due_at = ready.observe(conn, v).await?;
     // The vaccinator's own opened vial (each desk works from its own), or a new one.
-    let (vial_id, opened_vial) = draw_from_vial(conn, v, site, per_vial, open_minutes).await?;
+    let (vial_id, opened_vial) =
+        draw_from_vial(conn, v, ready.site, ready.per_vial, ready.open_minutes).await?;
     // Last, the dose out of the lot's balance with its ledger row: the conditional update locks
     // the lot's row at this site until commit, and never lets the balance go below zero.
     let w = Withdrawal {
         lot_id: v.lot_id,
-        site_id: site,
+        site_id: ready.site,
         doses: 1,
         kind: "administered",
         reason: None,
@@ -233,12 +156,12 @@ pub async fn vaccinate_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(v.visit_id)
-    .bind(person)
-    .bind(vaccine)
+    .bind(ready.person)
+    .bind(ready.vaccine)
     .bind(v.lot_id)
     .bind(vial_id)
-    .bind(dose)
-    .bind(site)
+    .bind(ready.dose)
+    .bind(ready.site)
     .bind(v.now)
     .bind(v.by)
     .bind(v.proof)
@@ -251,6 +174,123 @@ pub async fn vaccinate_in(
         opened_vial,
         due_at,
     }))
+}
+
+/// A visit taken from `ready` by this vaccinator, with what its dose needs to know.
+struct Ready {
+    person: i64,
+    dose: i64,
+    site: i64,
+    vaccine: i64,
+    appointment: i64,
+    per_vial: i64,
+    open_minutes: i64,
+    vaccine_minutes: i64,
+    lot_number: String,
+}
+
+impl Ready {
+    /// Moves the visit from ready (only one vaccinator can), and checks the lot (of the
+    /// vaccine, not expired) and that the dose was not given already.
+    async fn take(
+        conn: &mut AnyConnection,
+        v: &Vaccination<'_>,
+    ) -> StoreResult<Result<Self, DoseRefusal>> {
+        let moved =
+            sqlx::query("UPDATE visits SET stage = 'observing' WHERE id = $1 AND stage = 'ready'")
+                .bind(v.visit_id)
+                .execute(&mut *conn)
+                .await?;
+        let row = sqlx::query(
+            "SELECT v.stage, v.person_id, v.dose_number, v.site_id, a.vaccine_id, a.id, \
+                    x.doses_per_vial, x.open_vial_minutes, x.observation_minutes \
+             FROM visits v JOIN appointments a ON a.id = v.appointment_id \
+             JOIN vaccines x ON x.id = a.vaccine_id WHERE v.id = $1",
+        )
+        .bind(v.visit_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(DoseRefusal::NotReady {
+                stage: String::new(),
+            }));
+        };
+        if moved.rows_affected() != 1 {
+            return Ok(Err(DoseRefusal::NotReady {
+                stage: row.try_get(0)?,
+            }));
+        }
+        let vaccine: i64 = row.try_get(4)?;
+        let lot_number: Option<String> = sqlx::query_scalar(
+            "SELECT lot_number FROM lots WHERE id = $1 AND vaccine_id = $2 AND expires_on >= $3",
+        )
+        .bind(v.lot_id)
+        .bind(vaccine)
+        .bind(v.today)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(lot_number) = lot_number else {
+            return Ok(Err(DoseRefusal::WrongLot));
+        };
+        let ready = Ready {
+            person: row.try_get(1)?,
+            dose: row.try_get(2)?,
+            site: row.try_get(3)?,
+            vaccine,
+            appointment: row.try_get(5)?,
+            per_vial: row.try_get(6)?,
+            open_minutes: row.try_get(7)?,
+            vaccine_minutes: row.try_get(8)?,
+            lot_number,
+        };
+        let given_before: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM dose_records WHERE person_id = $1 AND dose_number = $2",
+        )
+        .bind(ready.person)
+        .bind(ready.dose)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if given_before.is_some() {
+            return Ok(Err(DoseRefusal::AlreadyGiven));
+        }
+        Ok(Ok(ready))
+    }
+
+    /// The observation begins, the appointment is completed, and the journey moves through
+    /// vaccinated to observing; answers when the observation is due.
+    async fn observe(&self, conn: &mut AnyConnection, v: &Vaccination<'_>) -> StoreResult<i64> {
+        let minutes = v.minutes.unwrap_or(self.vaccine_minutes).clamp(0, 240);
+        let due_at = v.now + minutes * 60_000;
+        sqlx::query(
+            "INSERT INTO observations (visit_id, started_at, minutes, due_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(v.visit_id)
+        .bind(v.now)
+        .bind(minutes)
+        .bind(due_at)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE appointments SET status = 'completed', updated_at = $2 WHERE id = $1")
+            .bind(self.appointment)
+            .bind(v.now)
+            .execute(&mut *conn)
+            .await?;
+        let given = format!("lot {}, proof {}", self.lot_number, v.proof);
+        let observed = format!("{minutes} min");
+        for (state, detail) in [("vaccinated", &given), ("observing", &observed)] {
+            let e = SiteEvent {
+                person: self.person,
+                dose: self.dose,
+                state,
+                at: v.now,
+                site: self.site,
+                actor: v.by,
+                detail: Some(detail),
+            };
+            journeys::advance_in(conn, &e, &[]).await?;
+        }
+        Ok(due_at)
+    }
 }
 
 /// Draws one dose from the vaccinator's opened vial of the lot at the site — writing off first

@@ -222,6 +222,126 @@ impl Validate {
             args,
         });
     }
+    /// The row's name, its problems added to `errors`.
+    fn name<'c>(&self, number: usize, cells: &[&'c str], errors: &mut Vec<RowError>) -> &'c str {
+        let name = self.cell(cells, Field::Name);
+        if name.is_empty() {
+            Self::error(
+                errors,
+                number,
+                Field::Name,
+                "required",
+                "is required".into(),
+                vec![],
+            );
+        } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            Self::error(
+                errors,
+                number,
+                Field::Name,
+                "name_invalid",
+                format!("must be at most {MAX_NAME} characters of text"),
+                vec![],
+            );
+        }
+        name
+    }
+
+    /// The row's ID number, when it is one and not already in the file.
+    fn id_number(
+        &self,
+        number: usize,
+        cells: &[&str],
+        errors: &mut Vec<RowError>,
+    ) -> Option<ResidentId> {
+        let id_text = self.cell(cells, Field::IdNumber);
+        if id_text.is_empty() {
+            Self::error(
+                errors,
+                number,
+                Field::IdNumber,
+                "required",
+                "is required".into(),
+                vec![],
+            );
+            None
+        } else {
+            match ResidentId::parse_on(id_text, self.today) {
+                Ok(id) => match self.seen.get(id.as_str()) {
+                    Some(first) => {
+                        let first = *first;
+                        Self::error(
+                            errors,
+                            number,
+                            Field::IdNumber,
+                            "duplicate_in_file",
+                            format!("repeats row {first}"),
+                            vec![("row", first.to_string())],
+                        );
+                        None
+                    }
+                    None => Some(id),
+                },
+                Err(e) => {
+                    let (code, args) = id_problem(&e);
+                    Self::error(errors, number, Field::IdNumber, code, e.to_string(), args);
+                    None
+                }
+            }
+        }
+    }
+
+    /// The row's mobile number, if it gives one.
+    fn phone(
+        &mut self,
+        number: usize,
+        cells: &[&str],
+        errors: &mut Vec<RowError>,
+    ) -> Option<vaxloop_core::Phone> {
+        let phone_text = self.cell(cells, Field::Phone);
+        if phone_text.is_empty() {
+            None
+        } else {
+            match self.phones.parse(phone_text) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let code = if e == PhoneError::NotMainlandMobile {
+                        "phone_not_mobile"
+                    } else {
+                        "phone_invalid"
+                    };
+                    Self::error(errors, number, Field::Phone, code, e.to_string(), vec![]);
+                    None
+                }
+            }
+        }
+    }
+
+    /// The row's note, with the columns the import does not know appended (`header: value`).
+    fn note(&self, number: usize, cells: &[&str], errors: &mut Vec<RowError>) -> Option<String> {
+        let mut note: Vec<String> = Vec::new();
+        let own = self.cell(cells, Field::Note);
+        if !own.is_empty() {
+            note.push(own.to_string());
+        }
+        for (i, header) in &self.extra {
+            if let Some(v) = cells.get(*i).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                note.push(format!("{header}: {v}"));
+            }
+        }
+        let note = (!note.is_empty()).then(|| note.join("; "));
+        if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+            Self::error(
+                errors,
+                number,
+                Field::Note,
+                "note_too_long",
+                format!("must be at most {MAX_NOTE} characters"),
+                vec![],
+            );
+        }
+        note
+    }
 }
 
 impl RowSink for Validate {
@@ -260,113 +380,10 @@ impl RowSink for Validate {
     fn row(&mut self, number: usize, cells: &[&str]) -> Result<(), ReadError> {
         self.report.rows += 1;
         let mut errors = Vec::new();
-        let name = self.cell(cells, Field::Name);
-        if name.is_empty() {
-            Self::error(
-                &mut errors,
-                number,
-                Field::Name,
-                "required",
-                "is required".into(),
-                vec![],
-            );
-        } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            Self::error(
-                &mut errors,
-                number,
-                Field::Name,
-                "name_invalid",
-                format!("must be at most {MAX_NAME} characters of text"),
-                vec![],
-            );
-        }
-        let id_text = self.cell(cells, Field::IdNumber);
-        let id = if id_text.is_empty() {
-            Self::error(
-                &mut errors,
-                number,
-                Field::IdNumber,
-                "required",
-                "is required".into(),
-                vec![],
-            );
-            None
-        } else {
-            match ResidentId::parse_on(id_text, self.today) {
-                Ok(id) => match self.seen.get(id.as_str()) {
-                    Some(first) => {
-                        let first = *first;
-                        Self::error(
-                            &mut errors,
-                            number,
-                            Field::IdNumber,
-                            "duplicate_in_file",
-                            format!("repeats row {first}"),
-                            vec![("row", first.to_string())],
-                        );
-                        None
-                    }
-                    None => Some(id),
-                },
-                Err(e) => {
-                    let (code, args) = id_problem(&e);
-                    Self::error(
-                        &mut errors,
-                        number,
-                        Field::IdNumber,
-                        code,
-                        e.to_string(),
-                        args,
-                    );
-                    None
-                }
-            }
-        };
-        let phone_text = self.cell(cells, Field::Phone);
-        let phone = if phone_text.is_empty() {
-            None
-        } else {
-            match self.phones.parse(phone_text) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    let code = if e == PhoneError::NotMainlandMobile {
-                        "phone_not_mobile"
-                    } else {
-                        "phone_invalid"
-                    };
-                    Self::error(
-                        &mut errors,
-                        number,
-                        Field::Phone,
-                        code,
-                        e.to_string(),
-                        vec![],
-                    );
-                    None
-                }
-            }
-        };
-        let mut note: Vec<String> = Vec::new();
-        let own = self.cell(cells, Field::Note);
-        if !own.is_empty() {
-            note.push(own.to_string());
-        }
-        for (i, header) in &self.extra {
-            if let Some(v) = cells.get(*i).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                note.push(format!("{header}: {v}"));
-            }
-        }
-        let note = (!note.is_empty()).then(|| note.join("; "));
-        if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
-            Self::error(
-                &mut errors,
-                number,
-                Field::Note,
-                "note_too_long",
-                format!("must be at most {MAX_NOTE} characters"),
-                vec![],
-            );
-        }
+        let name = self.name(number, cells, &mut errors);
+        let id = self.id_number(number, cells, &mut errors);
+        let phone = self.phone(number, cells, &mut errors);
+        let note = self.note(number, cells, &mut errors);
         let raw: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
         match id {
             Some(id) if errors.is_empty() => {

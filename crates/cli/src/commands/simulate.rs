@@ -208,7 +208,8 @@ fn clinic_day(a: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
+/// The queue the flags describe, when they describe one that settles.
+fn mmc_queue(a: &MmcArgs) -> anyhow::Result<Mmc> {
     if a.servers == 0 {
         bail!("--servers must be at least 1");
     }
@@ -241,6 +242,11 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
     if a.replications == 0 || a.replications > 10_000 {
         bail!("--replications must be from 1 to 10,000");
     }
+    Ok(q)
+}
+
+fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
+    let q = mmc_queue(a)?;
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runs = if a.replications == 1 {
@@ -249,25 +255,37 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
         vaxloop_sim::mmc::replicate(&q, a.customers, a.replications, a.seed, threads)
     };
     let seconds = started.elapsed().as_secs_f64();
-    // One run: its own figures, the interval by batch means. Several: means across them.
-    let run = if runs.len() == 1 {
-        runs[0].clone()
-    } else {
-        let figure = |f: fn(&vaxloop_sim::mmc::MmcRun) -> f64| {
-            let values: Vec<f64> = runs.iter().map(f).collect();
-            vaxloop_sim::stats::across(&values)
-        };
-        let (wq_mean, wq_mean_ci95) = figure(|r| r.wq_mean);
-        vaxloop_sim::mmc::MmcRun {
-            wq_mean,
-            wq_mean_ci95,
-            wq_p50: figure(|r| r.wq_p50).0,
-            wq_p95: figure(|r| r.wq_p95).0,
-            wq_p99: figure(|r| r.wq_p99).0,
-            events: runs.iter().map(|r| r.events).sum(),
-            ..runs[0].clone()
-        }
+    let run = mmc_summary(&runs);
+    print_mmc(a, &q, &run, runs.len(), seconds);
+    if a.json {
+        println!("{}", mmc_json(a, &q, &run, runs.len(), seconds));
+    }
+    Ok(())
+}
+
+/// One run: its own figures, the interval by batch means. Several: means across them.
+fn mmc_summary(runs: &[vaxloop_sim::mmc::MmcRun]) -> vaxloop_sim::mmc::MmcRun {
+    if runs.len() == 1 {
+        return runs[0].clone();
+    }
+    let figure = |f: fn(&vaxloop_sim::mmc::MmcRun) -> f64| {
+        let values: Vec<f64> = runs.iter().map(f).collect();
+        vaxloop_sim::stats::across(&values)
     };
+    let (wq_mean, wq_mean_ci95) = figure(|r| r.wq_mean);
+    vaxloop_sim::mmc::MmcRun {
+        wq_mean,
+        wq_mean_ci95,
+        wq_p50: figure(|r| r.wq_p50).0,
+        wq_p95: figure(|r| r.wq_p95).0,
+        wq_p99: figure(|r| r.wq_p99).0,
+        events: runs.iter().map(|r| r.events).sum(),
+        ..runs[0].clone()
+    }
+}
+
+/// The simulated queue beside Erlang C's figures.
+fn print_mmc(a: &MmcArgs, q: &Mmc, run: &vaxloop_sim::mmc::MmcRun, runs: usize, seconds: f64) {
     let (wq_mean, wq_p95) = (q.wq_mean(), q.wq_quantile(0.95));
     println!(
         "M/M/{} with λ = {}, μ = {} (utilisation {:.3}), {} customers, seed {}",
@@ -283,10 +301,10 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
         "{:<28} {:>14.6} {:>14.6}",
         "mean wait in queue", run.wq_mean, wq_mean
     );
-    let interval = if runs.len() == 1 {
+    let interval = if runs == 1 {
         "  ± (95%, 20 batch means)".to_string()
     } else {
-        format!("  ± (95%, {} replications)", runs.len())
+        format!("  ± (95%, {} replications)", runs)
     };
     println!("{:<28} {:>14.6}", interval, run.wq_mean_ci95);
     println!(
@@ -304,37 +322,43 @@ fn mmc(a: &MmcArgs) -> anyhow::Result<()> {
         "events per second",
         run.events as f64 / seconds.max(1e-9)
     );
-    if a.json {
-        let out = json!({
-            "servers": a.servers,
-            "arrival_rate": a.arrival_rate,
-            "service_rate": a.service_rate,
-            "customers": a.customers,
-            "simulated": {
-                "wq_mean": run.wq_mean,
-                "wq_p95": run.wq_p95,
-                "wq_mean_ci95": run.wq_mean_ci95,
-                "wq_p50": run.wq_p50,
-                "wq_p99": run.wq_p99,
-                "events": run.events,
-                "seconds": seconds,
-            },
-            "analytic": {
-                "wq_mean": wq_mean,
-                "wq_p95": wq_p95,
-                "wait_probability": q.wait_probability(),
-            },
-            "seed": a.seed,
-            "replications": runs.len(),
-        });
-        println!("{out}");
-    }
-    Ok(())
+}
+
+fn mmc_json(
+    a: &MmcArgs,
+    q: &Mmc,
+    run: &vaxloop_sim::mmc::MmcRun,
+    runs: usize,
+    seconds: f64,
+) -> serde_json::Value {
+    let (wq_mean, wq_p95) = (q.wq_mean(), q.wq_quantile(0.95));
+    json!({
+        "servers": a.servers,
+        "arrival_rate": a.arrival_rate,
+        "service_rate": a.service_rate,
+        "customers": a.customers,
+        "simulated": {
+            "wq_mean": run.wq_mean,
+            "wq_p95": run.wq_p95,
+            "wq_mean_ci95": run.wq_mean_ci95,
+            "wq_p50": run.wq_p50,
+            "wq_p99": run.wq_p99,
+            "events": run.events,
+            "seconds": seconds,
+        },
+        "analytic": {
+            "wq_mean": wq_mean,
+            "wq_p95": wq_p95,
+            "wait_probability": q.wait_probability(),
+        },
+        "seed": a.seed,
+        "replications": runs,
+    })
 }
 
 async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
     use vaxloop_app::capacity as cap;
-    use vaxloop_sim::capacity::{Judge, Ratios, safe_per_slot, staff_for};
+    use vaxloop_sim::capacity::Judge;
 
     if !(a.target.is_finite() && a.target >= 0.0) {
         bail!("--target must be 0 or more minutes, not {}", a.target);
@@ -342,7 +366,50 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
     if a.replications == 0 || a.replications > 1_000 {
         bail!("--replications must be from 1 to 1,000");
     }
-    let ratios = Ratios {
+    let ratios = staffing_ratios(a)?;
+    let url = settings.database_url(a.database_url.as_deref(), "sqlite://vaxloop.db")?;
+    let db = super::open(&url).await?;
+    let site = vaxloop_store::sites::by_code(&db, &a.site)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no site has the code {:?}", a.site))?;
+    let zones = vaxloop_store::sites::zones(&db, site.id).await?;
+    let today = a.today.unwrap_or_else(|| settings.web.0.today());
+    let measured = cap::measured_before(&db, site.id, Some(today)).await?;
+    db.close().await;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let judge = Judge {
+        wait_p95_target: a.target,
+        replications: a.replications,
+        seed: 1,
+        threads,
+    };
+    let slot = vaxloop_app::slots::SLOT_MINUTES;
+    println!(
+        "{} ({}): safe bookings per {slot}-minute slot, the 95th percentile of the total wait at most {} min, {} replications each",
+        site.name, site.code, a.target, a.replications
+    );
+    let model = SiteModel {
+        zones: &zones,
+        measured: &measured,
+        judge: &judge,
+        ratios: &ratios,
+    };
+    let shifts: Vec<serde_json::Value> = [("am", false), ("pm", true)]
+        .into_iter()
+        .map(|(shift, afternoon)| model.shift(shift, afternoon, a.per_day))
+        .collect();
+    if a.json {
+        println!(
+            "{}",
+            json!({"site": site.code, "wait_p95_target": a.target, "replications": a.replications, "shifts": shifts})
+        );
+    }
+    Ok(())
+}
+
+/// The staffing ratios the flags give, each from 0 to 100.
+fn staffing_ratios(a: &CapacityArgs) -> anyhow::Result<vaxloop_sim::capacity::Ratios> {
+    let ratios = vaxloop_sim::capacity::Ratios {
         staff_per_desk: a.staff_per_desk,
         security_per_hundred_an_hour: a.security_per_hundred_an_hour,
         volunteers_per_desk: a.volunteers_per_desk,
@@ -361,39 +428,36 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
             bail!("{flag} must be a number from 0 to 100, not {v}");
         }
     }
-    let url = settings.database_url(a.database_url.as_deref(), "sqlite://vaxloop.db")?;
-    let db = super::open(&url).await?;
-    let site = vaxloop_store::sites::by_code(&db, &a.site)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no site has the code {:?}", a.site))?;
-    let zones = vaxloop_store::sites::zones(&db, site.id).await?;
-    let today = a.today.unwrap_or_else(|| settings.web.0.today());
-    let measured = cap::measured_before(&db, site.id, Some(today)).await?;
-    db.close().await;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let judge = Judge {
-        wait_p95_target: a.target,
-        replications: a.replications,
-        seed: 1,
-        threads,
-    };
-    let slot = vaxloop_app::slots::SLOT_MINUTES;
-    let observation = vaxloop_app::slots::OBSERVATION_MINUTES;
-    println!(
-        "{} ({}): safe bookings per {slot}-minute slot, the 95th percentile of the total wait at most {} min, {} replications each",
-        site.name, site.code, a.target, a.replications
-    );
-    let mut shifts = Vec::new();
-    for (shift, afternoon) in [("am", false), ("pm", true)] {
-        let rule = cap::bottleneck_rule(&zones, afternoon, slot, observation);
-        let Some((profile, used)) = cap::profile(&zones, afternoon, &measured, slot, observation)
+    Ok(ratios)
+}
+
+/// A site as the capacity search sees it: its zones, what was measured there, the judge of a
+/// safe day and the staffing ratios.
+struct SiteModel<'a> {
+    zones: &'a [vaxloop_store::sites::Zone],
+    measured: &'a vaxloop_app::capacity::Measured,
+    judge: &'a vaxloop_sim::capacity::Judge,
+    ratios: &'a vaxloop_sim::capacity::Ratios,
+}
+
+impl SiteModel<'_> {
+    /// One shift: its stations, the safe bookings per slot beside the bottleneck rule, and — for
+    /// `per_day` people — the staff it takes; printed, and answered as JSON.
+    fn shift(&self, shift: &str, afternoon: bool, per_day: Option<u32>) -> serde_json::Value {
+        use vaxloop_app::capacity as cap;
+        use vaxloop_sim::capacity::safe_per_slot;
+        let (zones, measured) = (self.zones, self.measured);
+        let slot = vaxloop_app::slots::SLOT_MINUTES;
+        let observation = vaxloop_app::slots::OBSERVATION_MINUTES;
+        let judge = self.judge;
+        let rule = cap::bottleneck_rule(zones, afternoon, slot, observation);
+        let Some((profile, used)) = cap::profile(zones, afternoon, measured, slot, observation)
         else {
             println!("{shift}: closed (a station has no desks)");
-            shifts.push(json!({"shift": shift, "closed": true, "per_slot": 0}));
-            continue;
+            return json!({"shift": shift, "closed": true, "per_slot": 0});
         };
         let demand = cap::demand_for(&profile);
-        let found = safe_per_slot(&profile, &demand, &judge);
+        let found = safe_per_slot(&profile, &demand, judge);
         let at = found.at_capacity.as_ref();
         let stations: Vec<serde_json::Value> = profile
             .stations
@@ -443,39 +507,11 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
             rule.capacity,
             found.bottleneck.as_deref().unwrap_or("-")
         );
-        let mut staffing = serde_json::Value::Null;
-        if let Some(per_day) = a.per_day {
-            let s = staff_for(&profile, &demand, per_day, &judge, &ratios, 200);
-            let desks: Vec<String> = s.desks.iter().map(|(n, d)| format!("{n} {d}")).collect();
-            println!(
-                "  for {per_day} a day ({} a slot): desks {}, {} seats; staff: {} at desks, {} security, {} volunteers, {} watching observation{}",
-                s.per_slot,
-                desks.join(", "),
-                s.seats,
-                s.desk_staff,
-                s.security,
-                s.volunteers,
-                s.observers,
-                if s.safe {
-                    ""
-                } else {
-                    " (not safe within 200 additions)"
-                }
-            );
-            staffing = json!({
-                "per_day": per_day,
-                "per_slot": s.per_slot,
-                "safe": s.safe,
-                "desks": s.desks.iter().map(|(n, d)| json!({"station": n, "desks": d})).collect::<Vec<_>>(),
-                "seats": s.seats,
-                "desk_staff": s.desk_staff,
-                "security": s.security,
-                "volunteers": s.volunteers,
-                "observers": s.observers,
-                "wait_p95": s.result.as_ref().map(|r| r.system.wait_p95),
-            });
-        }
-        shifts.push(json!({
+        let staffing = match per_day {
+            Some(per_day) => self.staffing(&profile, &demand, per_day),
+            None => serde_json::Value::Null,
+        };
+        json!({
             "shift": shift,
             "closed": false,
             "per_slot": found.per_slot,
@@ -485,13 +521,51 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
             "bottleneck_rule": rule.capacity,
             "stations": stations,
             "staffing": staffing,
-        }));
+        })
     }
-    if a.json {
-        println!(
-            "{}",
-            json!({"site": site.code, "wait_p95_target": a.target, "replications": a.replications, "shifts": shifts})
+
+    /// The desks, seats and staff that serve `per_day` people a day safely.
+    fn staffing(
+        &self,
+        profile: &vaxloop_sim::site::SiteProfile,
+        demand: &vaxloop_sim::capacity::Demand,
+        per_day: u32,
+    ) -> serde_json::Value {
+        let s = vaxloop_sim::capacity::staff_for(
+            profile,
+            demand,
+            per_day,
+            self.judge,
+            self.ratios,
+            200,
         );
+        let desks: Vec<String> = s.desks.iter().map(|(n, d)| format!("{n} {d}")).collect();
+        println!(
+            "  for {per_day} a day ({} a slot): desks {}, {} seats; staff: {} at desks, {} security, {} volunteers, {} watching observation{}",
+            s.per_slot,
+            desks.join(", "),
+            s.seats,
+            s.desk_staff,
+            s.security,
+            s.volunteers,
+            s.observers,
+            if s.safe {
+                ""
+            } else {
+                " (not safe within 200 additions)"
+            }
+        );
+        json!({
+            "per_day": per_day,
+            "per_slot": s.per_slot,
+            "safe": s.safe,
+            "desks": s.desks.iter().map(|(n, d)| json!({"station": n, "desks": d})).collect::<Vec<_>>(),
+            "seats": s.seats,
+            "desk_staff": s.desk_staff,
+            "security": s.security,
+            "volunteers": s.volunteers,
+            "observers": s.observers,
+            "wait_p95": s.result.as_ref().map(|r| r.system.wait_p95),
+        })
     }
-    Ok(())
 }
