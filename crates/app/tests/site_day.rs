@@ -101,3 +101,43 @@ async fn futures_states(db: &vaxloop_store::Db, people: &[i64]) -> Vec<String> {
     }
     out
 }
+
+/// The close as the manager's use case: today only, once, audited; other posts refused.
+mod close {
+    use super::*;
+
+    vaxloop_store::backend_tests! {
+        async fn the_manager_closes_today_once_audited_and_other_posts_are_refused(t) {
+            use vaxloop_app::site_day::{CloseRefusal, close};
+            use vaxloop_app::{Actor, App, Caller};
+            let tz = chrono_tz::Asia::Shanghai;
+            let app = App::new(t.db.clone(), t.cipher.clone(), tz);
+            let today = app.today();
+            let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 300, seed: 5, today });
+            vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+            let login = async |name: &str| {
+                let user = vaxloop_store::users::by_username(&t, name).await.expect("q").expect("the demo login");
+                Caller::login(Actor::from(&user), "/test/close")
+            };
+            let audit = async |sql: &str| -> Vec<String> {
+                let mut tx = t.begin_write().await.expect("tx");
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut *tx).await.expect("audit");
+                tx.rollback().await.expect("rollback");
+                rows
+            };
+            let manager = login("hcl.manager").await;
+            // Not today: refused, nothing closed.
+            let tomorrow = today.checked_add_days(Days::new(1)).expect("day");
+            assert_eq!(close(&app, &manager, "HCL", tomorrow).await.expect("use case").map(|_| ()), Err(CloseRefusal::NotToday));
+            // Today: closed, and a second press says so; both audited in their transactions.
+            close(&app, &manager, "HCL", today).await.expect("use case").expect("closed");
+            assert_eq!(close(&app, &manager, "HCL", today).await.expect("use case").map(|_| ()), Err(CloseRefusal::Closed));
+            assert_eq!(audit("SELECT outcome FROM audit_log WHERE action = 'site.close_day' ORDER BY id").await, ["ok", "failed"]);
+            // The check-in desk of the same site may not close it: denied, and the denial audited.
+            let desk = login("hcl.checkin").await;
+            assert!(matches!(close(&app, &desk, "HCL", today).await, Err(vaxloop_app::Error::Denied)));
+            let denied = audit("SELECT outcome FROM audit_log WHERE action = 'access' AND target = '/test/close'").await;
+            assert_eq!(denied, ["denied"]);
+        }
+    }
+}
