@@ -56,6 +56,9 @@ pub enum Written {
     Replayed { status: i64, body: String },
     /// The key was used for another request, or its first request is still running.
     KeyReused,
+    /// A move whose appointment to give up is no longer active (cancelled or moved meanwhile);
+    /// nothing of it was kept.
+    Gone,
 }
 
 /// Makes the answer (stored under a key, if any) from the appointments' ids and the team.
@@ -76,6 +79,8 @@ struct Job {
     keyed: Option<Keyed>,
     /// The body stored with the key when the booking succeeds (the API's 201 answer).
     render: Render,
+    /// A move: the appointment given up in the same savepoint, and its site-day.
+    replaces: Option<(i64, i64, String)>,
 }
 
 /// A refusal's answer to keep under its key, so a retry hears the same refusal.
@@ -195,6 +200,34 @@ impl Writer {
             team_of,
             keyed,
             render: Box::new(render),
+            replaces: None,
+        };
+        self.send(Work::Book(job, reply), rx).await
+    }
+
+    /// Moves a person's appointment `old` (at `old_site` on `old_day`) to the checked booking
+    /// `req`, in the next group commit: the old place comes back and the new one is taken in
+    /// one savepoint, or — when the new one is refused — the old appointment stands.
+    pub async fn move_to(
+        &self,
+        req: &Request<'_>,
+        checked: &Checked,
+        (old, old_site, old_day): (i64, i64, String),
+    ) -> Result<Written, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            slot_id: req.slot_id,
+            people: req.people.to_vec(),
+            dose_number: req.dose_number,
+            team_id: req.team_id,
+            walk_in: req.walk_in,
+            vaccine_id: checked.vaccine_id,
+            site_id: checked.site_id,
+            day: checked.day.clone(),
+            team_of: None,
+            keyed: None,
+            render: Box::new(|_, _| String::new()),
+            replaces: Some((old, old_site, old_day)),
         };
         self.send(Work::Book(job, reply), rx).await
     }
@@ -262,6 +295,11 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
                 if !touched.contains(&key) {
                     touched.push(key);
                 }
+                if let Some((_, site, day)) = &job.replaces
+                    && !touched.contains(&(*site, day.clone()))
+                {
+                    touched.push((*site, day.clone()));
+                }
                 if job.single() && people.insert(job.people[0]) {
                     singles.push((job, reply));
                 } else {
@@ -318,6 +356,7 @@ impl Job {
         self.people.len() == 1
             && self.team_of.is_none()
             && self.team_id.is_none()
+            && self.replaces.is_none()
             && self.dose_number == 1
     }
 }
@@ -511,6 +550,11 @@ async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreE
             Claim::Answered { status, body } => return Ok(Written::Replayed { status, body }),
             Claim::Mismatch | Claim::InFlight => return Ok(Written::KeyReused),
         }
+    }
+    if let Some((old, ..)) = &job.replaces
+        && !booking::cancel_in(tx, *old, now).await?
+    {
+        return Ok(Written::Gone);
     }
     let team = match job.team_of {
         Some(unit) => {

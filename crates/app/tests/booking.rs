@@ -263,6 +263,45 @@ vaxloop_store::backend_tests! {
         }
     }
 
+    async fn moves_through_the_group_commit_writer_leave_one_winner_and_one_unchanged(t) {
+        use vaxloop_app::commit::Written;
+        let tz = chrono_tz::Asia::Shanghai;
+        // As above, the two moves in one batch of the writer the resident's page books through.
+        let World { slots: all, people: ids, .. } = world(&t, 6, 540, 3, 20).await;
+        let mut first = Vec::new();
+        for &p in &ids[0..2] {
+            let got = book(&t, tz, &Request { slot_id: all[0].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
+            first.push(got[0]);
+        }
+        for &p in &ids[2..4] {
+            book(&t, tz, &Request { slot_id: all[1].id, people: &[p], dose_number: 1, team_id: None, walk_in: false }).await.expect("q").expect("booked");
+        }
+        let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), tz);
+        let (site, day) = vaxloop_store::slots::home(&t, all[0].id).await.expect("q").expect("home");
+        let target = all[1].id;
+        let (pa, pb) = ([ids[0]], [ids[1]]);
+        let ra = Request { slot_id: target, people: &pa, dose_number: 1, team_id: None, walk_in: false };
+        let rb = Request { slot_id: target, people: &pb, dose_number: 1, team_id: None, walk_in: false };
+        let ca = vaxloop_app::booking::engine::check_move(&t, tz, &ra).await.expect("q").expect("checked");
+        let cb = vaxloop_app::booking::engine::check_move(&t, tz, &rb).await.expect("q").expect("checked");
+        let (wa, wb) = tokio::join!(
+            app.bookings().move_to(&ra, &ca, (first[0], site, day.clone())),
+            app.bookings().move_to(&rb, &cb, (first[1], site, day.clone())),
+        );
+        let results = [wa.expect("writer"), wb.expect("writer")];
+        assert_eq!(results.iter().filter(|w| matches!(w, Written::Booked { .. })).count(), 1, "{results:?}");
+        assert!(results.iter().any(|w| matches!(w, Written::Refused(BookRefusal::Store(vaxloop_store::booking::Refusal::SlotFull { .. })))));
+        let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
+        assert_eq!(counts.iter().map(|c| (c.2, c.3)).collect::<Vec<_>>(), vec![(1, 1), (3, 3)], "one moved, one kept their place");
+        for &p in &ids[0..2] {
+            assert_eq!(vaxloop_store::booking::active_of_person(&t, p).await.expect("q").len(), 1, "nobody lost");
+        }
+        // Moving an appointment that is no longer active changes nothing.
+        let again = app.bookings().move_to(&ra, &ca, (first[0], site, day.clone())).await.expect("writer");
+        let changed_nothing = matches!(again, Written::Gone | Written::Refused(_));
+        assert!(changed_nothing, "{again:?}");
+    }
+
     async fn a_slot_opened_after_its_day_was_looked_at_is_found_at_once(t) {
         let World { slots: all, .. } = world(&t, 1, 510, 10, 100).await;
         let days = vaxloop_app::days::DayCache::new();

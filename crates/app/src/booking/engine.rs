@@ -103,6 +103,16 @@ pub async fn check_place(
     vet(db, Some(days), tz, req, true).await
 }
 
+/// The checks of a move to `req`'s slot, without the early refusal from the day's counts (a
+/// move within one day gives a dose back as it takes one); the site-day is read now.
+pub async fn check_move(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    req: &Request<'_>,
+) -> Result<Result<Checked, BookRefusal>, StoreError> {
+    Ok(vet(db, None, tz, req, false).await?.outcome)
+}
+
 /// [`check`], with the early "no room" refusal optional: a move within one day gives a dose back
 /// as it takes one, so the day's count read beforehand says nothing about it. Without `days`
 /// the site-day is read now.

@@ -168,7 +168,7 @@ pub async fn book(
             return refuse(app, input.slot_id, refusal, None, keyed, refused).await;
         }
         Written::Replayed { status, body } => Booking::Replayed { status, body },
-        Written::KeyReused => Booking::KeyReused,
+        Written::KeyReused | Written::Gone => Booking::KeyReused,
     })
 }
 
@@ -249,7 +249,38 @@ pub async fn reschedule(
         let target = format!("{} move", caller.via);
         return Err(scope::deny_as(app, caller, &target).await);
     }
-    Ok(engine::reschedule(app.db(), app.tz(), appointment_id, new_slot).await?)
+    let Some(old) = stored::appointment(app.db(), appointment_id).await? else {
+        return Err(Error::NotFound);
+    };
+    let Some(old_site) = sites::by_code(app.db(), &old.site_code).await? else {
+        return Err(Error::NotFound);
+    };
+    let (old_site, old_day) = (old_site.id, old.day.clone());
+    let people = [old.person_id];
+    let req = Request {
+        slot_id: new_slot,
+        people: &people,
+        dose_number: old.dose_number,
+        team_id: None,
+        walk_in: false,
+    };
+    // No early refusal from the day's counts: a move within one day gives a dose back as it
+    // takes one. The writer's conditional updates decide.
+    let checked = match engine::check_move(app.db(), app.tz(), &req).await? {
+        Ok(checked) => checked,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let moved = app
+        .bookings()
+        .move_to(&req, &checked, (appointment_id, old_site, old_day))
+        .await?;
+    Ok(match moved {
+        Written::Booked { appointments, .. } => Ok(appointments),
+        Written::Refused(refusal) => Err(refusal),
+        Written::Gone | Written::Replayed { .. } | Written::KeyReused => {
+            return Err(Error::NotFound);
+        }
+    })
 }
 
 /// The days a resident may book on: today and the next three.
