@@ -189,18 +189,10 @@ impl Writer {
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
-            slot_id: req.slot_id,
-            people: req.people.to_vec(),
-            dose_number: req.dose_number,
-            team_id: req.team_id,
-            walk_in: req.walk_in,
-            vaccine_id: checked.vaccine_id,
-            site_id: checked.site_id,
-            day: checked.day.clone(),
             team_of,
             keyed,
             render: Box::new(render),
-            replaces: None,
+            ..Job::of(req, checked)
         };
         self.send(Work::Book(job, reply), rx).await
     }
@@ -216,18 +208,8 @@ impl Writer {
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
-            slot_id: req.slot_id,
-            people: req.people.to_vec(),
-            dose_number: req.dose_number,
-            team_id: req.team_id,
-            walk_in: req.walk_in,
-            vaccine_id: checked.vaccine_id,
-            site_id: checked.site_id,
-            day: checked.day.clone(),
-            team_of: None,
-            keyed: None,
-            render: Box::new(|_, _| String::new()),
             replaces: Some((old, old_site, old_day)),
+            ..Job::of(req, checked)
         };
         self.send(Work::Book(job, reply), rx).await
     }
@@ -351,6 +333,25 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
 }
 
 impl Job {
+    /// The checked booking `req`, as a plain booking: no new team, no key, no answer kept, no
+    /// appointment given up.
+    fn of(req: &Request<'_>, checked: &Checked) -> Self {
+        Job {
+            slot_id: req.slot_id,
+            people: req.people.to_vec(),
+            dose_number: req.dose_number,
+            team_id: req.team_id,
+            walk_in: req.walk_in,
+            vaccine_id: checked.vaccine_id,
+            site_id: checked.site_id,
+            day: checked.day.clone(),
+            team_of: None,
+            keyed: None,
+            render: Box::new(|_, _| String::new()),
+            replaces: None,
+        }
+    }
+
     /// One person, alone, for a first dose: what [`together`] books.
     fn single(&self) -> bool {
         self.people.len() == 1

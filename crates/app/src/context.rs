@@ -66,9 +66,7 @@ impl App {
     pub fn days(&self) -> &DayCache {
         &self.0.days
     }
-}
 
-impl App {
     /// Whether the database answers, and which backend it is (`sqlite`, `postgres`): the health
     /// check's question.
     pub async fn health(&self) -> crate::Result<&'static str> {

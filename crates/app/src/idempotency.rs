@@ -25,11 +25,11 @@ pub fn fingerprint(request: &str) -> String {
     hex::encode(Sha256::digest(request.as_bytes()))
 }
 
-/// Claims `key` of login `user` for `request`.
-pub async fn claim(app: &App, user: i64, key: &str, request: &str) -> Result<Claimed> {
+/// Claims `key` of login `user` for the request with fingerprint `hash` (see [`fingerprint`]).
+pub async fn claim(app: &App, user: i64, key: &str, hash: &str) -> Result<Claimed> {
     let now = vaxloop_store::now_ms();
     let mut tx = app.db().begin_write().await?;
-    let claim = idempotency::claim(&mut tx, user, key, &fingerprint(request), now).await?;
+    let claim = idempotency::claim(&mut tx, user, key, hash, now).await?;
     tx.commit().await?;
     Ok(match claim {
         Claim::Fresh => Claimed::Fresh,
@@ -46,14 +46,13 @@ pub async fn answer(
     app: &App,
     user: i64,
     key: &str,
-    request: &str,
+    hash: &str,
     status: u16,
     body: &str,
 ) -> Result<()> {
     let now = vaxloop_store::now_ms();
     let mut tx = app.db().begin_write().await?;
-    let hash = fingerprint(request);
-    idempotency::answer(&mut tx, user, key, &hash, i64::from(status), body, now).await?;
+    idempotency::answer(&mut tx, user, key, hash, i64::from(status), body, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -117,10 +117,6 @@ pub use vaxloop_planner::{Instance, Place};
 
 /// Lets a planner through (see [`PLANNERS`]); an audited denial otherwise.
 pub async fn may_plan(app: &App, caller: &Caller) -> ProposalResult<()> {
-    planner(app, caller).await
-}
-
-async fn planner(app: &App, caller: &Caller) -> ProposalResult<()> {
     Ok(scope::require(app, caller, PLANNERS).await?)
 }
 
@@ -171,7 +167,7 @@ pub async fn propose(
     today: NaiveDate,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let user = scope::login(caller)?.id;
     let db = app.db();
     let mut live = live_instance(db, today).await?;
@@ -222,13 +218,13 @@ pub async fn propose(
 
 /// The newest proposal, for a planner.
 pub async fn current(app: &App, caller: &Caller) -> ProposalResult<Option<Proposal>> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     latest(app.db()).await
 }
 
 /// Proposal `id`, for a planner.
 pub async fn proposal(app: &App, caller: &Caller, id: i64) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     load(app.db(), id).await
 }
 
@@ -305,7 +301,7 @@ pub async fn set_lock(
     team: &str,
     lock: bool,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let db = app.db();
     let p = open_at(db, id, version).await?;
     if !p.live.instance.teams.iter().any(|t| t.id == team) {
@@ -348,7 +344,7 @@ pub async fn move_team(
     day: usize,
     slot: usize,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let db = app.db();
     let p = open_at(db, id, version).await?;
     let moved = vaxloop_planner::place_team(&p.live.instance, &p.plan, team, site, day, slot)
@@ -387,7 +383,7 @@ pub async fn move_team_at(
     date: &str,
     starts: &str,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let p = load(app.db(), id).await?;
     let inst = &p.live.instance;
     let day = inst.horizon.dates.iter().position(|d| d == date.trim());
@@ -416,7 +412,7 @@ pub async fn rerun(
     version: i64,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let db = app.db();
     let p = open_at(db, id, version).await?;
     let (instance, plan, mut locked) = (p.live.instance.clone(), p.plan.clone(), p.locked.clone());
@@ -467,7 +463,7 @@ pub async fn refresh(
     today: NaiveDate,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let p = open_at(app.db(), id, version).await?;
     let disruptions = p.live.disruptions.clone();
     let acting = Acting {
@@ -491,7 +487,7 @@ pub async fn disrupt(
     disruption: Disruption,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let p = open_at(app.db(), id, version).await?;
     let acting = Acting {
         by: caller,
@@ -515,7 +511,7 @@ pub async fn undisrupt(
     day: &str,
     options: vaxloop_planner::Options,
 ) -> ProposalResult<Proposal> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let p = open_at(app.db(), id, version).await?;
     let disruptions = (p.live.disruptions.iter())
         .filter(|d| d.site_day() != (site, day))
@@ -579,7 +575,7 @@ pub async fn publish_proposal(
     id: i64,
     version: i64,
 ) -> ProposalResult<Published> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let db = app.db();
     let p = open_at(db, id, version).await?;
     let mark = Mark {
@@ -612,7 +608,7 @@ pub async fn board(
     caller: &Caller,
     proposal: Option<Proposal>,
 ) -> ProposalResult<Board> {
-    planner(app, caller).await?;
+    may_plan(app, caller).await?;
     let db = app.db();
     let proposal = match proposal {
         Some(p) => Some(p),

@@ -25,11 +25,10 @@ use crate::audit::{self, Act};
 use crate::error::{Error, Result};
 use crate::{App, Caller, register, scope, site_ops};
 
-/// A station the caller was let into: the site, the post, and who works it.
+/// A station the caller was let into: the site, and who works it.
 #[derive(Debug, Clone)]
 pub struct Station {
     site: Site,
-    post: SitePost,
     caller: Caller,
 }
 
@@ -44,7 +43,6 @@ pub async fn station(app: &App, caller: &Caller, code: &str, post: SitePost) -> 
     .await?;
     Ok(Station {
         site: site.ok_or(Error::NotFound)?,
-        post,
         caller: caller.clone(),
     })
 }
@@ -61,7 +59,7 @@ pub async fn watched(app: &App, caller: &Caller, code: &str) -> Result<Site> {
     site.ok_or(Error::NotFound)
 }
 
-/// A visit's vaccine and the answers screening gave "yes" to, by visit.
+/// The questions screening answered "yes" to, by visit.
 pub type Notes = HashMap<i64, Vec<Question>>;
 
 /// What the vaccinator needs for a called visit: the lots to choose from (with any open vial)
@@ -330,11 +328,6 @@ impl Station {
         )
         .await?;
         Ok(done)
-    }
-
-    /// The post this station is.
-    pub fn post(&self) -> SitePost {
-        self.post
     }
 }
 

@@ -242,14 +242,20 @@ async fn to_book<'a>(
     free: &mut HashMap<i64, i64>,
 ) -> StoreResult<Result<Reads<'a>, Unpublished>> {
     let inst = &live.instance;
+    let team_at: HashMap<&str, usize> = (inst.teams.iter().enumerate())
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let site_at: HashMap<&str, usize> = (inst.sites.iter().enumerate())
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let mut slot_cache: HashMap<i64, vaxloop_store::slots::Slot> = HashMap::new();
     let mut reads = Reads {
         to_book: Vec::new(),
         keep_trips: Vec::new(),
     };
     for a in &plan.assignments {
-        let t = inst.teams.iter().position(|t| t.id == a.team);
-        let s = inst.sites.iter().position(|s| s.id == a.site);
+        let t = team_at.get(a.team.as_str()).copied();
+        let s = site_at.get(a.site.as_str()).copied();
         let (Some(t), Some(s)) = (t, s) else {
             return Ok(refused(&a.team, gone()));
         };

@@ -58,7 +58,8 @@ where
         return Ok(json_response(status, out));
     };
     let app = &state.app;
-    match idempotency::claim(app, user, &key, request).await? {
+    let hash = idempotency::fingerprint(request);
+    match idempotency::claim(app, user, &key, &hash).await? {
         Claimed::Fresh => {}
         Claimed::Answered { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -74,7 +75,7 @@ where
     let outcome = work().await;
     match &outcome {
         Ok((status, out)) => {
-            idempotency::answer(app, user, &key, request, status.as_u16(), out).await?;
+            idempotency::answer(app, user, &key, &hash, status.as_u16(), out).await?;
         }
         // Nothing was done: the key is free for the retry.
         Err(_) => idempotency::release(app, user, &key).await?,
