@@ -9,6 +9,8 @@
 //!
 //! A retried request with an `Idempotency-Key` is answered inside the same batch from the key's
 //! stored answer; a new key is claimed, and its answer stored, in the booking's own savepoint.
+//! Each booking's audit row is written with it: in its savepoint, or — for the single bookings
+//! made set-wise — in one statement for the lot, inside theirs.
 //!
 //! One writer serves both backends, on a thread, runtime and connection of its own: a booking
 //! is several statements one after another, and on the requests' runtime every one of them
@@ -19,12 +21,14 @@
 use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
+use vaxloop_store::audit::{self, Entry, Outcome};
 use vaxloop_store::booking;
 use vaxloop_store::idempotency::{self, Claim};
-use vaxloop_store::teams::{self, Team};
+use vaxloop_store::teams::Team;
 use vaxloop_store::{Db, StoreError, WriteTx, db};
 
-use crate::booking::{BookRefusal, Checked, Request, book_in};
+use crate::booking::engine::{Placed, Placement, TeamOf, place_in};
+use crate::booking::{BookRefusal, Checked, Request};
 use crate::days::DayCache;
 
 /// Most bookings in one commit: large enough that a surge needs few commits, small enough that
@@ -61,21 +65,50 @@ pub enum Written {
     Gone,
 }
 
+/// A booking checked and planned (see [`crate::booking::check_place`]), as handed to the
+/// [`Writer`]: it ends in [`place_in`], like every booking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// The site-day of the first group.
+    pub site_id: i64,
+    pub day: String,
+    /// `(slot, people)`: one group, or a team's groups in consecutive slots.
+    pub groups: Vec<(i64, Vec<i64>)>,
+    pub dose_number: i64,
+    pub vaccine_id: i64,
+    pub walk_in: bool,
+    /// Book the people as one new team of this unit, numbered on the site-day.
+    pub team_of: Option<i64>,
+    /// Who booked (their login; none for the operator), for the booking's audit row.
+    pub by: Option<i64>,
+}
+
+impl Order {
+    /// The checked booking `req`, as one group: no new team.
+    pub fn of(req: &Request<'_>, checked: &Checked, by: Option<i64>) -> Self {
+        Order {
+            site_id: checked.site_id,
+            day: checked.day.clone(),
+            groups: vec![(req.slot_id, req.people.to_vec())],
+            dose_number: req.dose_number,
+            vaccine_id: checked.vaccine_id,
+            walk_in: req.walk_in,
+            team_of: None,
+            by,
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.groups.iter().map(|(_, g)| g.len()).sum()
+    }
+}
+
 /// Makes the answer (stored under a key, if any) from the appointments' ids and the team.
 type Render = Box<dyn Fn(&[i64], Option<&Team>) -> String + Send>;
 
 /// One booking to apply.
 struct Job {
-    slot_id: i64,
-    people: Vec<i64>,
-    dose_number: i64,
-    team_id: Option<i64>,
-    walk_in: bool,
-    vaccine_id: i64,
-    site_id: i64,
-    day: String,
-    /// Book the people as a new team of this unit, numbered on the site-day.
-    team_of: Option<i64>,
+    order: Order,
     keyed: Option<Keyed>,
     /// The body stored with the key when the booking succeeds (the API's 201 answer).
     render: Render,
@@ -176,40 +209,39 @@ impl Writer {
         }
     }
 
-    /// Applies a checked booking (see [`crate::booking::check_place`]) in the next group
-    /// commit; with `team_of`, its people become one new team of that unit in the same
-    /// savepoint. `render` makes the answer (stored under the key, if any) when it succeeds.
+    /// Applies a checked booking in the next group commit, with its audit row; with
+    /// `team_of`, its people become one new team of that unit in the same savepoint. `render`
+    /// makes the answer (stored under the key, if any) when it succeeds.
     pub async fn book(
         &self,
-        req: &Request<'_>,
-        checked: &Checked,
-        team_of: Option<i64>,
+        order: Order,
         keyed: Option<Keyed>,
         render: impl Fn(&[i64], Option<&Team>) -> String + Send + 'static,
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
-            team_of,
+            order,
             keyed,
             render: Box::new(render),
-            ..Job::of(req, checked)
+            replaces: None,
         };
         self.send(Work::Book(job, reply), rx).await
     }
 
     /// Moves a person's appointment `old` (at `old_site` on `old_day`) to the checked booking
-    /// `req`, in the next group commit: the old place comes back and the new one is taken in
+    /// `order`, in the next group commit: the old place comes back and the new one is taken in
     /// one savepoint, or — when the new one is refused — the old appointment stands.
     pub async fn move_to(
         &self,
-        req: &Request<'_>,
-        checked: &Checked,
+        order: Order,
         (old, old_site, old_day): (i64, i64, String),
     ) -> Result<Written, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
+            order,
+            keyed: None,
+            render: Box::new(|_, _| String::new()),
             replaces: Some((old, old_site, old_day)),
-            ..Job::of(req, checked)
         };
         self.send(Work::Book(job, reply), rx).await
     }
@@ -273,7 +305,7 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
     for work in batch {
         match work {
             Work::Book(job, reply) => {
-                let key = (job.site_id, job.day.clone());
+                let key = (job.order.site_id, job.order.day.clone());
                 if !touched.contains(&key) {
                     touched.push(key);
                 }
@@ -282,7 +314,7 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
                 {
                     touched.push((*site, day.clone()));
                 }
-                if job.single() && people.insert(job.people[0]) {
+                if job.single() && people.insert(job.order.groups[0].1[0]) {
                     singles.push((job, reply));
                 } else {
                     others.push((job, reply));
@@ -333,32 +365,71 @@ async fn apply(db: &Db, days: &DayCache, batch: Vec<Work>) {
 }
 
 impl Job {
-    /// The checked booking `req`, as a plain booking: no new team, no key, no answer kept, no
-    /// appointment given up.
-    fn of(req: &Request<'_>, checked: &Checked) -> Self {
-        Job {
-            slot_id: req.slot_id,
-            people: req.people.to_vec(),
-            dose_number: req.dose_number,
-            team_id: req.team_id,
-            walk_in: req.walk_in,
-            vaccine_id: checked.vaccine_id,
-            site_id: checked.site_id,
-            day: checked.day.clone(),
-            team_of: None,
-            keyed: None,
-            render: Box::new(|_, _| String::new()),
-            replaces: None,
-        }
-    }
-
     /// One person, alone, for a first dose: what [`together`] books.
     fn single(&self) -> bool {
-        self.people.len() == 1
-            && self.team_of.is_none()
-            && self.team_id.is_none()
+        let o = &self.order;
+        o.groups.len() == 1
+            && o.groups[0].1.len() == 1
+            && o.team_of.is_none()
             && self.replaces.is_none()
-            && self.dose_number == 1
+            && o.dose_number == 1
+    }
+
+    /// The booking's audit row, once booked as `placed`: what was done (booked, booked a team,
+    /// a walk-in, a move), to which appointment or team, and how many people where — ids and
+    /// codes only.
+    fn audited(&self, placed: &Placed) -> Audited {
+        let o = &self.order;
+        let action = if self.replaces.is_some() {
+            "move"
+        } else if o.team_of.is_some() {
+            "book_team"
+        } else if o.walk_in {
+            "walk_in"
+        } else {
+            "book"
+        };
+        let target = match (&placed.team, placed.appointments.as_slice()) {
+            (Some(team), _) => format!("team:{}", team.code),
+            (None, [one]) => format!("appointment:{one}"),
+            (None, _) => format!("slot:{}", o.groups[0].0),
+        };
+        let mut detail = format!(
+            "slot={} people={} dose={}",
+            o.groups[0].0,
+            o.size(),
+            o.dose_number
+        );
+        if let Some((old, ..)) = &self.replaces {
+            detail.push_str(&format!(" from=appointment:{old}"));
+        }
+        Audited {
+            by: o.by,
+            action,
+            target,
+            detail,
+        }
+    }
+}
+
+/// A booking's audit row, to write with it.
+struct Audited {
+    by: Option<i64>,
+    action: &'static str,
+    target: String,
+    detail: String,
+}
+
+impl Audited {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            actor_user_id: self.by,
+            action: self.action,
+            target: &self.target,
+            reason: None,
+            outcome: Outcome::Ok,
+            detail: Some(&self.detail),
+        }
     }
 }
 
@@ -412,12 +483,12 @@ async fn all_at_once(
     let items: Vec<booking::Single> = todo
         .iter()
         .map(|&i| {
-            let job = &jobs[i].0;
+            let o = &jobs[i].0.order;
             booking::Single {
-                slot_id: job.slot_id,
-                person_id: job.people[0],
-                vaccine_id: job.vaccine_id,
-                walk_in: job.walk_in,
+                slot_id: o.groups[0].0,
+                person_id: o.groups[0].1[0],
+                vaccine_id: o.vaccine_id,
+                walk_in: o.walk_in,
             }
         })
         .collect();
@@ -426,10 +497,17 @@ async fn all_at_once(
     };
     let mut bodies: Vec<(usize, String)> = Vec::new();
     let mut given_back: Vec<(i64, &str)> = Vec::new();
+    let mut audited: Vec<Audited> = Vec::new();
     for (&i, outcome) in todo.iter().zip(outcomes) {
         let job = &jobs[i].0;
         written[i] = Some(match outcome {
             Ok(id) => {
+                let placed = Placed {
+                    appointments: vec![id],
+                    team: None,
+                    slots: vec![(job.order.groups[0].0, 1)],
+                };
+                audited.push(job.audited(&placed));
                 let body = (job.render)(&[id], None);
                 bodies.push((i, body.clone()));
                 Written::Booked {
@@ -460,6 +538,8 @@ async fn all_at_once(
         .collect();
     idempotency::answer_many(tx, &answers, now).await?;
     idempotency::release_many(tx, &given_back).await?;
+    let entries: Vec<Entry<'_>> = audited.iter().map(Audited::entry).collect();
+    audit::record_many(tx, &entries, now).await?;
     Ok(written.into_iter().collect())
 }
 
@@ -557,30 +637,27 @@ async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreE
     {
         return Ok(Written::Gone);
     }
-    let team = match job.team_of {
-        Some(unit) => {
-            let size = i64::try_from(job.people.len()).unwrap_or(i64::MAX);
-            Some(teams::insert(tx, unit, job.site_id, &job.day, size).await?)
-        }
-        None => None,
+    let o = &job.order;
+    let placement = Placement {
+        site_id: o.site_id,
+        day: &o.day,
+        groups: o.groups.iter().map(|(s, g)| (*s, g.as_slice())).collect(),
+        dose_number: o.dose_number,
+        vaccine_id: o.vaccine_id,
+        team: o.team_of.map_or(TeamOf::Nobody, TeamOf::New),
+        walk_in: o.walk_in,
     };
-    let req = Request {
-        slot_id: job.slot_id,
-        people: &job.people,
-        dose_number: job.dose_number,
-        team_id: team.as_ref().map(|t| t.id).or(job.team_id),
-        walk_in: job.walk_in,
-    };
-    match book_in(tx, &req, job.vaccine_id, now).await? {
-        Ok(ids) => {
-            let body = (job.render)(&ids, team.as_ref());
+    match place_in(tx, &placement, now).await? {
+        Ok(placed) => {
+            audit::record_in(tx, &job.audited(&placed).entry(), now).await?;
+            let body = (job.render)(&placed.appointments, placed.team.as_ref());
             if let Some(k) = &job.keyed {
                 idempotency::answer(tx, k.user_id, &k.key, &k.request_hash, 201, &body, now)
                     .await?;
             }
             Ok(Written::Booked {
-                appointments: ids,
-                team,
+                appointments: placed.appointments,
+                team: placed.team,
                 body,
             })
         }

@@ -163,22 +163,19 @@ pub async fn resolve(
 }
 
 /// A registered person who came without an appointment here today: booked as a walk-in into
-/// the slot under way at this site (or the next one with room), through the booking checks —
-/// their appointment elsewhere or on another day moves here, so they hold one — then checked
-/// in. `now` is the site's local time.
+/// the slot under way at this site (or the next one with room), through the booking checks and
+/// the group-commit writer like every booking (audited there) — their appointment elsewhere or
+/// on another day moves here, so they hold one — then checked in. `now` is the site's local
+/// time.
 pub async fn walk_in(
-    db: &Db,
-    cipher: &PiiCipher,
-    tz: chrono_tz::Tz,
+    app: &crate::App,
     site_id: i64,
     now: chrono::NaiveDateTime,
     code: &str,
     actor: Option<i64>,
 ) -> Result<Result<CheckIn, CheckInRefusal>, StoreError> {
-    use chrono::Timelike;
-    use vaxloop_core::JourneyState;
+    let (db, cipher) = (app.db(), app.cipher());
     let today = now.date();
-    let now_min = i64::from(now.hour() * 60 + now.minute());
     let person = match resolve(db, cipher, today, code).await? {
         Ok(p) => p,
         Err(refusal) => return Ok(Err(refusal)),
@@ -191,43 +188,83 @@ pub async fn walk_in(
     if here.iter().any(|a| a.site_id == site_id && a.day == date) {
         return check_in(db, cipher, site_id, today, code, actor).await;
     }
-    // The slot under way, or the next with a free place.
-    let slots = vaxloop_store::slots::of_site_day(db, site_id, &date).await?;
+    if let Err(refusal) = book_walk_in(app, site_id, now, person.id, here.first(), actor).await? {
+        return Ok(Err(refusal));
+    }
+    check_in(db, cipher, site_id, today, code, actor).await
+}
+
+/// Books `person` as a walk-in into the slot under way here (or the next with a free place),
+/// moving `booked` — their appointment elsewhere — when they hold one.
+async fn book_walk_in(
+    app: &crate::App,
+    site_id: i64,
+    now: chrono::NaiveDateTime,
+    person: i64,
+    booked: Option<&PersonAppointment>,
+    actor: Option<i64>,
+) -> Result<Result<(), CheckInRefusal>, StoreError> {
+    use crate::booking::{Request, engine};
+    use crate::commit::{Order, Written};
+    use chrono::Timelike;
+    use vaxloop_core::JourneyState;
+    let date = now.date().format("%Y-%m-%d").to_string();
+    let now_min = i64::from(now.hour() * 60 + now.minute());
+    let slots = vaxloop_store::slots::of_site_day(app.db(), site_id, &date).await?;
     let Some(slot) = slots
         .iter()
         .find(|s| s.ends_min > now_min && s.booked < s.capacity)
     else {
         return Ok(Err(CheckInRefusal::WalkInRefused("slot_full")));
     };
-    let booked = match here.first() {
-        // Their appointment elsewhere comes here.
-        Some(a) => crate::booking::engine::reschedule(db, tz, a.appointment_id, slot.id).await?,
+    let dose = match booked {
+        Some(a) => a.dose_number,
         None => {
-            let journeys = vaxloop_store::journeys::of_person(db, person.id).await?;
+            let journeys = vaxloop_store::journeys::of_person(app.db(), person).await?;
             let open = journeys.iter().find(|j| {
                 matches!(
                     j.1,
                     JourneyState::Registered | JourneyState::Cancelled | JourneyState::NoShow
                 )
             });
-            let Some(&(dose, ..)) = open else {
-                return Ok(Err(CheckInRefusal::NoAppointment));
-            };
-            let people = [person.id];
-            let req = crate::booking::Request {
-                slot_id: slot.id,
-                people: &people,
-                dose_number: dose,
-                team_id: None,
-                walk_in: true,
-            };
-            crate::booking::engine::book(db, tz, &req).await?
+            match open {
+                Some(&(dose, ..)) => dose,
+                None => return Ok(Err(CheckInRefusal::NoAppointment)),
+            }
         }
     };
-    if let Err(refusal) = booked {
-        return Ok(Err(CheckInRefusal::WalkInRefused(refusal.code())));
-    }
-    check_in(db, cipher, site_id, today, code, actor).await
+    let people = [person];
+    let req = Request {
+        slot_id: slot.id,
+        people: &people,
+        dose_number: dose,
+        team_id: None,
+        walk_in: true,
+    };
+    let checked = match engine::check_move(app.db(), app.tz(), &req).await? {
+        Ok(checked) => checked,
+        Err(refusal) => return Ok(Err(CheckInRefusal::WalkInRefused(refusal.code()))),
+    };
+    let order = Order::of(&req, &checked, actor);
+    let written = match booked {
+        Some(a) => {
+            let old = (a.appointment_id, a.site_id, a.day.clone());
+            app.bookings().move_to(order, old).await?
+        }
+        None => {
+            app.bookings()
+                .book(order, None, |_, _| String::new())
+                .await?
+        }
+    };
+    Ok(match written {
+        Written::Booked { .. } => Ok(()),
+        Written::Refused(refusal) => Err(CheckInRefusal::WalkInRefused(refusal.code())),
+        // Their appointment changed meanwhile: the desk scans again.
+        Written::Gone | Written::Replayed { .. } | Written::KeyReused => {
+            Err(CheckInRefusal::WalkInRefused("changed"))
+        }
+    })
 }
 
 /// The screener's decision.

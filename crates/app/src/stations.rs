@@ -209,19 +209,9 @@ impl Station {
         app: &App,
         personal: &str,
     ) -> Result<std::result::Result<CheckIn, CheckInRefusal>> {
-        let tz = app.tz();
-        let now = chrono::Utc::now().with_timezone(&tz).naive_local();
+        let now = chrono::Utc::now().with_timezone(&app.tz()).naive_local();
         let now = app.today().and_time(now.time());
-        let done = site_ops::walk_in(
-            app.db(),
-            app.cipher(),
-            tz,
-            self.site.id,
-            now,
-            personal,
-            self.actor(),
-        )
-        .await?;
+        let done = site_ops::walk_in(app, self.site.id, now, personal, self.actor()).await?;
         Ok(done)
     }
 

@@ -285,8 +285,8 @@ vaxloop_store::backend_tests! {
         let ca = vaxloop_app::booking::engine::check_move(&t, tz, &ra).await.expect("q").expect("checked");
         let cb = vaxloop_app::booking::engine::check_move(&t, tz, &rb).await.expect("q").expect("checked");
         let (wa, wb) = tokio::join!(
-            app.bookings().move_to(&ra, &ca, (first[0], site, day.clone())),
-            app.bookings().move_to(&rb, &cb, (first[1], site, day.clone())),
+            app.bookings().move_to(vaxloop_app::commit::Order::of(&ra, &ca, None), (first[0], site, day.clone())),
+            app.bookings().move_to(vaxloop_app::commit::Order::of(&rb, &cb, None), (first[1], site, day.clone())),
         );
         let results = [wa.expect("writer"), wb.expect("writer")];
         assert_eq!(results.iter().filter(|w| matches!(w, Written::Booked { .. })).count(), 1, "{results:?}");
@@ -297,7 +297,7 @@ vaxloop_store::backend_tests! {
             assert_eq!(vaxloop_store::booking::active_of_person(&t, p).await.expect("q").len(), 1, "nobody lost");
         }
         // Moving an appointment that is no longer active changes nothing.
-        let again = app.bookings().move_to(&ra, &ca, (first[0], site, day.clone())).await.expect("writer");
+        let again = app.bookings().move_to(vaxloop_app::commit::Order::of(&ra, &ca, None), (first[0], site, day.clone())).await.expect("writer");
         let changed_nothing = matches!(again, Written::Gone | Written::Refused(_));
         assert!(changed_nothing, "{again:?}");
     }
@@ -333,7 +333,7 @@ vaxloop_store::backend_tests! {
             let w = writer.clone();
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[p], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, None, |_, _| String::new()).await
+                w.book(vaxloop_app::commit::Order::of(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None), None, |_, _| String::new()).await
             });
         }
         let mut booked = 0;
@@ -362,7 +362,7 @@ vaxloop_store::backend_tests! {
             let (w, k) = (writer.clone(), keyed.clone());
             tasks.spawn(async move {
                 let req = Request { slot_id: slot, people: &[person], dose_number: 1, team_id: None, walk_in: false };
-                w.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, Some(k), |ids, _| format!("{ids:?}")).await
+                w.book(vaxloop_app::commit::Order::of(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None), Some(k), |ids, _| format!("{ids:?}")).await
             });
         }
         let mut outcomes = Vec::new();
@@ -382,7 +382,7 @@ vaxloop_store::backend_tests! {
         // The same key for another request is refused; a refusal's answer is kept for its retries.
         let other = vaxloop_app::commit::Keyed { request_hash: "other".into(), ..keyed.clone() };
         let req = Request { slot_id: slot, people: &[ids[1]], dose_number: 1, team_id: None, walk_in: false };
-        assert_eq!(writer.book(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None, Some(other), |_, _| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
+        assert_eq!(writer.book(vaxloop_app::commit::Order::of(&req, &vaxloop_app::booking::Checked { vaccine_id: vaccine, site_id: 1, day: DAY.into() }, None), Some(other), |_, _| String::new()).await.expect("w"), vaxloop_app::commit::Written::KeyReused);
         let refusal_key = vaxloop_app::commit::Keyed { user_id: 2, key: "k-2".into(), request_hash: "h2".into() };
         let kept = writer.answer(refusal_key.clone(), 409, "full".into()).await.expect("w");
         assert_eq!(kept, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
@@ -430,5 +430,66 @@ vaxloop_store::backend_tests! {
         assert_eq!(per_slot(&t).await, vec![10, 0, 0, 0]);
         assert_eq!(journeys::waiting_of_unit(&t, unit, 1, 100).await.expect("q").len(), 20);
         assert_eq!(row(team.team.code.clone()).await.active, 0);
+    }
+
+    async fn every_booking_door_writes_its_audit_row_with_the_booking(t) {
+        use vaxloop_app::booking::{self as use_case, BookInput, Booking};
+        let tz = chrono_tz::Asia::Shanghai;
+        let World { unit, slots: all, people: ids } = world(&t, 8, 600, 10, 100).await;
+        let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), tz);
+        let login = |role: vaxloop_core::Role, person_id: Option<i64>| {
+            let t = &t;
+            async move {
+                let mut tx = t.begin_write().await.expect("tx");
+                let user = vaxloop_store::users::NewUser {
+                    username: Some(format!("{role:?}{person_id:?}")),
+                    display_name: "someone".into(),
+                    password_hash: String::new(),
+                    role: Some(role),
+                    work_group_id: None,
+                    unit_id: None,
+                    site_id: None,
+                    site_post: None,
+                    person_id,
+                };
+                let id = vaxloop_store::users::insert(&mut tx, &user, now_ms()).await.expect("user");
+                tx.commit().await.expect("commit");
+                let user = vaxloop_store::users::by_id(t, id).await.expect("q").expect("user");
+                (id, vaxloop_app::Caller::login(vaxloop_app::Actor::from(&user), "/test"))
+            }
+        };
+        let (desk_id, desk) = login(vaxloop_core::Role::Desk, None).await;
+        let (resident_id, resident) = login(vaxloop_core::Role::Resident, Some(ids[0])).await;
+        let quiet = |_: &[i64], _: Option<&use_case::Team>| String::new();
+        let book = |caller, input: BookInput| {
+            let app = &app;
+            async move { use_case::book(app, caller, &input, None, quiet, |_, _| String::new()).await.expect("book") }
+        };
+        // The resident books themselves; the desk books one person, then two as a team.
+        let mine = book(&resident, BookInput { slot_id: all[0].id, ..BookInput::default() }).await;
+        let Booking::Booked { appointments: mine, .. } = mine else { panic!("{mine:?}") };
+        let one = book(&desk, BookInput { slot_id: all[0].id, people: vec![ids[1]], ..BookInput::default() }).await;
+        assert!(matches!(one, Booking::Booked { team: None, .. }), "{one:?}");
+        let two = book(&desk, BookInput { slot_id: all[1].id, people: vec![ids[2], ids[3]], ..BookInput::default() }).await;
+        let Booking::Booked { team: Some(pair), .. } = two else { panic!("{two:?}") };
+        // The desk's page books a team through the same entry: spread over consecutive slots.
+        let place = use_case::desk::Place { site: "S1".into(), day: DAY.into(), start: "09:30".into() };
+        let spread = use_case::desk::book_team(&app, &desk, "U1", &place, "3").await.expect("q").expect("booked");
+        // A refused booking leaves no row.
+        let twice = book(&desk, BookInput { slot_id: all[2].id, people: vec![ids[1]], ..BookInput::default() }).await;
+        assert!(matches!(twice, Booking::Refused { .. }), "{twice:?}");
+        assert!(use_case::cancel_own(&app, &resident, mine[0]).await.expect("cancel"));
+        let log = vaxloop_store::audit::recent(&t, 50).await.expect("log");
+        let rows: Vec<(Option<i64>, &str, &str)> = log.iter().rev().map(|e| (e.actor_user_id, e.action.as_str(), e.target.as_str())).collect();
+        let own = format!("appointment:{}", mine[0]);
+        let (pair, spread) = (format!("team:{}", pair.code), format!("team:{}", spread.code));
+        assert_eq!(rows.iter().filter(|r| r.1 == "book").count(), 2, "{rows:?}");
+        assert!(rows.contains(&(Some(resident_id), "book", own.as_str())), "{rows:?}");
+        assert!(rows.contains(&(Some(desk_id), "book_team", pair.as_str())), "{rows:?}");
+        assert!(rows.contains(&(Some(desk_id), "book_team", spread.as_str())), "{rows:?}");
+        assert!(rows.contains(&(Some(resident_id), "cancel", own.as_str())), "{rows:?}");
+        assert_eq!(rows.len(), 5, "one row per booking and cancellation, none for the refusal: {rows:?}");
+        // The spread team waits in the unit's inbox like any new team.
+        assert_eq!(journeys::waiting_of_unit(&t, unit, 1, 100).await.expect("q").len(), 2);
     }
 }

@@ -80,7 +80,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(states, ["released", "released", "registered", "no_show", "no_show", "no_show", "no_show"]);
         // After the close nothing more is recorded here today.
         let at_noon = today.and_hms_opt(12, 0, 0).expect("time");
-        let walk_in = vaxloop_app::site_ops::walk_in(&t, &t.cipher, tz, here.id, at_noon, &scan(people[5]), None).await.expect("store");
+        let walk_in = vaxloop_app::site_ops::walk_in(&vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), tz), here.id, at_noon, &scan(people[5]), None).await.expect("store");
         assert_eq!(walk_in.expect_err("closed"), CheckInRefusal::DayClosed);
         assert!(vaxloop_store::visits::active_of_person(&t, people[5]).await.expect("q").is_empty(), "not booked either");
         // The unit's contact sees the same line for its team.

@@ -87,9 +87,10 @@ vaxloop_store::backend_tests! {
         vaxloop_app::booking::engine::book_team(&t, tz, unit.id, later, &people[1..2], 1).await.expect("book").expect("booked");
         let at_ten = today.and_hms_opt(10, 5, 0).expect("time");
         let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+        let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), tz);
 
         // No appointment at all: booked into the slot under way, as a walk-in, and checked in.
-        let came = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("walked in");
+        let came = walk_in(&app, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("walked in");
         assert!(came.fresh);
         assert_eq!(came.appointment.site_id, here.id);
         assert!(came.appointment.starts_min <= 10 * 60 + 5 && came.appointment.ends_min > 10 * 60 + 5, "the slot under way");
@@ -98,17 +99,17 @@ vaxloop_store::backend_tests! {
         assert_eq!(walk, 1, "counted as a walk-in");
         drop(tx);
         // Booked for tomorrow elsewhere: that appointment moves here, so they still hold one.
-        let moved = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[1]), None).await.expect("store").expect("walked in");
+        let moved = walk_in(&app, here.id, at_ten, &scan(people[1]), None).await.expect("store").expect("walked in");
         assert_eq!(moved.appointment.site_id, here.id);
         let active = vaxloop_store::visits::active_of_person(&t, people[1]).await.expect("q");
         assert_eq!(active.len(), 1, "one appointment for the dose");
         // A second walk-in scan is the same check-in.
-        let again = walk_in(&t, &t.cipher, tz, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("same");
+        let again = walk_in(&app, here.id, at_ten, &scan(people[0]), None).await.expect("store").expect("same");
         assert!(!again.fresh && again.visit.id == came.visit.id);
         // After the last slot has ended, there is no room today.
         let late = today.and_hms_opt(23, 0, 0).expect("time");
         let nobody = journeys::waiting_of_unit(&t, unit.id, 1, 1).await.expect("waiting")[0];
-        assert_eq!(walk_in(&t, &t.cipher, tz, here.id, late, &scan(nobody), None).await.expect("store").expect_err("no room"), CheckInRefusal::WalkInRefused("slot_full"));
+        assert_eq!(walk_in(&app, here.id, late, &scan(nobody), None).await.expect("store").expect_err("no room"), CheckInRefusal::WalkInRefused("slot_full"));
     }
 
     async fn screening_passes_defers_or_refers_and_decides_once(t) {

@@ -68,6 +68,49 @@ pub async fn record_in(conn: &mut AnyConnection, entry: &Entry<'_>, now: i64) ->
     Ok(())
 }
 
+/// Entries in one statement per chunk: [`record_in`] for many at once (a group commit's
+/// bookings).
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    entries: &[Entry<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    const CHUNK: usize = 500;
+    for chunk in entries.chunks(CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = 6 * i;
+                format!(
+                    "($1, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO audit_log (at, actor_user_id, action, target, reason, outcome, detail) \
+             VALUES {rows}"
+        )))
+        .bind(now);
+        for e in chunk {
+            q = q
+                .bind(e.actor_user_id)
+                .bind(e.action)
+                .bind(e.target)
+                .bind(e.reason)
+                .bind(e.outcome.as_str())
+                .bind(e.detail);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Appends an entry on its own.
 pub async fn record(db: &Db, entry: &Entry<'_>, now: i64) -> StoreResult<()> {
     let mut conn = db.pool().acquire().await?;

@@ -8,6 +8,7 @@ use vaxloop_store::teams::{self, TeamRow};
 use vaxloop_store::{WriteTx, journeys, org, sites, slots};
 
 use super::engine::{self, BookRefusal, TeamBooked};
+use super::{BookInput, Booking, Team};
 use crate::audit::{self, Act};
 use crate::error::{Error, Result};
 use crate::{App, Caller, scope};
@@ -57,20 +58,22 @@ pub struct Place {
     pub start: String,
 }
 
-/// Books unit `unit`'s next `size` people waiting for a first dose as one team at `place`.
+/// Books unit `unit`'s next `size` people waiting for a first dose as one team at `place`,
+/// spread over consecutive slots when the first is short — through [`super::book`], like every
+/// booking, so it rides the group-commit writer and is audited there.
 pub async fn book_team(
     app: &App,
     caller: &Caller,
     unit: &str,
     place: &Place,
     size: &str,
-) -> Result<std::result::Result<TeamBooked, DeskRefusal>> {
+) -> Result<std::result::Result<Team, DeskRefusal>> {
     scope::require(app, caller, &[Role::Admin, Role::Desk]).await?;
     let Some(unit) = org::unit_by_code(app.db(), unit.trim()).await? else {
         return Ok(Err(DeskRefusal::UnknownUnit));
     };
-    let (site, slot) = match slot_at(app, &place.site, &place.day, &place.start).await? {
-        Ok(found) => found,
+    let slot = match slot_at(app, &place.site, &place.day, &place.start).await? {
+        Ok((_, slot)) => slot,
         Err(refusal) => return Ok(Err(refusal)),
     };
     let Some(size) = size
@@ -85,21 +88,23 @@ pub async fn book_team(
     if (people.len() as i64) < size {
         return Ok(Err(DeskRefusal::TooFewWaiting));
     }
-    let prepared = match engine::prepare_team(app.db(), app.tz(), slot.id, &people, 1).await? {
-        Ok(p) => p,
-        Err(refusal) => return Ok(Err(DeskRefusal::Booking(refusal))),
+    let input = BookInput {
+        slot_id: slot.id,
+        people,
+        dose: Some(1),
+        walk_in: false,
+        spread: true,
     };
-    let mut tx = app.db().begin_write().await?;
-    let booked = engine::book_team_in(&mut tx, unit.id, &prepared).await?;
-    written(tx, caller, booked, |team| {
-        let target = format!(
-            "team:{} unit:{} site:{}",
-            team.team.code, unit.code, site.code
-        );
-        let detail = format!("people={} slots={}", people.len(), team.slots.len());
-        ("book_team", target, detail)
-    })
-    .await
+    let quiet = |_: &[i64], _: Option<&Team>| String::new();
+    match super::book(app, caller, &input, None, quiet, |_, _| String::new()).await? {
+        Booking::Booked {
+            team: Some(team), ..
+        } => Ok(Ok(team)),
+        Booking::Refused { refusal, .. } => Ok(Err(DeskRefusal::Booking(refusal))),
+        other => Err(Error::Internal(format!(
+            "a team booking answered {other:?}"
+        ))),
+    }
 }
 
 /// Commits a team's booking with its audit row (`what` names the action, target and detail), or

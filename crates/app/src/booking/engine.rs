@@ -1,7 +1,7 @@
 //! The booking engine behind every booking use case ([`super`]): the checks before a write (the
 //! slot, the units a site serves, a later dose's interval, room read but not promised), the
-//! write on the caller's transaction ([`book_in`]: everyone or nobody), and teams spread over
-//! consecutive slots. Caller-free: the use cases in [`super`] decide who may, and the planner's
+//! write on the caller's transaction ([`place_in`]: everyone or nobody, alone or as a team spread
+//! over consecutive slots). Caller-free: the use cases in [`super`] decide who may, and the planner's
 //! publishing and the check-in desk's walk-ins use the same steps.
 
 use std::sync::Arc;
@@ -399,14 +399,91 @@ async fn plan_team<'p>(
 }
 
 /// Which team the people are booked as.
-pub(crate) enum TeamOf {
-    /// A new team of this unit, numbered on the site-day.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamOf {
+    /// No team: each person on their own (a resident, a walk-in, the desk's single booking).
+    Nobody,
+    /// A new team of this unit, numbered on the site-day; the unit hears of it in its inbox.
     New(i64),
     /// This team, kept.
     Existing(vaxloop_store::teams::Team),
 }
 
-/// Books a planned team on the caller's transaction.
+/// A booking, checked and planned, ready for the write: its people in groups, each group into
+/// one slot (consecutive slots of one site-day when a team spreads over several).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement<'a> {
+    /// The site-day of the first group (a team's new number is counted there).
+    pub site_id: i64,
+    pub day: &'a str,
+    /// `(slot, people)` in slot order.
+    pub groups: Vec<(i64, &'a [i64])>,
+    pub dose_number: i64,
+    pub vaccine_id: i64,
+    pub team: TeamOf,
+    pub walk_in: bool,
+}
+
+/// What a placement booked: the appointments (in the groups' order), the team (when it was
+/// booked as one) and how many people went into which slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub appointments: Vec<i64>,
+    pub team: Option<vaxloop_store::teams::Team>,
+    pub slots: Vec<(i64, usize)>,
+}
+
+/// The one write every booking ends in — a resident's, the desk's, a walk-in, the API's,
+/// a published plan's — on the caller's transaction: the team (when there is one) made or
+/// kept, then every group booked through [`book_in`]; everyone or nobody (on a refusal the
+/// caller rolls back).
+pub async fn place_in(
+    tx: &mut WriteTx,
+    placement: &Placement<'_>,
+    now: i64,
+) -> Result<Result<Placed, BookRefusal>, StoreError> {
+    if placement.groups.is_empty() {
+        return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
+    }
+    let size: usize = placement.groups.iter().map(|(_, g)| g.len()).sum();
+    let team = match &placement.team {
+        TeamOf::Nobody => None,
+        TeamOf::New(unit_id) => {
+            let n = i64::try_from(size).unwrap_or(i64::MAX);
+            let (site, day) = (placement.site_id, placement.day);
+            let team = vaxloop_store::teams::insert(tx, *unit_id, site, day, n).await?;
+            // The unit hears of every new team in its inbox (gone again if this rolls back).
+            vaxloop_store::notifications::team_booked_in(tx, *unit_id, team.id, now).await?;
+            Some(team)
+        }
+        TeamOf::Existing(team) => Some(team.clone()),
+    };
+    let mut appointments = Vec::with_capacity(size);
+    for (slot_id, group) in &placement.groups {
+        let req = Request {
+            slot_id: *slot_id,
+            people: group,
+            dose_number: placement.dose_number,
+            team_id: team.as_ref().map(|t| t.id),
+            walk_in: placement.walk_in,
+        };
+        match book_in(tx, &req, placement.vaccine_id, now).await? {
+            Ok(ids) => appointments.extend(ids),
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    }
+    Ok(Ok(Placed {
+        appointments,
+        team,
+        slots: placement
+            .groups
+            .iter()
+            .map(|(s, g)| (*s, g.len()))
+            .collect(),
+    }))
+}
+
+/// Books a planned team on the caller's transaction (see [`place_in`]).
 pub(crate) async fn team_in(
     tx: &mut WriteTx,
     team: TeamOf,
@@ -417,37 +494,23 @@ pub(crate) async fn team_in(
     let Some((first, _)) = plan.first() else {
         return Ok(Err(BookRefusal::Store(Refusal::NoSlot)));
     };
-    let size: usize = plan.iter().map(|(_, g)| g.len()).sum();
-    let now = vaxloop_store::now_ms();
-    let team = match team {
-        TeamOf::New(unit_id) => {
-            let size = i64::try_from(size).unwrap_or(i64::MAX);
-            let team =
-                vaxloop_store::teams::insert(tx, unit_id, first.site_id, &first.day, size).await?;
-            // The unit hears of every new team in its inbox (gone again if this rolls back).
-            vaxloop_store::notifications::team_booked_in(tx, unit_id, team.id, now).await?;
-            team
-        }
-        TeamOf::Existing(team) => team,
-    };
-    let mut appointments = Vec::with_capacity(size);
-    for (slot, group) in plan {
-        let req = Request {
-            slot_id: slot.id,
-            people: group,
-            dose_number,
-            team_id: Some(team.id),
-            walk_in: false,
-        };
-        match book_in(tx, &req, vaccine_id, now).await? {
-            Ok(ids) => appointments.extend(ids),
-            Err(refusal) => return Ok(Err(refusal)),
-        }
-    }
-    Ok(Ok(TeamBooked {
+    let placement = Placement {
+        site_id: first.site_id,
+        day: &first.day,
+        groups: plan.iter().map(|(s, g)| (s.id, *g)).collect(),
+        dose_number,
+        vaccine_id,
         team,
-        slots: plan.iter().map(|(s, g)| (s.id, g.len())).collect(),
-        appointments,
+        walk_in: false,
+    };
+    let placed = place_in(tx, &placement, vaxloop_store::now_ms()).await?;
+    Ok(placed.and_then(|p| match p.team {
+        Some(team) => Ok(TeamBooked {
+            team,
+            slots: p.slots,
+            appointments: p.appointments,
+        }),
+        None => Err(BookRefusal::Store(Refusal::NoSlot)),
     }))
 }
 
@@ -627,23 +690,11 @@ pub async fn reschedule(
         tx.rollback().await?;
         return Err(StoreError::NotFound("active appointment"));
     }
-    let booked = booking::book_in(
-        &mut tx,
-        &Booking {
-            slot_id: new_slot,
-            people: &people,
-            vaccine_id,
-            dose_number: old.dose_number,
-            team_id: None,
-            walk_in: false,
-        },
-        now,
-    )
-    .await?;
+    let booked = book_in(&mut tx, &req, vaccine_id, now).await?;
     if booked.is_ok() {
         tx.commit().await?;
     } else {
         tx.rollback().await?;
     }
-    Ok(booked.map_err(BookRefusal::Store))
+    Ok(booked)
 }

@@ -1,10 +1,13 @@
 //! Booking, as every caller reaches it: a resident books, moves or cancels their own place on
 //! their phone; the desk books people through the API and whole teams from its page; site staff
 //! record walk-ins. One entry each — [`book`], [`reschedule`], [`cancel`], and the desk's
-//! [`desk`] use cases — deciding who may, then the [`engine`]'s checks and writes. Single
-//! bookings ride the group-commit writer ([`crate::commit`]) from every door, with an
-//! `Idempotency-Key` when the caller sends one. A booking's audit trail is its journey events
-//! (booked, cancelled: who, when, which appointment), written in the booking's transaction.
+//! [`desk`] use cases — deciding who may, then the [`engine`]'s checks. Every booking, from
+//! every door (the resident's page, the desk's page and its teams, the API, the check-in desk's
+//! walk-ins), rides the group-commit writer ([`crate::commit`]), with an `Idempotency-Key` when
+//! the caller sends one, and ends in the one write, [`engine::place_in`] — which publishing a
+//! plan also uses, for its teams, inside its own all-or-nothing transaction. Each booking and
+//! cancellation writes its audit row (who, what, which appointment or team) in the transaction
+//! that makes it, beside the person's journey events.
 
 pub mod desk;
 pub mod engine;
@@ -23,19 +26,22 @@ pub use vaxloop_store::booking::{AppointmentView, Refusal};
 pub use vaxloop_store::slots::Slot;
 pub use vaxloop_store::teams::Team;
 
-use crate::commit::{Keyed, Written};
+use crate::audit::{self, Act};
+use crate::commit::{Keyed, Order, Written};
 use crate::error::{Error, Result};
 use crate::sites::Site;
 use crate::{App, Caller, scope};
 
 /// What to book: a slot, the people (none: the resident themselves), which dose (1 unless
-/// said), and whether it is a walk-in recorded at the site.
+/// said), whether it is a walk-in recorded at the site, and whether the people — one unit's,
+/// booked as a team — may spread from this slot over the consecutive ones when it is short.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BookInput {
     pub slot_id: i64,
     pub people: Vec<i64>,
     pub dose: Option<i64>,
     pub walk_in: bool,
+    pub spread: bool,
 }
 
 /// What became of a booking.
@@ -107,17 +113,20 @@ async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>
         }
     }
     let team_of = match units.as_slice() {
-        [unit] if input.people.len() > 1 && !input.walk_in => Some(*unit),
+        [unit] if (input.people.len() > 1 || input.spread) && !input.walk_in => Some(*unit),
+        _ if input.spread => return Err(Error::invalid("people", "one_unit")),
         _ => None,
     };
     Ok((input.people.clone(), team_of))
 }
 
-/// Books for the caller (see [`whom`]) through the group-commit writer: checked first (a
-/// moment-old view of the site-day turns away what cannot fit without queueing), then written
-/// everyone-or-nobody. With an idempotency `key`, the first request's answer is kept with it and
-/// a retry hears that answer; `booked` and `refused` render the answers to keep (the refused
-/// one also gets the site-day's slots, to offer others).
+/// Books for the caller (see [`whom`]) through the group-commit writer, with its audit row:
+/// checked first (a moment-old view of the site-day turns away what cannot fit without
+/// queueing; a team that may spread is planned over consecutive slots), then written
+/// everyone-or-nobody. Every booking from a page or the API comes here. With an idempotency
+/// `key`, the first request's answer is kept with it and a retry hears that answer; `booked` and
+/// `refused` render the answers to keep (the refused one also gets the site-day's slots, to
+/// offer others).
 pub async fn book(
     app: &App,
     caller: &Caller,
@@ -132,28 +141,17 @@ pub async fn book(
         (Some(key), Some(user_id)) => Some(Keyed {
             user_id,
             key: key.to_string(),
-            request_hash: request_hash(input.slot_id, &people, dose, input.walk_in),
+            request_hash: request_hash(input, &people, dose),
         }),
         _ => None,
     };
-    let req = Request {
-        slot_id: input.slot_id,
-        people: &people,
-        dose_number: dose,
-        team_id: None,
-        walk_in: input.walk_in,
-    };
-    let looked = check_place(app.db(), app.days(), app.tz(), &req).await?;
-    let checked = match looked.outcome {
-        Ok(checked) => checked,
-        Err(refusal) => {
-            return refuse(app, input.slot_id, refusal, looked.day, keyed, refused).await;
+    let order = match order(app, caller, input, &people, dose, team_of).await? {
+        Ok(order) => order,
+        Err((refusal, day)) => {
+            return refuse(app, input.slot_id, refusal, day, keyed, refused).await;
         }
     };
-    let written = app
-        .bookings()
-        .book(&req, &checked, team_of, keyed.clone(), booked)
-        .await?;
+    let written = app.bookings().book(order, keyed.clone(), booked).await?;
     Ok(match written {
         Written::Booked {
             appointments,
@@ -172,9 +170,64 @@ pub async fn book(
     })
 }
 
+/// What the writer is to book for `input`, checked (and, for a team that may spread, planned
+/// over consecutive slots); or the refusal, with the site-day as it was read.
+async fn order(
+    app: &App,
+    caller: &Caller,
+    input: &BookInput,
+    people: &[i64],
+    dose: i64,
+    team_of: Option<i64>,
+) -> Result<std::result::Result<Order, (BookRefusal, Option<Arc<DayView>>)>> {
+    let by = caller.user_id();
+    if input.spread {
+        let prepared =
+            engine::prepare_team(app.db(), app.tz(), input.slot_id, people, dose).await?;
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(refusal) => return Ok(Err((refusal, None))),
+        };
+        let Some((first, _)) = prepared.plan.first() else {
+            return Ok(Err((BookRefusal::Store(Refusal::NoSlot), None)));
+        };
+        return Ok(Ok(Order {
+            site_id: first.site_id,
+            day: first.day.clone(),
+            groups: prepared
+                .plan
+                .iter()
+                .map(|(s, g)| (s.id, g.to_vec()))
+                .collect(),
+            dose_number: dose,
+            vaccine_id: prepared.vaccine_id,
+            walk_in: false,
+            team_of,
+            by,
+        }));
+    }
+    let req = Request {
+        slot_id: input.slot_id,
+        people,
+        dose_number: dose,
+        team_id: None,
+        walk_in: input.walk_in,
+    };
+    let looked = check_place(app.db(), app.days(), app.tz(), &req).await?;
+    Ok(match looked.outcome {
+        Ok(checked) => Ok(Order {
+            team_of,
+            ..Order::of(&req, &checked, by)
+        }),
+        Err(refusal) => Err((refusal, looked.day)),
+    })
+}
+
 /// A request's fingerprint, so that a key reused for another request is told apart.
-fn request_hash(slot_id: i64, people: &[i64], dose: i64, walk_in: bool) -> String {
-    crate::idempotency::fingerprint(&format!("{slot_id}|{people:?}|{dose}|{walk_in}"))
+fn request_hash(input: &BookInput, people: &[i64], dose: i64) -> String {
+    let (slot, walk_in) = (input.slot_id, input.walk_in);
+    let spread = if input.spread { "|spread" } else { "" };
+    crate::idempotency::fingerprint(&format!("{slot}|{people:?}|{dose}|{walk_in}{spread}"))
 }
 
 /// A refusal's answer, rendered with the site-day's slots (as just read, or read now) and kept
@@ -210,7 +263,7 @@ pub async fn cancel(app: &App, caller: &Caller, appointment_id: i64) -> Result<b
         _ => false,
     })
     .await?;
-    cancel_now(app, appointment_id).await
+    cancel_now(app, caller, appointment_id).await
 }
 
 /// Cancels the caller's own appointment (the resident's page): whoever else asks — the desk and
@@ -221,12 +274,16 @@ pub async fn cancel_own(app: &App, caller: &Caller, appointment_id: i64) -> Resu
         a.person_id.is_some() && appointment.as_ref().map(|x| x.person_id) == a.person_id
     })
     .await?;
-    cancel_now(app, appointment_id).await
+    cancel_now(app, caller, appointment_id).await
 }
 
-async fn cancel_now(app: &App, appointment_id: i64) -> Result<bool> {
+async fn cancel_now(app: &App, caller: &Caller, appointment_id: i64) -> Result<bool> {
     let mut tx = app.db().begin_write().await?;
     let done = stored::cancel_in(&mut tx, appointment_id, vaxloop_store::now_ms()).await?;
+    if done {
+        let target = format!("appointment:{appointment_id}");
+        audit::write(&mut tx, caller, Act::new("cancel", &target)).await?;
+    }
     tx.commit().await?;
     Ok(done)
 }
@@ -272,7 +329,10 @@ pub async fn reschedule(
     };
     let moved = app
         .bookings()
-        .move_to(&req, &checked, (appointment_id, old_site, old_day))
+        .move_to(
+            Order::of(&req, &checked, caller.user_id()),
+            (appointment_id, old_site, old_day),
+        )
         .await?;
     Ok(match moved {
         Written::Booked { appointments, .. } => Ok(appointments),

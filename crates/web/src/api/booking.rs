@@ -110,6 +110,11 @@ pub struct BookIn {
     /// slot and the day like any booking.
     #[serde(default)]
     pub walk_in: bool,
+    /// The desk's team of one unit's people may spread from this slot over the consecutive ones
+    /// of its site-day when this one is short (as the desk's page books teams); everyone or
+    /// nobody still.
+    #[serde(default)]
+    pub spread: bool,
 }
 
 /// The appointments made; several people of one unit are booked as a team.
@@ -163,6 +168,7 @@ pub async fn create(
         people: input.people,
         dose: input.dose,
         walk_in: input.walk_in,
+        spread: input.spread,
     };
     let booked = |ids: &[i64], team: Option<&booking::Team>| {
         serde_json::to_string(&Booked {

@@ -325,7 +325,7 @@ async fn book_team(
     };
     let booked = desk::book_team(&state.app, &page.caller(), &form.unit, &place, &form.size)
         .await?
-        .map(|team| format!("/desk?team={}", team.team.code));
+        .map(|team| format!("/desk?team={}", team.code));
     team_done(&state, &page, booked).await
 }
 
