@@ -5,16 +5,24 @@ use std::collections::VecDeque;
 use std::io::{Cursor, Read};
 use std::rc::Rc;
 
-use calamine::{Data, Reader, Xlsx};
+use std::time::{Duration, Instant};
 
-/// Bounds on what an upload may be.
+use calamine::{DataRef, Reader, Xlsx};
+
+/// Bounds on what an upload may be, all checked while reading — before anything is allocated
+/// for a row or a column beyond them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_bytes: usize,
-    /// Data rows, not counting the header.
+    /// Data rows, not counting the header; in a workbook, also the furthest row below the header
+    /// a cell may sit in.
     pub max_rows: usize,
+    /// Columns: a non-empty cell beyond this column is refused.
+    pub max_columns: usize,
     /// The most an XLSX archive's entries may inflate to, in total.
     pub max_inflated_bytes: u64,
+    /// The longest the reading may take.
+    pub max_duration: Duration,
 }
 
 impl Default for Limits {
@@ -22,7 +30,9 @@ impl Default for Limits {
         Self {
             max_bytes: 20 * 1024 * 1024,
             max_rows: 200_000,
+            max_columns: 64,
             max_inflated_bytes: 400 * 1024 * 1024,
+            max_duration: Duration::from_secs(60),
         }
     }
 }
@@ -36,6 +46,15 @@ pub enum ReadError {
     TooLarge { size: usize, limit: usize },
     #[error("the file has more than {limit} data rows")]
     TooManyRows { limit: usize },
+    /// A non-empty cell beyond the column limit (`column` as the spreadsheet names it, `AB`).
+    #[error("row {row} has a value in column {column}; the file may use {limit} columns at most")]
+    TooManyColumns {
+        row: usize,
+        column: String,
+        limit: usize,
+    },
+    #[error("reading the file took longer than {seconds} seconds")]
+    TooSlow { seconds: u64 },
     #[error("the file is neither an XLSX workbook nor a CSV text file")]
     WrongType,
     #[error(
@@ -122,56 +141,175 @@ fn check_inflation(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Reads the first worksheet cell by cell, as the XML holds them: nothing is allocated for the
+/// sheet's declared size, only for the row being read, and a cell past the row or column limit
+/// stops the reading before anything is made for it.
 fn read_xlsx(bytes: &[u8], limits: &Limits, sink: &mut impl RowSink) -> Result<usize, ReadError> {
     check_inflation(bytes, limits)?;
-    let mut workbook: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Xlsx(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(ReadError::NoSheet)?
-        .map_err(|e| ReadError::Xlsx(e.to_string()))?;
-    // Row numbers follow the sheet, even when it starts below row 1.
-    let first_row = range.start().map(|(r, _)| r as usize + 1).unwrap_or(1);
-    let mut rows = range.rows();
-    let header = rows.next().ok_or(ReadError::NoHeader)?;
-    let mut scratch: Vec<String> = Vec::new();
-    fill(&mut scratch, header);
-    sink.header(&scratch.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let mut count = 0;
-    for (i, row) in rows.enumerate() {
-        fill(&mut scratch, row);
-        if scratch.iter().all(|c| c.trim().is_empty()) {
+    let xlsx_error = |e: calamine::XlsxError| ReadError::Xlsx(e.to_string());
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or(ReadError::NoSheet)?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(xlsx_error)?;
+    let clock = Clock::start(limits);
+    let mut rows = Rows::new(limits);
+    let mut row: Vec<String> = Vec::new();
+    let mut at: Option<u32> = None;
+    let mut seen = 0u64;
+    while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+        seen += 1;
+        if seen.is_multiple_of(4096) {
+            clock.check()?;
+        }
+        let (r, c) = cell.get_position();
+        let value = cell.get_value();
+        if matches!(value, DataRef::Empty) {
             continue;
         }
-        count += 1;
-        if count > limits.max_rows {
-            return Err(ReadError::TooManyRows {
-                limit: limits.max_rows,
+        rows.check_row(r as usize + 1)?;
+        if c as usize >= limits.max_columns {
+            return Err(ReadError::TooManyColumns {
+                row: r as usize + 1,
+                column: column_name(c),
+                limit: limits.max_columns,
             });
         }
-        let cells: Vec<&str> = scratch.iter().map(String::as_str).collect();
-        sink.row(first_row + 1 + i, &cells)?;
+        if at != Some(r) {
+            if let Some(done) = at {
+                rows.emit(done as usize + 1, &row, sink)?;
+            }
+            row.clear();
+            at = Some(r);
+        }
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        write_cell(&mut row[c], value);
     }
-    Ok(count)
+    if let Some(done) = at {
+        rows.emit(done as usize + 1, &row, sink)?;
+    }
+    rows.finish()
 }
 
-/// Renders a row of cells as text, reusing the buffers.
-fn fill(out: &mut Vec<String>, row: &[Data]) {
-    out.resize(row.len(), String::new());
-    for (slot, cell) in out.iter_mut().zip(row) {
-        slot.clear();
-        match cell {
-            Data::Empty => {}
-            Data::String(s) => slot.push_str(s),
-            // Whole numbers (phone numbers typed as numbers) without a decimal point or exponent.
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e16 => {
-                slot.push_str(&format!("{f:.0}"))
-            }
-            Data::Float(f) => slot.push_str(&f.to_string()),
-            Data::Int(i) => slot.push_str(&i.to_string()),
-            Data::Bool(b) => slot.push_str(if *b { "TRUE" } else { "FALSE" }),
-            other => slot.push_str(&other.to_string()),
+/// The rows of a workbook as they come: the first is the header, the rest data rows (blank ones
+/// skipped), numbered as the sheet numbers them and counted against the limits.
+struct Rows {
+    header: Option<usize>,
+    count: usize,
+    max_rows: usize,
+}
+
+impl Rows {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            header: None,
+            count: 0,
+            max_rows: limits.max_rows,
         }
+    }
+
+    /// A cell in sheet row `number` may be read: it is within the row limit below the header.
+    fn check_row(&self, number: usize) -> Result<(), ReadError> {
+        match self.header {
+            Some(h) if number > h.saturating_add(self.max_rows) => Err(ReadError::TooManyRows {
+                limit: self.max_rows,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn emit(
+        &mut self,
+        number: usize,
+        cells: &[String],
+        sink: &mut impl RowSink,
+    ) -> Result<(), ReadError> {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        if self.header.is_none() {
+            self.header = Some(number);
+            return sink.header(&cells);
+        }
+        self.count += 1;
+        if self.count > self.max_rows {
+            return Err(ReadError::TooManyRows {
+                limit: self.max_rows,
+            });
+        }
+        sink.row(number, &cells)
+    }
+
+    fn finish(self) -> Result<usize, ReadError> {
+        match self.header {
+            Some(_) => Ok(self.count),
+            None => Err(ReadError::NoHeader),
+        }
+    }
+}
+
+/// The reading's deadline.
+struct Clock {
+    until: Instant,
+    seconds: u64,
+}
+
+impl Clock {
+    fn start(limits: &Limits) -> Self {
+        Self {
+            until: Instant::now() + limits.max_duration,
+            seconds: limits.max_duration.as_secs(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ReadError> {
+        if Instant::now() > self.until {
+            return Err(ReadError::TooSlow {
+                seconds: self.seconds,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A column's name as a spreadsheet shows it: 0 is `A`, 25 `Z`, 26 `AA`.
+fn column_name(index: u32) -> String {
+    let mut n = u64::from(index) + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        name.push(b'A' + rem);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+/// A cell's value as text.
+fn write_cell(slot: &mut String, cell: &DataRef<'_>) {
+    slot.clear();
+    match cell {
+        DataRef::Empty => {}
+        DataRef::String(s) => slot.push_str(s),
+        DataRef::SharedString(s) => slot.push_str(s),
+        // Whole numbers (phone numbers typed as numbers) without a decimal point or exponent.
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e16 => {
+            slot.push_str(&format!("{f:.0}"))
+        }
+        DataRef::Float(f) => slot.push_str(&f.to_string()),
+        DataRef::Int(i) => slot.push_str(&i.to_string()),
+        DataRef::Bool(b) => slot.push_str(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTime(d) => slot.push_str(&d.to_string()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => slot.push_str(s),
+        DataRef::Error(e) => slot.push_str(&e.to_string()),
     }
 }
 
@@ -214,16 +352,21 @@ fn read_csv(bytes: &[u8], limits: &Limits, sink: &mut impl RowSink) -> Result<us
     if !reader.read_record(&mut record).map_err(csv_error)? {
         return Err(ReadError::NoHeader);
     }
-    let header: Vec<&str> = record.iter().collect();
+    let header: Vec<&str> = record.iter().take(limits.max_columns).collect();
     if header.iter().all(|c| c.trim().is_empty()) {
         return Err(ReadError::NoHeader);
     }
-    rows.number(reader.position().byte(), &record);
+    let clock = Clock::start(limits);
+    let mut number = rows.number(reader.position().byte(), &record);
+    beyond_columns(number, &record, limits)?;
     sink.header(&header)?;
     let mut count = 0;
     loop {
         if !reader.read_record(&mut record).map_err(csv_error)? {
             break;
+        }
+        if reader.position().record().is_multiple_of(4096) {
+            clock.check()?;
         }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -234,11 +377,33 @@ fn read_csv(bytes: &[u8], limits: &Limits, sink: &mut impl RowSink) -> Result<us
                 limit: limits.max_rows,
             });
         }
-        let number = rows.number(reader.position().byte(), &record);
-        let cells: Vec<&str> = record.iter().collect();
+        number = rows.number(reader.position().byte(), &record);
+        beyond_columns(number, &record, limits)?;
+        let cells: Vec<&str> = record.iter().take(limits.max_columns).collect();
         sink.row(number, &cells)?;
     }
     Ok(count)
+}
+
+/// Refuses a CSV record (row `number`) with a value beyond the column limit.
+fn beyond_columns(
+    number: usize,
+    record: &csv::StringRecord,
+    limits: &Limits,
+) -> Result<(), ReadError> {
+    match record
+        .iter()
+        .enumerate()
+        .skip(limits.max_columns)
+        .find(|(_, c)| !c.trim().is_empty())
+    {
+        Some((i, _)) => Err(ReadError::TooManyColumns {
+            row: number,
+            column: column_name(u32::try_from(i).unwrap_or(u32::MAX)),
+            limit: limits.max_columns,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Passes bytes through to the CSV parser, noting where each newline falls.
@@ -407,11 +572,18 @@ mod tests {
             c.rows,
             vec![(2, vec!["王五".to_string(), "13800138000".to_string()])]
         );
-        let mut cells = Vec::new();
-        fill(
-            &mut cells,
-            &[Data::Float(13800138000.0), Data::Int(7), Data::Empty],
-        );
+        let cells: Vec<String> = [
+            DataRef::Float(13800138000.0),
+            DataRef::Int(7),
+            DataRef::Empty,
+        ]
+        .iter()
+        .map(|c| {
+            let mut s = String::from("stale");
+            write_cell(&mut s, c);
+            s
+        })
+        .collect();
         assert_eq!(cells, vec!["13800138000", "7", ""]);
     }
 
@@ -469,6 +641,124 @@ mod tests {
         assert_eq!(
             read_rows(&bytes, &Limits::default(), &mut Collect::default()),
             Ok(2000)
+        );
+    }
+
+    /// A workbook with a header in A1:B1 and `cells` (`(row, column, text)`, zero-based) beside it.
+    fn sparse_workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").expect("a1");
+        sheet.write_string(0, 1, "身份证号").expect("b1");
+        for &(r, c, text) in cells {
+            sheet.write_string(r, c, text).expect("cell");
+        }
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    #[test]
+    fn a_far_away_cell_is_refused_before_anything_is_allocated_for_it() {
+        // One cell at XFD1048576: a few kilobytes that a dense reader turns into a 512 GiB grid.
+        let corner = sparse_workbook(&[(1_048_575, 16_383, "x")]);
+        assert!(corner.len() < 10_000, "{} bytes", corner.len());
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read(&corner).err(),
+            Some(ReadError::TooManyColumns {
+                row: 1_048_576,
+                column: "XFD".into(),
+                limit: 64
+            })
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Within the columns but far below the row limit.
+        let low = sparse_workbook(&[(1, 1, "11010519491231002X"), (1_048_575, 0, "x")]);
+        assert_eq!(
+            read(&low).err(),
+            Some(ReadError::TooManyRows { limit: 200_000 })
+        );
+        // Column CV (the hundredth) is past a limit of 64.
+        let wide = sparse_workbook(&[(4, 99, "x")]);
+        let err = read(&wide).err();
+        assert_eq!(
+            err,
+            Some(ReadError::TooManyColumns {
+                row: 5,
+                column: "CV".into(),
+                limit: 64
+            })
+        );
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("row 5 has a value in column CV; the file may use 64 columns at most")
+        );
+    }
+
+    #[test]
+    fn sparse_rows_keep_their_sheet_numbers_and_columns() {
+        let book = sparse_workbook(&[(3, 1, "11010519491231002X"), (3, 0, "张三"), (9, 0, "李四")]);
+        let c = read(&book).expect("read");
+        assert_eq!(c.header, vec!["姓名", "身份证号"]);
+        assert_eq!(
+            c.rows,
+            vec![
+                (
+                    4,
+                    vec!["张三".to_string(), "11010519491231002X".to_string()]
+                ),
+                (10, vec!["李四".to_string()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_csv_value_beyond_the_columns_is_refused_by_row_and_column() {
+        let mut text = String::from("name,id\nA,1\n");
+        text.push_str(&",".repeat(70));
+        text.push_str("x\n");
+        assert_eq!(
+            read(text.as_bytes()).err(),
+            Some(ReadError::TooManyColumns {
+                row: 3,
+                column: "BS".into(),
+                limit: 64
+            })
+        );
+        // Empty cells past the limit (a spreadsheet's trailing commas) are no harm.
+        let trailing = format!("name,id{}\nA,1{}\n", ",".repeat(80), ",".repeat(80));
+        assert_eq!(read(trailing.as_bytes()).expect("read").rows.len(), 1);
+    }
+
+    #[test]
+    fn reading_stops_at_its_deadline() {
+        let limits = Limits {
+            max_duration: std::time::Duration::ZERO,
+            ..Limits::default()
+        };
+        let mut text = String::from("name,id\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("p{i},{i}\n"));
+        }
+        let err = read_rows(text.as_bytes(), &limits, &mut Collect::default()).err();
+        assert_eq!(err, Some(ReadError::TooSlow { seconds: 0 }));
+        let mut sheet = crate::Sheet::new("s", &["a"]);
+        for i in 0..10_000 {
+            sheet.push(vec![format!("{i}")]);
+        }
+        let bytes = crate::write_xlsx(&[sheet]).expect("xlsx");
+        let err = read_rows(&bytes, &limits, &mut Collect::default()).err();
+        assert_eq!(err, Some(ReadError::TooSlow { seconds: 0 }));
+    }
+
+    #[test]
+    fn columns_are_named_as_a_spreadsheet_names_them() {
+        let names: Vec<String> = [0, 25, 26, 51, 52, 99, 701, 702, 16_383]
+            .into_iter()
+            .map(column_name)
+            .collect();
+        assert_eq!(
+            names,
+            ["A", "Z", "AA", "AZ", "BA", "CV", "ZZ", "AAA", "XFD"]
         );
     }
 }

@@ -12,8 +12,11 @@ pub struct WebConfig {
     pub session_minutes: i64,
     /// The campaign's time zone, for "today" and displayed times.
     pub timezone: chrono_tz::Tz,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (raised to fit an upload's limit when lower).
     pub body_limit_bytes: usize,
+    /// Largest spreadsheet a roster or units import accepts, in bytes: announced on the form,
+    /// enforced as the upload streams in, and again by the reader.
+    pub upload_limit_bytes: usize,
     /// The address people reach the site at (`https://vaxloop.example.gov.cn`), printed in
     /// registration QR codes and posters. Without it, the request's `Host` is used.
     pub public_url: Option<String>,
@@ -29,6 +32,7 @@ impl Default for WebConfig {
             session_minutes: 8 * 60,
             timezone: chrono_tz::Asia::Shanghai,
             body_limit_bytes: 25 * 1024 * 1024,
+            upload_limit_bytes: 20 * 1024 * 1024,
             public_url: None,
             trust_forwarded_for: false,
         }
@@ -36,6 +40,13 @@ impl Default for WebConfig {
 }
 
 impl WebConfig {
+    /// The server's overall body limit: the configured one, or enough for an upload at its limit
+    /// with the form around it.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit_bytes
+            .max(self.upload_limit_bytes.saturating_add(1024 * 1024))
+    }
+
     /// Today in the campaign's time zone.
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now()

@@ -25,6 +25,7 @@ pub mod pages;
 pub mod qr;
 mod session_store;
 mod state;
+mod upload;
 mod who;
 
 #[cfg(feature = "fixtures")]
@@ -100,7 +101,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(set(header::CACHE_CONTROL, "no-store"))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            state.config.body_limit_bytes,
+            state.config.body_limit(),
         ))
         .with_state(state)
 }

@@ -2,6 +2,7 @@
 //! refusal, shared by the pages and the API (whose error body carries the same text).
 
 use vaxloop_app::booking::{BookRefusal, Refusal};
+use vaxloop_app::import::ReadError;
 use vaxloop_app::planning::DisruptionError;
 use vaxloop_app::proposals::MoveRefusal;
 use vaxloop_app::stations::{
@@ -128,5 +129,41 @@ pub fn vaccination(lang: Lang, refusal: &VaccinateRefusal) -> String {
         VaccinateRefusal::AlreadyGiven => lang.t("vaccination.already"),
         VaccinateRefusal::Minutes => lang.t("vaccination.minutes"),
         VaccinateRefusal::DayClosed => lang.t("checkin.day_closed"),
+    }
+}
+
+/// Why an uploaded spreadsheet could not be read, naming the row and column where there is one.
+pub fn read_error(lang: Lang, r: &ReadError) -> String {
+    match r {
+        ReadError::Empty => lang.t("import.file_error.empty"),
+        ReadError::TooLarge { limit, .. } => lang.tf(
+            "import.file_error.too_large",
+            &[("mb", &(limit / (1024 * 1024)).to_string())],
+        ),
+        ReadError::TooManyRows { limit } => lang.tf(
+            "import.file_error.too_many_rows",
+            &[("rows", &limit.to_string())],
+        ),
+        ReadError::TooManyColumns { row, column, limit } => lang.tf(
+            "import.file_error.too_many_columns",
+            &[
+                ("row", &row.to_string()),
+                ("column", column),
+                ("limit", &limit.to_string()),
+            ],
+        ),
+        ReadError::TooSlow { seconds } => lang.tf(
+            "import.file_error.too_slow",
+            &[("seconds", &seconds.to_string())],
+        ),
+        ReadError::WrongType => lang.t("import.file_error.wrong_type"),
+        ReadError::ZipBomb { .. } => lang.t("import.file_error.zip_bomb"),
+        ReadError::NoHeader => lang.t("import.file_error.no_header"),
+        ReadError::Csv { line, .. } => {
+            lang.tf("import.file_error.csv", &[("line", &line.to_string())])
+        }
+        ReadError::Xlsx(_) | ReadError::NoSheet | ReadError::Rejected(_) => {
+            lang.t("import.file_error.unreadable")
+        }
     }
 }

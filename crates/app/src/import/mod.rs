@@ -423,6 +423,28 @@ pub struct Imported {
     pub report: ImportReport,
 }
 
+/// Reads `bytes` into `sink` on the blocking pool — a large workbook takes seconds to parse, and
+/// no async worker waits on it — within the limits (the deadline among them, checked as it
+/// reads). Answers the sink back with the outcome; a reader that panicked on a hostile file
+/// counts as a file that could not be read.
+pub(crate) async fn read_apart<S: RowSink + Send + 'static>(
+    bytes: &[u8],
+    limits: &Limits,
+    mut sink: S,
+) -> Result<(S, Result<usize, ReadError>), ReadError> {
+    let (bytes, limits) = (bytes.to_vec(), *limits);
+    let work = tokio::task::spawn_blocking(move || {
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_rows(&bytes, &limits, &mut sink)
+        }));
+        let read = read.unwrap_or_else(|_| Err(ReadError::Xlsx("the reader failed".into())));
+        (sink, read)
+    });
+    // Only a runtime shutting down cancels blocking work.
+    work.await
+        .map_err(|_| ReadError::Xlsx("the reader was stopped".into()))
+}
+
 /// Imports a file into `unit`'s list, in one transaction that also records the import (with its
 /// sealed report) and audits it.
 pub async fn import_people(
@@ -435,7 +457,7 @@ pub async fn import_people(
     actor: Option<i64>,
 ) -> Result<Imported, ImportError> {
     let bytes = upload.bytes;
-    let mut v = Validate {
+    let v = Validate {
         today,
         columns: HashMap::new(),
         extra: Vec::new(),
@@ -446,7 +468,8 @@ pub async fn import_people(
         valid_rows: Vec::new(),
         report: ImportReport::default(),
     };
-    if let Err(e) = read_rows(bytes, limits, &mut v) {
+    let (v, read) = read_apart(bytes, limits, v).await?;
+    if let Err(e) = read {
         return Err(if v.missing.is_empty() {
             e.into()
         } else {

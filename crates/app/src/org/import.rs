@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use vaxloop_core::Role;
-use vaxloop_documents::{Limits, ReadError, RowSink, read_rows};
+use vaxloop_documents::{Limits, ReadError, RowSink};
 use vaxloop_store::org::{self, NewUnit, WorkGroup};
 
 use super::input::UnitInput;
@@ -22,8 +22,8 @@ pub struct UnitsReport {
     pub errors: Vec<(usize, Problem)>,
 }
 
-struct UnitRows<'a> {
-    groups: &'a [WorkGroup],
+struct UnitRows {
+    groups: Vec<WorkGroup>,
     columns: HashMap<&'static str, usize>,
     valid: Vec<(usize, NewUnit)>,
     report: UnitsReport,
@@ -51,7 +51,7 @@ fn unit_column(header: &str) -> Option<&'static str> {
     })
 }
 
-impl RowSink for UnitRows<'_> {
+impl RowSink for UnitRows {
     fn header(&mut self, cells: &[&str]) -> Result<(), ReadError> {
         for (i, c) in cells.iter().enumerate() {
             if let Some(col) = unit_column(c) {
@@ -90,7 +90,7 @@ impl RowSink for UnitRows<'_> {
             contact_name: get("contact_name"),
             contact_phone: get("contact_phone"),
         };
-        match input.parse(self.groups) {
+        match input.parse(&self.groups) {
             Ok(unit) => self.valid.push((number, unit)),
             Err(problems) => {
                 self.report.rejected += 1;
@@ -114,26 +114,33 @@ pub enum UnitsImportError {
 
 /// Creates or updates units from a spreadsheet (columns 单位编码/code, 单位名称/name, 类型/kind,
 /// 工作组/group, and optionally 地址/address, 目标人数/target, 联络员/contact, 联系电话/phone,
-/// 纬度/lat, 经度/lon), keyed by code, in one transaction with its audit row. The admin's.
+/// 纬度/lat, 经度/lon), keyed by code, in one transaction with its audit row, read within
+/// `limits` (at most 10,000 rows). The admin's.
 pub async fn import_units(
     app: &App,
     caller: &Caller,
     bytes: &[u8],
+    limits: &Limits,
 ) -> Result<Result<UnitsReport, UnitsImportError>> {
     scope::require(app, caller, &[Role::Admin]).await?;
     let groups = org::work_groups(app.db()).await?;
-    let mut sink = UnitRows {
-        groups: &groups,
+    let sink = UnitRows {
+        groups,
         columns: HashMap::new(),
         valid: Vec::new(),
         report: UnitsReport::default(),
         missing: vec![],
     };
+    // A town's units, not its people: ten thousand rows is plenty.
     let limits = Limits {
-        max_rows: 10_000,
-        ..Limits::default()
+        max_rows: limits.max_rows.min(10_000),
+        ..*limits
     };
-    if let Err(e) = read_rows(bytes, &limits, &mut sink) {
+    let (sink, read) = match crate::import::read_apart(bytes, &limits, sink).await {
+        Ok(done) => done,
+        Err(e) => return Ok(Err(UnitsImportError::Read(e))),
+    };
+    if let Err(e) = read {
         return Ok(Err(if sink.missing.is_empty() {
             UnitsImportError::Read(e)
         } else {

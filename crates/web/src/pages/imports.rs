@@ -4,13 +4,12 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use vaxloop_app::import::{
-    self as roster_import, Field, ImportError, ImportRecord, Limits, ReadError, Report, RowError,
-    Upload,
+    self as roster_import, Field, ImportError, ImportRecord, Report, RowError, Upload,
 };
 use vaxloop_app::org::Unit;
 use vaxloop_documents::write_xlsx;
@@ -22,7 +21,10 @@ use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/units/{code}/import", get(form).post(upload))
+        .route(
+            "/units/{code}/import",
+            get(form).post(upload).layer(DefaultBodyLimit::disable()),
+        )
         .route("/imports/{id}", get(report))
         .route("/imports/{id}/rejected.xlsx", get(rejected))
 }
@@ -52,7 +54,7 @@ fn form_page(
             (r, at)
         })
         .collect();
-    let limits = Limits::default();
+    let limits = crate::upload::limits(state);
     FormPage {
         ctx,
         unit,
@@ -90,24 +92,17 @@ async fn upload(
     let caller = page.caller();
     roster_import::importable(&state.app, &caller, &code).await?;
     let lang = page.lang;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| bad_upload())?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
-    let refused = match file.filter(|(_, b)| !b.is_empty()) {
-        None => lang.t("import.file_error.missing"),
-        Some((file_name, bytes)) => {
+    let limits = crate::upload::limits(&state);
+    let file = crate::upload::file_field(&mut multipart, limits.max_bytes).await;
+    let refused = match file.map(|f| f.filter(|(_, b)| !b.is_empty())) {
+        Err(problem) => problem.message(lang),
+        Ok(None) => lang.t("import.file_error.missing"),
+        Ok(Some((file_name, bytes))) => {
             let upload = Upload {
                 file_name: &file_name,
                 bytes: &bytes,
             };
-            match roster_import::upload(&state.app, &caller, &code, upload, &Limits::default())
-                .await?
-            {
+            match roster_import::upload(&state.app, &caller, &code, upload, &limits).await? {
                 Ok(imported) => {
                     return Ok(Redirect::to(&format!("/imports/{}", imported.id)).into_response());
                 }
@@ -121,13 +116,6 @@ async fn upload(
     Ok((StatusCode::BAD_REQUEST, html(&body)?).into_response())
 }
 
-fn bad_upload() -> AppError {
-    AppError::BadRequest {
-        field: Some("file".into()),
-        message: "import.file_error.unreadable".into(),
-    }
-}
-
 /// Why the file could not be read, in the reader's language.
 fn file_error(lang: Lang, e: &ImportError) -> String {
     match e {
@@ -138,26 +126,7 @@ fn file_error(lang: Lang, e: &ImportError) -> String {
                 &[("columns", &names.join("、"))],
             )
         }
-        ImportError::Read(r) => match r {
-            ReadError::Empty => lang.t("import.file_error.empty"),
-            ReadError::TooLarge { limit, .. } => lang.tf(
-                "import.file_error.too_large",
-                &[("mb", &(limit / (1024 * 1024)).to_string())],
-            ),
-            ReadError::TooManyRows { limit } => lang.tf(
-                "import.file_error.too_many_rows",
-                &[("rows", &limit.to_string())],
-            ),
-            ReadError::WrongType => lang.t("import.file_error.wrong_type"),
-            ReadError::ZipBomb { .. } => lang.t("import.file_error.zip_bomb"),
-            ReadError::NoHeader => lang.t("import.file_error.no_header"),
-            ReadError::Csv { line, .. } => {
-                lang.tf("import.file_error.csv", &[("line", &line.to_string())])
-            }
-            ReadError::Xlsx(_) | ReadError::NoSheet | ReadError::Rejected(_) => {
-                lang.t("import.file_error.unreadable")
-            }
-        },
+        ImportError::Read(r) => crate::messages::read_error(lang, r),
         ImportError::Store(_) => lang.t("error.internal"),
     }
 }

@@ -15,7 +15,7 @@ use vaxloop_app::org::{
 use vaxloop_core::{UnitKind, WorkGroupKind};
 
 use crate::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::furniture::{Page, PageCtx, html};
 
 pub fn routes() -> Router<AppState> {
@@ -27,7 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/contact-login", post(contact_login))
         .route(
             "/admin/units/import",
-            get(units_import_form).post(units_import),
+            get(units_import_form)
+                .post(units_import)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
 }
 
@@ -348,43 +350,20 @@ async fn units_import(
 ) -> AppResult<Response> {
     // Refused before the upload is read.
     vaxloop_app::scope::require(&state.app, &page.caller(), &[vaxloop_core::Role::Admin]).await?;
-    let mut bytes = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| AppError::BadRequest {
-            field: Some("file".into()),
-            message: "import.file_error.unreadable".into(),
-        })?
-    {
-        if field.name() == Some("file") {
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|_| AppError::BadRequest {
-                    field: Some("file".into()),
-                    message: "import.file_error.unreadable".into(),
-                })?
-                .to_vec();
-        }
-    }
+    let limits = crate::upload::limits(&state);
+    let file = crate::upload::file_field(&mut multipart, limits.max_bytes).await;
     let ctx = page.ctx("/admin").await?;
-    let outcome = org_app::import_units(&state.app, &page.caller(), &bytes).await?;
-    let (status, report, error) = match outcome {
-        Ok(r) => (StatusCode::OK, Some(r), None),
-        Err(UnitsImportError::MissingColumns(cols)) => (
+    let (status, report, error) = match file {
+        Ok(file) => {
+            let bytes = file.map(|(_, bytes)| bytes).unwrap_or_default();
+            let outcome =
+                org_app::import_units(&state.app, &page.caller(), &bytes, &limits).await?;
+            units_imported(&ctx, outcome)
+        }
+        Err(problem) => (
             StatusCode::BAD_REQUEST,
             None,
-            Some(ctx.tf(
-                "import.file_error.missing_columns",
-                "columns",
-                &cols.join(", "),
-            )),
-        ),
-        Err(UnitsImportError::Read(e)) => (
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(format!("{}: {e}", ctx.t("import.file_error.unreadable"))),
+            Some(problem.message(ctx.lang)),
         ),
     };
     let errors = report
@@ -412,4 +391,29 @@ async fn units_import(
         })?,
     )
         .into_response())
+}
+
+/// The units import's outcome as the page shows it: its status, the report, or why nothing was
+/// read.
+fn units_imported(
+    ctx: &PageCtx,
+    outcome: Result<UnitsReport, UnitsImportError>,
+) -> (StatusCode, Option<UnitsReport>, Option<String>) {
+    match outcome {
+        Ok(r) => (StatusCode::OK, Some(r), None),
+        Err(UnitsImportError::MissingColumns(cols)) => (
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(ctx.tf(
+                "import.file_error.missing_columns",
+                "columns",
+                &cols.join(", "),
+            )),
+        ),
+        Err(UnitsImportError::Read(e)) => (
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(crate::messages::read_error(ctx.lang, &e)),
+        ),
+    }
 }

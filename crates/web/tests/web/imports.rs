@@ -79,4 +79,66 @@ vaxloop_store::backend_tests! {
         assert_eq!(cross.status, StatusCode::FORBIDDEN, "no importing into another unit");
         assert_eq!(o.get("/imports/999999").await.status, StatusCode::FORBIDDEN, "guessed ids answer like forbidden ones");
     }
+
+    async fn hostile_and_large_uploads_get_a_named_answer_and_the_server_stays_up(t) {
+        let f = fixture(t).await;
+        let (mut c, action) = contact_at_the_form(&f).await;
+        // One cell at XFD1048576: a 5 KB workbook a dense reader would blow up to 512 GiB.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").expect("a1");
+        sheet.write_string(0, 1, "身份证号").expect("b1");
+        sheet.write_string(1_048_575, 16_383, "x").expect("corner");
+        let corner = book.save_to_buffer().expect("xlsx");
+        assert!(corner.len() < 10_000);
+        let refused = c.post_file(&action, "corner.xlsx", &corner).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("第1048576行的XFD列有内容"), "{}", refused.body);
+        // A file over the framework's 2 MB default but within the configured 20 MB goes through
+        // to the report (its over-long notes are rejected there, by row and field).
+        let note = "备".repeat(400_000);
+        let csv = format!("姓名,身份证号,备注\n甲,{},{note}\n乙,{},{note}\n", rid(1), rid(3));
+        assert!(csv.len() > 2 * 1024 * 1024);
+        let big = c.post_file(&action, "big.csv", csv.as_bytes()).await;
+        assert_eq!(big.status, StatusCode::SEE_OTHER, "{}", big.body);
+        assert_eq!(c.get(big.location()).await.status, StatusCode::OK, "the server is still up");
+    }
+
+    async fn an_upload_over_the_configured_limit_is_refused_on_the_form(t) {
+        let config = vaxloop_web::WebConfig {
+            upload_limit_bytes: 1024 * 1024,
+            ..vaxloop_web::WebConfig::default()
+        };
+        let f = crate::client::fixture_with(t, config).await;
+        let (mut c, action) = contact_at_the_form(&f).await;
+        let form = c.get(&action[..action.find('?').expect("query")]).await;
+        assert!(form.body.contains("1 MB"), "the form announces the configured limit: {}", form.body);
+        let csv = format!("姓名,身份证号,备注\n甲,{},{}\n", rid(1), "x".repeat(1_500_000));
+        let refused = c.post_file(&action, "big.csv", csv.as_bytes()).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("文件超过1 MB"), "{}", refused.body);
+    }
+}
+
+/// A unit contact logged in, and their import form's action (with its token).
+async fn contact_at_the_form(f: &crate::client::Fixture) -> (crate::client::Client, String) {
+    let contact = f
+        .town
+        .logins
+        .iter()
+        .find(|l| l.role == Role::UnitContact)
+        .expect("contact")
+        .clone();
+    let unit = f.town.units[contact.unit.expect("unit")].clone();
+    let mut c = f.client();
+    c.login(
+        contact.username.as_deref().expect("username"),
+        DEMO_PASSWORD,
+    )
+    .await;
+    let form = c.get(&format!("/units/{}/import", unit.code)).await;
+    (
+        c,
+        format!("/units/{}/import?csrf_token={}", unit.code, form.csrf()),
+    )
 }
