@@ -285,6 +285,7 @@ pub fn simulate(profile: &SiteProfile, measured_from: Vec<(String, usize)>) -> S
         replications: REPLICATIONS,
         seed: 1,
         threads: 1,
+        max_arrivals: vaxloop_sim::capacity::MAX_ARRIVALS,
     };
     let found = safe_per_slot(profile, &demand_for(profile), &judge);
     let at = found.at_capacity.as_ref();
@@ -454,10 +455,16 @@ pub struct WhatIfOutcome {
     pub safe_per_slot: u32,
     pub safe_wait_p95: f64,
     pub limiting: Option<String>,
+    /// Still safe at the most people the search simulates: the site takes at least
+    /// `safe_per_slot`.
+    pub at_least: bool,
+    /// The search was stopped before it was done.
+    pub stopped: bool,
 }
 
-/// Runs a what-if (CPU-bound: call it off the async runtime).
-pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
+/// Runs a what-if (CPU-bound: call it off the async runtime), asking `stop` between the
+/// search's candidates (see [`crate::what_if`], which bounds it in time and in number).
+pub fn run_what_if(w: &WhatIf, measured: &Measured, stop: &dyn Fn() -> bool) -> WhatIfOutcome {
     let profile = w.profile(measured);
     let demand = w.demand();
     let day = w.simulate_day(measured);
@@ -466,9 +473,12 @@ pub fn run_what_if(w: &WhatIf, measured: &Measured) -> WhatIfOutcome {
         replications: REPLICATIONS,
         seed: 1,
         threads: 1,
+        max_arrivals: vaxloop_sim::capacity::MAX_ARRIVALS,
     };
-    let found = safe_per_slot(&profile, &demand, &judge);
+    let found = vaxloop_sim::capacity::safe_per_slot_until(&profile, &demand, &judge, stop);
     WhatIfOutcome {
+        at_least: found.capped,
+        stopped: found.stopped,
         safe_wait_p95: found
             .at_capacity
             .as_ref()

@@ -25,6 +25,8 @@ struct Inner {
     tz: chrono_tz::Tz,
     bookings: Writer,
     days: DayCache,
+    /// One simulation per core at a time (see [`crate::what_if`]).
+    simulations: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -36,6 +38,9 @@ impl App {
             db,
             cipher,
             tz,
+            simulations: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         }))
     }
 
@@ -65,6 +70,11 @@ impl App {
     /// Site-days as bookings and availability look at them, a moment old at most.
     pub fn days(&self) -> &DayCache {
         &self.0.days
+    }
+
+    /// The permits for simulations on request, one per core.
+    pub fn simulations(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.0.simulations)
     }
 
     /// Whether the database answers, and which backend it is (`sqlite`, `postgres`): the health

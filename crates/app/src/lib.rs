@@ -33,6 +33,7 @@ pub mod sites;
 pub mod slots;
 pub mod stations;
 pub mod supply;
+pub mod what_if;
 
 pub use caller::{Actor, Caller};
 pub use context::App;

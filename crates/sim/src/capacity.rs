@@ -19,6 +19,9 @@ pub struct Judge {
     pub replications: u64,
     pub seed: u64,
     pub threads: usize,
+    /// The most people a candidate day may bring (per replication, walk-ins included): the
+    /// search never simulates a day larger than this, however fast the desks are said to be.
+    pub max_arrivals: u32,
 }
 
 impl Default for Judge {
@@ -28,9 +31,14 @@ impl Default for Judge {
             replications: 20,
             seed: 1,
             threads: 1,
+            max_arrivals: MAX_ARRIVALS,
         }
     }
 }
+
+/// The default bound on a candidate day's arrivals: well above any site's day (the seed's
+/// largest site vaccinates about 5,000 a day), small enough that a probe stays under a second.
+pub const MAX_ARRIVALS: u32 = 50_000;
 
 impl Judge {
     /// Is this day safe, and its result.
@@ -85,6 +93,12 @@ pub struct SafeCapacity {
     /// The station with the longest mean wait at one more person a slot: what to staff next.
     pub bottleneck: Option<String>,
     pub tried: Vec<Tried>,
+    /// The search reached the arrivals bound ([`Judge::max_arrivals`]) still safe: the site
+    /// takes at least `per_slot`.
+    pub capped: bool,
+    /// The search was stopped (its deadline passed, or nobody waits for it any more) before it
+    /// was done; `per_slot` is only what was proven safe by then.
+    pub stopped: bool,
 }
 
 /// The most people per slot the site's stations could serve at all (utilisation 1 at the
@@ -109,6 +123,18 @@ pub fn service_limit_per_slot(profile: &SiteProfile, walk_in_share: f64) -> u32 
 /// The largest number of people booked in every slot of the day (plus `walk_in_share` of that
 /// walking in, the green channel at `priority_share`) that keeps the day safe.
 pub fn safe_per_slot(profile: &SiteProfile, demand: &Demand, judge: &Judge) -> SafeCapacity {
+    safe_per_slot_until(profile, demand, judge, &|| false)
+}
+
+/// [`safe_per_slot`], asking `stop` before each candidate: when it says so, the search ends
+/// with what it has (marked [`SafeCapacity::stopped`]). Every candidate is bounded by
+/// [`Judge::max_arrivals`], so the time between two questions is bounded too.
+pub fn safe_per_slot_until(
+    profile: &SiteProfile,
+    demand: &Demand,
+    judge: &Judge,
+    stop: &dyn Fn() -> bool,
+) -> SafeCapacity {
     let mut tried = Vec::new();
     let check = |n: u32, tried: &mut Vec<Tried>| {
         let (safe, r) = judge.judge(profile, &demand.day(n));
@@ -123,21 +149,39 @@ pub fn safe_per_slot(profile: &SiteProfile, demand: &Demand, judge: &Judge) -> S
     };
     // lo is safe (or 0), hi is not.
     let (mut lo, mut lo_result) = (0u32, None);
-    let mut hi = service_limit_per_slot(profile, demand.walk_in_share)
-        .saturating_add(1)
-        .max(2);
+    let bound = arrivals_bound_per_slot(demand, judge.max_arrivals);
+    let limit = service_limit_per_slot(profile, demand.walk_in_share).saturating_add(1);
+    let capped = limit > bound;
+    let mut hi = limit.min(bound).max(2);
+    if stop() {
+        return SafeCapacity {
+            per_slot: 0,
+            at_capacity: None,
+            bottleneck: None,
+            tried,
+            capped: false,
+            stopped: true,
+        };
+    }
     let (hi_safe, hi_result) = check(hi, &mut tried);
     if hi_safe {
-        // Safe even past the desks' limit (a short day): take it.
+        // Safe even past the desks' limit (a short day), or at the arrivals bound: take it.
         return SafeCapacity {
             per_slot: hi,
             at_capacity: Some(hi_result),
             bottleneck: None,
             tried,
+            capped,
+            stopped: false,
         };
     }
     let mut hi_result = Some(hi_result);
+    let mut stopped = false;
     while hi - lo > 1 {
+        if stop() {
+            stopped = true;
+            break;
+        }
         let mid = lo + (hi - lo) / 2;
         let (safe, r) = check(mid, &mut tried);
         if safe {
@@ -157,7 +201,18 @@ pub fn safe_per_slot(profile: &SiteProfile, demand: &Demand, judge: &Judge) -> S
         at_capacity: lo_result,
         bottleneck,
         tried,
+        capped: false,
+        stopped,
     }
+}
+
+/// The most people per slot whose day (walk-ins included) stays within `max_arrivals`.
+fn arrivals_bound_per_slot(demand: &Demand, max_arrivals: u32) -> u32 {
+    let per_slot = 1.0 + demand.walk_in_share.max(0.0);
+    let slots = demand.slots.max(1) as f64;
+    (f64::from(max_arrivals) / (slots * per_slot))
+        .floor()
+        .max(2.0) as u32
 }
 
 /// Staff beyond the desks, per the site's practice.
@@ -377,5 +432,32 @@ mod tests {
         let dist = calibrate(&many, 60.0).expect("forty");
         assert!(matches!(&dist, Dist::Empirical { values } if values.len() == 40));
         assert!((dist.mean() - 2.05).abs() < 1e-9);
+    }
+
+    #[test]
+    fn absurd_desks_are_searched_within_the_arrivals_bound_and_a_stop_is_heeded() {
+        // 500 desks at three seconds a person: the desks' limit is millions a slot.
+        let mut p = SiteProfile::standard(100, 30.0, 600.0, 0.85);
+        for st in &mut p.stations {
+            st.servers = Some(500);
+            st.service = Dist::Deterministic { value: 0.05 };
+        }
+        p.no_show = 0.95;
+        assert!(service_limit_per_slot(&p, DEMAND.walk_in_share) > 1_000_000);
+        let bounded = Judge {
+            max_arrivals: 5_000,
+            ..judge()
+        };
+        let c = safe_per_slot(&p, &DEMAND, &bounded);
+        // 20 slots and a tenth more walking in: 227 a slot is the most that stays within 5,000.
+        assert!(c.tried.iter().all(|t| t.per_slot <= 227), "{:?}", c.tried);
+        assert!(c.capped && !c.stopped, "{c:?}");
+        // Told to stop at once, it tries nothing.
+        let asked = std::cell::Cell::new(0);
+        let stopped = safe_per_slot_until(&p, &DEMAND, &bounded, &|| {
+            asked.set(asked.get() + 1);
+            true
+        });
+        assert!(stopped.stopped && stopped.tried.is_empty() && asked.get() == 1);
     }
 }

@@ -382,6 +382,7 @@ async fn capacity(a: &CapacityArgs, settings: Settings) -> anyhow::Result<()> {
         replications: a.replications,
         seed: 1,
         threads,
+        max_arrivals: vaxloop_sim::capacity::MAX_ARRIVALS,
     };
     let slot = vaxloop_app::slots::SLOT_MINUTES;
     println!(

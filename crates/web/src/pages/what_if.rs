@@ -12,8 +12,10 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use vaxloop_app::capacity::{Measured, WhatIf, WhatIfOutcome, run_what_if, what_if_base};
 use vaxloop_app::sites::Site;
+use vaxloop_app::what_if::{
+    self as what_ifs, Measured, Range, WhatIf, WhatIfOutcome, WhatIfRefusal, ranges, what_if_base,
+};
 use vaxloop_documents::chart::{Line, lines_svg};
 
 use crate::AppState;
@@ -54,7 +56,8 @@ pub struct Row {
 }
 
 pub struct Shown {
-    pub safe: u32,
+    /// The safe bookings per slot ("at least N" when the search reached its bound still safe).
+    pub safe: String,
     pub safe_hint: String,
     pub people: String,
     pub total_wait: String,
@@ -74,6 +77,8 @@ struct WhatIfPage {
     stations: Vec<StationFields>,
     others: Vec<Field>,
     shown: Option<Shown>,
+    /// Why the simulation was not run to the end (busy, too slow).
+    refused: Option<String>,
     chart_src: String,
 }
 
@@ -105,38 +110,37 @@ async fn read(
     let afternoon = q.get("shift").is_some_and(|s| s == "pm");
     let (site, mut w, measured) = what_if_base(&state.app, &page.caller(), code, afternoon).await?;
     let mut valid = true;
-    let mut number =
-        |name: &str, label: String, default: f64, min: f64, max: f64| -> (f64, Field) {
-            let typed = q
-                .get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty());
-            let (value, error) = match &typed {
-                None => (default, None),
-                Some(text) => match text.parse::<f64>() {
-                    Ok(v) if v.is_finite() && (min..=max).contains(&v) => (v, None),
-                    _ => (
-                        default,
-                        Some(lang.tf(
-                            "whatif.bad_number",
-                            &[
-                                ("field", label.as_str()),
-                                ("min", &min.to_string()),
-                                ("max", &max.to_string()),
-                            ],
-                        )),
-                    ),
-                },
-            };
-            valid &= error.is_none();
-            let field = Field {
-                name: name.to_string(),
-                value: typed.unwrap_or_else(|| trim_number(default)),
-                label,
-                error,
-            };
-            (value, field)
+    let mut number = |name: &str, label: String, default: f64, (min, max): Range| -> (f64, Field) {
+        let typed = q
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let (value, error) = match &typed {
+            None => (default, None),
+            Some(text) => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && (min..=max).contains(&v) => (v, None),
+                _ => (
+                    default,
+                    Some(lang.tf(
+                        "whatif.bad_number",
+                        &[
+                            ("field", label.as_str()),
+                            ("min", &min.to_string()),
+                            ("max", &max.to_string()),
+                        ],
+                    )),
+                ),
+            },
         };
+        valid &= error.is_none();
+        let field = Field {
+            name: name.to_string(),
+            value: typed.unwrap_or_else(|| trim_number(default)),
+            label,
+            error,
+        };
+        (value, field)
+    };
     let mut stations = Vec::new();
     for st in &mut w.stations {
         let title = station_label(lang, &st.name);
@@ -151,22 +155,19 @@ async fn read(
             &format!("desks_{name}"),
             format!("{title} · {}", lang.t("whatif.desks")),
             f64::from(st.desks),
-            1.0,
-            500.0,
+            ranges::DESKS,
         );
         let (space, space_f) = number(
             &format!("space_{name}"),
             format!("{title} · {}", lang.t("whatif.space")),
             f64::from(st.space),
-            0.0,
-            100_000.0,
+            ranges::SPACE,
         );
         let (minutes, minutes_f) = number(
             &format!("minutes_{name}"),
             format!("{title} · {}", lang.t("whatif.minutes")),
             st.minutes,
-            0.05,
-            120.0,
+            ranges::MINUTES,
         );
         st.desks = desks.round() as u32;
         st.space = space.round() as u32;
@@ -178,18 +179,22 @@ async fn read(
         });
     }
     let mut others = Vec::new();
-    let mut other = |name: &str, default: f64, min: f64, max: f64| -> f64 {
-        let (v, f) = number(name, lang.t(&format!("whatif.{name}")), default, min, max);
+    let mut other = |name: &str, default: f64, range: Range| -> f64 {
+        let (v, f) = number(name, lang.t(&format!("whatif.{name}")), default, range);
         others.push(f);
         v
     };
-    w.seats = other("seats", f64::from(w.seats), 0.0, 100_000.0).round() as u32;
-    w.observation_minutes = other("observation_minutes", w.observation_minutes, 0.0, 240.0);
-    w.per_slot = other("per_slot", f64::from(w.per_slot), 1.0, 5_000.0).round() as u32;
-    w.walk_in_percent = other("walk_in", w.walk_in_percent, 0.0, 100.0);
-    w.green_percent = other("green", w.green_percent, 0.0, 100.0);
-    w.no_show_percent = other("no_show", w.no_show_percent, 0.0, 95.0);
-    w.target = other("target", w.target, 0.0, 240.0);
+    w.seats = other("seats", f64::from(w.seats), ranges::SEATS).round() as u32;
+    w.observation_minutes = other(
+        "observation_minutes",
+        w.observation_minutes,
+        ranges::OBSERVATION_MINUTES,
+    );
+    w.per_slot = other("per_slot", f64::from(w.per_slot), ranges::PER_SLOT).round() as u32;
+    w.walk_in_percent = other("walk_in", w.walk_in_percent, ranges::WALK_IN);
+    w.green_percent = other("green", w.green_percent, ranges::GREEN);
+    w.no_show_percent = other("no_show", w.no_show_percent, ranges::NO_SHOW);
+    w.target = other("target", w.target, ranges::TARGET);
     let read = Read {
         what_if: w,
         stations,
@@ -216,15 +221,14 @@ async fn what_if(
 ) -> AppResult<Html<String>> {
     let lang = page.lang;
     let (site, r) = read(&state, &page, &code, &q).await?;
-    let shown = if r.valid {
+    let (mut shown, mut refused) = (None, None);
+    if r.valid {
         let (w, m) = (r.what_if.clone(), r.measured.clone());
-        let outcome = tokio::task::spawn_blocking(move || run_what_if(&w, &m))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("what-if: {e}")))?;
-        Some(shown(lang, &r.what_if, &outcome))
-    } else {
-        None
-    };
+        match what_ifs::run(&state.app, &page.caller(), w, m).await? {
+            Ok(outcome) => shown = Some(self::shown(lang, &r.what_if, &outcome)),
+            Err(refusal) => refused = Some(refusal_text(lang, refusal)),
+        }
+    }
     let chart_src = format!(
         "/sites/{}/what-if/chart.svg?{}",
         site.code,
@@ -237,8 +241,20 @@ async fn what_if(
         stations: r.stations,
         others: r.others,
         shown,
+        refused,
         chart_src,
     })
+}
+
+/// Why the what-if was not answered, in the page's language.
+fn refusal_text(lang: Lang, refusal: WhatIfRefusal) -> String {
+    match refusal {
+        WhatIfRefusal::Busy => lang.t("whatif.busy"),
+        WhatIfRefusal::TimedOut => lang.tf(
+            "whatif.timed_out",
+            &[("seconds", &what_ifs::DEADLINE.as_secs().to_string())],
+        ),
+    }
 }
 
 fn shown(lang: Lang, w: &WhatIf, o: &WhatIfOutcome) -> Shown {
@@ -251,7 +267,11 @@ fn shown(lang: Lang, w: &WhatIf, o: &WhatIfOutcome) -> Shown {
         .unwrap_or_else(|| "-".into());
     let observation = d.observation.as_ref();
     Shown {
-        safe: o.safe_per_slot,
+        safe: if o.at_least {
+            lang.tf("whatif.at_least", &[("n", &o.safe_per_slot.to_string())])
+        } else {
+            o.safe_per_slot.to_string()
+        },
         safe_hint: lang.tf(
             "whatif.safe_hint",
             &[
@@ -330,10 +350,14 @@ async fn chart(
             message: "whatif.fix_first".into(),
         });
     }
-    let (w, m) = (r.what_if, r.measured);
-    let day = tokio::task::spawn_blocking(move || w.simulate_day(&m))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("what-if chart: {e}")))?;
+    let day = match what_ifs::day(&state.app, &page.caller(), r.what_if, r.measured).await? {
+        Ok(day) => day,
+        Err(refusal) => {
+            let headers = [(header::RETRY_AFTER, "5")];
+            let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+            return Ok((status, headers, refusal_text(lang, refusal)).into_response());
+        }
+    };
     const COLOURS: [(u8, u8, u8); 4] = [
         (0x1f, 0x5f, 0xa8),
         (0x0b, 0x6e, 0x4f),

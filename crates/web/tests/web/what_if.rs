@@ -51,7 +51,19 @@ vaxloop_store::backend_tests! {
         // Bad numbers: named, no simulation.
         let bad = manager.get("/sites/HCL/what-if?desks_screening=abc&no_show=120").await;
         assert_eq!(bad.status, StatusCode::OK);
-        assert!(bad.body.contains("id=\"desks_screening-error\"") && bad.body.contains("请输入1到500之间的数字"));
+        assert!(bad.body.contains("id=\"desks_screening-error\"") && bad.body.contains("请输入1到100之间的数字"));
+        // Numbers no site has — the ones that once sent the search to millions of arrivals —
+        // are refused by field, before anything is simulated.
+        let absurd = manager.get("/sites/HCL/what-if?desks_screening=500&minutes_screening=0.05&no_show=95&per_slot=5000").await;
+        assert_eq!(absurd.status, StatusCode::OK);
+        for field in ["desks_screening", "minutes_screening", "no_show", "per_slot"] {
+            assert!(absurd.body.contains(&format!("id=\"{field}-error\"")), "{field}");
+        }
+        assert!(!absurd.body.contains("id=\"what-if-result\""));
+        // The largest numbers allowed still answer, with the safe capacity bounded.
+        let largest = manager.get("/sites/HCL/what-if?desks_screening=100&desks_vaccination=100&desks_checkin=100&minutes_screening=0.1&minutes_vaccination=0.1&minutes_checkin=0.1&no_show=80&per_slot=1000").await;
+        assert_eq!(largest.status, StatusCode::OK);
+        assert!(largest.body.contains("id=\"what-if-result\"") || largest.body.contains("id=\"what-if-refused\""), "{}", largest.body);
         assert!(bad.body.contains("id=\"no_show-error\""));
         assert!(!bad.body.contains("id=\"what-if-result\""));
         assert_eq!(manager.get("/sites/HCL/what-if/chart.svg?desks_screening=0").await.status, StatusCode::BAD_REQUEST);
