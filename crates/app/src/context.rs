@@ -27,6 +27,10 @@ struct Inner {
     days: DayCache,
     /// One simulation per core at a time (see [`crate::what_if`]).
     simulations: Arc<tokio::sync::Semaphore>,
+    /// One password hash per core at a time (see [`crate::auth`]).
+    hashing: Arc<tokio::sync::Semaphore>,
+    /// Failures of names that have no login (see [`crate::auth`]).
+    strangers: crate::auth::Strangers,
 }
 
 impl App {
@@ -41,6 +45,8 @@ impl App {
             simulations: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            hashing: crate::auth::hashing_permits(),
+            strangers: crate::auth::Strangers::default(),
         }))
     }
 
@@ -75,6 +81,16 @@ impl App {
     /// The permits for simulations on request, one per core.
     pub fn simulations(&self) -> Arc<tokio::sync::Semaphore> {
         Arc::clone(&self.0.simulations)
+    }
+
+    /// The permits for hashing passwords, one per core.
+    pub fn hashing(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.0.hashing)
+    }
+
+    /// Failed logins of names that have no login.
+    pub(crate) fn strangers(&self) -> &crate::auth::Strangers {
+        &self.0.strangers
     }
 
     /// Whether the database answers, and which backend it is (`sqlite`, `postgres`): the health

@@ -120,27 +120,39 @@ pub async fn by_person(db: &Db, person_id: i64) -> StoreResult<Option<User>> {
     .await
 }
 
-/// Counts a wrong password; the fifth in a row locks the login until `now + LOCK_MINUTES`.
-/// One conditional statement, so concurrent guesses cannot slip past the count.
-pub async fn record_failed_login(db: &Db, id: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-         WHERE id = $1",
+/// Counts a wrong password, inside the caller's transaction; the fifth in a row locks the login
+/// until `now + LOCK_MINUTES` and starts the count again (after the lock, five more tries). A
+/// login locked now is left alone: a failure during the lock neither counts nor extends it. One
+/// conditional statement, so concurrent guesses cannot slip past the count. Returns the lock's
+/// end when this failure locked the login.
+pub async fn record_failed_login(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: i64,
+) -> StoreResult<Option<i64>> {
+    let until = now + LOCK_MINUTES * 60_000;
+    let locked: Option<Option<i64>> = sqlx::query_scalar(
+        "UPDATE users SET \
+           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE NULL END, \
+           failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) \
+         RETURNING locked_until",
     )
     .bind(id)
     .bind(MAX_FAILED_LOGINS)
-    .bind(now + LOCK_MINUTES * 60_000)
-    .execute(db.pool())
+    .bind(until)
+    .bind(now)
+    .fetch_optional(conn)
     .await?;
-    Ok(())
+    Ok(locked.flatten())
 }
 
-/// Clears the failure count after a successful login.
-pub async fn record_login(db: &Db, id: i64) -> StoreResult<()> {
+/// Clears the failure count and any lock: after a successful login, or when the admin unlocks
+/// the login.
+pub async fn record_login(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id)
-        .execute(db.pool())
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -186,16 +186,27 @@ vaxloop_store::backend_tests! {
         }, now_ms()).await.expect("insert");
         tx.commit().await.expect("commit");
         let now = now_ms();
+        let mut tx = t.begin_write().await.expect("tx");
         for _ in 0..4 {
-            users::record_failed_login(&t, id, now).await.expect("fail");
+            assert_eq!(users::record_failed_login(&mut tx, id, now).await.expect("fail"), None);
         }
+        tx.commit().await.expect("commit");
         assert_eq!(users::by_id(&t, id).await.expect("q").expect("user").locked_until, None);
-        users::record_failed_login(&t, id, now).await.expect("fail");
+        let mut tx = t.begin_write().await.expect("tx");
+        let until = users::record_failed_login(&mut tx, id, now).await.expect("fail").expect("locked");
+        // During the lock a failure neither counts nor extends it.
+        assert_eq!(users::record_failed_login(&mut tx, id, now + 60_000).await.expect("fail"), None);
+        tx.commit().await.expect("commit");
         let user = users::by_username(&t, "admin").await.expect("q").expect("user");
-        assert_eq!(user.failed_logins, 5);
-        assert!(user.locked_until.expect("locked") > now);
-        users::record_login(&t, id).await.expect("reset");
-        assert_eq!(users::by_id(&t, id).await.expect("q").expect("user").failed_logins, 0);
+        assert_eq!((user.failed_logins, user.locked_until), (0, Some(until)), "the count starts again with the lock");
+        assert!(until > now);
+        // After the lock, one failure does not lock again: five more tries.
+        let mut tx = t.begin_write().await.expect("tx");
+        assert_eq!(users::record_failed_login(&mut tx, id, until + 1).await.expect("fail"), None);
+        users::record_login(&mut tx, id).await.expect("reset");
+        tx.commit().await.expect("commit");
+        let user = users::by_id(&t, id).await.expect("q").expect("user");
+        assert_eq!((user.failed_logins, user.locked_until), (0, None));
     }
 
     async fn sessions_expire_and_ids_are_unique(t) {

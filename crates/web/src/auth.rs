@@ -3,9 +3,11 @@
 //! itself (lock, decoy hash, audit) is `vaxloop_app::auth`'s; sessions live in the database (see
 //! `session_store`).
 //!
-//! Five wrong passwords in a row lock a login for fifteen minutes. Unknown logins cost the same
-//! Argon2 work as wrong passwords and get the same answer, so the form does not reveal who has an
-//! account. Every attempt is audited — by user id, never by what was typed.
+//! Five wrong passwords in a row lock a login for fifteen minutes; unknown names lock the same
+//! way and cost the same Argon2 work, so the form does not reveal who has an account; hashing is
+//! capped at one per core (see `vaxloop_app::auth`), and the login page throttles each client and
+//! everyone together (see `crate::limits`). Every attempt is audited — by user id, never by what
+//! was typed.
 
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use vaxloop_app::sessions::User;
@@ -74,7 +76,7 @@ impl AuthnBackend for Backend {
     async fn authenticate(&self, creds: Credentials) -> Result<Option<CurrentUser>, AuthError> {
         let user =
             vaxloop_app::auth::authenticate(&self.state.app, &creds.login, creds.password).await?;
-        Ok(user.map(CurrentUser))
+        Ok(user.ok().map(CurrentUser))
     }
 
     /// The session's login: as read with the session a moment ago (see

@@ -8,7 +8,8 @@ use std::num::NonZeroU32;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The limiters the application holds.
 pub struct Limiters {
@@ -17,6 +18,12 @@ pub struct Limiters {
     pub register_per_client: DefaultKeyedRateLimiter<IpAddr>,
     /// Registrations into one unit: a firm's morning meeting scanning at once fits.
     pub register_per_unit: DefaultKeyedRateLimiter<i64>,
+    /// Login attempts from one client address: a site's shared tablet logging in its shift
+    /// fits; spraying PINs over ID numbers does not.
+    pub login_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Login attempts from everyone at once: the town's staff at the start of a day fit; a
+    /// botnet's flood is held to what the cores can hash.
+    pub login_everyone: DefaultDirectRateLimiter,
 }
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
@@ -30,13 +37,26 @@ impl Limiters {
         Self {
             register_per_client: RateLimiter::keyed(quota(6, 10)),
             register_per_unit: RateLimiter::keyed(quota(120, 400)),
+            login_per_client: RateLimiter::keyed(quota(10, 20)),
+            login_everyone: RateLimiter::direct(quota(600, 200)),
         }
+    }
+
+    /// Whether `client` may try a login now; otherwise how many seconds until it may.
+    pub fn login(&self, client: IpAddr) -> Result<(), u64> {
+        let clock = DefaultClock::default();
+        let wait = |not_until: governor::NotUntil<_>| {
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        };
+        self.login_per_client.check_key(&client).map_err(wait)?;
+        self.login_everyone.check().map_err(wait)
     }
 
     /// Forgets keys that have been quiet, so memory stays bounded.
     pub fn sweep(&self) {
         self.register_per_client.retain_recent();
         self.register_per_unit.retain_recent();
+        self.login_per_client.retain_recent();
     }
 }
 

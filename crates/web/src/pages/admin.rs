@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(overview))
         .route("/admin/users", get(user_list))
+        .route("/admin/users/{username}/unlock", post(unlock_login))
         .route("/admin/audit", get(audit_log))
         .route("/desk", get(desk))
         .route("/desk/teams", post(book_team))
@@ -62,9 +63,34 @@ struct LoginRow {
 struct UsersPage {
     ctx: PageCtx,
     rows: Vec<LoginRow>,
+    /// The login just unlocked.
+    unlocked: Option<String>,
 }
 
-async fn user_list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+#[derive(Deserialize)]
+struct UnlockedQuery {
+    unlocked: Option<String>,
+}
+
+/// The admin unlocks a staff login before its lock runs out.
+async fn unlock_login(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Path(username): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    vaxloop_app::auth::unlock(&state.app, &page.caller(), &username).await?;
+    let back = format!(
+        "/admin/users?unlocked={}",
+        form_urlencoded::byte_serialize(username.as_bytes()).collect::<String>()
+    );
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn user_list(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<UnlockedQuery>,
+) -> AppResult<Html<String>> {
     let lang = page.lang;
     let rows = admin::logins(&state.app, &page.caller())
         .await?
@@ -84,6 +110,7 @@ async fn user_list(State(state): State<AppState>, page: Page) -> AppResult<Html<
     html(&UsersPage {
         ctx: page.ctx("/admin/users").await?,
         rows,
+        unlocked: q.unlocked,
     })
 }
 

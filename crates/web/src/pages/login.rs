@@ -9,10 +9,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::Credentials;
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::furniture::{Page, PageCtx, html, safe_next};
 use crate::i18n::{self, Lang};
+use crate::limits::ClientAddr;
+use vaxloop_app::auth::LoginRefusal;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -71,31 +73,25 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(mut page: Page, Form(form): Form<LoginForm>) -> AppResult<Response> {
-    let creds = Credentials {
-        login: form.login.clone(),
-        password: form.password,
+async fn login(
+    State(state): State<AppState>,
+    mut page: Page,
+    client: ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let outcome = match state.limiters.login(client.0) {
+        Err(seconds) => Err(Refused::Throttled(seconds)),
+        Ok(()) => {
+            let app = &state.app;
+            match vaxloop_app::auth::authenticate(app, &form.login, form.password).await? {
+                Ok(user) => Ok(user),
+                Err(refusal) => Err(Refused::Login(refusal)),
+            }
+        }
     };
-    let user = page
-        .auth
-        .authenticate(creds)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    let Some(user) = user else {
-        let ctx = page.ctx("/login").await?;
-        // Echo a username back into the form, but never an ID number.
-        let login = if vaxloop_core::ResidentId::parse(&form.login).is_ok() {
-            String::new()
-        } else {
-            form.login
-        };
-        let body = html(&LoginPage {
-            ctx: ctx.clone(),
-            next: form.next,
-            login,
-            error: Some(ctx.t("login.failed")),
-        })?;
-        return Ok((StatusCode::UNAUTHORIZED, body).into_response());
+    let user = match outcome {
+        Ok(user) => CurrentUser(user),
+        Err(refused) => return refused_login(&state, &page, form.login, form.next, refused).await,
     };
     page.auth
         .login(&user)
@@ -103,6 +99,66 @@ async fn login(mut page: Page, Form(form): Form<LoginForm>) -> AppResult<Respons
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let target = safe_next(&form.next).unwrap_or(crate::furniture::home(user.0.role));
     Ok(Redirect::to(target).into_response())
+}
+
+/// Why the login form is shown again.
+enum Refused {
+    /// This client tried too often: seconds until it may try again.
+    Throttled(u64),
+    Login(LoginRefusal),
+}
+
+/// The login form again, saying why — and when the person may try again.
+async fn refused_login(
+    state: &AppState,
+    page: &Page,
+    login: String,
+    next: String,
+    refused: Refused,
+) -> AppResult<Response> {
+    let ctx = page.ctx("/login").await?;
+    let (status, error, retry) = match refused {
+        Refused::Throttled(seconds) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            ctx.tf("login.throttled", "seconds", &seconds.to_string()),
+            Some(seconds),
+        ),
+        Refused::Login(LoginRefusal::Wrong) => {
+            (StatusCode::UNAUTHORIZED, ctx.t("login.failed"), None)
+        }
+        Refused::Login(LoginRefusal::Locked { until }) => {
+            let at = state.config.local_hhmm(until);
+            let seconds = (until - vaxloop_app::now_ms()).max(1000) / 1000;
+            let error = ctx.tf("login.locked", "at", &at);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                error,
+                u64::try_from(seconds).ok(),
+            )
+        }
+        Refused::Login(LoginRefusal::Busy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ctx.t("login.busy"),
+            Some(5),
+        ),
+    };
+    // Echo a username back into the form, but never an ID number.
+    let login = if vaxloop_core::ResidentId::parse(&login).is_ok() {
+        String::new()
+    } else {
+        login
+    };
+    let body = html(&LoginPage {
+        ctx,
+        next,
+        login,
+        error: Some(error),
+    })?;
+    let mut response = (status, body).into_response();
+    if let Some(seconds) = retry.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds);
+    }
+    Ok(response)
 }
 
 async fn logout(mut page: Page) -> AppResult<Redirect> {

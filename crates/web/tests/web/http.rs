@@ -52,14 +52,58 @@ vaxloop_store::backend_tests! {
         assert!(denied.iter().all(|e| !e.target.contains("nobody")), "typed logins are not logged");
     }
 
-    async fn five_wrong_passwords_lock_the_login(t) {
+    async fn five_wrong_passwords_lock_the_login_until_a_time_it_names(t) {
         let f = fixture(t).await;
         let mut c = f.client();
-        for _ in 0..5 {
+        for _ in 0..4 {
             assert_eq!(c.login("desk", "guess").await.status, StatusCode::UNAUTHORIZED);
         }
-        assert_eq!(c.login("desk", DEMO_PASSWORD).await.status, StatusCode::UNAUTHORIZED, "locked even with the right password");
+        let fifth = c.login("desk", "guess").await;
+        assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(fifth.body.contains("该账号已锁定至"), "{}", fifth.body);
+        let during = c.login("desk", DEMO_PASSWORD).await;
+        assert_eq!(during.status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+        assert!(during.headers.get("retry-after").is_some());
+        let locked = vaxloop_store::users::by_username(&f.db, "desk").await.expect("q").expect("desk");
+        for _ in 0..3 {
+            c.login("desk", "guess").await;
+        }
+        let still = vaxloop_store::users::by_username(&f.db, "desk").await.expect("q").expect("desk");
+        assert_eq!(still.locked_until, locked.locked_until, "tries during the lock do not extend it");
         assert_eq!(c.login("admin", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER, "other logins are unaffected");
+        // The admin unlocks it; the desk logs in at once.
+        let users = c.get("/admin/users").await;
+        assert!(users.body.contains("id=\"unlock-desk\""), "a locked login offers the button");
+        let unlocked = c.post_form("/admin/users/desk/unlock", &[("csrf_token", &users.csrf())]).await;
+        assert_eq!(unlocked.status, StatusCode::SEE_OTHER);
+        let log = audit::recent(&f.db, 5).await.expect("audit");
+        assert!(log.iter().any(|e| e.action == "unlock_login" && e.target == format!("user:{}", locked.id)));
+        let mut desk = f.client();
+        assert_eq!(desk.login("desk", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+        // A name nobody has locks the same way, so the lock tells nobody who has an account.
+        let mut stranger = f.client();
+        for _ in 0..4 {
+            assert_eq!(stranger.login("nobody", "guess").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let fifth = stranger.login("nobody", "guess").await;
+        assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(fifth.body.contains("该账号已锁定至"));
+    }
+
+    async fn a_client_trying_too_many_logins_is_told_to_wait(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let mut statuses = Vec::new();
+        for i in 0..30 {
+            // Spraying one guess over many names, as a PIN sprayer does.
+            statuses.push(c.login(&format!("name{i}"), "123456").await.status);
+        }
+        let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert!(throttled >= 5, "{statuses:?}");
+        let last = c.login("admin", DEMO_PASSWORD).await;
+        assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "the right password waits its turn too");
+        assert!(last.body.contains("此设备尝试次数过多"), "{}", last.body);
+        assert!(last.headers.get("retry-after").is_some());
     }
 
     async fn forms_without_the_right_csrf_token_are_refused(t) {
