@@ -64,3 +64,15 @@ pub async fn release(app: &App, user: i64, key: &str) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// How long a key's answer is kept for retries: a day, as payment APIs keep theirs.
+pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Forgets keys older than [`KEEP_MS`] before `now` (the server's sweep), so keys sent by
+/// clients do not pile up for ever. Returns how many.
+pub async fn sweep(app: &App, now: i64) -> Result<u64> {
+    let mut tx = app.db().begin_write().await?;
+    let n = idempotency::delete_older_than(&mut tx, now - KEEP_MS).await?;
+    tx.commit().await?;
+    Ok(n)
+}

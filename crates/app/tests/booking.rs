@@ -390,6 +390,13 @@ vaxloop_store::backend_tests! {
         assert_eq!(again, vaxloop_app::commit::Written::Replayed { status: 409, body: "full".into() });
         let counts = vaxloop_store::booking::slot_counts(&t).await.expect("counts");
         assert_eq!(counts.iter().find(|c| c.0 == slot).map(|c| c.2), Some(1));
+        // Keys are forgotten a day after they were claimed, not before.
+        let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), chrono_tz::Asia::Shanghai);
+        let now = now_ms();
+        assert_eq!(vaxloop_app::idempotency::sweep(&app, now).await.expect("sweep"), 0);
+        let later = now + vaxloop_app::idempotency::KEEP_MS + 60_000;
+        assert_eq!(vaxloop_app::idempotency::sweep(&app, later).await.expect("sweep"), 2);
+        assert_eq!(writer.answer(keyed.clone(), 409, "anew".into()).await.expect("w"), vaxloop_app::commit::Written::Replayed { status: 409, body: "anew".into() }, "a forgotten key is new again");
     }
 
     async fn the_desk_moves_a_whole_team_or_none_of_it_and_cancels_it_whole(t) {

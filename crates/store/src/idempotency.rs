@@ -241,3 +241,13 @@ pub async fn answer(
     .await?;
     Ok(())
 }
+
+/// Forgets keys claimed before `before` (milliseconds since the epoch), answered or not; returns
+/// how many. A retry after that long is a new request.
+pub async fn delete_older_than(conn: &mut AnyConnection, before: i64) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

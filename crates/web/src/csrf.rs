@@ -2,18 +2,102 @@
 //! back in the `X-CSRF-Token` header (htmx sends it from the page body's `hx-headers`), for an
 //! ordinary form in its `csrf_token` field, and for a file upload in the `csrf_token` query
 //! parameter of the form's action. Safe methods pass untouched.
+//!
+//! A visitor who is not logged in gets no session row for it: their token is a keyed hash of a
+//! random nonce kept in a cookie of their own (the double-submit pattern, bound by the server's
+//! key), so a bot fetching the login page a million times costs no database rows. The session
+//! — and a token kept in it — begins with the login.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
+use crate::AppState;
 use crate::error::{AppError, ErrorInfo};
 
 pub(crate) const SESSION_KEY: &str = "csrf";
+/// The cookie holding a visitor's nonce.
+pub const VISITOR_COOKIE: &str = "vaxloop_visitor";
+
+/// A visitor's nonce, as their cookie brought it (`sent`) or as this response gives it.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    nonce: String,
+    sent: bool,
+}
+
+/// Gives every request its visitor's nonce, and a visitor without one a cookie with it.
+pub async fn visitor(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let sent = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| {
+            *k == VISITOR_COOKIE && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|(_, v)| v.to_string());
+    let visitor = match sent {
+        Some(nonce) => Visitor { nonce, sent: true },
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::fill(&mut bytes);
+            Visitor {
+                nonce: hex::encode(bytes),
+                sent: false,
+            }
+        }
+    };
+    request.extensions_mut().insert(visitor.clone());
+    let mut response = next.run(request).await;
+    if !visitor.sent {
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{VISITOR_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            visitor.nonce
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The token of a visitor who is not logged in: their nonce, hashed with the server's key.
+fn visitor_token(state: &AppState, visitor: &Visitor) -> String {
+    hex::encode(state.app.cipher().blind(&format!("csrf:{}", visitor.nonce)))
+}
+
+/// The token a page carries: the session's when it has one or the caller is logged in (created
+/// then, in the session), otherwise the visitor's — no session needed.
+pub async fn page_token(
+    state: &AppState,
+    session: &Session,
+    visitor: Option<&Visitor>,
+    logged_in: bool,
+) -> Result<String, AppError> {
+    let existing: Option<String> = session
+        .get(SESSION_KEY)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(t) = existing {
+        return Ok(t);
+    }
+    match visitor {
+        Some(v) if !logged_in => Ok(visitor_token(state, v)),
+        _ => token(session).await,
+    }
+}
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
 /// Forms that carry a token are small; files go through the header.
@@ -53,7 +137,7 @@ fn rejected() -> Response {
     response
 }
 
-pub async fn guard(request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -63,7 +147,10 @@ pub async fn guard(request: Request, next: Next) -> Response {
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return rejected();
     };
-    let expected: Option<String> = session.get(SESSION_KEY).await.ok().flatten();
+    let kept: Option<String> = session.get(SESSION_KEY).await.ok().flatten();
+    // Without a token in the session, the visitor's — if their cookie came back.
+    let visitor = request.extensions().get::<Visitor>().filter(|v| v.sent);
+    let expected = kept.or_else(|| visitor.map(|v| visitor_token(&state, v)));
     let Some(expected) = expected else {
         return rejected();
     };

@@ -145,6 +145,9 @@ pub struct Page {
     pub auth: AuthSession,
     pub session: Session,
     pub path: String,
+    /// The visitor's nonce (see [`crate::csrf`]).
+    visitor: Option<crate::csrf::Visitor>,
+    state: AppState,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -165,6 +168,8 @@ impl FromRequestParts<AppState> for Page {
             auth,
             session,
             path: parts.uri.path().to_string(),
+            visitor: parts.extensions.get::<crate::csrf::Visitor>().cloned(),
+            state: state.clone(),
         })
     }
 }
@@ -192,7 +197,13 @@ impl Page {
             .unwrap_or_default();
         Ok(PageCtx {
             lang: self.lang,
-            csrf: crate::csrf::token(&self.session).await?,
+            csrf: crate::csrf::page_token(
+                &self.state,
+                &self.session,
+                self.visitor.as_ref(),
+                user.is_some(),
+            )
+            .await?,
             path: self.path.clone(),
             user_name: user.map(|u| u.display_name.clone()),
             role_label: user

@@ -82,7 +82,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(assets::routes())
-        .layer(axum::middleware::from_fn(csrf::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::visitor,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_page::render,
@@ -107,7 +114,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
 }
 
 /// Serves the application on a bound listener until ctrl-c or SIGTERM. Every ten minutes
-/// meanwhile (and once at start): expired sessions and quiet rate-limit keys are swept, and the
+/// meanwhile (and once at start): expired sessions, idempotency keys older than a day and quiet
+/// rate-limit keys are swept, and the
 /// booking window's slots are opened at every site, so a day enters the window on time.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let sweep = state.app.clone();
@@ -121,6 +129,11 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
                 Ok(n) if n > 0 => tracing::debug!(sessions = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+            match vaxloop_app::idempotency::sweep(&sweep, vaxloop_app::now_ms()).await {
+                Ok(n) if n > 0 => tracing::debug!(keys = n, "old idempotency keys removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not remove old idempotency keys"),
             }
             match vaxloop_app::slots::open_windows(&sweep).await {
                 Ok(n) if n > 0 => tracing::info!(slots = n, "booking window opened"),

@@ -106,6 +106,35 @@ vaxloop_store::backend_tests! {
         assert!(last.headers.get("retry-after").is_some());
     }
 
+    async fn visitors_who_do_not_log_in_leave_no_session_rows(t) {
+        let f = fixture(t).await;
+        let sessions = || async {
+            let mut tx = f.db.begin_write().await.expect("tx");
+            let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM sessions").fetch_one(&mut *tx).await.expect("count");
+            n
+        };
+        let before = sessions().await;
+        // Cookieless clients — a bot, or fifty phones scanning a unit's poster — fetch pages.
+        for _ in 0..50 {
+            let mut bot = f.client();
+            assert_eq!(bot.get("/login").await.status, StatusCode::OK);
+            assert_eq!(bot.get("/no-such-page").await.status, StatusCode::NOT_FOUND);
+        }
+        assert_eq!(sessions().await, before, "no row for a page view");
+        // A visitor's form still works with the token of their own cookie, and the session
+        // begins with the login.
+        let mut c = f.client();
+        assert_eq!(c.login("admin", DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(sessions().await, before + 1);
+        // Another visitor's token is not this one's.
+        let mut a = f.client();
+        let token = a.get("/login").await.csrf();
+        let mut b = f.client();
+        b.get("/login").await;
+        let crossed = b.post_form("/login", &[("csrf_token", &token), ("login", "admin"), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(crossed.status, StatusCode::FORBIDDEN);
+    }
+
     async fn forms_without_the_right_csrf_token_are_refused(t) {
         let f = fixture(t).await;
         let mut c = f.client();
