@@ -3,7 +3,6 @@
 //! is refused. The key is claimed in a transaction of its own before the work, answered after
 //! it, and freed when the work failed (so the retry may do it).
 
-use sha2::{Digest, Sha256};
 use vaxloop_store::idempotency::{self, Claim};
 
 use crate::App;
@@ -20,9 +19,11 @@ pub enum Claimed {
     Reused,
 }
 
-/// A request's fingerprint, so that a key reused for another request is told apart.
-pub fn fingerprint(request: &str) -> String {
-    hex::encode(Sha256::digest(request.as_bytes()))
+/// A request's fingerprint, so that a key reused for another request is told apart: a hash keyed
+/// with the server's key, since a request may carry an ID number (a check-in by ID) and an
+/// unkeyed hash of one is found again by trying every number.
+pub fn fingerprint(app: &App, request: &str) -> String {
+    hex::encode(app.cipher().blind(&format!("idempotency:{request}")))
 }
 
 /// Claims `key` of login `user` for the request with fingerprint `hash` (see [`fingerprint`]).

@@ -61,27 +61,19 @@ pub enum Booking {
     KeyReused,
 }
 
-/// The people a caller books: a resident only themselves (never as a walk-in); the desk and the
-/// admin anyone in a unit they see; site staff walk-ins at their own site only. Several people
-/// of one unit become a team: its unit is returned with them.
+/// The people a caller books: a resident only themselves; the desk and the admin anyone in a
+/// unit they see. Several people of one unit become a team: its unit is returned with them. A
+/// walk-in is not booked here: it is the check-in desk's act, for today's slot, with proof of
+/// the person ([`crate::stations::Station::walk_in`]).
 async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>, Option<i64>)> {
-    let roles = [Role::Resident, Role::Desk, Role::Admin, Role::SiteStaff];
+    let roles = [Role::Resident, Role::Desk, Role::Admin];
     scope::require(app, caller, &roles).await?;
+    if input.walk_in {
+        return Err(Error::invalid("walk_in", "walk_in_at_check_in"));
+    }
     let actor = caller.actor();
     let role = caller.role();
-    // Site staff record walk-ins at their own site only.
-    if role == Some(Role::SiteStaff) {
-        let own_site = slots::by_id(app.db(), input.slot_id)
-            .await?
-            .is_some_and(|s| actor.is_some_and(|a| scope::can_see_site(a, s.site_id)));
-        if !(input.walk_in && own_site) {
-            return Err(scope::deny(app, caller).await);
-        }
-    }
     if role == Some(Role::Resident) {
-        if input.walk_in {
-            return Err(scope::deny(app, caller).await);
-        }
         let me = actor.and_then(|a| a.person_id).ok_or(Error::NotFound)?;
         return Ok((vec![me], None));
     }
@@ -102,10 +94,7 @@ async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>
         }
         let visible = match actor {
             None => person.is_some(),
-            Some(a) => {
-                unit.is_some_and(|u| scope::can_see_unit(a, &u))
-                    || (a.role == Role::SiteStaff && person.is_some())
-            }
+            Some(a) => unit.is_some_and(|u| scope::can_see_unit(a, &u)),
         };
         if !visible {
             let target = format!("{} person:{p}", caller.via);
@@ -141,7 +130,7 @@ pub async fn book(
         (Some(key), Some(user_id)) => Some(Keyed {
             user_id,
             key: key.to_string(),
-            request_hash: request_hash(input, &people, dose),
+            request_hash: request_hash(app, input, &people, dose),
         }),
         _ => None,
     };
@@ -224,10 +213,10 @@ async fn order(
 }
 
 /// A request's fingerprint, so that a key reused for another request is told apart.
-fn request_hash(input: &BookInput, people: &[i64], dose: i64) -> String {
+fn request_hash(app: &App, input: &BookInput, people: &[i64], dose: i64) -> String {
     let (slot, walk_in) = (input.slot_id, input.walk_in);
     let spread = if input.spread { "|spread" } else { "" };
-    crate::idempotency::fingerprint(&format!("{slot}|{people:?}|{dose}|{walk_in}{spread}"))
+    crate::idempotency::fingerprint(app, &format!("{slot}|{people:?}|{dose}|{walk_in}{spread}"))
 }
 
 /// A refusal's answer, rendered with the site-day's slots (as just read, or read now) and kept

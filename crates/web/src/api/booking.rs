@@ -106,8 +106,8 @@ pub struct BookIn {
     /// Which dose of the series (default 1); later doses respect the minimum interval.
     #[serde(default)]
     pub dose: Option<i64>,
-    /// A walk-in recorded at the site (desk, admin or that site's staff), counted against the
-    /// slot and the day like any booking.
+    /// Refused when true: a walk-in is the check-in desk's act, for today's slot, with proof of
+    /// the person (`POST /api/v1/sites/{code}/checkins` with `walk_in`).
     #[serde(default)]
     pub walk_in: bool,
     /// The desk's team of one unit's people may spread from this slot over the consecutive ones
@@ -184,10 +184,12 @@ pub async fn create(
     let outcome = booking::book(&state.app, &caller, &input, key.as_deref(), booked, refused)
         .await
         .map_err(|e| match e {
-            vaxloop_app::Error::Invalid(_) => AppError::BadRequest {
-                field: Some("people".into()),
-                message: "booking.people_required".into(),
-            },
+            vaxloop_app::Error::Invalid(problems) => AppError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| (p.field.to_string(), format!("booking.{}", p.code)))
+                    .collect(),
+            ),
             other => other.into(),
         })?;
     match outcome {

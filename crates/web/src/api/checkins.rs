@@ -1,6 +1,7 @@
-//! The site operations API: check-in by personal QR code or ID number. A check-in is idempotent
-//! by nature (one per appointment: a repeated scan answers with the first check-in) and also
-//! honours an `Idempotency-Key`.
+//! The site operations API: check-in by personal QR code or ID number — and, for someone without
+//! an appointment here today, a walk-in booked into today's slot and checked in. A check-in is
+//! idempotent by nature (one per appointment: a repeated scan answers with the first check-in)
+//! and also honours an `Idempotency-Key`.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +28,11 @@ pub fn routes() -> Router<AppState> {
 pub struct CheckInIn {
     /// The personal QR code as scanned (`VXL1:…`), or an ID number.
     pub code: String,
+    /// A registered person without an appointment here today is booked as a walk-in into the
+    /// slot under way (or the next with room) — their appointment elsewhere moves here — and
+    /// checked in, as the check-in page does.
+    #[serde(default)]
+    pub walk_in: bool,
 }
 
 /// A check-in, now (201) or before (200).
@@ -74,9 +80,14 @@ pub async fn create(
             message: "checkin.code_required".into(),
         });
     }
-    let request = format!("{}:{}", desk.site().id, input.code.trim());
+    let walk = if input.walk_in { ":walk_in" } else { "" };
+    let request = format!("{}:{}{walk}", desk.site().id, input.code.trim());
     super::kit::keyed(&state, user_id, &headers, &request, async || {
-        let done = desk.check_in(&state.app, &input.code).await?;
+        let done = if input.walk_in {
+            desk.walk_in(&state.app, &input.code).await?
+        } else {
+            desk.check_in(&state.app, &input.code).await?
+        };
         Ok(match done {
             Ok(c) => {
                 let at = chrono::DateTime::from_timestamp_millis(c.visit.checked_in_at)

@@ -58,7 +58,7 @@ where
         return Ok(json_response(status, out));
     };
     let app = &state.app;
-    let hash = idempotency::fingerprint(request);
+    let hash = idempotency::fingerprint(&state.app, request);
     match idempotency::claim(app, user, &key, &hash).await? {
         Claimed::Fresh => {}
         Claimed::Answered { status, body } => {

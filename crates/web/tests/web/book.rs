@@ -385,7 +385,7 @@ mod walk_in {
     use crate::fixture;
 
     vaxloop_store::backend_tests! {
-        async fn site_staff_record_walk_ins_at_their_own_site_only(t) {
+        async fn a_walk_in_is_the_check_in_desks_act_with_proof_of_the_person(t) {
             let f = fixture(t).await;
             let today = f.town.spec.today.to_string();
             let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("site");
@@ -399,14 +399,33 @@ mod walk_in {
             let token = desk.get("/site").await;
             let token = desk.get(token.location()).await.csrf();
             let booking = |slot: i64, walk_in: bool| format!(r#"{{"slot_id":{slot},"people":[{person}],"walk_in":{walk_in}}}"#);
-            assert_eq!(desk.post_json("/api/v1/appointments", &booking(here, false), Some(&token)).await.status, StatusCode::FORBIDDEN, "site staff do not book ahead");
-            if let Some(there) = there {
-                assert_eq!(desk.post_json("/api/v1/appointments", &booking(there, true), Some(&token)).await.status, StatusCode::FORBIDDEN, "not at another site");
+            // Site staff book nobody by raw person id, walk-in or not, here or elsewhere.
+            for (slot, walk_in) in [(Some(here), false), (Some(here), true), (there, true)] {
+                let Some(slot) = slot else { continue };
+                let refused = desk.post_json("/api/v1/appointments", &booking(slot, walk_in), Some(&token)).await;
+                assert_eq!(refused.status, StatusCode::FORBIDDEN, "{slot} {walk_in}: {}", refused.body);
             }
-            let walked = desk.post_json("/api/v1/appointments", &booking(here, true), Some(&token)).await;
-            assert_eq!(walked.status, StatusCode::CREATED, "{}", walked.body);
-            let slot = slots::by_id(&f.db, here).await.expect("q").expect("slot");
-            assert_eq!(slot.booked, 1, "the walk-in takes a place in the slot");
+            assert_eq!(slots::by_id(&f.db, here).await.expect("q").expect("slot").booked, 0, "nothing was booked");
+            // Nor does the desk through the booking API: a walk-in is refused there, by field.
+            let mut office = f.client();
+            office.login("desk", DEMO_PASSWORD).await;
+            let office_token = office.get("/desk").await.csrf();
+            let walk = office.post_json("/api/v1/appointments", &booking(here, true), Some(&office_token)).await;
+            assert_eq!(walk.status, StatusCode::BAD_REQUEST, "{}", walk.body);
+            assert!(walk.body.contains("\"field\":\"walk_in\""), "{}", walk.body);
+            // At the check-in desk, with the person's QR code: booked into today's slot and
+            // checked in (or, late in the day, told there is no room left).
+            let qr = format!("VXL1:{}", f.db.cipher.sign("person", person));
+            let body = format!(r#"{{"code":"{qr}","walk_in":true}}"#);
+            let walked = desk.post_json("/api/v1/sites/HCL/checkins", &body, Some(&token)).await;
+            assert!(walked.status == StatusCode::CREATED || (walked.status == StatusCode::CONFLICT && walked.body.contains("walk_in_refused")), "{}", walked.body);
+            // Another post of the site is not the check-in desk.
+            let mut nurse = f.client();
+            nurse.login("hcl.vaccinator", DEMO_PASSWORD).await;
+            let nurse_token = nurse.get("/site").await;
+            let nurse_token = nurse.get(nurse_token.location()).await.csrf();
+            let refused = nurse.post_json("/api/v1/sites/HCL/checkins", &body, Some(&nurse_token)).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN);
         }
     }
 }
