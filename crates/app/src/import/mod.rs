@@ -128,6 +128,41 @@ pub struct ImportReport {
     pub rejected_rows: Vec<RejectedRow>,
 }
 
+impl ImportReport {
+    /// Masks the ID-number and phone cells of the rejected rows (for readers who may not
+    /// unmask): the first three and last two characters stay, so a row can still be found.
+    pub fn mask_personal(&mut self) {
+        let personal: Vec<usize> = self
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(Field::from_header(h), Some(Field::IdNumber | Field::Phone)))
+            .map(|(i, _)| i)
+            .collect();
+        for row in &mut self.rejected_rows {
+            for &i in &personal {
+                if let Some(cell) = row.cells.get_mut(i) {
+                    *cell = mask_cell(cell);
+                }
+            }
+        }
+    }
+}
+
+/// A cell's text with all but its first three and last two characters hidden (all of it when
+/// it is short).
+fn mask_cell(text: &str) -> String {
+    let chars: Vec<char> = text.trim().chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let hidden = chars.len() - 5;
+    let mut out: String = chars[..3].iter().collect();
+    out.push_str(&"*".repeat(hidden));
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
 /// The command line's JSON summary: `{"rows":…,"imported":…,"updated":…,"unchanged":…,
 /// "rejected":…,"errors":[{"row":…,"field":…,"reason":…}]}`.
 #[derive(Serialize)]

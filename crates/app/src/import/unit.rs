@@ -95,9 +95,18 @@ pub async fn report(app: &App, caller: &Caller, id: i64) -> Result<Report> {
 /// [`report`] for handing the rejected rows back as a spreadsheet: the export is audited (who,
 /// which import, how many rows) before anything is returned.
 pub async fn rejected(app: &App, caller: &Caller, id: i64) -> Result<Report> {
-    let found = report(app, caller, id).await?;
+    let mut found = report(app, caller, id).await?;
     let target = format!("import:{} unit:{}", found.record.id, found.unit.code);
-    let detail = format!("rows={}", found.report.rejected_rows.len());
+    // Only those who may unmask the unit's people get the cells as typed; a group leader gets
+    // the ID and phone cells masked, like every other view of them.
+    let may_unmask = caller
+        .actor()
+        .is_none_or(|a| scope::can_unmask(a, &found.unit));
+    if !may_unmask {
+        found.report.mask_personal();
+    }
+    let masked = if may_unmask { "" } else { " masked" };
+    let detail = format!("rows={}{masked}", found.report.rejected_rows.len());
     let mut tx = app.db().begin_write().await?;
     audit::write(
         &mut tx,

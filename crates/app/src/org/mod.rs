@@ -162,8 +162,9 @@ pub struct ContactLogin {
     pub initial_password: String,
 }
 
-/// A new login for the contact of the unit coded `code`, scoped to that unit, by whoever may
-/// edit the unit.
+/// A new login for the contact of the unit coded `code`, scoped to that unit — by the town admin
+/// only: the contact may unmask and export the unit's personal data, so a group leader (who may
+/// not) cannot mint one and read its initial password.
 pub async fn create_contact_login(
     app: &App,
     caller: &Caller,
@@ -171,6 +172,7 @@ pub async fn create_contact_login(
     username: &str,
     display_name: &str,
 ) -> Result<ContactLogin> {
+    scope::require(app, caller, &[Role::Admin]).await?;
     let (unit, _) = unit_to_edit(app, caller, code).await?;
     let username = username.trim();
     let mut problems = Vec::new();

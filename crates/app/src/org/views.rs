@@ -89,8 +89,10 @@ pub struct UnitPowers {
     pub import: bool,
     /// Unmask ID and phone numbers (with a reason, audited).
     pub unmask: bool,
-    /// Edit the unit and give its contact a login.
+    /// Edit the unit.
     pub manage: bool,
+    /// Give its contact a login (the town admin only: a login reaches the unit's personal data).
+    pub give_login: bool,
     /// Read the inbox (the unit's own contact).
     pub read_inbox: bool,
     /// Say when the unit's people can come.
@@ -142,6 +144,7 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
         import: may(scope::can_import),
         unmask: may(scope::can_unmask),
         manage: may(|a, u| scope::can_manage_group(a, u.work_group_id)),
+        give_login: caller.actor().is_none_or(|a| a.role == Role::Admin),
         read_inbox: caller.actor().is_some_and(|a| own_contact(a, &unit)),
         set_prefs: may(can_set_prefs),
     };

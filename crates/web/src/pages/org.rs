@@ -88,6 +88,7 @@ struct UnitPage {
     registration_link: String,
     can_unmask: bool,
     can_manage: bool,
+    can_give_login: bool,
     /// The unit's inbox: its teams as they were booked, newest first.
     notices: Vec<NoticeView>,
     unread: i64,
@@ -189,6 +190,7 @@ async fn unit(
         registration_link,
         can_unmask: powers.unmask,
         can_manage: powers.manage,
+        can_give_login: powers.give_login,
         notices,
         unread: view.unread,
         newest,

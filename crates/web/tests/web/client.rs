@@ -14,6 +14,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as it came (a spreadsheet, a PDF).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -111,6 +113,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

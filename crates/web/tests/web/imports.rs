@@ -67,6 +67,20 @@ vaxloop_store::backend_tests! {
         let pdf = c.post_file(&action, "x.pdf", b"%PDF-1.4").await;
         assert!(pdf.body.contains("只支持 Excel"));
 
+        // The unit's group leader may read the report but not unmask: the rejected rows come
+        // with their ID and phone cells masked, and the download says so in the audit log.
+        let leader = f.town.logins.iter().find(|l| l.role == Role::GroupLeader && l.group == Some(f.town.units[contact.unit.expect("unit")].group)).expect("the unit's leader").clone();
+        let mut g = f.client();
+        g.login(leader.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let masked = g.get(&format!("{report_path}/rejected.xlsx")).await;
+        assert_eq!(masked.status, StatusCode::OK);
+        let cells = read_cells(&masked.bytes);
+        assert!(!cells.contains(&wrong), "no raw ID number for the leader: {cells:?}");
+        assert!(cells.iter().any(|c| c.starts_with(&wrong[..3]) && c.contains('*')), "{cells:?}");
+        assert!(read_cells(&xlsx.bytes).contains(&wrong), "the contact, who may unmask, gets the cell as typed");
+        let log = audit::recent(&f.db, 5).await.expect("audit");
+        assert!(log.iter().any(|e| e.action == "export" && e.detail.as_deref().is_some_and(|d| d.contains("masked"))));
+
         // Another unit's contact sees none of it, by page, download or upload.
         let other_contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact && l.unit.map(|u| f.town.units[u].code.clone()) != Some(unit.code.clone())).expect("another contact").clone();
         let mut o = f.client();
@@ -118,6 +132,26 @@ vaxloop_store::backend_tests! {
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert!(refused.body.contains("文件超过1 MB"), "{}", refused.body);
     }
+}
+
+/// Every cell of a workbook's first sheet, as text.
+fn read_cells(bytes: &[u8]) -> Vec<String> {
+    #[derive(Default)]
+    struct All(Vec<String>);
+    impl vaxloop_documents::RowSink for All {
+        fn header(&mut self, cells: &[&str]) -> Result<(), vaxloop_documents::ReadError> {
+            self.0.extend(cells.iter().map(|c| c.to_string()));
+            Ok(())
+        }
+        fn row(&mut self, _: usize, cells: &[&str]) -> Result<(), vaxloop_documents::ReadError> {
+            self.0.extend(cells.iter().map(|c| c.to_string()));
+            Ok(())
+        }
+    }
+    let mut all = All::default();
+    vaxloop_documents::read_rows(bytes, &vaxloop_documents::Limits::default(), &mut all)
+        .expect("xlsx");
+    all.0
 }
 
 /// A unit contact logged in, and their import form's action (with its token).

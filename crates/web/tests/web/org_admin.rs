@@ -64,8 +64,16 @@ vaxloop_store::backend_tests! {
         let cross = l.post_form(&format!("/units/{}/contact-login", other_unit.code), &[("csrf_token", &token), ("username", "intruder"), ("display_name", "x")]).await;
         assert_eq!(cross.status, StatusCode::FORBIDDEN);
 
-        // The leader gives the new unit's contact a login; the contact lands on their unit.
-        let created = l.post_form("/units/N001/contact-login", &[("csrf_token", &token), ("username", "contact.n001"), ("display_name", "钱经理")]).await;
+        // The leader may not mint the contact's login (it could unmask and export what the
+        // leader may not) and is not offered the form; the admin gives it, and the contact lands
+        // on their unit.
+        let minted = l.post_form("/units/N001/contact-login", &[("csrf_token", &token), ("username", "contact.n001"), ("display_name", "钱经理")]).await;
+        assert_eq!(minted.status, StatusCode::FORBIDDEN);
+        assert!(!l.get("/units/N001").await.body.contains("id=\"create-login\""));
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let admin_token = admin.get("/units/N001").await.csrf();
+        let created = admin.post_form("/units/N001/contact-login", &[("csrf_token", &admin_token), ("username", "contact.n001"), ("display_name", "钱经理")]).await;
         assert_eq!(created.status, StatusCode::OK, "{}", created.body);
         let marker = "id=\"initial-password\">";
         let start = created.body.find(marker).expect("the initial password is shown once") + marker.len();
