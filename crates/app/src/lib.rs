@@ -9,6 +9,7 @@ pub mod auth;
 pub mod booking;
 pub mod caller;
 pub mod capacity;
+pub mod claims;
 pub mod commit;
 mod context;
 pub mod days;

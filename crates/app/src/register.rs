@@ -4,7 +4,9 @@
 //! disability (age comes from the ID number), a 6-digit PIN for coming back, and a separate,
 //! explicit consent to the processing of their sensitive personal information (PIPL arts. 28–30).
 //!
-//! - On the unit's roster, with the same name: the roster entry is completed and confirmed.
+//! - On the unit's roster, with the same name: a claim of the roster entry, completed only once
+//!   proven — by a code sent to the roster's phone, or the unit contact's word (see
+//!   [`crate::claims`]).
 //! - Not on a unit that has a roster: stored as pending, for the unit contact to confirm or reject,
 //!   so a link shared outside the unit cannot fill it with strangers. A unit without a roster
 //!   confirms at once.
@@ -63,6 +65,8 @@ pub enum Registered {
     AlreadyRegistered,
     /// On this unit's roster under another name: the unit contact has to sort it out.
     RosterMismatch,
+    /// On this unit's roster: claimed, to be proven (see [`crate::claims`]).
+    Claimed(crate::claims::Proof),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,16 +172,17 @@ pub async fn register_by_qr(
         }
         Some(k) if !same_name(&k.name, &valid.name) => return Ok(Registered::RosterMismatch),
         Some(k) => {
-            people::complete_in_person(
-                &mut tx,
-                cipher,
-                k.id,
-                valid.phone.as_str(),
-                valid.disabled,
-                (now, CONSENT_VERSION),
-            )
-            .await?;
-            (k.id, true)
+            let claimant = crate::claims::Claimant {
+                person_id: k.id,
+                unit_id: unit.id,
+                phone: valid.phone.as_str(),
+                disabled: valid.disabled,
+                consent: (now, CONSENT_VERSION),
+                pin_hash: &pin_hash,
+            };
+            let proof = crate::claims::open(&mut tx, cipher, &claimant, now).await?;
+            tx.commit().await?;
+            return Ok(Registered::Claimed(proof));
         }
         None => {
             let confirmed = !people::unit_has_roster(&mut tx, unit.id).await?;

@@ -98,8 +98,12 @@ vaxloop_store::backend_tests! {
         let elsewhere = format!("姓名,身份证号\n钱阿姨,{}\n", rid(6));
         import_people(&t, &t.cipher, &other, Upload { file_name: "r.csv", bytes: elsewhere.as_bytes() }, &Limits::default(), today(), None).await.expect("other roster");
 
+        // On the roster, which holds no phone to send a code to: a claim for the contact to decide,
+        // and nothing of the record changes meanwhile.
         let matched = register_by_qr(&t, &t.cipher, &u, &form("王 奶奶", &rid(2)), today()).await.expect("match");
-        assert!(matches!(matched, Registered::Done { confirmed: true, .. }), "{matched:?}");
+        assert_eq!(matched, Registered::Claimed(vaxloop_app::claims::Proof::Contact));
+        let waiting = vaxloop_store::claims::waiting_for_contact(&t, u.id, now_ms()).await.expect("claims");
+        assert_eq!(waiting.len(), 1);
         let wrong_name = register_by_qr(&t, &t.cipher, &u, &form("冒名者", &rid(4)), today()).await.expect("mismatch");
         assert_eq!(wrong_name, Registered::RosterMismatch);
         let stranger = register_by_qr(&t, &t.cipher, &u, &form("陌生人", &rid(8)), today()).await.expect("stranger");

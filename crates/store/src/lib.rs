@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod booking;
 mod bulk;
+pub mod claims;
 pub mod crypto;
 pub mod db;
 pub mod doses;

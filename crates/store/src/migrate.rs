@@ -78,6 +78,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_measured_times.sql"),
         include_str!("../migrations/postgres/0011_measured_times.sql"),
     ),
+    (
+        12,
+        "claims",
+        include_str!("../migrations/sqlite/0012_claims.sql"),
+        include_str!("../migrations/postgres/0012_claims.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -135,6 +135,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not remove old idempotency keys"),
             }
+            if let Err(e) = vaxloop_app::claims::sweep(&sweep, vaxloop_app::now_ms()).await {
+                tracing::warn!(error = %e, "could not remove expired claims");
+            }
             match vaxloop_app::slots::open_windows(&sweep).await {
                 Ok(n) if n > 0 => tracing::info!(slots = n, "booking window opened"),
                 Ok(_) => {}

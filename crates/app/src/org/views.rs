@@ -113,6 +113,8 @@ pub struct UnitView {
     pub pages: i64,
     /// Registrations waiting for the unit to confirm them (for those who may).
     pub pending: Vec<Person>,
+    /// Claims of roster entries that wait for the unit's word (the roster has no phone).
+    pub claims: Vec<vaxloop_store::claims::Waiting>,
     /// The newest notices first.
     pub notices: Vec<Notice>,
     pub unread: i64,
@@ -156,6 +158,12 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
     let pages = ((total + ROSTER_PAGE - 1) / ROSTER_PAGE).max(1);
     let current = page.clamp(1, pages);
     let roster = people::of_unit(db, unit.id, ROSTER_PAGE, (current - 1) * ROSTER_PAGE).await?;
+    let claims = if powers.import {
+        let now = vaxloop_store::now_ms();
+        vaxloop_store::claims::waiting_for_contact(db, unit.id, now).await?
+    } else {
+        vec![]
+    };
     let pending = if powers.import {
         people::pending_of_unit(db, unit.id).await?
     } else {
@@ -187,6 +195,7 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
         page: current,
         pages,
         pending,
+        claims,
         notices,
         unread: notifications::unread(db, unit.id).await?,
         prefs: planning::prefs_of(db, unit.id).await?,

@@ -8,6 +8,8 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
+use vaxloop_app::claims::{self, CodeRefusal, Proof};
 use vaxloop_app::import::importable;
 use vaxloop_app::org::Unit;
 use vaxloop_app::register::{
@@ -25,6 +27,11 @@ use vaxloop_documents::poster::Poster;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/r/{token}", get(form).post(submit))
+        .route("/r/{token}/claim/{claim}", get(claim_form).post(claim_code))
+        .route(
+            "/units/{code}/claims/{claim}/{decision}",
+            post(decide_claim),
+        )
         .route("/me/qr.svg", get(personal_qr))
         .route("/units/{code}/qr.svg", get(unit_qr))
         .route("/units/{code}/poster.pdf", get(unit_poster))
@@ -119,6 +126,23 @@ async fn submit(
         Ok((Registered::RosterMismatch, _)) => {
             (StatusCode::OK, Some(ctx.t("register.mismatch")), vec![])
         }
+        Ok((Registered::Claimed(Proof::CodeSent { claim_id, to }), _)) => {
+            let notice = ctx.tf("register.code_sent", "to", &to);
+            let body = html(&ClaimPage {
+                ctx,
+                unit,
+                token,
+                claim: claim_id,
+                notice: Some(notice),
+                error: None,
+            })?;
+            return Ok((StatusCode::ACCEPTED, body).into_response());
+        }
+        Ok((Registered::Claimed(Proof::Contact), _)) => (
+            StatusCode::ACCEPTED,
+            Some(ctx.t("register.claim_waiting")),
+            vec![],
+        ),
         Err(RegisterError::Invalid(problems)) => (StatusCode::BAD_REQUEST, None, problems),
         Err(e) => return Err(AppError::Internal(e.into())),
     };
@@ -131,6 +155,95 @@ async fn submit(
         notice,
     })?;
     Ok((status, body).into_response())
+}
+
+/// The one-time code's page, after a claim of a roster entry.
+#[derive(Template)]
+#[template(path = "register/claim.html")]
+struct ClaimPage {
+    ctx: PageCtx,
+    unit: Unit,
+    token: String,
+    claim: i64,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn claim_form(
+    State(state): State<AppState>,
+    page: Page,
+    Path((token, claim)): Path<(String, i64)>,
+) -> AppResult<Html<String>> {
+    let unit = registration::link_unit(&state.app, &token).await?;
+    let ctx = page.ctx("").await?;
+    html(&ClaimPage {
+        ctx,
+        unit,
+        token,
+        claim,
+        notice: None,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// The claimant enters the code: right, and they are logged in on their own page. (Guessing is
+/// bounded by the claim itself — a few tries, then it is void — and making claims by the
+/// registration limits.)
+async fn claim_code(
+    State(state): State<AppState>,
+    mut page: Page,
+    Path((token, claim)): Path<(String, i64)>,
+    Form(form): Form<CodeForm>,
+) -> AppResult<Response> {
+    let unit = registration::link_unit(&state.app, &token).await?;
+    let ctx = page.ctx("").await?;
+    let refused = {
+        match claims::confirm_code(&state.app, unit.id, claim, &form.code).await? {
+            Ok(user) => {
+                page.auth
+                    .login(&CurrentUser(user))
+                    .await
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+                return Ok(Redirect::to("/me").into_response());
+            }
+            Err(CodeRefusal::Wrong { left }) => (
+                StatusCode::BAD_REQUEST,
+                ctx.tf("register.code_wrong", "left", &left.to_string()),
+            ),
+            Err(CodeRefusal::Gone) => (StatusCode::GONE, ctx.t("register.code_gone")),
+        }
+    };
+    let (status, error) = refused;
+    let body = html(&ClaimPage {
+        ctx,
+        unit,
+        token,
+        claim,
+        notice: None,
+        error: Some(error),
+    })?;
+    Ok((status, body).into_response())
+}
+
+/// The unit's contact confirms or rejects a claim of a roster entry that has no phone.
+async fn decide_claim(
+    State(state): State<AppState>,
+    page: Page,
+    Path((code, claim, decision)): Path<(String, i64, String)>,
+) -> AppResult<Response> {
+    let confirm = match decision.as_str() {
+        "confirm" => true,
+        "reject" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    claims::decide(&state.app, &page.caller(), &code, claim, confirm).await?;
+    Ok(Redirect::to(&format!("/units/{code}#claims")).into_response())
 }
 
 /// PINs are never sent back into a page.

@@ -120,17 +120,104 @@ vaxloop_store::backend_tests! {
         assert!(log.iter().any(|e| e.action == "confirm_registration" && e.target == format!("person:{person_id}")));
     }
 
-    async fn a_roster_member_registering_is_confirmed_at_once(t) {
+    async fn a_roster_record_is_claimed_only_with_the_code_sent_to_its_phone(t) {
         let f = fixture(t).await;
-        let (p, person) = f.town.people.iter().enumerate().find(|(_, p)| p.source == vaxloop_core::Source::Import).expect("a roster entry");
-        let unit = &f.town.units[person.unit];
+        let mut roster = f.town.people.iter().filter(|p| p.source == vaxloop_core::Source::Import);
+        let person = roster.next().expect("a roster entry").clone();
+        let unit = f.town.units[person.unit].clone();
         let link = format!("/r/{}", unit.reg_token);
-        let mut phone = f.client();
-        let token = phone.get(&link).await.csrf();
-        let done = phone.post_form(&link, &fields(&token, &person.name, person.id.as_str(), true)).await;
-        assert_eq!(done.location(), "/me", "{}: {}", p, done.body);
-        let me = phone.get("/me").await;
-        assert!(!me.body.contains("等待单位联络员确认"));
+        let stored = people::by_resident_id(&f.db, &f.db.cipher, &person.id).await.expect("q").expect("stored");
+        let logins = || async {
+            let mut tx = f.db.begin_write().await.expect("tx");
+            let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE person_id = $1").bind(stored.id).fetch_one(&mut *tx).await.expect("q");
+            n
+        };
+        // Someone who knows the name and ID number claims the record: nothing of it changes yet;
+        // a code goes by SMS to the phone the roster holds, not to the one typed.
+        let mut claimant = f.client();
+        let token = claimant.get(&link).await.csrf();
+        let claimed = claimant.post_form(&link, &fields(&token, &person.name, person.id.as_str(), true)).await;
+        assert_eq!(claimed.status, StatusCode::ACCEPTED, "{}", claimed.body);
+        assert!(claimed.body.contains("验证码已通过短信发送"), "{}", claimed.body);
+        assert!(claimed.body.contains(&format!("{}****{}", &person.phone[..3], &person.phone[7..])));
+        assert_eq!(logins().await, 0, "no login before the proof");
+        let mut tx = f.db.begin_write().await.expect("tx");
+        let payload: String = sqlx::query_scalar("SELECT payload FROM outbox WHERE topic = 'sms' ORDER BY id DESC LIMIT 1").fetch_one(&mut *tx).await.expect("sms");
+        drop(tx);
+        let sms: serde_json::Value = serde_json::from_str(&payload).expect("json");
+        assert_eq!(sms["to"], person.phone.as_str(), "to the roster's phone");
+        let text = sms["text"].as_str().expect("text");
+        let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+        let marker = "action=\"/r/";
+        let start = claimed.body.find(marker).expect("the code form") + marker.len() - 3;
+        let action: String = claimed.body[start..].chars().take_while(|c| *c != '"').collect();
+        let form_token = claimed.csrf();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let refused = claimant.post_form(&action, &[("csrf_token", &form_token), ("code", wrong)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("还可尝试4次"), "{}", refused.body);
+        let proven = claimant.post_form(&action, &[("csrf_token", &form_token), ("code", &code)]).await;
+        assert_eq!(proven.location(), "/me", "{}", proven.body);
+        assert_eq!(logins().await, 1);
+        let again = claimant.post_form(&action, &[("csrf_token", &form_token), ("code", &code)]).await;
+        assert_eq!(again.status, StatusCode::GONE, "a code works once");
+
+        // Someone without the phone guesses: five tries, then the claim is void — even the
+        // right code no longer opens it.
+        let other = roster.next().expect("another roster entry").clone();
+        let other_unit = f.town.units[other.unit].clone();
+        let other_link = format!("/r/{}", other_unit.reg_token);
+        let mut guesser = f.client();
+        let token = guesser.get(&other_link).await.csrf();
+        let claimed = guesser.post_form(&other_link, &fields(&token, &other.name, other.id.as_str(), true)).await;
+        let start = claimed.body.find(marker).expect("the code form") + marker.len() - 3;
+        let action: String = claimed.body[start..].chars().take_while(|c| *c != '"').collect();
+        let form_token = claimed.csrf();
+        let mut tx = f.db.begin_write().await.expect("tx");
+        let payload: String = sqlx::query_scalar("SELECT payload FROM outbox WHERE topic = 'sms' ORDER BY id DESC LIMIT 1").fetch_one(&mut *tx).await.expect("sms");
+        drop(tx);
+        let sms: serde_json::Value = serde_json::from_str(&payload).expect("json");
+        let right: String = sms["text"].as_str().expect("text").chars().filter(char::is_ascii_digit).take(6).collect();
+        let mut statuses = Vec::new();
+        for guess in ["000001", "000002", "000003", "000004", "000005"].into_iter().filter(|g| *g != right) {
+            statuses.push(guesser.post_form(&action, &[("csrf_token", &form_token), ("code", guess)]).await.status);
+        }
+        let late = guesser.post_form(&action, &[("csrf_token", &form_token), ("code", &right)]).await;
+        assert!(statuses.len() < 5 || late.status == StatusCode::GONE, "{statuses:?} then {}", late.status);
+        let log = audit::recent(&f.db, 30).await.expect("audit");
+        assert!(log.iter().filter(|e| e.action == "claim_code" && e.outcome == "denied").count() >= 5);
+    }
+
+    async fn a_roster_record_without_a_phone_waits_for_the_contact(t) {
+        let f = fixture(t).await;
+        let contact = f.town.logins.iter().find(|l| l.role == Role::UnitContact).expect("contact").clone();
+        let unit = f.town.units[contact.unit.expect("unit")].clone();
+        let person = f.town.people.iter().find(|p| p.source == vaxloop_core::Source::Import && f.town.units[p.unit].code == unit.code).expect("a roster entry").clone();
+        let stored = people::by_resident_id(&f.db, &f.db.cipher, &person.id).await.expect("q").expect("stored");
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("UPDATE people SET phone_cipher = NULL, phone_masked = NULL WHERE id = $1").bind(stored.id).execute(&mut *tx).await.expect("no phone");
+        tx.commit().await.expect("commit");
+        let link = format!("/r/{}", unit.reg_token);
+        let mut claimant = f.client();
+        let token = claimant.get(&link).await.csrf();
+        let waiting = claimant.post_form(&link, &fields(&token, &person.name, person.id.as_str(), true)).await;
+        assert_eq!(waiting.status, StatusCode::ACCEPTED);
+        assert!(waiting.body.contains("单位联络员核实"), "{}", waiting.body);
+        let mut login = f.client();
+        assert_eq!(login.login(person.id.as_str(), "135790").await.status, StatusCode::UNAUTHORIZED, "no login before the contact's word");
+        // The contact sees the claim with the phone given (masked) and confirms it.
+        let mut c = f.client();
+        c.login(contact.username.as_deref().expect("username"), DEMO_PASSWORD).await;
+        let page = c.get(&format!("/units/{}", unit.code)).await;
+        assert!(page.body.contains("id=\"claim-list\"") && page.body.contains("138****5678"), "{}", page.body);
+        let marker = "/claims/";
+        let start = page.body.find(marker).expect("a claim") + marker.len();
+        let id: String = page.body[start..].chars().take_while(char::is_ascii_digit).collect();
+        let confirmed = c.post_form(&format!("/units/{}/claims/{id}/confirm", unit.code), &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+        assert_eq!(login.login(person.id.as_str(), "135790").await.status, StatusCode::SEE_OTHER, "now the PIN works");
+        let log = audit::recent(&f.db, 10).await.expect("audit");
+        assert!(log.iter().any(|e| e.action == "confirm_claim" && e.target == format!("person:{}", stored.id)));
     }
 
     async fn behind_a_trusted_proxy_each_client_has_its_own_budget(t) {
