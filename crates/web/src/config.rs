@@ -20,8 +20,8 @@ pub struct WebConfig {
     /// The address people reach the site at (`https://vaxloop.example.gov.cn`), printed in
     /// registration QR codes and posters. Without it, the request's `Host` is used.
     pub public_url: Option<String>,
-    /// Take the client's address from the first `X-Forwarded-For` entry, for rate limits behind
-    /// a reverse proxy that overwrites that header. Off unless such a proxy is in front.
+    /// Take the client's address from the right-most `X-Forwarded-For` entry (the one the reverse
+    /// proxy in front appended), for rate limits. Off unless such a proxy is in front.
     pub trust_forwarded_for: bool,
 }
 

@@ -220,12 +220,17 @@ pub fn html<T: Template>(page: &T) -> AppResult<Html<String>> {
 }
 
 /// A `next` target is followed only if it is a path on this site (not `//host` or a URL).
+/// No backslash anywhere (browsers read it as `/`), and no control character (a tab or newline
+/// that browsers strip would turn `/\t/evil` into `//evil`; a newline or NUL cannot go into a
+/// header at all).
 pub fn safe_next(next: &str) -> Option<&str> {
     (next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains("://"))
-    .then_some(next)
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && !next.contains("://")
+        && next.len() <= 2_000)
+        .then_some(next)
 }
 
 /// The page shown for any error, in the request's language.
@@ -293,5 +298,15 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);
         assert_eq!(safe_next("/\\evil"), None);
+        for hostile in [
+            "/\t/evil.example",
+            "/a\nLocation: x",
+            "/a\0b",
+            "/a/\\evil",
+            "/\r\n",
+        ] {
+            assert_eq!(safe_next(hostile), None, "{hostile:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(3_000))), None);
     }
 }

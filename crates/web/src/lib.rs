@@ -107,10 +107,21 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "camera=(self), microphone=(), geolocation=()",
         ))
         .layer(set(header::CACHE_CONTROL, "no-store"))
+        // Behind TLS (secure cookies), browsers are told to come back over TLS only.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(state.config.secure_cookies),
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.body_limit(),
         ))
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` for a server behind TLS (a year, subdomains too); none on plain
+/// http (the demo on 127.0.0.1), where it would mean nothing.
+fn hsts(secure: bool) -> Option<HeaderValue> {
+    secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
 }
 
 /// Serves the application on a bound listener until ctrl-c or SIGTERM. Every ten minutes

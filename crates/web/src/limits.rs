@@ -89,7 +89,9 @@ where
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The right-most entry is the one our proxy added: what it saw. Entries to its
+                // left came from the client and prove nothing.
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok());
             if let Some(ip) = forwarded {
                 return Ok(ClientAddr(ip));

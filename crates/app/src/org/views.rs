@@ -314,8 +314,13 @@ pub async fn unit_summary(app: &App, caller: &Caller, code: &str) -> Result<Unit
     })
 }
 
-/// Page `page` (from 1) of `per_page` people of the unit coded `code`, masked, for whoever may
-/// see the unit.
+/// The most people one page of a roster holds.
+pub const MAX_PER_PAGE: i64 = 500;
+/// The last page anyone may ask for (a town's largest unit has far fewer).
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// Page `page` (from 1) of `per_page` people (1 to [`MAX_PER_PAGE`]) of the unit coded `code`,
+/// masked, for whoever may see the unit; a page or size out of range is refused by field.
 pub async fn roster(
     app: &App,
     caller: &Caller,
@@ -323,9 +328,15 @@ pub async fn roster(
     page: i64,
     per_page: i64,
 ) -> Result<Vec<Person>> {
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(Error::invalid("page", "page_range"));
+    }
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(Error::invalid("per_page", "per_page_range"));
+    }
     let unit = seen_unit(app, caller, code).await?;
-    let page = page.max(1);
-    Ok(people::of_unit(app.db(), unit.id, per_page, (page - 1) * per_page).await?)
+    let offset = (page - 1).saturating_mul(per_page);
+    Ok(people::of_unit(app.db(), unit.id, per_page, offset).await?)
 }
 
 /// The unit coded `code`, when the caller may see it; an audited denial otherwise (not-found

@@ -219,13 +219,16 @@ pub struct PersonOut {
 #[derive(Deserialize)]
 pub struct PageQuery {
     page: Option<i64>,
+    per_page: Option<i64>,
 }
 
 const PAGE: i64 = 100;
 
 #[utoipa::path(get, path = "/api/v1/units/{code}/people", tag = "people",
-    params(("code" = String, Path, description = "The unit's code"), ("page" = Option<i64>, Query, description = "1-based page of 100")),
-    responses((status = 200, body = [PersonOut]), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
+    params(("code" = String, Path, description = "The unit's code"),
+           ("page" = Option<i64>, Query, description = "1-based page, at most 1000000 (default 1)"),
+           ("per_page" = Option<i64>, Query, description = "People per page, 1 to 500 (default 100)")),
+    responses((status = 200, body = [PersonOut]), (status = 400, body = ApiErrorRef), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn unit_people(
     State(state): State<AppState>,
     Who(caller): Who,
@@ -233,7 +236,8 @@ pub async fn unit_people(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Vec<PersonOut>>> {
     let page = q.page.unwrap_or(1);
-    let list = org_app::roster(&state.app, &caller, &code, page, PAGE).await?;
+    let per_page = q.per_page.unwrap_or(PAGE);
+    let list = org_app::roster(&state.app, &caller, &code, page, per_page).await?;
     Ok(Json(
         list.into_iter()
             .map(|p| PersonOut {

@@ -26,6 +26,15 @@ vaxloop_store::backend_tests! {
         for p in f.town.people.iter().filter(|p| f.town.units[p.unit].code == unit.code) {
             assert!(!list.body.contains(p.id.as_str()));
         }
+        // Pages are sized as asked, within bounds; absurd pages are refused by field, not
+        // overflowed.
+        let few = c.get(&format!("/api/v1/units/{}/people?per_page=3", unit.code)).await;
+        assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&few.body).expect("json").len(), 3);
+        for (query, field) in [("page=0", "page"), ("page=9223372036854775807", "page"), ("per_page=100000", "per_page"), ("per_page=0", "per_page")] {
+            let refused = c.get(&format!("/api/v1/units/{}/people?{query}", unit.code)).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}: {}", refused.body);
+            assert!(refused.body.contains(&format!("\"field\":\"{field}\"")), "{query}: {}", refused.body);
+        }
         let cross = c.get(&format!("/api/v1/units/{}/people", other.code)).await;
         assert_eq!(cross.status, StatusCode::FORBIDDEN);
         assert_eq!(c.get(&format!("/api/v1/units/{}", other.code)).await.status, StatusCode::FORBIDDEN);

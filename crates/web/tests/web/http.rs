@@ -106,6 +106,20 @@ vaxloop_store::backend_tests! {
         assert!(last.headers.get("retry-after").is_some());
     }
 
+    async fn behind_tls_browsers_are_told_to_stay_on_tls(t) {
+        let config = vaxloop_web::WebConfig { secure_cookies: true, ..vaxloop_web::WebConfig::default() };
+        let f = crate::fixture_with(t, config).await;
+        let page = f.client().get("/login").await;
+        assert_eq!(page.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000; includeSubDomains"));
+        // A next= with a tab, a newline or a NUL is no redirect target, and no server error.
+        let mut c = f.client();
+        for next in ["/%09/evil.example", "/a%0d%0aSet-Cookie:x=1", "/a%00b"] {
+            let form = c.get(&format!("/login?next={next}")).await;
+            assert_eq!(form.status, StatusCode::OK, "{next}");
+            assert!(!form.body.contains("evil.example") && !form.body.contains("Set-Cookie"), "{next}");
+        }
+    }
+
     async fn visitors_who_do_not_log_in_leave_no_session_rows(t) {
         let f = fixture(t).await;
         let sessions = || async {
