@@ -23,6 +23,9 @@ pub struct WebConfig {
     /// Take the client's address from the right-most `X-Forwarded-For` entry (the one the reverse
     /// proxy in front appended), for rate limits. Off unless such a proxy is in front.
     pub trust_forwarded_for: bool,
+    /// Serve `/metrics` on this address only (say `127.0.0.1:9100`, reached by the monitoring
+    /// system inside the network), not on the public one.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -35,6 +38,7 @@ impl Default for WebConfig {
             upload_limit_bytes: 20 * 1024 * 1024,
             public_url: None,
             trust_forwarded_for: false,
+            metrics_addr: None,
         }
     }
 }

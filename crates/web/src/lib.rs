@@ -95,7 +95,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             error_page::render,
         ))
         .layer(auth)
-        .merge(ops::routes())
+        .merge(ops::routes(state.config.metrics_addr.is_none()))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(ops::trace_layer())
         .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
@@ -156,6 +156,16 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
+    let metrics = match &state.config.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "serving /metrics on its own address");
+            Some(tokio::spawn(async move {
+                axum::serve(listener, ops::metrics_only()).await
+            }))
+        }
+        None => None,
+    };
     let app = router(state);
     axum::serve(
         listener,
@@ -164,6 +174,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     sweeper.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     Ok(())
 }
 

@@ -36,10 +36,21 @@ pub fn install_metrics() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+/// `/healthz`, and `/metrics` unless the metrics are served on an internal address of their own
+/// (`WebConfig::metrics_addr`, see [`metrics_only`]).
+pub fn routes(with_metrics: bool) -> Router<AppState> {
+    let router = Router::new().route("/healthz", get(healthz));
+    if with_metrics {
+        router.route("/metrics", get(metrics))
+    } else {
+        router
+    }
+}
+
+/// `/metrics` alone, for the internal address.
+pub fn metrics_only() -> Router {
+    install_metrics();
+    Router::new().route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -106,11 +106,20 @@ vaxloop_store::backend_tests! {
         assert!(last.headers.get("retry-after").is_some());
     }
 
+    async fn metrics_on_an_internal_address_are_not_on_the_public_one(t) {
+        let config = vaxloop_web::WebConfig { metrics_addr: Some("127.0.0.1:0".into()), ..vaxloop_web::WebConfig::default() };
+        let f = crate::fixture_with(t, config).await;
+        let mut c = f.client();
+        assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    }
+
     async fn behind_tls_browsers_are_told_to_stay_on_tls(t) {
         let config = vaxloop_web::WebConfig { secure_cookies: true, ..vaxloop_web::WebConfig::default() };
         let f = crate::fixture_with(t, config).await;
         let page = f.client().get("/login").await;
         assert_eq!(page.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000; includeSubDomains"));
+        assert!(f.client().get("/metrics").await.status == StatusCode::OK, "metrics stay public unless an internal address is set");
         // A next= with a tab, a newline or a NUL is no redirect target, and no server error.
         let mut c = f.client();
         for next in ["/%09/evil.example", "/a%0d%0aSet-Cookie:x=1", "/a%00b"] {
