@@ -147,3 +147,15 @@ pub async fn run(db: Db, sender: impl Sender) {
         }
     }
 }
+
+/// How long a delivered message is kept (for questions about what was sent), then purged.
+pub const KEEP_DELIVERED_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Purges messages delivered more than [`KEEP_DELIVERED_MS`] before `now` (the server's sweep):
+/// their payloads carry phone numbers. Returns how many.
+pub async fn purge(app: &crate::App, now: i64) -> crate::Result<u64> {
+    let mut tx = app.db().begin_write().await?;
+    let n = notifications::purge_delivered(&mut tx, now - KEEP_DELIVERED_MS).await?;
+    tx.commit().await?;
+    Ok(n)
+}

@@ -86,5 +86,13 @@ vaxloop_store::backend_tests! {
         let round = deliver_due(&t, &down, now, 100).await.expect("round");
         assert_eq!((round.delivered, round.failed), (0, 1));
         assert_eq!(notifications::outbox_counts(&t).await.expect("counts"), (1, 2));
+
+        // A week after delivery the delivered messages (phone numbers in them) are purged; the
+        // one still waiting stays.
+        let app = vaxloop_app::App::new(t.db.clone(), t.cipher.clone(), chrono_tz::Asia::Shanghai);
+        assert_eq!(vaxloop_app::outbox::purge(&app, vaxloop_store::now_ms()).await.expect("purge"), 0);
+        let later = vaxloop_store::now_ms() + vaxloop_app::outbox::KEEP_DELIVERED_MS + pause_after(3) + 60_000;
+        assert_eq!(vaxloop_app::outbox::purge(&app, later).await.expect("purge"), 2);
+        assert_eq!(notifications::outbox_counts(&t).await.expect("counts"), (1, 0));
     }
 }

@@ -226,3 +226,14 @@ pub async fn outbox_counts(db: &Db) -> StoreResult<(i64, i64)> {
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
+
+/// Deletes messages delivered before `before`: a delivered SMS's payload (a phone number, a
+/// code) has no use once the gateway took it. Returns how many.
+pub async fn purge_delivered(conn: &mut AnyConnection, before: i64) -> StoreResult<u64> {
+    let done =
+        sqlx::query("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
+            .bind(before)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}

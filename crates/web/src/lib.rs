@@ -125,8 +125,8 @@ fn hsts(secure: bool) -> Option<HeaderValue> {
 }
 
 /// Serves the application on a bound listener until ctrl-c or SIGTERM. Every ten minutes
-/// meanwhile (and once at start): expired sessions, idempotency keys older than a day and quiet
-/// rate-limit keys are swept, and the
+/// meanwhile (and once at start): expired sessions and claims, idempotency keys older than a
+/// day, messages delivered more than a week ago and quiet rate-limit keys are swept, and the
 /// booking window's slots are opened at every site, so a day enters the window on time.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let sweep = state.app.clone();
@@ -148,6 +148,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
             if let Err(e) = vaxloop_app::claims::sweep(&sweep, vaxloop_app::now_ms()).await {
                 tracing::warn!(error = %e, "could not remove expired claims");
+            }
+            if let Err(e) = vaxloop_app::outbox::purge(&sweep, vaxloop_app::now_ms()).await {
+                tracing::warn!(error = %e, "could not purge delivered messages");
             }
             match vaxloop_app::slots::open_windows(&sweep).await {
                 Ok(n) if n > 0 => tracing::info!(slots = n, "booking window opened"),
