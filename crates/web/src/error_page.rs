@@ -26,7 +26,7 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
     let is_api = path.starts_with("/api/");
     let response = next.run(request).await;
     let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
-        return response;
+        return framework_error(lang, is_api, response).await;
     };
     let status = response.status();
     let message = lang.t(&info.message_key);
@@ -56,6 +56,63 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
             tracing::error!(error = %e, "error page failed to render");
             status.into_response()
         }
+    }
+}
+
+/// An error the framework answered by itself — a body or query that did not parse, an unknown
+/// route, a method or media type the route does not take, a body over the limit — in the same
+/// shape as every other error: the API's JSON error body (with the parser's own words, which
+/// name the field), or the error page. Anything else passes untouched.
+async fn framework_error(lang: Lang, is_api: bool, response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let (status, code, key) = match status {
+        StatusCode::NOT_FOUND => (status, "not_found", "error.not_found"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (status, "method_not_allowed", "error.method_not_allowed")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            status,
+            "unsupported_media_type",
+            "error.unsupported_media_type",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "too_large", "error.too_large"),
+        StatusCode::CONFLICT => (status, "conflict", "error.conflict"),
+        // A JSON body of the wrong shape: the same answer as any other bad request.
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request")
+        }
+        s if s.is_server_error() => (s, "internal", "error.internal"),
+        s => (s, "bad_request", "error.bad_request"),
+    };
+    let detail = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = match detail.is_empty() || status.is_server_error() {
+        true => lang.t(key),
+        false => format!("{} ({detail})", lang.t(key)),
+    };
+    if is_api {
+        let body = serde_json::json!({
+            "error": code,
+            "field": null,
+            "message": message,
+            "problems": [],
+        });
+        return (status, Json(body)).into_response();
+    }
+    let page = ErrorPage::new(lang, status, lang.t(key));
+    match askama::Template::render(&page) {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(_) => status.into_response(),
     }
 }
 

@@ -106,6 +106,30 @@ vaxloop_store::backend_tests! {
         assert!(last.headers.get("retry-after").is_some());
     }
 
+    async fn the_frameworks_own_refusals_answer_in_the_documented_shape(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        c.login("desk", DEMO_PASSWORD).await;
+        let token = c.get("/desk").await.csrf();
+        let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        let malformed = c.post_json("/api/v1/appointments", "{\"slot_id\": ", Some(&token)).await;
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+        assert_eq!(json(&malformed.body)["error"], "bad_request");
+        let wrong_shape = c.post_json("/api/v1/appointments", "{\"slot_id\": \"seven\"}", Some(&token)).await;
+        assert_eq!(wrong_shape.status, StatusCode::BAD_REQUEST);
+        assert!(json(&wrong_shape.body)["message"].as_str().is_some_and(|m| m.contains("slot_id")), "{}", wrong_shape.body);
+        let nowhere = c.get("/api/v1/no-such-thing").await;
+        assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+        assert_eq!(json(&nowhere.body)["error"], "not_found");
+        let bad_query = c.get("/api/v1/units/C001/people?page=many").await;
+        assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
+        assert_eq!(json(&bad_query.body)["error"], "bad_request");
+        // A page's bad form is the error page, not the framework's plain text.
+        let page = c.post_form("/desk/teams", &[("csrf_token", token.as_str())]).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+        assert!(page.body.contains("<html"), "{}", page.body);
+    }
+
     async fn metrics_on_an_internal_address_are_not_on_the_public_one(t) {
         let config = vaxloop_web::WebConfig { metrics_addr: Some("127.0.0.1:0".into()), ..vaxloop_web::WebConfig::default() };
         let f = crate::fixture_with(t, config).await;
