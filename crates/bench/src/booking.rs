@@ -743,6 +743,18 @@ async fn reference(
                                 let body = format!("{{\"appointments\":{ids:?}}}");
                                 idempotency::answer(&mut tx, user_id, &key, &hash, 201, &body, now)
                                     .await?;
+                                // The booking's audit row, as every booking writes it.
+                                let target = format!("appointment:{}", ids[0]);
+                                let detail = format!("slot={} people=1 dose=1", req.slot_id);
+                                let entry = vaxloop_store::audit::Entry {
+                                    actor_user_id: Some(user_id),
+                                    action: "book",
+                                    target: &target,
+                                    reason: None,
+                                    outcome: vaxloop_store::audit::Outcome::Ok,
+                                    detail: Some(&detail),
+                                };
+                                vaxloop_store::audit::record_in(&mut tx, &entry, now).await?;
                                 tx.commit().await?;
                                 Ok(ids)
                             }
