@@ -11,16 +11,15 @@
 //! exhausting the CPU and memory (each hash takes 19 MiB). Every attempt that is judged is
 //! audited — by user id, never by what was typed — in the transaction that counts it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vaxloop_core::{ResidentId, Role, password};
-use vaxloop_store::users::{self, LOCK_MINUTES, MAX_FAILED_LOGINS, User};
+use vaxloop_store::users::{self, User};
 use vaxloop_store::{StoreError, now_ms, people};
 
 use crate::audit::{self, Act};
 use crate::error::{Error, Result};
+pub use crate::strangers::Strangers;
 use crate::{App, Caller, scope};
 
 /// Why a login was refused.
@@ -37,54 +36,6 @@ pub enum LoginRefusal {
 /// How long an attempt waits for a core to hash its password before it is told the server is
 /// busy.
 const HASH_WAIT: Duration = Duration::from_secs(2);
-/// Names without a login whose failures are remembered at most (a flood of made-up names
-/// forgets the oldest, not the memory).
-const UNKNOWN_NAMES: usize = 100_000;
-
-/// Wrong passwords in a row for names that have no login, kept in memory (keyed by a keyed hash
-/// of the name, never the name), so such a name locks exactly as a login would.
-#[derive(Debug, Default)]
-pub struct Strangers {
-    names: Mutex<HashMap<Vec<u8>, Tries>>,
-}
-
-/// Failures in a row, and the lock's end when they locked the name.
-type Tries = (i64, Option<i64>);
-
-impl Strangers {
-    /// The lock's end, when the name is locked at `now`.
-    fn locked(&self, key: &[u8], now: i64) -> Option<i64> {
-        let names = self.names.lock().ok()?;
-        names
-            .get(key)
-            .and_then(|(_, until)| *until)
-            .filter(|until| *until > now)
-    }
-
-    /// Counts a failure, as [`users::record_failed_login`] does for a login.
-    fn failed(&self, key: &[u8], now: i64) -> Option<i64> {
-        let mut names = self.names.lock().ok()?;
-        if names.len() >= UNKNOWN_NAMES {
-            names.retain(|_, (_, until)| until.is_some_and(|u| u > now));
-            if names.len() >= UNKNOWN_NAMES {
-                names.clear();
-            }
-        }
-        let entry = names.entry(key.to_vec()).or_insert((0, None));
-        if entry.1.is_some_and(|until| until > now) {
-            return None;
-        }
-        entry.0 += 1;
-        if entry.0 >= MAX_FAILED_LOGINS {
-            let until = now + LOCK_MINUTES * 60_000;
-            *entry = (0, Some(until));
-            return Some(until);
-        }
-        entry.1 = None;
-        None
-    }
-}
-
 /// The login named `login` (a username, or a resident's ID number), if there is one.
 async fn find(app: &App, login: &str) -> std::result::Result<Option<User>, StoreError> {
     let db = app.db();
@@ -208,13 +159,6 @@ pub async fn unlock(app: &App, caller: &Caller, username: &str) -> Result<bool> 
     audit::write(&mut tx, caller, Act::new("unlock_login", &target)).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-/// The strangers' failures and the hashing permits live with the [`App`].
-pub(crate) fn hashing_permits() -> Arc<tokio::sync::Semaphore> {
-    Arc::new(tokio::sync::Semaphore::new(
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-    ))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ struct Inner {
     /// One password hash per core at a time (see [`crate::auth`]).
     hashing: Arc<tokio::sync::Semaphore>,
     /// Failures of names that have no login (see [`crate::auth`]).
-    strangers: crate::auth::Strangers,
+    strangers: crate::strangers::Strangers,
 }
 
 impl App {
@@ -45,8 +45,10 @@ impl App {
             simulations: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
-            hashing: crate::auth::hashing_permits(),
-            strangers: crate::auth::Strangers::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
+            strangers: crate::strangers::Strangers::default(),
         }))
     }
 
@@ -89,7 +91,7 @@ impl App {
     }
 
     /// Failed logins of names that have no login.
-    pub(crate) fn strangers(&self) -> &crate::auth::Strangers {
+    pub(crate) fn strangers(&self) -> &crate::strangers::Strangers {
         &self.0.strangers
     }
 

@@ -33,6 +33,7 @@ pub mod site_ops;
 pub mod sites;
 pub mod slots;
 pub mod stations;
+mod strangers;
 pub mod supply;
 pub mod what_if;
 

@@ -19,7 +19,7 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::error::{AppError, ErrorInfo};
 
-pub(crate) const SESSION_KEY: &str = "csrf";
+pub(crate) use crate::session_store::CSRF_KEY as SESSION_KEY;
 /// The cookie holding a visitor's nonce.
 pub const VISITOR_COOKIE: &str = "vaxloop_visitor";
 

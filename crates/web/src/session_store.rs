@@ -22,6 +22,9 @@ use tower_sessions::session_store::{Error, Result};
 use vaxloop_app::App;
 use vaxloop_app::sessions::{self, User};
 
+/// The session's key for its CSRF token (see `crate::csrf`).
+pub(crate) const CSRF_KEY: &str = "csrf";
+
 /// How long a session, and the login read with it, stand for reading them again.
 pub const FRESH: Duration = Duration::from_secs(1);
 
@@ -309,7 +312,7 @@ pub mod fixtures {
                 super::AUTH_KEY.to_string(),
                 serde_json::json!({ "user_id": user_id, "auth_hash": hash.as_bytes() }),
             );
-            data.insert(crate::csrf::SESSION_KEY.into(), csrf.clone().into());
+            data.insert(super::CSRF_KEY.into(), csrf.clone().into());
             let record = Record {
                 id: Id::default(),
                 data,
