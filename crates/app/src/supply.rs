@@ -124,6 +124,14 @@ pub async fn create_lot(
         Ok(d) if d > app.today() => {}
         _ => p.push(problem("expires_on", "expiry_invalid")),
     }
+    // An unknown product is the caller's mistake, named — not the database's foreign key.
+    if !vaccines::all(app.db())
+        .await?
+        .iter()
+        .any(|v| v.id == vaccine_id)
+    {
+        p.push(problem("vaccine_id", "vaccine_unknown"));
+    }
     if !p.is_empty() {
         return Err(Error::Invalid(p));
     }

@@ -115,6 +115,9 @@ mod supply_api {
             let bad = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"","expires_on":"yesterday"}"#, Some(&token)).await;
             assert_eq!(bad.status, StatusCode::BAD_REQUEST);
             assert!(bad.body.contains("\"field\":\"lot_number\"") && bad.body.contains("\"field\":\"expires_on\""));
+            let unknown = desk.post_json("/api/v1/lots", r#"{"vaccine_id":999999,"lot_number":"X-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
+            assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "an unknown product is named, not a server error: {}", unknown.body);
+            assert!(unknown.body.contains("\"field\":\"vaccine_id\""), "{}", unknown.body);
             let lot = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"API-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
             assert_eq!(lot.status, StatusCode::CREATED);
             let lot: serde_json::Value = serde_json::from_str(&lot.body).expect("json");
