@@ -18,8 +18,10 @@ pub struct Limiters {
     pub register_per_client: DefaultKeyedRateLimiter<IpAddr>,
     /// Registrations into one unit: a firm's morning meeting scanning at once fits.
     pub register_per_unit: DefaultKeyedRateLimiter<i64>,
-    /// Login attempts from one client address: a site's shared tablet logging in its shift
-    /// fits; spraying PINs over ID numbers does not.
+    /// Login attempts from one client address: a site's whole shift logging in behind one
+    /// mobile network's address fits (60 at once, then 30 a minute); spraying PINs over ID
+    /// numbers does not. Behind a reverse proxy, `trust_forwarded_for` must be on, or every
+    /// client shares the proxy's budget.
     pub login_per_client: DefaultKeyedRateLimiter<IpAddr>,
     /// Login attempts from everyone at once: the town's staff at the start of a day fit; a
     /// botnet's flood is held to what the cores can hash.
@@ -37,7 +39,7 @@ impl Limiters {
         Self {
             register_per_client: RateLimiter::keyed(quota(6, 10)),
             register_per_unit: RateLimiter::keyed(quota(120, 400)),
-            login_per_client: RateLimiter::keyed(quota(10, 20)),
+            login_per_client: RateLimiter::keyed(quota(30, 60)),
             login_everyone: RateLimiter::direct(quota(600, 200)),
         }
     }

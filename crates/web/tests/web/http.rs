@@ -94,7 +94,7 @@ vaxloop_store::backend_tests! {
         let f = fixture(t).await;
         let mut c = f.client();
         let mut statuses = Vec::new();
-        for i in 0..30 {
+        for i in 0..70 {
             // Spraying one guess over many names, as a PIN sprayer does.
             statuses.push(c.login(&format!("name{i}"), "123456").await.status);
         }
