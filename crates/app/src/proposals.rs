@@ -583,7 +583,7 @@ pub async fn publish_proposal(
         version,
         by: caller,
     };
-    match publish(db, app.tz(), &p.live, &p.plan, Some(mark)).await? {
+    match publish(db, app.cipher(), app.tz(), &p.live, &p.plan, Some(mark)).await? {
         Ok(done) => Ok(done),
         Err(Unpublished::Stale) => Err(ProposalError::Stale),
         Err(Unpublished::Changed(what)) => Err(ProposalError::Changed(what)),

@@ -44,6 +44,7 @@ async fn world(
     .expect("g");
     let u = org::insert_unit(
         &mut tx,
+        &t.cipher,
         &NewUnit {
             code: "U1".into(),
             work_group_id: g,
@@ -148,7 +149,7 @@ vaxloop_store::backend_tests! {
         let now = now_ms();
         let mut tx = t.begin_write().await.expect("tx");
         let g = org::insert_work_group(&mut tx, &NewWorkGroup { code: "G1".into(), name: "组".into(), kind: WorkGroupKind::Street, leader_name: None }, now).await.expect("g");
-        let u = org::insert_unit(&mut tx, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
+        let u = org::insert_unit(&mut tx, &t.cipher, &NewUnit { code: "U1".into(), work_group_id: g, name: "单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t".into() }, now).await.expect("u");
         let site = sites::insert(&mut tx, &NewSite { code: "S1".into(), name: "点".into(), kind: SiteKind::Fixed, address: String::new(), lat: None, lon: None, open_from: None, open_until: None, hours: (0..7).map(|d| (d, 480, 540)).collect(), zones: vec![NewZone { kind: ZoneKind::Vaccination, space: 10, desks_am: 2, desks_pm: 2, mean_service_seconds: 60 }] }, now).await.expect("site");
         vaccines::insert_vaccine(&mut tx, &NewVaccine { code: "BIBP".into(), name: "灭活".into(), manufacturer: "北京生物".into(), doses_in_series: 2, min_interval_days: 21, min_age: 3, max_age: None, doses_per_vial: 1, open_vial_minutes: 0, observation_minutes: 30 }).await.expect("vaccine");
         let list: Vec<NewPerson> = (0..2u16).map(|i| NewPerson { unit_id: u, name: format!("人{i}"), resident_id: ResidentId::compose(310112, NaiveDate::from_ymd_opt(1970, 1, 1).expect("d"), i), phone: None, disabled: false, consent: None, source: Source::Import, confirmed: true, note: None }).collect();
@@ -185,7 +186,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(never, Err(BookRefusal::NoPriorDose { person_id: ids[1] }));
         // The site now serves another unit only: a booking is refused, a walk-in is the site's call.
         let mut tx = t.begin_write().await.expect("tx");
-        let u2 = org::insert_unit(&mut tx, &NewUnit { code: "U2".into(), work_group_id: g, name: "另一单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t2".into() }, now).await.expect("u2");
+        let u2 = org::insert_unit(&mut tx, &t.cipher, &NewUnit { code: "U2".into(), work_group_id: g, name: "另一单位".into(), kind: UnitKind::Shop, address: String::new(), lat: None, lon: None, target_headcount: 2, contact_name: None, contact_phone: None, reg_token: "t2".into() }, now).await.expect("u2");
         tx.commit().await.expect("commit");
         let mut tx = t.begin_write().await.expect("tx");
         sites::serve_unit(&mut tx, site, u2, now).await.expect("serve");

@@ -52,7 +52,11 @@ async fn units(t: &TestDb) -> (Unit, Unit) {
             contact_phone: None,
             reg_token: format!("tok{code}"),
         };
-        ids.push(org::insert_unit(&mut tx, &u, now_ms()).await.expect("unit"));
+        ids.push(
+            org::insert_unit(&mut tx, &t.cipher, &u, now_ms())
+                .await
+                .expect("unit"),
+        );
     }
     tx.commit().await.expect("commit");
     (

@@ -88,7 +88,7 @@ vaxloop_store::backend_tests! {
         let before: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM appointments").fetch_one(&mut *tx).await.expect("n");
         sqlx::query("UPDATE slots SET capacity = booked WHERE id = $1").bind(slot_id).execute(&mut *tx).await.expect("fill");
         tx.commit().await.expect("commit");
-        let refused = match publish(&t, tz, &live, &solved.plan, None).await.expect("publish") {
+        let refused = match publish(&t, &t.cipher, tz, &live, &solved.plan, None).await.expect("publish") {
             Err(vaxloop_app::planning::Unpublished::Team(refused)) => refused,
             other => panic!("the filled slot refuses the plan: {other:?}"),
         };
@@ -106,7 +106,7 @@ vaxloop_store::backend_tests! {
         sqlx::query("UPDATE slots SET capacity = capacity + 1000 WHERE id = $1").bind(slot_id).execute(&mut *tx).await.expect("reopen");
         tx.commit().await.expect("commit");
 
-        let published = publish(&t, tz, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
+        let published = publish(&t, &t.cipher, tz, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         assert_eq!(published.len(), solved.plan.assignments.len());
         let people: usize = published.iter().map(|(_, b)| b.appointments.len()).sum();
         assert_eq!(people as u64, solved.scheduled_people);
@@ -138,7 +138,7 @@ vaxloop_store::backend_tests! {
         vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
         let live = live_instance(&t, today).await.expect("live");
         let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(50), seed: 3 });
-        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
+        let published = publish(&t, &t.cipher, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         assert!(!published.is_empty());
 
         // Each team's unit has a notice in its inbox, unread.
@@ -245,7 +245,7 @@ vaxloop_store::backend_tests! {
         vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
         let live = live_instance(&t, today).await.expect("live");
         let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(20), seed: 5 });
-        let published = publish(&t, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
+        let published = publish(&t, &t.cipher, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         let (_, first) = &published[0];
         let people: Vec<i64> = vaxloop_store::teams::members(&t, first.team.id).await.expect("members").iter().map(|m| m.1).collect();
         let after = live_instance(&t, today).await.expect("live");

@@ -66,7 +66,9 @@ async fn unit(t: &TestDb, code: &str) -> Unit {
         contact_phone: None,
         reg_token: format!("token-{code}"),
     };
-    let id = org::insert_unit(&mut tx, &u, now_ms()).await.expect("unit");
+    let id = org::insert_unit(&mut tx, &t.cipher, &u, now_ms())
+        .await
+        .expect("unit");
     tx.commit().await.expect("commit");
     org::unit(t, id).await.expect("q").expect("unit")
 }

@@ -396,6 +396,7 @@ async fn make_world(
     .await?;
     let unit = org::insert_unit(
         &mut tx,
+        cipher,
         &NewUnit {
             code: format!("U{code}"),
             work_group_id: group,

@@ -116,6 +116,7 @@ async fn make_world(db: &Db, cipher: &PiiCipher, today: NaiveDate) -> anyhow::Re
         units.push(
             org::insert_unit(
                 &mut tx,
+                cipher,
                 &NewUnit {
                     code: format!("US{u:02}"),
                     work_group_id: group,

@@ -84,7 +84,7 @@ pub async fn store(db: &Db, cipher: &PiiCipher, town: &Town) -> Result<Stored, S
         .collect();
     let now = vaxloop_store::now_ms();
     let mut tx = db.begin_write().await?;
-    let org = store_org(&mut tx, town, now).await?;
+    let org = store_org(&mut tx, cipher, town, now).await?;
     let (stored_people, registered) = store_people(&mut tx, cipher, town, &org.1, now).await?;
     let ids = Ids {
         org,
@@ -121,6 +121,7 @@ struct Ids {
 
 async fn store_org(
     tx: &mut WriteTx,
+    cipher: &PiiCipher,
     town: &Town,
     now: i64,
 ) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
@@ -149,7 +150,7 @@ async fn store_org(
             contact_phone: Some(u.contact_phone.clone()),
             reg_token: u.reg_token.clone(),
         };
-        unit_ids.push(org::insert_unit(tx, &new, now).await?);
+        unit_ids.push(org::insert_unit(tx, cipher, &new, now).await?);
     }
 
     Ok((group_ids, unit_ids))

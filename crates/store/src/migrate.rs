@@ -84,6 +84,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_claims.sql"),
         include_str!("../migrations/postgres/0012_claims.sql"),
     ),
+    (
+        13,
+        "sealed contact phones",
+        include_str!("../migrations/sqlite/0013_sealed_contact_phones.sql"),
+        include_str!("../migrations/postgres/0013_sealed_contact_phones.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

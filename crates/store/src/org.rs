@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use vaxloop_core::{UnitKind, WorkGroupKind};
 
+use crate::crypto::PiiCipher;
 use crate::db::Db;
 use crate::error::{StoreError, StoreResult};
 use crate::rows;
@@ -37,7 +38,10 @@ pub struct Unit {
     pub lon: Option<f64>,
     pub target_headcount: i64,
     pub contact_name: Option<String>,
-    pub contact_phone: Option<String>,
+    /// The contact's phone, masked (`138****5678`).
+    pub contact_phone_masked: Option<String>,
+    /// The contact's phone, sealed with the personal-data key (open it with the cipher).
+    pub contact_phone_sealed: Option<Vec<u8>>,
     pub reg_token: String,
 }
 
@@ -89,7 +93,8 @@ fn unit_from_row(row: &AnyRow) -> StoreResult<Unit> {
         lon: row.try_get("lon")?,
         target_headcount: row.try_get("target_headcount")?,
         contact_name: row.try_get("contact_name")?,
-        contact_phone: row.try_get("contact_phone")?,
+        contact_phone_masked: row.try_get("contact_phone_masked")?,
+        contact_phone_sealed: row.try_get("contact_phone_cipher")?,
         reg_token: row.try_get("reg_token")?,
     })
 }
@@ -113,11 +118,25 @@ pub async fn insert_work_group(
     Ok(id)
 }
 
-pub async fn insert_unit(conn: &mut AnyConnection, u: &NewUnit, now: i64) -> StoreResult<i64> {
+/// The contact phone as stored: sealed with the personal-data key, and masked.
+fn sealed_phone(cipher: &PiiCipher, phone: Option<&str>) -> (Option<Vec<u8>>, Option<String>) {
+    match phone.filter(|p| !p.is_empty()) {
+        Some(p) => (Some(cipher.seal(p)), Some(crate::people::mask_phone(p))),
+        None => (None, None),
+    }
+}
+
+pub async fn insert_unit(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    u: &NewUnit,
+    now: i64,
+) -> StoreResult<i64> {
+    let (sealed, masked) = sealed_phone(cipher, u.contact_phone.as_deref());
     let id = sqlx::query_scalar(
         "INSERT INTO units (code, work_group_id, name, kind, address, lat, lon, target_headcount, \
-         contact_name, contact_phone, reg_token, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         contact_name, contact_phone_cipher, contact_phone_masked, reg_token, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(&u.code)
     .bind(u.work_group_id)
@@ -128,7 +147,8 @@ pub async fn insert_unit(conn: &mut AnyConnection, u: &NewUnit, now: i64) -> Sto
     .bind(u.lon)
     .bind(u.target_headcount)
     .bind(u.contact_name.as_deref())
-    .bind(u.contact_phone.as_deref())
+    .bind(sealed)
+    .bind(masked)
     .bind(&u.reg_token)
     .bind(now)
     .fetch_one(conn)
@@ -168,7 +188,8 @@ pub async fn work_group(db: &Db, id: i64) -> StoreResult<Option<WorkGroup>> {
 }
 
 const UNIT_COLUMNS: &str = "id, code, work_group_id, name, kind, address, lat, lon, \
-                            target_headcount, contact_name, contact_phone, reg_token";
+                            target_headcount, contact_name, contact_phone_masked, \
+                            contact_phone_cipher, reg_token";
 
 pub async fn unit(db: &Db, id: i64) -> StoreResult<Option<Unit>> {
     rows::optional(
@@ -307,10 +328,17 @@ pub async fn update_work_group(
 }
 
 /// Changes a unit's details (its code and registration token stay).
-pub async fn update_unit(conn: &mut AnyConnection, id: i64, u: &NewUnit) -> StoreResult<bool> {
+pub async fn update_unit(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    id: i64,
+    u: &NewUnit,
+) -> StoreResult<bool> {
+    let (sealed, masked) = sealed_phone(cipher, u.contact_phone.as_deref());
     let done = sqlx::query(
         "UPDATE units SET work_group_id = $2, name = $3, kind = $4, address = $5, lat = $6, lon = $7, \
-         target_headcount = $8, contact_name = $9, contact_phone = $10 WHERE id = $1",
+         target_headcount = $8, contact_name = $9, contact_phone_cipher = $10, \
+         contact_phone_masked = $11, contact_phone = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(u.work_group_id)
@@ -321,7 +349,8 @@ pub async fn update_unit(conn: &mut AnyConnection, id: i64, u: &NewUnit) -> Stor
     .bind(u.lon)
     .bind(u.target_headcount)
     .bind(u.contact_name.as_deref())
-    .bind(u.contact_phone.as_deref())
+    .bind(sealed)
+    .bind(masked)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -333,4 +362,33 @@ pub async fn unit_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResul
         .bind(code)
         .fetch_optional(conn)
         .await?)
+}
+
+/// The contact phones still stored in plain text (from before migration 0013): `(unit, phone)`.
+pub async fn plain_contact_phones(db: &Db) -> StoreResult<Vec<(i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, contact_phone FROM units WHERE contact_phone IS NOT NULL")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Seals unit `id`'s contact phone and empties the plain column, in the caller's transaction.
+pub async fn seal_contact_phone(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    id: i64,
+    phone: &str,
+) -> StoreResult<()> {
+    let (sealed, masked) = sealed_phone(cipher, Some(phone));
+    sqlx::query(
+        "UPDATE units SET contact_phone_cipher = $2, contact_phone_masked = $3, \
+         contact_phone = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(sealed)
+    .bind(masked)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -66,6 +66,7 @@ async fn world(t: &TestDb, slot_caps: &[i64], doses: i64, n: u16) -> World {
     .expect("group");
     let u = org::insert_unit(
         &mut tx,
+        &t.cipher,
         &NewUnit {
             code: "E001".into(),
             work_group_id: g,

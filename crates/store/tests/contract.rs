@@ -38,6 +38,7 @@ async fn one_unit(t: &TestDb, code: &str) -> i64 {
     .expect("group");
     let u = org::insert_unit(
         &mut tx,
+        &t.cipher,
         &NewUnit {
             code: code.into(),
             work_group_id: g,

@@ -153,11 +153,11 @@ pub async fn import_units(
     for (_, unit) in &sink.valid {
         match org::unit_id_by_code(&mut tx, &unit.code).await? {
             Some(id) => {
-                org::update_unit(&mut tx, id, unit).await?;
+                org::update_unit(&mut tx, app.cipher(), id, unit).await?;
                 report.updated += 1;
             }
             None => {
-                org::insert_unit(&mut tx, unit, now).await?;
+                org::insert_unit(&mut tx, app.cipher(), unit, now).await?;
                 report.created += 1;
             }
         }

@@ -113,7 +113,7 @@ pub async fn create_unit(app: &App, caller: &Caller, input: &UnitInput) -> Resul
         caller,
         Some(Clash::CODE),
         Act::new("create_unit", &target),
-        async |tx| org::insert_unit(tx, &unit, now).await,
+        async |tx| org::insert_unit(tx, app.cipher(), &unit, now).await,
     )
     .await
 }
@@ -135,6 +135,31 @@ pub async fn unit_to_edit(
     Ok((unit, manageable_groups(app, caller).await?))
 }
 
+/// Seals the contact phones stored in plain text before migration 0013 and empties the plain
+/// column, in one transaction (the server does it at start-up: it holds the key, SQL does not).
+/// Returns how many.
+pub async fn seal_plain_contact_phones(app: &App) -> Result<u64> {
+    let plain = org::plain_contact_phones(app.db()).await?;
+    if plain.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = app.db().begin_write().await?;
+    for (id, phone) in &plain {
+        org::seal_contact_phone(&mut tx, app.cipher(), *id, phone).await?;
+    }
+    tx.commit().await?;
+    Ok(plain.len() as u64)
+}
+
+/// The contact phone of a unit handed out by [`unit_to_edit`], opened for its edit form (whoever
+/// may edit the unit sets and corrects that number).
+pub fn contact_phone_to_edit(app: &App, unit: &Unit) -> Result<String> {
+    Ok(match &unit.contact_phone_sealed {
+        Some(sealed) => app.cipher().open(sealed)?,
+        None => String::new(),
+    })
+}
+
 /// Changes the unit coded `code` (its code and registration token stay).
 pub async fn update_unit(app: &App, caller: &Caller, code: &str, input: &UnitInput) -> Result<()> {
     let (existing, _) = unit_to_edit(app, caller, code).await?;
@@ -147,7 +172,7 @@ pub async fn update_unit(app: &App, caller: &Caller, code: &str, input: &UnitInp
         caller,
         None,
         Act::new("update_unit", &target),
-        async |tx| org::update_unit(tx, existing.id, &unit).await,
+        async |tx| org::update_unit(tx, app.cipher(), existing.id, &unit).await,
     )
     .await
     .map(|_| ())

@@ -185,11 +185,7 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
         .collect();
     Ok(UnitView {
         group: org::work_group(db, unit.work_group_id).await?,
-        contact_phone: unit
-            .contact_phone
-            .as_deref()
-            .map(people::mask_phone)
-            .unwrap_or_default(),
+        contact_phone: unit.contact_phone_masked.clone().unwrap_or_default(),
         progress,
         roster,
         page: current,
@@ -307,7 +303,7 @@ pub async fn unit_summary(app: &App, caller: &Caller, code: &str) -> Result<Unit
         .map(|g| g.code)
         .unwrap_or_default();
     Ok(UnitSummary {
-        contact_phone: unit.contact_phone.as_deref().map(people::mask_phone),
+        contact_phone: unit.contact_phone_masked.clone(),
         unit,
         progress,
         group_code,

@@ -115,6 +115,7 @@ struct ToBook<'a> {
 /// and the team that no longer fits is named (the desk refreshes the plan and publishes again).
 pub async fn publish(
     db: &Db,
+    cipher: &vaxloop_store::PiiCipher,
     tz: chrono_tz::Tz,
     live: &Live,
     plan: &vaxloop_planner::Plan,
@@ -133,7 +134,7 @@ pub async fn publish(
         Ok(r) => r,
         Err(unpublished) => return Ok(Err(unpublished)),
     };
-    let names = Names::read(db, &reads.to_book, &released).await?;
+    let names = Names::read(db, cipher, &reads.to_book, &released).await?;
 
     // Then one transaction for the whole plan.
     let now = vaxloop_store::now_ms();
@@ -356,7 +357,12 @@ struct Names {
 }
 
 impl Names {
-    async fn read(db: &Db, to_book: &[ToBook<'_>], released: &[Released]) -> StoreResult<Self> {
+    async fn read(
+        db: &Db,
+        cipher: &vaxloop_store::PiiCipher,
+        to_book: &[ToBook<'_>],
+        released: &[Released],
+    ) -> StoreResult<Self> {
         let mut names = Names {
             units: HashMap::new(),
             sites: HashMap::new(),
@@ -367,7 +373,11 @@ impl Names {
             if !names.units.contains_key(&unit_id)
                 && let Some(u) = vaxloop_store::org::unit(db, unit_id).await?
             {
-                let phone = u.contact_phone.filter(|p| !p.is_empty());
+                // The contact's phone, opened for the SMS (sealed at rest, migration 0013).
+                let phone = (u.contact_phone_sealed.as_deref())
+                    .map(|sealed| cipher.open(sealed))
+                    .transpose()?
+                    .filter(|p| !p.is_empty());
                 names.units.insert(unit_id, (u.name, phone));
             }
         }

@@ -45,6 +45,13 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
         settings.web.0.timezone,
     ));
     let state = AppState::new(db, PiiCipher::new(&key), settings.web.0.clone());
+    let sealed = vaxloop_app::org::seal_plain_contact_phones(&state.app).await?;
+    if sealed > 0 {
+        tracing::info!(
+            units = sealed,
+            "contact phones stored in plain text were sealed"
+        );
+    }
     vaxloop_web::serve(listener, state)
         .await
         .context("server failed")

@@ -218,6 +218,7 @@ async fn edit_unit(
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
     let (u, groups) = org_app::unit_to_edit(&state.app, &page.caller(), &code).await?;
+    let phone = org_app::contact_phone_to_edit(&state.app, &u)?;
     let group = groups
         .iter()
         .find(|g| g.id == u.work_group_id)
@@ -233,7 +234,7 @@ async fn edit_unit(
         lon: u.lon.map(|v| v.to_string()).unwrap_or_default(),
         target: u.target_headcount.to_string(),
         contact_name: u.contact_name.unwrap_or_default(),
-        contact_phone: u.contact_phone.unwrap_or_default(),
+        contact_phone: phone,
     };
     html(&UnitForm {
         ctx: page.ctx("").await?,

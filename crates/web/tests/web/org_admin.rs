@@ -49,6 +49,23 @@ vaxloop_store::backend_tests! {
         let unit = [("csrf_token", token.as_str()), ("code", "N001"), ("group", own.as_str()), ("name", "新建小区"), ("kind", "community"), ("target", "1200"), ("contact_name", "钱经理"), ("contact_phone", "13700000001")];
         let made = l.post_form("/units/new", &unit).await;
         assert_eq!(made.location(), "/units/N001", "{}", made.body);
+        // The contact's phone is sealed at rest like a resident's: masked on the unit's page,
+        // opened only on its edit form for whoever may edit the unit.
+        let mut tx = f.db.begin_write().await.expect("tx");
+        let (plain, masked, sealed): (Option<String>, Option<String>, Option<Vec<u8>>) = sqlx::query_as("SELECT contact_phone, contact_phone_masked, contact_phone_cipher FROM units WHERE code = 'N001'").fetch_one(&mut *tx).await.expect("unit");
+        drop(tx);
+        assert_eq!((plain, masked.as_deref()), (None, Some("137****0001")));
+        assert!(sealed.is_some_and(|s| !String::from_utf8_lossy(&s).contains("13700000001")));
+        assert!(l.get("/units/N001").await.body.contains("137****0001"));
+        assert!(l.get("/units/N001/edit").await.body.contains("value=\"13700000001\""));
+        // A phone stored in plain text before the migration is sealed at start-up.
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("UPDATE units SET contact_phone = '13600000002', contact_phone_cipher = NULL, contact_phone_masked = NULL WHERE code = 'N001'").execute(&mut *tx).await.expect("plain");
+        tx.commit().await.expect("commit");
+        let app = vaxloop_app::App::new(f.db.db.clone(), f.db.cipher.clone(), chrono_tz::Asia::Shanghai);
+        assert_eq!(vaxloop_app::org::seal_plain_contact_phones(&app).await.expect("seal"), 1);
+        assert_eq!(vaxloop_app::org::seal_plain_contact_phones(&app).await.expect("seal"), 0, "once");
+        assert!(l.get("/units/N001").await.body.contains("136****0002"));
         let mut elsewhere = unit;
         elsewhere[1] = ("code", "N002");
         elsewhere[2] = ("group", "GSC");
