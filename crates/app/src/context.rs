@@ -33,6 +33,12 @@ struct Inner {
     strangers: crate::strangers::Strangers,
 }
 
+/// One permit per core.
+fn per_core() -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(tokio::sync::Semaphore::new(cores))
+}
+
 impl App {
     pub fn new(db: Db, cipher: PiiCipher, tz: chrono_tz::Tz) -> Self {
         let days = DayCache::new();
@@ -42,12 +48,8 @@ impl App {
             db,
             cipher,
             tz,
-            simulations: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
-            hashing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            simulations: per_core(),
+            hashing: per_core(),
             strangers: crate::strangers::Strangers::default(),
         }))
     }

@@ -81,6 +81,17 @@ pub fn out_of_range(w: &WhatIf) -> Option<&'static str> {
         .map(|(_, _, name)| name)
 }
 
+/// A what-if is simulated for a logged-in caller, with every number in its range.
+fn admit(caller: &Caller, w: &WhatIf) -> Result<()> {
+    if caller.role().is_none() {
+        return Err(Error::Unauthenticated);
+    }
+    match out_of_range(w) {
+        Some(field) => Err(Error::invalid(field, "out_of_range")),
+        None => Ok(()),
+    }
+}
+
 /// Sets its flag when dropped: the request that waited for the work has gone.
 struct Gone(Arc<AtomicBool>);
 
@@ -121,12 +132,7 @@ pub async fn run(
     w: WhatIf,
     measured: Measured,
 ) -> Result<std::result::Result<WhatIfOutcome, WhatIfRefusal>> {
-    if caller.role().is_none() {
-        return Err(Error::Unauthenticated);
-    }
-    if let Some(field) = out_of_range(&w) {
-        return Err(Error::invalid(field, "out_of_range"));
-    }
+    admit(caller, &w)?;
     let done = bounded(app, move |stop| {
         crate::capacity::run_what_if(&w, &measured, stop)
     })
@@ -145,12 +151,7 @@ pub async fn day(
     w: WhatIf,
     measured: Measured,
 ) -> Result<std::result::Result<vaxloop_sim::clinic::ClinicResult, WhatIfRefusal>> {
-    if caller.role().is_none() {
-        return Err(Error::Unauthenticated);
-    }
-    if let Some(field) = out_of_range(&w) {
-        return Err(Error::invalid(field, "out_of_range"));
-    }
+    admit(caller, &w)?;
     bounded(app, move |_| w.simulate_day(&measured)).await
 }
 

@@ -20,8 +20,19 @@ use crate::AppState;
 use crate::error::{AppError, ErrorInfo};
 
 pub(crate) use crate::session_store::CSRF_KEY as SESSION_KEY;
+pub const HEADER: &str = "x-csrf-token";
+pub const FIELD: &str = "csrf_token";
+/// Forms that carry a token are small; files go through the header.
+const FORM_LIMIT: usize = 1024 * 1024;
 /// The cookie holding a visitor's nonce.
 pub const VISITOR_COOKIE: &str = "vaxloop_visitor";
+
+/// 32 random bytes, in hex: a token or a nonce.
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
 
 /// A visitor's nonce, as their cookie brought it (`sent`) or as this response gives it.
 #[derive(Debug, Clone)]
@@ -45,14 +56,10 @@ pub async fn visitor(State(state): State<AppState>, mut request: Request, next: 
         .map(|(_, v)| v.to_string());
     let visitor = match sent {
         Some(nonce) => Visitor { nonce, sent: true },
-        None => {
-            let mut bytes = [0u8; 32];
-            rand::fill(&mut bytes);
-            Visitor {
-                nonce: hex::encode(bytes),
-                sent: false,
-            }
-        }
+        None => Visitor {
+            nonce: random_hex(),
+            sent: false,
+        },
     };
     request.extensions_mut().insert(visitor.clone());
     let mut response = next.run(request).await;
@@ -90,31 +97,16 @@ pub async fn page_token(
         .get(SESSION_KEY)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(t) = existing {
-        return Ok(t);
-    }
-    match visitor {
-        Some(v) if !logged_in => Ok(visitor_token(state, v)),
-        _ => token(session).await,
+    match (existing, visitor) {
+        (Some(t), _) => Ok(t),
+        (None, Some(v)) if !logged_in => Ok(visitor_token(state, v)),
+        (None, _) => new_token(session).await,
     }
 }
-pub const HEADER: &str = "x-csrf-token";
-pub const FIELD: &str = "csrf_token";
-/// Forms that carry a token are small; files go through the header.
-const FORM_LIMIT: usize = 1024 * 1024;
 
-/// The session's token, created on first use.
-pub async fn token(session: &Session) -> Result<String, AppError> {
-    let existing: Option<String> = session
-        .get(SESSION_KEY)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    if let Some(t) = existing {
-        return Ok(t);
-    }
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    let t = hex::encode(bytes);
+/// A new token, kept in the session.
+async fn new_token(session: &Session) -> Result<String, AppError> {
+    let t = random_hex();
     session
         .insert(SESSION_KEY, &t)
         .await

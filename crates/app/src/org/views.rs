@@ -158,16 +158,13 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
     let pages = ((total + ROSTER_PAGE - 1) / ROSTER_PAGE).max(1);
     let current = page.clamp(1, pages);
     let roster = people::of_unit(db, unit.id, ROSTER_PAGE, (current - 1) * ROSTER_PAGE).await?;
-    let claims = if powers.import {
+    // What waits for the unit's word: registrations off its list, and claims of its list.
+    let (pending, claims) = if powers.import {
         let now = vaxloop_store::now_ms();
-        vaxloop_store::claims::waiting_for_contact(db, unit.id, now).await?
+        let claims = vaxloop_store::claims::waiting_for_contact(db, unit.id, now).await?;
+        (people::pending_of_unit(db, unit.id).await?, claims)
     } else {
-        vec![]
-    };
-    let pending = if powers.import {
-        people::pending_of_unit(db, unit.id).await?
-    } else {
-        vec![]
+        (vec![], vec![])
     };
     let notices = notifications::of_unit(db, unit.id, INBOX_SHOWN)
         .await?

@@ -203,23 +203,21 @@ async fn claim_code(
 ) -> AppResult<Response> {
     let unit = registration::link_unit(&state.app, &token).await?;
     let ctx = page.ctx("").await?;
-    let refused = {
-        match claims::confirm_code(&state.app, unit.id, claim, &form.code).await? {
-            Ok(user) => {
-                page.auth
-                    .login(&CurrentUser(user))
-                    .await
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-                return Ok(Redirect::to("/me").into_response());
-            }
-            Err(CodeRefusal::Wrong { left }) => (
-                StatusCode::BAD_REQUEST,
-                ctx.tf("register.code_wrong", "left", &left.to_string()),
-            ),
-            Err(CodeRefusal::Gone) => (StatusCode::GONE, ctx.t("register.code_gone")),
+    let (status, error) = match claims::confirm_code(&state.app, unit.id, claim, &form.code).await?
+    {
+        Ok(user) => {
+            page.auth
+                .login(&CurrentUser(user))
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            return Ok(Redirect::to("/me").into_response());
         }
+        Err(CodeRefusal::Wrong { left }) => (
+            StatusCode::BAD_REQUEST,
+            ctx.tf("register.code_wrong", "left", &left.to_string()),
+        ),
+        Err(CodeRefusal::Gone) => (StatusCode::GONE, ctx.t("register.code_gone")),
     };
-    let (status, error) = refused;
     let body = html(&ClaimPage {
         ctx,
         unit,
