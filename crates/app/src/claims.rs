@@ -96,7 +96,7 @@ pub(crate) async fn open(
                 "【疫苗接种登记】验证码 {code}，{CODE_MINUTES}分钟内有效。如非本人操作，请忽略。"
             );
             let sms = serde_json::json!({ "to": phone, "text": text }).to_string();
-            notifications::enqueue_in(tx, crate::outbox::SMS, &sms, now).await?;
+            notifications::enqueue_in(tx, cipher, crate::outbox::SMS, &sms, now).await?;
             Proof::CodeSent {
                 claim_id,
                 to: vaxloop_store::people::mask_phone(phone),

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use vaxloop_store::{Db, StoreResult, notifications};
+use vaxloop_store::{Db, PiiCipher, StoreResult, notifications};
 
 /// The SMS topic: `{"to": phone, "text": …, "team": code}`.
 pub const SMS: &str = "sms";
@@ -41,16 +41,18 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// Delivers the messages due at `now` (up to `limit`), recording each outcome.
+/// Delivers the messages due at `now` (up to `limit`), recording each outcome. Payloads are
+/// stored sealed; `cipher` opens each as it goes out.
 pub async fn deliver_due(
     db: &Db,
+    cipher: &PiiCipher,
     sender: &impl Sender,
     now: i64,
     limit: i64,
 ) -> StoreResult<Round> {
     let mut round = Round::default();
     let mut tx = db.begin_write().await?;
-    let due = notifications::claim_due_in(&mut tx, now, LEASE_MS, limit).await?;
+    let due = notifications::claim_due_in(&mut tx, cipher, now, LEASE_MS, limit).await?;
     tx.commit().await?;
     // Each message is sent outside any transaction, then its outcome recorded in one of its own.
     for m in due {
@@ -133,12 +135,12 @@ impl Sender for Webhook {
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Delivers due messages every [`EVERY`], for as long as the server runs.
-pub async fn run(db: Db, sender: impl Sender) {
+pub async fn run(db: Db, cipher: PiiCipher, sender: impl Sender) {
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match deliver_due(&db, &sender, vaxloop_store::now_ms(), 100).await {
+        match deliver_due(&db, &cipher, &sender, vaxloop_store::now_ms(), 100).await {
             Ok(round) if round.delivered + round.failed > 0 => {
                 tracing::info!(delivered = round.delivered, failed = round.failed, "outbox");
             }
@@ -150,6 +152,21 @@ pub async fn run(db: Db, sender: impl Sender) {
 
 /// How long a delivered message is kept (for questions about what was sent), then purged.
 pub const KEEP_DELIVERED_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Seals the payloads queued in plain text before migration 0014 (at start-up, like the units'
+/// contact phones). Returns how many.
+pub async fn seal_plain_payloads(app: &crate::App) -> crate::Result<u64> {
+    let plain = notifications::plain_payloads(app.db()).await?;
+    if plain.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = app.db().begin_write().await?;
+    for (id, payload) in &plain {
+        notifications::seal_payload(&mut tx, app.cipher(), *id, payload).await?;
+    }
+    tx.commit().await?;
+    Ok(plain.len() as u64)
+}
 
 /// Purges messages delivered more than [`KEEP_DELIVERED_MS`] before `now` (the server's sweep):
 /// their payloads carry phone numbers. Returns how many.

@@ -173,17 +173,17 @@ vaxloop_store::backend_tests! {
         }
         let gateway = Gateway { calls: AtomicUsize::new(0), seen: Default::default() };
         let now = vaxloop_store::now_ms();
-        let (a, b) = tokio::join!(deliver_due(&t, &gateway, now, 1000), deliver_due(&t, &gateway, now, 1000));
+        let (a, b) = tokio::join!(deliver_due(&t, &t.cipher, &gateway, now, 1000), deliver_due(&t, &t.cipher, &gateway, now, 1000));
         let (a, b) = (a.expect("round"), b.expect("round"));
         assert_eq!(a.failed + b.failed, waiting as usize, "each message tried once, by one deliverer");
         assert_eq!(a.delivered + b.delivered, 0);
         // Not again before its pause is over.
-        let early = deliver_due(&t, &gateway, now + pause_after(0) - 1, 1000).await.expect("round");
+        let early = deliver_due(&t, &t.cipher, &gateway, now + pause_after(0) - 1, 1000).await.expect("round");
         assert_eq!((early.delivered, early.failed), (0, 0));
-        let later = deliver_due(&t, &gateway, now + pause_after(0), 1000).await.expect("round");
+        let later = deliver_due(&t, &t.cipher, &gateway, now + pause_after(0), 1000).await.expect("round");
         assert_eq!(later.delivered, waiting as usize);
         assert_eq!(vaxloop_store::notifications::outbox_counts(&t).await.expect("counts"), (0, waiting));
-        let after = deliver_due(&t, &gateway, now + 10 * pause_after(5), 1000).await.expect("round");
+        let after = deliver_due(&t, &t.cipher, &gateway, now + 10 * pause_after(5), 1000).await.expect("round");
         assert_eq!((after.delivered, after.failed), (0, 0), "delivered messages are not sent again");
         assert_eq!(gateway.calls.load(Ordering::SeqCst), 2 * waiting as usize);
 

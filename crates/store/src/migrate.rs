@@ -90,6 +90,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_sealed_contact_phones.sql"),
         include_str!("../migrations/postgres/0013_sealed_contact_phones.sql"),
     ),
+    (
+        14,
+        "sealed outbox",
+        include_str!("../migrations/sqlite/0014_sealed_outbox.sql"),
+        include_str!("../migrations/postgres/0014_sealed_outbox.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

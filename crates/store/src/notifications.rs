@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::crypto::PiiCipher;
 use crate::db::Db;
 use crate::error::StoreResult;
 
@@ -121,18 +122,50 @@ pub async fn mark_read(
     Ok(done.rows_affected())
 }
 
-/// Queues a message for `topic` on the caller's transaction, due at once.
+/// Queues a message for `topic` on the caller's transaction, due at once. The payload (a phone
+/// number, a code) is stored sealed with the personal-data key; [`claim_due_in`] opens it.
 pub async fn enqueue_in(
     conn: &mut AnyConnection,
+    cipher: &PiiCipher,
     topic: &str,
     payload: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO outbox (topic, payload, created_at, next_at) VALUES ($1, $2, $3, $3)")
-        .bind(topic)
-        .bind(payload)
-        .bind(now)
-        .execute(&mut *conn)
+    sqlx::query(
+        "INSERT INTO outbox (topic, payload, payload_cipher, created_at, next_at) \
+         VALUES ($1, '', $2, $3, $3)",
+    )
+    .bind(topic)
+    .bind(cipher.seal(payload))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The payloads still stored in plain text (queued before migration 0014): `(id, payload)`.
+pub async fn plain_payloads(db: &Db) -> StoreResult<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, payload FROM outbox WHERE payload_cipher IS NULL AND payload <> '' ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Seals one plain payload found by [`plain_payloads`] and empties its plain column.
+pub async fn seal_payload(
+    conn: &mut AnyConnection,
+    cipher: &PiiCipher,
+    id: i64,
+    payload: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET payload_cipher = $1, payload = '' WHERE id = $2")
+        .bind(cipher.seal(payload))
+        .bind(id)
+        .execute(conn)
         .await?;
     Ok(())
 }
@@ -147,15 +180,16 @@ pub struct Queued {
 }
 
 /// Claims up to `limit` messages due at `now` on the caller's transaction, each for `lease_ms`
-/// (another deliverer skips them until then), oldest first.
+/// (another deliverer skips them until then), oldest first, with their payloads opened.
 pub async fn claim_due_in(
     tx: &mut AnyConnection,
+    cipher: &PiiCipher,
     now: i64,
     lease_ms: i64,
     limit: i64,
 ) -> StoreResult<Vec<Queued>> {
     let rows = sqlx::query(
-        "SELECT id, topic, payload, attempts FROM outbox \
+        "SELECT id, topic, payload, attempts, payload_cipher FROM outbox \
          WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY id LIMIT $2",
     )
     .bind(now)
@@ -177,10 +211,14 @@ pub async fn claim_due_in(
         .rows_affected()
             == 1;
         if won {
+            let payload = match r.try_get::<Option<Vec<u8>>, _>(4)? {
+                Some(sealed) => cipher.open(&sealed)?,
+                None => r.try_get(2)?,
+            };
             claimed.push(Queued {
                 id,
                 topic: r.try_get(1)?,
-                payload: r.try_get(2)?,
+                payload,
                 attempts: r.try_get(3)?,
             });
         }

@@ -156,6 +156,7 @@ pub async fn publish(
             live,
             placed: &placed,
             names: &names,
+            cipher,
             now,
         };
         match w.give_up(&mut tx, &released, &mut out).await? {
@@ -403,6 +404,7 @@ struct Writing<'a> {
     live: &'a Live,
     placed: &'a HashMap<&'a str, &'a Assignment>,
     names: &'a Names,
+    cipher: &'a vaxloop_store::PiiCipher,
     now: i64,
 }
 
@@ -434,7 +436,8 @@ impl Writing<'_> {
             let site = self.names.site(row.site_id);
             let unit = self.names.units.get(&row.unit_id);
             if let Some(sms) = unit.and_then(|u| cancelled_sms(u, row, site)) {
-                vaxloop_store::notifications::enqueue_in(tx, crate::outbox::SMS, &sms, now).await?;
+                let (topic, cipher) = (crate::outbox::SMS, self.cipher);
+                vaxloop_store::notifications::enqueue_in(tx, cipher, topic, &sms, now).await?;
             }
             out.cancelled.push(row.code.clone());
         }
@@ -477,7 +480,8 @@ impl Writing<'_> {
             if let Some(sms) =
                 unit.and_then(|u| sms_of(u, &done, first, site, b.trips.first(), moved))
             {
-                vaxloop_store::notifications::enqueue_in(tx, crate::outbox::SMS, &sms, now).await?;
+                let (topic, cipher) = (crate::outbox::SMS, self.cipher);
+                vaxloop_store::notifications::enqueue_in(tx, cipher, topic, &sms, now).await?;
             }
             if let Some(from) = &b.moved_from {
                 out.moved.push(from.clone());

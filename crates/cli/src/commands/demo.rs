@@ -117,6 +117,8 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
     let state = AppState::new(db, cipher, settings.web.0.clone());
     // A demo town built before migration 0013 kept its contacts' phones in plain text.
     vaxloop_app::org::seal_plain_contact_phones(&state.app).await?;
+    // and, before 0014, its queued messages.
+    vaxloop_app::outbox::seal_plain_payloads(&state.app).await?;
     vaxloop_web::serve(listener, state)
         .await
         .context("server failed")

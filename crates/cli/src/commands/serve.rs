@@ -28,13 +28,14 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = super::bind(&addr).await?;
     let db = super::open(&url).await?;
+    let cipher = PiiCipher::new(&key);
     tracing::info!(database = %url.redacted(), backend = db.backend().as_str(), %addr, "serving");
     println!("vaxloop is serving on http://{addr}");
     if let Some(url) = &settings.webhook.url {
         let hook = vaxloop_app::outbox::Webhook::new(url, settings.webhook.token.clone())
             .map_err(anyhow::Error::msg)
             .context("VAXLOOP_WEBHOOK__URL")?;
-        tokio::spawn(vaxloop_app::outbox::run(db.clone(), hook));
+        tokio::spawn(vaxloop_app::outbox::run(db.clone(), cipher.clone(), hook));
         tracing::info!("delivering the outbox to the configured webhook");
     } else {
         tracing::info!("no webhook configured: outbox messages wait in the database");
@@ -44,12 +45,19 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
         db.clone(),
         settings.web.0.timezone,
     ));
-    let state = AppState::new(db, PiiCipher::new(&key), settings.web.0.clone());
+    let state = AppState::new(db, cipher, settings.web.0.clone());
     let sealed = vaxloop_app::org::seal_plain_contact_phones(&state.app).await?;
     if sealed > 0 {
         tracing::info!(
             units = sealed,
             "contact phones stored in plain text were sealed"
+        );
+    }
+    let sealed = vaxloop_app::outbox::seal_plain_payloads(&state.app).await?;
+    if sealed > 0 {
+        tracing::info!(
+            messages = sealed,
+            "outbox messages queued in plain text were sealed"
         );
     }
     vaxloop_web::serve(listener, state)

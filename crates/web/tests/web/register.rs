@@ -141,10 +141,7 @@ vaxloop_store::backend_tests! {
         assert!(claimed.body.contains("验证码已通过短信发送"), "{}", claimed.body);
         assert!(claimed.body.contains(&format!("{}****{}", &person.phone[..3], &person.phone[7..])));
         assert_eq!(logins().await, 0, "no login before the proof");
-        let mut tx = f.db.begin_write().await.expect("tx");
-        let payload: String = sqlx::query_scalar("SELECT payload FROM outbox WHERE topic = 'sms' ORDER BY id DESC LIMIT 1").fetch_one(&mut *tx).await.expect("sms");
-        drop(tx);
-        let sms: serde_json::Value = serde_json::from_str(&payload).expect("json");
+        let sms = last_sms(&f).await;
         assert_eq!(sms["to"], person.phone.as_str(), "to the roster's phone");
         let text = sms["text"].as_str().expect("text");
         let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
@@ -173,10 +170,7 @@ vaxloop_store::backend_tests! {
         let start = claimed.body.find(marker).expect("the code form") + marker.len() - 3;
         let action: String = claimed.body[start..].chars().take_while(|c| *c != '"').collect();
         let form_token = claimed.csrf();
-        let mut tx = f.db.begin_write().await.expect("tx");
-        let payload: String = sqlx::query_scalar("SELECT payload FROM outbox WHERE topic = 'sms' ORDER BY id DESC LIMIT 1").fetch_one(&mut *tx).await.expect("sms");
-        drop(tx);
-        let sms: serde_json::Value = serde_json::from_str(&payload).expect("json");
+        let sms = last_sms(&f).await;
         let right: String = sms["text"].as_str().expect("text").chars().filter(char::is_ascii_digit).take(6).collect();
         let mut statuses = Vec::new();
         for guess in ["000001", "000002", "000003", "000004", "000005"].into_iter().filter(|g| *g != right) {
@@ -254,4 +248,17 @@ vaxloop_store::backend_tests! {
         let limited = phone.post_form(&link, &fields(&token, "", "", false)).await;
         assert!(limited.body.contains("提交过于频繁"));
     }
+}
+
+/// The last SMS queued, opened with the personal-data key (the outbox keeps payloads sealed).
+async fn last_sms(f: &crate::client::Fixture) -> serde_json::Value {
+    let mut tx = f.db.begin_write().await.expect("tx");
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "SELECT payload_cipher FROM outbox WHERE topic = 'sms' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .expect("sms");
+    drop(tx);
+    serde_json::from_str(&f.db.cipher.open(&sealed).expect("opens")).expect("json")
 }
