@@ -71,7 +71,10 @@ pub async fn authenticate(
     secret: String,
 ) -> Result<std::result::Result<User, LoginRefusal>> {
     let now = now_ms();
-    let user = find(app, login).await?.filter(|u| u.active);
+    // A machine client's login (an API token's) is no name to log in with: treated as unknown.
+    let user = find(app, login)
+        .await?
+        .filter(|u| u.active && !u.is_machine());
     let name = app
         .cipher()
         .blind(&format!("login:{}", login.trim().to_uppercase()));

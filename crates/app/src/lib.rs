@@ -35,6 +35,7 @@ pub mod slots;
 pub mod stations;
 mod strangers;
 pub mod supply;
+pub mod tokens;
 pub mod what_if;
 
 pub use caller::{Actor, Caller};

@@ -61,7 +61,7 @@ fn migrate_reports_the_schema_version() {
     let dir = tempfile::tempdir().expect("dir");
     let out = vaxloop(dir.path(), &["migrate", "--database-url", "sqlite://v.db"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("schema version 13"));
+    assert!(text(&out).contains("schema version 15"));
     assert!(dir.path().join("v.db").exists());
 }
 

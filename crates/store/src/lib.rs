@@ -12,6 +12,7 @@
 //! Resident ID numbers and phone numbers are stored encrypted, with a keyed blind index for
 //! lookup ([`crypto`]).
 
+pub mod api_tokens;
 pub mod audit;
 pub mod booking;
 mod bulk;

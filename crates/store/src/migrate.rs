@@ -96,6 +96,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_sealed_outbox.sql"),
         include_str!("../migrations/postgres/0014_sealed_outbox.sql"),
     ),
+    (
+        15,
+        "api tokens",
+        include_str!("../migrations/sqlite/0015_api_tokens.sql"),
+        include_str!("../migrations/postgres/0015_api_tokens.sql"),
+    ),
 ];
 
 fn migrator(backend: Backend) -> Migrator {

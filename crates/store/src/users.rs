@@ -14,6 +14,10 @@ use crate::rows;
 pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 
+/// The password hash of a machine client's login (see [`crate::api_tokens`]): not a PHC string,
+/// so no password matches it, and the login form treats the name as unknown.
+pub const MACHINE_HASH: &str = "!api-token";
+
 /// A login as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -30,6 +34,13 @@ pub struct User {
     pub active: bool,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
+}
+
+impl User {
+    /// Whether this is a machine client's login (an API token's).
+    pub fn is_machine(&self) -> bool {
+        self.password_hash == MACHINE_HASH
+    }
 }
 
 /// What it takes to create a login; `password_hash` is an Argon2id PHC string.
@@ -157,10 +168,13 @@ pub async fn record_login(conn: &mut AnyConnection, id: i64) -> StoreResult<()> 
     Ok(())
 }
 
-/// Every staff login, ordered by role then username (for the admin's user list).
+/// Every staff login, ordered by role then username (for the admin's user list); machine
+/// clients' logins are listed with their tokens instead.
 pub async fn list_staff(db: &Db) -> StoreResult<Vec<User>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM users WHERE role <> 'resident' ORDER BY role, username");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE role <> 'resident' AND password_hash <> '{MACHINE_HASH}' \
+         ORDER BY role, username"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(db.pool())
         .await?;

@@ -130,10 +130,17 @@ fn rejected() -> Response {
 }
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    // Safe methods change nothing; a machine client's bearer token is no ambient credential.
+    let by_token = request
+        .extensions()
+        .get::<crate::bearer::ByToken>()
+        .is_some();
+    if by_token
+        || matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        )
+    {
         return next.run(request).await;
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {

@@ -42,7 +42,7 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
             "message": message,
             "problems": problems,
         });
-        return (status, Json(body)).into_response();
+        return kept(response.headers(), (status, Json(body)).into_response());
     }
     if status == StatusCode::UNAUTHORIZED {
         let next = safe_next(&path_and_query).unwrap_or("/");
@@ -92,6 +92,7 @@ async fn framework_error(lang: Lang, is_api: bool, response: Response) -> Respon
         s if s.is_server_error() => (s, "internal", "error.internal"),
         s => (s, "bad_request", "error.bad_request"),
     };
+    let headers = response.headers().clone();
     let detail = axum::body::to_bytes(response.into_body(), 4096)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
@@ -107,13 +108,24 @@ async fn framework_error(lang: Lang, is_api: bool, response: Response) -> Respon
             "message": message,
             "problems": [],
         });
-        return (status, Json(body)).into_response();
+        return kept(&headers, (status, Json(body)).into_response());
     }
     let page = ErrorPage::new(lang, status, lang.t(key));
     match askama::Template::render(&page) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(_) => status.into_response(),
     }
+}
+
+/// `answer` with what the client is to do next carried over from `from`: when to retry, how to
+/// authenticate.
+fn kept(from: &axum::http::HeaderMap, mut answer: Response) -> Response {
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = from.get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }
 
 /// Percent-encodes a path for a query value (only what a local path can contain).

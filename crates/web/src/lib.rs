@@ -12,6 +12,7 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 pub mod api;
 mod assets;
 pub mod auth;
+mod bearer;
 pub mod config;
 mod csrf;
 pub mod error;
@@ -89,6 +90,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::visitor,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            bearer::bearer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -26,6 +26,12 @@ pub struct Limiters {
     /// Login attempts from everyone at once: the town's staff at the start of a day fit; a
     /// botnet's flood is held to what the cores can hash.
     pub login_everyone: DefaultDirectRateLimiter,
+    /// Requests with one API token: a dashboard polling every few seconds and a gateway posting
+    /// a morning's delivery reports fit (600 a minute, bursts of 300).
+    pub api_per_token: DefaultKeyedRateLimiter<i64>,
+    /// Tokens this server did not issue (or revoked ones) from one client address: guessing is
+    /// held to the login form's pace.
+    pub bad_token_per_client: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
@@ -41,6 +47,8 @@ impl Limiters {
             register_per_unit: RateLimiter::keyed(quota(120, 400)),
             login_per_client: RateLimiter::keyed(quota(30, 60)),
             login_everyone: RateLimiter::direct(quota(600, 200)),
+            api_per_token: RateLimiter::keyed(quota(600, 300)),
+            bad_token_per_client: RateLimiter::keyed(quota(30, 60)),
         }
     }
 
@@ -54,11 +62,28 @@ impl Limiters {
         self.login_everyone.check().map_err(wait)
     }
 
+    /// Whether the token `id` may make a request now; otherwise how many seconds until it may.
+    pub fn api_token(&self, id: i64) -> Result<(), u64> {
+        let clock = DefaultClock::default();
+        (self.api_per_token.check_key(&id))
+            .map_err(|n| n.wait_time_from(clock.now()).as_secs().max(1))
+    }
+
+    /// Counts a token that did not open anything from `client`; `Err` (seconds to wait) once
+    /// the client has tried too many.
+    pub fn bad_token(&self, client: IpAddr) -> Result<(), u64> {
+        let clock = DefaultClock::default();
+        (self.bad_token_per_client.check_key(&client))
+            .map_err(|n| n.wait_time_from(clock.now()).as_secs().max(1))
+    }
+
     /// Forgets keys that have been quiet, so memory stays bounded.
     pub fn sweep(&self) {
         self.register_per_client.retain_recent();
         self.register_per_unit.retain_recent();
         self.login_per_client.retain_recent();
+        self.api_per_token.retain_recent();
+        self.bad_token_per_client.retain_recent();
     }
 }
 

@@ -1,8 +1,9 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`. It uses
-//! the same session login as the pages and the same use cases, whose scope rules are
-//! `vaxloop_app::scope`'s; unsafe
-//! methods need the session's CSRF token in `X-CSRF-Token`. Errors are
-//! `{"error": code, "field": name|null, "message": text}` in the caller's language.
+//! the same session login as the pages, or a machine client's API token (`Authorization: Bearer`,
+//! see `crate::bearer`), and the same use cases, whose scope rules are `vaxloop_app::scope`'s;
+//! with a session, unsafe methods need the session's CSRF token in `X-CSRF-Token` (a token needs
+//! none). Errors are `{"error": code, "field": name|null, "message": text}` in the caller's
+//! language.
 
 mod booking;
 mod checkins;
@@ -19,6 +20,7 @@ mod supply;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub use kit::ApiError;
 
@@ -79,9 +81,44 @@ pub fn routes() -> Router<AppState> {
         site_day::QueueOut, site_day::BoardOut, site_day::UnitLineOut,
         site_day::DayOut, site_day::ClosedOut, site_day::UnitDayOut
     )),
+    modifiers(&Security),
+    security(("session" = []), ("bearer" = [])),
     tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"), (name = "site", description = "On-site operations: check-in, screening, vaccination, observation, the board and the day's reconciliation"))
 )]
 pub struct ApiDoc;
+
+/// The two ways to call the API: a browser's session cookie (unsafe methods with its CSRF token
+/// in `X-CSRF-Token`), or a machine client's token made by the admin at `/admin/tokens`.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "vaxloop_session",
+                "The session cookie set by logging in at /login; unsafe methods also need the \
+                 session's CSRF token in the X-CSRF-Token header.",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("vxl_ followed by 64 hex digits")
+                    .description(Some(
+                        "An API token for a machine client, made by the town admin at \
+                         /admin/tokens and bound to a role and scope like a login; no CSRF token \
+                         is needed. An unknown, revoked or expired token is answered 401 \
+                         (invalid_token); too many requests 429 with Retry-After.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

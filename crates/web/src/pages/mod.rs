@@ -21,6 +21,7 @@ mod site_day;
 mod sites;
 mod stock;
 mod team_papers;
+mod tokens;
 mod vaccination;
 mod what_if;
 
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(observation::routes())
         .merge(site_day::routes())
         .merge(what_if::routes())
+        .merge(tokens::routes())
         .merge(questions::routes())
         .fallback(|| async { AppError::NotFound })
 }

@@ -18,6 +18,7 @@ mod register;
 mod site_day;
 mod stock;
 mod team_papers;
+mod tokens;
 mod what_if;
 
 pub use client::{Client, Fixture, fixture, fixture_with};
