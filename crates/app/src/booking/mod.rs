@@ -109,6 +109,18 @@ async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>
     Ok((input.people.clone(), team_of))
 }
 
+/// A resident books `slot_id` for themselves (their own booking page): a resident's login only;
+/// everyone else books through [`book`] naming whom.
+pub async fn book_mine(app: &App, caller: &Caller, slot_id: i64) -> Result<Booking> {
+    scope::require(app, caller, &[Role::Resident]).await?;
+    let input = BookInput {
+        slot_id,
+        ..BookInput::default()
+    };
+    let no_body = |_: &[i64], _: Option<&Team>| String::new();
+    book(app, caller, &input, None, no_body, |_, _| String::new()).await
+}
+
 /// Books for the caller (see [`whom`]) through the group-commit writer, with its audit row:
 /// checked first (a moment-old view of the site-day turns away what cannot fit without
 /// queueing; a team that may spread is planned over consecutive slots), then written

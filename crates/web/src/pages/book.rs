@@ -8,7 +8,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vaxloop_app::booking::{self, BookInput, Booking, Slot};
+use vaxloop_app::booking::{self, Booking, Slot};
 use vaxloop_app::sites::Site;
 
 use crate::AppState;
@@ -116,21 +116,10 @@ async fn book(
         Some(id) => booking::reschedule(&state.app, &caller, id, form.slot_id)
             .await?
             .err(),
-        None => {
-            let input = BookInput {
-                slot_id: form.slot_id,
-                ..BookInput::default()
-            };
-            let no_body = |_: &[i64], _: Option<&booking::Team>| String::new();
-            match booking::book(&state.app, &caller, &input, None, no_body, |_, _| {
-                String::new()
-            })
-            .await?
-            {
-                Booking::Refused { refusal, .. } => Some(refusal),
-                _ => None,
-            }
-        }
+        None => match booking::book_mine(&state.app, &caller, form.slot_id).await? {
+            Booking::Refused { refusal, .. } => Some(refusal),
+            _ => None,
+        },
     };
     match refusal {
         None => Ok(Redirect::to("/me").into_response()),

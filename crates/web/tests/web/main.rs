@@ -11,6 +11,7 @@ mod http;
 mod i18n;
 mod imports;
 mod logs;
+mod matrix;
 mod org_admin;
 mod plan;
 mod privacy;
