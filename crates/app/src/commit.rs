@@ -476,7 +476,7 @@ async fn all_at_once(
         written[*i] = match claim {
             Claim::Fresh => None,
             Claim::Answered { status, body } => Some(Written::Replayed { status, body }),
-            Claim::Mismatch | Claim::InFlight => Some(Written::KeyReused),
+            Claim::Mismatch | Claim::InFlight { .. } => Some(Written::KeyReused),
         };
     }
     let todo: Vec<usize> = (0..jobs.len()).filter(|&i| written[i].is_none()).collect();
@@ -595,7 +595,7 @@ async fn kept(
                         body: a.body,
                     },
                     Claim::Answered { status, body } => Written::Replayed { status, body },
-                    Claim::Mismatch | Claim::InFlight => Written::KeyReused,
+                    Claim::Mismatch | Claim::InFlight { .. } => Written::KeyReused,
                 };
                 (reply, Ok(written))
             })
@@ -629,7 +629,7 @@ async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreE
         match idempotency::claim(tx, k.user_id, &k.key, &k.request_hash, now).await? {
             Claim::Fresh => {}
             Claim::Answered { status, body } => return Ok(Written::Replayed { status, body }),
-            Claim::Mismatch | Claim::InFlight => return Ok(Written::KeyReused),
+            Claim::Mismatch | Claim::InFlight { .. } => return Ok(Written::KeyReused),
         }
     }
     if let Some((old, ..)) = &job.replaces

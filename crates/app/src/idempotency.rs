@@ -15,8 +15,11 @@ pub enum Claimed {
     Fresh,
     /// Answered before: return this.
     Answered { status: u16, body: String },
-    /// Used for another request, or its first request has not finished.
+    /// Used for another request.
     Reused,
+    /// Its first request has not finished: try again in `retry_after_ms` (a request whose
+    /// server died is taken over once its claim's lease has run out).
+    InFlight { retry_after_ms: i64 },
 }
 
 /// A request's fingerprint, so that a key reused for another request is told apart: a hash keyed
@@ -38,7 +41,10 @@ pub async fn claim(app: &App, user: i64, key: &str, hash: &str) -> Result<Claime
             status: u16::try_from(status).unwrap_or(200),
             body,
         },
-        Claim::Mismatch | Claim::InFlight => Claimed::Reused,
+        Claim::Mismatch => Claimed::Reused,
+        Claim::InFlight { since } => Claimed::InFlight {
+            retry_after_ms: (since + idempotency::IN_FLIGHT_LEASE_MS - now).max(1_000),
+        },
     })
 }
 

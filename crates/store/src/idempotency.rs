@@ -15,12 +15,49 @@ pub enum Claim {
     Answered { status: i64, body: String },
     /// The key was used for another request.
     Mismatch,
-    /// The first request with this key has not finished.
-    InFlight,
+    /// The first request with this key has not finished (it was claimed at `since`).
+    InFlight { since: i64 },
 }
 
-/// Claims `key` for `request_hash` on the caller's write transaction.
+/// How long a claim may stay unanswered before it counts as abandoned — its server killed
+/// between the claim and the answer — and the next request with the key may take it over and
+/// do the work (the work's own conditions keep that from doing anything twice). Longer than any
+/// request takes.
+pub const IN_FLIGHT_LEASE_MS: i64 = 60_000;
+
+/// Claims `key` for `request_hash` on the caller's write transaction. A claim left unanswered
+/// for longer than [`IN_FLIGHT_LEASE_MS`] is taken over (conditionally, so one taker wins).
 pub async fn claim(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+) -> StoreResult<Claim> {
+    match insert_claim(conn, user_id, key, request_hash, now).await? {
+        Claim::InFlight { since } if since < now - IN_FLIGHT_LEASE_MS => {
+            let taken = sqlx::query(
+                "UPDATE idempotency_keys SET created_at = $1 \
+                 WHERE user_id = $2 AND key = $3 AND status = 0 AND created_at = $4",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(key)
+            .bind(since)
+            .execute(&mut *conn)
+            .await?;
+            Ok(if taken.rows_affected() == 1 {
+                Claim::Fresh
+            } else {
+                Claim::InFlight { since: now }
+            })
+        }
+        other => Ok(other),
+    }
+}
+
+/// Inserts the claim, or says what the key already holds.
+async fn insert_claim(
     conn: &mut AnyConnection,
     user_id: i64,
     key: &str,
@@ -40,8 +77,18 @@ pub async fn claim(
     if inserted.rows_affected() == 1 {
         return Ok(Claim::Fresh);
     }
+    existing(conn, user_id, key, request_hash).await
+}
+
+/// What the key holds already.
+async fn existing(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    key: &str,
+    request_hash: &str,
+) -> StoreResult<Claim> {
     let row = sqlx::query(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        "SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
     )
     .bind(user_id)
     .bind(key)
@@ -52,7 +99,9 @@ pub async fn claim(
     Ok(if hash != request_hash {
         Claim::Mismatch
     } else if status == 0 {
-        Claim::InFlight
+        Claim::InFlight {
+            since: row.try_get(3)?,
+        }
     } else {
         Claim::Answered { status, body }
     })
@@ -85,7 +134,7 @@ pub async fn settle(
     if inserted.rows_affected() == 1 {
         return Ok(Claim::Fresh);
     }
-    claim(conn, user_id, key, request_hash, now).await
+    existing(conn, user_id, key, request_hash).await
 }
 
 /// One answer for [`settle_many`] to keep.
@@ -148,7 +197,7 @@ pub async fn settle_many(
         if fresh.remove(&(it.user_id, it.key.to_string())) {
             claims.push(Claim::Fresh);
         } else {
-            claims.push(claim(conn, it.user_id, it.key, it.request_hash, now).await?);
+            claims.push(existing(conn, it.user_id, it.key, it.request_hash).await?);
         }
     }
     Ok(claims)

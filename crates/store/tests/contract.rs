@@ -252,6 +252,14 @@ vaxloop_store::backend_tests! {
         assert_eq!(claims[122], Claim::Answered { status: 201, body: "{\"ok\":1}".into() });
         assert_eq!(claims[123], Claim::Fresh);
         assert_eq!(claims[124], Claim::Mismatch);
+        // A claim left unanswered (its server killed between claim and answer): in flight within
+        // its lease, taken over once by the first request after it, in flight again for others.
+        assert_eq!(idempotency::claim(&mut tx, uid, "stuck", "h5", now).await.expect("claim"), Claim::Fresh);
+        assert_eq!(idempotency::claim(&mut tx, uid, "stuck", "h5", now + 1_000).await.expect("claim"), Claim::InFlight { since: now });
+        let later = now + idempotency::IN_FLIGHT_LEASE_MS + 1;
+        assert_eq!(idempotency::claim(&mut tx, uid, "stuck", "h5", later).await.expect("claim"), Claim::Fresh, "taken over");
+        assert_eq!(idempotency::claim(&mut tx, uid, "stuck", "h5", later).await.expect("claim"), Claim::InFlight { since: later });
+        assert_eq!(idempotency::claim(&mut tx, uid, "stuck", "h6", later).await.expect("claim"), Claim::Mismatch);
         tx.commit().await.expect("commit");
     }
 

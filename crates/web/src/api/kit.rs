@@ -71,6 +71,7 @@ where
                 message: "booking.key_reused".into(),
             });
         }
+        Claimed::InFlight { retry_after_ms } => return Ok(in_flight(retry_after_ms)),
     }
     let outcome = work().await;
     match &outcome {
@@ -82,6 +83,25 @@ where
     }
     let (status, out) = outcome?;
     Ok(json_response(status, out))
+}
+
+/// 409 with `Retry-After`: the first request with this key is still being done (or its server
+/// died doing it; after the claim's lease the next retry does the work).
+fn in_flight(retry_after_ms: i64) -> Response {
+    let seconds = (retry_after_ms + 999) / 1000;
+    let mut response = StatusCode::CONFLICT.into_response();
+    response.extensions_mut().insert(crate::error::ErrorInfo {
+        code: "in_flight",
+        field: Some("Idempotency-Key".into()),
+        message_key: "error.in_flight".into(),
+        problems: vec![],
+    });
+    if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// A JSON body with a status.

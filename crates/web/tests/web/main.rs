@@ -9,6 +9,7 @@ mod client;
 mod funnel;
 mod http;
 mod i18n;
+mod idempotency;
 mod imports;
 mod logs;
 mod matrix;
