@@ -544,12 +544,30 @@ async fn all_at_once(
 }
 
 /// One booking inside its own savepoint: kept if booked, undone otherwise.
+/// Tries of one booking that meets a deadlock (PostgreSQL, with a desk's move on the same slots
+/// in a transaction of its own): each rolls back to the booking's savepoint and goes again.
+const DEADLOCK_TRIES: usize = 5;
+
 async fn one(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, String> {
-    db::savepoint(tx, "booking")
-        .await
-        .map_err(|e| e.to_string())?;
-    let outcome = attempt(tx, job, now).await;
-    close(tx, outcome, |w| matches!(w, Written::Booked { .. })).await
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        db::savepoint(tx, "booking")
+            .await
+            .map_err(|e| e.to_string())?;
+        let outcome = attempt(tx, &job, now).await;
+        if tries < DEADLOCK_TRIES
+            && let Err(e) = &outcome
+            && e.is_retryable()
+        {
+            tracing::debug!(error = %e, "booking writer: a deadlock, the booking goes again");
+            db::rollback_to(tx, "booking")
+                .await
+                .map_err(|e| e.to_string())?;
+            continue;
+        }
+        return close(tx, outcome, |w| matches!(w, Written::Booked { .. })).await;
+    }
 }
 
 /// Refusals' answers kept under their keys — unless a key already holds an answer (a retry of
@@ -624,7 +642,7 @@ async fn close(
     outcome.map_err(|e| e.to_string())
 }
 
-async fn attempt(tx: &mut WriteTx, job: Job, now: i64) -> Result<Written, StoreError> {
+async fn attempt(tx: &mut WriteTx, job: &Job, now: i64) -> Result<Written, StoreError> {
     if let Some(k) = &job.keyed {
         match idempotency::claim(tx, k.user_id, &k.key, &k.request_hash, now).await? {
             Claim::Fresh => {}

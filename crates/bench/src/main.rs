@@ -10,6 +10,9 @@
 //!   availability) on each database; see [`booking`].
 //! - `planner --vaxloop BIN --python PY --peers DIR --work DIR` runs the planner benchmark
 //!   (vaxloop against the CP-SAT and HiGHS peers, gaps to a bound, a re-plan); see [`planner`].
+//! - `crash --vaxloop BIN [--kills N] DATABASE_URL…` drives `vaxloop serve` under load and
+//!   SIGKILLs it again and again, then proves every acknowledged write is there, keyed answers
+//!   come back the same and the invariants hold; see [`crash`].
 //! - `site DATABASE_URL…` replays a 5,000-person site day at full speed through the API with the
 //!   board open, then closes and reconciles it; see [`site`].
 //! - `sim --python PY --peers DIR --work DIR` runs the clinic simulator against its SimPy peer
@@ -17,6 +20,7 @@
 
 mod args;
 mod booking;
+mod crash;
 mod planner;
 mod sim;
 mod site;
@@ -40,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Some("roster") => roster(&args[1..]),
         Some("parse") => parse(&args[1..]),
         Some("booking") => booking::main(&args[1..]),
+        Some("crash") => crash::main(&args[1..]),
         Some("planner") => planner::main(&args[1..]),
         Some("site") => site::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),

@@ -49,6 +49,17 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl StoreError {
+    /// A deadlock or a serialization failure (PostgreSQL's 40P01 and 40001): nothing of the
+    /// statement stayed, and the transaction — or its savepoint — may simply be tried again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
+
     /// True for a uniqueness or CHECK refusal whose name or message mentions `needle`.
     pub fn is_constraint(&self, needle: &str) -> bool {
         matches!(self, StoreError::Constraint { constraint } if constraint.contains(needle))

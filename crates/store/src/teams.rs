@@ -14,7 +14,10 @@ pub struct Team {
     pub colour: i64,
 }
 
-/// Creates the next team of a site-day on the caller's transaction.
+/// Creates the next team of a site-day on the caller's transaction. Two transactions creating
+/// a team of the same site-day at once may both read the same last number: the second's insert
+/// then stores nothing (it waits for the first to commit and finds its code taken) and takes the
+/// next number after it.
 pub async fn insert(
     conn: &mut AnyConnection,
     unit_id: i64,
@@ -22,33 +25,40 @@ pub async fn insert(
     day: &str,
     size: i64,
 ) -> StoreResult<Team> {
-    let number: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(number), 0) + 1 FROM teams WHERE site_id = $1 AND day = $2",
-    )
-    .bind(site_id)
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await?;
-    let colour = (number - 1) % 20;
-    let code = format!("T{site_id}-{}-{number}", day.replace('-', ""));
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO teams (code, unit_id, site_id, day, colour, number, size) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(&code)
-    .bind(unit_id)
-    .bind(site_id)
-    .bind(day)
-    .bind(colour)
-    .bind(number)
-    .bind(size)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Team {
-        id,
-        code,
-        number,
-        colour,
+    for _ in 0..1_000 {
+        let number: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM teams WHERE site_id = $1 AND day = $2",
+        )
+        .bind(site_id)
+        .bind(day)
+        .fetch_one(&mut *conn)
+        .await?;
+        let colour = (number - 1) % 20;
+        let code = format!("T{site_id}-{}-{number}", day.replace('-', ""));
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO teams (code, unit_id, site_id, day, colour, number, size) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(&code)
+        .bind(unit_id)
+        .bind(site_id)
+        .bind(day)
+        .bind(colour)
+        .bind(number)
+        .bind(size)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = id {
+            return Ok(Team {
+                id,
+                code,
+                number,
+                colour,
+            });
+        }
+    }
+    Err(crate::StoreError::Constraint {
+        constraint: "teams_code_key".into(),
     })
 }
 

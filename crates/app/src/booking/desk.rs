@@ -170,16 +170,25 @@ pub async fn move_team(
         Ok(found) => found,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let prepared = match engine::prepare_move(app.db(), app.tz(), &team, slot.id).await? {
-        Ok(p) => p,
-        Err(refusal) => return Ok(Err(DeskRefusal::Booking(refusal))),
-    };
-    let mut tx = app.db().begin_write().await?;
-    let moved = match engine::move_team_in(app.db(), &mut tx, &prepared).await {
-        Ok(moved) => moved,
-        Err(e) => {
-            tx.rollback().await?;
-            return Err(e.into());
+    // A deadlock with the booking writer on the same slots (PostgreSQL) rolls the move back
+    // whole; it is prepared and tried again.
+    let mut tries = 0;
+    let (tx, moved) = loop {
+        tries += 1;
+        let prepared = match engine::prepare_move(app.db(), app.tz(), &team, slot.id).await? {
+            Ok(p) => p,
+            Err(refusal) => return Ok(Err(DeskRefusal::Booking(refusal))),
+        };
+        let mut tx = app.db().begin_write().await?;
+        match engine::move_team_in(app.db(), &mut tx, &prepared).await {
+            Ok(moved) => break (tx, moved),
+            Err(e) => {
+                tx.rollback().await?;
+                if tries < 5 && e.is_retryable() {
+                    continue;
+                }
+                return Err(e.into());
+            }
         }
     };
     written(tx, caller, moved, |now| {

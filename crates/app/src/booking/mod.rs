@@ -279,14 +279,27 @@ pub async fn cancel_own(app: &App, caller: &Caller, appointment_id: i64) -> Resu
 }
 
 async fn cancel_now(app: &App, caller: &Caller, appointment_id: i64) -> Result<bool> {
-    let mut tx = app.db().begin_write().await?;
-    let done = stored::cancel_in(&mut tx, appointment_id, vaxloop_store::now_ms()).await?;
-    if done {
-        let target = format!("appointment:{appointment_id}");
-        audit::write(&mut tx, caller, Act::new("cancel", &target)).await?;
+    // A deadlock with the booking writer on the same slot (PostgreSQL) rolls the cancellation
+    // back whole; it goes again.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let mut tx = app.db().begin_write().await?;
+        let done = match stored::cancel_in(&mut tx, appointment_id, vaxloop_store::now_ms()).await {
+            Ok(done) => done,
+            Err(e) if tries < 5 && e.is_retryable() => {
+                tx.rollback().await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if done {
+            let target = format!("appointment:{appointment_id}");
+            audit::write(&mut tx, caller, Act::new("cancel", &target)).await?;
+        }
+        tx.commit().await?;
+        return Ok(done);
     }
-    tx.commit().await?;
-    Ok(done)
 }
 
 /// Moves the caller's own appointment to another slot (the resident's "change time"): the old
