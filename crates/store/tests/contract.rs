@@ -353,6 +353,28 @@ vaxloop_store::backend_tests! {
         assert_eq!((zones[0].desks_am, zones[0].desks_pm), (4, 3));
     }
 
+    async fn two_teams_of_one_site_day_made_at_once_take_two_numbers(t) {
+        let site = one_site(&t).await;
+        let unit = one_unit(&t, "C1").await;
+        // The first transaction makes its team and holds it uncommitted while the second makes
+        // one of the same site-day (on PostgreSQL it reads the same last number, waits on the
+        // first's code, then takes the next).
+        let mut first = t.begin_write().await.expect("begin");
+        let a = vaxloop_store::teams::insert(&mut first, unit, site, "2026-12-09", 5).await.expect("first");
+        let db = t.db.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = db.begin_write().await.expect("begin");
+            let b = vaxloop_store::teams::insert(&mut tx, unit, site, "2026-12-09", 5).await.expect("second");
+            tx.commit().await.expect("commit");
+            b
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        first.commit().await.expect("commit");
+        let b = second.await.expect("joined");
+        assert_eq!((a.number, b.number), (1, 2));
+        assert_ne!(a.code, b.code);
+    }
+
     async fn audit_entries_are_append_only(t) {
         audit::record(&t, &audit::Entry { actor_user_id: None, action: "login", target: "user:1", reason: None, outcome: audit::Outcome::Denied, detail: None }, now_ms()).await.expect("record");
         let recent = audit::recent(&t, 10).await.expect("recent");
