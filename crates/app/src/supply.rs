@@ -179,6 +179,10 @@ pub async fn plan_delivery(
     if !(1..=1_000_000).contains(&doses) {
         p.push(problem("doses", "doses_invalid"));
     }
+    // An unknown lot is the caller's mistake, named — not the database's foreign key.
+    if !vaccines::lot_exists(app.db(), lot_id).await? {
+        p.push(problem("lot_id", "lot_unknown"));
+    }
     if !p.is_empty() {
         return Err(Error::Invalid(p));
     }

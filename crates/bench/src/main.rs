@@ -13,6 +13,8 @@
 //! - `crash --vaxloop BIN [--kills N] DATABASE_URL…` drives `vaxloop serve` under load and
 //!   SIGKILLs it again and again, then proves every acknowledged write is there, keyed answers
 //!   come back the same and the invariants hold; see [`crash`].
+//! - `fuzz [--seconds N] [--target NAME]` drives each fuzz target (parsers, readers, file
+//!   formats, the API's JSON bodies) for N seconds; see [`fuzz`].
 //! - `site DATABASE_URL…` replays a 5,000-person site day at full speed through the API with the
 //!   board open, then closes and reconciles it; see [`site`].
 //! - `sim --python PY --peers DIR --work DIR` runs the clinic simulator against its SimPy peer
@@ -21,6 +23,8 @@
 mod args;
 mod booking;
 mod crash;
+mod fuzz;
+mod fuzz_api;
 mod planner;
 mod sim;
 mod site;
@@ -45,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Some("parse") => parse(&args[1..]),
         Some("booking") => booking::main(&args[1..]),
         Some("crash") => crash::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("planner") => planner::main(&args[1..]),
         Some("site") => site::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),

@@ -187,9 +187,21 @@ impl<'a> Judge<'a> {
         let w = &instance.weights;
         let size = i64::from(team.size);
         let miss = slots_ok && !instance.in_window(first, team.window);
-        self.objective += w.person * size + w.priority_person * i64::from(team.priority_people)
-            - w.travel_person_minute * size * travel
-            - if miss { w.window_miss_person * size } else { 0 };
+        // Saturating: the weights and sizes are bounded, but distances come from coordinates.
+        let gain = (w.person.saturating_mul(size)).saturating_add(
+            w.priority_person
+                .saturating_mul(i64::from(team.priority_people)),
+        );
+        let loss = (w
+            .travel_person_minute
+            .saturating_mul(size)
+            .saturating_mul(travel))
+        .saturating_add(if miss {
+            w.window_miss_person.saturating_mul(size)
+        } else {
+            0
+        });
+        self.objective = self.objective.saturating_add(gain.saturating_sub(loss));
     }
 
     /// The parts of an assignment: in the day, consecutive, not empty, holding the team; counted
@@ -207,7 +219,7 @@ impl<'a> Judge<'a> {
                 slots_ok = false;
                 continue;
             }
-            if i > 0 && p.slot != a.parts[i - 1].slot + 1 {
+            if i > 0 && Some(p.slot) != a.parts[i - 1].slot.checked_add(1) {
                 self.v.push(format!(
                     "{at}: part {i} in slot {} does not follow slot {}",
                     p.slot,
@@ -260,11 +272,14 @@ impl<'a> Judge<'a> {
             }
             per_part[trip.part].0 += 1;
             per_part[trip.part].1 += u64::from(trip.people);
-            let arrive = a.parts[trip.part].slot as i64 * slot_minutes;
+            // Saturating: a plan file may name any slot (one outside the day is a violation of
+            // its own, found with the parts).
+            let slot = i64::try_from(a.parts[trip.part].slot).unwrap_or(i64::MAX);
+            let arrive = slot.saturating_mul(slot_minutes);
             let stop = i64::from(buses.stop_minutes);
             self.busy.entry((a.day, trip.bus)).or_default().push((
-                arrive - travel - stop,
-                arrive + travel,
+                arrive.saturating_sub(travel).saturating_sub(stop),
+                arrive.saturating_add(travel),
                 team.id.clone(),
             ));
         }

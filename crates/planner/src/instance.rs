@@ -88,6 +88,12 @@ pub struct Buses {
     pub stop_minutes: u32,
 }
 
+/// The largest weight an instance may give (the defaults are 100, 50, 1 and 10): the objective
+/// of any plan then stays far inside an i64.
+pub const MAX_WEIGHT: i64 = 10_000;
+/// The largest team an instance may hold (a whole enterprise's shift is a few hundred).
+pub const MAX_TEAM: u32 = 5_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Weights {
     pub person: i64,
@@ -170,7 +176,11 @@ impl Instance {
                 format!("{} is not a slot length in minutes", h.slot_minutes),
             );
         }
-        if h.slots_per_day == 0 || start + h.slot_minutes * h.slots_per_day as u32 > 24 * 60 {
+        let day_minutes = u32::try_from(h.slots_per_day)
+            .ok()
+            .and_then(|n| h.slot_minutes.checked_mul(n))
+            .and_then(|m| m.checked_add(start));
+        if h.slots_per_day == 0 || day_minutes.is_none_or(|m| m > 24 * 60) {
             return bad_field(
                 "horizon.slots_per_day".into(),
                 format!(
@@ -242,8 +252,11 @@ impl Instance {
                     format!("\"{}\" is empty or repeated", t.id),
                 );
             }
-            if t.size == 0 {
-                return bad_field(at("size"), "a team has at least one person".into());
+            if t.size == 0 || t.size > MAX_TEAM {
+                return bad_field(
+                    at("size"),
+                    format!("a team has from 1 to {MAX_TEAM} people, not {}", t.size),
+                );
             }
             if t.priority_people > t.size {
                 return bad_field(
@@ -308,9 +321,12 @@ impl Instance {
             w.window_miss_person,
         ]
         .iter()
-        .any(|&x| x < 0)
+        .any(|&x| !(0..=MAX_WEIGHT).contains(&x))
         {
-            return bad_field("weights".into(), "weights are not negative".into());
+            return bad_field(
+                "weights".into(),
+                format!("each weight is from 0 to {MAX_WEIGHT}"),
+            );
         }
         Ok(())
     }

@@ -76,6 +76,15 @@ pub async fn insert_lot(
 }
 
 /// Plans a delivery of `doses` from a lot to a site on a day.
+/// Whether a lot with id `id` exists.
+pub async fn lot_exists(db: &Db, id: i64) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM lots WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn plan_delivery(
     conn: &mut AnyConnection,
     lot_id: i64,

@@ -118,6 +118,10 @@ mod supply_api {
             let unknown = desk.post_json("/api/v1/lots", r#"{"vaccine_id":999999,"lot_number":"X-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
             assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "an unknown product is named, not a server error: {}", unknown.body);
             assert!(unknown.body.contains("\"field\":\"vaccine_id\""), "{}", unknown.body);
+            let day = f.town.spec.today.to_string();
+            let no_lot = desk.post_json("/api/v1/deliveries", &format!(r#"{{"lot_id":9223372036854775807,"site":"HCL","day":"{day}","doses":10}}"#), Some(&token)).await;
+            assert_eq!(no_lot.status, StatusCode::BAD_REQUEST, "an unknown lot is named, not a server error: {}", no_lot.body);
+            assert!(no_lot.body.contains("\"field\":\"lot_id\""), "{}", no_lot.body);
             let lot = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"API-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
             assert_eq!(lot.status, StatusCode::CREATED);
             let lot: serde_json::Value = serde_json::from_str(&lot.body).expect("json");
