@@ -1,4 +1,4 @@
-//! The fuzz target for the API's JSON bodies (see [`crate::fuzz`]): a small demo town on a
+//! The fuzz target for the API's JSON bodies (see `crate::fuzz`): a small demo town on a
 //! throwaway SQLite file, served by the real router in-process; the town admin posts to every
 //! route that takes a JSON body mutations of a valid body — hostile numbers, strings, types,
 //! missing fields, long arrays — and no answer may be a server error.
@@ -15,7 +15,7 @@ use vaxloop_store::{DatabaseUrl, Db, PiiCipher, PiiKey};
 use vaxloop_web::fixtures::sign_in;
 use vaxloop_web::{AppState, WebConfig};
 
-use crate::fuzz::{Figures, drive_for_api};
+use crate::fuzz_kit::{Figures, drive, mutated_json};
 
 /// Every route that reads a JSON body, with a valid one to start from.
 fn routes(ids: &Ids) -> Vec<(&'static str, String, Value)> {
@@ -189,9 +189,9 @@ pub fn api_json(budget: Duration) -> anyhow::Result<Figures> {
     let routes = routes(&ids);
     let strategy = (0..routes.len()).prop_flat_map(move |i| {
         let (method, path, seed) = routes[i].clone();
-        crate::fuzz::mutated_json(seed).prop_map(move |body| (method, path.clone(), body))
+        mutated_json(seed).prop_map(move |body| (method, path.clone(), body))
     });
-    let figures = drive_for_api(
+    let figures = drive(
         budget,
         strategy,
         |(method, path, body): (&str, String, Value)| {

@@ -25,6 +25,7 @@ mod booking;
 mod crash;
 mod fuzz;
 mod fuzz_api;
+mod fuzz_kit;
 mod planner;
 mod sim;
 mod site;
