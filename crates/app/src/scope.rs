@@ -41,6 +41,19 @@ pub async fn require(app: &App, caller: &Caller, roles: &[Role]) -> Result<()> {
     check(app, caller, |a| roles.contains(&a.role)).await
 }
 
+/// A thing the caller named that does not exist: "not found" to those who see the whole town —
+/// the admin, the desk, the operator — for whom its existence is no secret; everyone else goes
+/// on to be refused exactly as for a thing out of their scope, so their answer never tells
+/// what exists.
+pub fn found<T>(caller: &Caller, thing: &Option<T>) -> Result<()> {
+    let town_wide = matches!(caller.role(), Some(Role::Admin | Role::Desk));
+    if thing.is_none() && town_wide {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// The caller's login, or [`Error::Unauthenticated`] (the operator has none: use cases that act
 /// for a particular person need one).
 pub fn login(caller: &Caller) -> Result<&Actor> {

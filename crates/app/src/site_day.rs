@@ -326,6 +326,7 @@ pub async fn unit_teams(
     day: NaiveDate,
 ) -> crate::Result<(Unit, Vec<TeamLine>, Tally)> {
     let unit = vaxloop_store::org::unit_by_code(app.db(), code).await?;
+    crate::scope::found(caller, &unit)?;
     crate::scope::check(app, caller, |a| {
         unit.as_ref()
             .is_some_and(|u| crate::scope::can_see_unit(a, u))

@@ -18,6 +18,7 @@ const HISTORY: i64 = 20;
 /// poster, pending registrations); an audited denial otherwise, the same whether or not it exists.
 pub async fn importable(app: &App, caller: &Caller, code: &str) -> Result<Unit> {
     let unit = org::unit_by_code(app.db(), code).await?;
+    scope::found(caller, &unit)?;
     scope::check(app, caller, |a| {
         unit.as_ref().is_some_and(|u| scope::can_import(a, u))
     })
@@ -77,6 +78,7 @@ pub async fn report(app: &App, caller: &Caller, id: i64) -> Result<Report> {
         Some(r) => org::unit(app.db(), r.unit_id).await?,
         None => None,
     };
+    scope::found(caller, &unit)?;
     scope::check(app, caller, |a| {
         unit.as_ref().is_some_and(|u| scope::can_import(a, u))
     })

@@ -40,6 +40,7 @@ pub struct GroupView {
 pub async fn group(app: &App, caller: &Caller, code: &str) -> Result<GroupView> {
     let group = org::work_group_by_code(app.db(), code).await?;
     let id = group.as_ref().map(|g| g.id);
+    scope::found(caller, &group)?;
     scope::check(app, caller, |a| {
         id.is_some_and(|id| scope::can_see_group(a, id))
     })
@@ -209,6 +210,7 @@ pub struct PrefsInput {
 /// Sets when the unit coded `code`'s people can come, for the planner; audited.
 pub async fn set_prefs(app: &App, caller: &Caller, code: &str, input: &PrefsInput) -> Result<()> {
     let unit = org::unit_by_code(app.db(), code).await?;
+    scope::found(caller, &unit)?;
     scope::check(app, caller, |a| {
         unit.as_ref().is_some_and(|u| can_set_prefs(a, u))
     })
@@ -336,6 +338,7 @@ pub async fn roster(
 /// and not-yours alike).
 async fn seen_unit(app: &App, caller: &Caller, code: &str) -> Result<Unit> {
     let unit = org::unit_by_code(app.db(), code).await?;
+    scope::found(caller, &unit)?;
     scope::check(app, caller, |a| {
         unit.as_ref().is_some_and(|u| scope::can_see_unit(a, u))
     })

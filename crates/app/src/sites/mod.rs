@@ -131,6 +131,7 @@ pub async fn overview(app: &App, caller: &Caller, code: &str) -> Result<SiteOver
     let db = app.db();
     let site = sites::by_code(db, code).await?;
     let seen = site.as_ref().map(|s| s.id);
+    scope::found(caller, &site)?;
     scope::check(app, caller, |a| {
         seen.is_some_and(|id| scope::can_see_site(a, id))
     })

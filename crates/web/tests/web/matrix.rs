@@ -894,10 +894,41 @@ vaxloop_store::backend_tests! {
                 .id;
         }
 
+        // Something that does not exist answers like something out of scope to everyone it
+        // would be out of scope for (the answer tells no outsider what exists), and "not found"
+        // to whoever reaches every scope (the admin, and for some routes everyone logged in).
+        let mut ghost = r.b.clone();
+        ghost.unit = "ZZZ999".into();
+        ghost.site = "ZZZ".into();
+        ghost.group = "GZZZ".into();
+        ghost.team = "T0-20990101-1".into();
+        let mut probes = 0;
+        let mut unknown = Vec::new();
+        for (method, template, spec) in TABLE.iter().filter(|(m, t, _)| *m == "GET" && t.contains("{code}")) {
+            let (_, reaches) = who_may(spec);
+            let query = query_of(template, &r.b, &r);
+            let other = format!("{}{query}", instantiate(template, &r.b, &r).0);
+            let nothing = format!("{}{query}", instantiate(template, &ghost, &r).0);
+            if other == nothing {
+                continue;
+            }
+            for name in ["contact", "leader", "manager", "admin"] {
+                let s = subjects.get_mut(name).expect("subject");
+                let (a, b) = (probe(s, method, &other, None).await.status, probe(s, method, &nothing, None).await.status);
+                probes += 2;
+                // Whoever reaches someone else's thing is told nothing is there; whoever does
+                // not hears the same refusal for both.
+                let fine = if reaches.contains(name) { b == StatusCode::NOT_FOUND } else { !a.is_success() && a == b };
+                if !fine {
+                    unknown.push(format!("{template} by {name}: someone else's {a}, nothing's {b}"));
+                }
+            }
+        }
+        assert!(unknown.is_empty(), "unknown things answered unlike the rest:\n{}", unknown.join("\n"));
+
         // Safe routes first, the destroying ones last.
         let mut order: Vec<&(&str, &str, &str)> = TABLE.iter().collect();
         order.sort_by_key(|(m, p, _)| (*m != "GET", destroys(p), *p == "/logout"));
-        let mut probes = 0;
         let mut wrong = Vec::new();
         for (method, template, spec) in order {
             let (own, other) = who_may(spec);
