@@ -36,11 +36,7 @@ pub async fn unmaskable(app: &App, caller: &Caller, person_id: i64) -> Result<(P
         Some(p) => org::unit(app.db(), p.unit_id).await?,
         None => None,
     };
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| scope::can_unmask(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, scope::can_unmask).await?;
     match (person, unit) {
         (Some(p), Some(u)) => Ok((p, u)),
         _ => Err(Error::NotFound),
@@ -95,11 +91,7 @@ pub async fn export(
     format: &str,
 ) -> Result<std::result::Result<Export, ReasonRequired>> {
     let unit = org::unit_by_code(app.db(), code).await?;
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| scope::can_see_unit(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, scope::can_see_unit).await?;
     let unit = unit.ok_or(Error::NotFound)?;
     let why = match reason(why) {
         Ok(why) => why,

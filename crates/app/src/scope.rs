@@ -45,13 +45,26 @@ pub async fn require(app: &App, caller: &Caller, roles: &[Role]) -> Result<()> {
 /// the admin, the desk, the operator — for whom its existence is no secret; everyone else goes
 /// on to be refused exactly as for a thing out of their scope, so their answer never tells
 /// what exists.
-pub fn found<T>(caller: &Caller, thing: &Option<T>) -> Result<()> {
+fn found<T>(caller: &Caller, thing: &Option<T>) -> Result<()> {
     let town_wide = matches!(caller.role(), Some(Role::Admin | Role::Desk));
     if thing.is_none() && town_wide {
         Err(Error::NotFound)
     } else {
         Ok(())
     }
+}
+
+/// The access check for a thing the caller named (a unit, a site, a team's unit…): refused —
+/// and audited — unless it exists and `rule` lets the caller reach it; one that does not exist
+/// is "not found" to those who see the whole town (see [`found`]).
+pub async fn check_thing<T>(
+    app: &App,
+    caller: &Caller,
+    thing: &Option<T>,
+    rule: impl FnOnce(&Actor, &T) -> bool,
+) -> Result<()> {
+    found(caller, thing)?;
+    check(app, caller, |a| thing.as_ref().is_some_and(|t| rule(a, t))).await
 }
 
 /// The caller's login, or [`Error::Unauthenticated`] (the operator has none: use cases that act

@@ -326,12 +326,7 @@ pub async fn unit_teams(
     day: NaiveDate,
 ) -> crate::Result<(Unit, Vec<TeamLine>, Tally)> {
     let unit = vaxloop_store::org::unit_by_code(app.db(), code).await?;
-    crate::scope::found(caller, &unit)?;
-    crate::scope::check(app, caller, |a| {
-        unit.as_ref()
-            .is_some_and(|u| crate::scope::can_see_unit(a, u))
-    })
-    .await?;
+    crate::scope::check_thing(app, caller, &unit, crate::scope::can_see_unit).await?;
     let unit = unit.ok_or(crate::Error::NotFound)?;
     let (teams, total) = unit_day(app.db(), unit.id, day).await?;
     Ok((unit, teams, total))

@@ -36,12 +36,7 @@ pub struct Station {
 /// denial otherwise.
 pub async fn station(app: &App, caller: &Caller, code: &str, post: SitePost) -> Result<Station> {
     let site = sites::by_code(app.db(), code).await?;
-    scope::found(caller, &site)?;
-    scope::check(app, caller, |a| {
-        site.as_ref()
-            .is_some_and(|s| scope::works_at(a, s.id, post))
-    })
-    .await?;
+    scope::check_thing(app, caller, &site, |a, s| scope::works_at(a, s.id, post)).await?;
     Ok(Station {
         site: site.ok_or(Error::NotFound)?,
         caller: caller.clone(),
@@ -52,10 +47,8 @@ pub async fn station(app: &App, caller: &Caller, code: &str, post: SitePost) -> 
 /// reconciliation: its manager, the admin, or the desk; an audited denial otherwise.
 pub async fn watched(app: &App, caller: &Caller, code: &str) -> Result<Site> {
     let site = sites::by_code(app.db(), code).await?;
-    scope::found(caller, &site)?;
-    scope::check(app, caller, |a| {
-        site.as_ref()
-            .is_some_and(|s| scope::works_at(a, s.id, SitePost::Manager) || a.role == Role::Desk)
+    scope::check_thing(app, caller, &site, |a, s| {
+        scope::works_at(a, s.id, SitePost::Manager) || a.role == Role::Desk
     })
     .await?;
     site.ok_or(Error::NotFound)

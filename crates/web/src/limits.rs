@@ -34,6 +34,14 @@ pub struct Limiters {
     pub bad_token_per_client: DefaultKeyedRateLimiter<IpAddr>,
 }
 
+/// Whole seconds (at least one) until a refused request may be tried again.
+fn wait(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> u64 {
+    not_until
+        .wait_time_from(DefaultClock::default().now())
+        .as_secs()
+        .max(1)
+}
+
 fn quota(per_minute: u32, burst: u32) -> Quota {
     let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
@@ -54,27 +62,19 @@ impl Limiters {
 
     /// Whether `client` may try a login now; otherwise how many seconds until it may.
     pub fn login(&self, client: IpAddr) -> Result<(), u64> {
-        let clock = DefaultClock::default();
-        let wait = |not_until: governor::NotUntil<_>| {
-            not_until.wait_time_from(clock.now()).as_secs().max(1)
-        };
         self.login_per_client.check_key(&client).map_err(wait)?;
         self.login_everyone.check().map_err(wait)
     }
 
     /// Whether the token `id` may make a request now; otherwise how many seconds until it may.
     pub fn api_token(&self, id: i64) -> Result<(), u64> {
-        let clock = DefaultClock::default();
-        (self.api_per_token.check_key(&id))
-            .map_err(|n| n.wait_time_from(clock.now()).as_secs().max(1))
+        self.api_per_token.check_key(&id).map_err(wait)
     }
 
     /// Counts a token that did not open anything from `client`; `Err` (seconds to wait) once
     /// the client has tried too many.
     pub fn bad_token(&self, client: IpAddr) -> Result<(), u64> {
-        let clock = DefaultClock::default();
-        (self.bad_token_per_client.check_key(&client))
-            .map_err(|n| n.wait_time_from(clock.now()).as_secs().max(1))
+        self.bad_token_per_client.check_key(&client).map_err(wait)
     }
 
     /// Forgets keys that have been quiet, so memory stays bounded.

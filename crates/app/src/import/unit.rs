@@ -18,11 +18,7 @@ const HISTORY: i64 = 20;
 /// poster, pending registrations); an audited denial otherwise, the same whether or not it exists.
 pub async fn importable(app: &App, caller: &Caller, code: &str) -> Result<Unit> {
     let unit = org::unit_by_code(app.db(), code).await?;
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| scope::can_import(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, scope::can_import).await?;
     unit.ok_or(Error::NotFound)
 }
 
@@ -78,11 +74,7 @@ pub async fn report(app: &App, caller: &Caller, id: i64) -> Result<Report> {
         Some(r) => org::unit(app.db(), r.unit_id).await?,
         None => None,
     };
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| scope::can_import(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, scope::can_import).await?;
     let (Some(record), Some(unit)) = (record, unit) else {
         return Err(Error::NotFound);
     };

@@ -126,12 +126,8 @@ pub async fn unit_to_edit(
     code: &str,
 ) -> Result<(Unit, Vec<WorkGroup>)> {
     let unit = org::unit_by_code(app.db(), code).await?;
-    scope::found(caller, &unit)?;
-    let may = |a: &Actor| {
-        unit.as_ref()
-            .is_some_and(|u| scope::can_manage_group(a, u.work_group_id))
-    };
-    scope::check(app, caller, may).await?;
+    let may = |a: &Actor, u: &Unit| scope::can_manage_group(a, u.work_group_id);
+    scope::check_thing(app, caller, &unit, may).await?;
     let unit = unit.ok_or(Error::NotFound)?;
     Ok((unit, manageable_groups(app, caller).await?))
 }

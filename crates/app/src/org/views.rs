@@ -39,12 +39,7 @@ pub struct GroupView {
 /// so codes cannot be probed.
 pub async fn group(app: &App, caller: &Caller, code: &str) -> Result<GroupView> {
     let group = org::work_group_by_code(app.db(), code).await?;
-    let id = group.as_ref().map(|g| g.id);
-    scope::found(caller, &group)?;
-    scope::check(app, caller, |a| {
-        id.is_some_and(|id| scope::can_see_group(a, id))
-    })
-    .await?;
+    scope::check_thing(app, caller, &group, |a, g| scope::can_see_group(a, g.id)).await?;
     let group = group.ok_or(Error::NotFound)?;
     let units = org::unit_progress(app.db(), Some(group.id), None).await?;
     Ok(GroupView {
@@ -210,11 +205,7 @@ pub struct PrefsInput {
 /// Sets when the unit coded `code`'s people can come, for the planner; audited.
 pub async fn set_prefs(app: &App, caller: &Caller, code: &str, input: &PrefsInput) -> Result<()> {
     let unit = org::unit_by_code(app.db(), code).await?;
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| can_set_prefs(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, can_set_prefs).await?;
     let unit = unit.ok_or(Error::NotFound)?;
     let window = input.window.trim();
     if !["any", "am", "pm"].contains(&window) {
@@ -338,10 +329,6 @@ pub async fn roster(
 /// and not-yours alike).
 async fn seen_unit(app: &App, caller: &Caller, code: &str) -> Result<Unit> {
     let unit = org::unit_by_code(app.db(), code).await?;
-    scope::found(caller, &unit)?;
-    scope::check(app, caller, |a| {
-        unit.as_ref().is_some_and(|u| scope::can_see_unit(a, u))
-    })
-    .await?;
+    scope::check_thing(app, caller, &unit, scope::can_see_unit).await?;
     unit.ok_or(Error::NotFound)
 }

@@ -114,12 +114,7 @@ pub async fn print_team(
         Some(t) => vaxloop_store::org::unit(app.db(), t.unit_id).await?,
         None => None,
     };
-    crate::scope::found(caller, &unit)?;
-    crate::scope::check(app, caller, |a| {
-        unit.as_ref()
-            .is_some_and(|u| crate::scope::can_see_unit(a, u))
-    })
-    .await?;
+    crate::scope::check_thing(app, caller, &unit, crate::scope::can_see_unit).await?;
     let team = team.ok_or(crate::Error::NotFound)?;
     let now = chrono::DateTime::from_timestamp_millis(vaxloop_store::now_ms())
         .map(|t| {

@@ -130,12 +130,7 @@ pub struct SiteOverview {
 pub async fn overview(app: &App, caller: &Caller, code: &str) -> Result<SiteOverview> {
     let db = app.db();
     let site = sites::by_code(db, code).await?;
-    let seen = site.as_ref().map(|s| s.id);
-    scope::found(caller, &site)?;
-    scope::check(app, caller, |a| {
-        seen.is_some_and(|id| scope::can_see_site(a, id))
-    })
-    .await?;
+    scope::check_thing(app, caller, &site, |a, s| scope::can_see_site(a, s.id)).await?;
     let site = site.ok_or(Error::NotFound)?;
     let today = app.today();
     let until = today.checked_add_days(Days::new(6)).unwrap_or(today);
