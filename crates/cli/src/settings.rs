@@ -98,3 +98,39 @@ pub fn init_logging(settings: &Settings) {
         builder.init();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("vaxloop.toml");
+        std::fs::write(&path, toml)?;
+        Settings::load(Some(&path))
+    }
+
+    #[test]
+    fn rate_limit_budgets_come_from_the_file_and_default_otherwise() {
+        let s = load("[web.limits]\nlogin_per_client = { per_minute = 60, burst = 200 }\n")
+            .expect("settings");
+        let limits = &s.web.0.limits;
+        assert_eq!(
+            (
+                limits.login_per_client.per_minute,
+                limits.login_per_client.burst
+            ),
+            (60, 200)
+        );
+        let defaults = vaxloop_web::limits::Budgets::default();
+        assert_eq!(limits.bad_token_per_client, defaults.bad_token_per_client);
+        assert_ne!(limits.login_per_client, defaults.login_per_client);
+    }
+
+    #[test]
+    fn a_budget_without_both_numbers_is_refused_by_name() {
+        let e = load("[web.limits]\nlogin_per_client = { burst = 200 }\n").expect_err("refused");
+        let text = format!("{e:#}");
+        assert!(text.contains("per_minute"), "{text}");
+    }
+}

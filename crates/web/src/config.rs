@@ -26,6 +26,8 @@ pub struct WebConfig {
     /// Serve `/metrics` on this address only (say `127.0.0.1:9100`, reached by the monitoring
     /// system inside the network), not on the public one.
     pub metrics_addr: Option<String>,
+    /// The rate limits' budgets (see `crate::limits`).
+    pub limits: crate::limits::Budgets,
 }
 
 impl Default for WebConfig {
@@ -39,6 +41,7 @@ impl Default for WebConfig {
             public_url: None,
             trust_forwarded_for: false,
             metrics_addr: None,
+            limits: Default::default(),
         }
     }
 }

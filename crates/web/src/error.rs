@@ -20,7 +20,8 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
-    /// Several fields to correct: `(field, translation key)` each.
+    /// A request that was read, with fields whose values are refused: `(field, translation
+    /// key)` each. 422, where [`AppError::BadRequest`] (400) is a request that could not be read.
     #[error("invalid input")]
     Invalid(Vec<(String, String)>),
     #[error(transparent)]
@@ -69,6 +70,13 @@ impl From<askama::Error> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+impl AppError {
+    /// One field's value refused: `key` says why.
+    pub fn invalid(field: &str, key: &str) -> Self {
+        AppError::Invalid(vec![(field.into(), key.into())])
+    }
+}
+
 /// What [`render`] needs to describe an error to the caller.
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
@@ -107,7 +115,12 @@ impl IntoResponse for AppError {
             AppError::Invalid(list) => {
                 let first = list.first().cloned().unwrap_or_default();
                 problems = list;
-                (StatusCode::BAD_REQUEST, "invalid", Some(first.0), first.1)
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    Some(first.0),
+                    first.1,
+                )
             }
             AppError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "request failed");

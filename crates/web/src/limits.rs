@@ -42,21 +42,65 @@ fn wait(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> u64 
         .max(1)
 }
 
-fn quota(per_minute: u32, burst: u32) -> Quota {
-    let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::per_minute(rate).allow_burst(burst)
+/// A budget: so many a minute, after a burst of so many at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct Budget {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+const fn budget(per_minute: u32, burst: u32) -> Budget {
+    Budget { per_minute, burst }
+}
+
+impl Budget {
+    fn quota(self) -> Quota {
+        let rate = NonZeroU32::new(self.per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Quota::per_minute(rate).allow_burst(burst)
+    }
+}
+
+/// The budgets, as the configuration sets them: `[web.limits]`, both numbers of a budget, say
+/// `login_per_client = { per_minute = 60, burst = 200 }` for a site whose whole shift logs in
+/// behind one address. Each [`Limiters`] field says what its default fits.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct Budgets {
+    pub register_per_client: Budget,
+    pub register_per_unit: Budget,
+    pub login_per_client: Budget,
+    pub login_everyone: Budget,
+    pub api_per_token: Budget,
+    pub bad_token_per_client: Budget,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            register_per_client: budget(6, 10),
+            register_per_unit: budget(120, 400),
+            login_per_client: budget(30, 60),
+            login_everyone: budget(600, 200),
+            api_per_token: budget(600, 300),
+            bad_token_per_client: budget(30, 60),
+        }
+    }
 }
 
 impl Limiters {
     pub fn new() -> Self {
+        Self::with(&Budgets::default())
+    }
+
+    pub fn with(b: &Budgets) -> Self {
         Self {
-            register_per_client: RateLimiter::keyed(quota(6, 10)),
-            register_per_unit: RateLimiter::keyed(quota(120, 400)),
-            login_per_client: RateLimiter::keyed(quota(30, 60)),
-            login_everyone: RateLimiter::direct(quota(600, 200)),
-            api_per_token: RateLimiter::keyed(quota(600, 300)),
-            bad_token_per_client: RateLimiter::keyed(quota(30, 60)),
+            register_per_client: RateLimiter::keyed(b.register_per_client.quota()),
+            register_per_unit: RateLimiter::keyed(b.register_per_unit.quota()),
+            login_per_client: RateLimiter::keyed(b.login_per_client.quota()),
+            login_everyone: RateLimiter::direct(b.login_everyone.quota()),
+            api_per_token: RateLimiter::keyed(b.api_per_token.quota()),
+            bad_token_per_client: RateLimiter::keyed(b.bad_token_per_client.quota()),
         }
     }
 

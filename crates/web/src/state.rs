@@ -34,10 +34,11 @@ pub struct Shared {
 
 impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
+        let limiters = Arc::new(limits::Limiters::with(&config.limits));
         Self(Arc::new(Shared {
             app: App::new(db, cipher, config.timezone),
             config: Arc::new(config),
-            limiters: Arc::new(limits::Limiters::new()),
+            limiters,
             seen_users: session_store::SeenUsers::new(),
         }))
     }

@@ -46,6 +46,15 @@ pub async fn create_group(app: &App, caller: &Caller, input: &GroupInput) -> Res
     .await
 }
 
+/// A code is fixed once created: an edit may repeat it or leave it out, not change it.
+fn keeps_code(given: &str, existing: &str) -> Result<()> {
+    match given.trim() {
+        "" => Ok(()),
+        same if same == existing => Ok(()),
+        _ => Err(Error::invalid("code", "code_fixed")),
+    }
+}
+
 /// The work group coded `code`, to edit (the admin's).
 pub async fn group_to_edit(app: &App, caller: &Caller, code: &str) -> Result<WorkGroup> {
     scope::require(app, caller, &[Role::Admin]).await?;
@@ -62,6 +71,7 @@ pub async fn update_group(
     input: &GroupInput,
 ) -> Result<()> {
     let existing = group_to_edit(app, caller, code).await?;
+    keeps_code(&input.code, &existing.code)?;
     let mut input = input.clone();
     input.code = existing.code.clone();
     let group = input.parse().map_err(Error::Invalid)?;
@@ -160,6 +170,7 @@ pub fn contact_phone_to_edit(app: &App, unit: &Unit) -> Result<String> {
 /// Changes the unit coded `code` (its code and registration token stay).
 pub async fn update_unit(app: &App, caller: &Caller, code: &str, input: &UnitInput) -> Result<()> {
     let (existing, _) = unit_to_edit(app, caller, code).await?;
+    keeps_code(&input.code, &existing.code)?;
     let mut input = input.clone();
     input.code = existing.code.clone();
     let unit = parse_unit(app, caller, &input).await?;

@@ -14,6 +14,7 @@ use vaxloop_app::booking::{self, BookInput, BookRefusal, Booking, Refusal, Slot}
 use vaxloop_core::hhmm;
 
 use super::kit::ApiError;
+use super::kit::Body;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -65,7 +66,7 @@ fn slot_out(s: &Slot) -> SlotOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{code}/availability", tag = "booking",
-    params(("code" = String, Path, description = "The site's code"), ("date" = String, Query, description = "YYYY-MM-DD")),
+    params(("code" = String, Path, description = "The site's code"), ("date" = String, Query, format = Date, description = "YYYY-MM-DD")),
     responses((status = 200, body = Availability), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn availability(
     State(state): State<AppState>,
@@ -152,14 +153,14 @@ fn json(status: StatusCode, body: String) -> Response {
 }
 
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "booking", request_body = BookIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = Booked), (status = 409, body = Refused), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
     Who(caller): Who,
     lang: Lang,
     headers: HeaderMap,
-    Json(input): Json<BookIn>,
+    Body(input): Body<BookIn>,
 ) -> AppResult<Response> {
     let key = super::kit::idempotency_key(&headers)?;
     let slot_id = input.slot_id;
@@ -209,10 +210,7 @@ fn replay(status: i64, body: String) -> Response {
 }
 
 fn key_reused() -> AppError {
-    AppError::BadRequest {
-        field: Some("Idempotency-Key".into()),
-        message: "booking.key_reused".into(),
-    }
+    AppError::invalid("Idempotency-Key", "booking.key_reused")
 }
 
 /// How many other free times a refusal offers: the nearest to the asked-for one.

@@ -3,17 +3,18 @@
 //! idempotent by nature (one per appointment: a repeated scan answers with the first check-in)
 //! and also honours an `Idempotency-Key`.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_core::SitePost;
 use vaxloop_core::hhmm;
 
 use super::kit::ApiError;
+use super::kit::Body;
 use crate::AppState;
 use crate::auth::AuthSession;
 use crate::error::{AppError, AppResult};
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct CheckInIn {
     /// The personal QR code as scanned (`VXL1:…`), or an ID number.
+    #[schema(min_length = 1, max_length = 256)]
     pub code: String,
     /// A registered person without an appointment here today is booked as a walk-in into the
     /// slot under way (or the next with room) — their appointment elsewhere moves here — and
@@ -58,7 +60,7 @@ pub struct CheckInOut {
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/checkins", tag = "site", request_body = CheckInIn,
     params(("code" = String, Path, description = "The site's code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = CheckInOut, description = "Checked in now"),
                (status = 200, body = CheckInOut, description = "Checked in before"),
                (status = 409, body = ApiError, description = "No appointment here today, or a bad code"),
@@ -69,16 +71,13 @@ pub async fn create(
     lang: Lang,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(input): Json<CheckInIn>,
+    Body(input): Body<CheckInIn>,
 ) -> AppResult<Response> {
     let via = format!("/api/v1/sites/{code}/checkins");
     let (desk, user_id) =
         super::kit::station_for(&state, &auth, via, &code, SitePost::CheckIn).await?;
     if input.code.trim().is_empty() || input.code.len() > 256 {
-        return Err(AppError::BadRequest {
-            field: Some("code".into()),
-            message: "checkin.code_required".into(),
-        });
+        return Err(AppError::invalid("code", "checkin.code_required"));
     }
     let walk = if input.walk_in { ":walk_in" } else { "" };
     let request = format!("{}:{}{walk}", desk.site().id, input.code.trim());
@@ -120,15 +119,7 @@ pub async fn create(
             }
             Err(refusal) => {
                 let (error, message) = (refusal.code(), crate::messages::check_in(lang, &refusal));
-                let out = ApiError {
-                    error: error.into(),
-                    field: Some("code".into()),
-                    message,
-                };
-                (
-                    StatusCode::CONFLICT,
-                    serde_json::to_string(&out).unwrap_or_default(),
-                )
+                super::kit::refused(StatusCode::CONFLICT, error, Some("code"), message)
             }
         })
     })

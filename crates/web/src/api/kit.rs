@@ -2,9 +2,13 @@
 //! (parsed once, and a retry answered with the first answer), JSON replies, and the caller of a
 //! site's station.
 
+use axum::Json;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use utoipa::ToSchema;
 use vaxloop_app::idempotency::{self, Claimed};
 use vaxloop_app::stations::{self, Station};
@@ -18,12 +22,82 @@ use crate::who;
 /// The error body of every failed API call.
 #[derive(Serialize, ToSchema)]
 pub struct ApiError {
-    /// A stable code: `unauthenticated`, `forbidden`, `not_found`, `bad_request`, `csrf`, `internal`.
+    /// A stable code: `unauthenticated`, `invalid_token`, `forbidden`, `csrf`, `not_found`,
+    /// `bad_request`, `invalid`, `too_large`, `unsupported_media_type`, `method_not_allowed`,
+    /// `in_flight`, `too_many_requests`, `internal`, or the refusal's own code where the
+    /// operation lists one.
     pub error: String,
     /// The input field the error is about, when there is one.
     pub field: Option<String>,
     /// A human-readable message in the caller's language.
     pub message: String,
+    /// Every field to correct, when there are several (`invalid`); otherwise empty.
+    pub problems: Vec<FieldProblem>,
+}
+
+/// One field to correct.
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// A refusal the operation documents: `status` with the error body, its code and the field
+/// it is about.
+pub(crate) fn refused(
+    status: StatusCode,
+    error: &str,
+    field: Option<&str>,
+    message: String,
+) -> (StatusCode, String) {
+    let out = ApiError {
+        error: error.into(),
+        field: field.map(String::from),
+        message,
+        problems: vec![],
+    };
+    (status, body(&out))
+}
+
+/// A JSON body, its numbers read as JSON Schema reads them: `28177.0` is the integer 28177 (a
+/// client whose language has no integers may send that), so an integer field takes it. What
+/// does not parse, or is not of the body's shape, is a 400 naming the field.
+pub(crate) struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let Json(mut value) = Json::<Value>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        integral(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|e| {
+                let detail = format!("the JSON body is not of the expected shape: {e}");
+                (StatusCode::BAD_REQUEST, detail).into_response()
+            })
+    }
+}
+
+/// Numbers with no fraction, within an integer's range, as integers (the parser bounds the
+/// nesting this walks).
+fn integral(value: &mut Value) {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && (-LIMIT..LIMIT).contains(&f)
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral),
+        Value::Object(fields) => fields.values_mut().for_each(integral),
+        _ => {}
+    }
 }
 
 /// The request's `Idempotency-Key`, if it sent one: 1 to 200 visible characters.
@@ -66,10 +140,7 @@ where
             return Ok(json_response(status, body));
         }
         Claimed::Reused => {
-            return Err(AppError::BadRequest {
-                field: Some("Idempotency-Key".into()),
-                message: "booking.key_reused".into(),
-            });
+            return Err(AppError::invalid("Idempotency-Key", "booking.key_reused"));
         }
         Claimed::InFlight { retry_after_ms } => return Ok(in_flight(retry_after_ms)),
     }

@@ -10,7 +10,9 @@ mod checkins;
 pub(crate) mod kit;
 mod org;
 mod plan;
+mod promises;
 mod session;
+mod shapes;
 mod site_day;
 mod sites;
 mod slots;
@@ -20,6 +22,8 @@ mod supply;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
+
+use promises::Promises;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub use kit::ApiError;
@@ -63,7 +67,7 @@ pub fn routes() -> Router<AppState> {
         site_day::unit_day
     ),
     components(schemas(
-        session::Me, org::WorkGroupOut, org::UnitOut, sites::SiteOut, ApiError,
+        session::Me, org::WorkGroupOut, org::UnitOut, sites::SiteOut, ApiError, kit::FieldProblem,
         org::GroupIn, org::UnitIn, org::UnitDetail,
         org::PersonOut, org::UnmaskIn, org::UnmaskOut, org::Created,
         booking::SlotOut, booking::Availability, booking::BookIn,
@@ -81,7 +85,7 @@ pub fn routes() -> Router<AppState> {
         site_day::QueueOut, site_day::BoardOut, site_day::UnitLineOut,
         site_day::DayOut, site_day::ClosedOut, site_day::UnitDayOut
     )),
-    modifiers(&Security),
+    modifiers(&Security, &Promises),
     security(("session" = []), ("bearer" = [])),
     tags((name = "session", description = "The logged-in user"), (name = "organisation", description = "Work groups and units"), (name = "sites", description = "Vaccination sites"), (name = "people", description = "People of a unit"), (name = "booking", description = "Availability and appointments"), (name = "supply", description = "Vaccines, lots, deliveries and stock"), (name = "planning", description = "The desk's team plan: propose, adjust, re-plan, publish"), (name = "site", description = "On-site operations: check-in, screening, vaccination, observation, the board and the day's reconciliation"))
 )]

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use vaxloop_app::org::{self as org_app, GroupInput, UnitInput};
 
 use super::kit::ApiError;
+use super::kit::Body;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::who::Who;
@@ -34,11 +35,16 @@ pub struct Created {
 /// A work group to create or change.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupIn {
-    /// 2–32 letters, digits, `-` or `_`; fixed once created.
+    /// 2–32 letters, digits, `-` or `_`, when creating; fixed once created (an update may
+    /// repeat it or leave it out).
     #[serde(default)]
+    #[schema(pattern = r"^(\s*[A-Za-z0-9_-]{2,32}\s*)?$")]
     pub code: String,
+    /// Up to 100 characters, no control characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `village_company`, `community`, `street`, `enterprise` or `construction`.
+    #[schema(schema_with = super::shapes::group_kind)]
     pub kind: String,
     #[serde(default)]
     pub leader_name: Option<String>,
@@ -60,7 +66,7 @@ impl From<GroupIn> for GroupInput {
 pub async fn create_group(
     State(state): State<AppState>,
     Who(caller): Who,
-    Json(input): Json<GroupIn>,
+    Body(input): Body<GroupIn>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let input: GroupInput = input.into();
     org_app::create_group(&state.app, &caller, &input).await?;
@@ -79,7 +85,7 @@ pub async fn update_group(
     State(state): State<AppState>,
     Who(caller): Who,
     Path(code): Path<String>,
-    Json(input): Json<GroupIn>,
+    Body(input): Body<GroupIn>,
 ) -> AppResult<StatusCode> {
     org_app::update_group(&state.app, &caller, &code, &input.into()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -88,21 +94,32 @@ pub async fn update_group(
 /// A unit to create or change.
 #[derive(Deserialize, ToSchema)]
 pub struct UnitIn {
-    /// 2–32 letters, digits, `-` or `_`; fixed once created.
+    /// 2–32 letters, digits, `-` or `_`, when creating; fixed once created (an update may
+    /// repeat it or leave it out).
     #[serde(default)]
+    #[schema(pattern = r"^(\s*[A-Za-z0-9_-]{2,32}\s*)?$")]
     pub code: String,
     /// The work group's code.
     pub group: String,
+    /// Up to 100 characters, no control characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `village`, `community`, `enterprise`, `office_building`, `construction_site`, `school` or `shop`.
+    #[schema(schema_with = super::shapes::unit_kind)]
     pub kind: String,
+    /// Up to 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
+    /// How many people the unit should bring, 0 to 10,000,000.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub target: Option<i64>,
     #[serde(default)]
     pub contact_name: Option<String>,
@@ -136,7 +153,7 @@ pub type ApiErrorRef = crate::api::ApiError;
 pub async fn create_unit(
     State(state): State<AppState>,
     Who(caller): Who,
-    Json(input): Json<UnitIn>,
+    Body(input): Body<UnitIn>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let input: UnitInput = input.into();
     org_app::create_unit(&state.app, &caller, &input).await?;
@@ -155,7 +172,7 @@ pub async fn update_unit(
     State(state): State<AppState>,
     Who(caller): Who,
     Path(code): Path<String>,
-    Json(input): Json<UnitIn>,
+    Body(input): Body<UnitIn>,
 ) -> AppResult<StatusCode> {
     org_app::update_unit(&state.app, &caller, &code, &input.into()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -226,8 +243,8 @@ const PAGE: i64 = 100;
 
 #[utoipa::path(get, path = "/api/v1/units/{code}/people", tag = "people",
     params(("code" = String, Path, description = "The unit's code"),
-           ("page" = Option<i64>, Query, description = "1-based page, at most 1000000 (default 1)"),
-           ("per_page" = Option<i64>, Query, description = "People per page, 1 to 500 (default 100)")),
+           ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "1-based page, at most 1000000 (default 1)"),
+           ("per_page" = Option<i64>, Query, minimum = 1, maximum = 500, description = "People per page, 1 to 500 (default 100)")),
     responses((status = 200, body = [PersonOut]), (status = 400, body = ApiErrorRef), (status = 401, body = ApiErrorRef), (status = 403, body = ApiErrorRef)))]
 pub async fn unit_people(
     State(state): State<AppState>,
@@ -258,6 +275,8 @@ pub async fn unit_people(
 /// Why the full numbers are needed; written to the audit log.
 #[derive(Deserialize, ToSchema)]
 pub struct UnmaskIn {
+    /// Why, for the audit log: at least 4 characters besides spaces around them.
+    #[schema(min_length = 4)]
     pub reason: String,
 }
 
@@ -274,15 +293,12 @@ pub async fn unmask(
     State(state): State<AppState>,
     Who(caller): Who,
     Path(id): Path<i64>,
-    Json(input): Json<UnmaskIn>,
+    Body(input): Body<UnmaskIn>,
 ) -> AppResult<Json<UnmaskOut>> {
     let opened =
         vaxloop_app::privacy::unmask(&state.app, &caller, id, &input.reason, "api").await?;
     let Ok((id_number, phone)) = opened else {
-        return Err(AppError::BadRequest {
-            field: Some("reason".into()),
-            message: "privacy.reason_required".into(),
-        });
+        return Err(AppError::invalid("reason", "privacy.reason_required"));
     };
     Ok(Json(UnmaskOut { id_number, phone }))
 }

@@ -16,6 +16,7 @@ use vaxloop_app::planning::Disruption;
 use vaxloop_app::proposals::{self, MoveRefusal, Place, Proposal, ProposalError};
 use vaxloop_core::hhmm;
 
+use super::kit::Body;
 use super::kit::{ApiError, body};
 use crate::AppState;
 use crate::auth::AuthSession;
@@ -83,6 +84,7 @@ pub struct ActionIn {
     /// The version the action was decided on.
     pub version: i64,
     /// `lock`, `unlock`, `move`, `rerun`, `refresh`, `disrupt`, `undisrupt` or `publish`.
+    #[schema(schema_with = super::shapes::plan_action)]
     pub action: String,
     /// The plan's team id (lock, unlock, move).
     #[serde(default)]
@@ -92,15 +94,19 @@ pub struct ActionIn {
     pub site: Option<String>,
     /// `YYYY-MM-DD` (move, disrupt, undisrupt).
     #[serde(default)]
+    #[schema(schema_with = super::shapes::optional_date)]
     pub date: Option<String>,
     /// `HH:MM`, the first slot (move).
     #[serde(default)]
+    #[schema(schema_with = super::shapes::optional_hhmm)]
     pub starts: Option<String>,
     /// `closed` or `doses` (disrupt).
     #[serde(default)]
+    #[schema(schema_with = super::shapes::disruption_kind)]
     pub kind: Option<String>,
-    /// The doses that arrive in all (disrupt with `doses`).
+    /// The doses that arrive in all (disrupt with `doses`), 0 or more.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub doses: Option<i64>,
 }
 
@@ -193,12 +199,7 @@ fn conflict(lang: Lang, e: &ProposalError) -> Option<String> {
         ),
         _ => return None,
     };
-    let out = ApiError {
-        error: code.into(),
-        field: field.map(String::from),
-        message,
-    };
-    Some(body(&out))
+    Some(super::kit::refused(StatusCode::CONFLICT, code, field, message).1)
 }
 
 #[utoipa::path(get, path = "/api/v1/plans/current", tag = "planning",
@@ -225,7 +226,7 @@ pub async fn instance(
 }
 
 #[utoipa::path(post, path = "/api/v1/plans", tag = "planning",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = PlanOut), (status = 403, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -255,15 +256,12 @@ fn need<'a>(value: &'a Option<String>, field: &str) -> AppResult<&'a str> {
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| AppError::BadRequest {
-            field: Some(field.into()),
-            message: "plan.field_required".into(),
-        })
+        .ok_or_else(|| AppError::invalid(field, "plan.field_required"))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "planning", request_body = ActionIn,
     params(("id" = i64, Path, description = "The proposal"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 200, body = PlanOut), (status = 201, body = PublishedOut, description = "Published"),
                (status = 409, body = ApiError), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn act(
@@ -272,7 +270,7 @@ pub async fn act(
     lang: Lang,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(input): Json<ActionIn>,
+    Body(input): Body<ActionIn>,
 ) -> AppResult<Response> {
     let (caller, user_id) = planner(&state, &auth).await?;
     let request = format!("{id}:{}", body(&input));
@@ -305,16 +303,10 @@ pub async fn act(
                             Disruption::Doses { site, day, doses }
                         }
                         ("doses", _) => {
-                            return Err(AppError::BadRequest {
-                                field: Some("doses".into()),
-                                message: "plan.doses_invalid".into(),
-                            });
+                            return Err(AppError::invalid("doses", "plan.doses_invalid"));
                         }
                         _ => {
-                            return Err(AppError::BadRequest {
-                                field: Some("kind".into()),
-                                message: "plan.kind_invalid".into(),
-                            });
+                            return Err(AppError::invalid("kind", "plan.kind_invalid"));
                         }
                     };
                     proposals::disrupt(app, by, id, v, today, d, options).await
@@ -341,10 +333,7 @@ pub async fn act(
                 };
             }
             _ => {
-                return Err(AppError::BadRequest {
-                    field: Some("action".into()),
-                    message: "plan.action_invalid".into(),
-                });
+                return Err(AppError::invalid("action", "plan.action_invalid"));
             }
         };
         match done {

@@ -219,7 +219,7 @@ fn parse_day(day: &str) -> AppResult<NaiveDate> {
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{code}/days/{day}", tag = "site",
-    params(("code" = String, Path, description = "The site's code"), ("day" = String, Path, description = "YYYY-MM-DD")),
+    params(("code" = String, Path, description = "The site's code"), ("day" = String, Path, format = Date, description = "YYYY-MM-DD")),
     responses((status = 200, body = DayOut), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn day(
     State(state): State<AppState>,
@@ -266,8 +266,8 @@ pub struct ClosedOut {
 }
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/days/{day}/close", tag = "site",
-    params(("code" = String, Path, description = "The site's code"), ("day" = String, Path, description = "Today, YYYY-MM-DD"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("code" = String, Path, description = "The site's code"), ("day" = String, Path, format = Date, description = "Today, YYYY-MM-DD"),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = ClosedOut, description = "Closed now"),
               (status = 409, body = ApiError, description = "Closed already, or not today"),
               (status = 403, body = ApiError)))]
@@ -303,14 +303,11 @@ pub async fn close(
                         CloseRefusal::NotToday => "day.not_today",
                         CloseRefusal::Closed => "day.closed",
                     };
-                    let out = ApiError {
-                        error: refusal.code().into(),
-                        field: Some("day".into()),
-                        message: lang.t(key),
-                    };
-                    (
+                    super::kit::refused(
                         StatusCode::CONFLICT,
-                        serde_json::to_string(&out).unwrap_or_default(),
+                        refusal.code(),
+                        Some("day"),
+                        lang.t(key),
                     )
                 }
             },
@@ -329,7 +326,7 @@ pub struct UnitDayOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{code}/days/{day}", tag = "site",
-    params(("code" = String, Path, description = "The unit's code"), ("day" = String, Path, description = "YYYY-MM-DD")),
+    params(("code" = String, Path, description = "The unit's code"), ("day" = String, Path, format = Date, description = "YYYY-MM-DD")),
     responses((status = 200, body = UnitDayOut), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn unit_day(
     State(state): State<AppState>,

@@ -1,15 +1,16 @@
 //! Changing a slot's capacity by hand: the desk or the admin, with a reason that is kept with the
 //! slot and written to the audit log; never below the bookings already made.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::put;
-use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use vaxloop_app::slots::{self, CapacityRefusal};
 
 use super::kit::ApiError;
+use super::kit::Body;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::who::Who;
@@ -21,7 +22,11 @@ pub fn routes() -> Router<AppState> {
 /// A new capacity and why.
 #[derive(Deserialize, ToSchema)]
 pub struct CapacityIn {
+    /// 0 to 10,000, and not below the places already booked.
+    #[schema(minimum = 0, maximum = 10_000)]
     pub capacity: i64,
+    /// Why, kept with the slot and audited: at least 4 characters besides spaces around them.
+    #[schema(min_length = 4)]
     pub reason: String,
 }
 
@@ -32,12 +37,9 @@ pub async fn set_capacity(
     State(state): State<AppState>,
     Who(caller): Who,
     Path(id): Path<i64>,
-    Json(input): Json<CapacityIn>,
+    Body(input): Body<CapacityIn>,
 ) -> AppResult<StatusCode> {
-    let bad = |field: &str, message: &str| AppError::BadRequest {
-        field: Some(field.into()),
-        message: message.into(),
-    };
+    let bad = AppError::invalid;
     match slots::set_capacity(&state.app, &caller, id, input.capacity, &input.reason).await? {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(CapacityRefusal::ReasonRequired) => Err(bad("reason", "privacy.reason_required")),

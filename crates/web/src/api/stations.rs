@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use vaxloop_app::stations::{self, AefiRefusal, AefiReport, Decision, DoseGiven, Proof};
 use vaxloop_core::SitePost;
 
+use super::kit::Body;
 use super::kit::{ApiError, created, station_for};
 use crate::AppState;
 use crate::auth::AuthSession;
@@ -30,20 +31,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sites/{code}/aefi", post(aefi))
 }
 
-/// A refusal as the API answers it.
+/// A refusal as the API answers it: `code` is the refusal's code and the field it is about.
 fn refused(status: StatusCode, code: (&str, &str), message: String) -> (StatusCode, String) {
-    let out = ApiError {
-        error: code.0.into(),
-        field: Some(code.1.into()),
-        message,
-    };
-    (status, serde_json::to_string(&out).unwrap_or_default())
+    super::kit::refused(status, code.0, Some(code.1), message)
 }
 
 /// Which queue.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// `screening` (waiting or referred), `vaccination` (screened and passed) or `observation`.
+    #[param(pattern = "^(screening|vaccination|observation)$")]
     pub station: String,
 }
 
@@ -123,6 +121,7 @@ pub async fn queue(
 
 /// Which lots.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LotsQuery {
     /// The visit the dose is for: only lots of its vaccine.
     pub visit_id: i64,
@@ -186,10 +185,12 @@ pub struct ScreeningIn {
     pub visit_id: i64,
     pub answers: Vec<AnswerIn>,
     /// `pass`, `defer` or `refer`.
+    #[schema(schema_with = super::shapes::screening_outcome)]
     pub outcome: String,
     /// With `defer`: why.
     pub reason: Option<String>,
     /// With `defer`: the first day they may come again (`YYYY-MM-DD`).
+    #[schema(schema_with = super::shapes::optional_date)]
     pub until: Option<String>,
 }
 
@@ -203,7 +204,7 @@ pub struct StageOut {
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/screenings", tag = "site", request_body = ScreeningIn,
     params(("code" = String, Path, description = "The site's code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = StageOut), (status = 409, body = ApiError, description = "Refused: the code and field say why"),
               (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn screen(
@@ -212,7 +213,7 @@ pub async fn screen(
     lang: Lang,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(input): Json<ScreeningIn>,
+    Body(input): Body<ScreeningIn>,
 ) -> AppResult<Response> {
     let (station, user_id) = station_for(
         &state,
@@ -230,20 +231,14 @@ pub async fn screen(
                 .until
                 .as_deref()
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                .ok_or(AppError::BadRequest {
-                    field: Some("until".into()),
-                    message: "screening.until_invalid".into(),
-                })?;
+                .ok_or_else(|| AppError::invalid("until", "screening.until_invalid"))?;
             Decision::Defer {
                 reason: input.reason.clone().unwrap_or_default(),
                 until,
             }
         }
         _ => {
-            return Err(AppError::BadRequest {
-                field: Some("outcome".into()),
-                message: "screening.outcome_invalid".into(),
-            });
+            return Err(AppError::invalid("outcome", "screening.outcome_invalid"));
         }
     };
     let answers: Vec<(i64, bool)> = input.answers.iter().map(|a| (a.question, a.yes)).collect();
@@ -281,7 +276,8 @@ pub struct VaccinationIn {
     /// True when, without a code, the vaccinator checked the person's identity card.
     #[serde(default)]
     pub id_card_checked: bool,
-    /// Observation minutes for this person; the vaccine's own when absent.
+    /// Observation minutes for this person, 0 to 240; the vaccine's own when absent.
+    #[schema(minimum = 0, maximum = 240)]
     pub observation_minutes: Option<i64>,
 }
 
@@ -297,7 +293,7 @@ pub struct VaccinationOut {
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/vaccinations", tag = "site", request_body = VaccinationIn,
     params(("code" = String, Path, description = "The site's code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = VaccinationOut), (status = 409, body = ApiError, description = "Refused: the code and field say why"),
               (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn vaccinate(
@@ -306,7 +302,7 @@ pub async fn vaccinate(
     lang: Lang,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(input): Json<VaccinationIn>,
+    Body(input): Body<VaccinationIn>,
 ) -> AppResult<Response> {
     let (station, user_id) = station_for(
         &state,
@@ -320,10 +316,10 @@ pub async fn vaccinate(
         (_, true) => Proof::IdCard,
         (Some(c), false) if !c.trim().is_empty() => Proof::Code(c.trim().to_string()),
         _ => {
-            return Err(AppError::BadRequest {
-                field: Some("presence_code".into()),
-                message: "vaccination.code_required".into(),
-            });
+            return Err(AppError::invalid(
+                "presence_code",
+                "vaccination.code_required",
+            ));
         }
     };
     let dose = DoseGiven {
@@ -365,7 +361,7 @@ pub struct ReleaseIn {
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/releases", tag = "site", request_body = ReleaseIn,
     params(("code" = String, Path, description = "The site's code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = StageOut), (status = 409, body = ApiError, description = "Not in observation, or too early without a reason"),
               (status = 403, body = ApiError)))]
 pub async fn release(
@@ -374,7 +370,7 @@ pub async fn release(
     lang: Lang,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(input): Json<ReleaseIn>,
+    Body(input): Body<ReleaseIn>,
 ) -> AppResult<Response> {
     let (station, user_id) = station_for(
         &state,
@@ -411,16 +407,20 @@ pub async fn release(
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct AefiIn {
     pub visit_id: i64,
-    /// Local time of onset today, `HH:MM`.
+    /// Local time of onset today, `HH:MM`, not in the future.
+    #[schema(pattern = r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$")]
     pub onset: String,
     /// Codes: `local_reaction`, `fever`, `rash`, `allergic`, `syncope`, `headache`, `nausea`,
-    /// `anaphylaxis`, `other`.
+    /// `anaphylaxis`, `other` (which needs a `note`).
+    #[schema(schema_with = super::shapes::aefi_symptoms)]
     pub symptoms: Vec<String>,
     #[serde(default)]
     pub note: String,
     /// `mild`, `moderate`, `severe` or `serious`.
+    #[schema(schema_with = super::shapes::aefi_severity)]
     pub severity: String,
     /// `observed`, `treated` or `hospital`.
+    #[schema(schema_with = super::shapes::aefi_action)]
     pub action: String,
     #[serde(default)]
     pub action_note: String,
@@ -434,7 +434,7 @@ pub struct AefiOut {
 
 #[utoipa::path(post, path = "/api/v1/sites/{code}/aefi", tag = "site", request_body = AefiIn,
     params(("code" = String, Path, description = "The site's code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+           ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$", description = "Retries with the same key return the first answer; 1–200 visible ASCII characters. The same key with a different request is refused (422).")),
     responses((status = 201, body = AefiOut), (status = 422, body = ApiError, description = "A field is missing or invalid: it is named"),
               (status = 409, body = ApiError, description = "No dose given at this visit"), (status = 403, body = ApiError)))]
 pub async fn aefi(
@@ -443,7 +443,7 @@ pub async fn aefi(
     lang: Lang,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(input): Json<AefiIn>,
+    Body(input): Body<AefiIn>,
 ) -> AppResult<Response> {
     let (station, user_id) = station_for(
         &state,

@@ -3,15 +3,18 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaxloop_app::supply::{self, Received, SiteRef, VaccineInput};
 
-use super::kit::ApiError;
+use super::kit::Body;
+use super::kit::{ApiError, json_response, refused};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::i18n::Lang;
 use crate::who::Who;
 
 pub fn routes() -> Router<AppState> {
@@ -32,17 +35,30 @@ pub struct Id {
 /// A vaccine product.
 #[derive(Deserialize, ToSchema)]
 pub struct VaccineIn {
+    /// 2–32 letters, digits, `-` or `_`.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{2,32}\s*$")]
     pub code: String,
+    #[schema(min_length = 1)]
     pub name: String,
+    #[schema(min_length = 1)]
     pub manufacturer: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub doses_in_series: i64,
+    #[schema(minimum = 0, maximum = 365)]
     pub min_interval_days: i64,
+    #[schema(minimum = 0, maximum = 120)]
     pub min_age: i64,
+    /// Not below `min_age`.
     pub max_age: Option<i64>,
+    #[schema(minimum = 1, maximum = 50)]
     pub doses_per_vial: i64,
+    /// How long an opened vial may be used, up to a day.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
     pub open_vial_minutes: i64,
+    /// 30 when absent.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 240)]
     pub observation_minutes: Option<i64>,
 }
 
@@ -51,7 +67,7 @@ pub struct VaccineIn {
 pub async fn create_vaccine(
     State(state): State<AppState>,
     Who(caller): Who,
-    Json(v): Json<VaccineIn>,
+    Body(v): Body<VaccineIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
     let input = VaccineInput {
         code: v.code,
@@ -73,8 +89,10 @@ pub async fn create_vaccine(
 #[derive(Deserialize, ToSchema)]
 pub struct LotIn {
     pub vaccine_id: i64,
+    #[schema(min_length = 1, max_length = 40)]
     pub lot_number: String,
     /// `YYYY-MM-DD`, after today.
+    #[schema(format = Date)]
     pub expires_on: String,
 }
 
@@ -83,7 +101,7 @@ pub struct LotIn {
 pub async fn create_lot(
     State(state): State<AppState>,
     Who(caller): Who,
-    Json(l): Json<LotIn>,
+    Body(l): Body<LotIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
     let id = supply::create_lot(
         &state.app,
@@ -103,7 +121,9 @@ pub struct DeliveryIn {
     /// The site's code.
     pub site: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub day: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub doses: i64,
 }
 
@@ -112,7 +132,7 @@ pub struct DeliveryIn {
 pub async fn create_delivery(
     State(state): State<AppState>,
     Who(caller): Who,
-    Json(d): Json<DeliveryIn>,
+    Body(d): Body<DeliveryIn>,
 ) -> AppResult<(StatusCode, Json<Id>)> {
     let site = SiteRef::Code(&d.site);
     let id = supply::plan_delivery(&state.app, &caller, d.lot_id, site, &d.day, d.doses).await?;
@@ -121,17 +141,27 @@ pub async fn create_delivery(
 
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/receive", tag = "supply",
     params(("id" = i64, Path, description = "The delivery's id")),
-    responses((status = 204), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 204, description = "Received now: its doses are in the site's stock"),
+              (status = 409, body = ApiError, description = "Received before (`already_received`): the ledger counted it once")))]
 pub async fn receive(
     State(state): State<AppState>,
     Who(caller): Who,
+    lang: Lang,
     Path(id): Path<i64>,
-) -> AppResult<StatusCode> {
+) -> AppResult<Response> {
     Ok(
         match supply::receive_delivery(&state.app, &caller, id).await? {
-            Received::Now => StatusCode::NO_CONTENT,
+            Received::Now => StatusCode::NO_CONTENT.into_response(),
             // Received before: the ledger counted it once; say so rather than count it again.
-            Received::Before => StatusCode::CONFLICT,
+            Received::Before => {
+                let (status, body) = refused(
+                    StatusCode::CONFLICT,
+                    "already_received",
+                    Some("id"),
+                    lang.t("supply.already_received"),
+                );
+                json_response(status, body)
+            }
         },
     )
 }

@@ -32,7 +32,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&few.body).expect("json").len(), 3);
         for (query, field) in [("page=0", "page"), ("page=9223372036854775807", "page"), ("per_page=100000", "per_page"), ("per_page=0", "per_page")] {
             let refused = c.get(&format!("/api/v1/units/{}/people?{query}", unit.code)).await;
-            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}: {}", refused.body);
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", refused.body);
             assert!(refused.body.contains(&format!("\"field\":\"{field}\"")), "{query}: {}", refused.body);
         }
         let cross = c.get(&format!("/api/v1/units/{}/people", other.code)).await;
@@ -42,7 +42,7 @@ vaxloop_store::backend_tests! {
         // Unmasking: own unit with a reason; anyone else's by guessed id is refused.
         let own_id = first["id"].as_i64().expect("id");
         let no_reason = c.post_json(&format!("/api/v1/people/{own_id}/unmask"), r#"{"reason":""}"#, Some(&token)).await;
-        assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+        assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
         let shown = c.post_json(&format!("/api/v1/people/{own_id}/unmask"), r#"{"reason":"核对预约名单"}"#, Some(&token)).await;
         assert_eq!(shown.status, StatusCode::OK);
         let (full, _) = people::reveal(&f.db, &f.db.cipher, own_id).await.expect("reveal");
@@ -64,7 +64,7 @@ vaxloop_store::backend_tests! {
         admin.login("admin", DEMO_PASSWORD).await;
         let token = admin.get("/admin").await.csrf();
         let bad = admin.post_json("/api/v1/work-groups", r#"{"code":"!","name":"","kind":"castle"}"#, Some(&token)).await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         let body: serde_json::Value = serde_json::from_str(&bad.body).expect("json");
         let fields: Vec<&str> = body["problems"].as_array().expect("problems").iter().map(|p| p["field"].as_str().expect("field")).collect();
         assert_eq!(fields, vec!["code", "name", "kind"]);
@@ -72,6 +72,12 @@ vaxloop_store::backend_tests! {
         assert_eq!(made.status, StatusCode::CREATED);
         let changed = admin.send_json("PUT", "/api/v1/work-groups/GAPI", r#"{"name":"接口测试组","kind":"street"}"#, Some(&token)).await;
         assert_eq!(changed.status, StatusCode::NO_CONTENT);
+        // A code is fixed once created: repeating it is fine, changing it is refused by field.
+        let same = admin.send_json("PUT", "/api/v1/work-groups/GAPI", r#"{"code":"GAPI","name":"接口测试组","kind":"street"}"#, Some(&token)).await;
+        assert_eq!(same.status, StatusCode::NO_CONTENT, "{}", same.body);
+        let renamed = admin.send_json("PUT", "/api/v1/work-groups/GAPI", r#"{"code":"GAPI2","name":"接口测试组","kind":"street"}"#, Some(&token)).await;
+        assert_eq!(renamed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", renamed.body);
+        assert!(renamed.body.contains("\"field\":\"code\"") && renamed.body.contains("编码创建后不能修改"), "{}", renamed.body);
 
         let leader = f.town.logins.iter().find(|l| l.role == Role::GroupLeader).expect("leader").clone();
         let own = f.town.groups[leader.group.expect("group")].code.clone();
@@ -83,7 +89,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(l.post_json("/api/v1/units", &unit, Some(&token)).await.status, StatusCode::CREATED);
         let elsewhere = r#"{"code":"API02","group":"GAPI","name":"越界","kind":"community"}"#;
         let refused = l.post_json("/api/v1/units", elsewhere, Some(&token)).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(refused.body.contains("\"field\":\"group\""));
         assert_eq!(l.post_json("/api/v1/work-groups", r#"{"code":"GX","name":"x","kind":"street"}"#, Some(&token)).await.status, StatusCode::FORBIDDEN);
         let detail = l.get("/api/v1/units/API01").await;

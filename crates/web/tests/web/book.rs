@@ -283,7 +283,7 @@ mod api {
             assert_eq!(after["slots"][2]["booked"].as_i64(), Some(booked_before + 1));
             let other_body = format!(r#"{{"slot_id":{}}}"#, slot_id + 1);
             let reused = send(&mut r, "k-1", other_body, token.clone()).await;
-            assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+            assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
             let twice = r.post_json("/api/v1/appointments", &body, Some(&token)).await;
             assert_eq!(twice.status, StatusCode::CONFLICT);
             assert!(twice.body.contains("\"error\":\"already_booked\""));
@@ -353,7 +353,7 @@ mod capacity {
             assert!(site_page.body.contains("95%的人总等候不超过"));
             assert!(site_page.body.contains("下一个瓶颈："));
             let no_reason = desk.send_json("PUT", &path, r#"{"capacity":10,"reason":""}"#, Some(&token)).await;
-            assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+            assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
             let ok = desk.send_json("PUT", &path, r#"{"capacity":2,"reason":"两名接种护士请假"}"#, Some(&token)).await;
             assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
             assert_eq!(slots::by_id(&f.db, slot.id).await.expect("q").expect("slot").capacity, 2);
@@ -362,7 +362,7 @@ mod capacity {
             sqlx::query("UPDATE slots SET booked = 2 WHERE id = $1").bind(slot.id).execute(&mut *tx).await.expect("fill");
             tx.commit().await.expect("commit");
             let below = desk.send_json("PUT", &path, r#"{"capacity":1,"reason":"再减一个"}"#, Some(&token)).await;
-            assert_eq!(below.status, StatusCode::BAD_REQUEST);
+            assert_eq!(below.status, StatusCode::UNPROCESSABLE_ENTITY);
             assert!(below.body.contains("已预约人数超过这个容量"));
             let log = audit::recent(&f.db, 10).await.expect("audit");
             let entry = log.iter().find(|e| e.action == "slot_capacity").expect("audited");
@@ -411,7 +411,7 @@ mod walk_in {
             office.login("desk", DEMO_PASSWORD).await;
             let office_token = office.get("/desk").await.csrf();
             let walk = office.post_json("/api/v1/appointments", &booking(here, true), Some(&office_token)).await;
-            assert_eq!(walk.status, StatusCode::BAD_REQUEST, "{}", walk.body);
+            assert_eq!(walk.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", walk.body);
             assert!(walk.body.contains("\"field\":\"walk_in\""), "{}", walk.body);
             // At the check-in desk, with the person's QR code: booked into today's slot and
             // checked in (or, late in the day, told there is no room left).

@@ -124,6 +124,12 @@ vaxloop_store::backend_tests! {
         let bad_query = c.get("/api/v1/units/C001/people?page=many").await;
         assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
         assert_eq!(json(&bad_query.body)["error"], "bad_request");
+        // A number written with a zero fraction is the integer JSON Schema says it is.
+        let float_id = c.post_json("/api/v1/appointments", r#"{"slot_id": 7.0, "people": [1.0]}"#, Some(&token)).await;
+        assert_ne!(float_id.status, StatusCode::BAD_REQUEST, "{}", float_id.body);
+        let fraction = c.post_json("/api/v1/appointments", r#"{"slot_id": 7.5}"#, Some(&token)).await;
+        assert_eq!(fraction.status, StatusCode::BAD_REQUEST);
+        assert!(json(&fraction.body)["message"].as_str().is_some_and(|m| m.contains("slot_id")), "{}", fraction.body);
         // A page's bad form is the error page, not the framework's plain text.
         let page = c.post_form("/desk/teams", &[("csrf_token", token.as_str())]).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
@@ -381,6 +387,49 @@ vaxloop_store::backend_tests! {
             assert!(paths[p][method]["requestBody"].is_object(), "{method} {p} documents its body");
         }
         assert!(json["components"]["schemas"]["ApiError"].is_object());
+        assert!(json["components"]["schemas"]["ApiError"]["properties"]["problems"].is_object());
+        // Every answer the server may give is listed (issue 17, item 9): the shared ones on every
+        // operation, by its shape, with the headers that say when to retry and how to log in.
+        let shared = &json["components"]["responses"];
+        assert!(shared["TooManyRequests"]["headers"]["Retry-After"].is_object());
+        assert!(shared["InFlight"]["headers"]["Retry-After"].is_object());
+        assert!(shared["Unauthenticated"]["headers"]["WWW-Authenticate"].is_object());
+        let mut operations = 0;
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                let listed = |status: &str| op["responses"][status].is_object();
+                for status in ["401", "403", "429"] {
+                    assert!(listed(status), "{method} {path} lists {status}");
+                }
+                if op["requestBody"].is_object() {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(listed(status), "{method} {path} lists {status}");
+                    }
+                }
+                if path.contains('{') {
+                    assert!(listed("404"), "{method} {path} lists 404");
+                }
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                if params.iter().any(|p| p["name"] == "Idempotency-Key") {
+                    assert!(listed("409"), "{method} {path} lists the key's 409");
+                }
+                operations += 1;
+            }
+        }
+        assert!(operations >= 35, "{operations}");
+        // A refusal of its own at 409 keeps its body, and may also be the key's in_flight.
+        let booking_conflict = &paths["/api/v1/appointments"]["post"]["responses"]["409"];
+        let either = &booking_conflict["content"]["application/json"]["schema"]["anyOf"];
+        assert_eq!(either.as_array().map(Vec::len), Some(2), "{booking_conflict}");
+        // The limits the server enforces are in the schemas.
+        let schemas = &json["components"]["schemas"];
+        assert_eq!(schemas["UnmaskIn"]["properties"]["reason"]["minLength"], 4);
+        assert_eq!(schemas["CapacityIn"]["properties"]["capacity"]["maximum"], 10_000);
+        assert_eq!(schemas["VaccineIn"]["properties"]["doses_in_series"]["maximum"], 5);
+        assert_eq!(schemas["DeliveryIn"]["properties"]["day"]["format"], "date");
+        assert!(schemas["AefiIn"]["properties"]["severity"]["enum"].as_array().is_some_and(|e| e.len() == 4));
+        let lots = paths["/api/v1/sites/{code}/lots"]["get"]["parameters"].as_array().expect("params");
+        assert!(lots.iter().any(|p| p["name"] == "visit_id" && p["in"] == "query" && p["required"] == true), "{lots:?}");
         c.login("admin", DEMO_PASSWORD).await;
         let me: serde_json::Value = serde_json::from_str(&c.get("/api/v1/me").await.body).expect("JSON");
         assert_eq!(me["role"], "admin");

@@ -213,7 +213,7 @@ vaxloop_store::backend_tests! {
         // Actions: a missing field is named; a stale version is a conflict.
         let team = plan.assignments[0].team.clone();
         let no_team = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"lock"}}"#), Some(&token)).await;
-        assert_eq!(no_team.status, StatusCode::BAD_REQUEST);
+        assert_eq!(no_team.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(no_team.body.contains("\"field\":\"team\""));
         let locked = desk.post_json(&format!("/api/v1/plans/{id}/actions"), &format!(r#"{{"version":{version},"action":"lock","team":"{team}"}}"#), Some(&token)).await;
         assert_eq!(locked.status, StatusCode::OK);
@@ -273,7 +273,7 @@ vaxloop_store::backend_tests! {
         assert!(page.body.contains("id=\"prefs-form\""));
         let token = page.csrf();
         let bad = c.post_form(&format!("/units/{own}/prefs"), &[("csrf_token", &token), ("window", "night")]).await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("时段须为不限、上午或下午"));
         // Two of the planner's next three days (1 = Monday), so the unit stays in the plan.
         let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();

@@ -113,14 +113,14 @@ mod supply_api {
             desk.login("desk", DEMO_PASSWORD).await;
             let token = desk.get("/desk").await.csrf();
             let bad = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"","expires_on":"yesterday"}"#, Some(&token)).await;
-            assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+            assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
             assert!(bad.body.contains("\"field\":\"lot_number\"") && bad.body.contains("\"field\":\"expires_on\""));
             let unknown = desk.post_json("/api/v1/lots", r#"{"vaccine_id":999999,"lot_number":"X-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
-            assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "an unknown product is named, not a server error: {}", unknown.body);
+            assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown product is named, not a server error: {}", unknown.body);
             assert!(unknown.body.contains("\"field\":\"vaccine_id\""), "{}", unknown.body);
             let day = f.town.spec.today.to_string();
             let no_lot = desk.post_json("/api/v1/deliveries", &format!(r#"{{"lot_id":9223372036854775807,"site":"HCL","day":"{day}","doses":10}}"#), Some(&token)).await;
-            assert_eq!(no_lot.status, StatusCode::BAD_REQUEST, "an unknown lot is named, not a server error: {}", no_lot.body);
+            assert_eq!(no_lot.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown lot is named, not a server error: {}", no_lot.body);
             assert!(no_lot.body.contains("\"field\":\"lot_id\""), "{}", no_lot.body);
             let lot = desk.post_json("/api/v1/lots", r#"{"vaccine_id":1,"lot_number":"API-1","expires_on":"2099-01-01"}"#, Some(&token)).await;
             assert_eq!(lot.status, StatusCode::CREATED);
@@ -131,7 +131,9 @@ mod supply_api {
             let delivery: serde_json::Value = serde_json::from_str(&delivery.body).expect("json");
             let path = format!("/api/v1/deliveries/{}/receive", delivery["id"]);
             assert_eq!(desk.post_json(&path, "{}", Some(&token)).await.status, StatusCode::NO_CONTENT);
-            assert_eq!(desk.post_json(&path, "{}", Some(&token)).await.status, StatusCode::CONFLICT, "received once");
+            let again = desk.post_json(&path, "{}", Some(&token)).await;
+            assert_eq!(again.status, StatusCode::CONFLICT, "received once");
+            assert!(again.body.contains("\"error\":\"already_received\"") && again.body.contains("台账只记一次"), "the documented body: {}", again.body);
             let stock = desk.get("/api/v1/stock").await;
             let rows: Vec<serde_json::Value> = serde_json::from_str(&stock.body).expect("json");
             let mine = rows.iter().find(|r| r["lot_id"] == lot["id"]).expect("the new lot's stock");
