@@ -17,10 +17,12 @@ pub const MIN_REASON: usize = 4;
 #[error("a reason of at least {MIN_REASON} characters is required")]
 pub struct ReasonRequired;
 
-/// A reason fit for the audit log, if `text` is one.
+/// A reason fit for the audit log, if `text` is one: at least [`MIN_REASON`] characters besides
+/// the spaces around them, and no NUL.
 pub fn reason(text: &str) -> std::result::Result<&str, ReasonRequired> {
     let reason = text.trim();
-    if reason.chars().count() < MIN_REASON {
+    // A NUL character is no reason (and PostgreSQL cannot keep one in the audit log).
+    if reason.chars().count() < MIN_REASON || reason.contains('\0') {
         Err(ReasonRequired)
     } else {
         Ok(reason)

@@ -61,7 +61,8 @@ pub(crate) fn refused(
 
 /// A JSON body, its numbers read as JSON Schema reads them: `28177.0` is the integer 28177 (a
 /// client whose language has no integers may send that), so an integer field takes it. What
-/// does not parse, or is not of the body's shape, is a 400 naming the field.
+/// does not parse, or is not of the body's shape, is a 400 naming the field; text holding a NUL
+/// character (which no field means, and PostgreSQL cannot store) a 422 naming it.
 pub(crate) struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
@@ -72,12 +73,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .await
             .map_err(IntoResponse::into_response)?;
         integral(&mut value);
+        if let Some(field) = nul_at(&value, "") {
+            return Err(AppError::Invalid(vec![(field, "error.nul_text".into())]).into_response());
+        }
         serde_path_to_error::deserialize(value)
             .map(Body)
             .map_err(|e| {
                 let detail = format!("the JSON body is not of the expected shape: {e}");
                 (StatusCode::BAD_REQUEST, detail).into_response()
             })
+    }
+}
+
+/// Where the first text holding a NUL character is (`people[2]`, `answers[0].note`), if any.
+fn nul_at(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(at.to_string()),
+        Value::Array(items) => {
+            (items.iter().enumerate()).find_map(|(i, item)| nul_at(item, &format!("{at}[{i}]")))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let here = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            match key.contains('\0') {
+                true => Some(here),
+                false => nul_at(item, &here),
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -43,6 +43,10 @@ vaxloop_store::backend_tests! {
         let own_id = first["id"].as_i64().expect("id");
         let no_reason = c.post_json(&format!("/api/v1/people/{own_id}/unmask"), r#"{"reason":""}"#, Some(&token)).await;
         assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Text with a NUL character (PostgreSQL cannot store one) is refused by field, not a 500.
+        let nul = c.post_json(&format!("/api/v1/people/{own_id}/unmask"), r#"{"reason":"核对\u0000名单"}"#, Some(&token)).await;
+        assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+        assert!(nul.body.contains("\"field\":\"reason\""), "{}", nul.body);
         let shown = c.post_json(&format!("/api/v1/people/{own_id}/unmask"), r#"{"reason":"核对预约名单"}"#, Some(&token)).await;
         assert_eq!(shown.status, StatusCode::OK);
         let (full, _) = people::reveal(&f.db, &f.db.cipher, own_id).await.expect("reveal");

@@ -27,6 +27,9 @@ vaxloop_store::backend_tests! {
         let no_reason = c.post_form(&path, &[("csrf_token", &token), ("reason", " ")]).await;
         assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
         assert!(!no_reason.body.contains(&full_id));
+        let nul = c.post_form(&path, &[("csrf_token", &token), ("reason", "核对\0接种信息")]).await;
+        assert_eq!(nul.status, StatusCode::BAD_REQUEST, "a NUL is no reason, and no server error on PostgreSQL");
+        assert!(!nul.body.contains(&full_id));
         let shown = c.post_form(&path, &[("csrf_token", &token), ("reason", "核对接种预约信息")]).await;
         assert_eq!(shown.status, StatusCode::OK);
         assert!(shown.body.contains(&full_id), "the full number after a reason");
