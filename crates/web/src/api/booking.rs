@@ -251,7 +251,7 @@ fn refused(lang: Lang, slot_id: i64, refusal: &BookRefusal, day_slots: &[Slot]) 
 pub async fn cancel(
     State(state): State<AppState>,
     Who(caller): Who,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
 ) -> AppResult<StatusCode> {
     if booking::cancel(&state.app, &caller, id).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -85,6 +85,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// An id in a path, read as JSON Schema reads an integer: `1.0` is the integer 1 (a generic
+/// client renders the document's `integer` so), anything else not an integer is a 400.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub(crate) struct Id(pub i64);
+
+impl TryFrom<String> for Id {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let mut value = match text.parse::<i64>() {
+            Ok(n) => return Ok(Id(n)),
+            Err(_) => text.parse::<f64>().map(Value::from).unwrap_or(Value::Null),
+        };
+        integral(&mut value);
+        value
+            .as_i64()
+            .map(Id)
+            .ok_or_else(|| format!("cannot read `{text}` as an id (a whole number)"))
+    }
+}
+
 /// Where the first text holding a NUL character is (`people[2]`, `answers[0].note`), if any.
 fn nul_at(value: &Value, at: &str) -> Option<String> {
     match value {

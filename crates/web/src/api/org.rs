@@ -292,7 +292,7 @@ pub struct UnmaskOut {
 pub async fn unmask(
     State(state): State<AppState>,
     Who(caller): Who,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
     Body(input): Body<UnmaskIn>,
 ) -> AppResult<Json<UnmaskOut>> {
     let opened =

@@ -218,7 +218,7 @@ pub async fn current(State(state): State<AppState>, auth: AuthSession) -> AppRes
 pub async fn instance(
     State(state): State<AppState>,
     auth: AuthSession,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
 ) -> AppResult<Json<proposals::Instance>> {
     let caller = who::caller(&auth, "/api/v1/plans");
     let p = proposals::proposal(&state.app, &caller, id).await?;
@@ -269,7 +269,7 @@ pub async fn act(
     auth: AuthSession,
     lang: Lang,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
     Body(input): Body<ActionIn>,
 ) -> AppResult<Response> {
     let (caller, user_id) = planner(&state, &auth).await?;

@@ -36,7 +36,7 @@ pub struct CapacityIn {
 pub async fn set_capacity(
     State(state): State<AppState>,
     Who(caller): Who,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
     Body(input): Body<CapacityIn>,
 ) -> AppResult<StatusCode> {
     let bad = AppError::invalid;

@@ -147,7 +147,7 @@ pub async fn receive(
     State(state): State<AppState>,
     Who(caller): Who,
     lang: Lang,
-    Path(id): Path<i64>,
+    Path(super::kit::Id(id)): Path<super::kit::Id>,
 ) -> AppResult<Response> {
     Ok(
         match supply::receive_delivery(&state.app, &caller, id).await? {

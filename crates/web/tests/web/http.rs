@@ -130,6 +130,13 @@ vaxloop_store::backend_tests! {
         let fraction = c.post_json("/api/v1/appointments", r#"{"slot_id": 7.5}"#, Some(&token)).await;
         assert_eq!(fraction.status, StatusCode::BAD_REQUEST);
         assert!(json(&fraction.body)["message"].as_str().is_some_and(|m| m.contains("slot_id")), "{}", fraction.body);
+        // So is an id in a path; a word is not.
+        let capacity = r#"{"capacity": 30, "reason": "两名护士请假"}"#;
+        let float_path = c.send_json("PUT", "/api/v1/slots/7.0/capacity", capacity, Some(&token)).await;
+        assert_ne!(float_path.status, StatusCode::BAD_REQUEST, "{}", float_path.body);
+        let word_path = c.send_json("PUT", "/api/v1/slots/seven/capacity", capacity, Some(&token)).await;
+        assert_eq!(word_path.status, StatusCode::BAD_REQUEST);
+        assert_eq!(json(&word_path.body)["error"], "bad_request");
         // A page's bad form is the error page, not the framework's plain text.
         let page = c.post_form("/desk/teams", &[("csrf_token", token.as_str())]).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
