@@ -21,6 +21,7 @@ pub mod furniture;
 pub mod i18n;
 pub mod limits;
 mod messages;
+mod nul;
 mod ops;
 pub mod pages;
 pub mod qr;
@@ -83,6 +84,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn(nul::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::guard,

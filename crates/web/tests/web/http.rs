@@ -137,6 +137,14 @@ vaxloop_store::backend_tests! {
         let word_path = c.send_json("PUT", "/api/v1/slots/seven/capacity", capacity, Some(&token)).await;
         assert_eq!(word_path.status, StatusCode::BAD_REQUEST);
         assert_eq!(json(&word_path.body)["error"], "bad_request");
+        // A NUL in a query or a form is no text at all (PostgreSQL cannot keep one): refused
+        // before any handler, by name.
+        let nul_query = c.get("/api/v1/units/C001/people?search=a%00b").await;
+        assert_eq!(nul_query.status, StatusCode::BAD_REQUEST);
+        assert!(json(&nul_query.body)["message"].as_str().is_some_and(|m| m.contains("NUL")), "{}", nul_query.body);
+        let nul_form = c.post_form("/desk/teams", &[("csrf_token", token.as_str()), ("unit", "a\0b")]).await;
+        assert_eq!(nul_form.status, StatusCode::BAD_REQUEST);
+        assert!(nul_form.body.contains("NUL"), "{}", nul_form.body);
         // A page's bad form is the error page, not the framework's plain text.
         let page = c.post_form("/desk/teams", &[("csrf_token", token.as_str())]).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
@@ -157,11 +165,12 @@ vaxloop_store::backend_tests! {
         let page = f.client().get("/login").await;
         assert_eq!(page.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000; includeSubDomains"));
         assert!(f.client().get("/metrics").await.status == StatusCode::OK, "metrics stay public unless an internal address is set");
-        // A next= with a tab, a newline or a NUL is no redirect target, and no server error.
+        // A next= with a tab, a newline or a NUL is no redirect target, and no server error (a
+        // NUL in a query is refused outright, as unreadable).
         let mut c = f.client();
-        for next in ["/%09/evil.example", "/a%0d%0aSet-Cookie:x=1", "/a%00b"] {
+        for (next, status) in [("/%09/evil.example", StatusCode::OK), ("/a%0d%0aSet-Cookie:x=1", StatusCode::OK), ("/a%00b", StatusCode::BAD_REQUEST)] {
             let form = c.get(&format!("/login?next={next}")).await;
-            assert_eq!(form.status, StatusCode::OK, "{next}");
+            assert_eq!(form.status, status, "{next}");
             assert!(!form.body.contains("evil.example") && !form.body.contains("Set-Cookie"), "{next}");
         }
     }
