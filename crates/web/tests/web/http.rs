@@ -127,6 +127,9 @@ vaxloop_store::backend_tests! {
         // A number written with a zero fraction is the integer JSON Schema says it is.
         let float_id = c.post_json("/api/v1/appointments", r#"{"slot_id": 7.0, "people": [1.0]}"#, Some(&token)).await;
         assert_ne!(float_id.status, StatusCode::BAD_REQUEST, "{}", float_id.body);
+        // Read exactly (serde_json's float_roundtrip), not rounded to a neighbour with a fraction.
+        let large = c.post_json("/api/v1/appointments", r#"{"slot_id": 2083945636441469.0}"#, Some(&token)).await;
+        assert_ne!(large.status, StatusCode::BAD_REQUEST, "{}", large.body);
         let fraction = c.post_json("/api/v1/appointments", r#"{"slot_id": 7.5}"#, Some(&token)).await;
         assert_eq!(fraction.status, StatusCode::BAD_REQUEST);
         assert!(json(&fraction.body)["message"].as_str().is_some_and(|m| m.contains("slot_id")), "{}", fraction.body);
