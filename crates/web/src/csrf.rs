@@ -23,7 +23,7 @@ pub(crate) use crate::session_store::CSRF_KEY as SESSION_KEY;
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
 /// Forms that carry a token are small; files go through the header.
-const FORM_LIMIT: usize = 1024 * 1024;
+pub(crate) const FORM_LIMIT: usize = 1024 * 1024;
 /// The cookie holding a visitor's nonce.
 pub const VISITOR_COOKIE: &str = "vaxloop_visitor";
 

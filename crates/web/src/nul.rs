@@ -11,10 +11,8 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::csrf::FORM_LIMIT;
 use crate::error::AppError;
-
-/// Forms are small; the CSRF guard holds them to the same size.
-const FORM_LIMIT: usize = 1024 * 1024;
 
 fn refused() -> Response {
     AppError::BadRequest {

@@ -73,7 +73,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .await
             .map_err(IntoResponse::into_response)?;
         integral(&mut value);
-        if let Some(field) = nul_at(&value, "") {
+        if let Some(field) = nul_at(&value) {
+            let field = field.trim_start_matches('.').to_string();
             return Err(AppError::Invalid(vec![(field, "error.nul_text".into())]).into_response());
         }
         serde_path_to_error::deserialize(value)
@@ -107,23 +108,19 @@ impl TryFrom<String> for Id {
     }
 }
 
-/// Where the first text holding a NUL character is (`people[2]`, `answers[0].note`), if any.
-fn nul_at(value: &Value, at: &str) -> Option<String> {
+/// Where under `value` the first text holding a NUL character is (`[2]`, `.answers[0].note`),
+/// if any; the path is written only once one is found.
+fn nul_at(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if s.contains('\0') => Some(at.to_string()),
-        Value::Array(items) => {
-            (items.iter().enumerate()).find_map(|(i, item)| nul_at(item, &format!("{at}[{i}]")))
-        }
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => (items.iter().enumerate())
+            .find_map(|(i, item)| nul_at(item).map(|rest| format!("[{i}]{rest}"))),
         Value::Object(fields) => fields.iter().find_map(|(key, item)| {
-            let here = if at.is_empty() {
-                key.clone()
-            } else {
-                format!("{at}.{key}")
+            let rest = match key.contains('\0') {
+                true => Some(String::new()),
+                false => nul_at(item),
             };
-            match key.contains('\0') {
-                true => Some(here),
-                false => nul_at(item, &here),
-            }
+            rest.map(|rest| format!(".{key}{rest}"))
         }),
         _ => None,
     }

@@ -17,10 +17,11 @@
 //!   key is still being done).
 //!
 //! An operation's own entry for a status stays; a 409 of its own gains the `in_flight` body as
-//! an alternative.
+//! an alternative. An operation that takes an `Idempotency-Key` declares the header; its shape
+//! and meaning are written here, once.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::AnyOfBuilder;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Schema,
 };
@@ -146,6 +147,7 @@ impl utoipa::Modify for Promises {
 
 /// The shared answers `operation` may give, by its shape.
 fn promise(operation: &mut Operation) {
+    describe_key(operation);
     let params = operation.parameters.as_deref().unwrap_or_default();
     let takes = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
     let keyed = params.iter().any(|p| p.name == "Idempotency-Key");
@@ -180,6 +182,23 @@ fn promise(operation: &mut Operation) {
             // The operation's own words for the status; the body is the same error body.
             Some(_) => {}
         }
+    }
+}
+
+/// The `Idempotency-Key` header, where the operation takes one: its pattern and what it does.
+fn describe_key(operation: &mut Operation) {
+    let keys = (operation.parameters.iter_mut().flatten()).filter(|p| p.name == "Idempotency-Key");
+    for key in keys {
+        key.description = Some(
+            "Retries with the same key return the first answer; 1–200 visible ASCII characters. \
+             The same key with a different request is refused (422)."
+                .into(),
+        );
+        let shape = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(super::shapes::IDEMPOTENCY_KEY))
+            .build();
+        key.schema = Some(RefOr::T(Schema::Object(shape)));
     }
 }
 

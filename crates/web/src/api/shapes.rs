@@ -8,6 +8,10 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaTy
 use vaxloop_app::site_ops::{AEFI_ACTIONS, AEFI_SEVERITIES, AEFI_SYMPTOMS};
 use vaxloop_core::{UnitKind, WorkGroupKind};
 
+/// An `Idempotency-Key` as the server takes it: 1–200 visible ASCII characters (spaces and
+/// tabs inside; around it they are no part of the header's value).
+pub const IDEMPOTENCY_KEY: &str = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$";
+
 /// A clock time, `HH:MM`.
 pub const HHMM: &str = r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*$";
 

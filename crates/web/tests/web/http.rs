@@ -429,8 +429,9 @@ vaxloop_store::backend_tests! {
                     assert!(listed("404"), "{method} {path} lists 404");
                 }
                 let params = op["parameters"].as_array().cloned().unwrap_or_default();
-                if params.iter().any(|p| p["name"] == "Idempotency-Key") {
+                if let Some(key) = params.iter().find(|p| p["name"] == "Idempotency-Key") {
                     assert!(listed("409"), "{method} {path} lists the key's 409");
+                    assert!(key["schema"]["pattern"].as_str().is_some_and(|p| p.contains("{0,198}")), "{method} {path}: {key}");
                 }
                 operations += 1;
             }
