@@ -31,6 +31,9 @@ struct Inner {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Failures of names that have no login (see [`crate::auth`]).
     strangers: crate::strangers::Strangers,
+    /// How many minutes before their slot people may be checked in without the desk choosing to
+    /// (see [`crate::site_ops::At`]); `None`: however early.
+    early_check_in: Option<i64>,
 }
 
 /// One permit per core.
@@ -51,7 +54,26 @@ impl App {
             simulations: per_core(),
             hashing: per_core(),
             strangers: crate::strangers::Strangers::default(),
+            early_check_in: None,
         }))
+    }
+
+    /// This application, checking in people up to `minutes` before their slot without the desk
+    /// choosing to (`None`: however early). Called once, before the application is shared.
+    pub fn with_early_check_in(self, minutes: Option<i64>) -> Self {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.early_check_in = minutes;
+                Self(Arc::new(inner))
+            }
+            Err(shared) => panic!("App::with_early_check_in on a shared App ({})", shared.tz),
+        }
+    }
+
+    /// How many minutes before their slot people may be checked in (see
+    /// [`App::with_early_check_in`]).
+    pub fn early_check_in(&self) -> Option<i64> {
+        self.0.early_check_in
     }
 
     pub fn db(&self) -> &Db {

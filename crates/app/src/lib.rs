@@ -37,6 +37,7 @@ mod strangers;
 pub mod supply;
 pub mod tokens;
 pub mod what_if;
+pub mod whereabouts;
 
 pub use caller::{Actor, Caller};
 pub use context::App;

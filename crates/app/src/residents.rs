@@ -7,6 +7,7 @@ use vaxloop_store::people::{self, Person};
 use vaxloop_store::{booking, journeys, org, screening};
 
 use crate::error::{Error, Result};
+pub use crate::whereabouts::{Next, Whereabouts};
 use crate::{App, Caller, scope};
 
 /// One dose's state.
@@ -31,6 +32,8 @@ pub struct MyAppointment {
     pub ends_min: i64,
     /// The 4-digit code that proves the person is at the vaccination desk.
     pub presence: String,
+    pub address: String,
+    pub vaccine: String,
 }
 
 /// A resident's page.
@@ -40,6 +43,8 @@ pub struct MyRecord {
     pub unit_name: String,
     pub doses: Vec<DoseState>,
     pub appointments: Vec<MyAppointment>,
+    /// The doses given, and what the person may do next.
+    pub whereabouts: Whereabouts,
 }
 
 /// The logged-in resident's own record.
@@ -80,13 +85,17 @@ pub async fn my_record(app: &App, caller: &Caller) -> Result<MyRecord> {
             day: a.day,
             starts_min: a.starts_min,
             ends_min: a.ends_min,
+            address: a.site_address,
+            vaccine: a.vaccine_name,
         })
         .collect();
+    let whereabouts = crate::whereabouts::of_person(db, app.tz(), app.today(), &person).await?;
     Ok(MyRecord {
         person,
         unit_name,
         doses,
         appointments,
+        whereabouts,
     })
 }
 

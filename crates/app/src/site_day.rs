@@ -91,6 +91,9 @@ pub struct Reconciliation {
     pub lots: Vec<LotLedger>,
     /// When the day was closed, by whom (user id), and what the close did.
     pub closed: Option<(i64, Option<i64>, CloseSummary)>,
+    /// The day's opening hours as its slots run: the first slot's start and the last one's end
+    /// (minutes past midnight), when it has slots.
+    pub hours: Option<(i64, i64)>,
 }
 
 /// The team lines of a day's groups, by label.
@@ -164,6 +167,12 @@ pub async fn reconcile(
             let summary = serde_json::from_str(&json).unwrap_or_default();
             (at, by, summary)
         });
+    let slots = vaxloop_store::slots::of_site_day(db, site_id, &date).await?;
+    let hours = slots
+        .iter()
+        .map(|s| s.starts_min)
+        .min()
+        .zip(slots.iter().map(|s| s.ends_min).max());
     Ok(Reconciliation {
         teams: team_lines(&all),
         units,
@@ -172,6 +181,7 @@ pub async fn reconcile(
         total,
         lots,
         closed,
+        hours,
     })
 }
 

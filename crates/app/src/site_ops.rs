@@ -3,7 +3,7 @@
 //! number finds today's appointment at this site; the person is checked in once, however many
 //! scans arrive at however many desks, and every scan is answered with that one check-in.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Months, NaiveDate, NaiveDateTime, Timelike};
 use vaxloop_core::ResidentId;
 use vaxloop_store::people::Person;
 use vaxloop_store::visits::{self, CheckedIn, PersonAppointment, Visit};
@@ -33,6 +33,25 @@ pub enum CheckInRefusal {
     WalkInRefused(&'static str),
     #[error("the site's day is closed")]
     DayClosed,
+    #[error("the person was given dose {dose} today")]
+    Vaccinated {
+        dose: i64,
+        /// When (milliseconds since the epoch), and where.
+        at: i64,
+        site: String,
+        /// When their observation ends, while they are still in it.
+        observing_until: Option<i64>,
+    },
+    #[error("the screening doctor deferred the person's vaccination")]
+    Deferred { until: Option<String> },
+    #[error("the person's dose {dose} is not due before {from}")]
+    NotYetDue { dose: i64, from: String },
+    #[error("the person has had every dose of the series")]
+    Complete { doses: i64 },
+    #[error("the person's unit has not confirmed their registration")]
+    Unconfirmed,
+    #[error("the person's appointment starts at {starts_min} minutes past midnight")]
+    TooEarly { starts_min: i64 },
 }
 
 impl CheckInRefusal {
@@ -48,7 +67,22 @@ impl CheckInRefusal {
             Self::NotActive => "not_active",
             Self::WalkInRefused(_) => "walk_in_refused",
             Self::DayClosed => "day_closed",
+            Self::Vaccinated { .. } => "vaccinated_today",
+            Self::Deferred { .. } => "deferred",
+            Self::NotYetDue { .. } => "not_yet_due",
+            Self::Complete { .. } => "complete",
+            Self::Unconfirmed => "unconfirmed",
+            Self::TooEarly { .. } => "too_early",
         }
+    }
+
+    /// Whether the desk may book the person as a walk-in instead: they are registered and simply
+    /// not expected here today.
+    pub fn may_walk_in(&self) -> bool {
+        matches!(
+            self,
+            Self::NoAppointment | Self::OtherDay { .. } | Self::OtherSite { .. }
+        )
     }
 }
 
@@ -83,16 +117,54 @@ pub fn green_channel(person: &Person, today: NaiveDate) -> bool {
     person.disabled || person.birth_date.as_str() <= born_by.as_str()
 }
 
-/// Checks in at site `site_id` on `today` whoever `code` names: a scanned personal QR code
-/// (`VXL1:…`) or a typed ID number.
+/// How long before their slot a person may be checked in without the desk saying so, unless the
+/// campaign sets its own (see [`crate::App::early_check_in`]): earlier, the desk is told the
+/// slot's time and checks them in only when it chooses to.
+pub const EARLY_MINUTES: i64 = 60;
+
+/// When a check-in happens: the campaign's time zone, the site's local time, and how many
+/// minutes before their slot a person may be checked in (`None`: however early — the desk chose
+/// to let them in, or the campaign does not limit it).
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub tz: chrono_tz::Tz,
+    pub now: NaiveDateTime,
+    pub early_limit: Option<i64>,
+}
+
+impl At {
+    /// Now, in time zone `tz`.
+    pub fn now(tz: chrono_tz::Tz, early_limit: Option<i64>) -> Self {
+        Self {
+            tz,
+            now: chrono::Utc::now().with_timezone(&tz).naive_local(),
+            early_limit,
+        }
+    }
+
+    /// Some time on `day`, however early (for tools and tests that check in a day's people).
+    pub fn on(tz: chrono_tz::Tz, day: NaiveDate) -> Self {
+        Self {
+            tz,
+            now: day.and_time(chrono::NaiveTime::MIN),
+            early_limit: None,
+        }
+    }
+}
+
+/// Checks in at site `site_id` whoever `code` names: a scanned personal QR code (`VXL1:…`) or a
+/// typed ID number. Someone earlier than `at.early_limit` before their slot is refused (the desk
+/// may then let them in); someone not expected here today is told why (see [`absent`]).
 pub async fn check_in(
     db: &Db,
     cipher: &PiiCipher,
     site_id: i64,
-    today: NaiveDate,
+    at: At,
     code: &str,
     actor: Option<i64>,
 ) -> Result<Result<CheckIn, CheckInRefusal>, StoreError> {
+    let now = at.now;
+    let today = now.date();
     let person = match resolve(db, cipher, today, code).await? {
         Ok(p) => p,
         Err(refusal) => return Ok(Err(refusal)),
@@ -101,22 +173,25 @@ pub async fn check_in(
     let all = visits::active_of_person(db, person.id).await?;
     let here = all.iter().find(|a| a.site_id == site_id && a.day == date);
     let Some(appointment) = here.cloned() else {
-        // Not here today: say where and when they are expected, if anywhere.
-        return Ok(Err(match all.iter().find(|a| a.day == date) {
-            Some(a) => CheckInRefusal::OtherSite {
-                site: a.site_name.clone(),
-            },
-            None => match all.iter().find(|a| a.day.as_str() > date.as_str()) {
-                Some(a) => CheckInRefusal::OtherDay {
-                    day: a.day.clone(),
-                    site: a.site_name.clone(),
-                },
-                None => CheckInRefusal::NoAppointment,
-            },
-        }));
+        return Ok(Err(absent(db, at, &person, &all).await?));
     };
     if !day_open(db, site_id, &date).await? {
         return Ok(Err(CheckInRefusal::DayClosed));
+    }
+    let minute = i64::from(now.hour() * 60 + now.minute());
+    let early = at
+        .early_limit
+        .is_some_and(|limit| minute < appointment.starts_min - limit);
+    if early {
+        // Checked in already (another desk let them in early)? That one check-in stands.
+        if visits::of_appointment(db, appointment.appointment_id)
+            .await?
+            .is_none()
+        {
+            return Ok(Err(CheckInRefusal::TooEarly {
+                starts_min: appointment.starts_min,
+            }));
+        }
     }
     let green = green_channel(&person, today);
     let now = vaxloop_store::now_ms();
@@ -137,6 +212,56 @@ pub async fn check_in(
             appointment,
         }),
         CheckedIn::NotActive => Err(CheckInRefusal::NotActive),
+    })
+}
+
+/// Why a person with no appointment here today is not expected, truthfully: given a dose today
+/// (and where they are now), expected at another site today or on another day, deferred, not
+/// yet due for their next dose, done with the series, not yet confirmed — or simply without an
+/// appointment (a walk-in may follow).
+async fn absent(
+    db: &Db,
+    at: At,
+    person: &Person,
+    active: &[PersonAppointment],
+) -> Result<CheckInRefusal, StoreError> {
+    use crate::whereabouts::{self, Next};
+    let (tz, today) = (at.tz, at.now.date());
+    let date = today.format("%Y-%m-%d").to_string();
+    let w = whereabouts::of_person(db, tz, today, person).await?;
+    if let Some(g) = w.given_on(tz, today) {
+        let now_ms = vaxloop_store::now_ms();
+        return Ok(CheckInRefusal::Vaccinated {
+            dose: g.dose_number,
+            at: g.given_at,
+            site: g.site_name.clone(),
+            observing_until: g
+                .observation_due
+                .filter(|&due| g.released_at.is_none() && due > now_ms - 3_600_000),
+        });
+    }
+    if let Some(a) = active.iter().find(|a| a.day == date) {
+        return Ok(CheckInRefusal::OtherSite {
+            site: a.site_name.clone(),
+        });
+    }
+    if let Some(a) = active.iter().find(|a| a.day.as_str() > date.as_str()) {
+        return Ok(CheckInRefusal::OtherDay {
+            day: a.day.clone(),
+            site: a.site_name.clone(),
+        });
+    }
+    Ok(match w.next {
+        Next::Deferred { until, .. } => CheckInRefusal::Deferred {
+            until: until.map(|d| d.to_string()),
+        },
+        Next::Book { dose, from } if from > today => CheckInRefusal::NotYetDue {
+            dose,
+            from: from.to_string(),
+        },
+        Next::Complete { doses } => CheckInRefusal::Complete { doses },
+        Next::Unconfirmed => CheckInRefusal::Unconfirmed,
+        _ => CheckInRefusal::NoAppointment,
     })
 }
 
@@ -176,6 +301,11 @@ pub async fn walk_in(
 ) -> Result<Result<CheckIn, CheckInRefusal>, StoreError> {
     let (db, cipher) = (app.db(), app.cipher());
     let today = now.date();
+    let at = At {
+        tz: app.tz(),
+        now,
+        early_limit: None,
+    };
     let person = match resolve(db, cipher, today, code).await? {
         Ok(p) => p,
         Err(refusal) => return Ok(Err(refusal)),
@@ -186,12 +316,12 @@ pub async fn walk_in(
     }
     let here = visits::active_of_person(db, person.id).await?;
     if here.iter().any(|a| a.site_id == site_id && a.day == date) {
-        return check_in(db, cipher, site_id, today, code, actor).await;
+        return check_in(db, cipher, site_id, at, code, actor).await;
     }
     if let Err(refusal) = book_walk_in(app, site_id, now, person.id, here.first(), actor).await? {
         return Ok(Err(refusal));
     }
-    check_in(db, cipher, site_id, today, code, actor).await
+    check_in(db, cipher, site_id, at, code, actor).await
 }
 
 /// Books `person` as a walk-in into the slot under way here (or the next with a free place),
@@ -287,8 +417,11 @@ pub enum ScreenRefusal {
     NoVisit,
     #[error("question {0} is not answered")]
     Unanswered(i64),
-    #[error("an answer needs a deferral or the doctor; a pass is the doctor's to give")]
-    NeedsDoctor,
+    #[error("question {question} needs a deferral or the doctor's assessment before a pass")]
+    NeedsDoctor {
+        /// The first question (by position) answered "yes" that needs it.
+        question: i64,
+    },
     #[error("a deferral needs its reason")]
     DeferReason,
     #[error("a deferral needs a day after today")]
@@ -327,18 +460,21 @@ pub async fn screen(
         return Ok(Err(ScreenRefusal::DayClosed));
     }
     let questions = screening::questions(db, vaccine).await?;
-    let mut serious = false;
+    let mut serious = None;
     let mut given = Vec::with_capacity(questions.len());
     for q in &questions {
         let Some(&(_, yes)) = answers.iter().find(|a| a.0 == q.id) else {
             return Ok(Err(ScreenRefusal::Unanswered(q.position)));
         };
-        serious |= yes && q.on_yes != "note";
+        if yes && q.on_yes != "note" {
+            serious = serious.or(Some(q.position));
+        }
         given.push(serde_json::json!({ "question": q.id, "yes": yes }));
     }
     let (outcome, reason, until) = match decision {
-        Decision::Pass if serious && visit.stage != "referred" => {
-            return Ok(Err(ScreenRefusal::NeedsDoctor));
+        Decision::Pass if serious.is_some() && visit.stage != "referred" => {
+            let question = serious.unwrap_or_default();
+            return Ok(Err(ScreenRefusal::NeedsDoctor { question }));
         }
         Decision::Pass => ("pass", None, None),
         Decision::Refer => ("refer", None, None),
@@ -652,7 +788,7 @@ impl ScreenRefusal {
         match self {
             Self::NoVisit => ("no_visit", "visit_id"),
             Self::Unanswered(_) => ("unanswered", "answers"),
-            Self::NeedsDoctor => ("needs_doctor", "outcome"),
+            Self::NeedsDoctor { .. } => ("needs_doctor", "outcome"),
             Self::DeferReason => ("defer_reason", "reason"),
             Self::DeferUntil => ("defer_until", "until"),
             Self::AlreadyScreened => ("already_screened", "visit_id"),

@@ -151,17 +151,20 @@ impl Station {
         }))
     }
 
-    /// Checks in whoever `typed` names (a scanned personal code or a typed ID number) for today.
+    /// Checks in whoever `typed` names (a scanned personal code or a typed ID number) for today;
+    /// someone far too early for their slot only when the desk says `early_ok`.
     pub async fn check_in(
         &self,
         app: &App,
         typed: &str,
+        early_ok: bool,
     ) -> Result<std::result::Result<CheckIn, CheckInRefusal>> {
+        let limit = if early_ok { None } else { app.early_check_in() };
         let done = site_ops::check_in(
             app.db(),
             app.cipher(),
             self.site.id,
-            app.today(),
+            site_ops::At::now(app.tz(), limit),
             typed,
             self.actor(),
         )

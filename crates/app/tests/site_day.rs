@@ -28,7 +28,7 @@ vaxloop_store::backend_tests! {
         let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
         let mut visits = Vec::new();
         for &p in &people[..4] {
-            visits.push(check_in(&t, &t.cipher, here.id, today, &scan(p), None).await.expect("store").expect("in").visit);
+            visits.push(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &scan(p), None).await.expect("store").expect("in").visit);
         }
         let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
         let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&t, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();

@@ -32,9 +32,9 @@ vaxloop_store::backend_tests! {
         let person = people[0];
         let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", person));
         let (a, b, c) = tokio::join!(
-            check_in(&t, &t.cipher, here.id, today, &code, None),
-            check_in(&t, &t.cipher, here.id, today, &code, None),
-            check_in(&t, &t.cipher, here.id, today, &code, None),
+            check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None),
+            check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None),
+            check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None),
         );
         let all: Vec<_> = [a, b, c].into_iter().map(|r| r.expect("store").expect("checked in")).collect();
         assert_eq!(all.iter().filter(|x| x.fresh).count(), 1, "one desk checks in, the others hear it was done");
@@ -44,7 +44,7 @@ vaxloop_store::backend_tests! {
         assert!(first.person.id_masked.contains('*'));
         // Later, by ID number: the same check-in.
         let (id_number, _) = vaxloop_store::people::reveal(&t, &t.cipher, person).await.expect("reveal");
-        let again = check_in(&t, &t.cipher, here.id, today, &id_number, None).await.expect("store").expect("found");
+        let again = check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &id_number, None).await.expect("store").expect("found");
         assert!(!again.fresh);
         assert_eq!(again.visit.id, first.visit.id);
         let states = journeys::of_person(&t, person).await.expect("journey");
@@ -60,13 +60,13 @@ vaxloop_store::backend_tests! {
         // Elsewhere, another day, not at all, and bad codes: each told, nothing recorded.
         let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
         let refused = |r: Result<Result<vaxloop_app::site_ops::CheckIn, CheckInRefusal>, _>| r.expect("store").expect_err("refused");
-        assert_eq!(refused(check_in(&t, &t.cipher, here.id, today, &scan(people[3]), None).await), CheckInRefusal::OtherSite { site: there.name.clone() });
-        assert_eq!(refused(check_in(&t, &t.cipher, here.id, today, &scan(people[4]), None).await), CheckInRefusal::OtherDay { day: tomorrow.clone(), site: here.name.clone() });
+        assert_eq!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &scan(people[3]), None).await), CheckInRefusal::OtherSite { site: there.name.clone() });
+        assert_eq!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &scan(people[4]), None).await), CheckInRefusal::OtherDay { day: tomorrow.clone(), site: here.name.clone() });
         let nobody = journeys::waiting_of_unit(&t, unit.id, 1, 1).await.expect("waiting")[0];
-        assert_eq!(refused(check_in(&t, &t.cipher, here.id, today, &scan(nobody), None).await), CheckInRefusal::NoAppointment);
-        assert_eq!(refused(check_in(&t, &t.cipher, here.id, today, "VXL1:forged-token", None).await), CheckInRefusal::BadCode);
-        assert!(matches!(refused(check_in(&t, &t.cipher, here.id, today, "310112", None).await), CheckInRefusal::BadIdNumber(_)));
-        assert_eq!(refused(check_in(&t, &t.cipher, here.id, today, "11010519491231002X", None).await), CheckInRefusal::UnknownPerson);
+        assert_eq!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &scan(nobody), None).await), CheckInRefusal::NoAppointment);
+        assert_eq!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), "VXL1:forged-token", None).await), CheckInRefusal::BadCode);
+        assert!(matches!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), "310112", None).await), CheckInRefusal::BadIdNumber(_)));
+        assert_eq!(refused(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), "11010519491231002X", None).await), CheckInRefusal::UnknownPerson);
         let mut tx = t.begin_write().await.expect("tx");
         let visits: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM visits").fetch_one(&mut *tx).await.expect("n");
         assert_eq!(visits, 1);
@@ -112,6 +112,35 @@ vaxloop_store::backend_tests! {
         assert_eq!(walk_in(&app, here.id, late, &scan(nobody), None).await.expect("store").expect_err("no room"), CheckInRefusal::WalkInRefused("slot_full"));
     }
 
+    async fn the_desk_hears_why_someone_is_not_expected_and_who_is_far_too_early(t) {
+        use vaxloop_app::site_ops::At;
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 600, seed: 14, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let tz = chrono_tz::Asia::Shanghai;
+        let unit = vaxloop_store::org::units(&t, None).await.expect("units").into_iter().next().expect("a unit");
+        let people = journeys::waiting_of_unit(&t, unit.id, 1, 2).await.expect("waiting");
+        let here = sites::serving_unit(&t, unit.id).await.expect("sites")[0].clone();
+        let afternoon = slots::of_site_day(&t, here.id, &today.to_string()).await.expect("slots").into_iter()
+            .find(|s| s.starts_min >= 14 * 60 && s.capacity > s.booked).expect("an afternoon slot");
+        vaxloop_app::booking::engine::book_team(&t, tz, unit.id, afternoon.id, &people[..1], 1).await.expect("book").expect("booked");
+        let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", people[0]));
+        let at = |h: u32, m: u32, limit: Option<i64>| At { tz, now: today.and_hms_opt(h, m, 0).expect("time"), early_limit: limit };
+        // Three hours early: the desk hears when the slot starts, and nothing is recorded.
+        let refused = check_in(&t, &t.cipher, here.id, at(afternoon.starts_min as u32 / 60 - 3, 0, Some(60)), &code, None).await.expect("store");
+        assert_eq!(refused.expect_err("too early"), CheckInRefusal::TooEarly { starts_min: afternoon.starts_min });
+        assert!(vaxloop_store::visits::active_of_person(&t, people[0]).await.expect("q").len() == 1);
+        // Within the hour before: checked in; the desk may also let someone in earlier.
+        let start = afternoon.starts_min as u32;
+        let near = at((start - 50) / 60, (start - 50) % 60, Some(60));
+        assert!(check_in(&t, &t.cipher, here.id, near, &code, None).await.expect("store").expect("in").fresh);
+        let other = format!("{QR_PREFIX}{}", t.cipher.sign("person", people[1]));
+        // Someone confirmed but never booked: no appointment (a walk-in may follow).
+        assert_eq!(check_in(&t, &t.cipher, here.id, at(8, 0, Some(60)), &other, None).await.expect("store").expect_err("none"), CheckInRefusal::NoAppointment);
+        assert!(CheckInRefusal::NoAppointment.may_walk_in());
+        assert!(!CheckInRefusal::Deferred { until: None }.may_walk_in());
+    }
+
     async fn screening_passes_defers_or_refers_and_decides_once(t) {
         use vaxloop_app::site_ops::{Decision, ScreenRefusal, screen};
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
@@ -126,7 +155,7 @@ vaxloop_store::backend_tests! {
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
-            visits.push(check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit);
+            visits.push(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit);
         }
         let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
         let questions = vaxloop_store::screening::questions(&t, vaccine).await.expect("questions");
@@ -154,13 +183,17 @@ vaxloop_store::backend_tests! {
         assert_eq!(screen_as(visits[1].id, missing, Decision::Pass).await, Err(ScreenRefusal::Unanswered(3)));
 
         // A fever: a pass is refused; a deferral needs its reason and a later day.
-        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Pass).await, Err(ScreenRefusal::NeedsDoctor));
+        assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Pass).await, Err(ScreenRefusal::NeedsDoctor { question: 1 }));
         let later = today.checked_add_days(Days::new(14)).expect("day");
         assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: " ".into(), until: later }).await, Err(ScreenRefusal::DeferReason));
         assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: "发热".into(), until: today }).await, Err(ScreenRefusal::DeferUntil));
         assert_eq!(screen_as(visits[1].id, answers(Some("defer")), Decision::Defer { reason: "发热".into(), until: later }).await, Ok("deferred"));
         let states = journeys::of_person(&t, people[1]).await.expect("journey");
         assert!(states.iter().any(|s| s.1.to_string() == "deferred"));
+        // Scanned again at the desk: deferred, and until when — not "no appointment".
+        let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", people[1]));
+        let again = check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(tz, today), &code, None).await.expect("store");
+        assert_eq!(again.expect_err("refused"), vaxloop_app::site_ops::CheckInRefusal::Deferred { until: Some(later.to_string()) });
 
         // An allergy: to the doctor, who may then pass.
         assert_eq!(screen_as(visits[2].id, answers(Some("refer")), Decision::Refer).await, Ok("referred"));
@@ -198,7 +231,7 @@ vaxloop_store::backend_tests! {
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
-            visits.push(check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit);
+            visits.push(check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit);
         }
         let (_, vaccine) = vaxloop_store::visits::by_id(&t, visits[0].id).await.expect("q").expect("visit");
         let questions = vaxloop_store::screening::questions(&t, vaccine).await.expect("questions");
@@ -292,6 +325,18 @@ vaxloop_store::backend_tests! {
         assert_eq!(release(&t, here.id, today, visits[0].id, Some("again"), None).await.expect("store"), Err(ReleaseRefusal::NotObserving));
         let states = journeys::of_person(&t, people[0]).await.expect("journey");
         assert_eq!(states[0].1.to_string(), "released");
+        // Scanned again at the desk: vaccinated today, when and where, and whether still in
+        // observation — not "no appointment"; nobody is checked in twice.
+        let scan = |p: i64| format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
+        let at = vaxloop_app::site_ops::At::on(tz, today);
+        match check_in(&t, &t.cipher, here.id, at, &scan(people[0]), None).await.expect("store") {
+            Err(CheckInRefusal::Vaccinated { dose: 1, site, observing_until: None, .. }) => assert_eq!(site, here.name),
+            other => panic!("released: {other:?}"),
+        }
+        match check_in(&t, &t.cipher, here.id, at, &scan(people[1]), None).await.expect("store") {
+            Err(CheckInRefusal::Vaccinated { dose: 1, at, observing_until: Some(due), .. }) => assert!(due > at, "observed until {due}, given at {at}"),
+            other => panic!("in observation: {other:?}"),
+        }
 
         // An adverse event: its fields are checked and named; recorded, the journey says aefi.
         let mut report = AefiReport { visit_id: visits[1].id, onset: "00:00".into(), symptoms: vec!["itching".into()], severity: "mild".into(), action: "observed".into(), ..Default::default() };
@@ -314,7 +359,7 @@ vaxloop_store::backend_tests! {
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("{QR_PREFIX}{}", t.cipher.sign("person", p));
-            let v = check_in(&t, &t.cipher, here.id, today, &code, None).await.expect("store").expect("in").visit;
+            let v = check_in(&t, &t.cipher, here.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit;
             let mut tx = t.begin_write().await.expect("tx");
             sqlx::query("UPDATE visits SET stage = 'ready' WHERE id = $1").bind(v.id).execute(&mut *tx).await.expect("ready");
             tx.commit().await.expect("commit");

@@ -560,9 +560,10 @@ pub struct AppointmentView {
     pub starts_min: i64,
     pub ends_min: i64,
     pub vaccine_name: String,
+    pub site_address: String,
 }
 
-const VIEW: &str = "SELECT a.id, a.person_id, a.dose_number, s.code, s.name, sl.day, sl.starts_min, sl.ends_min, v.name \
+const VIEW: &str = "SELECT a.id, a.person_id, a.dose_number, s.code, s.name, sl.day, sl.starts_min, sl.ends_min, v.name, s.address \
                     FROM appointments a JOIN slots sl ON sl.id = a.slot_id JOIN sites s ON s.id = sl.site_id \
                     JOIN vaccines v ON v.id = a.vaccine_id";
 
@@ -577,6 +578,7 @@ fn view_from_row(r: &sqlx::any::AnyRow) -> StoreResult<AppointmentView> {
         starts_min: r.try_get(6)?,
         ends_min: r.try_get(7)?,
         vaccine_name: r.try_get(8)?,
+        site_address: r.try_get(9)?,
     })
 }
 

@@ -619,3 +619,47 @@ pub async fn of_visit(db: &Db, visit_id: i64) -> StoreResult<Option<(i64, String
         None => Ok(None),
     }
 }
+
+/// A dose a person was given, as their record and the check-in desk tell it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GivenDose {
+    pub dose_number: i64,
+    pub vaccine_id: i64,
+    pub vaccine_name: String,
+    pub doses_in_series: i64,
+    pub min_interval_days: i64,
+    pub site_name: String,
+    pub given_at: i64,
+    /// When observation after it ends or ended, if it was started.
+    pub observation_due: Option<i64>,
+    pub released_at: Option<i64>,
+}
+
+/// Every dose a person was given, by dose number.
+pub async fn given_to(db: &Db, person_id: i64) -> StoreResult<Vec<GivenDose>> {
+    let rows = sqlx::query(
+        "SELECT d.dose_number, d.vaccine_id, v.name, v.doses_in_series, v.min_interval_days, \
+                si.name, d.given_at, o.due_at, o.released_at \
+         FROM dose_records d JOIN vaccines v ON v.id = d.vaccine_id \
+         JOIN sites si ON si.id = d.site_id LEFT JOIN observations o ON o.visit_id = d.visit_id \
+         WHERE d.person_id = $1 ORDER BY d.dose_number",
+    )
+    .bind(person_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GivenDose {
+                dose_number: r.try_get(0)?,
+                vaccine_id: r.try_get(1)?,
+                vaccine_name: r.try_get(2)?,
+                doses_in_series: r.try_get(3)?,
+                min_interval_days: r.try_get(4)?,
+                site_name: r.try_get(5)?,
+                given_at: r.try_get(6)?,
+                observation_due: r.try_get(7)?,
+                released_at: r.try_get(8)?,
+            })
+        })
+        .collect()
+}

@@ -28,6 +28,11 @@ pub struct WebConfig {
     pub metrics_addr: Option<String>,
     /// The rate limits' budgets (see `crate::limits`).
     pub limits: crate::limits::Budgets,
+    /// How many minutes before their slot a person may be checked in without the desk choosing
+    /// to let them in early; unset (`early_check_in_minutes = -1` in a file) for however early.
+    pub early_check_in_minutes: Option<i64>,
+    /// Seconds between refreshes of the lists that update themselves (observation, the board).
+    pub refresh_seconds: u32,
 }
 
 impl Default for WebConfig {
@@ -42,11 +47,18 @@ impl Default for WebConfig {
             trust_forwarded_for: false,
             metrics_addr: None,
             limits: Default::default(),
+            early_check_in_minutes: Some(vaxloop_app::site_ops::EARLY_MINUTES),
+            refresh_seconds: 15,
         }
     }
 }
 
 impl WebConfig {
+    /// The early check-in limit, a negative setting meaning none.
+    pub fn early_check_in(&self) -> Option<i64> {
+        self.early_check_in_minutes.filter(|m| *m >= 0)
+    }
+
     /// The server's overall body limit: the configured one, or enough for an upload at its limit
     /// with the form around it.
     pub fn body_limit(&self) -> usize {

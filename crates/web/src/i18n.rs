@@ -54,6 +54,20 @@ impl Lang {
         text.into_owned()
     }
 
+    /// A day as people read it: `12月9日 周三`, `Wed 9 Dec`; the text as given when it is not
+    /// a `YYYY-MM-DD` date.
+    pub fn day(self, iso: &str) -> String {
+        use chrono::Datelike;
+        let Ok(d) = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d") else {
+            return iso.to_string();
+        };
+        let weekday = self.t(&format!("weekday.{}", d.weekday().num_days_from_monday()));
+        match self {
+            Lang::ZhCn => format!("{}月{}日 {weekday}", d.month(), d.day()),
+            Lang::En => format!("{weekday} {} {}", d.day(), d.format("%b")),
+        }
+    }
+
     /// Chooses from the request: the cookie, then the first supported `Accept-Language` entry by
     /// quality, then zh-CN.
     pub fn from_headers(headers: &HeaderMap) -> Lang {

@@ -29,7 +29,7 @@ pub fn booking(lang: Lang, refusal: &BookRefusal) -> String {
 }
 
 /// What a refused check-in tells the desk (and the API's message).
-pub fn check_in(lang: Lang, r: &CheckInRefusal) -> String {
+pub fn check_in(lang: Lang, state: &AppState, r: &CheckInRefusal) -> String {
     match r {
         CheckInRefusal::BadCode => lang.t("checkin.bad_code"),
         CheckInRefusal::BadIdNumber(_) => lang.t("checkin.bad_id"),
@@ -45,6 +45,45 @@ pub fn check_in(lang: Lang, r: &CheckInRefusal) -> String {
             &[("reason", &lang.t(&format!("checkin.refusal.{code}")))],
         ),
         CheckInRefusal::DayClosed => lang.t("checkin.day_closed"),
+        CheckInRefusal::Vaccinated {
+            dose,
+            at,
+            site,
+            observing_until,
+        } => {
+            let given = lang.tf(
+                "checkin.vaccinated_today",
+                &[
+                    ("dose", &dose.to_string()),
+                    ("time", &state.config.local_hhmm(*at)),
+                    ("site", site),
+                ],
+            );
+            let now = match observing_until {
+                Some(due) => lang.tf(
+                    "checkin.observing_until",
+                    &[("time", &state.config.local_hhmm(*due))],
+                ),
+                None => lang.t("checkin.left_observation"),
+            };
+            format!("{given} {now}")
+        }
+        CheckInRefusal::Deferred { until: Some(day) } => {
+            lang.tf("checkin.deferred_until", &[("day", day)])
+        }
+        CheckInRefusal::Deferred { until: None } => lang.t("checkin.deferred"),
+        CheckInRefusal::NotYetDue { dose, from } => lang.tf(
+            "checkin.not_yet_due",
+            &[("dose", &dose.to_string()), ("day", from)],
+        ),
+        CheckInRefusal::Complete { doses } => {
+            lang.tf("checkin.complete", &[("n", &doses.to_string())])
+        }
+        CheckInRefusal::Unconfirmed => lang.t("checkin.unconfirmed"),
+        CheckInRefusal::TooEarly { starts_min } => lang.tf(
+            "checkin.too_early",
+            &[("time", &vaxloop_core::hhmm(*starts_min))],
+        ),
     }
 }
 
@@ -107,7 +146,9 @@ pub fn screening(lang: Lang, refusal: &ScreenRefusal) -> String {
     match refusal {
         ScreenRefusal::NoVisit => lang.t("screening.no_visit"),
         ScreenRefusal::Unanswered(n) => lang.tf("screening.unanswered", &[("n", &n.to_string())]),
-        ScreenRefusal::NeedsDoctor => lang.t("screening.needs_doctor"),
+        ScreenRefusal::NeedsDoctor { question } => {
+            lang.tf("screening.needs_doctor", &[("n", &question.to_string())])
+        }
         ScreenRefusal::DeferReason => lang.t("screening.defer_reason"),
         ScreenRefusal::DeferUntil => lang.t("screening.until_invalid"),
         ScreenRefusal::AlreadyScreened => lang.t("screening.already"),

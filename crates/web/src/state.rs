@@ -36,7 +36,7 @@ impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
         let limiters = Arc::new(limits::Limiters::with(&config.limits));
         Self(Arc::new(Shared {
-            app: App::new(db, cipher, config.timezone),
+            app: App::new(db, cipher, config.timezone).with_early_check_in(config.early_check_in()),
             config: Arc::new(config),
             limiters,
             seen_users: session_store::SeenUsers::new(),

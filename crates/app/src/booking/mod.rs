@@ -113,8 +113,14 @@ async fn whom(app: &App, caller: &Caller, input: &BookInput) -> Result<(Vec<i64>
 /// everyone else books through [`book`] naming whom.
 pub async fn book_mine(app: &App, caller: &Caller, slot_id: i64) -> Result<Booking> {
     scope::require(app, caller, &[Role::Resident]).await?;
+    // The dose they are due for next: the second after the first, and so on.
+    let dose = match my_whereabouts(app, caller).await?.next {
+        crate::whereabouts::Next::Book { dose, .. } => dose,
+        _ => 1,
+    };
     let input = BookInput {
         slot_id,
+        dose: Some(dose),
         ..BookInput::default()
     };
     let no_body = |_: &[i64], _: Option<&Team>| String::new();
@@ -372,6 +378,20 @@ pub struct Choices {
     pub slots: Vec<Slot>,
     /// The appointment being moved, when the resident came to change it.
     pub moving: Option<AppointmentView>,
+    /// Where the resident stands: what they may book (the dose, from which day), or why not.
+    pub next: crate::whereabouts::Next,
+}
+
+/// Where the calling resident stands (see [`crate::whereabouts`]).
+async fn my_whereabouts(app: &App, caller: &Caller) -> Result<crate::whereabouts::Whereabouts> {
+    let person = caller
+        .actor()
+        .and_then(|a| a.person_id)
+        .ok_or(Error::NotFound)?;
+    let person = people::by_id(app.db(), person)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(crate::whereabouts::of_person(app.db(), app.tz(), app.today(), &person).await?)
 }
 
 /// The resident's booking page: only the sites that serve their unit, the bookable days, and —
@@ -389,28 +409,43 @@ pub async fn choices(
         .and_then(|a| a.person_id)
         .ok_or(Error::NotFound)?;
     let today = app.today();
+    let me = people::by_id(app.db(), person)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let next = crate::whereabouts::of_person(app.db(), app.tz(), today, &me)
+        .await?
+        .next;
+    // The days offered: the bookable window, from the day their next dose is due; a move keeps
+    // the whole window (the appointment's dose was due when it was booked).
+    let from = match (&next, moving) {
+        (crate::whereabouts::Next::Book { from, .. }, None) => *from,
+        _ => today,
+    };
     let days: Vec<String> = (0..BOOKABLE_DAYS)
         .filter_map(|d| today.checked_add_days(Days::new(d)))
+        .filter(|d| *d >= from)
         .map(|d| d.to_string())
         .collect();
-    let unit = people::by_id(app.db(), person)
-        .await?
-        .ok_or(Error::NotFound)?
-        .unit_id;
+    let unit = me.unit_id;
     let all = sites::serving_unit(app.db(), unit).await?;
     let site = site.and_then(|c| all.iter().find(|s| s.code == c).cloned());
     let date = date
         .filter(|d| days.iter().any(|x| x == d))
-        .map_or_else(|| days[0].clone(), str::to_string);
+        .map(str::to_string)
+        .or_else(|| days.first().cloned())
+        .unwrap_or_default();
     let moving = match moving {
         Some(id) => stored::appointment(app.db(), id)
             .await?
             .filter(|a| a.person_id == person),
         None => None,
     };
+    let may_book = moving.is_some() || matches!(next, crate::whereabouts::Next::Book { .. });
     let slots = match &site {
-        Some(s) => slots::of_site_day(app.db(), s.id, &date).await?,
-        None => vec![],
+        Some(s) if may_book && !date.is_empty() => {
+            slots::of_site_day(app.db(), s.id, &date).await?
+        }
+        _ => vec![],
     };
     Ok(Choices {
         sites: all,
@@ -419,6 +454,7 @@ pub async fn choices(
         date,
         slots,
         moving,
+        next,
     })
 }
 

@@ -35,6 +35,10 @@ pub struct CheckInIn {
     /// checked in, as the check-in page does.
     #[serde(default)]
     pub walk_in: bool,
+    /// Check the person in even when they came far too early for their slot (the refusal
+    /// `too_early` says when it starts).
+    #[serde(default)]
+    pub early: bool,
 }
 
 /// A check-in, now (201) or before (200).
@@ -63,7 +67,7 @@ pub struct CheckInOut {
            ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = CheckInOut, description = "Checked in now"),
                (status = 200, body = CheckInOut, description = "Checked in before"),
-               (status = 409, body = ApiError, description = "No appointment here today, or a bad code"),
+               (status = 409, body = ApiError, description = "Not checked in, and why: `no_appointment`, `other_day`, `other_site`, `vaccinated_today`, `deferred`, `not_yet_due`, `complete`, `unconfirmed`, `too_early` (set `early` to check in anyway), `day_closed`, `bad_code`, `unknown_person`, …"),
                (status = 400, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -80,12 +84,13 @@ pub async fn create(
         return Err(AppError::invalid("code", "checkin.code_required"));
     }
     let walk = if input.walk_in { ":walk_in" } else { "" };
-    let request = format!("{}:{}{walk}", desk.site().id, input.code.trim());
+    let early = if input.early { ":early" } else { "" };
+    let request = format!("{}:{}{walk}{early}", desk.site().id, input.code.trim());
     super::kit::keyed(&state, user_id, &headers, &request, async || {
         let done = if input.walk_in {
             desk.walk_in(&state.app, &input.code).await?
         } else {
-            desk.check_in(&state.app, &input.code).await?
+            desk.check_in(&state.app, &input.code, input.early).await?
         };
         Ok(match done {
             Ok(c) => {
@@ -118,7 +123,10 @@ pub async fn create(
                 (status, serde_json::to_string(&out).unwrap_or_default())
             }
             Err(refusal) => {
-                let (error, message) = (refusal.code(), crate::messages::check_in(lang, &refusal));
+                let (error, message) = (
+                    refusal.code(),
+                    crate::messages::check_in(lang, &state, &refusal),
+                );
                 super::kit::refused(StatusCode::CONFLICT, error, Some("code"), message)
             }
         })

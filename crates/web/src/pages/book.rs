@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vaxloop_app::booking::{self, Booking, Slot};
+use vaxloop_app::residents::Next;
 use vaxloop_app::sites::Site;
 
 use crate::AppState;
@@ -42,6 +43,11 @@ struct BookPage {
     notice: Option<String>,
     /// The appointment being moved: `(id, "day HH:MM site")`.
     moving: Option<(i64, String)>,
+    /// Why the resident cannot book now, or from which day they can: said instead of, or
+    /// above, the choices.
+    why: Option<String>,
+    /// Whether there is anything to book (no: only `why` is shown).
+    may_book: bool,
 }
 
 impl BookPage {
@@ -74,8 +80,33 @@ async fn page_for(
         );
         (a.id, at)
     });
+    let lang = page.lang;
+    let today = state.config.today();
+    let may_book = moving.is_some() || matches!(c.next, Next::Book { .. });
+    let why = match (&c.next, &moving) {
+        (_, Some(_)) => None,
+        (Next::Book { dose, from }, None) if *from > today => Some(lang.tf(
+            "book.why.from",
+            &[
+                ("dose", &dose.to_string()),
+                ("day", &lang.day(&from.to_string())),
+            ],
+        )),
+        (Next::Book { .. }, None) => None,
+        (Next::Unconfirmed, None) => Some(lang.t("book.why.unconfirmed")),
+        (Next::Booked { .. } | Next::AtSite { .. }, None) => Some(lang.t("book.why.booked")),
+        (Next::Deferred { until: Some(d), .. }, None) => Some(lang.tf(
+            "book.why.deferred_until",
+            &[("day", &lang.day(&d.to_string()))],
+        )),
+        (Next::Deferred { until: None, .. }, None) => Some(lang.t("book.why.deferred")),
+        (Next::Complete { .. }, None) => Some(lang.t("book.why.complete")),
+        (Next::Declined, None) => Some(lang.t("book.why.declined")),
+    };
     Ok(BookPage {
         ctx: page.ctx("/me").await?,
+        why,
+        may_book: may_book && !c.days.is_empty(),
         sites: c.sites,
         days: c.days,
         site: c.site,
@@ -122,7 +153,8 @@ async fn book(
         },
     };
     match refusal {
-        None => Ok(Redirect::to("/me").into_response()),
+        None if form.moving.is_some() => Ok(Redirect::to("/me?done=moved").into_response()),
+        None => Ok(Redirect::to("/me?done=booked").into_response()),
         Some(refusal) => {
             let notice = crate::messages::booking(page.lang, &refusal);
             let choice = Choice {
@@ -145,5 +177,5 @@ async fn cancel(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     booking::cancel_own(&state.app, &page.caller(), id).await?;
-    Ok(Redirect::to("/me").into_response())
+    Ok(Redirect::to("/me?done=cancelled").into_response())
 }

@@ -41,6 +41,8 @@ struct Card {
     /// For a registered person without an appointment here today: their personal code, to
     /// book them as a walk-in (never the typed ID number).
     walk_in: Option<String>,
+    /// For someone far too early for their slot: their personal code, to check them in anyway.
+    early: Option<String>,
 }
 
 #[derive(Template)]
@@ -86,6 +88,9 @@ async fn show(
 #[derive(Deserialize)]
 struct ScanForm {
     code: String,
+    /// The desk checks in someone who came far too early for their slot.
+    #[serde(default)]
+    early: Option<String>,
 }
 
 async fn scan(
@@ -102,19 +107,21 @@ async fn scan(
         });
     }
     let lang = page.lang;
-    let done = desk.check_in(&state.app, &form.code).await?;
+    let done = desk
+        .check_in(&state.app, &form.code, form.early.is_some())
+        .await?;
     // A registered person without an appointment here today may walk in: the card carries
     // their personal code for it.
-    let may_walk_in = matches!(
-        done,
-        Err(CheckInRefusal::NoAppointment
-            | CheckInRefusal::OtherDay { .. }
-            | CheckInRefusal::OtherSite { .. })
-    );
+    let may_walk_in = done.as_ref().err().is_some_and(CheckInRefusal::may_walk_in);
     let unknown = matches!(done, Err(CheckInRefusal::UnknownPerson));
+    let too_early = matches!(done, Err(CheckInRefusal::TooEarly { .. }));
     let mut card = card_of(&state, lang, done);
     if may_walk_in {
         card.walk_in = desk.walk_in_code(&state.app, &form.code).await?;
+    }
+    if too_early {
+        // Their personal code, never a typed ID number, goes into the page.
+        card.early = desk.walk_in_code(&state.app, &form.code).await?;
     }
     // Nobody with this ID number: register them here, then book and check them in.
     let (register, units) = if unknown {
@@ -174,17 +181,19 @@ fn card_of(
                 label,
                 green: c.visit.green,
                 walk_in: None,
+                early: None,
             }
         }
         Err(refusal) => Card {
             kind: "refused",
-            headline: crate::messages::check_in(lang, &refusal),
+            headline: crate::messages::check_in(lang, state, &refusal),
             name: String::new(),
             id_masked: String::new(),
             appointment: String::new(),
             label: None,
             green: false,
             walk_in: None,
+            early: None,
         },
     }
 }

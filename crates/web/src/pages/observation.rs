@@ -53,6 +53,8 @@ struct ObservationPage {
     severities: &'static [&'static str],
     actions: &'static [&'static str],
     now_hhmm: String,
+    /// Seconds between the list's refreshes.
+    refresh: u32,
 }
 
 impl ObservationPage {
@@ -133,6 +135,7 @@ async fn render(
         severities: AEFI_SEVERITIES,
         actions: AEFI_ACTIONS,
         now_hhmm: state.config.local_hhmm(now),
+        refresh: state.config.refresh_seconds.max(1),
     })
 }
 

@@ -31,8 +31,31 @@ struct ScreeningPage {
     /// The person called, with the vaccine's questions (in the reader's language).
     called: Option<(Waiting, Vec<(Question, String)>)>,
     notice: Option<String>,
+    /// Whether the notice is a refusal (styled as an error) rather than a success.
+    refused: bool,
+    /// What was entered on a refused form, shown again as entered.
+    entered: Entered,
     /// Tomorrow, the earliest day a deferral may name.
     tomorrow: String,
+}
+
+/// A screening form as it was sent.
+#[derive(Default)]
+struct Entered {
+    answers: Vec<(i64, bool)>,
+    outcome: String,
+    reason: String,
+    until: String,
+}
+
+impl ScreeningPage {
+    /// Whether question `id` was answered `yes` (or `no`, with `yes` false).
+    fn answered(&self, id: &i64, yes: bool) -> bool {
+        self.entered
+            .answers
+            .iter()
+            .any(|a| a.0 == *id && a.1 == yes)
+    }
 }
 
 async fn station(state: &AppState, page: &Page, code: &str) -> AppResult<Station> {
@@ -51,6 +74,18 @@ async fn render(
     station: &Station,
     call: Option<i64>,
     notice: Option<String>,
+) -> AppResult<ScreeningPage> {
+    render_with(state, page, station, call, notice, None).await
+}
+
+/// As [`render`], for a refused form: its notice is an error and what was entered stays.
+async fn render_with(
+    state: &AppState,
+    page: &Page,
+    station: &Station,
+    call: Option<i64>,
+    notice: Option<String>,
+    entered: Option<Entered>,
 ) -> AppResult<ScreeningPage> {
     let queue = station.queue(&state.app, &["waiting", "referred"]).await?;
     let called = match call.and_then(|id| queue.iter().find(|w| w.visit.id == id)) {
@@ -75,6 +110,8 @@ async fn render(
         queue,
         called,
         notice,
+        refused: entered.is_some(),
+        entered: entered.unwrap_or_default(),
         tomorrow: today.succ_opt().map(|d| d.to_string()).unwrap_or_default(),
     })
 }
@@ -113,6 +150,23 @@ async fn decide(
         })
         .collect();
     let lang = page.lang;
+    let entered = || Entered {
+        answers: answers.clone(),
+        outcome: field("outcome"),
+        reason: field("reason"),
+        until: field("until"),
+    };
+    let refuse = async |status: StatusCode, notice: String| -> AppResult<Response> {
+        let shown = render_with(
+            &state,
+            &page,
+            &station,
+            Some(visit),
+            Some(notice),
+            Some(entered()),
+        );
+        Ok((status, html(&shown.await?)?).into_response())
+    };
     let decision = match field("outcome").as_str() {
         "pass" => Decision::Pass,
         "refer" => Decision::Refer,
@@ -123,15 +177,12 @@ async fn decide(
             },
             Err(_) => {
                 let notice = lang.t("screening.until_invalid");
-                let body =
-                    html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+                return refuse(StatusCode::UNPROCESSABLE_ENTITY, notice).await;
             }
         },
         _ => {
             let notice = lang.t("screening.outcome_invalid");
-            let body = html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, notice).await;
         }
     };
     match station
@@ -144,8 +195,7 @@ async fn decide(
         }
         Err(refusal) => {
             let notice = crate::messages::screening(lang, &refusal);
-            let body = html(&render(&state, &page, &station, Some(visit), Some(notice)).await?)?;
-            Ok((StatusCode::CONFLICT, body).into_response())
+            refuse(StatusCode::CONFLICT, notice).await
         }
     }
 }

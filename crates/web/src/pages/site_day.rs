@@ -53,6 +53,8 @@ struct BoardPage {
     site: Site,
     b: Board,
     at: String,
+    /// Seconds between the board's refreshes.
+    refresh: u32,
 }
 
 async fn board(
@@ -67,6 +69,7 @@ async fn board(
         site,
         b,
         at: state.config.local_hhmm(now),
+        refresh: state.config.refresh_seconds.max(1),
     })
 }
 
@@ -79,7 +82,39 @@ struct DayPage {
     r: Reconciliation,
     closed_at: String,
     can_close: bool,
+    /// What closing the day now would do, asked before it is done.
+    close_confirm: String,
     notice: Option<String>,
+}
+
+/// The question asked before a day is closed: what it does to whom, that it cannot be undone,
+/// and whether the site is still open by its slots.
+fn close_question(lang: Lang, state: &AppState, site: &Site, r: &Reconciliation) -> String {
+    use chrono::Timelike;
+    let now = chrono::Utc::now()
+        .with_timezone(&state.config.timezone)
+        .time();
+    let minute = i64::from(now.hour() * 60 + now.minute());
+    let when = match r.hours {
+        Some((opens, _)) if minute < opens => lang.tf(
+            "day.confirm_not_open",
+            &[("time", &vaxloop_core::hhmm(opens))],
+        ),
+        Some((_, closes)) if minute < closes => lang.tf(
+            "day.confirm_still_open",
+            &[("time", &vaxloop_core::hhmm(closes))],
+        ),
+        _ => String::new(),
+    };
+    lang.tf(
+        "day.confirm_close",
+        &[
+            ("site", &site.name),
+            ("when", &when),
+            ("expected", &r.total.expected.to_string()),
+            ("in_progress", &r.total.in_progress.to_string()),
+        ],
+    )
 }
 
 async fn day(
@@ -100,9 +135,11 @@ async fn day(
         .as_deref()
         .filter(|d| *d == "closed")
         .map(|_| page.lang.t("day.done_closed"));
+    let close_confirm = close_question(page.lang, &state, &site, &r);
     html(&DayPage {
         ctx: page.ctx("/site").await?,
         can_close,
+        close_confirm,
         site,
         day: date.to_string(),
         r,

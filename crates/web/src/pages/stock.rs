@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -131,11 +131,46 @@ struct StockPage {
     sites: Vec<Site>,
     lots: Vec<(i64, String, String, String)>,
     notice: Option<String>,
+    /// Whether the notice says something was done (not a refusal).
+    done: bool,
     /// The admin edits each vaccine's screening questions.
     is_admin: bool,
+    /// Today, `YYYY-MM-DD`: a delivery dated later asks before it is received.
+    today: String,
+}
+
+impl StockPage {
+    /// The deliveries still to receive.
+    fn planned(&self) -> Vec<&DeliveryRow> {
+        self.deliveries
+            .iter()
+            .filter(|d| d.status == "planned")
+            .collect()
+    }
+
+    /// The question before a delivery dated days ahead is received today.
+    fn early_receipt(&self, d: &DeliveryRow) -> String {
+        self.ctx.lang.tf(
+            "stock.receive_early",
+            &[
+                ("day", &d.day),
+                ("doses", &d.doses.to_string()),
+                ("site", &d.site_name),
+            ],
+        )
+    }
 }
 
 async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<StockPage> {
+    render_with(state, page, notice, false).await
+}
+
+async fn render_with(
+    state: &AppState,
+    page: &Page,
+    notice: Option<String>,
+    done: bool,
+) -> AppResult<StockPage> {
     let view = supply::stock_view(&state.app, &page.caller()).await?;
     Ok(StockPage {
         ctx: page.ctx("/stock").await?,
@@ -145,6 +180,8 @@ async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppRes
         sites: view.sites,
         lots: view.lots,
         notice,
+        done,
+        today: state.config.today().to_string(),
         is_admin: page
             .auth
             .user
@@ -153,8 +190,23 @@ async fn render(state: &AppState, page: &Page, notice: Option<String>) -> AppRes
     })
 }
 
-async fn page(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    html(&render(&state, &page, None).await?)
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<Done>,
+) -> AppResult<Html<String>> {
+    let notice = q
+        .done
+        .as_deref()
+        .filter(|d| ["received", "wasted", "transferred", "before"].contains(d))
+        .map(|d| page.lang.t(&format!("stock.done.{d}")));
+    let done = notice.is_some();
+    html(&render_with(&state, &page, notice, done).await?)
 }
 
 /// Received now or before, the ledger counted it once: back to the page either way.
@@ -163,8 +215,11 @@ async fn receive(
     page: Page,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    supply::receive_delivery(&state.app, &page.caller(), id).await?;
-    Ok(Redirect::to("/stock").into_response())
+    let done = match supply::receive_delivery(&state.app, &page.caller(), id).await? {
+        supply::Received::Now => "received",
+        supply::Received::Before => "before",
+    };
+    Ok(Redirect::to(&format!("/stock?done={done}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -181,9 +236,10 @@ async fn moved(
     state: &AppState,
     page: &Page,
     result: vaxloop_app::Result<Result<(), StockRefusal>>,
+    done: &str,
 ) -> AppResult<Response> {
     let refusal = match result {
-        Ok(Ok(())) => return Ok(Redirect::to("/stock").into_response()),
+        Ok(Ok(())) => return Ok(Redirect::to(&format!("/stock?done={done}")).into_response()),
         Ok(Err(refusal)) => refusal,
         Err(vaxloop_app::Error::Invalid(_)) => {
             return Err(AppError::BadRequest {
@@ -220,7 +276,7 @@ async fn waste(
         &form.reason,
     )
     .await;
-    moved(&state, &page, result).await
+    moved(&state, &page, result, "wasted").await
 }
 
 #[derive(Deserialize)]
@@ -245,5 +301,5 @@ async fn transfer(
         form.doses,
     )
     .await;
-    moved(&state, &page, result).await
+    moved(&state, &page, result, "transferred").await
 }

@@ -15,7 +15,7 @@ vaxloop_store::backend_tests! {
         let mut r = f.client();
         assert_eq!(r.login(&id, DEMO_PIN).await.location(), "/me");
         let me = r.get("/me").await;
-        assert!(me.body.contains("暂无预约") && me.body.contains("/me/book"));
+        assert!(me.body.contains("您现在可以预约第1剂") && me.body.contains("id=\"book-link\""), "{}", me.body);
         let today = f.town.spec.today.to_string();
         let hcl = sites::by_code(&f.db, "HCL").await.expect("q").expect("HCL");
         let slot = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(3);
@@ -24,9 +24,11 @@ vaxloop_store::backend_tests! {
         assert!(choose.body.contains(&format!("id=\"book-{}\"", slot.id)));
         let token = choose.csrf();
         let booked = r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &slot.id.to_string()), ("site", "HCL"), ("date", &today)]).await;
-        assert_eq!(booked.location(), "/me", "{}", booked.body);
+        assert_eq!(booked.location(), "/me?done=booked", "{}", booked.body);
         let me = r.get("/me").await;
-        assert!(me.body.contains("合川路接种点") && me.body.contains("取消预约"));
+        assert!(me.body.contains("合川路接种点") && me.body.contains("取消预约") && me.body.contains("请携带本人身份证"));
+        // Cancelling asks first, in plain words.
+        assert!(me.body.contains("data-confirm=\"确定取消"), "{}", me.body);
         let again = r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &slot.id.to_string())]).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert!(again.body.contains("您已经有这一剂的预约"));
@@ -42,8 +44,9 @@ vaxloop_store::backend_tests! {
         let not_theirs = admin.post_form(&format!("/me/appointments/{}/cancel", appointment.id), &[("csrf_token", &admin_token)]).await;
         assert_eq!(not_theirs.status, StatusCode::FORBIDDEN);
         let cancelled = r.post_form(&format!("/me/appointments/{}/cancel", appointment.id), &[("csrf_token", &token)]).await;
-        assert_eq!(cancelled.location(), "/me");
-        assert!(r.get("/me").await.body.contains("暂无预约"));
+        assert_eq!(cancelled.location(), "/me?done=cancelled");
+        let after = r.get("/me?done=cancelled").await.body;
+        assert!(after.contains("预约已取消") && after.contains("您现在可以预约第1剂"), "{after}");
         let slot_now = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots").remove(3);
         assert_eq!(slot_now.booked, slot.booked, "the place came back");
     }
@@ -60,7 +63,7 @@ vaxloop_store::backend_tests! {
         let day_slots = slots::of_site_day(&f.db, hcl.id, &today).await.expect("slots");
         let (a, b, c) = (&day_slots[4], &day_slots[5], &day_slots[6]);
         let token = r.get("/me/book").await.csrf();
-        assert_eq!(r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &a.id.to_string())]).await.location(), "/me");
+        assert_eq!(r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &a.id.to_string())]).await.location(), "/me?done=booked");
         let appointment = booking::active_of_person(&f.db, person.id).await.expect("q").remove(0);
         let me = r.get("/me").await;
         assert!(me.body.contains(&format!("id=\"move-{}\"", appointment.id)));
@@ -84,7 +87,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(stolen.status, StatusCode::FORBIDDEN);
         assert_eq!(booking::active_of_person(&f.db, other).await.expect("q")[0].id, theirs, "theirs stands");
         let moved = r.post_form("/me/book", &[("csrf_token", &token), ("slot_id", &b.id.to_string()), ("move", &appointment.id.to_string())]).await;
-        assert_eq!(moved.location(), "/me", "{}", moved.body);
+        assert_eq!(moved.location(), "/me?done=moved", "{}", moved.body);
         let now = booking::active_of_person(&f.db, person.id).await.expect("q");
         assert_eq!(now.len(), 1);
         assert_eq!(now[0].starts_min, b.starts_min);
@@ -226,7 +229,7 @@ vaxloop_store::backend_tests! {
         let offered = r.get(&format!("/me/book?site=HCL&date={today}")).await;
         assert!(offered.body.contains("value=\"HCL\""));
         let booked = r.post_form("/me/book", &[("csrf_token", &rtoken), ("slot_id", &slot.id.to_string())]).await;
-        assert_eq!(booked.location(), "/me", "{}", booked.body);
+        assert_eq!(booked.location(), "/me?done=booked", "{}", booked.body);
         // Removing the unit again keeps the appointment made; both changes are audited.
         assert_eq!(admin.post_form(&format!("/sites/HCL/units/{own}/remove"), &[("csrf_token", &token)]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(sites::units_served(&f.db, hcl.id).await.expect("q").len(), 1);

@@ -15,7 +15,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Ends chromedriver (and with it the browser) however the test ends.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -31,7 +31,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-async fn start_browser(
+pub(crate) async fn start_browser(
     width: u32,
     height: u32,
     profile: &std::path::Path,
@@ -110,7 +110,12 @@ async fn start_browser_with(
 }
 
 /// A small demo town served on a free port: the database (kept alive), the town and the base URL.
-async fn serve_town() -> (TestDb, vaxloop_demo::Town, String) {
+pub(crate) async fn serve_town() -> (TestDb, vaxloop_demo::Town, String) {
+    serve_town_with(crate::client::test_config()).await
+}
+
+/// As [`serve_town`], with a given configuration.
+pub(crate) async fn serve_town_with(config: WebConfig) -> (TestDb, vaxloop_demo::Town, String) {
     let t = TestDb::sqlite().await;
     let spec = vaxloop_demo::TownSpec {
         people: 600,
@@ -125,12 +130,12 @@ async fn serve_town() -> (TestDb, vaxloop_demo::Town, String) {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(t.db.clone(), t.cipher.clone(), WebConfig::default());
+    let state = AppState::new(t.db.clone(), t.cipher.clone(), config);
     tokio::spawn(vaxloop_web::serve(listener, state));
     (t, town, base)
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -333,19 +338,7 @@ async fn a_resident_registers_by_qr_link_on_a_phone_in_chinese() {
         serde_json::Value::Bool(true),
         "the personal QR code loads"
     );
-    let widths: Vec<i64> = serde_json::from_value(
-        c.execute(
-            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
-            vec![],
-        )
-        .await
-        .expect("script"),
-    )
-    .expect("numbers");
-    assert!(
-        widths[1] <= widths[0],
-        "the page fits the phone: {widths:?}"
-    );
+    assert!(fits(&c).await, "the page fits the phone");
     if let Ok(png) = c.screenshot().await {
         let _ = std::fs::write(
             concat!(
@@ -361,7 +354,7 @@ async fn a_resident_registers_by_qr_link_on_a_phone_in_chinese() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_books_and_cancels_on_a_phone() {
     let profile = tempfile::tempdir().expect("profile dir");
-    let Some((_driver, c)) = start_browser(360, 740, profile.path()).await else {
+    let Some((_driver, c)) = start_browser(390, 844, profile.path()).await else {
         return;
     };
     let (_db, town, base) = serve_town().await;
@@ -389,49 +382,92 @@ async fn a_resident_books_and_cancels_on_a_phone() {
         .for_url(&url::Url::parse(&format!("{base}/me")).expect("url"))
         .await
         .expect("lands on /me");
-    c.find(Locator::Id("book-link"))
+    // The next step says what they may do, with one big button to do it.
+    assert!(text(&c, "#next-text").await.contains("您现在可以预约第1剂"));
+    let button_height: f64 = serde_json::from_value(
+        c.execute(
+            "return document.getElementById('book-link').getBoundingClientRect().height",
+            vec![],
+        )
         .await
-        .expect("book link")
-        .click()
-        .await
-        .expect("click");
-    c.wait()
-        .for_element(Locator::Id("show-slots"))
-        .await
-        .expect("the booking form");
-    c.find(Locator::Id("show-slots"))
-        .await
-        .expect("show")
-        .click()
-        .await
-        .expect("show slots");
-    let first = c
-        .wait()
-        .for_element(Locator::Css("#slots button"))
-        .await
-        .expect("a free slot");
-    first.click().await.expect("book");
-    c.wait()
-        .for_url(&url::Url::parse(&format!("{base}/me")).expect("url"))
-        .await
-        .expect("back on /me");
-    let booked = text(&c, "#appointments").await;
+        .expect("script"),
+    )
+    .expect("number");
+    assert!(button_height >= 48.0, "a big button: {button_height}px");
+    click(&c, "#book-link").await;
+    click(&c, "#show-slots").await;
+    click(&c, "#slots button").await;
+    // Booked: said so, with the day on one line, where, the address and the ID card.
+    assert_eq!(text(&c, "#me-notice").await, "预约成功，请按时前往。");
+    let card = text(&c, "article.appointment").await;
     assert!(
-        booked.contains("取消预约"),
-        "the appointment is shown: {booked}"
+        card.contains("合川路") || card.contains("接种点"),
+        "where: {card}"
     );
-    c.find(Locator::Css("#appointments button"))
+    assert!(
+        card.contains("请携带本人身份证"),
+        "bring the ID card: {card}"
+    );
+    let lines: Vec<i64> = serde_json::from_value(
+        c.execute(
+            "const a = document.querySelector('article.appointment');
+             return [a.querySelector('.day').getClientRects().length,
+                     a.querySelector('.clock').getClientRects().length,
+                     Math.round(a.querySelector('button.danger').getBoundingClientRect().height)]",
+            vec![],
+        )
         .await
-        .expect("cancel")
-        .click()
+        .expect("script"),
+    )
+    .expect("numbers");
+    assert_eq!(&lines[..2], [1, 1], "the day and the time each on one line");
+    assert!(
+        lines[2] < 70,
+        "the cancel button is one line high: {lines:?}"
+    );
+    assert!(
+        card.contains("月") && card.contains("周"),
+        "the day as people read it: {card}"
+    );
+
+    // Cancelling asks first, in plain words; going back changes nothing.
+    click(&c, "article.appointment button.danger").await;
+    let dialog = c
+        .wait()
+        .for_element(Locator::Css("dialog#confirm-dialog[open]"))
         .await
-        .expect("cancel");
+        .expect("a confirmation");
+    let asked = dialog.text().await.expect("text");
+    assert!(
+        asked.contains("确定取消") && asked.contains("名额将让给他人"),
+        "{asked}"
+    );
+    click(&c, "#confirm-no").await;
+    assert!(
+        c.find(Locator::Css("dialog#confirm-dialog[open]"))
+            .await
+            .is_err(),
+        "closed"
+    );
+    assert!(
+        c.find(Locator::Css("article.appointment")).await.is_ok(),
+        "still booked"
+    );
+    click(&c, "article.appointment button.danger").await;
+    click(&c, "dialog#confirm-dialog[open] #confirm-yes").await;
     c.wait()
         .for_element(Locator::XPath(
-            "//ul[@id='appointments']/li[contains(., '暂无预约')]",
+            "//p[@id='me-notice'][contains(., '预约已取消')]",
         ))
         .await
-        .expect("cancelled");
+        .expect("cancelled, and told so");
+    assert!(c.find(Locator::Css("article.appointment")).await.is_err());
+    assert!(fits(&c).await, "the page fits the phone");
+    c.close().await.expect("close");
+}
+
+/// Whether the page fits the window's width (no sideways scrolling).
+pub(crate) async fn fits(c: &Client) -> bool {
     let widths: Vec<i64> = serde_json::from_value(
         c.execute(
             "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
@@ -441,15 +477,11 @@ async fn a_resident_books_and_cancels_on_a_phone() {
         .expect("script"),
     )
     .expect("numbers");
-    assert!(
-        widths[1] <= widths[0],
-        "the page fits the phone: {widths:?}"
-    );
-    c.close().await.expect("close");
+    widths[1] <= widths[0]
 }
 
 /// Logs in through the form and submits it.
-async fn log_in(c: &Client, base: &str, login: &str, password: &str) {
+pub(crate) async fn log_in(c: &Client, base: &str, login: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.expect("open");
     for (id, value) in [("login", login), ("password", password)] {
         c.find(Locator::Id(id))
@@ -463,7 +495,7 @@ async fn log_in(c: &Client, base: &str, login: &str, password: &str) {
 }
 
 /// Clicks the element `css` once it is there.
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -554,19 +586,7 @@ async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
         .expect("the difference is shown");
     assert!(text(&c, "#notice").await.contains("批次已调整并锁定"));
     assert!(text(&c, "#changes").await.contains(&team));
-    let widths: Vec<i64> = serde_json::from_value(
-        c.execute(
-            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]",
-            vec![],
-        )
-        .await
-        .expect("script"),
-    )
-    .expect("numbers");
-    assert!(
-        widths[1] <= widths[0],
-        "the plan fits the tablet: {widths:?}"
-    );
+    assert!(fits(&c).await, "the plan fits the tablet");
 
     // Publish: the teams are booked and the desk's list links their papers.
     click(&c, "#publish").await;
@@ -677,7 +697,10 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
 
 /// The first unit HCL serves with `n` people waiting, those people booked there today as a
 /// team: the booking and the people.
-async fn book_at_hcl(db: &TestDb, n: usize) -> (vaxloop_app::booking::TeamBooked, Vec<i64>) {
+pub(crate) async fn book_at_hcl(
+    db: &TestDb,
+    n: usize,
+) -> (vaxloop_app::booking::TeamBooked, Vec<i64>) {
     let hcl = vaxloop_store::sites::by_code(db, "HCL")
         .await
         .expect("q")
@@ -721,7 +744,7 @@ async fn book_at_hcl(db: &TestDb, n: usize) -> (vaxloop_app::booking::TeamBooked
 }
 
 /// Logs out whoever is logged in, then logs `login` in.
-async fn switch_to(c: &Client, base: &str, login: &str) {
+pub(crate) async fn switch_to(c: &Client, base: &str, login: &str) {
     if let Ok(out) = c.find(Locator::Id("logout")).await {
         out.click().await.expect("logout");
         c.wait()
@@ -901,7 +924,14 @@ async fn a_team_goes_through_the_site_on_a_tablet_and_the_day_adds_up() {
     c.goto(&format!("{base}/sites/HCL/day"))
         .await
         .expect("open");
+    // Closing asks first: what it does, and that it cannot be undone.
     click(&c, "#close-day").await;
+    let asked = text(&c, "dialog#confirm-dialog[open] #confirm-text").await;
+    assert!(
+        asked.contains("不可撤销") && asked.contains("确定结束"),
+        "{asked}"
+    );
+    click(&c, "dialog#confirm-dialog[open] #confirm-yes").await;
     c.wait()
         .for_element(Locator::Id("day-closed"))
         .await

@@ -146,7 +146,7 @@ vaxloop_store::backend_tests! {
         let mut visits = Vec::new();
         for &p in &people {
             let code = format!("VXL1:{}", f.db.cipher.sign("person", p));
-            visits.push(vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, hcl.id, today, &code, None).await.expect("store").expect("in").visit);
+            visits.push(vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, hcl.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit);
         }
 
         let mut doc = f.client();
@@ -176,7 +176,9 @@ vaxloop_store::backend_tests! {
         };
         let refused = send(&mut doc, fields.clone()).await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
-        assert!(refused.body.contains("只有医生可以通过"));
+        // Said as an error, naming the question and who decides, with every answer kept.
+        assert!(refused.body.contains("class=\"alert\"") && refused.body.contains("第1题回答“是”") && refused.body.contains("转医生评估"), "{}", refused.body);
+        assert_eq!(refused.body.matches(" checked>").count() + refused.body.matches(" checked ").count(), questions.len() + 1, "the answers and the outcome stay");
         // All clear: passed; the queue is one shorter.
         for (i, q) in questions.iter().enumerate() {
             if i == 0 {

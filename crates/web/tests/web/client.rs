@@ -267,40 +267,7 @@ impl Fixture {
         site: &vaxloop_store::sites::Site,
         people: &[i64],
     ) -> Vec<vaxloop_store::visits::Visit> {
-        let today = WebConfig::default().today();
-        let mut visits = Vec::new();
-        for &p in people {
-            let code = format!("VXL1:{}", self.db.cipher.sign("person", p));
-            let visit = vaxloop_app::site_ops::check_in(
-                &self.db,
-                &self.db.cipher,
-                site.id,
-                today,
-                &code,
-                None,
-            )
-            .await
-            .expect("store")
-            .expect("checked in")
-            .visit;
-            let (_, vaccine) = vaxloop_store::visits::by_id(&self.db, visit.id)
-                .await
-                .expect("q")
-                .expect("visit");
-            let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&self.db, vaccine)
-                .await
-                .expect("q")
-                .iter()
-                .map(|q| (q.id, false))
-                .collect();
-            let pass = vaxloop_app::site_ops::Decision::Pass;
-            vaxloop_app::site_ops::screen(&self.db, site.id, today, visit.id, &clear, &pass, None)
-                .await
-                .expect("store")
-                .expect("passed");
-            visits.push(visit);
-        }
-        visits
+        ready_for_the_dose(&self.db, site, people).await
     }
 
     /// The username of the first demo login with this role (and post).
@@ -314,9 +281,19 @@ impl Fixture {
     }
 }
 
+/// The configuration the tests serve with: the defaults, except that check-in takes people
+/// however early — the tests run at any hour of the day, and book whatever slot has room (the
+/// limit itself is proven by the app's tests at fixed times).
+pub fn test_config() -> WebConfig {
+    WebConfig {
+        early_check_in_minutes: None,
+        ..WebConfig::default()
+    }
+}
+
 /// A small demo town on `db`, served by the real router.
 pub async fn fixture(db: TestDb) -> Fixture {
-    fixture_with(db, WebConfig::default()).await
+    fixture_with(db, test_config()).await
 }
 
 /// As [`fixture`], with a given configuration.
@@ -334,4 +311,92 @@ pub async fn fixture_with(db: TestDb, config: WebConfig) -> Fixture {
     let state = AppState::new(db.db.clone(), db.cipher.clone(), config);
     let app = router(state);
     Fixture { db, town, app }
+}
+
+/// Checks in, screens (all clear, passed) and returns the visits of `people` at `site` today.
+pub async fn ready_for_the_dose(
+    db: &TestDb,
+    site: &vaxloop_store::sites::Site,
+    people: &[i64],
+) -> Vec<vaxloop_store::visits::Visit> {
+    let today = WebConfig::default().today();
+    let mut visits = Vec::new();
+    for &p in people {
+        let visit = check_in_today(db, site, p).await;
+        let (_, vaccine) = vaxloop_store::visits::by_id(db, visit.id)
+            .await
+            .expect("q")
+            .expect("visit");
+        let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(db, vaccine)
+            .await
+            .expect("q")
+            .iter()
+            .map(|q| (q.id, false))
+            .collect();
+        let pass = vaxloop_app::site_ops::Decision::Pass;
+        vaxloop_app::site_ops::screen(db, site.id, today, visit.id, &clear, &pass, None)
+            .await
+            .expect("store")
+            .expect("passed");
+        visits.push(visit);
+    }
+    visits
+}
+
+/// Checks `person` in at `site` today (however early) by their personal code: their visit.
+pub async fn check_in_today(
+    db: &TestDb,
+    site: &vaxloop_store::sites::Site,
+    person: i64,
+) -> vaxloop_store::visits::Visit {
+    let today = WebConfig::default().today();
+    let code = format!("VXL1:{}", db.cipher.sign("person", person));
+    vaxloop_app::site_ops::check_in(
+        db,
+        &db.cipher,
+        site.id,
+        vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today),
+        &code,
+        None,
+    )
+    .await
+    .expect("store")
+    .expect("checked in")
+    .visit
+}
+
+/// Gives each of `visits` (ready for the dose at `site` today) their dose from the first lot in
+/// stock, on their ID card: they go into observation.
+pub async fn give_doses(
+    db: &TestDb,
+    site: &vaxloop_store::sites::Site,
+    visits: &[vaxloop_store::visits::Visit],
+) {
+    let today = WebConfig::default().today();
+    for v in visits {
+        let (_, vaccine) = vaxloop_store::visits::by_id(db, v.id)
+            .await
+            .expect("q")
+            .expect("visit");
+        let lots = vaxloop_store::doses::lots_for(
+            db,
+            site.id,
+            vaccine,
+            &today.to_string(),
+            vaxloop_store::now_ms(),
+            None,
+        )
+        .await
+        .expect("lots");
+        let given = vaxloop_app::site_ops::DoseGiven {
+            visit_id: v.id,
+            lot_id: lots.first().expect("a lot in stock").lot_id,
+            proof: vaxloop_app::site_ops::Proof::IdCard,
+            minutes: None,
+        };
+        vaxloop_app::site_ops::vaccinate(db, &db.cipher, site.id, today, &given, None)
+            .await
+            .expect("store")
+            .expect("given");
+    }
 }

@@ -68,7 +68,7 @@ vaxloop_store::backend_tests! {
             .into_iter().find(|s| s.capacity - s.booked >= 2).expect("room").id;
         vaxloop_app::booking::engine::book_team(&f.db, chrono_tz::Asia::Shanghai, unit.id, slot, &people[..2], 1).await.expect("book").expect("booked");
         let code = format!("VXL1:{}", f.db.cipher.sign("person", people[0]));
-        let visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, today, &code, None).await.expect("store").expect("in").visit;
+        let visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit;
         let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visit.id).await.expect("q").expect("visit");
         let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
         vaxloop_app::site_ops::screen(&f.db, site.id, today, visit.id, &clear, &vaxloop_app::site_ops::Decision::Pass, None).await.expect("store").expect("passed");

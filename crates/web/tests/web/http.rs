@@ -155,7 +155,7 @@ vaxloop_store::backend_tests! {
     }
 
     async fn metrics_on_an_internal_address_are_not_on_the_public_one(t) {
-        let config = vaxloop_web::WebConfig { metrics_addr: Some("127.0.0.1:0".into()), ..vaxloop_web::WebConfig::default() };
+        let config = vaxloop_web::WebConfig { metrics_addr: Some("127.0.0.1:0".into()), ..crate::client::test_config() };
         let f = crate::fixture_with(t, config).await;
         let mut c = f.client();
         assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
@@ -163,7 +163,7 @@ vaxloop_store::backend_tests! {
     }
 
     async fn behind_tls_browsers_are_told_to_stay_on_tls(t) {
-        let config = vaxloop_web::WebConfig { secure_cookies: true, ..vaxloop_web::WebConfig::default() };
+        let config = vaxloop_web::WebConfig { secure_cookies: true, ..crate::client::test_config() };
         let f = crate::fixture_with(t, config).await;
         let page = f.client().get("/login").await;
         assert_eq!(page.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000; includeSubDomains"));

@@ -121,7 +121,7 @@ vaxloop_store::backend_tests! {
     async fn an_upload_over_the_configured_limit_is_refused_on_the_form(t) {
         let config = vaxloop_web::WebConfig {
             upload_limit_bytes: 1024 * 1024,
-            ..vaxloop_web::WebConfig::default()
+            ..crate::client::test_config()
         };
         let f = crate::client::fixture_with(t, config).await;
         let (mut c, action) = contact_at_the_form(&f).await;

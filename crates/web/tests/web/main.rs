@@ -11,6 +11,7 @@ mod http;
 mod i18n;
 mod idempotency;
 mod imports;
+mod journeys;
 mod logs;
 mod matrix;
 mod org_admin;

@@ -886,7 +886,7 @@ vaxloop_store::backend_tests! {
             scope.import = done.location().trim_start_matches("/imports/").parse().expect("the import's id");
             let code = format!("VXL1:{}", f.db.cipher.sign("person", scope.person));
             let site = vaxloop_store::sites::by_code(&f.db, &scope.site).await.expect("q").expect("site");
-            scope.visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, today, &code, None)
+            scope.visit = vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None)
                 .await
                 .expect("store")
                 .expect("checked in")

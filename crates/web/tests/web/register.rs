@@ -69,7 +69,9 @@ vaxloop_store::backend_tests! {
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         assert_eq!(done.location(), "/me");
         let me = phone.get("/me").await;
-        assert!(me.body.contains("新来的") && me.body.contains("等待单位联络员确认"), "{}", me.body);
+        // What happens next, and roughly when — not an error, and not "not registered".
+        assert!(me.body.contains("新来的") && me.body.contains("联络员核对并确认，通常在1个工作日内"), "{}", me.body);
+        assert!(me.body.contains("等待单位确认登记") && !me.body.contains("尚未登记") && !me.body.contains("class=\"alert\""), "{}", me.body);
         assert!(!me.body.contains(&id));
         let qr = phone.get("/me/qr.svg").await;
         assert_eq!(qr.status, StatusCode::OK);
@@ -215,7 +217,7 @@ vaxloop_store::backend_tests! {
     }
 
     async fn behind_a_trusted_proxy_each_client_has_its_own_budget(t) {
-        let config = vaxloop_web::WebConfig { trust_forwarded_for: true, ..vaxloop_web::WebConfig::default() };
+        let config = vaxloop_web::WebConfig { trust_forwarded_for: true, ..crate::client::test_config() };
         let f = crate::fixture_with(t, config).await;
         let link = format!("/r/{}", f.town.units[0].reg_token);
         let mut busy = f.client().with_forwarded_for("203.0.113.7");

@@ -26,7 +26,7 @@ vaxloop_store::backend_tests! {
         let mut visits = Vec::new();
         for &p in &people[..2] {
             let code = format!("VXL1:{}", f.db.cipher.sign("person", p));
-            visits.push(vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, today, &code, None).await.expect("store").expect("in").visit);
+            visits.push(vaxloop_app::site_ops::check_in(&f.db, &f.db.cipher, site.id, vaxloop_app::site_ops::At::on(chrono_tz::Asia::Shanghai, today), &code, None).await.expect("store").expect("in").visit);
         }
         let (_, vaccine) = vaxloop_store::visits::by_id(&f.db, visits[0].id).await.expect("q").expect("visit");
         let clear: Vec<(i64, bool)> = vaxloop_store::screening::questions(&f.db, vaccine).await.expect("q").iter().map(|q| (q.id, false)).collect();
@@ -41,7 +41,7 @@ vaxloop_store::backend_tests! {
         assert_eq!(board.status, StatusCode::OK);
         assert!(board.body.contains("id=\"queue-screening\"") && board.body.contains("id=\"seats\""));
         assert!(board.body.contains(&format!("id=\"team-{}\"", booked.team.code)), "the team's line");
-        assert!(board.body.contains("hx-trigger=\"every 10s\""), "it refreshes itself");
+        assert!(board.body.contains("hx-trigger=\"every 15s\""), "it refreshes itself");
         let day = admin.get(&format!("/sites/{}/day", site.code)).await;
         assert_eq!(day.status, StatusCode::OK);
         assert!(day.body.contains("id=\"close-form\""));
