@@ -104,29 +104,135 @@ pub struct DeskBoard {
     pub days: Vec<String>,
     pub sites: Vec<Site>,
     pub supply: Vec<SiteDay>,
-    /// Units with the most people waiting: `(code, name, waiting)`.
+    /// Units with people waiting, the most first: `(code, name, waiting)`.
     pub waiting: Vec<(String, String, i64)>,
+    /// The page of teams the filter asked for.
     pub teams: Vec<TeamRow>,
+    /// How many teams the filter names in all, and how many pages of
+    /// [`TEAMS_PER_PAGE`] that makes.
+    pub teams_total: i64,
+    pub pages: i64,
 }
 
-/// The desk's board, for the admin and the desk.
-pub async fn desk_board(app: &App, caller: &Caller) -> Result<DeskBoard> {
+/// Teams listed per page on the desk.
+pub const TEAMS_PER_PAGE: i64 = 50;
+
+/// Which of the next three days' teams the desk lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeamFilter {
+    /// A site's code.
+    pub site: Option<String>,
+    /// One of the three days, `YYYY-MM-DD`.
+    pub day: Option<String>,
+    /// Part of a unit's name, a unit's code or a team's code.
+    pub text: Option<String>,
+    /// `booked` (teams holding appointments; the default), `cancelled` (holding none) or `all`.
+    pub state: Option<String>,
+    /// From 1.
+    pub page: i64,
+}
+
+/// What a desk user may do with a team, and what it is.
+#[derive(Debug, Clone)]
+pub struct DeskTeam {
+    pub team: TeamRow,
+    /// The sites and days it may be moved to.
+    pub sites: Vec<Site>,
+    pub days: Vec<String>,
+}
+
+/// One team, for the desk's page of its actions.
+pub async fn desk_team(app: &App, caller: &Caller, code: &str) -> Result<DeskTeam> {
     scope::require(app, caller, &[Role::Admin, Role::Desk]).await?;
-    let db = app.db();
+    let team = teams::by_code(app.db(), code)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    Ok(DeskTeam {
+        team,
+        sites: sites::all(app.db()).await?,
+        days: next_days(app),
+    })
+}
+
+/// The three days the desk plans: tomorrow and the two after.
+fn next_days(app: &App) -> Vec<String> {
     let today = app.today();
-    let days: Vec<String> = (1..=3)
+    (1..=3)
         .filter_map(|d| today.checked_add_days(Days::new(d)))
         .map(|d| d.to_string())
-        .collect();
+        .collect()
+}
+
+/// A site-day's slots as the desk picks a team's first one: `(starts, ends, free places)` in
+/// minutes past midnight, for the admin and the desk; none for a site or day it does not know.
+pub async fn slot_starts(
+    app: &App,
+    caller: &Caller,
+    site: &str,
+    day: &str,
+) -> Result<Vec<(i64, i64, i64)>> {
+    scope::require(app, caller, &[Role::Admin, Role::Desk]).await?;
+    let Some(site) = sites::by_code(app.db(), site).await? else {
+        return Ok(Vec::new());
+    };
+    if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
+        return Ok(Vec::new());
+    }
+    Ok(vaxloop_store::slots::of_site_day(app.db(), site.id, day)
+        .await?
+        .into_iter()
+        .map(|s| (s.starts_min, s.ends_min, (s.capacity - s.booked).max(0)))
+        .collect())
+}
+
+/// The desk's board, for the admin and the desk: the next three days' supply, the units with
+/// people waiting, and a page of the teams `filter` names.
+pub async fn desk_board(app: &App, caller: &Caller, filter: &TeamFilter) -> Result<DeskBoard> {
+    scope::require(app, caller, &[Role::Admin, Role::Desk]).await?;
+    let db = app.db();
+    let days = next_days(app);
     let (from, to) = (
         days.first().cloned().unwrap_or_default(),
         days.last().cloned().unwrap_or_default(),
     );
+    let all_sites = sites::all(db).await?;
+    let site_id = filter
+        .site
+        .as_ref()
+        .and_then(|c| all_sites.iter().find(|s| &s.code == c))
+        .map(|s| s.id);
+    let day = filter
+        .day
+        .as_deref()
+        .filter(|d| days.iter().any(|x| x == d));
+    let holding = match filter.state.as_deref() {
+        Some("cancelled") => Some(false),
+        Some("all") => None,
+        _ => Some(true),
+    };
+    let page = filter.page.max(1);
+    let find = teams::Find {
+        from: &from,
+        to: &to,
+        site_id,
+        day,
+        text: filter
+            .text
+            .as_deref()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty()),
+        holding,
+        limit: TEAMS_PER_PAGE,
+        offset: (page - 1).saturating_mul(TEAMS_PER_PAGE),
+    };
+    let (teams, teams_total) = teams::find(db, &find).await?;
     Ok(DeskBoard {
         supply: vaccines::site_days(db, &from, &to, None).await?,
-        sites: sites::all(db).await?,
-        waiting: journeys::waiting_by_unit(db, 20).await?,
-        teams: teams::of_days(db, &from, &to).await?,
+        sites: all_sites,
+        waiting: journeys::waiting_by_unit(db, 2000).await?,
+        teams,
+        pages: ((teams_total + TEAMS_PER_PAGE - 1) / TEAMS_PER_PAGE).max(1),
+        teams_total,
         days,
     })
 }

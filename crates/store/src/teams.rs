@@ -142,6 +142,81 @@ pub async fn of_days(db: &crate::Db, from: &str, to: &str) -> StoreResult<Vec<Te
     rows.iter().map(row).collect()
 }
 
+/// Which teams [`find`] lists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Find<'a> {
+    /// Days from and to (inclusive, `YYYY-MM-DD`).
+    pub from: &'a str,
+    pub to: &'a str,
+    pub site_id: Option<i64>,
+    pub day: Option<&'a str>,
+    /// Part of the unit's name, or the unit's or the team's code (or its start).
+    pub text: Option<&'a str>,
+    /// Teams that still hold appointments (`Some(true)`), those that hold none (`Some(false)`),
+    /// or both.
+    pub holding: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// `text` made safe inside a `LIKE` pattern (escaped with `\\`).
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A page of the teams `f` names, by day, site and number, and how many there are in all.
+pub async fn find(db: &crate::Db, f: &Find<'_>) -> StoreResult<(Vec<TeamRow>, i64)> {
+    let holding =
+        "EXISTS (SELECT 1 FROM appointments a WHERE a.team_id = t.id AND a.status = 'active')";
+    let mut cond = String::from("t.day BETWEEN $1 AND $2");
+    cond.push_str(" AND ($3 IS NULL OR t.site_id = $3) AND ($4 IS NULL OR t.day = $4)");
+    cond.push_str(
+        " AND ($5 IS NULL OR u.name LIKE $5 ESCAPE '\\' OR u.code = $6 OR t.code LIKE $7 ESCAPE '\\')",
+    );
+    match f.holding {
+        Some(true) => cond.push_str(&format!(" AND {holding}")),
+        Some(false) => cond.push_str(&format!(" AND NOT {holding}")),
+        None => {}
+    }
+    let text = f.text.map(str::trim).filter(|t| !t.is_empty());
+    let contains = text.map(|t| format!("%{}%", like_escaped(t)));
+    let starts = text.map(|t| format!("{}%", like_escaped(&t.to_uppercase())));
+    let count_sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM teams t JOIN units u ON u.id = t.unit_id WHERE {cond}"
+    );
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.site_id)
+        .bind(f.day)
+        .bind(contains.as_deref())
+        .bind(text)
+        .bind(starts.as_deref())
+        .fetch_one(db.pool())
+        .await?;
+    let sql = format!("{ROW} WHERE {cond} ORDER BY t.day, s.code, t.number LIMIT $8 OFFSET $9");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.site_id)
+        .bind(f.day)
+        .bind(contains.as_deref())
+        .bind(text)
+        .bind(starts.as_deref())
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok((rows.iter().map(row).collect::<StoreResult<_>>()?, total))
+}
+
 /// One team by its code.
 pub async fn by_code(db: &crate::Db, code: &str) -> StoreResult<Option<TeamRow>> {
     let sql = format!("{ROW} WHERE t.code = $1");

@@ -186,15 +186,61 @@ struct DeskPage {
     waiting: Vec<(String, String, i64)>,
     /// Sites by `(code, name)`, for the team form.
     sites: Vec<(String, String)>,
-    /// The teams booked into the three days.
+    /// A page of the teams booked into the three days, as the filter asks.
     teams: Vec<TeamLine>,
+    filter: admin::TeamFilter,
+    teams_total: i64,
+    pages: i64,
+    /// The team form's start choices, for its first site and day: `(HH:MM, label)`.
+    starts: Vec<(String, String)>,
     notice: Option<String>,
 }
 
-/// A team as the desk sees it, with its first slot's start as `HH:MM`.
+impl DeskPage {
+    /// Whether the filter names this site, day or state.
+    fn picked(&self, what: &str, value: &str) -> bool {
+        let f = &self.filter;
+        match what {
+            "site" => f.site.as_deref() == Some(value),
+            "day" => f.day.as_deref() == Some(value),
+            _ => f.state.as_deref().unwrap_or("booked") == value,
+        }
+    }
+
+    /// This page of teams under another page number, the filter kept.
+    fn page_link(&self, page: i64) -> String {
+        let f = &self.filter;
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("page", &page.to_string());
+        for (k, v) in [
+            ("site", &f.site),
+            ("day", &f.day),
+            ("q", &f.text),
+            ("state", &f.state),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        format!("/desk?{}#teams", q.finish())
+    }
+
+    /// The largest number the team form's size field takes: the most waiting in any unit.
+    fn most_waiting(&self) -> i64 {
+        self.waiting
+            .iter()
+            .map(|w| w.2)
+            .max()
+            .unwrap_or(1)
+            .clamp(1, 500)
+    }
+}
+
+/// A team as the desk sees it, with its first slot's start as `HH:MM` and its colour label.
 struct TeamLine {
     team: TeamRow,
     starts: String,
+    label: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -208,6 +254,12 @@ struct DeskQuery {
     published: Option<usize>,
     relocated: Option<usize>,
     dropped: Option<usize>,
+    /// The teams' filter and page.
+    site: Option<String>,
+    day: Option<String>,
+    q: Option<String>,
+    state: Option<String>,
+    page: Option<i64>,
 }
 
 /// A team code as the desk's own links carry it, or nothing.
@@ -239,11 +291,33 @@ async fn desk(
                 )
             })
         });
-    html(&desk_page(&state, &page, notice).await?)
+    let filter = admin::TeamFilter {
+        site: q.site.filter(|s| !s.is_empty()),
+        day: q.day.filter(|d| !d.is_empty()),
+        text: q.q.map(|t| t.chars().take(64).collect()),
+        state: q
+            .state
+            .filter(|s| ["booked", "cancelled", "all"].contains(&s.as_str())),
+        page: q.page.unwrap_or(1).clamp(1, 10_000),
+    };
+    html(&desk_page(&state, &page, notice, filter).await?)
 }
 
-async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> AppResult<DeskPage> {
-    let board = admin::desk_board(&state.app, &page.caller()).await?;
+async fn desk_page(
+    state: &AppState,
+    page: &Page,
+    notice: Option<String>,
+    filter: admin::TeamFilter,
+) -> AppResult<DeskPage> {
+    let caller = page.caller();
+    let board = admin::desk_board(&state.app, &caller, &filter).await?;
+    let starts = match (board.sites.first(), board.days.first()) {
+        (Some(site), Some(day)) => {
+            let slots = admin::slot_starts(&state.app, &caller, &site.code, day).await?;
+            super::desk_teams::start_choices(page.lang, &slots)
+        }
+        _ => Vec::new(),
+    };
     let days = board.days;
     let supply = board.supply;
     let mut totals = vec![DeskCell::default(); days.len()];
@@ -284,6 +358,8 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         .into_iter()
         .map(|team| TeamLine {
             starts: team.starts_min.map(vaxloop_core::hhmm).unwrap_or_default(),
+            label: vaxloop_core::Label::from_stored(team.colour, team.number)
+                .text(page.lang == crate::i18n::Lang::En),
             team,
         })
         .collect();
@@ -295,6 +371,10 @@ async fn desk_page(state: &AppState, page: &Page, notice: Option<String>) -> App
         waiting: board.waiting,
         sites: site_list,
         teams,
+        filter,
+        teams_total: board.teams_total,
+        pages: board.pages,
+        starts,
         notice,
     })
 }
@@ -332,7 +412,8 @@ async fn team_done(
         Err(DeskRefusal::TooFewWaiting) => Err(bad("size", "desk.too_few_waiting")),
         Err(DeskRefusal::Booking(refusal)) => {
             let notice = crate::messages::booking(page.lang, &refusal);
-            let body = html(&desk_page(state, page, Some(notice)).await?)?;
+            let filter = admin::TeamFilter::default();
+            let body = html(&desk_page(state, page, Some(notice), filter).await?)?;
             Ok((StatusCode::CONFLICT, body).into_response())
         }
     }

@@ -5,6 +5,7 @@
 mod admin;
 mod book;
 mod checkin;
+mod desk_teams;
 mod funnel;
 pub(crate) mod imports;
 mod login;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(login::routes())
         .merge(admin::routes())
+        .merge(desk_teams::routes())
         .merge(org::routes())
         .merge(sites::routes())
         .merge(people::routes())

@@ -139,11 +139,24 @@ vaxloop_store::backend_tests! {
         assert_eq!(after[0].booked, after[0].capacity, "the first slot is filled");
         assert_eq!(after[1].booked, day_slots[1].booked + 2, "the rest go into the next slot");
         assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len() as i64, waiting_before as i64 - size);
-        // The team is listed with its move and cancel forms.
+        // The team is listed, found by its unit's name or its code, and its page holds its
+        // move and cancel forms (the cancel asking first, saying it cannot be undone).
         let code = booked.location().trim_start_matches("/desk?team=").to_string();
         let listed = desk.get("/desk").await;
         assert!(listed.body.contains(&format!("id=\"team-{code}\"")), "the team is listed");
-        assert!(listed.body.contains(&format!("/desk/teams/{code}/move")));
+        assert!(listed.body.contains(&format!("href=\"/desk/teams/{code}\"")));
+        assert!(!listed.body.contains(&format!("/desk/teams/{code}/move")), "actions open on demand");
+        let by_name = desk.get(&format!("/desk?q={}", form_urlencoded::byte_serialize(unit.name.as_bytes()).collect::<String>())).await;
+        assert!(by_name.body.contains(&format!("id=\"team-{code}\"")), "found by the unit's name");
+        let elsewhere = desk.get(&format!("/desk?q={code}&site=NOPE&day={day}&state=cancelled")).await;
+        assert!(!elsewhere.body.contains(&format!("id=\"team-{code}\"")), "not a cancelled team");
+        let own = desk.get(&format!("/desk/teams/{code}")).await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains(&format!("/desk/teams/{code}/move")) && own.body.contains(&format!("/desk/teams/{code}/cancel")));
+        assert!(own.body.contains("data-confirm=\"取消整队") && own.body.contains("不可撤销"), "{}", own.body);
+        // The start choices of a site-day, for the forms, with the room each has.
+        let starts = desk.get(&format!("/desk/starts?site=HCL&day={day}")).await;
+        assert!(starts.body.contains(&format!("value=\"{}\"", hhmm(first.starts_min))), "{}", starts.body);
         // A move whose new places are not all there leaves the team where it was.
         let team_form = |start: String| vec![("csrf_token".to_string(), token.clone()), ("site".into(), "HCL".into()), ("day".into(), day.clone()), ("start".into(), start)];
         let move_to = |fields: Vec<(String, String)>| {
@@ -177,6 +190,8 @@ vaxloop_store::backend_tests! {
         // Cancelled whole: everyone waits again and the slots are as before the team.
         let cancelled = desk.post_form(&format!("/desk/teams/{code}/cancel"), &[("csrf_token", &token)]).await;
         assert_eq!(cancelled.location(), format!("/desk?cancelled={code}"));
+        let gone = desk.get(&format!("/desk?state=cancelled&q={code}")).await;
+        assert!(gone.body.contains(&format!("id=\"team-{code}\"")), "listed among the cancelled");
         assert_eq!(vaxloop_store::journeys::waiting_of_unit(&f.db, unit.id, 1, 10_000).await.expect("q").len(), waiting_before);
         let end: Vec<i64> = slots::of_site_day(&f.db, hcl.id, &day).await.expect("slots").iter().map(|s| s.booked).collect();
         assert_eq!(end, day_slots.iter().map(|s| s.booked).collect::<Vec<_>>(), "the places are back");

@@ -588,16 +588,18 @@ async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
     assert!(text(&c, "#changes").await.contains(&team));
     assert!(fits(&c).await, "the plan fits the tablet");
 
-    // Publish: the teams are booked and the desk's list links their papers.
+    // Publish: the teams are booked; the desk's list opens a team's page with its papers.
     click(&c, "#publish").await;
     c.wait()
-        .for_element(Locator::Css("#teams a.print-form"))
+        .for_element(Locator::Css("#teams a[id^='open-']"))
         .await
-        .expect("published teams with their papers");
+        .expect("published teams");
     assert!(text(&c, "#notice").await.contains("方案已发布"));
+    assert!(fits(&c).await, "the desk fits the tablet");
+    click(&c, "#teams a[id^='open-']").await;
 
     // Print: the form and the labels are PDFs, fetched with the desk's own session.
-    for css in ["#teams a.print-form", "#teams a.print-labels"] {
+    for css in ["a.print-form", "a.print-labels"] {
         let href = c
             .find(Locator::Css(css))
             .await

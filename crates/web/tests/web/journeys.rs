@@ -265,3 +265,92 @@ async fn a_screening_refusal_keeps_the_answers_and_names_who_decides() {
     assert!(fits(&c).await, "the page fits the phone");
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_finds_a_team_opens_it_and_cancels_it_after_being_asked() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (db, _town, base) = serve_town_with(test_config()).await;
+    // A team booked for tomorrow at HCL.
+    let site = hcl(&db).await;
+    let tomorrow = WebConfig::default()
+        .today()
+        .checked_add_days(chrono::Days::new(1))
+        .expect("day");
+    let mut booked = None;
+    for u in vaxloop_store::org::units(&db, None).await.expect("units") {
+        let serves = vaxloop_store::sites::serving_unit(&db, u.id)
+            .await
+            .expect("q")
+            .iter()
+            .any(|s| s.id == site.id);
+        let people = vaxloop_store::journeys::waiting_of_unit(&db, u.id, 1, 3)
+            .await
+            .expect("q");
+        if serves && people.len() == 3 {
+            let slot = vaxloop_store::slots::of_site_day(&db, site.id, &tomorrow.to_string())
+                .await
+                .expect("slots")
+                .into_iter()
+                .find(|s| s.capacity - s.booked >= 3)
+                .expect("room");
+            let team = vaxloop_app::booking::engine::book_team(
+                &db,
+                chrono_tz::Asia::Shanghai,
+                u.id,
+                slot.id,
+                &people,
+                1,
+            )
+            .await
+            .expect("book")
+            .expect("booked");
+            booked = Some((u.name.clone(), team.team.code));
+            break;
+        }
+    }
+    let (unit_name, code) = booked.expect("a team");
+    let Some((_driver, c)) = start_browser(PHONE.0, PHONE.1, profile.path()).await else {
+        return;
+    };
+    log_in(&c, &base, "desk", DEMO_PASSWORD).await;
+    c.goto(&format!("{base}/desk")).await.expect("open");
+    // Search by the unit's name: the team is found, and the page fits the phone.
+    c.wait()
+        .for_element(Locator::Id("filter-q"))
+        .await
+        .expect("search")
+        .send_keys(&unit_name)
+        .await
+        .expect("type");
+    click(&c, "#filter-submit").await;
+    c.wait()
+        .for_element(Locator::Id(&format!("team-{code}")))
+        .await
+        .expect("found");
+    assert!(fits(&c).await, "the desk fits the phone");
+    click(&c, &format!("#open-{code}")).await;
+    // Cancelling asks first, saying what happens and that it cannot be undone.
+    click(&c, "#cancel-submit").await;
+    let asked = text(&c, "dialog#confirm-dialog[open] #confirm-text").await;
+    assert!(
+        asked.contains(&code) && asked.contains("3 人") && asked.contains("不可撤销"),
+        "{asked}"
+    );
+    click(&c, "#confirm-no").await;
+    assert!(
+        c.find(Locator::Css("dialog#confirm-dialog[open]"))
+            .await
+            .is_err()
+    );
+    click(&c, "#cancel-submit").await;
+    click(&c, "dialog#confirm-dialog[open] #confirm-yes").await;
+    let notice = text(&c, "#notice").await;
+    assert!(notice.contains(&code), "told it is done: {notice}");
+    let held = vaxloop_store::teams::by_code(&db, &code)
+        .await
+        .expect("q")
+        .expect("team")
+        .active;
+    assert_eq!(held, 0, "cancelled");
+    c.close().await.expect("close");
+}

@@ -87,6 +87,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // The desk (and the admin).
     ("GET", "/desk", "admin desk"),
     ("POST", "/desk/teams", "admin desk"),
+    ("GET", "/desk/teams/{code}", "admin* desk*"),
+    ("GET", "/desk/starts", "admin desk"),
     ("POST", "/desk/teams/{code}/cancel", "admin* desk*"),
     ("POST", "/desk/teams/{code}/move", "admin* desk*"),
     ("GET", "/desk/plan", "admin desk"),

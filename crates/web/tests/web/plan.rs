@@ -117,7 +117,10 @@ vaxloop_store::backend_tests! {
         assert_eq!(published.location(), format!("/desk?published={placed}&relocated=0&dropped=0"));
         let listed = desk.get(published.location()).await;
         assert!(listed.body.contains(&format!("方案已发布：{placed} 个新批次")));
-        assert!(listed.body.contains(".pdf\""), "the papers are linked");
+        assert!(listed.body.contains("href=\"/desk/teams/"), "each team's page is linked");
+        if placed > 50 {
+            assert!(listed.body.contains("id=\"teams-next\""), "the list is paged");
+        }
         let again = desk.post_form(&format!("/desk/plan/{id}/publish"), &[("csrf_token", &token), ("version", &version)]).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         let teams = vaxloop_store::teams::of_days(&f.db, "2000-01-01", "2999-01-01").await.expect("teams");

@@ -26,7 +26,7 @@ vaxloop_store::backend_tests! {
 
         let mut desk = f.client();
         desk.login("desk", DEMO_PASSWORD).await;
-        let listed = desk.get("/desk").await;
+        let listed = desk.get(&format!("/desk/teams/{code}")).await;
         assert!(listed.body.contains(&format!("href=\"/teams/{code}/form.pdf\"")), "the desk links the form");
         assert!(listed.body.contains(&format!("href=\"/teams/{code}/labels.pdf\"")));
         let form = desk.get(&format!("/teams/{code}/form.pdf")).await;
