@@ -104,6 +104,11 @@ pub async fn page_token(
     }
 }
 
+/// The session's token, if it holds one already (never creating one).
+pub async fn session_token(session: &Session) -> Option<String> {
+    session.get(SESSION_KEY).await.ok().flatten()
+}
+
 /// A new token, kept in the session.
 async fn new_token(session: &Session) -> Result<String, AppError> {
     let t = random_hex();

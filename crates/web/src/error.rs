@@ -14,6 +14,10 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// Not found, said in the page's own words (`message` is a translation key): an expired
+    /// registration link, say.
+    #[error("not found: {message}")]
+    Missing { message: String },
     /// Bad input; `message` is a translation key, `field` names the input it is about.
     #[error("bad request: {message}")]
     BadRequest {
@@ -109,6 +113,7 @@ impl IntoResponse for AppError {
                 None,
                 "error.not_found".to_string(),
             ),
+            AppError::Missing { message } => (StatusCode::NOT_FOUND, "not_found", None, message),
             AppError::BadRequest { field, message } => {
                 (StatusCode::BAD_REQUEST, "bad_request", field, message)
             }

@@ -15,8 +15,20 @@ use crate::i18n::Lang;
 
 /// Renders errors for the caller: JSON under `/api/`, otherwise a page in the request's language
 /// (or, for a page that needs a login, a redirect to the login form that comes back afterwards).
-pub async fn render(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let lang = Lang::from_headers(request.headers());
+    // The caller's page frame, for an error page that keeps their navigation and logout.
+    let (mut parts, body) = request.into_parts();
+    let page = if parts.uri.path().starts_with("/api/") {
+        None
+    } else {
+        <crate::furniture::Page as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        .ok()
+    };
+    let request = Request::from_parts(parts, body);
     let path = request.uri().path().to_string();
     let path_and_query = request
         .uri()
@@ -26,7 +38,7 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
     let is_api = path.starts_with("/api/");
     let response = next.run(request).await;
     let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
-        return framework_error(lang, is_api, response).await;
+        return framework_error(lang, is_api, page.as_ref(), response).await;
     };
     let status = response.status();
     let message = lang.t(&info.message_key);
@@ -49,8 +61,8 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
         let target = format!("/login?next={}", urlencode(next));
         return Redirect::to(&target).into_response();
     }
-    let page = ErrorPage::new(lang, status, message);
-    match askama::Template::render(&page) {
+    let shown = ErrorPage::framed(page.as_ref(), lang, status, message).await;
+    match askama::Template::render(&shown) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "error page failed to render");
@@ -63,7 +75,12 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
 /// route, a method or media type the route does not take, a body over the limit — in the same
 /// shape as every other error: the API's JSON error body (with the parser's own words, which
 /// name the field), or the error page. Anything else passes untouched.
-async fn framework_error(lang: Lang, is_api: bool, response: Response) -> Response {
+async fn framework_error(
+    lang: Lang,
+    is_api: bool,
+    page: Option<&crate::furniture::Page>,
+    response: Response,
+) -> Response {
     let status = response.status();
     let plain = response
         .headers()
@@ -110,11 +127,16 @@ async fn framework_error(lang: Lang, is_api: bool, response: Response) -> Respon
         });
         return kept(&headers, (status, Json(body)).into_response());
     }
-    let page = ErrorPage::new(lang, status, lang.t(key));
-    match askama::Template::render(&page) {
+    let shown = ErrorPage::framed(page, lang, status, lang.t(key)).await;
+    let mut answer = match askama::Template::render(&shown) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(_) => status.into_response(),
+    };
+    // A 405 still says which methods the address takes.
+    if let Some(allow) = headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
     }
+    answer
 }
 
 /// `answer` with what the client is to do next carried over from `from`: when to retry, how to

@@ -240,6 +240,8 @@ pub struct ErrorPage {
     pub ctx: PageCtx,
     pub status: u16,
     pub message: String,
+    /// What the reader may do about it, in a sentence (empty when there is nothing to add).
+    pub hint: String,
 }
 
 impl ErrorPage {
@@ -256,7 +258,41 @@ impl ErrorPage {
             ctx,
             status: status.as_u16(),
             message,
+            hint: String::new(),
         }
+    }
+
+    /// The error page inside a logged-in caller's own frame: their navigation, name, language
+    /// switch and logout, as on every other page. A visitor's is bare, and so is one whose
+    /// session holds no form token yet: an error never starts a session or changes its token.
+    pub async fn framed(
+        page: Option<&Page>,
+        lang: Lang,
+        status: StatusCode,
+        message: String,
+    ) -> Self {
+        let mut shown = Self::new(lang, status, message);
+        let has_token = match page {
+            Some(p) if p.auth.user.is_some() => {
+                crate::csrf::session_token(&p.session).await.is_some()
+            }
+            _ => false,
+        };
+        if let Some(page) = page.filter(|_| has_token)
+            && let Ok(ctx) = page.ctx("").await
+        {
+            shown.ctx = ctx;
+        }
+        let hint = match status {
+            StatusCode::FORBIDDEN => "error.hint_forbidden",
+            StatusCode::NOT_FOUND => "error.hint_not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "error.hint_method",
+            _ => "",
+        };
+        if !hint.is_empty() {
+            shown.hint = lang.t(hint);
+        }
+        shown
     }
 }
 

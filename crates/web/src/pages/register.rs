@@ -65,7 +65,14 @@ async fn form(
     page: Page,
     Path(token): Path<String>,
 ) -> AppResult<Html<String>> {
-    let unit = registration::link_unit(&state.app, &token).await?;
+    let unit = registration::link_unit(&state.app, &token)
+        .await
+        .map_err(|e| match e {
+            vaxloop_app::Error::NotFound => AppError::Missing {
+                message: "register.link_gone".into(),
+            },
+            other => other.into(),
+        })?;
     let ctx = page.ctx("").await?;
     html(&RegisterPage {
         ctx,

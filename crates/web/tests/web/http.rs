@@ -225,7 +225,33 @@ vaxloop_store::backend_tests! {
         let json = c.post_json("/logout", "{}", None).await;
         assert_eq!(json.status, StatusCode::FORBIDDEN, "no header token, no form token");
         let with_header = c.post_json("/logout", "{}", Some(&token)).await;
-        assert_eq!(with_header.status, StatusCode::SEE_OTHER, "the htmx header token is accepted");
+        assert_eq!(with_header.status, StatusCode::SEE_OTHER, "the htmx header token is accepted: {}", with_header.body);
+    }
+
+    async fn error_pages_keep_the_frame_and_offer_the_way_back(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        c.login("desk", DEMO_PASSWORD).await;
+        assert_eq!(c.get("/desk").await.status, StatusCode::OK);
+        // Another role's page: the desk's own navigation, language switch and logout stay.
+        let denied = c.get("/admin/users").await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        for part in ["<nav class=\"main\">", "id=\"logout\"", "id=\"lang-switch\"", "id=\"error-hint\"", "id=\"error-back\"", "href=\"/desk\""] {
+            assert!(denied.body.contains(part), "403 keeps {part}: {}", denied.body);
+        }
+        let missing = c.get("/desk/teams/T0-NOPE-1").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("id=\"logout\"") && missing.body.contains("地址可能输错了"), "{}", missing.body);
+        // A form's address opened directly: a framed page saying so, not the browser's own.
+        let get_post = c.get("/desk/teams").await;
+        assert_eq!(get_post.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(get_post.headers.contains_key("allow"), "{:?}", get_post.headers);
+        assert!(get_post.body.contains("只接收表单提交") && get_post.body.contains("id=\"logout\""), "{}", get_post.body);
+        // An expired registration link says what to do, to anyone.
+        let gone = f.client().get("/r/not-a-link-any-more").await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        assert!(gone.body.contains("登记链接已失效") && gone.body.contains("联络员"), "{}", gone.body);
+        assert!(gone.body.contains("id=\"error-home\""));
     }
 
     async fn roles_cannot_open_each_others_pages(t) {
