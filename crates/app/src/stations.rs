@@ -79,6 +79,23 @@ impl Station {
         self.caller.user_id()
     }
 
+    /// The site's stations in the order people pass them (check-in, screening, vaccination,
+    /// observation), each with whether the caller may open it; then whether they may watch the
+    /// site's board and day.
+    pub fn flow(&self) -> (Vec<(SitePost, bool)>, bool) {
+        let posts = [
+            SitePost::CheckIn,
+            SitePost::Screening,
+            SitePost::Vaccinator,
+            SitePost::Observation,
+        ];
+        let actor = self.caller.actor();
+        let may = |post| actor.is_some_and(|a| scope::works_at(a, self.site.id, post));
+        let stations = posts.iter().map(|&p| (p, may(p))).collect();
+        let watches = actor.is_some_and(|a| scope::watches(a, self.site.id));
+        (stations, watches)
+    }
+
     fn today(app: &App) -> String {
         app.today().to_string()
     }

@@ -56,6 +56,8 @@ struct CheckinPage {
     register: Option<(DeskRegistration, Vec<(String, String)>)>,
     /// Units this site serves, offered for the registration (all units when it names none).
     units: Vec<(String, String)>,
+    /// The site's stations, this one marked.
+    tabs: Vec<super::station::Tab>,
 }
 
 impl CheckinPage {
@@ -75,10 +77,11 @@ async fn show(
     page: Page,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let site = desk_of(&state, &page, &code).await?.into_site();
+    let desk = desk_of(&state, &page, &code).await?;
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
-        site,
+        tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
+        site: desk.into_site(),
         card: None,
         register: None,
         units: Vec::new(),
@@ -134,6 +137,7 @@ async fn scan(
     };
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
         site: desk.into_site(),
         card: Some(card),
         register,
@@ -217,6 +221,7 @@ async fn walk_in(
     let card = card_of(&state, page.lang, done);
     html(&CheckinPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
         site: desk.into_site(),
         card: Some(card),
         register: None,
@@ -244,6 +249,7 @@ async fn register(
             };
             let body = html(&CheckinPage {
                 ctx: page.ctx("/site").await?,
+                tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
                 site: desk.into_site(),
                 card: Some(card),
                 register: None,
@@ -267,6 +273,7 @@ async fn register(
             let units = desk.walk_in_units(&state.app).await?;
             let body = html(&CheckinPage {
                 ctx: page.ctx("/site").await?,
+                tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
                 site: desk.into_site(),
                 card: None,
                 register: Some((entered, problems)),
@@ -278,6 +285,7 @@ async fn register(
     let card = card_of(&state, lang, done);
     Ok(html(&CheckinPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, &desk, SitePost::CheckIn),
         site: desk.into_site(),
         card: Some(card),
         register: None,

@@ -40,6 +40,8 @@ struct Row {
 struct ObservationPage {
     ctx: PageCtx,
     site: Site,
+    /// The site\'s stations, this one marked.
+    tabs: Vec<super::station::Tab>,
     rows: Vec<Row>,
     seats: i64,
     notice: Option<String>,
@@ -123,6 +125,7 @@ async fn render(
     };
     Ok(ObservationPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, station, SitePost::Observation),
         site: station.site().clone(),
         rows,
         seats,

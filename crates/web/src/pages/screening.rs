@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
 struct ScreeningPage {
     ctx: PageCtx,
     site: Site,
+    /// The site\'s stations, this one marked.
+    tabs: Vec<super::station::Tab>,
     queue: Vec<Waiting>,
     /// The person called, with the vaccine's questions (in the reader's language).
     called: Option<(Waiting, Vec<(Question, String)>)>,
@@ -106,6 +108,7 @@ async fn render_with(
     let today = state.app.today();
     Ok(ScreeningPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, station, SitePost::Screening),
         site: station.site().clone(),
         queue,
         called,

@@ -47,9 +47,18 @@ async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<Strin
     })
 }
 
+/// Site staff land on their own station, its queue first; the manager on the site's page.
 async fn my_site(State(state): State<AppState>, page: Page) -> AppResult<Response> {
+    use vaxloop_core::SitePost;
     let s = sites::my_site(&state.app, &page.caller()).await?;
-    Ok(Redirect::to(&format!("/sites/{}", s.code)).into_response())
+    let station = match crate::furniture::user(&page.auth)?.site_post {
+        Some(SitePost::CheckIn) => "/checkin",
+        Some(SitePost::Screening) => "/screening",
+        Some(SitePost::Vaccinator) => "/vaccination",
+        Some(SitePost::Observation) => "/observation",
+        Some(SitePost::Manager) | None => "",
+    };
+    Ok(Redirect::to(&format!("/sites/{}{station}", s.code)).into_response())
 }
 
 #[derive(Template)]

@@ -34,3 +34,52 @@ pub(crate) fn screening_notes(
         })
         .collect()
 }
+
+/// One tab of the station strip at the top of a station's page.
+pub(crate) struct Tab {
+    pub href: String,
+    pub label: String,
+    /// The caller may open it (otherwise it is shown, as the flow's next step, but not linked).
+    pub open: bool,
+    pub current: bool,
+}
+
+/// The site's stations in the flow's order, the one shown marked, then the board and the day
+/// for those who watch them: every other station one tap away.
+pub(crate) fn tabs(
+    lang: Lang,
+    station: &vaxloop_app::stations::Station,
+    current: vaxloop_core::SitePost,
+) -> Vec<Tab> {
+    use vaxloop_core::SitePost;
+    let code = &station.site().code;
+    let (posts, watches) = station.flow();
+    let mut tabs: Vec<Tab> = posts
+        .into_iter()
+        .map(|(post, open)| {
+            let (path, key) = match post {
+                SitePost::CheckIn => ("checkin", "checkin.title"),
+                SitePost::Screening => ("screening", "screening.title"),
+                SitePost::Vaccinator => ("vaccination", "vaccination.title"),
+                _ => ("observation", "observation.title"),
+            };
+            Tab {
+                href: format!("/sites/{code}/{path}"),
+                label: lang.t(key),
+                open,
+                current: post == current,
+            }
+        })
+        .collect();
+    if watches {
+        for (path, key) in [("board", "board.title"), ("day", "day.title")] {
+            tabs.push(Tab {
+                href: format!("/sites/{code}/{path}"),
+                label: lang.t(key),
+                open: true,
+                current: false,
+            });
+        }
+    }
+    tabs
+}

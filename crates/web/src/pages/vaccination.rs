@@ -42,6 +42,8 @@ struct Called {
 struct VaccinationPage {
     ctx: PageCtx,
     site: Site,
+    /// The site\'s stations, this one marked.
+    tabs: Vec<super::station::Tab>,
     queue: Vec<Waiting>,
     called: Option<Called>,
     notice: Option<String>,
@@ -75,6 +77,7 @@ async fn render(
     };
     Ok(VaccinationPage {
         ctx: page.ctx("/site").await?,
+        tabs: super::station::tabs(page.lang, station, SitePost::Vaccinator),
         site: station.site().clone(),
         queue,
         called,

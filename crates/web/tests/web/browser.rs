@@ -676,12 +676,17 @@ async fn the_check_in_desk_scans_a_personal_qr_code_with_the_camera() {
     else {
         return;
     };
+    // The check-in desk lands on its own station, the site's flow one tap away.
     log_in(&c, &base, "hcl.checkin", DEMO_PASSWORD).await;
     c.wait()
-        .for_element(Locator::Id("checkin-link"))
+        .for_element(Locator::Id("checkin-code"))
         .await
-        .expect("the site page");
-    click(&c, "#checkin-link").await;
+        .expect("the check-in station");
+    let flow = text(&c, "#stations").await;
+    assert!(
+        flow.contains("登记签到") && flow.contains("预检") && flow.contains("留观"),
+        "{flow}"
+    );
     // The camera button appears once the scanner library has loaded.
     c.wait()
         .for_element(Locator::Css("#camera-start:not([hidden])"))

@@ -29,8 +29,20 @@ vaxloop_store::backend_tests! {
         let mut desk = f.client();
         desk.login("hcl.checkin", DEMO_PASSWORD).await;
         assert!(desk.get("/sites/HCL").await.body.contains("id=\"checkin-link\""));
+        // The desk lands on its own station; the flow's other stations are shown in order, the
+        // ones it does not work not linked.
+        assert_eq!(desk.get("/site").await.location(), "/sites/HCL/checkin");
         let page = desk.get("/sites/HCL/checkin").await;
         assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"stations\"") && page.body.contains("class=\"station current\""));
+        assert!(!page.body.contains("href=\"/sites/HCL/screening\""), "not the desk's station");
+        let mut manager = f.client();
+        manager.login("hcl.manager", DEMO_PASSWORD).await;
+        assert_eq!(manager.get("/site").await.location(), "/sites/HCL");
+        let managed = manager.get("/sites/HCL/checkin").await.body;
+        for s in ["screening", "vaccination", "observation", "board", "day"] {
+            assert!(managed.contains(&format!("href=\"/sites/HCL/{s}\"")), "the manager's tabs hold {s}");
+        }
         let token = page.csrf();
         let code = format!("VXL1:{}", f.db.cipher.sign("person", people[0]));
         let first = desk.post_form("/sites/HCL/checkin", &[("csrf_token", &token), ("code", &code)]).await;
