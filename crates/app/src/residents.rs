@@ -99,11 +99,59 @@ pub async fn my_record(app: &App, caller: &Caller) -> Result<MyRecord> {
     })
 }
 
-/// The name a staff member's page greets them with (their shifts arrive with the rosters).
-pub async fn staff_home(app: &App, caller: &Caller) -> Result<String> {
+/// What a staff member or volunteer sees before rosters exist: who they are, the site they are
+/// assigned to (if any), how its people flow through its zones, its hours today, and who runs
+/// it — the person to call.
+#[derive(Debug, Clone)]
+pub struct StaffHome {
+    pub name: String,
+    pub site: Option<vaxloop_store::sites::Site>,
+    pub zones: Vec<vaxloop_store::sites::Zone>,
+    /// Today's first slot start and last slot end (minutes past midnight), when it opens today.
+    pub hours_today: Option<(i64, i64)>,
+    /// The site's managers, by the names their logins carry.
+    pub managers: Vec<String>,
+}
+
+/// The logged-in staff member's page.
+pub async fn staff_home(app: &App, caller: &Caller) -> Result<StaffHome> {
     scope::require(app, caller, &[Role::Staff]).await?;
-    Ok(caller
-        .actor()
-        .map(|a| a.display_name.clone())
-        .unwrap_or_default())
+    let actor = caller.actor().ok_or(Error::Unauthenticated)?;
+    let db = app.db();
+    let site = match actor.site_id {
+        Some(id) => vaxloop_store::sites::by_id(db, id).await?,
+        None => None,
+    };
+    let (zones, hours_today, managers) = match &site {
+        Some(s) => {
+            let slots =
+                vaxloop_store::slots::of_site_day(db, s.id, &app.today().to_string()).await?;
+            let hours = slots
+                .iter()
+                .map(|x| x.starts_min)
+                .min()
+                .zip(slots.iter().map(|x| x.ends_min).max());
+            let managers = vaxloop_store::users::list_staff(db)
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    u.site_id == Some(s.id) && u.site_post == Some(vaxloop_core::SitePost::Manager)
+                })
+                .map(|u| u.display_name)
+                .collect();
+            (
+                vaxloop_store::sites::zones(db, s.id).await?,
+                hours,
+                managers,
+            )
+        }
+        None => (Vec::new(), None, Vec::new()),
+    };
+    Ok(StaffHome {
+        name: actor.display_name.clone(),
+        site,
+        zones,
+        hours_today,
+        managers,
+    })
 }

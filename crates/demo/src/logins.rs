@@ -36,6 +36,8 @@ pub(crate) fn logins(
             username: Some("volunteer".into()),
             display_name: "志愿者".into(),
             role: Role::Staff,
+            // Assigned to the large site until rosters say more.
+            site: Some(0),
             ..base.clone()
         },
     ];

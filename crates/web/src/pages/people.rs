@@ -164,13 +164,19 @@ async fn me(
 #[template(path = "people/staff.html")]
 struct StaffPage {
     ctx: PageCtx,
-    name: String,
+    home: residents::StaffHome,
+    /// Today's hours as `HH:MM–HH:MM`, when the site opens today.
+    hours: Option<String>,
 }
 
 async fn staff(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let name = residents::staff_home(&state.app, &page.caller()).await?;
+    let home = residents::staff_home(&state.app, &page.caller()).await?;
+    let hours = home
+        .hours_today
+        .map(|(a, b)| format!("{}–{}", vaxloop_core::hhmm(a), vaxloop_core::hhmm(b)));
     html(&StaffPage {
         ctx: page.ctx("/staff").await?,
-        name,
+        home,
+        hours,
     })
 }

@@ -228,6 +228,17 @@ vaxloop_store::backend_tests! {
         assert_eq!(with_header.status, StatusCode::SEE_OTHER, "the htmx header token is accepted: {}", with_header.body);
     }
 
+    async fn a_volunteer_sees_their_site_and_how_it_works(t) {
+        let f = fixture(t).await;
+        let mut v = f.client();
+        v.login("volunteer", DEMO_PASSWORD).await;
+        let page = v.get("/staff").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for part in ["id=\"site-name\"", "合川路", "id=\"flow\"", "id=\"zones\"", "id=\"duties\"", "有事请找：", "合川路接种点负责人", "绿色通道"] {
+            assert!(page.body.contains(part), "the volunteer's page holds {part}: {}", page.body);
+        }
+    }
+
     async fn error_pages_keep_the_frame_and_offer_the_way_back(t) {
         let f = fixture(t).await;
         let mut c = f.client();
