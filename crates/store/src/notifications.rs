@@ -62,12 +62,18 @@ pub struct Notice {
     pub colour: i64,
     pub number: i64,
     pub size: i64,
+    /// When the team's first slot starts (minutes past midnight), as booked.
+    pub starts_min: Option<i64>,
+    /// Its shuttle trips as published (JSON, see migration 0007).
+    pub trips: Option<String>,
 }
 
 /// A unit's notifications, newest first.
 pub async fn of_unit(db: &Db, unit_id: i64, limit: i64) -> StoreResult<Vec<Notice>> {
     let rows = sqlx::query(
-        "SELECT n.id, n.kind, n.created_at, n.read_at, t.code, s.name, t.day, t.colour, t.number, t.size \
+        "SELECT n.id, n.kind, n.created_at, n.read_at, t.code, s.name, t.day, t.colour, t.number, t.size, \
+                (SELECT MIN(sl.starts_min) FROM appointments a JOIN slots sl ON sl.id = a.slot_id \
+                 WHERE a.team_id = t.id), t.trips \
          FROM notifications n JOIN teams t ON t.id = n.team_id JOIN sites s ON s.id = t.site_id \
          WHERE n.unit_id = $1 ORDER BY n.id DESC LIMIT $2",
     )
@@ -88,6 +94,8 @@ pub async fn of_unit(db: &Db, unit_id: i64, limit: i64) -> StoreResult<Vec<Notic
                 colour: r.try_get(7)?,
                 number: r.try_get(8)?,
                 size: r.try_get(9)?,
+                starts_min: r.try_get(10)?,
+                trips: r.try_get(11)?,
             })
         })
         .collect()

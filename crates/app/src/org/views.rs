@@ -76,6 +76,10 @@ pub struct Notice {
     pub day: String,
     pub size: i64,
     pub read: bool,
+    /// When its first slot starts (minutes past midnight).
+    pub starts_min: Option<i64>,
+    /// Its shuttles: `(minute the bus leaves the unit, bus number)`.
+    pub pickups: Vec<(i64, u32)>,
 }
 
 /// What the reader of a unit's page may do there.
@@ -174,6 +178,15 @@ pub async fn unit(app: &App, caller: &Caller, code: &str, page: i64) -> Result<U
             day: n.day,
             size: n.size,
             read: n.read,
+            starts_min: n.starts_min,
+            pickups: n
+                .trips
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<Vec<crate::planning::BusTrip>>(j).ok())
+                .unwrap_or_default()
+                .iter()
+                .map(|t| (t.departs_min, t.bus))
+                .collect(),
         })
         .collect();
     Ok(UnitView {

@@ -130,7 +130,10 @@ struct NoticeView {
     team_code: String,
     label: String,
     site: String,
-    day: String,
+    /// The day as people read it, with the first slot's time.
+    when: String,
+    /// Where and when the shuttle picks the team up, or empty.
+    pickup: String,
     size: i64,
     read: bool,
 }
@@ -170,7 +173,24 @@ async fn unit(
             team_code: n.team_code,
             label: n.label.text(ctx.is_en()),
             site: n.site,
-            day: n.day,
+            when: match n.starts_min {
+                Some(m) => format!("{} {}", page.lang.day(&n.day), vaxloop_core::hhmm(m)),
+                None => page.lang.day(&n.day),
+            },
+            pickup: n
+                .pickups
+                .iter()
+                .map(|(at, bus)| {
+                    page.lang.tf(
+                        "unit.pickup",
+                        &[
+                            ("time", &vaxloop_core::hhmm(*at)),
+                            ("bus", &bus.to_string()),
+                        ],
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(page.lang.t("common.list_sep").as_str()),
             size: n.size,
             read: n.read,
         })

@@ -354,3 +354,148 @@ async fn the_desk_finds_a_team_opens_it_and_cancels_it_after_being_asked() {
     assert_eq!(held, 0, "cancelled");
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_contact_reads_the_inbox_and_confirms_a_registrant_on_a_phone() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (db, town, base) = serve_town_with(test_config()).await;
+    let contact = town
+        .logins
+        .iter()
+        .find(|l| l.role == vaxloop_core::Role::UnitContact)
+        .expect("a contact")
+        .clone();
+    let unit = vaxloop_store::org::unit_by_code(&db, &town.units[contact.unit.expect("unit")].code)
+        .await
+        .expect("q")
+        .expect("unit");
+    // A team of theirs booked tomorrow, and the notice of it.
+    let site = vaxloop_store::sites::serving_unit(&db, unit.id)
+        .await
+        .expect("q")
+        .remove(0);
+    let tomorrow = WebConfig::default()
+        .today()
+        .checked_add_days(chrono::Days::new(1))
+        .expect("day");
+    let slot = vaxloop_store::slots::of_site_day(&db, site.id, &tomorrow.to_string())
+        .await
+        .expect("slots")
+        .into_iter()
+        .find(|s| s.capacity - s.booked >= 2)
+        .expect("room");
+    let people = vaxloop_store::journeys::waiting_of_unit(&db, unit.id, 1, 2)
+        .await
+        .expect("q");
+    let team = vaxloop_app::booking::engine::book_team(
+        &db,
+        chrono_tz::Asia::Shanghai,
+        unit.id,
+        slot.id,
+        &people,
+        1,
+    )
+    .await
+    .expect("book")
+    .expect("booked");
+    let mut tx = db.begin_write().await.expect("tx");
+    vaxloop_store::notifications::team_booked_in(&mut tx, unit.id, team.team.id, 0)
+        .await
+        .expect("notice");
+    tx.commit().await.expect("commit");
+    let Some((_driver, c)) = start_browser(PHONE.0, PHONE.1, profile.path()).await else {
+        return;
+    };
+    // Someone registers themselves through the unit's link.
+    c.goto(&format!("{base}/r/{}", unit.reg_token))
+        .await
+        .expect("open");
+    let id = vaxloop_core::ResidentId::compose(
+        310112,
+        chrono::NaiveDate::from_ymd_opt(1980, 3, 3).expect("date"),
+        31,
+    );
+    for (field, value) in [
+        ("name", "新来的人"),
+        ("id_number", id.as_str()),
+        ("phone", "13912345678"),
+        ("pin", "246810"),
+        ("pin_again", "246810"),
+    ] {
+        c.find(Locator::Id(field))
+            .await
+            .expect(field)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    click(&c, "#consent").await;
+    click(&c, "#register-submit").await;
+    // The newcomer is told what happens next, not an error.
+    let next = text(&c, "#next-text").await;
+    assert!(next.contains("联络员核对并确认"), "{next}");
+    assert!(c.find(Locator::Css("p.alert")).await.is_err());
+    c.find(Locator::Id("logout"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("out");
+    // The contact's page: the notice with the day, time and label; the page fits the phone.
+    log_in(
+        &c,
+        &base,
+        contact.username.as_deref().expect("username"),
+        DEMO_PASSWORD,
+    )
+    .await;
+    let notice = text(&c, "#inbox-list li").await;
+    let time = vaxloop_core::hhmm(slot.starts_min);
+    assert!(
+        notice.contains(&time)
+            && notice.contains(&format!("{}月{}日", tomorrow.month(), tomorrow.day())),
+        "the day and the time: {notice}"
+    );
+    assert!(fits(&c).await, "the unit's page fits the phone");
+    // The confirm button for the pending registrant is on screen, and works.
+    let confirm = c
+        .find(Locator::Css("#pending-list button[type=submit]"))
+        .await
+        .expect("confirm");
+    let right: f64 = serde_json::from_value(
+        c.execute(
+            "return document.querySelector('#pending-list button').getBoundingClientRect().right",
+            vec![],
+        )
+        .await
+        .expect("script"),
+    )
+    .expect("number");
+    assert!(right <= f64::from(PHONE.0), "on screen: {right}");
+    confirm.click().await.expect("confirm");
+    c.wait()
+        .for_element(Locator::Id("inbox-list"))
+        .await
+        .expect("back on the unit's page");
+    assert!(
+        c.find(Locator::Id("pending-list")).await.is_err(),
+        "nobody left to confirm"
+    );
+    c.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_sees_their_site_and_its_flow_on_a_phone() {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_db, _town, base) = serve_town_with(test_config()).await;
+    let Some((_driver, c)) = start_browser(PHONE.0, PHONE.1, profile.path()).await else {
+        return;
+    };
+    log_in(&c, &base, "volunteer", DEMO_PASSWORD).await;
+    assert!(text(&c, "#site-name").await.contains("合川路"));
+    let flow = text(&c, "#flow").await;
+    assert!(flow.contains("登记签到") && flow.contains("留观"), "{flow}");
+    assert!(text(&c, "#who-to-call").await.contains("负责人"));
+    assert!(fits(&c).await, "the page fits the phone");
+    c.close().await.expect("close");
+}
