@@ -93,7 +93,31 @@ pub async fn logins(app: &App, caller: &Caller) -> Result<Vec<LoginLine>> {
 /// The newest `limit` audit entries, for the admin.
 pub async fn audit_log(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Logged>> {
     scope::require(app, caller, &[Role::Admin]).await?;
-    Ok(audit::recent(app.db(), limit).await?)
+    let mut entries = audit::recent(app.db(), limit).await?;
+    // A login the entry is about is named by its username, not its row number.
+    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for e in &mut entries {
+        let Some(id) = e
+            .target
+            .strip_prefix("user:")
+            .and_then(|i| i.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let name = match names.get(&id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = vaxloop_store::users::by_id(app.db(), id)
+                    .await?
+                    .and_then(|u| u.username)
+                    .unwrap_or_else(|| format!("#{id}"));
+                names.insert(id, name.clone());
+                name
+            }
+        };
+        e.target = format!("user:{name}");
+    }
+    Ok(entries)
 }
 
 /// The desk's board: each site's supply for the next three days, who waits longest, and the

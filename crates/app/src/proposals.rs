@@ -113,6 +113,7 @@ impl From<crate::Error> for ProposalError {
 }
 
 pub use vaxloop_planner::plan::Assignment;
+pub use vaxloop_planner::solve::unplaced_code;
 pub use vaxloop_planner::{Instance, Place};
 
 /// Lets a planner through (see [`PLANNERS`]); an audited denial otherwise.

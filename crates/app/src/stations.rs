@@ -62,6 +62,7 @@ pub type Notes = HashMap<i64, Vec<Question>>;
 #[derive(Debug, Clone)]
 pub struct DoseChoice {
     pub vaccine_id: i64,
+    pub vaccine_name: String,
     pub lots: Vec<LotChoice>,
     pub observation_minutes: i64,
 }
@@ -155,16 +156,15 @@ impl Station {
             self.actor(),
         )
         .await?;
-        let observation_minutes = vaxloop_store::vaccines::all(app.db())
+        let vaccine = vaxloop_store::vaccines::all(app.db())
             .await?
             .into_iter()
-            .find(|v| v.id == vaccine_id)
-            .map(|v| v.observation_minutes)
-            .unwrap_or(30);
+            .find(|v| v.id == vaccine_id);
         Ok(Some(DoseChoice {
             vaccine_id,
+            vaccine_name: vaccine.as_ref().map(|v| v.name.clone()).unwrap_or_default(),
             lots,
-            observation_minutes,
+            observation_minutes: vaccine.map_or(30, |v| v.observation_minutes),
         }))
     }
 

@@ -126,6 +126,7 @@ pub async fn day_groups(db: &Db, scope: Scope, day: &str) -> StoreResult<Vec<Day
 pub struct LotLedger {
     pub lot_id: i64,
     pub vaccine_code: String,
+    pub vaccine_name: String,
     pub lot_number: String,
     pub expires_on: String,
     /// Delivered and transferred in.
@@ -165,7 +166,8 @@ pub async fn lot_ledgers(
     let rows = sqlx::query(
         "SELECT b.lot_id, v.code, l.lot_number, l.expires_on, b.remaining, \
                 CAST(COALESCE((SELECT SUM(x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id), 0) AS BIGINT), \
-                CAST(COALESCE((SELECT SUM(x.doses - x.used - x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id AND x.closed_at IS NULL), 0) AS BIGINT) \
+                CAST(COALESCE((SELECT SUM(x.doses - x.used - x.wasted) FROM vials x WHERE x.lot_id = b.lot_id AND x.site_id = b.site_id AND x.closed_at IS NULL), 0) AS BIGINT), \
+                v.name \
          FROM stock_balances b JOIN lots l ON l.id = b.lot_id JOIN vaccines v ON v.id = l.vaccine_id \
          WHERE b.site_id = $1 ORDER BY v.code, l.expires_on, l.lot_number",
     )
@@ -183,6 +185,7 @@ pub async fn lot_ledgers(
                 remaining: r.try_get(4)?,
                 vial_waste: r.try_get(5)?,
                 in_open_vials: r.try_get(6)?,
+                vaccine_name: r.try_get(7)?,
                 received: 0,
                 administered: 0,
                 wasted: 0,

@@ -12,6 +12,28 @@ use axum::http::{HeaderMap, header};
 /// The cookie that remembers the chosen language.
 pub const COOKIE: &str = "lang";
 
+/// Keys asked for that have no translation (rust-i18n answers the key itself): kept so that a
+/// test rendering every page can fail on any, and logged once each.
+static MISSING: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn noted(key: &str, text: &str) {
+    if text == key
+        && let Ok(mut missing) = MISSING.lock()
+        && missing.insert(key.to_string())
+    {
+        tracing::warn!(key, "no translation");
+    }
+}
+
+/// The keys asked for so far that had no translation.
+pub fn missing_keys() -> Vec<String> {
+    MISSING
+        .lock()
+        .map(|m| m.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -42,12 +64,15 @@ impl Lang {
 
     /// The translation of `key`.
     pub fn t(self, key: &str) -> String {
-        rust_i18n::t!(key, locale = self.code()).into_owned()
+        let text = rust_i18n::t!(key, locale = self.code());
+        noted(key, &text);
+        text.into_owned()
     }
 
     /// The translation of `key` with `%{name}` placeholders filled in.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut text: Cow<'_, str> = rust_i18n::t!(key, locale = self.code());
+        noted(key, &text);
         for (name, value) in args {
             text = Cow::Owned(text.replace(&format!("%{{{name}}}"), value));
         }

@@ -745,10 +745,32 @@ fn to_plan(
 }
 
 /// Why team `t` has no place, in the plan's final state.
+/// Why a team is left out, as the plan file says it, with a stable code for readers who show
+/// it in another language.
+pub const UNPLACED_REASONS: [(&str, &str); 5] = [
+    ("too_far", "every site is too far to be worth the trip"),
+    ("no_doses", "no doses left on its days"),
+    (
+        "no_room",
+        "no slot with room where doses are left on its days",
+    ),
+    ("no_bus", "no shuttle bus free when there is room"),
+    ("no_fit", "no place left that fits"),
+];
+
+/// The code of a left-out team's reason (see [`UNPLACED_REASONS`]).
+pub fn unplaced_code(reason: &str) -> Option<&'static str> {
+    UNPLACED_REASONS
+        .iter()
+        .find(|(_, text)| *text == reason)
+        .map(|(code, _)| *code)
+}
+
 fn why_not(m: &Model, st: &State, t: usize, classes: &[(i64, u32, bool)]) -> &'static str {
     let team = &m.inst.teams[t];
+    let [too_far, no_doses, no_room, no_bus, no_fit] = UNPLACED_REASONS.map(|r| r.1);
     if classes.is_empty() {
-        return "every site is too far to be worth the trip";
+        return too_far;
     }
     let days: Vec<usize> = (0..m.days).filter(|&d| m.inst.allows_day(t, d)).collect();
     let sites: Vec<usize> = classes.iter().map(|c| c.1 as usize).collect();
@@ -757,7 +779,7 @@ fn why_not(m: &Model, st: &State, t: usize, classes: &[(i64, u32, bool)]) -> &'s
             .any(|&d| st.doses[m.site_day(s, d)] >= team.size)
     });
     if !doses {
-        return "no doses left on its days";
+        return no_doses;
     }
     let room = sites.iter().any(|&s| {
         days.iter().any(|&d| {
@@ -774,10 +796,10 @@ fn why_not(m: &Model, st: &State, t: usize, classes: &[(i64, u32, bool)]) -> &'s
         })
     });
     if !room {
-        return "no slot with room where doses are left on its days";
+        return no_room;
     }
     if team.bus {
-        return "no shuttle bus free when there is room";
+        return no_bus;
     }
-    "no place left that fits"
+    no_fit
 }

@@ -131,6 +131,40 @@ struct AuditPage {
     rows: Vec<AuditRow>,
 }
 
+/// An audit entry's target as people read it: what kind of thing, then which (`预约 #3`,
+/// `登录 hcl.checkin`); a target of a kind not named here is shown as stored.
+fn target_text(lang: crate::i18n::Lang, target: &str) -> String {
+    const KINDS: &[&str] = &[
+        "api_token",
+        "appointment",
+        "claim",
+        "delivery",
+        "group",
+        "import",
+        "login",
+        "lot",
+        "person",
+        "site",
+        "slot",
+        "team",
+        "unit",
+        "user",
+        "vaccine",
+        "visit",
+    ];
+    match target.split_once(':') {
+        Some((kind, rest)) if KINDS.contains(&kind) => {
+            let rest = if rest.chars().all(|c| c.is_ascii_digit()) {
+                format!("#{rest}")
+            } else {
+                rest.replace(':', " ")
+            };
+            format!("{} {rest}", lang.t(&format!("audit.kind.{kind}")))
+        }
+        _ => target.to_string(),
+    }
+}
+
 async fn audit_log(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let rows = admin::audit_log(&state.app, &page.caller(), 200)
         .await?
@@ -139,7 +173,7 @@ async fn audit_log(State(state): State<AppState>, page: Page) -> AppResult<Html<
             at: state.config.local_time(e.at),
             actor: e.actor.unwrap_or_else(|| "—".into()),
             action: page.lang.t(&format!("audit.action.{}", e.action)),
-            target: e.target,
+            target: target_text(page.lang, &e.target),
             outcome: page.lang.t(&format!("audit.outcome.{}", e.outcome)),
             reason: e.reason.unwrap_or_default(),
             detail: e.detail.unwrap_or_default(),

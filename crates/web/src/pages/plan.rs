@@ -271,7 +271,11 @@ fn team_lines(n: &Names, p: &Proposal) -> Vec<TeamLine> {
     }
     for u in &p.plan.unassigned {
         if let Some(&t) = team_at.get(u.team.as_str()) {
-            lines[t].reason = u.reason.clone();
+            // Said in the reader's language when the planner's reason is one it names.
+            lines[t].reason = match vaxloop_app::proposals::unplaced_code(&u.reason) {
+                Some(code) => n.lang.t(&format!("plan.why.{code}")),
+                None => u.reason.clone(),
+            };
         }
     }
     lines

@@ -286,7 +286,7 @@ async fn day_xlsx(
         .iter()
         .map(|l| {
             let mut row = vec![
-                l.vaccine_code.clone(),
+                l.vaccine_name.clone(),
                 l.lot_number.clone(),
                 l.expires_on.clone(),
             ];

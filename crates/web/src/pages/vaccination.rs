@@ -35,6 +35,8 @@ struct Called {
     notes: Vec<String>,
     lots: Vec<LotOption>,
     minutes: i64,
+    /// The vaccine the dose is of, by its name.
+    vaccine: String,
 }
 
 #[derive(Template)]
@@ -93,7 +95,9 @@ async fn called(
     w: &Waiting,
 ) -> AppResult<Called> {
     let choice = station.dose_choice(&state.app, w.visit.id).await?;
-    let (lots, minutes) = choice.map_or((Vec::new(), 30), |c| (c.lots, c.observation_minutes));
+    let (lots, minutes, vaccine) = choice.map_or((Vec::new(), 30, String::new()), |c| {
+        (c.lots, c.observation_minutes, c.vaccine_name)
+    });
     let lots = lots
         .into_iter()
         .map(|lot| {
@@ -119,6 +123,7 @@ async fn called(
         notes,
         lots,
         minutes,
+        vaccine,
     })
 }
 
