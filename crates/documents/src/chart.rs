@@ -50,7 +50,7 @@ pub fn funnel_svg(bars: &[Bar], width: u32) -> String {
                 colour.filled(),
             ));
             let _ = root.draw(&Text::new(
-                bar.value.to_string(),
+                vaxloop_core::grouped(bar.value),
                 (x0 + len + 6, y + 8),
                 ("sans-serif", 17).into_font(),
             ));
@@ -160,7 +160,8 @@ mod tests {
         ];
         let svg = funnel_svg(&bars, 480);
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("目标") && svg.contains("已登记") && svg.contains("\n1200\n"));
+        // Figures are written with thousands separators, as on the pages.
+        assert!(svg.contains("目标") && svg.contains("已登记") && svg.contains("\n1,200\n"));
         assert_eq!(svg.matches("<rect").count(), 3, "background and two bars");
         assert!(
             !svg.contains("style="),

@@ -15,7 +15,13 @@ use crate::error::AppError;
 struct Assets;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/{*path}", get(asset))
+    Router::new()
+        .route("/static/{*path}", get(asset))
+        // Browsers ask for it whatever the page says.
+        .route(
+            "/favicon.ico",
+            get(|| asset(Path("favicon.svg".to_string()))),
+        )
 }
 
 async fn asset(Path(path): Path<String>) -> Response {

@@ -103,16 +103,7 @@ impl PageCtx {
 
     /// A whole number with thousands separators, as both languages write it.
     pub fn num(&self, n: impl std::borrow::Borrow<i64>) -> String {
-        let n = *n.borrow();
-        let digits = n.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if n < 0 { format!("-{out}") } else { out }
+        vaxloop_core::grouped(*n.borrow())
     }
 
     /// `part` of `whole` as a whole percentage.

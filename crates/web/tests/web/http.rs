@@ -228,6 +228,18 @@ vaxloop_store::backend_tests! {
         assert_eq!(with_header.status, StatusCode::SEE_OTHER, "the htmx header token is accepted: {}", with_header.body);
     }
 
+    async fn figures_are_grouped_and_the_site_has_an_icon(t) {
+        let f = fixture(t).await;
+        let mut c = f.client();
+        let icon = c.get("/favicon.ico").await;
+        assert_eq!(icon.status, StatusCode::OK);
+        assert_eq!(icon.headers["content-type"], "image/svg+xml");
+        assert!(c.get("/login").await.body.contains("rel=\"icon\""));
+        assert_eq!(vaxloop_core::grouped(339_093), "339,093");
+        assert_eq!(vaxloop_core::grouped(-1_234_567), "-1,234,567");
+        assert_eq!(vaxloop_core::grouped(999), "999");
+    }
+
     async fn a_volunteer_sees_their_site_and_how_it_works(t) {
         let f = fixture(t).await;
         let mut v = f.client();

@@ -54,6 +54,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", "public"),
     ("GET", "/metrics", "public"),
     ("GET", "/static/{*path}", "public"),
+    ("GET", "/favicon.ico", "public"),
     ("GET", "/api/openapi.json", "public"),
     ("GET", "/r/{token}", "public"),
     ("POST", "/r/{token}", "public"),
