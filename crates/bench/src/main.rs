@@ -15,6 +15,8 @@
 //!   come back the same and the invariants hold; see [`crash`].
 //! - `fuzz [--seconds N] [--target NAME]` drives each fuzz target (parsers, readers, file
 //!   formats, the API's JSON bodies) for N seconds; see [`fuzz`].
+//! - `desk DATABASE_URL… [--people N]` makes and publishes a proposal in the demo town as the
+//!   desk does, then times the desk's pages and the counting pages; see [`desk`].
 //! - `site DATABASE_URL…` replays a 5,000-person site day at full speed through the API with the
 //!   board open, then closes and reconciles it; see [`site`].
 //! - `sim --python PY --peers DIR --work DIR` runs the clinic simulator against its SimPy peer
@@ -23,6 +25,7 @@
 mod args;
 mod booking;
 mod crash;
+mod desk;
 mod fuzz;
 mod fuzz_api;
 mod fuzz_kit;
@@ -50,13 +53,14 @@ fn main() -> anyhow::Result<()> {
         Some("parse") => parse(&args[1..]),
         Some("booking") => booking::main(&args[1..]),
         Some("crash") => crash::main(&args[1..]),
+        Some("desk") => desk::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("planner") => planner::main(&args[1..]),
         Some("site") => site::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),
         _ => {
             bail!(
-                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR | site DATABASE_URL…"
+                "usage: vaxloop-bench roster FILE --rows N --bad FRACTION --seed S | parse FILE | booking DATABASE_URL… | planner --vaxloop BIN --python PY --work DIR | desk DATABASE_URL… | site DATABASE_URL…"
             )
         }
     }
