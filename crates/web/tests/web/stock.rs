@@ -21,9 +21,9 @@ vaxloop_store::backend_tests! {
         let planned = vaccines::deliveries(&f.db, &today.to_string(), &later.to_string(), None).await.expect("q").into_iter().find(|d| d.status == "planned").expect("a planned delivery");
         assert!(page.body.contains(&format!("receive-{}", planned.id)));
         let before: i64 = vaccines::ledger_balances(&f.db).await.expect("q").iter().map(|b| b.remaining).sum();
-        for _ in 0..2 {
+        for done in ["received", "before"] {
             let r = desk.post_form(&format!("/deliveries/{}/receive", planned.id), &[("csrf_token", &token)]).await;
-            assert_eq!(r.location(), "/stock");
+            assert_eq!(r.location(), format!("/stock?done={done}"), "the second press says it was received before");
         }
         let after: i64 = vaccines::ledger_balances(&f.db).await.expect("q").iter().map(|b| b.remaining).sum();
         assert_eq!(after - before, planned.doses, "received once, however often the button is pressed");
@@ -33,13 +33,14 @@ vaxloop_store::backend_tests! {
         let no_reason = desk.post_form("/stock/waste", &[("csrf_token", &token), ("site", &site), ("lot", &lot), ("doses", "2"), ("reason", "")]).await;
         assert_eq!(no_reason.status, StatusCode::CONFLICT);
         let wasted = desk.post_form("/stock/waste", &[("csrf_token", &token), ("site", &site), ("lot", &lot), ("doses", "2"), ("reason", "安瓿破损")]).await;
-        assert_eq!(wasted.location(), "/stock");
+        assert_eq!(wasted.location(), "/stock?done=wasted");
+        assert!(desk.get(wasted.location()).await.body.contains("id=\"stock-notice\""), "the page says the waste was recorded");
         let too_much = desk.post_form("/stock/waste", &[("csrf_token", &token), ("site", &site), ("lot", &lot), ("doses", "999999"), ("reason", "全部过期")]).await;
         assert_eq!(too_much.status, StatusCode::CONFLICT);
         assert!(too_much.body.contains("库存不足"));
         let other = vaxloop_store::sites::all(&f.db).await.expect("q").into_iter().find(|s| s.id != planned.site_id).expect("another site").id.to_string();
         let moved = desk.post_form("/stock/transfer", &[("csrf_token", &token), ("lot", &lot), ("from", &site), ("to", &other), ("doses", "5")]).await;
-        assert_eq!(moved.location(), "/stock");
+        assert_eq!(moved.location(), "/stock?done=transferred");
         for b in vaccines::ledger_balances(&f.db).await.expect("q") {
             assert_eq!(b.ledger_sum, b.remaining, "every balance equals its ledger");
         }
