@@ -171,7 +171,9 @@ pub async fn propose(
     may_plan(app, caller).await?;
     let user = scope::login(caller)?.id;
     let db = app.db();
+    let started = std::time::Instant::now();
     let mut live = live_instance(db, today).await?;
+    let read_ms = started.elapsed().as_millis();
     // The disruptions the desk recorded on the open proposal still hold.
     if let Some(open) = latest(db).await?.filter(Proposal::is_open) {
         for d in open.live.disruptions {
@@ -192,6 +194,7 @@ pub async fn propose(
         (live, solved)
     })
     .await;
+    let solved_ms = started.elapsed().as_millis();
     let mut tx = db.begin_write().await?;
     let id = plan_drafts::open(
         &mut tx,
@@ -214,7 +217,17 @@ pub async fn propose(
     )
     .await?;
     tx.commit().await?;
-    load(db, id).await
+    let stored_ms = started.elapsed().as_millis();
+    let proposal = load(db, id).await;
+    tracing::info!(
+        proposal = id,
+        read_ms,
+        solved_ms,
+        stored_ms,
+        loaded_ms = started.elapsed().as_millis(),
+        "proposal made"
+    );
+    proposal
 }
 
 /// The newest proposal, for a planner.

@@ -24,29 +24,33 @@ vaxloop_store::backend_tests! {
         assert_eq!(live.teams.len(), inst.teams.len());
         assert_eq!(live.site_ids.len(), inst.sites.len());
 
-        // Everybody waiting is in exactly one team, of their own unit, no team above a bus load.
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM journeys WHERE dose_number = 1 AND state IN ('registered', 'no_show', 'cancelled')",
+        // Everybody waiting is in exactly one team, of their own unit, no team above a bus load:
+        // a unit's teams are consecutive runs of its waiting people, the green channel first.
+        let waiting: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.unit_id, CAST(COUNT(*) AS BIGINT), \
+                    CAST(SUM(CASE WHEN p.disabled <> 0 OR p.birth_date <= '1966-12-01' THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM journeys j JOIN people p ON p.id = j.person_id \
+             WHERE j.dose_number = 1 AND j.state IN ('registered', 'no_show', 'cancelled') GROUP BY p.unit_id",
         )
-        .fetch_one(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .expect("count");
-        let mut everyone: Vec<i64> = live.teams.iter().flat_map(|lt| lt.people.iter().copied()).collect();
-        assert_eq!(everyone.len() as i64, waiting);
-        everyone.sort_unstable();
-        everyone.dedup();
-        assert_eq!(everyone.len() as i64, waiting, "nobody in two teams");
-        for (team, lt) in inst.teams.iter().zip(&live.teams) {
-            assert_eq!(team.size as usize, lt.people.len());
-            assert!(team.size <= inst.buses.seats.max(45), "{} has {}", team.id, team.size);
-            let unit_of: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT DISTINCT unit_id FROM people WHERE id IN ({})",
-                lt.people.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-            )))
-            .fetch_all(&mut *tx)
-            .await
-            .expect("units");
-            assert_eq!(unit_of, [lt.unit_id]);
+        assert!(!waiting.is_empty());
+        for (unit, people, green) in waiting {
+            let teams: Vec<(&vaxloop_planner::instance::Team, &vaxloop_app::planning::LiveTeam)> =
+                inst.teams.iter().zip(&live.teams).filter(|(_, lt)| lt.unit_id == unit && lt.booked.is_none()).collect();
+            let mut next = 0;
+            for (team, lt) in &teams {
+                assert_eq!(lt.from, next, "{}: runs follow each other", team.id);
+                assert!(lt.people.is_empty(), "a proposal names no waiting person");
+                assert!(team.size >= 1 && team.size <= inst.buses.seats.max(45), "{} has {}", team.id, team.size);
+                next += team.size as usize;
+            }
+            assert_eq!(next as i64, people, "unit {unit}: everybody waiting in one team");
+            let in_green: u32 = teams.iter().map(|(t, _)| t.priority_people).sum();
+            assert_eq!(i64::from(in_green), green, "unit {unit}: the green channel counted");
+            let leading = teams.iter().take_while(|(t, _)| t.priority_people == t.size).count();
+            assert!(teams.iter().skip(leading + 1).all(|(t, _)| t.priority_people == 0), "unit {unit}: the green channel first");
         }
 
         // The capacities are the slots' free places and the site-days' free doses.
@@ -248,12 +252,63 @@ vaxloop_store::backend_tests! {
         let published = publish(&t, &t.cipher, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published").booked;
         let (_, first) = &published[0];
         let people: Vec<i64> = vaxloop_store::teams::members(&t, first.team.id).await.expect("members").iter().map(|m| m.1).collect();
-        let after = live_instance(&t, today).await.expect("live");
-        let waiting: Vec<i64> = after.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
-        assert!(people.iter().all(|p| !waiting.contains(p)), "booked people do not wait");
+        let unit = live.teams[live.instance.teams.iter().position(|t| t.id == published[0].0).expect("team")].unit_id;
+        let waiting = |live: vaxloop_app::planning::Live| {
+            let t = &t;
+            async move {
+                let counted: usize = (live.instance.teams.iter().zip(&live.teams))
+                    .filter(|(_, lt)| lt.unit_id == unit && lt.booked.is_none())
+                    .map(|(team, _)| team.size as usize)
+                    .sum();
+                let named = vaxloop_store::planning::waiting_people(t, unit, &live.elderly, usize::MAX).await.expect("people");
+                assert_eq!(named.len(), counted, "the teams count whoever waits");
+                named
+            }
+        };
+        let after = waiting(live_instance(&t, today).await.expect("live")).await;
+        assert!(people.iter().all(|p| !after.contains(p)), "booked people do not wait");
         vaxloop_app::booking::engine::cancel_team(&t, first.team.id).await.expect("cancel");
-        let again = live_instance(&t, today).await.expect("live");
-        let waiting: Vec<i64> = again.teams.iter().filter(|lt| lt.booked.is_none()).flat_map(|lt| lt.people.clone()).collect();
-        assert!(people.iter().all(|p| waiting.contains(p)), "nobody falls out of the loop: the cancelled wait again");
+        let again = waiting(live_instance(&t, today).await.expect("live")).await;
+        assert!(people.iter().all(|p| again.contains(p)), "nobody falls out of the loop: the cancelled wait again");
+    }
+
+    async fn publishing_names_the_waiting_people_then_and_books_nobody_twice(t) {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let town = vaxloop_demo::generate(&vaxloop_demo::TownSpec { people: 800, seed: 6, today });
+        vaxloop_demo::store(&t, &t.cipher, &town).await.expect("demo town");
+        let live = live_instance(&t, today).await.expect("live");
+        let solved = solve(&live.instance, &Options { time_limit: std::time::Duration::from_secs(2), max_steps: Some(100), seed: 4 });
+        // A unit whose teams the plan places all, and the first of its people.
+        let placed = |id: &str| solved.plan.assignments.iter().any(|a| a.team == id);
+        let teams = || live.instance.teams.iter().zip(&live.teams).filter(|(_, lt)| lt.booked.is_none());
+        let (_, lt) = teams()
+            .find(|(_, lt)| teams().filter(|(_, o)| o.unit_id == lt.unit_id).all(|(t, _)| placed(&t.id)))
+            .expect("a unit placed whole");
+        let planned: u32 = teams().filter(|(_, o)| o.unit_id == lt.unit_id).map(|(t, _)| t.size).sum();
+        let first = vaxloop_store::planning::waiting_people(&t, lt.unit_id, &live.elderly, 1).await.expect("people")[0];
+        // Meanwhile that person declines.
+        let mut tx = t.begin_write().await.expect("tx");
+        sqlx::query("UPDATE journeys SET state = 'declined' WHERE person_id = $1 AND dose_number = 1").bind(first).execute(&mut *tx).await.expect("decline");
+        tx.commit().await.expect("commit");
+
+        let published = publish(&t, &t.cipher, chrono_tz::Asia::Shanghai, &live, &solved.plan, None).await.expect("publish").expect("published");
+        assert_eq!(published.gone, 1, "the one who declined is counted out");
+        let booked: usize = published.booked.iter().map(|(_, b)| b.appointments.len()).sum();
+        assert_eq!(booked as u64, solved.scheduled_people - 1);
+        let unit_of = |id: &str| live.teams[live.instance.teams.iter().position(|t| t.id == id).expect("team")].unit_id;
+        let ours: usize = published.booked.iter().filter(|(id, _)| unit_of(id) == lt.unit_id).map(|(_, b)| b.appointments.len()).sum();
+        assert_eq!(ours as u32, planned - 1, "the unit's teams book one fewer than planned");
+        let mut tx = t.begin_write().await.expect("tx");
+        let theirs: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM appointments WHERE person_id = $1").bind(first).fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(theirs, 0, "the one who declined is not booked");
+        // Every appointment of a published team is one of its unit's people, each booked once.
+        let wrong: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM appointments a JOIN teams tm ON tm.id = a.team_id JOIN people p ON p.id = a.person_id WHERE p.unit_id <> tm.unit_id",
+        ).fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(wrong, 0);
+        let twice: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT person_id FROM appointments WHERE status = 'active' GROUP BY person_id, dose_number HAVING COUNT(*) > 1) x",
+        ).fetch_one(&mut *tx).await.expect("n");
+        assert_eq!(twice, 0);
     }
 }

@@ -115,6 +115,13 @@ async fn run(url: &str, people: usize) -> anyhow::Result<serde_json::Value> {
                 bail!("{path}: {status}");
             }
             bytes = body.len();
+            if let Some(dir) = std::env::var_os("BENCH_KEEP_PAGES") {
+                let name = path.trim_start_matches('/').replace('/', "_");
+                std::fs::write(
+                    std::path::Path::new(&dir).join(format!("{name}.html")),
+                    &body,
+                )?;
+            }
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];

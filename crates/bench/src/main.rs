@@ -47,6 +47,11 @@ use vaxloop_core::ResidentId;
 use vaxloop_documents::{Limits, ReadError, RowSink, read_rows};
 
 fn main() -> anyhow::Result<()> {
+    // What the use cases log (their step timings among it) goes to stderr, as RUST_LOG says.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("roster") => roster(&args[1..]),

@@ -52,9 +52,7 @@ macro_rules! bookable {
         "('registered', 'no_show', 'cancelled')"
     };
 }
-const BOOKABLE: &str = bookable!();
-
-/// [`BOOKABLE`] as a condition no index can serve: given a long list of people, SQLite's planner
+/// The bookable states as a condition no index can serve: given a long list of people, SQLite's planner
 /// (without statistics) would otherwise walk the index on `state` — every registered person in
 /// town — rather than look each person up by key.
 const BOOKABLE_BY_ID: &str = concat!(
@@ -120,17 +118,41 @@ pub async fn book_in(
         }));
     }
     let mut ids = Vec::with_capacity(b.people.len());
-    for &person in b.people {
-        let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE journeys SET state = 'booked', updated_at = $3 \
-             WHERE person_id = $1 AND dose_number = $2 AND state IN {BOOKABLE}"
-        )))
-        .bind(person)
-        .bind(b.dose_number)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        if moved.rows_affected() != 1 {
+    for chunk in b.people.chunks(CHUNK) {
+        match book_people(conn, b, chunk, now).await? {
+            Ok(booked) => ids.extend(booked),
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    }
+    Ok(Ok(ids))
+}
+
+/// The people of a booking whose place and dose were taken, set-wise: their journeys moved to
+/// booked by one conditional update, their appointments and events inserted by one statement
+/// each. The appointments' ids in the people's order, or the first person who may not be
+/// booked (the caller rolls back).
+async fn book_people(
+    conn: &mut AnyConnection,
+    b: &Booking<'_>,
+    people: &[i64],
+    now: i64,
+) -> StoreResult<Result<Vec<i64>, Refusal>> {
+    let listed = crate::rows::ints(people.iter().copied());
+    let moved: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE journeys SET state = 'booked', updated_at = $2 \
+         WHERE dose_number = $1 AND {BOOKABLE_BY_ID} AND person_id IN ({listed}) RETURNING person_id"
+    )))
+    .bind(b.dose_number)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
+    let mut seen = std::collections::HashSet::with_capacity(people.len());
+    for &person in people {
+        if !seen.insert(person) {
+            return Ok(Err(Refusal::AlreadyBooked { person_id: person }));
+        }
+        if !moved.contains(&person) {
             let active: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM appointments WHERE person_id = $1 AND dose_number = $2 AND status = 'active'",
             )
@@ -143,38 +165,52 @@ pub async fn book_in(
                 None => Refusal::NotBookable { person_id: person },
             }));
         }
-        let inserted = sqlx::query_scalar(
-            "INSERT INTO appointments (person_id, slot_id, vaccine_id, dose_number, team_id, status, walk_in, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING id",
-        )
-        .bind(person)
-        .bind(b.slot_id)
-        .bind(b.vaccine_id)
-        .bind(b.dose_number)
-        .bind(b.team_id)
-        .bind(i64::from(b.walk_in))
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await;
-        match inserted.map_err(crate::StoreError::from) {
-            Ok(id) => ids.push(id),
-            // The partial unique index: a racing booking of the same person won.
-            Err(e) if e.is_constraint("appointments") => {
-                return Ok(Err(Refusal::AlreadyBooked { person_id: person }));
-            }
-            Err(e) => return Err(e),
-        }
-        sqlx::query(
-            "INSERT INTO journey_events (person_id, dose_number, state, at, detail) VALUES ($1, $2, 'booked', $3, $4)",
-        )
-        .bind(person)
-        .bind(b.dose_number)
-        .bind(now)
-        .bind(format!("slot={}", b.slot_id))
-        .execute(&mut *conn)
-        .await?;
     }
-    Ok(Ok(ids))
+    let team = b
+        .team_id
+        .map_or_else(|| "NULL".to_string(), |t| t.to_string());
+    let rows = (people.iter())
+        .map(|p| format!("({p}, $1, $2, $3, {team}, 'active', $4, $5, $5)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The partial unique index (one active appointment per person and dose) is the last guard:
+    // a row it turns away is a racing booking of the same person that won.
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO appointments (person_id, slot_id, vaccine_id, dose_number, team_id, status, walk_in, created_at, updated_at) \
+         VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, person_id"
+    )))
+    .bind(b.slot_id)
+    .bind(b.vaccine_id)
+    .bind(b.dose_number)
+    .bind(i64::from(b.walk_in))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids: HashMap<i64, i64> = HashMap::with_capacity(people.len());
+    for r in inserted {
+        ids.insert(r.try_get(1)?, r.try_get(0)?);
+    }
+    let mut out = Vec::with_capacity(people.len());
+    for person in people {
+        match ids.get(person) {
+            Some(id) => out.push(*id),
+            None => return Ok(Err(Refusal::AlreadyBooked { person_id: *person })),
+        }
+    }
+    let detail = format!("slot={}", b.slot_id);
+    let events = (people.iter())
+        .map(|p| format!("({p}, $1, 'booked', $2, $3)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO journey_events (person_id, dose_number, state, at, detail) VALUES {events}"
+    )))
+    .bind(b.dose_number)
+    .bind(now)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(out))
 }
 
 /// One person into one slot, for [`book_singles`].

@@ -17,45 +17,73 @@ pub struct WaitingUnit {
     pub kind: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    /// `(person id, in the green channel)`, by id.
-    pub people: Vec<(i64, bool)>,
+    /// How many wait.
+    pub people: usize,
+    /// Of them, how many go through the green channel.
+    pub green: usize,
 }
 
-/// Units with people waiting for a first-dose appointment, by unit id: registered, or booked and
-/// then cancelled, or booked and not come — each waits to be booked (again). A person is in the green
-/// channel when marked disabled or born on or before `elderly_born_by` (YYYY-MM-DD).
+/// Who waits for a first-dose appointment: registered, or booked and then cancelled, or booked
+/// and not come — each waits to be booked (again).
+const WAITING: &str = "FROM journeys j JOIN people p ON p.id = j.person_id \
+     WHERE j.dose_number = 1 AND j.state IN ('registered', 'no_show', 'cancelled')";
+
+/// A person is in the green channel when marked disabled or born on or before the day bound
+/// as `$1` (YYYY-MM-DD).
+const GREEN: &str = "CASE WHEN p.disabled <> 0 OR p.birth_date <= $1 THEN 1 ELSE 0 END";
+
+/// Units with people waiting for a first-dose appointment, by unit id, counted (the planner
+/// needs no more; [`waiting_people`] names them when a plan is published). A person is in the
+/// green channel when marked disabled or born on or before `elderly_born_by` (YYYY-MM-DD).
 pub async fn waiting(db: &Db, elderly_born_by: &str) -> StoreResult<Vec<WaitingUnit>> {
-    let rows = sqlx::query(
-        "SELECT u.id AS unit_id, u.code, u.kind, u.lat, u.lon, p.id AS person_id, p.disabled, \
-                p.birth_date \
-         FROM journeys j JOIN people p ON p.id = j.person_id JOIN units u ON u.id = p.unit_id \
-         WHERE j.dose_number = 1 AND j.state IN ('registered', 'no_show', 'cancelled') \
-         ORDER BY u.id, p.id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let mut out: Vec<WaitingUnit> = Vec::new();
-    for row in rows {
-        let unit_id: i64 = row.try_get("unit_id")?;
-        let person: i64 = row.try_get("person_id")?;
-        let disabled: i64 = row.try_get("disabled")?;
-        let born: String = row.try_get("birth_date")?;
-        let priority = disabled != 0 || born.as_str() <= elderly_born_by;
-        if out.last().is_none_or(|u| u.unit_id != unit_id) {
-            out.push(WaitingUnit {
-                unit_id,
+    let sql = format!(
+        "SELECT u.id, u.code, u.kind, u.lat, u.lon, \
+                CAST(COUNT(*) AS BIGINT) AS people, CAST(SUM({GREEN}) AS BIGINT) AS green \
+         FROM units u JOIN (SELECT p.unit_id, p.disabled, p.birth_date {WAITING}) p ON p.unit_id = u.id \
+         GROUP BY u.id, u.code, u.kind, u.lat, u.lon ORDER BY u.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(elderly_born_by)
+        .fetch_all(db.pool())
+        .await?;
+    let count = |row: &sqlx::any::AnyRow, name: &str| -> StoreResult<usize> {
+        Ok(usize::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(WaitingUnit {
+                unit_id: row.try_get("id")?,
                 code: row.try_get("code")?,
                 kind: row.try_get("kind")?,
                 lat: row.try_get("lat")?,
                 lon: row.try_get("lon")?,
-                people: Vec::new(),
-            });
-        }
-        if let Some(unit) = out.last_mut() {
-            unit.people.push((person, priority));
-        }
-    }
-    Ok(out)
+                people: count(row, "people")?,
+                green: count(row, "green")?,
+            })
+        })
+        .collect()
+}
+
+/// The first `limit` people of unit `unit_id` waiting for a first-dose appointment (as
+/// [`waiting`] counts them), in the order the planner's teams take them: the green channel
+/// first, then by id.
+pub async fn waiting_people(
+    db: &Db,
+    unit_id: i64,
+    elderly_born_by: &str,
+    limit: usize,
+) -> StoreResult<Vec<i64>> {
+    let sql = format!(
+        "SELECT p.id FROM people p JOIN journeys j ON j.person_id = p.id AND j.dose_number = 1 \
+         WHERE p.unit_id = $2 AND j.state IN ('registered', 'no_show', 'cancelled') \
+         ORDER BY {GREEN} DESC, p.id LIMIT $3"
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(elderly_born_by)
+        .bind(unit_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// A slot as the planner sees it.

@@ -73,6 +73,7 @@ pub async fn live_instance(db: &Db, today: NaiveDate) -> StoreResult<Live> {
         allocated: grid.allocated,
         disruptions: Vec::new(),
         deferred,
+        elderly: days.elderly,
     })
 }
 
@@ -325,7 +326,7 @@ impl<'a> Teams<'a> {
                 _ => vec![],
             };
             if only_days && on.is_empty() {
-                self.deferred.push((unit.code.clone(), unit.people.len()));
+                self.deferred.push((unit.code.clone(), unit.people));
                 continue;
             }
             let window = match pref.map(|p| p.window.as_str()) {
@@ -334,17 +335,22 @@ impl<'a> Teams<'a> {
                 _ => Window::Any,
             };
             let hard_window = pref.is_some_and(|p| p.hard_window) && window != Window::Any;
-            for (i, chunk) in unit.people.chunks(self.team_max).enumerate() {
-                let green: Vec<bool> = chunk.iter().map(|p| p.1).collect();
+            // The unit's people in the order publishing takes them (the green channel first):
+            // team i is the i-th run of at most a team's worth.
+            for (i, from) in (0..unit.people).step_by(self.team_max).enumerate() {
+                let size = self.team_max.min(unit.people - from);
+                let green = unit.green.saturating_sub(from).min(size);
+                let flags: Vec<bool> = (0..size).map(|k| k < green).collect();
                 let id = format!("{}-{}", unit.code, i + 1);
-                let mut team = self.team(id, (&unit.code, unit.unit_id), at, &green, 1);
+                let mut team = self.team(id, (&unit.code, unit.unit_id), at, &flags, 1);
                 team.days = on.clone();
                 team.window = window;
                 team.hard_window = hard_window;
                 self.teams.push(team);
                 self.live.push(LiveTeam {
                     unit_id: unit.unit_id,
-                    people: chunk.iter().map(|p| p.0).collect(),
+                    people: Vec::new(),
+                    from,
                     booked: None,
                 });
             }
@@ -382,6 +388,7 @@ impl<'a> Teams<'a> {
             self.live.push(LiveTeam {
                 unit_id: b.unit_id,
                 people: b.people.iter().map(|p| p.0).collect(),
+                from: 0,
                 booked: Some(BookedRef {
                     team_id: b.team_id,
                     code: b.code.clone(),

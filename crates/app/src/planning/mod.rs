@@ -51,6 +51,9 @@ pub struct Live {
     /// `(unit code, people waiting)`.
     #[serde(default)]
     pub deferred: Vec<(String, usize)>,
+    /// Born on or before this day (YYYY-MM-DD): in the green channel, as the teams were made.
+    #[serde(default)]
+    pub elderly: String,
 }
 
 /// A change the desk records on a proposal before it shows in the data: a site-day closed,
@@ -175,10 +178,19 @@ mod slot_map {
     }
 }
 
+/// An instance team's way back to the database. A waiting team is a run of its unit's waiting
+/// people (see `vaxloop_store::planning::waiting_people`), named only when the plan is published
+/// — a proposal does not carry every waiting person's id; a booked team is its people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LiveTeam {
     pub unit_id: i64,
+    /// A booked team's people (a proposal made before the waiting teams were bound at
+    /// publishing may carry a waiting team's too).
+    #[serde(default)]
     pub people: Vec<i64>,
+    /// A waiting team: where its run starts in its unit's waiting people.
+    #[serde(default)]
+    pub from: usize,
     /// When the team is booked already: which, and where it is now.
     #[serde(default)]
     pub booked: Option<BookedRef>,

@@ -84,6 +84,9 @@ pub struct Published {
     pub moved: Vec<String>,
     /// Booked teams the plan left out: cancelled, their people waiting to be booked again.
     pub cancelled: Vec<String>,
+    /// People the plan counted in its teams who were no longer waiting when it was published
+    /// (booked meanwhile): their places stay free.
+    pub gone: usize,
 }
 
 /// A team's appointments as read before publishing: `(appointment, person, slot, dose)`.
@@ -121,6 +124,7 @@ pub async fn publish(
     plan: &vaxloop_planner::Plan,
     mark: Option<Mark<'_>>,
 ) -> Result<Result<Published, Unpublished>, vaxloop_store::StoreError> {
+    let started = std::time::Instant::now();
     let placed: HashMap<&str, &Assignment> = (plan.assignments.iter())
         .map(|a| (a.team.as_str(), a))
         .collect();
@@ -130,16 +134,23 @@ pub async fn publish(
         Ok(r) => r,
         Err(unpublished) => return Ok(Err(unpublished)),
     };
-    let reads = match to_book(db, tz, live, plan, &released, &mut free).await? {
+    let released_ms = started.elapsed().as_millis();
+    let bound = Bound::read(db, live, plan).await?;
+    let bound_ms = started.elapsed().as_millis();
+    let reads = match to_book(db, tz, live, plan, &bound, &released, &mut free).await? {
         Ok(r) => r,
         Err(unpublished) => return Ok(Err(unpublished)),
     };
     let names = Names::read(db, cipher, &reads.to_book, &released).await?;
+    let read_ms = started.elapsed().as_millis();
 
     // Then one transaction for the whole plan.
     let now = vaxloop_store::now_ms();
     let mut tx = db.begin_write().await?;
-    let mut out = Published::default();
+    let mut out = Published {
+        gone: bound.gone,
+        ..Published::default()
+    };
     let user = mark.and_then(|m| m.by.user_id());
     let marked = match mark {
         Some(m) => {
@@ -175,6 +186,14 @@ pub async fn publish(
         audit_publish(&mut tx, m, &out).await?;
     }
     tx.commit().await?;
+    tracing::info!(
+        teams = out.booked.len(),
+        released_ms,
+        bound_ms,
+        read_ms,
+        written_ms = started.elapsed().as_millis(),
+        "plan published"
+    );
     Ok(Ok(out))
 }
 
@@ -194,6 +213,83 @@ fn refused<T>(team: &str, refusal: BookRefusal) -> Result<T, Unpublished> {
 
 fn gone() -> BookRefusal {
     BookRefusal::Store(Refusal::NoSlot)
+}
+
+/// Units whose waiting people are read at once when a plan is published.
+const BINDING_READERS: usize = 4;
+
+/// The people of the plan's waiting teams, named now: each unit's waiting people in the order
+/// the teams were cut from them (the green channel first), as many as its placed teams reach.
+/// Whoever was booked meanwhile is no longer among them, so a team may come out smaller than
+/// planned (or empty); whoever registered since waits for the next plan.
+struct Bound {
+    /// Instance team → its people.
+    people: HashMap<usize, Vec<i64>>,
+    /// People counted by the plan and no longer waiting.
+    gone: usize,
+}
+
+impl Bound {
+    async fn read(db: &Db, live: &Live, plan: &vaxloop_planner::Plan) -> StoreResult<Self> {
+        let team_at: HashMap<&str, usize> = (live.instance.teams.iter().enumerate())
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        // Per unit, its placed waiting teams and how far into its people they reach.
+        let mut units: HashMap<i64, (usize, Vec<usize>)> = HashMap::new();
+        for a in &plan.assignments {
+            let Some(&t) = team_at.get(a.team.as_str()) else {
+                continue;
+            };
+            let lt = &live.teams[t];
+            if lt.booked.is_some() || !lt.people.is_empty() {
+                continue;
+            }
+            let end = lt.from + live.instance.teams[t].size as usize;
+            let unit = units.entry(lt.unit_id).or_default();
+            unit.0 = unit.0.max(end);
+            unit.1.push(t);
+        }
+        let mut bound = Bound {
+            people: HashMap::new(),
+            gone: 0,
+        };
+        // A few units at a time: each is a short indexed read, and the readers run side by side.
+        let mut units = units.into_iter();
+        let mut reading = tokio::task::JoinSet::new();
+        loop {
+            while reading.len() < BINDING_READERS {
+                let Some((unit_id, (reach, teams))) = units.next() else {
+                    break;
+                };
+                let (db, elderly) = (db.clone(), live.elderly.clone());
+                reading.spawn(async move {
+                    let waiting =
+                        vaxloop_store::planning::waiting_people(&db, unit_id, &elderly, reach);
+                    (teams, waiting.await)
+                });
+            }
+            let Some(read) = reading.join_next().await else {
+                break;
+            };
+            let (teams, waiting) =
+                read.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            let waiting = waiting?;
+            for t in teams {
+                let (from, size) = (live.teams[t].from, live.instance.teams[t].size as usize);
+                let run = waiting
+                    .get(from..(from + size).min(waiting.len()))
+                    .unwrap_or(&[]);
+                bound.gone += size - run.len();
+                bound.people.insert(t, run.to_vec());
+            }
+        }
+        Ok(bound)
+    }
+
+    /// Team `t`'s people: bound now, or as the proposal carries them.
+    fn of<'a>(&'a self, t: usize, live: &'a Live) -> &'a [i64] {
+        self.people.get(&t).unwrap_or(&live.teams[t].people)
+    }
 }
 
 /// The booked teams that give up their places, moved or left out — their appointments must be as
@@ -240,6 +336,7 @@ async fn to_book<'a>(
     tz: chrono_tz::Tz,
     live: &'a Live,
     plan: &'a vaxloop_planner::Plan,
+    bound: &'a Bound,
     released: &[Released],
     free: &mut HashMap<i64, i64>,
 ) -> StoreResult<Result<Reads<'a>, Unpublished>> {
@@ -272,11 +369,16 @@ async fn to_book<'a>(
             reads.keep_trips.push((b.team_id, json));
             continue;
         }
-        let parts = match slots_of(db, live, a, s, &lt.people, free, &mut slot_cache).await? {
+        let people = bound.of(t, live);
+        if people.is_empty() {
+            // Everyone of the team was booked meanwhile.
+            continue;
+        }
+        let parts = match slots_of(db, live, a, s, people, free, &mut slot_cache).await? {
             Some(parts) => parts,
             None => return Ok(refused(&a.team, gone())),
         };
-        let vaccine = match team_vaccine(db, tz, parts[0].0.id, &lt.people, 1).await? {
+        let vaccine = match team_vaccine(db, tz, parts[0].0.id, people, 1).await? {
             Ok(v) => v,
             Err(refusal) => return Ok(refused(&a.team, refusal)),
         };
@@ -302,8 +404,9 @@ async fn to_book<'a>(
     Ok(Ok(reads))
 }
 
-/// A team's people shared out over the free places of the slots its parts name, in order; None
-/// when they do not fit (a slot filled or went since the plan was made).
+/// A team's people shared out over the free places of the slots its parts name, in order (a
+/// team smaller than planned fills its first parts); None when they do not fit (a slot filled
+/// or went since the plan was made).
 async fn slots_of<'p>(
     db: &Db,
     live: &Live,
@@ -316,7 +419,10 @@ async fn slots_of<'p>(
     let mut parts = Vec::new();
     let mut rest: &[i64] = people;
     for part in &a.parts {
-        let mut left = part.people as usize;
+        let mut left = (part.people as usize).min(rest.len());
+        if left == 0 {
+            break;
+        }
         for &(slot_id, _) in live.slots.get(&(s, a.day, part.slot)).into_iter().flatten() {
             let room = free.entry(slot_id).or_default();
             let take = left

@@ -119,6 +119,9 @@ pub struct PublishedOut {
     pub moved: Vec<String>,
     /// Codes of the published teams cancelled.
     pub cancelled: Vec<String>,
+    /// People the plan counted who were no longer waiting when it was published (booked
+    /// otherwise meanwhile); their places stay free.
+    pub gone: usize,
 }
 
 fn plan_out(p: &Proposal) -> PlanOut {
@@ -323,6 +326,7 @@ pub async fn act(
                                 .collect(),
                             moved: done.moved,
                             cancelled: done.cancelled,
+                            gone: done.gone,
                         };
                         Ok((StatusCode::CREATED, body(&out)))
                     }

@@ -287,6 +287,8 @@ struct DeskQuery {
     /// Teams just published from the plan: new, moved and cancelled.
     published: Option<usize>,
     relocated: Option<usize>,
+    /// People the published plan counted who were no longer waiting.
+    gone: Option<usize>,
     dropped: Option<usize>,
     /// The teams' filter and page.
     site: Option<String>,
@@ -315,14 +317,23 @@ async fn desk(
         .or_else(|| {
             q.published.map(|n| {
                 let (moved, dropped) = (q.relocated.unwrap_or(0), q.dropped.unwrap_or(0));
-                page.lang.tf(
+                let mut said = page.lang.tf(
                     "desk.published",
                     &[
                         ("n", &n.to_string()),
                         ("moved", &moved.to_string()),
                         ("dropped", &dropped.to_string()),
                     ],
-                )
+                );
+                if let Some(gone) = q.gone.filter(|&g| g > 0) {
+                    said.push(' ');
+                    said.push_str(
+                        &page
+                            .lang
+                            .tf("desk.published_gone", &[("gone", &gone.to_string())]),
+                    );
+                }
+                said
             })
         });
     let filter = admin::TeamFilter {

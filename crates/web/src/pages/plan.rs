@@ -48,6 +48,8 @@ struct View {
     unit: Option<String>,
     /// The team whose adjust form is open.
     team: Option<String>,
+    /// The page of the unit list, from 1.
+    upage: Option<usize>,
     /// What was just done, for the notice.
     done: Option<String>,
 }
@@ -107,6 +109,9 @@ struct UnitBlock {
     /// When its people can come, when set: "Mon Wed · Morning".
     prefs: String,
     teams: Vec<TeamLine>,
+    /// The unit's teams the plan leaves out, folded into one line unless the unit is the one
+    /// asked for: `(teams, people, the most common reason)`.
+    left_out: Option<(usize, u32, String)>,
 }
 
 struct ChangeLine {
@@ -145,6 +150,9 @@ struct Summary {
     timeline: Vec<SlotRow>,
     units: Vec<UnitBlock>,
     units_total: usize,
+    /// The unit list's page and pages.
+    upage: usize,
+    upages: usize,
     /// Units none of whose days is in the plan: `(name, people waiting)`.
     deferred: Vec<(String, usize)>,
     adjust: Option<TeamLine>,
@@ -159,6 +167,42 @@ struct PlanPage {
     sites: Vec<(String, String)>,
     unit_filter: String,
     p: Option<Summary>,
+}
+
+impl PlanPage {
+    /// Page `page` of the unit list, under the same filter.
+    fn units_link(&self, page: usize) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if !self.unit_filter.is_empty() {
+            q.append_pair("unit", &self.unit_filter);
+        }
+        q.append_pair("upage", &page.to_string());
+        format!("/desk/plan?{}#teams", q.finish())
+    }
+
+    /// "N teams (M people) not placed".
+    fn folded(&self, teams: &usize, people: &u32) -> String {
+        let people = self.ctx.num(i64::from(*people));
+        (self.ctx.lang).tf(
+            "plan.left_out_folded",
+            &[("n", &teams.to_string()), ("people", &people)],
+        )
+    }
+
+    fn page_of(&self, page: &usize, pages: &usize) -> String {
+        (self.ctx.lang).tf(
+            "desk.page_of",
+            &[("page", &page.to_string()), ("pages", &pages.to_string())],
+        )
+    }
+
+    /// Every team of unit `code`, the left-out ones too.
+    fn unit_link(code: &str) -> String {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("unit", code)
+            .finish();
+        format!("/desk/plan?{q}#teams")
+    }
 }
 
 /// How many chip backgrounds the stylesheet has.
@@ -366,8 +410,10 @@ fn timeline(n: &Names, p: &Proposal, s: usize, d: usize) -> Vec<SlotRow> {
     rows
 }
 
-/// The teams by unit, filtered by the view's unit filter, the first [`UNITS_SHOWN`] units of
-/// them; with how many units matched, and the team whose adjust form is open.
+/// The teams by unit, filtered by the view's unit filter, [`UNITS_SHOWN`] units to the page;
+/// with how many units matched, and the team whose adjust form is open. A unit's left-out teams
+/// are folded into one line (a unit of a large village has dozens), unless the filter names the
+/// unit by its code.
 fn unit_blocks(
     n: &Names,
     lines: Vec<TeamLine>,
@@ -376,9 +422,11 @@ fn unit_blocks(
     let filter = view.unit.as_deref().unwrap_or("").trim().to_lowercase();
     let mut blocks: Vec<UnitBlock> = Vec::new();
     let mut adjust = None;
+    let mut reasons: Vec<HashMap<String, usize>> = Vec::new();
     for (t, line) in lines.into_iter().enumerate() {
         let code = &n.inst.teams[t].unit;
-        if view.team.as_deref() == Some(line.id.as_str()) {
+        let chosen = view.team.as_deref() == Some(line.id.as_str());
+        if chosen {
             adjust = Some(line.clone());
         }
         let (name, prefs) =
@@ -389,18 +437,46 @@ fn unit_blocks(
         {
             continue;
         }
-        match blocks.last_mut() {
-            Some(b) if &b.code == code => b.teams.push(line),
-            _ => blocks.push(UnitBlock {
+        if blocks.last().is_none_or(|b| &b.code != code) {
+            blocks.push(UnitBlock {
                 name,
                 code: code.clone(),
                 prefs,
-                teams: vec![line],
-            }),
+                teams: Vec::new(),
+                left_out: None,
+            });
+            reasons.push(HashMap::new());
+        }
+        let (Some(block), Some(why)) = (blocks.last_mut(), reasons.last_mut()) else {
+            continue;
+        };
+        if line.site.is_empty() && !chosen && code.to_lowercase() != filter {
+            let folded = block.left_out.get_or_insert((0, 0, String::new()));
+            folded.0 += 1;
+            folded.1 += line.size;
+            *why.entry(line.reason).or_default() += 1;
+        } else {
+            block.teams.push(line);
+        }
+    }
+    for (block, why) in blocks.iter_mut().zip(reasons) {
+        if let Some(folded) = block.left_out.as_mut() {
+            let most = why
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            folded.2 = most.map(|m| m.0).unwrap_or_default();
         }
     }
     let total = blocks.len();
-    blocks.truncate(UNITS_SHOWN);
+    let page = view
+        .upage
+        .unwrap_or(1)
+        .clamp(1, total.div_ceil(UNITS_SHOWN).max(1));
+    let blocks = blocks
+        .into_iter()
+        .skip((page - 1) * UNITS_SHOWN)
+        .take(UNITS_SHOWN)
+        .collect();
     (blocks, total, adjust)
 }
 
@@ -473,6 +549,11 @@ fn summarise(
         timeline: timeline(&n, p, s, d),
         units: blocks,
         units_total,
+        upages: units_total.div_ceil(UNITS_SHOWN).max(1),
+        upage: view
+            .upage
+            .unwrap_or(1)
+            .clamp(1, units_total.div_ceil(UNITS_SHOWN).max(1)),
         deferred: (p.live.deferred.iter())
             .map(|(code, count)| {
                 let name = units.get(code).map_or(code.as_str(), |u| u.0.as_str());
@@ -714,9 +795,10 @@ async fn publish(
         Ok(done) => {
             let new = done.booked.len() - done.moved.len();
             let to = format!(
-                "/desk?published={new}&relocated={}&dropped={}",
+                "/desk?published={new}&relocated={}&dropped={}&gone={}",
                 done.moved.len(),
-                done.cancelled.len()
+                done.cancelled.len(),
+                done.gone
             );
             Ok(Redirect::to(&to).into_response())
         }

@@ -518,8 +518,24 @@ async fn the_desk_plans_adjusts_publishes_and_prints_on_a_tablet() {
         .await
         .expect("lands on /desk");
 
-    // Plan: the desk runs the planner and sees the proposal.
+    // Plan: pressing "run" says what is being done and counts the seconds (the submission is
+    // held back here, to look at the line), then the desk runs the planner for real.
     click(&c, "#plan-link").await;
+    c.execute(
+        "document.getElementById('run-form').addEventListener('submit', e => e.preventDefault())",
+        vec![],
+    )
+    .await
+    .expect("hold the form");
+    click(&c, "#run").await;
+    assert!(text(&c, "#working").await.contains("正在按实时数据排班"));
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert!(
+        text(&c, "#working").await.contains("已用 1 秒"),
+        "the seconds count"
+    );
+    let held = c.current_url().await.expect("url");
+    c.goto(held.as_str()).await.expect("the page again");
     click(&c, "#run").await;
     c.wait()
         .for_element(Locator::Css("#proposal a.chip"))
