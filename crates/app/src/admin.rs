@@ -3,7 +3,7 @@
 
 use chrono::Days;
 use vaxloop_core::{Role, SitePost};
-use vaxloop_store::{audit, journeys, org, sites, stats, teams, users, vaccines};
+use vaxloop_store::{audit, journeys, org, sites, teams, users, vaccines};
 
 pub use vaxloop_store::audit::Logged;
 pub use vaxloop_store::stats::Overview;
@@ -22,20 +22,20 @@ pub struct TownOverview {
     /// Everyone registered, in any journey state.
     pub registered: i64,
     pub groups: Vec<GroupProgress>,
+    /// When the figures were counted (milliseconds since the epoch; see [`crate::kept`]).
+    pub counted_at: i64,
 }
 
-/// The admin's overview.
+/// The admin's overview, as last counted (see [`crate::kept`]).
 pub async fn overview(app: &App, caller: &Caller) -> Result<TownOverview> {
     scope::require(app, caller, &[Role::Admin]).await?;
-    let db = app.db();
+    let counts = crate::funnel::town_counts(app).await?;
+    let town = &counts.value;
     Ok(TownOverview {
-        overview: stats::overview(db).await?,
-        registered: journeys::state_counts(db, None, None)
-            .await?
-            .iter()
-            .map(|(_, n)| n)
-            .sum(),
-        groups: org::group_progress(db).await?,
+        overview: town.overview.clone(),
+        registered: town.registered,
+        groups: town.groups.clone(),
+        counted_at: counts.at_ms,
     })
 }
 

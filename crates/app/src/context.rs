@@ -3,12 +3,14 @@
 //! by the binary (or a test) and shared by every caller; cheap to clone.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use vaxloop_store::{Db, PiiCipher};
 
 use crate::commit::Writer;
 use crate::days::DayCache;
+use crate::kept::{Kept, KeptStuck, KeptTown};
 
 #[derive(Clone)]
 pub struct App(Arc<Inner>);
@@ -34,6 +36,10 @@ struct Inner {
     /// How many minutes before their slot people may be checked in without the desk choosing to
     /// (see [`crate::site_ops::At`]); `None`: however early.
     early_check_in: Option<i64>,
+    /// The town's counts, kept (see [`crate::kept`]).
+    town: Arc<KeptTown>,
+    /// The people stuck, per group (none: the town) and list length, kept.
+    stuck: Arc<KeptStuck>,
 }
 
 /// One permit per core.
@@ -55,7 +61,33 @@ impl App {
             hashing: per_core(),
             strangers: crate::strangers::Strangers::default(),
             early_check_in: None,
+            town: Kept::new(Duration::ZERO),
+            stuck: Kept::new(Duration::ZERO),
         }))
+    }
+
+    /// This application, keeping the town's counts for `age` before counting them again (zero:
+    /// counted on every read; see [`crate::kept`]). Called once, before the application is
+    /// shared.
+    pub fn with_count_age(self, age: Duration) -> Self {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.town = Kept::new(age);
+                inner.stuck = Kept::new(age);
+                Self(Arc::new(inner))
+            }
+            Err(shared) => panic!("App::with_count_age on a shared App ({})", shared.tz),
+        }
+    }
+
+    /// The town's counts, kept.
+    pub(crate) fn town(&self) -> &Arc<KeptTown> {
+        &self.0.town
+    }
+
+    /// The people stuck, kept.
+    pub(crate) fn stuck(&self) -> &Arc<KeptStuck> {
+        &self.0.stuck
     }
 
     /// This application, checking in people up to `minutes` before their slot without the desk

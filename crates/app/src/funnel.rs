@@ -3,6 +3,8 @@
 //! behind, and the people stuck in a state longer than expected — for the admin, the desk, and a
 //! group's leader (who sees their own group only).
 
+use std::sync::Arc;
+
 use vaxloop_core::Role;
 use vaxloop_store::funnel;
 use vaxloop_store::org::{self, WorkGroup};
@@ -10,7 +12,29 @@ use vaxloop_store::org::{self, WorkGroup};
 pub use vaxloop_store::funnel::{Stuck, UnitFunnel};
 
 use crate::error::Result;
+use crate::kept::Counted;
+pub use crate::kept::TownCounts;
 use crate::{App, Caller, scope};
+
+/// The town's counts as last counted (see [`crate::kept`]); no permission of its own — each
+/// use case that shows them checks its caller first.
+pub(crate) async fn town_counts(app: &App) -> Result<Arc<Counted<TownCounts>>> {
+    let db = app.db().clone();
+    app.town()
+        .get((), move || async move {
+            Ok::<_, crate::Error>(TownCounts {
+                units: funnel::by_unit(&db, None).await?,
+                groups: org::group_progress(&db).await?,
+                overview: vaxloop_store::stats::overview(&db).await?,
+                registered: vaxloop_store::journeys::state_counts(&db, None, None)
+                    .await?
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum(),
+            })
+        })
+        .await
+}
 
 /// Totals of a set of units.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,6 +80,8 @@ pub struct Funnel {
     pub groups: Vec<WorkGroup>,
     pub units: Vec<UnitFunnel>,
     pub totals: Totals,
+    /// When the figures were counted (milliseconds since the epoch; see [`crate::kept`]).
+    pub counted_at: i64,
 }
 
 impl Funnel {
@@ -116,12 +142,17 @@ async fn resolve(
 /// The funnel of the town, or of the group coded `group`.
 pub async fn funnel(app: &App, caller: &Caller, group: Option<&str>) -> Result<Funnel> {
     let (chosen, groups) = resolve(app, caller, group).await?;
-    let units = funnel::by_unit(app.db(), chosen.as_ref().map(|g| g.id)).await?;
+    let counts = town_counts(app).await?;
+    let units: Vec<UnitFunnel> = (counts.value.units.iter())
+        .filter(|u| chosen.as_ref().is_none_or(|g| g.id == u.work_group_id))
+        .cloned()
+        .collect();
     Ok(Funnel {
         totals: Totals::of(&units),
         chosen,
         groups,
         units,
+        counted_at: counts.at_ms,
     })
 }
 
@@ -134,8 +165,15 @@ pub async fn stuck(
     limit: i64,
 ) -> Result<(Vec<Stuck>, i64)> {
     let (chosen, _) = resolve(app, caller, group).await?;
-    let now = vaxloop_store::now_ms();
     let today = app.today().to_string();
     let group = chosen.as_ref().map(|g| g.id);
-    Ok(funnel::stuck(app.db(), group, now, &today, limit).await?)
+    let db = app.db().clone();
+    let stuck = app
+        .stuck()
+        .get((group, limit), move || async move {
+            let now = vaxloop_store::now_ms();
+            Ok::<_, crate::Error>(funnel::stuck(&db, group, now, &today, limit).await?)
+        })
+        .await?;
+    Ok(stuck.value.clone())
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod funnel;
 pub mod idempotency;
 pub mod import;
+pub mod kept;
 pub mod org;
 pub mod outbox;
 pub mod planning;

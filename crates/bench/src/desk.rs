@@ -1,8 +1,9 @@
 //! The desk benchmark: the demo town (250,000 people by default, `--people`), a new proposal
 //! for the next three days made and published as the desk's page does it (through the same use
 //! cases, with the desk's login), then the pages and the API the issue names fetched through the
-//! real router with the desk's session, each [`REPEATS`] times: the median time and the size of
-//! each. The last line is one JSON object.
+//! real router with the desk's session, each [`REPEATS`] times: the median time, the first
+//! fetch's (which makes the counts the later ones find kept, see `vaxloop_app::kept`) and the
+//! size of each. The last line is one JSON object.
 //!
 //! Targets (issue 18): `/desk` and the plan page ≤ 300 ms and ≤ 150 KB with the published teams;
 //! a new proposal ≤ 3 s; publishing ≤ 2 s; the overview, the funnel and the work-group API
@@ -123,12 +124,21 @@ async fn run(url: &str, people: usize) -> anyhow::Result<serde_json::Value> {
                 )?;
             }
         }
+        // The first fetch counts what the later ones find kept (see vaxloop_app::kept).
+        let first = times[0];
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        eprintln!("  {path}: {median:.0} ms, {:.0} KB", bytes as f64 / 1024.0);
+        eprintln!(
+            "  {path}: {median:.0} ms (first {first:.0} ms), {:.0} KB",
+            bytes as f64 / 1024.0
+        );
         pages.insert(
             (*path).into(),
-            serde_json::json!({ "median_ms": (median * 10.0).round() / 10.0, "bytes": bytes }),
+            serde_json::json!({
+                "median_ms": (median * 10.0).round() / 10.0,
+                "first_ms": (first * 10.0).round() / 10.0,
+                "bytes": bytes,
+            }),
         );
     }
     db.close().await;

@@ -33,6 +33,10 @@ pub struct WebConfig {
     pub early_check_in_minutes: Option<i64>,
     /// Seconds between refreshes of the lists that update themselves (observation, the board).
     pub refresh_seconds: u32,
+    /// Seconds the town's counts (the overview, the funnel, the groups' progress, the people
+    /// stuck) are kept before they are counted again in the background; 0 counts them on every
+    /// read (see `vaxloop_app::kept`).
+    pub count_seconds: u32,
 }
 
 impl Default for WebConfig {
@@ -49,6 +53,7 @@ impl Default for WebConfig {
             limits: Default::default(),
             early_check_in_minutes: Some(vaxloop_app::site_ops::EARLY_MINUTES),
             refresh_seconds: 15,
+            count_seconds: 30,
         }
     }
 }
@@ -81,6 +86,11 @@ impl WebConfig {
     /// A stored instant as the local clock time, `HH:MM`.
     pub fn local_hhmm(&self, ms: i64) -> String {
         self.local_format(ms, "%H:%M")
+    }
+
+    /// A stored instant as the local clock time, `HH:MM:SS`.
+    pub fn local_clock(&self, ms: i64) -> String {
+        self.local_format(ms, "%H:%M:%S")
     }
 
     fn local_format(&self, ms: i64, format: &str) -> String {

@@ -36,7 +36,9 @@ impl AppState {
     pub fn new(db: Db, cipher: PiiCipher, config: WebConfig) -> Self {
         let limiters = Arc::new(limits::Limiters::with(&config.limits));
         Self(Arc::new(Shared {
-            app: App::new(db, cipher, config.timezone).with_early_check_in(config.early_check_in()),
+            app: App::new(db, cipher, config.timezone)
+                .with_early_check_in(config.early_check_in())
+                .with_count_age(std::time::Duration::from_secs(config.count_seconds.into())),
             config: Arc::new(config),
             limiters,
             seen_users: session_store::SeenUsers::new(),

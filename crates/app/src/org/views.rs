@@ -270,11 +270,11 @@ pub async fn inbox_read(app: &App, caller: &Caller, code: &str, upto: i64) -> Re
     Ok(())
 }
 
-/// Every work group the caller may see, with its units' figures: the admin and the desk see
-/// all, a leader their own.
+/// Every work group the caller may see, with its units' figures (as last counted: see
+/// [`crate::kept`]): the admin and the desk see all, a leader their own.
 pub async fn groups(app: &App, caller: &Caller) -> Result<Vec<org::GroupProgress>> {
     scope::require(app, caller, &[Role::Admin, Role::Desk, Role::GroupLeader]).await?;
-    let all = org::group_progress(app.db()).await?;
+    let all = crate::funnel::town_counts(app).await?.value.groups.clone();
     Ok(match caller.actor() {
         Some(a) => all
             .into_iter()

@@ -315,6 +315,8 @@ pub struct WorkGroupOut {
     pub registered: i64,
 }
 
+/// The work groups the caller may see, with their figures as last counted (kept up to the
+/// server's `count_seconds`, 30 by default, then counted again).
 #[utoipa::path(get, path = "/api/v1/work-groups", tag = "organisation",
     responses((status = 200, body = [WorkGroupOut]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn work_groups(

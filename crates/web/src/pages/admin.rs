@@ -36,6 +36,8 @@ struct AdminPage {
     overview: Overview,
     registered: i64,
     groups: Vec<GroupProgress>,
+    /// When the figures were counted.
+    counted: String,
 }
 
 async fn overview(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
@@ -45,6 +47,7 @@ async fn overview(State(state): State<AppState>, page: Page) -> AppResult<Html<S
         overview: town.overview,
         registered: town.registered,
         groups: town.groups,
+        counted: super::funnel::counted_note(&state, page.lang, town.counted_at),
     })
 }
 

@@ -52,6 +52,20 @@ struct FunnelPage {
     /// `(stuck, state key, since)`, the longest first.
     stuck: Vec<(Stuck, String, String)>,
     stuck_total: i64,
+    /// When the figures were counted.
+    counted: String,
+}
+
+/// "Figures as counted at HH:MM:SS", and how often they are counted again (see
+/// `vaxloop_app::kept`).
+pub(crate) fn counted_note(state: &AppState, lang: Lang, at_ms: i64) -> String {
+    let at = state.config.local_clock(at_ms);
+    let mut note = lang.tf("common.counted_at", &[("at", &at)]);
+    if state.config.count_seconds > 0 {
+        let every = state.config.count_seconds.to_string();
+        note.push_str(&lang.tf("common.counted_every", &[("s", &every)]));
+    }
+    note
 }
 
 /// How many stuck people the page lists.
@@ -82,6 +96,7 @@ async fn page(
             (s, key, since)
         })
         .collect();
+    let counted = counted_note(&state, page.lang, f.counted_at);
     let (chosen, groups, units, totals) = (f.chosen, f.groups, f.units, f.totals);
     let ctx = page.ctx("/funnel").await?;
     html(&FunnelPage {
@@ -96,6 +111,7 @@ async fn page(
         chart_query,
         stuck,
         stuck_total,
+        counted,
     })
 }
 

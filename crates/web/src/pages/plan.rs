@@ -57,6 +57,8 @@ struct View {
 /// A team in the slot of a timeline.
 struct Chip {
     team: String,
+    /// The team's unit, by name.
+    unit: String,
     people: u32,
     bus: bool,
     locked: bool,
@@ -387,8 +389,10 @@ fn timeline(n: &Names, p: &Proposal, s: usize, d: usize) -> Vec<SlotRow> {
         for a in &here {
             for part in a.parts.iter().filter(|x| x.slot == k) {
                 let t = inst.teams.iter().position(|t| t.id == a.team).unwrap_or(0);
+                let unit = inst.teams.get(t).map_or("", |x| x.unit.as_str());
                 chips.push(Chip {
                     team: a.team.clone(),
+                    unit: n.units.get(unit).map_or(unit, |u| u.0.as_str()).to_string(),
                     people: part.people,
                     bus: !a.trips.is_empty(),
                     locked: p.locked.contains(&a.team),

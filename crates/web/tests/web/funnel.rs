@@ -7,6 +7,27 @@ use vaxloop_demo::DEMO_PASSWORD;
 use crate::fixture;
 
 vaxloop_store::backend_tests! {
+    async fn the_town_s_counts_are_kept_and_the_pages_say_when_they_were_counted(t) {
+        let config = vaxloop_web::WebConfig { count_seconds: 3600, ..crate::client::test_config() };
+        let f = crate::client::fixture_with(t, config).await;
+        let mut admin = f.client();
+        admin.login("admin", DEMO_PASSWORD).await;
+        let figures = |body: &str| {
+            let at = body.find("id=\"funnel-figures\"").expect("figures");
+            body[at..at + body[at..].find("</section>").expect("end")].to_string()
+        };
+        let first = admin.get("/funnel").await.body;
+        assert!(first.contains("id=\"counted\"") && first.contains("每 3600 秒重新统计一次"), "the page says when it counted");
+        // Someone's registration goes back to pending: the kept counts do not see it yet.
+        let mut tx = f.db.begin_write().await.expect("tx");
+        sqlx::query("UPDATE people SET status = 'pending' WHERE id = (SELECT MIN(id) FROM people WHERE status = 'confirmed')").execute(&mut *tx).await.expect("pending");
+        tx.commit().await.expect("commit");
+        let again = admin.get("/funnel").await.body;
+        assert_eq!(figures(&first), figures(&again), "served from the kept count");
+        let overview = admin.get("/admin").await.body;
+        assert!(overview.contains("id=\"counted\"") && overview.contains("以上数字统计于"));
+    }
+
     async fn the_funnel_shows_each_scope_its_own_units(t) {
         let f = fixture(t).await;
         let mut admin = f.client();
