@@ -110,6 +110,10 @@ fn the_demo_is_built_once_reused_and_rebuilt_on_reset() {
         out.contains("made a new key") && out.contains("stored 400 people"),
         "{out}"
     );
+    assert!(
+        out.contains("yesterday:") && out.contains("site-days closed"),
+        "the demo's days are played: {out}"
+    );
     for role in [
         "admin",
         "group_leader",

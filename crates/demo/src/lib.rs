@@ -14,9 +14,11 @@ mod model;
 mod names;
 mod places;
 mod sites;
+pub mod story;
 
 pub use generate::generate;
 pub use load::{DEMO_PASSWORD, DEMO_PIN, SCREENING, StoreError, Stored, store};
 pub use model::{
     DemoDelivery, DemoGroup, DemoLogin, DemoPerson, DemoSite, DemoUnit, DemoVehicle, Town, TownSpec,
 };
+pub use story::{DayTally, Story, play};

@@ -96,9 +96,33 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
             stored.seconds,
             db.backend().as_str()
         );
+        // Yesterday run and reconciled, today up to now: every page shows a working day.
+        let tz = settings.web.0.timezone;
+        let now = chrono::Utc::now().with_timezone(&tz).naive_local();
+        let started = std::time::Instant::now();
+        let story = vaxloop_demo::play(&db, tz, today, now, args.seed)
+            .await
+            .context("cannot play the demo town's days")?;
+        let (y, t) = (story.yesterday, story.today);
+        println!(
+            "yesterday: {} booked, {} came, {} vaccinated, {} deferred, {} site-days closed; \
+             today until {}: {} booked, {} came, {} vaccinated ({} in observation) — in {:.1} s",
+            y.booked,
+            y.checked_in,
+            y.vaccinated,
+            y.deferred,
+            y.closed,
+            now.format("%H:%M"),
+            t.booked,
+            t.checked_in,
+            t.vaccinated,
+            t.observing,
+            started.elapsed().as_secs_f64()
+        );
     } else {
         println!(
-            "using the demo town already in {} ({} people); pass --reset to build it again",
+            "using the demo town already in {} ({} people); pass --reset to build it again, with \
+             yesterday and today played up to now",
             url.redacted(),
             existing.people
         );

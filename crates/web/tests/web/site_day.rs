@@ -8,6 +8,52 @@ use vaxloop_demo::DEMO_PASSWORD;
 use crate::fixture;
 
 vaxloop_store::backend_tests! {
+    async fn the_demo_town_s_days_show_on_the_stations_and_the_day_pages(t) {
+        let f = fixture(t).await;
+        let config = vaxloop_web::WebConfig::default();
+        let today = config.today();
+        let yesterday = today.pred_opt().expect("yesterday");
+        let now = today.and_hms_opt(10, 40, 0).expect("time");
+        let story = vaxloop_demo::play(&f.db, config.timezone, today, now, 5).await.expect("the demo's days");
+        assert!(story.yesterday.vaccinated > 0 && story.yesterday.closed > 0, "{story:?}");
+        assert!(story.today.checked_in > 0, "{story:?}");
+        let site = vaxloop_store::sites::all(&f.db).await.expect("sites").into_iter().find(|s| s.code == "HCL").expect("HCL");
+        let count = |sql: String| {
+            let db = f.db.clone();
+            async move {
+                let mut tx = db.begin_write().await.expect("tx");
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await.expect("count")
+            }
+        };
+        let in_stage = |stage: &str| count(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM visits WHERE site_id = {} AND day = '{today}' AND stage = '{stage}'", site.id
+        ));
+
+        // Yesterday: closed and reconciled, its page says so.
+        let mut manager = f.client();
+        manager.login("hcl.manager", DEMO_PASSWORD).await;
+        let day = manager.get(&format!("/sites/HCL/day?day={yesterday}")).await;
+        assert_eq!(day.status, StatusCode::OK);
+        assert!(day.body.contains("id=\"day-closed\""), "yesterday is closed");
+        // Today: each station shows who stands there now.
+        let mut observation = f.client();
+        observation.login("hcl.observation", DEMO_PASSWORD).await;
+        let list = observation.get("/sites/HCL/observation").await.body;
+        let observing = in_stage("observing").await;
+        assert_eq!(list.matches("id=\"obs-").count() as i64, observing, "the observation list is the observing");
+        let mut screening = f.client();
+        screening.login("hcl.screening", DEMO_PASSWORD).await;
+        let queue = screening.get("/sites/HCL/screening").await.body;
+        let waiting = in_stage("waiting").await;
+        let listed = queue.split("id=\"screening-queue\"").nth(1).expect("queue").split("</ul>").next().expect("list").matches("<li>").count() as i64;
+        assert_eq!(listed, waiting, "the screening queue is those checked in and not yet screened");
+        let done = in_stage("released").await + observing + in_stage("waiting").await + in_stage("screened").await;
+        assert!(done > 0 && observing + waiting > 0, "the site's morning has happened, and someone stands at a station");
+        let board = manager.get("/sites/HCL/board").await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(board.body.contains("id=\"day-total\""));
+    }
+
     async fn the_board_and_the_days_reconciliation_add_up_and_the_unit_sees_its_own(t) {
         let f = fixture(t).await;
         let contact = f.username(Role::UnitContact);
