@@ -55,7 +55,13 @@ pub struct Story {
     pub today: DayTally,
 }
 
+/// Sites played at once (on PostgreSQL each on a connection of its own; SQLite takes their
+/// writes in turn).
+const SITES_AT_ONCE: usize = 4;
+
 /// Plays yesterday and today up to `now` (local time on `today`) in the town stored on `db`.
+/// Each site plays on its own, with its own share of the units' waiting people, a few sites at
+/// a time.
 pub async fn play(
     db: &Db,
     tz: chrono_tz::Tz,
@@ -63,43 +69,82 @@ pub async fn play(
     now: NaiveDateTime,
     seed: u64,
 ) -> Result<Story, StoreError> {
-    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let mut cast = Cast::read(db, today, seed).await?;
+    let all = sites::all(db).await?;
+    let casts = Cast::read(db, today, seed).await?.split(all.len());
     let mut story = Story::default();
-    let evening = yesterday.and_time(NaiveTime::from_hms_opt(23, 0, 0).unwrap_or_default());
-    for site in sites::all(db).await? {
-        cast.open_yesterday(db, tz, site.id, yesterday).await?;
-        let day = Day {
-            tz,
-            site_id: site.id,
-            site_name: site.name.clone(),
-            date: yesterday,
-            until: evening,
+    let mut sites = all.into_iter().zip(casts);
+    let mut playing = tokio::task::JoinSet::new();
+    loop {
+        while playing.len() < SITES_AT_ONCE {
+            let Some((site, cast)) = sites.next() else {
+                break;
+            };
+            let db = db.clone();
+            playing.spawn(async move { play_site(&db, tz, (today, now), site, cast).await });
+        }
+        let Some(played) = playing.join_next().await else {
+            break;
         };
-        cast.run(db, &day, &mut story.yesterday).await?;
-        let mut tx = db.begin_write().await?;
-        let closed = reconcile::close_day_in(
-            &mut tx,
-            site.id,
-            &yesterday.to_string(),
-            &today.to_string(),
-            None,
-            ms(
-                tz,
-                yesterday.and_time(NaiveTime::from_hms_opt(18, 30, 0).unwrap_or_default()),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        story.yesterday.closed += u64::from(closed.is_some());
-        let day = Day {
-            date: today,
-            until: now,
-            ..day
-        };
-        cast.run(db, &day, &mut story.today).await?;
+        let (yesterday, today) =
+            played.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        story.yesterday.add(&yesterday);
+        story.today.add(&today);
     }
     Ok(story)
+}
+
+/// One site's yesterday, closed, and its today up to the clock: `(yesterday, today)`.
+async fn play_site(
+    db: &Db,
+    tz: chrono_tz::Tz,
+    (today, now): (NaiveDate, NaiveDateTime),
+    site: sites::Site,
+    mut cast: Cast,
+) -> Result<(DayTally, DayTally), StoreError> {
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let evening = yesterday.and_time(NaiveTime::from_hms_opt(23, 0, 0).unwrap_or_default());
+    let (mut before, mut now_tally) = (DayTally::default(), DayTally::default());
+    cast.open_yesterday(db, tz, site.id, yesterday).await?;
+    let day = Day {
+        tz,
+        site_id: site.id,
+        site_name: site.name.clone(),
+        date: yesterday,
+        until: evening,
+    };
+    cast.run(db, &day, &mut before).await?;
+    let closing = yesterday.and_time(NaiveTime::from_hms_opt(18, 30, 0).unwrap_or_default());
+    let mut tx = db.begin_write().await?;
+    let closed = reconcile::close_day_in(
+        &mut tx,
+        site.id,
+        &yesterday.to_string(),
+        &today.to_string(),
+        None,
+        ms(tz, closing),
+    )
+    .await?;
+    tx.commit().await?;
+    before.closed += u64::from(closed.is_some());
+    let day = Day {
+        date: today,
+        until: now,
+        ..day
+    };
+    cast.run(db, &day, &mut now_tally).await?;
+    Ok((before, now_tally))
+}
+
+impl DayTally {
+    fn add(&mut self, o: &DayTally) {
+        self.booked += o.booked;
+        self.checked_in += o.checked_in;
+        self.deferred += o.deferred;
+        self.vaccinated += o.vaccinated;
+        self.observing += o.observing;
+        self.released += o.released;
+        self.closed += o.closed;
+    }
 }
 
 /// Milliseconds since the epoch of a local time.
@@ -141,6 +186,7 @@ struct Cast {
     /// The most people one site-day books: half the waiting share each of the two days, so a
     /// small town's today is not left empty by its yesterday.
     per_site_day: usize,
+    seed: u64,
 }
 
 impl Cast {
@@ -179,7 +225,29 @@ impl Cast {
             questions,
             lots,
             per_site_day: waiting_total / (2 * site_count),
+            seed,
         })
+    }
+
+    /// The cast shared out among `n` sites: the units in turn, each site's share playing with a
+    /// generator of its own.
+    fn split(self, n: usize) -> Vec<Cast> {
+        let n = n.max(1);
+        let mut out: Vec<Cast> = (0..n)
+            .map(|i| Cast {
+                rng: ChaCha8Rng::seed_from_u64(self.seed ^ (i as u64 + 1)),
+                units: VecDeque::new(),
+                vaccine: self.vaccine,
+                questions: self.questions.clone(),
+                lots: self.lots.clone(),
+                per_site_day: self.per_site_day,
+                seed: self.seed,
+            })
+            .collect();
+        for (i, unit) in self.units.into_iter().enumerate() {
+            out[i % n].units.push_back(unit);
+        }
+        out
     }
 
     /// Yesterday's slots at the site and its delivery (as today's, received that morning).
