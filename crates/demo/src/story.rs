@@ -322,8 +322,8 @@ impl Cast {
                     team_id: Some(team.id),
                     walk_in: false,
                 };
-                // Places and doses were counted first; a refusal is a bug, and nothing of the
-                // story is kept.
+                // Places and doses were counted first, so a refusal is a bug: this slot's bookings
+                // are rolled back and the story stops with the error (what it played stays).
                 let ids = booking::book_in(&mut tx, &b, booked_at)
                     .await?
                     .map_err(|_| StoreError::NotFound("a place the demo's story counted"))?;
