@@ -8,6 +8,7 @@ import sys
 MAY_USE = {
     "vaxloop-core": set(),
     "vaxloop-planner": {"vaxloop-core"},
+    "vaxloop-roster": {"vaxloop-core"},
     "vaxloop-sim": {"vaxloop-core"},
     "vaxloop-documents": {"vaxloop-core"},
     "vaxloop-store": {"vaxloop-core"},

@@ -70,7 +70,14 @@ pub async fn play(
     seed: u64,
 ) -> Result<Story, StoreError> {
     let all = sites::all(db).await?;
-    let casts = Cast::read(db, today, seed).await?.split(all.len());
+    // Each site's share of the waiting people follows its places today: the large site (where
+    // the demo's station logins work) is the busiest, as in the seed.
+    let mut places = Vec::with_capacity(all.len());
+    for site in &all {
+        let slots = slots::of_site_day(db, site.id, &today.to_string()).await?;
+        places.push(slots.iter().map(|s| s.capacity.max(0) as u64).sum::<u64>() + 1);
+    }
+    let casts = Cast::read(db, today, seed).await?.split(&places);
     let mut story = Story::default();
     let mut sites = all.into_iter().zip(casts);
     let mut playing = tokio::task::JoinSet::new();
@@ -183,8 +190,8 @@ struct Cast {
     questions: Vec<i64>,
     /// Per site: the lot it gives the vaccine from.
     lots: HashMap<i64, i64>,
-    /// The most people one site-day books: half the waiting share each of the two days, so a
-    /// small town's today is not left empty by its yesterday.
+    /// The most people one site-day books: half the site's share of the waiting people each of
+    /// the two days, so a small town's today is not left empty by its yesterday.
     per_site_day: usize,
     seed: u64,
 }
@@ -217,35 +224,46 @@ impl Cast {
                 units.push_back((unit.id, waiting.into()));
             }
         }
-        let site_count = sites::all(db).await?.len().max(1);
         Ok(Self {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5707),
             units,
             vaccine: vaccine.id,
             questions,
             lots,
-            per_site_day: waiting_total / (2 * site_count),
+            per_site_day: waiting_total / 2,
             seed,
         })
     }
 
-    /// The cast shared out among `n` sites: the units in turn, each site's share playing with a
-    /// generator of its own.
-    fn split(self, n: usize) -> Vec<Cast> {
-        let n = n.max(1);
-        let mut out: Vec<Cast> = (0..n)
+    /// The cast shared out among the sites in proportion to `weights` (their places): each unit
+    /// goes to the site furthest below its share; each site plays with a generator of its own.
+    fn split(self, weights: &[u64]) -> Vec<Cast> {
+        let total_weight: u64 = weights.iter().sum::<u64>().max(1);
+        let people: usize = self.units.iter().map(|u| u.1.len()).sum();
+        let target: Vec<f64> = (weights.iter())
+            .map(|&w| people as f64 * w as f64 / total_weight as f64)
+            .collect();
+        let mut out: Vec<Cast> = (0..weights.len().max(1))
             .map(|i| Cast {
                 rng: ChaCha8Rng::seed_from_u64(self.seed ^ (i as u64 + 1)),
                 units: VecDeque::new(),
                 vaccine: self.vaccine,
                 questions: self.questions.clone(),
                 lots: self.lots.clone(),
-                per_site_day: self.per_site_day,
+                per_site_day: (target.get(i).copied().unwrap_or(0.0) / 2.0) as usize,
                 seed: self.seed,
             })
             .collect();
-        for (i, unit) in self.units.into_iter().enumerate() {
-            out[i % n].units.push_back(unit);
+        let mut given = vec![0usize; out.len()];
+        for unit in self.units {
+            let i = (0..out.len())
+                .max_by(|&a, &b| {
+                    let gap = |k: usize| target.get(k).copied().unwrap_or(0.0) - given[k] as f64;
+                    gap(a).total_cmp(&gap(b)).then(b.cmp(&a))
+                })
+                .unwrap_or(0);
+            given[i] += unit.1.len();
+            out[i].units.push_back(unit);
         }
         out
     }

@@ -492,6 +492,18 @@ pub(crate) async fn log_in(c: &Client, base: &str, login: &str, password: &str) 
             .expect("type");
     }
     click(c, "#login-submit").await;
+    // Logged in once the answer has taken the browser away from the form (the password hash
+    // takes a moment, longer on a loaded machine): what the test opens next needs the session.
+    let mut waited = 0;
+    loop {
+        let url = c.current_url().await.expect("url");
+        if url.path() != "/login" {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 300, "{login} did not get past the login form");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Clicks the element `css` once it is there.

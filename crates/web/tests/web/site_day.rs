@@ -45,7 +45,7 @@ vaxloop_store::backend_tests! {
         screening.login("hcl.screening", DEMO_PASSWORD).await;
         let queue = screening.get("/sites/HCL/screening").await.body;
         let waiting = in_stage("waiting").await;
-        let listed = queue.split("id=\"screening-queue\"").nth(1).expect("queue").split("</ul>").next().expect("list").matches("<li>").count() as i64;
+        let listed = queue.split("id=\"screening-queue\"").nth(1).expect("queue").split("</ul>").next().expect("list").matches("screening?visit=").count() as i64;
         assert_eq!(listed, waiting, "the screening queue is those checked in and not yet screened");
         let done = in_stage("released").await + observing + in_stage("waiting").await + in_stage("screened").await;
         assert!(done > 0 && observing + waiting > 0, "the site's morning has happened, and someone stands at a station");
