@@ -10,12 +10,15 @@
 //!
 //! - [`instance`] and [`plan`]: the files, read and their shape checked ([`Instance::parse`]).
 //! - [`check`]: an independent validator of every hard rule, with the objective's terms.
+//! - [`generate`]: seeded `tiny`, `town` and `city` instances.
 
 pub mod check;
+pub mod generate;
 pub mod instance;
 pub mod plan;
 
 pub use check::{Report, check};
+pub use generate::{Preset, generate};
 pub use instance::Instance;
 pub use plan::{Assignment, Plan};
 
