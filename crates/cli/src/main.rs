@@ -43,6 +43,9 @@ enum Command {
     /// The team planner on instance and plan files: generate, solve, check, bound, live.
     #[command(subcommand)]
     Plan(commands::plan::What),
+    /// The staff roster on instance and plan files: generate, check.
+    #[command(subcommand)]
+    Roster(commands::roster::What),
     /// The clinic-flow simulator: a clinic day, a site's safe capacity, an M/M/c queue.
     #[command(subcommand)]
     Simulate(commands::simulate::What),
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
             Command::Import(what) => commands::import::run(what, settings).await,
             Command::Plan(what) => commands::plan::run(what, settings).await,
             Command::Simulate(what) => commands::simulate::run(what, settings).await,
+            Command::Roster(what) => commands::roster::run(what),
             Command::Keygen => {
                 println!("{}", vaxloop_store::PiiKey::generate().to_hex());
                 Ok(())

@@ -588,3 +588,58 @@ fn simulate_capacity_sizes_a_site_in_the_database_by_shift() {
         text(&unknown)
     );
 }
+
+#[test]
+fn roster_generate_and_check_judge_a_roster_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let generated = vaxloop(
+        dir.path(),
+        &["roster", "generate", "--preset", "tiny", "--seed", "3"],
+    );
+    assert!(generated.status.success(), "{}", text(&generated));
+    std::fs::write(dir.path().join("tiny.json"), &generated.stdout).expect("write");
+    let instance: serde_json::Value =
+        serde_json::from_slice(&generated.stdout).expect("instance json");
+    assert_eq!(instance["format"], "vaxloop-roster-instance/1");
+
+    // An empty roster is valid and covers nothing.
+    let empty = serde_json::json!({"format": "vaxloop-roster/1", "instance": instance["name"], "assignments": []});
+    std::fs::write(dir.path().join("empty.json"), empty.to_string()).expect("write");
+    let checked = vaxloop(
+        dir.path(),
+        &["roster", "check", "tiny.json", "empty.json", "--json"],
+    );
+    assert!(checked.status.success(), "{}", text(&checked));
+    let out = String::from_utf8_lossy(&checked.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("a line")).expect("report json");
+    for key in [
+        "valid",
+        "violations",
+        "objective",
+        "covered",
+        "demand",
+        "coverage_value",
+        "home_value",
+        "extra_site_posts",
+        "over_fair_shifts",
+    ] {
+        assert!(report.get(key).is_some(), "{key} in {report}");
+    }
+    assert_eq!(
+        (report["valid"].clone(), report["covered"].clone()),
+        (serde_json::json!(true), serde_json::json!(0))
+    );
+
+    // A roster naming someone who does not exist: named, and a non-zero exit.
+    let bad = serde_json::json!({"format": "vaxloop-roster/1", "instance": instance["name"],
+        "assignments": [{"person": "nobody", "day": 0, "shift": "am", "site": "s000-L", "post": "security"}]});
+    std::fs::write(dir.path().join("bad.json"), bad.to_string()).expect("write");
+    let checked = vaxloop(dir.path(), &["roster", "check", "tiny.json", "bad.json"]);
+    assert!(!checked.status.success());
+    assert!(
+        text(&checked).contains("unknown person"),
+        "{}",
+        text(&checked)
+    );
+}

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod import;
 pub mod migrate;
 pub mod plan;
+pub mod roster;
 pub mod serve;
 pub mod simulate;
 

@@ -1,0 +1,83 @@
+//! `vaxloop roster generate|check`: the staff roster on instance and plan files
+//! (`docs/formats/roster-format.md`). `check` exits non-zero when a plan breaks any rule.
+//! (`solve` comes with the solver.)
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use vaxloop_roster::{Instance, Plan, Preset};
+
+#[derive(clap::Subcommand)]
+pub enum What {
+    /// Write a seeded instance to stdout.
+    Generate(GenerateArgs),
+    /// Judge a roster against its instance: every broken rule, and the objective's terms.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// tiny (1 site, 2 days, 18 people), town (10 sites, 7 days, 1,200 people) or city (150
+    /// sites, 14 days, 19,995 people).
+    #[arg(long)]
+    preset: Preset,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    instance: PathBuf,
+    plan: PathBuf,
+    /// The last line printed is the report as one JSON object (the format's fields).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(what: What) -> anyhow::Result<()> {
+    match what {
+        What::Generate(a) => {
+            let instance = vaxloop_roster::generate(a.preset, a.seed);
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer(&mut out, &instance)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        What::Check(a) => check(a),
+    }
+}
+
+fn read(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))
+}
+
+fn check(a: CheckArgs) -> anyhow::Result<()> {
+    let instance = Instance::parse(&read(&a.instance, "instance")?)
+        .with_context(|| format!("{}", a.instance.display()))?;
+    let plan =
+        Plan::parse(&read(&a.plan, "plan")?).with_context(|| format!("{}", a.plan.display()))?;
+    let report = vaxloop_roster::check(&instance, &plan);
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for v in &report.violations {
+            println!("{v}");
+        }
+        println!(
+            "{}: objective {}, {} of {} positions covered",
+            if report.valid { "valid" } else { "INVALID" },
+            report.objective,
+            report.covered,
+            report.demand
+        );
+    }
+    if !report.valid {
+        bail!("the roster breaks {} rule(s)", report.violations.len());
+    }
+    Ok(())
+}
