@@ -43,7 +43,7 @@ enum Command {
     /// The team planner on instance and plan files: generate, solve, check, bound, live.
     #[command(subcommand)]
     Plan(commands::plan::What),
-    /// The staff roster on instance and plan files: generate, check.
+    /// The staff roster on instance and plan files: generate, solve, check.
     #[command(subcommand)]
     Roster(commands::roster::What),
     /// The clinic-flow simulator: a clinic day, a site's safe capacity, an M/M/c queue.

@@ -631,6 +631,35 @@ fn roster_generate_and_check_judge_a_roster_file() {
         (serde_json::json!(true), serde_json::json!(0))
     );
 
+    // A solved roster is valid, and the checker agrees with its objective.
+    let solved = vaxloop(
+        dir.path(),
+        &[
+            "roster",
+            "solve",
+            "tiny.json",
+            "--time-limit",
+            "2",
+            "--out",
+            "solved.json",
+            "--json",
+        ],
+    );
+    assert!(solved.status.success(), "{}", text(&solved));
+    let out = String::from_utf8_lossy(&solved.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("a line")).expect("summary json");
+    let checked = vaxloop(
+        dir.path(),
+        &["roster", "check", "tiny.json", "solved.json", "--json"],
+    );
+    assert!(checked.status.success(), "{}", text(&checked));
+    let out = String::from_utf8_lossy(&checked.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(out.lines().last().expect("a line")).expect("report json");
+    assert_eq!(report["objective"], summary["objective"]);
+    assert!(summary["covered"].as_u64().expect("covered") > 0);
+
     // A roster naming someone who does not exist: named, and a non-zero exit.
     let bad = serde_json::json!({"format": "vaxloop-roster/1", "instance": instance["name"],
         "assignments": [{"person": "nobody", "day": 0, "shift": "am", "site": "s000-L", "post": "security"}]});

@@ -11,16 +11,20 @@
 //! - [`instance`] and [`plan`]: the files, read and their shape checked ([`Instance::parse`]).
 //! - [`check`]: an independent validator of every hard rule, with the objective's terms.
 //! - [`generate`]: seeded `tiny`, `town` and `city` instances.
+//! - [`solve`]: the construction (heaviest posts first, the best candidate keeping every rule);
+//!   the search that improves on it comes next.
 
 pub mod check;
 pub mod generate;
 pub mod instance;
 pub mod plan;
+pub mod solve;
 
 pub use check::{Report, check};
 pub use generate::{Preset, generate};
 pub use instance::Instance;
 pub use plan::{Assignment, Plan};
+pub use solve::{Options, Solved, solve};
 
 /// A roster file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]

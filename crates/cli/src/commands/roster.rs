@@ -1,6 +1,5 @@
-//! `vaxloop roster generate|check`: the staff roster on instance and plan files
+//! `vaxloop roster generate|solve|check`: the staff roster on instance and plan files
 //! (`docs/formats/roster-format.md`). `check` exits non-zero when a plan breaks any rule.
-//! (`solve` comes with the solver.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +11,8 @@ use vaxloop_roster::{Instance, Plan, Preset};
 pub enum What {
     /// Write a seeded instance to stdout.
     Generate(GenerateArgs),
+    /// Roster an instance.
+    Solve(SolveArgs),
     /// Judge a roster against its instance: every broken rule, and the objective's terms.
     Check(CheckArgs),
 }
@@ -24,6 +25,21 @@ pub struct GenerateArgs {
     preset: Preset,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+#[derive(clap::Args)]
+pub struct SolveArgs {
+    /// The instance file.
+    instance: PathBuf,
+    /// Seconds for the whole solve.
+    #[arg(long, default_value_t = 10.0)]
+    time_limit: f64,
+    /// Write the roster here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The last line printed is `{"objective", "covered", "demand", "seconds"}`.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -44,8 +60,41 @@ pub fn run(what: What) -> anyhow::Result<()> {
             writeln!(out)?;
             Ok(())
         }
+        What::Solve(a) => solve(a),
         What::Check(a) => check(a),
     }
+}
+
+fn solve(a: SolveArgs) -> anyhow::Result<()> {
+    let instance = Instance::parse(&read(&a.instance, "instance")?)
+        .with_context(|| format!("{}", a.instance.display()))?;
+    let time_limit = std::time::Duration::try_from_secs_f64(a.time_limit)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| {
+            format!(
+                "--time-limit {}: a positive number of seconds",
+                a.time_limit
+            )
+        })?;
+    let solved = vaxloop_roster::solve(&instance, &vaxloop_roster::Options { time_limit });
+    let plan = serde_json::to_string(&solved.plan)?;
+    match &a.out {
+        Some(path) => std::fs::write(path, plan)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => println!("{plan}"),
+    }
+    let summary = serde_json::json!({"objective": solved.objective, "covered": solved.covered,
+        "demand": solved.demand, "seconds": solved.seconds});
+    if a.json {
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "objective {}, {} of {} positions covered, {:.2} s",
+            solved.objective, solved.covered, solved.demand, solved.seconds
+        );
+    }
+    Ok(())
 }
 
 fn read(path: &Path, what: &str) -> anyhow::Result<String> {
