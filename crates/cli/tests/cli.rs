@@ -659,6 +659,24 @@ fn roster_generate_and_check_judge_a_roster_file() {
         serde_json::from_str(out.lines().last().expect("a line")).expect("report json");
     assert_eq!(report["objective"], summary["objective"]);
     assert!(summary["covered"].as_u64().expect("covered") > 0);
+    // Re-rostered from itself, nothing changes.
+    let again = vaxloop(
+        dir.path(),
+        &[
+            "roster",
+            "solve",
+            "tiny.json",
+            "--from",
+            "solved.json",
+            "--out",
+            "again.json",
+        ],
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("again.json")).expect("read"),
+        std::fs::read_to_string(dir.path().join("solved.json")).expect("read")
+    );
 
     // A roster naming someone who does not exist: named, and a non-zero exit.
     let bad = serde_json::json!({"format": "vaxloop-roster/1", "instance": instance["name"],

@@ -24,7 +24,7 @@ pub use check::{Report, check};
 pub use generate::{Preset, generate};
 pub use instance::Instance;
 pub use plan::{Assignment, Plan};
-pub use solve::{Options, Solved, solve};
+pub use solve::{Options, Solved, solve, solve_from};
 
 /// A roster file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]

@@ -47,6 +47,14 @@ struct Load {
 
 /// Rosters `instance` (see the module).
 pub fn solve(instance: &Instance, options: &Options) -> Solved {
+    solve_from(instance, None, options)
+}
+
+/// Rosters `instance` again after a change (someone dropped out, a site-day was added or its
+/// demand changed), from its `previous` roster: every assignment that still keeps the rules and
+/// fits the demand stays, in the previous roster's order; only the positions left empty are
+/// filled again. Nobody who was not displaced is moved.
+pub fn solve_from(instance: &Instance, previous: Option<&Plan>, options: &Options) -> Solved {
     let started = Instant::now();
     let index = instance.index();
     let fair: Vec<u32> = (instance.people.iter())
@@ -57,6 +65,12 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
                 .map_or(0, |&a| instance.agencies[a].fair_shifts)
         })
         .collect();
+    let mut state = State {
+        instance,
+        loads: vec![Load::default(); instance.people.len()],
+        open: HashMap::new(),
+        assignments: Vec::new(),
+    };
     // Positions: (post weight, day, shift start, site, shift, post), heaviest first.
     let mut positions = Vec::new();
     for (s, site) in instance.sites.iter().enumerate() {
@@ -66,6 +80,7 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
                     continue;
                 };
                 for (k, &n) in per_post.iter().enumerate() {
+                    state.open.insert((s, d, shift, k), n);
                     for _ in 0..n {
                         let weight = instance.posts[k].weight;
                         positions.push((weight, d, instance.shifts[shift].start, s, shift, k));
@@ -75,17 +90,45 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
         }
     }
     positions.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for a in previous
+        .map(|p| p.assignments.as_slice())
+        .unwrap_or_default()
+    {
+        let found = (
+            index.people.get(a.person.as_str()),
+            index.shifts.get(a.shift.as_str()),
+            index.sites.get(a.site.as_str()),
+            index.posts.get(a.post.as_str()),
+        );
+        let (Some(&n), Some(&shift), Some(&s), Some(&k)) = found else {
+            continue;
+        };
+        let person = &instance.people[n];
+        let allowed = Instance::qualified(person, &instance.posts[k])
+            && person
+                .sites
+                .as_ref()
+                .is_none_or(|l| l.contains(&instance.sites[s].id));
+        if a.day < instance.dates.len()
+            && allowed
+            && fits(instance, &state.loads[n], n, a.day, shift, s)
+        {
+            state.take(n, a.day, shift, s, k);
+        }
+    }
     // Candidates per (post, site): qualified and allowed there.
     let mut candidates: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
-    let mut loads = vec![Load::default(); instance.people.len()];
-    let mut assignments = Vec::new();
     for &(_, d, _, s, shift, k) in &positions {
         if started.elapsed() > options.time_limit {
             break;
         }
+        if state.open.get(&(s, d, shift, k)).copied().unwrap_or(0) == 0 {
+            continue;
+        }
         let list = candidates
             .entry((k, s))
             .or_insert_with(|| qualified_at(instance, k, s));
+        let loads = &state.loads;
         let best = (list.iter())
             .filter(|&&n| fits(instance, &loads[n], n, d, shift, s))
             .max_by_key(|&&n| {
@@ -94,26 +137,14 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
                     std::cmp::Reverse(loads[n].shifts),
                 )
             });
-        let Some(&n) = best else {
-            continue;
-        };
-        let load = &mut loads[n];
-        let today = load.days.entry(d).or_insert((s, Vec::new()));
-        today.1.push(shift);
-        load.shifts += 1;
-        load.pairs.insert((s, k));
-        assignments.push(Assignment {
-            person: instance.people[n].id.clone(),
-            day: d,
-            shift: instance.shifts[shift].id.clone(),
-            site: instance.sites[s].id.clone(),
-            post: instance.posts[k].id.clone(),
-        });
+        if let Some(&n) = best {
+            state.take(n, d, shift, s, k);
+        }
     }
     let plan = Plan {
         format: PLAN_FORMAT.into(),
         instance: instance.name.clone(),
-        assignments,
+        assignments: state.assignments,
     };
     let report = check(instance, &plan);
     Solved {
@@ -122,6 +153,39 @@ pub fn solve(instance: &Instance, options: &Options) -> Solved {
         demand: report.demand,
         plan,
         seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// The roster as it is built: what each person holds, the positions still open per
+/// (site, day, shift, post), and the assignments made.
+struct State<'a> {
+    instance: &'a Instance,
+    loads: Vec<Load>,
+    open: HashMap<(usize, usize, usize, usize), u32>,
+    assignments: Vec<Assignment>,
+}
+
+impl State<'_> {
+    /// Person `n` takes a position of post `k` at site `s`, day `d`, shift `shift`, when one is
+    /// still open there.
+    fn take(&mut self, n: usize, d: usize, shift: usize, s: usize, k: usize) {
+        let Some(open) = self.open.get_mut(&(s, d, shift, k)).filter(|o| **o > 0) else {
+            return;
+        };
+        *open -= 1;
+        let load = &mut self.loads[n];
+        let today = load.days.entry(d).or_insert((s, Vec::new()));
+        today.1.push(shift);
+        load.shifts += 1;
+        load.pairs.insert((s, k));
+        let inst = self.instance;
+        self.assignments.push(Assignment {
+            person: inst.people[n].id.clone(),
+            day: d,
+            shift: inst.shifts[shift].id.clone(),
+            site: inst.sites[s].id.clone(),
+            post: inst.posts[k].id.clone(),
+        });
     }
 }
 

@@ -39,3 +39,53 @@ fn town_rosters_are_valid_and_cover_most_positions() {
         );
     }
 }
+
+#[test]
+fn re_rostering_after_people_drop_out_moves_only_the_displaced() {
+    let mut inst = generate(Preset::Town, 1);
+    let before = solve(&inst, &Options::default());
+    // One person in twenty drops out: no longer available on any day.
+    let gone: std::collections::HashSet<String> = (inst.people.iter())
+        .step_by(20)
+        .map(|p| p.id.clone())
+        .collect();
+    for p in inst.people.iter_mut().filter(|p| gone.contains(&p.id)) {
+        p.available.iter_mut().for_each(|d| d.clear());
+    }
+    let after = vaxloop_roster::solve_from(&inst, Some(&before.plan), &Options::default());
+    let report = check(&inst, &after.plan);
+    assert!(
+        report.valid,
+        "{:?}",
+        &report.violations[..report.violations.len().min(5)]
+    );
+    let now: std::collections::HashSet<&vaxloop_roster::Assignment> =
+        after.plan.assignments.iter().collect();
+    let kept = before
+        .plan
+        .assignments
+        .iter()
+        .filter(|a| !gone.contains(&a.person));
+    for a in kept {
+        assert!(now.contains(a), "{a:?} was not displaced and stays");
+    }
+    assert!(
+        after
+            .plan
+            .assignments
+            .iter()
+            .all(|a| !gone.contains(&a.person)),
+        "nobody who dropped out works"
+    );
+    let displaced = before
+        .plan
+        .assignments
+        .iter()
+        .filter(|a| gone.contains(&a.person))
+        .count();
+    assert!(displaced > 0, "the drop-outs held positions");
+    assert!(
+        after.covered + displaced as u64 >= before.covered,
+        "the gaps are filled again where someone can"
+    );
+}

@@ -40,6 +40,10 @@ pub struct SolveArgs {
     /// The last line printed is `{"objective", "covered", "demand", "seconds"}`.
     #[arg(long)]
     json: bool,
+    /// Re-roster from this earlier roster (after someone dropped out, a site-day was added):
+    /// every assignment that still keeps the rules stays; only the empty positions are filled.
+    #[arg(long)]
+    from: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -77,7 +81,15 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
                 a.time_limit
             )
         })?;
-    let solved = vaxloop_roster::solve(&instance, &vaxloop_roster::Options { time_limit });
+    let options = vaxloop_roster::Options { time_limit };
+    let solved = match &a.from {
+        Some(path) => {
+            let previous = Plan::parse(&read(path, "roster")?)
+                .with_context(|| format!("{}", path.display()))?;
+            vaxloop_roster::solve_from(&instance, Some(&previous), &options)
+        }
+        None => vaxloop_roster::solve(&instance, &options),
+    };
     let plan = serde_json::to_string(&solved.plan)?;
     match &a.out {
         Some(path) => std::fs::write(path, plan)
