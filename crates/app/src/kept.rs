@@ -83,10 +83,6 @@ where
         })
     }
 
-    pub fn max_age(&self) -> Duration {
-        self.max_age
-    }
-
     fn entries(&self) -> MutexGuard<'_, HashMap<K, Entry<V>>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }

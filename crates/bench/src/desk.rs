@@ -108,7 +108,7 @@ async fn run(url: &str, people: usize) -> anyhow::Result<serde_json::Value> {
         let cookies = if *login == "admin" { &admin } else { &desk };
         let mut times = Vec::with_capacity(REPEATS);
         let mut bytes = 0;
-        for _ in 0..REPEATS {
+        for repeat in 0..REPEATS {
             let start = Instant::now();
             let (status, body) = get(&app, path, cookies).await?;
             times.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -116,7 +116,7 @@ async fn run(url: &str, people: usize) -> anyhow::Result<serde_json::Value> {
                 bail!("{path}: {status}");
             }
             bytes = body.len();
-            if let Some(dir) = std::env::var_os("BENCH_KEEP_PAGES") {
+            if let Some(dir) = std::env::var_os("BENCH_KEEP_PAGES").filter(|_| repeat == 0) {
                 let name = path.trim_start_matches('/').replace('/', "_");
                 std::fs::write(
                     std::path::Path::new(&dir).join(format!("{name}.html")),

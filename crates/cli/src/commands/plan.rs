@@ -159,14 +159,14 @@ pub async fn run(what: What, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+pub(super) fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
         .with_context(|| format!("{flag} {value}: a positive number of seconds"))
 }
 
-fn read(path: &Path, what: &str) -> anyhow::Result<String> {
+pub(super) fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))
 }

@@ -2,10 +2,12 @@
 //! (`docs/formats/roster-format.md`). `check` exits non-zero when a plan breaks any rule.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use vaxloop_roster::{Instance, Plan, Preset};
+
+use super::plan::{read, seconds};
 
 #[derive(clap::Subcommand)]
 pub enum What {
@@ -72,15 +74,7 @@ pub fn run(what: What) -> anyhow::Result<()> {
 fn solve(a: SolveArgs) -> anyhow::Result<()> {
     let instance = Instance::parse(&read(&a.instance, "instance")?)
         .with_context(|| format!("{}", a.instance.display()))?;
-    let time_limit = std::time::Duration::try_from_secs_f64(a.time_limit)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| {
-            format!(
-                "--time-limit {}: a positive number of seconds",
-                a.time_limit
-            )
-        })?;
+    let time_limit = seconds(a.time_limit, "--time-limit")?;
     let options = vaxloop_roster::Options { time_limit };
     let solved = match &a.from {
         Some(path) => {
@@ -107,11 +101,6 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn read(path: &Path, what: &str) -> anyhow::Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} file {}", path.display()))
 }
 
 fn check(a: CheckArgs) -> anyhow::Result<()> {

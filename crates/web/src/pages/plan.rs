@@ -415,14 +415,14 @@ fn timeline(n: &Names, p: &Proposal, s: usize, d: usize) -> Vec<SlotRow> {
 }
 
 /// The teams by unit, filtered by the view's unit filter, [`UNITS_SHOWN`] units to the page;
-/// with how many units matched, and the team whose adjust form is open. A unit's left-out teams
+/// with how many units matched, the page shown, and the team whose adjust form is open. A unit's left-out teams
 /// are folded into one line (a unit of a large village has dozens), unless the filter names the
 /// unit by its code.
 fn unit_blocks(
     n: &Names,
     lines: Vec<TeamLine>,
     view: &View,
-) -> (Vec<UnitBlock>, usize, Option<TeamLine>) {
+) -> (Vec<UnitBlock>, usize, usize, Option<TeamLine>) {
     let filter = view.unit.as_deref().unwrap_or("").trim().to_lowercase();
     let mut blocks: Vec<UnitBlock> = Vec::new();
     let mut adjust = None;
@@ -481,7 +481,7 @@ fn unit_blocks(
         .skip((page - 1) * UNITS_SHOWN)
         .take(UNITS_SHOWN)
         .collect();
-    (blocks, total, adjust)
+    (blocks, total, page, adjust)
 }
 
 /// The disruptions recorded on the plan: `(site code, site name, date, what)`.
@@ -517,7 +517,7 @@ fn summarise(
         units,
     };
     let (s, d) = timeline_day(&n, p, view);
-    let (blocks, units_total, adjust) = unit_blocks(&n, team_lines(&n, p), view);
+    let (blocks, units_total, upage, adjust) = unit_blocks(&n, team_lines(&n, p), view);
     let totals = p.totals();
     let made = chrono::DateTime::from_timestamp_millis(p.updated_at)
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
@@ -554,10 +554,7 @@ fn summarise(
         units: blocks,
         units_total,
         upages: units_total.div_ceil(UNITS_SHOWN).max(1),
-        upage: view
-            .upage
-            .unwrap_or(1)
-            .clamp(1, units_total.div_ceil(UNITS_SHOWN).max(1)),
+        upage,
         deferred: (p.live.deferred.iter())
             .map(|(code, count)| {
                 let name = units.get(code).map_or(code.as_str(), |u| u.0.as_str());
